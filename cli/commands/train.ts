@@ -1,0 +1,68 @@
+import { readFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { DatasetError, SpecError } from "../../engine/errors.ts";
+import { parseSpec, type TrainingSpec } from "../../engine/spec.ts";
+import type { Logger } from "../../log/logger.ts";
+import { mnistSpec } from "../mnistJob.ts";
+import { backendName, hex32, layerList, positiveInt } from "../options.ts";
+import { printSummary, runTrainJob } from "../trainJob.ts";
+
+export interface TrainFlags {
+  steps: number;
+  batchSize?: number;
+  checkpointInterval: number;
+  seed?: string;
+  layers?: number[];
+  backend: "onnx" | "reference";
+  spec?: string;
+  out?: string;
+  json?: boolean;
+}
+
+export async function loadSpecFile(path: string): Promise<TrainingSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new SpecError("(file)", `cannot read spec file ${path}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SpecError("(file)", `spec file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseSpec(json);
+}
+
+export function registerTrain(program: Command, log: () => Logger, signal: AbortSignal): void {
+  program
+    .command("train")
+    .description("train an MLP on the shipped MNIST digits with the deterministic engine; print accuracy and roots")
+    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), 2000)
+    .option("--batch-size <n>", "examples per step", positiveInt("--batch-size", 65536))
+    .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval"), 100)
+    .option("--seed <hex>", "32-byte job seed (hex)", hex32("--seed"))
+    .option("--layers <widths>", "layer widths, e.g. 784,128,10", layerList)
+    .option("--backend <name>", "onnx (fast) or reference (TypeScript); roots are identical", backendName, "onnx")
+    .option("--spec <file>", "a spec JSON file (see `veritrain spec`); overrides --seed/--layers/--batch-size")
+    .option("--out <file>", "write the final training state to this file")
+    .option("--json", "print the result as one JSON object")
+    .action(async (f: TrainFlags) => {
+      const base = mnistSpec({
+        ...(f.seed ? { seed: f.seed } : {}),
+        ...(f.batchSize ? { batchSize: f.batchSize } : {}),
+        ...(f.layers ? { layers: f.layers } : {}),
+      });
+      const spec = f.spec ? await loadSpecFile(f.spec) : base.spec;
+      if (spec.data.root !== base.spec.data.root) {
+        throw new DatasetError(`the spec's dataset root ${spec.data.root} does not match the shipped MNIST training split (${base.spec.data.root})`);
+      }
+      const summary = await runTrainJob(log(), {
+        spec, data: base.data, steps: f.steps, checkpointInterval: f.checkpointInterval, backend: f.backend, signal,
+        ...(f.out ? { out: f.out } : {}),
+      });
+      if (f.json) process.stdout.write(JSON.stringify(summary) + "\n");
+      else printSummary(summary);
+    });
+}

@@ -1,0 +1,32 @@
+import { InvalidArgumentError } from "commander";
+
+/** Parsers for CLI flags: each rejects a bad value with a message naming the flag's expectation. */
+export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`${name} must be a positive integer, got "${v}"`);
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`${name} must be in [1, ${max}], got ${v}`);
+    return n;
+  };
+}
+
+export function hex32(name: string) {
+  return (v: string): string => {
+    const s = v.startsWith("0x") ? v.slice(2) : v;
+    if (!/^[0-9a-fA-F]{64}$/.test(s)) throw new InvalidArgumentError(`${name} must be 32 bytes of hex (64 characters), got "${v}"`);
+    return s.toLowerCase();
+  };
+}
+
+export function layerList(v: string): number[] {
+  const parts = v.split(",").map((p) => p.trim());
+  if (parts.length < 2 || parts.some((p) => !/^[0-9]+$/.test(p) || Number(p) < 1)) {
+    throw new InvalidArgumentError(`--layers must be comma-separated positive widths like 784,128,10, got "${v}"`);
+  }
+  return parts.map(Number);
+}
+
+export function backendName(v: string): "onnx" | "reference" {
+  if (v !== "onnx" && v !== "reference") throw new InvalidArgumentError(`--backend must be "onnx" or "reference", got "${v}"`);
+  return v;
+}

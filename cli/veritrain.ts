@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { VeritrainError } from "../engine/errors.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { registerDemo } from "./commands/demo.ts";
+import { registerSpec } from "./commands/spec.ts";
+import { registerState } from "./commands/state.ts";
+import { registerTrain } from "./commands/train.ts";
+
+/**
+ * `veritrain <command>`: the one entry point for every role. Errors print one clear line (and exit 1);
+ * Ctrl-C aborts running work cleanly (exit 130).
+ */
+const controller = new AbortController();
+let logger: Logger | undefined;
+const log = () => (logger ??= createLogger());
+process.once("SIGINT", () => controller.abort(new Error("interrupted")));
+process.once("SIGTERM", () => controller.abort(new Error("terminated")));
+
+const program = new Command()
+  .name("veritrain")
+  .description("verifiable ML training: deterministic integer engine, Merkle commitments, on-chain disputes")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDemo(program, log, controller.signal);
+registerTrain(program, log, controller.signal);
+registerSpec(program);
+registerState(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.exitCode;
+  } else if (controller.signal.aborted) {
+    process.stderr.write("veritrain: interrupted\n");
+    process.exitCode = 130;
+  } else if (e instanceof VeritrainError) {
+    process.stderr.write(`veritrain: ${e.name}: ${e.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`veritrain: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,41 @@
+import { gather, type Dataset } from "./batch.ts";
+import { buildForwardGraph } from "./graph.ts";
+import { onnxRunner } from "./onnx/runner.ts";
+import { referenceRunner } from "./reference.ts";
+import type { BackendName } from "./runner.ts";
+import type { TrainingSpec } from "./spec.ts";
+import type { Tensor } from "./tensor.ts";
+
+/** Index of the largest logit; ties go to the lowest index, so the prediction is deterministic. */
+export function argmaxRows(logits: Tensor): number[] {
+  const [m, n] = logits.shape as [number, number];
+  const d = logits.data, out: number[] = [];
+  for (let i = 0; i < m; i++) {
+    let best = 0;
+    for (let j = 1; j < n; j++) if (d[i * n + j]! > d[i * n + best]!) best = j;
+    out.push(best);
+  }
+  return out;
+}
+
+/**
+ * Accuracy of the model held by `weights` (the state tensors without velocities, in layout order) on a
+ * dataset, with the integer forward pass of the spec.
+ */
+export async function accuracy(spec: TrainingSpec, weights: readonly Tensor[], data: Dataset, backend: BackendName = "onnx", batchSize = 256): Promise<number> {
+  const full = buildForwardGraph(spec, batchSize);
+  const runner = backend === "onnx" ? await onnxRunner(full) : referenceRunner(full);
+  let correct = 0;
+  try {
+    for (let start = 0; start < data.count; start += batchSize) {
+      const idx = Array.from({ length: batchSize }, (_, i) => Math.min(start + i, data.count - 1));
+      const batch = gather(data, idx);
+      const { logits } = await runner.run(weights, batch);
+      const pred = argmaxRows(logits);
+      for (let i = 0; i < batchSize && start + i < data.count; i++) if (pred[i] === data.labels[start + i]) correct++;
+    }
+  } finally {
+    await runner.close();
+  }
+  return correct / data.count;
+}

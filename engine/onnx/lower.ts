@@ -1,0 +1,106 @@
+import type { GraphOp, GraphTensor, StepGraph } from "../graph.ts";
+import { FLOAT32_EXACT, maxAbs } from "../int.ts";
+import type { OpAttrs } from "../ops/index.ts";
+import { OnnxGraph, type ElemTypeName } from "./protoBuilder.ts";
+
+/**
+ * Lowers a step graph to ONNX with integer-valued floating point: an op runs in float32 when its declared
+ * exactness bound is below 2^24 (every partial sum of integers below 2^24 is exact in float32, whatever the
+ * summation order, so any BLAS, thread count or GPU gives the same bits), otherwise in float64 (exact below
+ * 2^53, which the graph builder already guarantees). Each tensor is stored in the narrowest exact type.
+ */
+export type FloatType = Extract<ElemTypeName, "float32" | "float64">;
+
+export function storageType(t: GraphTensor): FloatType {
+  return maxAbs(t.range) < FLOAT32_EXACT ? "float32" : "float64";
+}
+
+export function computeType(op: GraphOp): FloatType {
+  return op.exactBound < FLOAT32_EXACT ? "float32" : "float64";
+}
+
+export interface LoweredGraph {
+  readonly bytes: Uint8Array;
+  /** ONNX input/output name of each graph tensor id. */
+  readonly names: readonly string[];
+  readonly types: readonly FloatType[];
+  readonly outputIds: readonly number[];
+}
+
+/** Name of tensor id in the ONNX graph. */
+export function onnxName(t: GraphTensor): string {
+  return `t${t.id}_${t.name.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+export function lowerGraph(graph: StepGraph, outputIds: readonly number[]): LoweredGraph {
+  const g = new OnnxGraph();
+  const types = graph.tensors.map(storageType);
+  const names = graph.tensors.map(onnxName);
+  for (const t of graph.tensors) if (t.role !== "op") g.input(names[t.id]!, types[t.id]!, t.shape);
+
+  for (const op of graph.ops) {
+    const ct = computeType(op);
+    const ins = op.inputs.map((id) => (types[id] === ct ? names[id]! : g.node("Cast", [names[id]!], { to: ct === "float32" ? 1 : 11 })));
+    const out = lowerOp(g, op, ins, ct, op.inputs.map((i) => graph.tensors[i]!.shape));
+    const id = op.output;
+    if (types[id] === ct) g.node("Identity", [out], {}, names[id]);
+    else g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
+  }
+  for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
+  return { bytes: g.encode("veritrain_step"), names, types, outputIds };
+}
+
+function c(g: OnnxGraph, t: FloatType, v: number): string {
+  return g.constant(t, [v]);
+}
+
+/** floor((x + 2^(s-1)) * 2^-s): the protocol's roundShift, exact for integer x below the type's limit. */
+function roundShift(g: OnnxGraph, x: string, s: number, t: FloatType): string {
+  if (s === 0) return x;
+  const biased = g.node("Add", [x, c(g, t, 2 ** (s - 1))]);
+  return g.node("Floor", [g.node("Mul", [biased, c(g, t, 2 ** -s)])]);
+}
+
+function clip(g: OnnxGraph, x: string, lo: number, hi: number, t: FloatType): string {
+  return g.node("Clip", [x, c(g, t, lo), c(g, t, hi)]);
+}
+
+function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[]): string {
+  switch (op.kind) {
+    case "matmul": {
+      const a = op.attrs as OpAttrs["matmul"];
+      return g.node("Gemm", ins, { transA: a.transA ? 1 : 0, transB: a.transB ? 1 : 0 });
+    }
+    case "bias_add":
+      return g.node("Add", ins);
+    case "requantize": {
+      const a = op.attrs as OpAttrs["requantize"];
+      return clip(g, roundShift(g, ins[0]!, a.shift, t), a.lo, a.hi, t);
+    }
+    case "relu":
+      return g.node("Relu", ins);
+    case "relu_mask":
+      return g.node("Where", [g.node("Greater", [ins[1]!, c(g, t, 0)]), ins[0]!, c(g, t, 0)]);
+    case "mse_grad": {
+      const a = op.attrs as OpAttrs["mse_grad"];
+      // z - one * [label_i == j]: compare the column of labels with the row [0, 1, ..., n-1].
+      const n = inShapes[0]![1]!;
+      const col = g.node("Unsqueeze", [ins[1]!, g.constant("int64", [1], [1])]);
+      const row = g.constant(t, Array.from({ length: n }, (_, j) => j), [n]);
+      const hot = g.node("Cast", [g.node("Equal", [col, row])], { to: t === "float32" ? 1 : 11 });
+      return g.node("Sub", [ins[0]!, g.node("Mul", [hot, c(g, t, a.one)])]);
+    }
+    case "col_sum":
+      return g.node("ReduceSum", [ins[0]!, g.constant("int64", [0], [1])], { keepdims: 0 });
+    case "momentum": {
+      const a = op.attrs as OpAttrs["momentum"];
+      const decayed = roundShift(g, g.node("Mul", [ins[0]!, c(g, t, a.muNum)]), a.muShift, t);
+      return clip(g, g.node("Add", [decayed, ins[1]!]), a.lo, a.hi, t);
+    }
+    case "sgd_update": {
+      const a = op.attrs as OpAttrs["sgd_update"];
+      const delta = roundShift(g, g.node("Mul", [ins[1]!, c(g, t, a.lrNum)]), a.lrShift, t);
+      return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t);
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import onnxProto from "onnx-proto";
+
+/**
+ * A minimal ONNX graph builder over the protobuf types of `onnx-proto`: named nodes, typed initializers,
+ * inputs and outputs, serialized to the bytes onnxruntime loads.
+ */
+const { onnx } = onnxProto;
+
+export const ElemType = { float32: 1, int64: 7, bool: 9, float64: 11 } as const;
+export type ElemTypeName = keyof typeof ElemType;
+
+/** The opset the engine's graphs are written against (ReduceSum/Unsqueeze take axes as inputs). */
+export const OPSET = 17;
+
+type AttrValue = number | number[] | string;
+
+export class OnnxGraph {
+  private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  private readonly initializers: InstanceType<typeof onnx.TensorProto>[] = [];
+  private readonly inputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
+  private readonly constants = new Map<string, string>();
+  private counter = 0;
+
+  fresh(prefix: string): string {
+    return `${prefix}__${this.counter++}`;
+  }
+
+  input(name: string, type: ElemTypeName, dims: readonly number[]): string {
+    this.inputs.push(valueInfo(name, type, dims));
+    return name;
+  }
+
+  output(name: string, type: ElemTypeName, dims: readonly number[]): void {
+    this.outputs.push(valueInfo(name, type, dims));
+  }
+
+  /** A scalar or 1-D constant, deduplicated by value and type. */
+  constant(type: ElemTypeName, values: readonly number[], dims: readonly number[] = []): string {
+    const key = `${type}:${dims.join("x")}:${values.join(",")}`;
+    const known = this.constants.get(key);
+    if (known !== undefined) return known;
+    const name = this.fresh("const");
+    const t = onnx.TensorProto.create({ name, dataType: ElemType[type], dims: [...dims] });
+    if (type === "float32") t.floatData = [...values];
+    else if (type === "float64") t.doubleData = [...values];
+    else if (type === "int64") t.int64Data = values.map((v) => v);
+    else throw new TypeError(`unsupported constant type ${type}`);
+    this.initializers.push(t);
+    this.constants.set(key, name);
+    return name;
+  }
+
+  node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, output?: string): string {
+    const out = output ?? this.fresh(opType.toLowerCase());
+    const attribute = Object.entries(attrs).map(([name, v]) => {
+      if (typeof v === "string") return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) });
+      if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+      return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
+    });
+    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: this.fresh(`n_${opType}`), attribute }));
+    return out;
+  }
+
+  /** Serializes the model (IR version 8, the given opset). */
+  encode(name: string): Uint8Array {
+    const graph = onnx.GraphProto.create({ name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs });
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: "veritrain",
+      opsetImport: [onnx.OperatorSetIdProto.create({ domain: "", version: OPSET })],
+      graph,
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+function valueInfo(name: string, type: ElemTypeName, dims: readonly number[]) {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: onnx.TypeProto.create({
+      tensorType: onnx.TypeProto.Tensor.create({
+        elemType: ElemType[type],
+        shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })) }),
+      }),
+    }),
+  });
+}

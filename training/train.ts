@@ -1,0 +1,99 @@
+import { sampleBatch, type Dataset } from "../engine/batch.ts";
+import { buildStepGraph, type StepGraph } from "../engine/graph.ts";
+import { onnxRunner } from "../engine/onnx/runner.ts";
+import { nextRng } from "../engine/random.ts";
+import { referenceRunner } from "../engine/reference.ts";
+import type { BackendName, StepRunner } from "../engine/runner.ts";
+import type { TrainingSpec } from "../engine/spec.ts";
+import { initialState, type TrainingState } from "../engine/state.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import { type Checkpoint, historyRoot } from "../commitment/history.ts";
+import { stateRoot } from "../commitment/stateRoot.ts";
+import type { Hash } from "../commitment/hash.ts";
+
+/**
+ * Runs a training job: steps from a start state, a state root at step 0, at every `checkpointInterval`
+ * steps and at the end, and the history root over those checkpoints. Roots do not depend on the backend.
+ */
+export interface TrainOptions {
+  readonly spec: TrainingSpec;
+  readonly dataset: Dataset;
+  readonly steps: number;
+  readonly checkpointInterval: number;
+  readonly backend?: BackendName;
+  /** Resume from this state instead of the spec's initial state. */
+  readonly start?: TrainingState;
+  readonly signal?: AbortSignal;
+  readonly onStep?: (info: StepInfo) => void;
+  readonly onCheckpoint?: (c: Checkpoint, state: TrainingState) => void | Promise<void>;
+}
+
+export interface StepInfo {
+  readonly step: number;
+  readonly steps: number;
+  /** Mean squared error of the batch, in real units (display only: not committed). */
+  readonly loss: number;
+}
+
+export interface TrainResult {
+  readonly state: TrainingState;
+  readonly checkpoints: readonly Checkpoint[];
+  readonly historyRoot: Hash;
+}
+
+export async function createRunner(graph: StepGraph, backend: BackendName = "onnx"): Promise<StepRunner> {
+  return backend === "onnx" ? onnxRunner(graph) : referenceRunner(graph);
+}
+
+/** Applies one step to a state (the pure state transition the dispute game re-executes). */
+export async function applyStep(runner: StepRunner, spec: TrainingSpec, dataset: Dataset, s: TrainingState): Promise<{ state: TrainingState; logits: Tensor; labels: Tensor }> {
+  const batch = sampleBatch(dataset, s.rng, spec.training.batchSize);
+  const r = await runner.run(s.tensors, batch);
+  return {
+    state: { specHash: s.specHash, step: s.step + 1, dataCursor: s.dataCursor + spec.training.batchSize, rng: nextRng(s.rng), tensors: r.state },
+    logits: r.logits,
+    labels: batch.labels,
+  };
+}
+
+export function batchLoss(logits: Tensor, labels: Tensor, one: number): number {
+  const [m, n] = logits.shape as [number, number];
+  let sum = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      const e = logits.data[i * n + j]! / one - (labels.data[i] === j ? 1 : 0);
+      sum += e * e;
+    }
+  }
+  return sum / m;
+}
+
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  if (!Number.isSafeInteger(o.steps) || o.steps < 1) throw new RangeError(`steps must be a positive integer, got ${o.steps}`);
+  if (!Number.isSafeInteger(o.checkpointInterval) || o.checkpointInterval < 1) {
+    throw new RangeError(`checkpointInterval must be a positive integer, got ${o.checkpointInterval}`);
+  }
+  const graph = buildStepGraph(o.spec);
+  const runner = await createRunner(graph, o.backend);
+  let s = o.start ?? initialState(o.spec);
+  const checkpoints: Checkpoint[] = [];
+  const checkpoint = async () => {
+    const c = { step: s.step, root: stateRoot(o.spec, s) };
+    checkpoints.push(c);
+    await o.onCheckpoint?.(c, s);
+  };
+  try {
+    await checkpoint();
+    const end = s.step + o.steps;
+    while (s.step < end) {
+      o.signal?.throwIfAborted();
+      const r = await applyStep(runner, o.spec, o.dataset, s);
+      s = r.state;
+      o.onStep?.({ step: s.step, steps: end, loss: batchLoss(r.logits, r.labels, o.spec.quant.targetOne) });
+      if (s.step % o.checkpointInterval === 0 || s.step === end) await checkpoint();
+    }
+  } finally {
+    await runner.close();
+  }
+  return { state: s, checkpoints, historyRoot: historyRoot(checkpoints) };
+}
