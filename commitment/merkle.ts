@@ -28,6 +28,10 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Hash {
   return sha256(scratch);
 }
 
+/** EMPTY_SUBTREE[h]: root of a height-h subtree whose leaves are all the zero hash. */
+const EMPTY_SUBTREE: Hash[] = [ZERO_HASH];
+for (let h = 1; h <= 64; h++) EMPTY_SUBTREE.push(Buffer.from(nodeHash(EMPTY_SUBTREE[h - 1]!, EMPTY_SUBTREE[h - 1]!)));
+
 /** Builds the tree over `leaves`, a packed buffer of n 32-byte hashes (or an array of hashes). */
 export function buildTree(leaves: Buffer | readonly Uint8Array[]): MerkleTree {
   const packed = Buffer.isBuffer(leaves) ? leaves : Buffer.concat(leaves as Uint8Array[]);
@@ -38,13 +42,17 @@ export function buildTree(leaves: Buffer | readonly Uint8Array[]): MerkleTree {
   let level = Buffer.alloc(width * 32);
   packed.copy(level);
   const levels: Buffer[] = [level];
+  let real = count; // nodes at this level that cover at least one real leaf
   for (let d = 0; d < depth; d++) {
     const n = level.length / 64;
     const next = Buffer.alloc(n * 32);
-    // Nodes whose both children are zero-padding still hash normally: padding is defined as leaves.
-    for (let i = 0; i < n; i++) nodeHash(level.subarray(i * 64, i * 64 + 32), level.subarray(i * 64 + 32, i * 64 + 64)).copy(next, i * 32);
+    const realNext = Math.ceil(real / 2);
+    for (let i = 0; i < realNext; i++) nodeHash(level.subarray(i * 64, i * 64 + 32), level.subarray(i * 64 + 32, i * 64 + 64)).copy(next, i * 32);
+    // Subtrees of padding only: their hash is the precomputed empty-subtree constant of this height.
+    for (let i = realNext; i < n; i++) EMPTY_SUBTREE[d + 1]!.copy(next, i * 32);
     levels.push(next);
     level = next;
+    real = realNext;
   }
   return { levels, count, depth, root: Buffer.from(level.subarray(0, 32)) };
 }

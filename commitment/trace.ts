@@ -44,7 +44,7 @@ export function recordHash(e: TraceEntry): Hash {
 /** Builds the trace from every tensor of an executed step (StepResult.all). */
 export function buildTrace(graph: StepGraph, all: readonly Tensor[]): OpTrace {
   const subjects: { id: number; code: number; inputs: readonly number[]; attrs: readonly number[] }[] = [
-    { id: graph.pixels, code: INPUT_CODE, inputs: [], attrs: [] },
+    { id: graph.x, code: INPUT_CODE, inputs: [], attrs: [] },
     { id: graph.labels, code: INPUT_CODE, inputs: [], attrs: [] },
     ...graph.ops.map((op) => ({
       id: op.output, code: OP_CODES[op.kind], inputs: op.inputs,

@@ -1,5 +1,7 @@
 import { DatasetError } from "./errors.ts";
+import { clamp, roundShift } from "./int.ts";
 import { batchIndices } from "./random.ts";
+import type { TrainingSpec } from "./spec.ts";
 import type { Tensor } from "./tensor.ts";
 
 /** A labelled dataset of fixed-size uint8 examples (MNIST: 784 pixels, label 0..9). */
@@ -12,10 +14,20 @@ export interface Dataset {
   readonly labels: Uint8Array;
 }
 
+/**
+ * One step's inputs: x[i, j] = clamp(roundShift(pixel[indices[i], j], inputShift), 0, inputMax) and the
+ * labels of the same examples. The quantization is part of the batch definition (one shift per byte, cheap
+ * to recheck against a dataset opening), so the step graph starts from model-ready integers.
+ */
 export interface Batch {
   readonly indices: readonly number[];
-  readonly pixels: Tensor;
+  readonly x: Tensor;
   readonly labels: Tensor;
+}
+
+export interface InputQuant {
+  readonly inputShift: number;
+  readonly inputMax: number;
 }
 
 export function checkDataset(d: Dataset): void {
@@ -26,20 +38,43 @@ export function checkDataset(d: Dataset): void {
   }
 }
 
-/** Gathers the examples at `indices` into the batch tensors. */
-export function gather(d: Dataset, indices: readonly number[]): Batch {
-  const f = d.features, B = indices.length;
-  const px = new Float64Array(B * f), lb = new Float64Array(B);
-  for (let i = 0; i < B; i++) {
-    const e = indices[i]!;
-    if (!(e >= 0 && e < d.count)) throw new DatasetError(`example index ${e} outside the dataset (${d.count})`);
-    px.set(d.pixels.subarray(e * f, (e + 1) * f), i * f);
-    lb[i] = d.labels[e]!;
-  }
-  return { indices, pixels: { shape: [B, f], data: px }, labels: { shape: [B], data: lb } };
+/** The quantized input value of a raw byte. */
+export function quantizeInput(p: number, q: InputQuant): number {
+  return clamp(roundShift(p, q.inputShift), 0, q.inputMax);
 }
 
-/** The batch a step draws from RNG state `rng`. */
-export function sampleBatch(d: Dataset, rng: Uint8Array, batchSize: number): Batch {
-  return gather(d, batchIndices(rng, batchSize, d.count));
+// Quantized copies of datasets, computed once per (dataset, quantization).
+const quantized = new WeakMap<Dataset, Map<string, Uint8Array>>();
+
+function quantizedPixels(d: Dataset, q: InputQuant): Uint8Array {
+  let byQuant = quantized.get(d);
+  if (!byQuant) quantized.set(d, (byQuant = new Map()));
+  const key = `${q.inputShift}:${q.inputMax}`;
+  let out = byQuant.get(key);
+  if (!out) {
+    const table = Uint8Array.from({ length: 256 }, (_, p) => quantizeInput(p, q));
+    out = d.pixels.map((p) => table[p]!);
+    byQuant.set(key, out);
+  }
+  return out;
+}
+
+/** Gathers the examples at `indices` into the batch tensors. */
+export function gather(d: Dataset, indices: readonly number[], q: InputQuant): Batch {
+  const f = d.features, B = indices.length;
+  const px = quantizedPixels(d, q);
+  // Float32Array: inputs and labels are small integers (exact), and the ONNX backend takes them without a copy.
+  const x = new Float32Array(B * f), lb = new Float32Array(B);
+  for (let i = 0; i < B; i++) {
+    const e = indices[i]!;
+    if (!(Number.isInteger(e) && e >= 0 && e < d.count)) throw new DatasetError(`example index ${e} outside the dataset (${d.count})`);
+    x.set(px.subarray(e * f, (e + 1) * f), i * f);
+    lb[i] = d.labels[e]!;
+  }
+  return { indices, x: { shape: [B, f], data: x }, labels: { shape: [B], data: lb } };
+}
+
+/** The batch a step of `spec` draws from RNG state `rng`. */
+export function sampleBatch(d: Dataset, rng: Uint8Array, spec: TrainingSpec): Batch {
+  return gather(d, batchIndices(rng, spec.training.batchSize, d.count), spec.quant);
 }

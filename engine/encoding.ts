@@ -24,7 +24,7 @@ export function encodeElements(t: Tensor, width: Width, padTo = 8): Buffer {
   const d = t.data;
   if (width === 4) {
     const view = new Int32Array(buf.buffer, buf.byteOffset, padded / 4);
-    for (let i = 0; i < n; i++) view[i] = d[i]!;
+    view.set(d); // native conversion (wraps modulo 2^32: the check below catches values that do not fit)
     for (let i = 0; i < n; i++) {
       if (view[i] !== d[i]) throw new ValueRangeError(`element ${i} = ${d[i]} does not fit a 4-byte encoding`, { index: i });
     }

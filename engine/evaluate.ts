@@ -29,7 +29,7 @@ export async function accuracy(spec: TrainingSpec, weights: readonly Tensor[], d
   try {
     for (let start = 0; start < data.count; start += batchSize) {
       const idx = Array.from({ length: batchSize }, (_, i) => Math.min(start + i, data.count - 1));
-      const batch = gather(data, idx);
+      const batch = gather(data, idx, spec.quant);
       const { logits } = await runner.run(weights, batch);
       const pred = argmaxRows(logits);
       for (let i = 0; i < batchSize && start + i < data.count; i++) if (pred[i] === data.labels[start + i]) correct++;

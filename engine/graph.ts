@@ -1,5 +1,5 @@
 import { SpecError } from "./errors.ts";
-import { MAX_EXACT, type Range, signedRange } from "./int.ts";
+import { MAX_EXACT, type Range } from "./int.ts";
 import { OPS, type OpAttrs, type OpKind } from "./ops/index.ts";
 import type { TrainingSpec } from "./spec.ts";
 
@@ -39,8 +39,8 @@ export interface StateSlot {
 export interface StepGraph {
   readonly tensors: readonly GraphTensor[];
   readonly ops: readonly GraphOp[];
-  /** Tensor ids of the batch inputs. */
-  readonly pixels: number;
+  /** Tensor ids of the batch inputs: quantized inputs [B, features] and labels [B]. */
+  readonly x: number;
   readonly labels: number;
   /**
    * The training state's tensors, in their committed order, and the ids holding their next values
@@ -54,11 +54,16 @@ export interface StepGraph {
   readonly outputError?: number;
 }
 
+/** The symmetric range [-max, max]: every clamp of the engine is symmetric. */
+function sym(max: number): Range {
+  return [-max, max];
+}
+
 /** Names and ranges of the state tensors a spec defines, in committed order. */
 export function stateLayout(spec: TrainingSpec): StateSlot[] {
   const { layers } = spec.model;
-  const master = signedRange(spec.quant.masterBits);
-  const vel = signedRange(spec.optimizer.velocityBits);
+  const master = sym(spec.quant.masterMax);
+  const vel = sym(spec.optimizer.velocityMax);
   const slots: StateSlot[] = [];
   for (let l = 0; l + 1 < layers.length; l++) {
     slots.push({ name: `l${l}.w`, shape: [layers[l]!, layers[l + 1]!], range: master });
@@ -103,11 +108,11 @@ interface ForwardIds {
   logits: number;
 }
 
-function forward(b: Builder, spec: TrainingSpec, pixels: number, master: (l: number, kind: "w" | "b") => number): ForwardIds {
+function forward(b: Builder, spec: TrainingSpec, x: number, master: (l: number, kind: "w" | "b") => number): ForwardIds {
   const q = spec.quant;
   const L = spec.model.layers.length - 1;
-  const wr = signedRange(q.weightBits), br = signedRange(q.biasBits);
-  let a = b.op("requantize", [pixels], { shift: q.inputShift, lo: 0, hi: q.inputMax }, "x");
+  const wr = sym(q.weightMax), br = sym(q.biasMax);
+  let a = x;
   const ids: ForwardIds = { acts: [], weights: [], pre: [], logits: -1 };
   for (let l = 0; l < L; l++) {
     ids.acts.push(a);
@@ -133,15 +138,15 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
   const { layers } = spec.model;
   const L = layers.length - 1;
   const B = spec.training.batchSize;
-  const pixels = b.add("batch.pixels", [B, layers[0]!], [0, 255], "input");
+  const x = b.add("batch.x", [B, layers[0]!], [0, spec.quant.inputMax], "input");
   const labels = b.add("batch.labels", [B], [0, spec.data.classes - 1], "input");
   const slots = stateLayout(spec);
   const stateIn = slots.map((s) => b.add(s.name, s.shape, s.range, "state"));
   const slotId = (name: string) => stateIn[slots.findIndex((s) => s.name === name)]!;
-  const f = forward(b, spec, pixels, (l, k) => slotId(`l${l}.${k}`));
+  const f = forward(b, spec, x, (l, k) => slotId(`l${l}.${k}`));
 
   const q = spec.quant, opt = spec.optimizer;
-  const gr = signedRange(q.gradBits);
+  const gr = sym(q.gradMax);
   const next = new Map<string, number>();
   const err = b.op("mse_grad", [f.logits, labels], { one: q.targetOne }, "loss.e");
   let d = b.op("requantize", [err], { shift: q.errShift, lo: gr[0], hi: gr[1] }, `l${L - 1}.d`);
@@ -157,7 +162,7 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
       d = b.op("requantize", [gm], { shift: q.backShift, lo: gr[0], hi: gr[1] }, `l${l - 1}.d`);
     }
   }
-  const master = signedRange(q.masterBits), vel = signedRange(opt.velocityBits);
+  const master = sym(q.masterMax), vel = sym(opt.velocityMax);
   for (let l = 0; l < L; l++) {
     for (const k of ["w", "b"] as const) {
       let g = grads[l]![k];
@@ -170,7 +175,7 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
     }
   }
   return {
-    tensors: b.tensors, ops: b.ops, pixels, labels, state: slots, stateIn,
+    tensors: b.tensors, ops: b.ops, x, labels, state: slots, stateIn,
     stateOut: slots.map((s) => next.get(s.name)!), logits: f.logits, outputError,
   };
 }
@@ -179,10 +184,10 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
 export function buildForwardGraph(spec: TrainingSpec, batchSize: number): StepGraph {
   const b = new Builder();
   const { layers } = spec.model;
-  const pixels = b.add("batch.pixels", [batchSize, layers[0]!], [0, 255], "input");
+  const x = b.add("batch.x", [batchSize, layers[0]!], [0, spec.quant.inputMax], "input");
   const labels = b.add("batch.labels", [batchSize], [0, spec.data.classes - 1], "input");
   const slots = stateLayout(spec).filter((s) => !s.name.endsWith(".v"));
   const stateIn = slots.map((s) => b.add(s.name, s.shape, s.range, "state"));
-  const f = forward(b, spec, pixels, (l, k) => stateIn[slots.findIndex((s) => s.name === `l${l}.${k}`)]!);
-  return { tensors: b.tensors, ops: b.ops, pixels, labels, state: slots, stateIn, stateOut: [], logits: f.logits };
+  const f = forward(b, spec, x, (l, k) => stateIn[slots.findIndex((s) => s.name === `l${l}.${k}`)]!);
+  return { tensors: b.tensors, ops: b.ops, x, labels, state: slots, stateIn, stateOut: [], logits: f.logits };
 }

@@ -7,7 +7,7 @@ import type { Tensor } from "./tensor.ts";
 /** Executes every op of the graph in order with the TypeScript reference kernels. */
 export function executeReference(graph: StepGraph, state: readonly Tensor[], batch: Batch): Tensor[] {
   const values: Tensor[] = new Array(graph.tensors.length);
-  values[graph.pixels] = batch.pixels;
+  values[graph.x] = batch.x;
   values[graph.labels] = batch.labels;
   graph.stateIn.forEach((id, i) => (values[id] = state[i]!));
   for (const op of graph.ops) {

@@ -6,8 +6,8 @@ import { SpecError } from "./errors.ts";
  * canonical encoding and hash are unambiguous on every platform). The spec hash is stored in every state
  * header and posted on chain with the job.
  *
- * Fixed-point scales (documented in docs/engine.md): input pixels are requantized to `inputShift` fewer
- * bits; activations and inputs share one scale; forward weights are master weights shifted right by
+ * Fixed-point scales (documented in docs/engine.md): input bytes are requantized to `inputShift` fewer
+ * bits when a batch is gathered; activations and inputs share one scale; forward weights are master weights shifted right by
  * `weightShift`; the output of each matmul has the activation scale plus the weight scale.
  */
 export interface TrainingSpec {
@@ -17,29 +17,32 @@ export interface TrainingSpec {
     readonly layers: readonly number[];
   };
   readonly quant: {
-    /** Pixels 0..255 become roundShift(p, inputShift) clamped to [0, inputMax]. */
+    /**
+     * Input quantization, part of the batch definition: a raw feature byte p (0..255) enters the model as
+     * clamp(roundShift(p, inputShift), 0, inputMax).
+     */
     readonly inputShift: number;
     readonly inputMax: number;
-    /** Master weights and biases: signed integers of this many bits (optimizer state lives here). */
-    readonly masterBits: number;
+    /** Master weights and biases are integers in [-masterMax, masterMax] (optimizer state lives here). */
+    readonly masterMax: number;
     /** Scale of master values: 1.0 is 2^masterFrac (weight initialization uses it). */
     readonly masterFrac: number;
-    /** Forward weights = clamp(roundShift(master, weightShift), ±2^(weightBits-1)). */
+    /** Forward weights = clamp(roundShift(master, weightShift), ±weightMax). */
     readonly weightShift: number;
-    readonly weightBits: number;
-    /** Forward biases = clamp(roundShift(master bias, biasShift), ±2^(biasBits-1)). */
+    readonly weightMax: number;
+    /** Forward biases = clamp(roundShift(master bias, biasShift), ±biasMax). */
     readonly biasShift: number;
-    readonly biasBits: number;
+    readonly biasMax: number;
     /** Hidden activations: clamp(roundShift(z, actShift), ±actMax) then ReLU. */
     readonly actShift: number;
     readonly actMax: number;
     /** 1.0 in the logits' scale: the one-hot target value of the squared-error loss. */
     readonly targetOne: number;
-    /** Output error: clamp(roundShift(z - target, errShift), ±2^(gradBits-1)). */
+    /** Output error: clamp(roundShift(z - target, errShift), ±gradMax). */
     readonly errShift: number;
-    /** Back-propagated errors: clamp(roundShift(dH, backShift), ±2^(gradBits-1)). */
+    /** Back-propagated errors: clamp(roundShift(dH, backShift), ±gradMax). */
     readonly backShift: number;
-    readonly gradBits: number;
+    readonly gradMax: number;
   };
   readonly optimizer: {
     /** Weight update = roundShift(g * lrNum, lrShift) in master units. */
@@ -53,8 +56,8 @@ export interface TrainingSpec {
     /** Heavy-ball momentum mu = momentumNum / 2^momentumShift; 0 disables it (no velocity state). */
     readonly momentumNum: number;
     readonly momentumShift: number;
-    /** Velocities: signed integers of this many bits. */
-    readonly velocityBits: number;
+    /** Velocities are integers in [-velocityMax, velocityMax]. */
+    readonly velocityMax: number;
   };
   readonly training: {
     readonly batchSize: number;
@@ -70,20 +73,24 @@ export interface TrainingSpec {
   };
 }
 
+/**
+ * Defaults chosen so that the big layer's ops are exact in float32 (every bound below 2^24) and the forward
+ * weight/bias requantizations can never clamp (masterMax >> weightShift == weightMax).
+ */
 export const DEFAULT_QUANT: TrainingSpec["quant"] = {
   inputShift: 4, inputMax: 15,
-  masterBits: 24, masterFrac: 16,
-  weightShift: 8, weightBits: 11,
-  biasShift: 4, biasBits: 21,
-  actShift: 8, actMax: 255,
+  masterMax: 2 ** 18, masterFrac: 16,
+  weightShift: 8, weightMax: 1024,
+  biasShift: 4, biasMax: 2 ** 14,
+  actShift: 8, actMax: 127,
   targetOne: 4096,
-  errShift: 4, backShift: 8, gradBits: 13,
+  errShift: 4, backShift: 8, gradMax: 1024,
 };
 
 export const DEFAULT_OPTIMIZER: TrainingSpec["optimizer"] = {
-  lrNum: 5, lrShift: 11, biasLrShift: 7,
-  momentumNum: 7, momentumShift: 3,
-  velocityBits: 24,
+  lrNum: 1, lrShift: 5, biasLrShift: 1,
+  momentumNum: 0, momentumShift: 3,
+  velocityMax: 2 ** 19,
 };
 
 type Json = unknown;
@@ -135,21 +142,22 @@ export function parseSpec(input: unknown): TrainingSpec {
   const q = objField(o, "quant");
   const qKeys = Object.keys(DEFAULT_QUANT);
   noExtraKeys(q, "quant", qKeys);
+  const M = 2 ** 40;
   const quant = {
     inputShift: intField(q, "quant", "inputShift", 0, 8),
     inputMax: intField(q, "quant", "inputMax", 1, 255),
-    masterBits: intField(q, "quant", "masterBits", 8, 32),
+    masterMax: intField(q, "quant", "masterMax", 1, 2 ** 31 - 1),
     masterFrac: intField(q, "quant", "masterFrac", 0, 30),
     weightShift: intField(q, "quant", "weightShift", 0, 31),
-    weightBits: intField(q, "quant", "weightBits", 2, 32),
+    weightMax: intField(q, "quant", "weightMax", 1, 2 ** 31 - 1),
     biasShift: intField(q, "quant", "biasShift", 0, 31),
-    biasBits: intField(q, "quant", "biasBits", 2, 32),
+    biasMax: intField(q, "quant", "biasMax", 1, 2 ** 31 - 1),
     actShift: intField(q, "quant", "actShift", 0, 40),
     actMax: intField(q, "quant", "actMax", 1, 2 ** 31 - 1),
-    targetOne: intField(q, "quant", "targetOne", 1, 2 ** 40),
+    targetOne: intField(q, "quant", "targetOne", 1, M),
     errShift: intField(q, "quant", "errShift", 0, 40),
     backShift: intField(q, "quant", "backShift", 0, 40),
-    gradBits: intField(q, "quant", "gradBits", 2, 32),
+    gradMax: intField(q, "quant", "gradMax", 1, 2 ** 31 - 1),
   };
   const p = objField(o, "optimizer");
   noExtraKeys(p, "optimizer", Object.keys(DEFAULT_OPTIMIZER));
@@ -159,7 +167,7 @@ export function parseSpec(input: unknown): TrainingSpec {
     biasLrShift: intField(p, "optimizer", "biasLrShift", 0, 52),
     momentumNum: intField(p, "optimizer", "momentumNum", 0, 2 ** 20),
     momentumShift: intField(p, "optimizer", "momentumShift", 0, 52),
-    velocityBits: intField(p, "optimizer", "velocityBits", 8, 40),
+    velocityMax: intField(p, "optimizer", "velocityMax", 1, 2 ** 31 - 1),
   };
   if (optimizer.momentumNum >= 2 ** optimizer.momentumShift) {
     throw new SpecError("optimizer.momentumNum", `momentum must be < 1, got ${optimizer.momentumNum}/2^${optimizer.momentumShift}`);

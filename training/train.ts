@@ -47,7 +47,7 @@ export async function createRunner(graph: StepGraph, backend: BackendName = "onn
 
 /** Applies one step to a state (the pure state transition the dispute game re-executes). */
 export async function applyStep(runner: StepRunner, spec: TrainingSpec, dataset: Dataset, s: TrainingState): Promise<{ state: TrainingState; logits: Tensor; labels: Tensor }> {
-  const batch = sampleBatch(dataset, s.rng, spec.training.batchSize);
+  const batch = sampleBatch(dataset, s.rng, spec);
   const r = await runner.run(s.tensors, batch);
   return {
     state: { specHash: s.specHash, step: s.step + 1, dataCursor: s.dataCursor + spec.training.batchSize, rng: nextRng(s.rng), tensors: r.state },

@@ -1,5 +1,5 @@
 import type { GraphOp, GraphTensor, StepGraph } from "../graph.ts";
-import { FLOAT32_EXACT, maxAbs } from "../int.ts";
+import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import type { OpAttrs } from "../ops/index.ts";
 import { OnnxGraph, type ElemTypeName } from "./protoBuilder.ts";
 
@@ -38,13 +38,23 @@ export function lowerGraph(graph: StepGraph, outputIds: readonly number[]): Lowe
   const names = graph.tensors.map(onnxName);
   for (const t of graph.tensors) if (t.role !== "op") g.input(names[t.id]!, types[t.id]!, t.shape);
 
+  const casts = new Map<string, string>();
   for (const op of graph.ops) {
     const ct = computeType(op);
-    const ins = op.inputs.map((id) => (types[id] === ct ? names[id]! : g.node("Cast", [names[id]!], { to: ct === "float32" ? 1 : 11 })));
-    const out = lowerOp(g, op, ins, ct, op.inputs.map((i) => graph.tensors[i]!.shape));
+    const ins = op.inputs.map((id) => {
+      if (types[id] === ct) return names[id]!;
+      // One cast per (tensor, type), shared by every consumer.
+      const key = `${id}:${ct}`;
+      let cast = casts.get(key);
+      if (cast === undefined) casts.set(key, (cast = g.node("Cast", [names[id]!], { to: ct === "float32" ? 1 : 11 })));
+      return cast;
+    });
     const id = op.output;
-    if (types[id] === ct) g.node("Identity", [out], {}, names[id]);
-    else g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
+    // The op's last node writes the tensor's name directly when no cast follows (no Identity copies).
+    const sameType = types[id] === ct;
+    const ins_ = op.inputs.map((i) => graph.tensors[i]!);
+    const out = lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
+    if (!sameType) g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
   return { bytes: g.encode("veritrain_step"), names, types, outputIds };
@@ -54,33 +64,39 @@ function c(g: OnnxGraph, t: FloatType, v: number): string {
   return g.constant(t, [v]);
 }
 
-/** floor((x + 2^(s-1)) * 2^-s): the protocol's roundShift, exact for integer x below the type's limit. */
-function roundShift(g: OnnxGraph, x: string, s: number, t: FloatType): string {
-  if (s === 0) return x;
-  const biased = g.node("Add", [x, c(g, t, 2 ** (s - 1))]);
-  return g.node("Floor", [g.node("Mul", [biased, c(g, t, 2 ** -s)])]);
+/**
+ * roundShift(x * k, s) = floor(x * (k * 2^-s) + 1/2): one multiply by an exact power-of-two multiple, one
+ * add, one floor. Exact in the op's type: x * k and x * k + 2^(s-1) are integers below the op's declared
+ * bound, so scaling them by 2^-s and adding 1/2 introduces no rounding.
+ */
+function mulRoundShift(g: OnnxGraph, x: string, k: number, s: number, t: FloatType, out?: string): string {
+  if (s === 0) return k === 1 && out === undefined ? x : g.node("Mul", [x, c(g, t, k)], {}, out);
+  return g.node("Floor", [g.node("Add", [g.node("Mul", [x, c(g, t, k * 2 ** -s)]), c(g, t, 0.5)])], {}, out);
 }
 
-function clip(g: OnnxGraph, x: string, lo: number, hi: number, t: FloatType): string {
-  return g.node("Clip", [x, c(g, t, lo), c(g, t, hi)]);
+function clip(g: OnnxGraph, x: string, lo: number, hi: number, t: FloatType, out?: string): string {
+  return g.node("Clip", [x, c(g, t, lo), c(g, t, hi)], {}, out);
 }
 
-function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[]): string {
+function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], out?: string): string {
   switch (op.kind) {
     case "matmul": {
       const a = op.attrs as OpAttrs["matmul"];
-      return g.node("Gemm", ins, { transA: a.transA ? 1 : 0, transB: a.transB ? 1 : 0 });
+      return g.node("Gemm", ins, { transA: a.transA ? 1 : 0, transB: a.transB ? 1 : 0 }, out);
     }
     case "bias_add":
-      return g.node("Add", ins);
+      return g.node("Add", ins, {}, out);
     case "requantize": {
       const a = op.attrs as OpAttrs["requantize"];
-      return clip(g, roundShift(g, ins[0]!, a.shift, t), a.lo, a.hi, t);
+      // The clamp is left out only where the input's declared range proves it can never bind.
+      const [lo, hi] = inRanges[0]!;
+      if (roundShiftInt(lo, a.shift) >= a.lo && roundShiftInt(hi, a.shift) <= a.hi) return mulRoundShift(g, ins[0]!, 1, a.shift, t, out);
+      return clip(g, mulRoundShift(g, ins[0]!, 1, a.shift, t), a.lo, a.hi, t, out);
     }
     case "relu":
-      return g.node("Relu", ins);
+      return g.node("Relu", ins, {}, out);
     case "relu_mask":
-      return g.node("Where", [g.node("Greater", [ins[1]!, c(g, t, 0)]), ins[0]!, c(g, t, 0)]);
+      return g.node("Where", [g.node("Greater", [ins[1]!, c(g, t, 0)]), ins[0]!, c(g, t, 0)], {}, out);
     case "mse_grad": {
       const a = op.attrs as OpAttrs["mse_grad"];
       // z - one * [label_i == j]: compare the column of labels with the row [0, 1, ..., n-1].
@@ -88,19 +104,19 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const col = g.node("Unsqueeze", [ins[1]!, g.constant("int64", [1], [1])]);
       const row = g.constant(t, Array.from({ length: n }, (_, j) => j), [n]);
       const hot = g.node("Cast", [g.node("Equal", [col, row])], { to: t === "float32" ? 1 : 11 });
-      return g.node("Sub", [ins[0]!, g.node("Mul", [hot, c(g, t, a.one)])]);
+      return g.node("Sub", [ins[0]!, g.node("Mul", [hot, c(g, t, a.one)])], {}, out);
     }
     case "col_sum":
-      return g.node("ReduceSum", [ins[0]!, g.constant("int64", [0], [1])], { keepdims: 0 });
+      return g.node("ReduceSum", [ins[0]!, g.constant("int64", [0], [1])], { keepdims: 0 }, out);
     case "momentum": {
       const a = op.attrs as OpAttrs["momentum"];
-      const decayed = roundShift(g, g.node("Mul", [ins[0]!, c(g, t, a.muNum)]), a.muShift, t);
-      return clip(g, g.node("Add", [decayed, ins[1]!]), a.lo, a.hi, t);
+      const decayed = mulRoundShift(g, ins[0]!, a.muNum, a.muShift, t);
+      return clip(g, g.node("Add", [decayed, ins[1]!]), a.lo, a.hi, t, out);
     }
     case "sgd_update": {
       const a = op.attrs as OpAttrs["sgd_update"];
-      const delta = roundShift(g, g.node("Mul", [ins[1]!, c(g, t, a.lrNum)]), a.lrShift, t);
-      return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t);
+      const delta = mulRoundShift(g, ins[1]!, a.lrNum, a.lrShift, t);
+      return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t, out);
     }
   }
 }

@@ -39,7 +39,7 @@ export async function onnxRunner(graph: StepGraph, options: OnnxRunnerOptions = 
 
   async function execute(lowered: LoweredGraph, session: ort.InferenceSession, state: readonly Tensor[], batch: Batch) {
     const feeds: Record<string, ort.Tensor> = {
-      [lowered.names[graph.pixels]!]: toOrt(batch.pixels, lowered.types[graph.pixels]!),
+      [lowered.names[graph.x]!]: toOrt(batch.x, lowered.types[graph.x]!),
       [lowered.names[graph.labels]!]: toOrt(batch.labels, lowered.types[graph.labels]!),
     };
     graph.stateIn.forEach((id, i) => (feeds[lowered.names[id]!] = toOrt(state[i]!, lowered.types[id]!)));
@@ -67,7 +67,7 @@ export async function onnxRunner(graph: StepGraph, options: OnnxRunnerOptions = 
       }
       const byId = await execute(traced.lowered, traced.session, state, batch);
       const all: Tensor[] = graph.tensors.map((t) => {
-        if (t.id === graph.pixels) return batch.pixels;
+        if (t.id === graph.x) return batch.x;
         if (t.id === graph.labels) return batch.labels;
         if (t.role === "state") return state[graph.stateIn.indexOf(t.id)]!;
         return byId.get(t.id)!;
