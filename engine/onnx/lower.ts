@@ -32,7 +32,8 @@ export function onnxName(t: GraphTensor): string {
   return `t${t.id}_${t.name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 }
 
-export function lowerGraph(graph: StepGraph, outputIds: readonly number[]): LoweredGraph {
+/** Lowers the ops of a graph (a whole step, or any op list over declared tensors) with the given outputs. */
+export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds: readonly number[]): LoweredGraph {
   const g = new OnnxGraph();
   const types = graph.tensors.map(storageType);
   const names = graph.tensors.map(onnxName);

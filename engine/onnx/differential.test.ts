@@ -1,0 +1,129 @@
+import { describe, it, after } from "node:test";
+import { expect } from "chai";
+import type * as ort from "onnxruntime-node";
+import type { GraphOp, GraphTensor } from "../graph.ts";
+import { FLOAT32_EXACT, type Range } from "../int.ts";
+import { OPS, type OpAttrs, type OpKind } from "../ops/index.ts";
+import type { Tensor } from "../tensor.ts";
+import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
+import { openSession, runLowered } from "./session.ts";
+
+/**
+ * Differential test: for every op, the onnxruntime lowering and the TypeScript reference agree bit for bit
+ * on random and worst-case inputs (range extremes, alternating extremes, rounding ties), in both compute
+ * types the lowering can pick (float32 under 2^24, float64 above).
+ */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Pattern = "random" | "min" | "max" | "alternate" | "ties" | "small";
+
+function fill(shape: readonly number[], range: Range, pattern: Pattern, rand: () => number, tieShift = 0): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const [lo, hi] = range;
+  const data = new Float64Array(n);
+  const uniform = () => lo + Math.floor(rand() * (hi - lo + 1));
+  for (let i = 0; i < n; i++) {
+    switch (pattern) {
+      case "random": data[i] = uniform(); break;
+      case "min": data[i] = lo; break;
+      case "max": data[i] = hi; break;
+      case "alternate": data[i] = i % 2 ? lo : hi; break;
+      case "small": data[i] = Math.max(lo, Math.min(hi, Math.floor(rand() * 7) - 3)); break;
+      case "ties": {
+        // x = k * 2^s + 2^(s-1) (exactly half way), k of both signs, within the range.
+        const step = 2 ** tieShift, half = tieShift > 0 ? 2 ** (tieShift - 1) : 0;
+        const k = Math.floor(uniform() / step);
+        const v = k * step + half;
+        data[i] = v < lo ? lo : v > hi ? hi : v;
+        break;
+      }
+    }
+  }
+  return { shape, data };
+}
+
+interface Case<K extends OpKind> {
+  readonly name: string;
+  readonly kind: K;
+  readonly attrs: OpAttrs[K];
+  readonly inputs: readonly { shape: number[]; range: Range }[];
+  readonly tieShift?: number;
+  /** Expected compute type, so both lowerings stay covered. */
+  readonly expect: "float32" | "float64";
+}
+
+const cases: Case<OpKind>[] = [
+  { name: "matmul 784-deep, default layer bounds", kind: "matmul", attrs: { transA: false, transB: false }, inputs: [{ shape: [8, 784], range: [0, 15] }, { shape: [784, 16], range: [-1024, 1024] }], expect: "float32" },
+  { name: "matmul transA (weight gradient)", kind: "matmul", attrs: { transA: true, transB: false }, inputs: [{ shape: [64, 40], range: [0, 15] }, { shape: [64, 12], range: [-1024, 1024] }], expect: "float32" },
+  { name: "matmul transB (input gradient)", kind: "matmul", attrs: { transA: false, transB: true }, inputs: [{ shape: [16, 10], range: [-1024, 1024] }, { shape: [32, 10], range: [-1024, 1024] }], expect: "float32" },
+  { name: "matmul wide values (float64)", kind: "matmul", attrs: { transA: false, transB: false }, inputs: [{ shape: [6, 50], range: [-(2 ** 20), 2 ** 20] }, { shape: [50, 7], range: [-(2 ** 20), 2 ** 20] }], expect: "float64" },
+  { name: "matmul both transposed (float64)", kind: "matmul", attrs: { transA: true, transB: true }, inputs: [{ shape: [9, 5], range: [-(2 ** 16), 2 ** 16] }, { shape: [4, 9], range: [-(2 ** 16), 2 ** 16] }], expect: "float64" },
+  { name: "bias_add", kind: "bias_add", attrs: {}, inputs: [{ shape: [8, 33], range: [-(2 ** 23), 2 ** 23 - 2 ** 20] }, { shape: [33], range: [-(2 ** 19), 2 ** 19] }], expect: "float32" },
+  { name: "bias_add wide (float64)", kind: "bias_add", attrs: {}, inputs: [{ shape: [4, 9], range: [-(2 ** 40), 2 ** 40] }, { shape: [9], range: [-(2 ** 30), 2 ** 30] }], expect: "float64" },
+  { name: "requantize shift 8 with clamp", kind: "requantize", attrs: { shift: 8, lo: -127, hi: 127 }, inputs: [{ shape: [300], range: [-(2 ** 23) + 200, 2 ** 23 - 200] }], tieShift: 8, expect: "float32" },
+  { name: "requantize shift 4, clamp never binds", kind: "requantize", attrs: { shift: 4, lo: -(2 ** 14), hi: 2 ** 14 }, inputs: [{ shape: [300], range: [-(2 ** 18), 2 ** 18] }], tieShift: 4, expect: "float32" },
+  { name: "requantize shift 1 (smallest tie)", kind: "requantize", attrs: { shift: 1, lo: -1000, hi: 1000 }, inputs: [{ shape: [300], range: [-3000, 3000] }], tieShift: 1, expect: "float32" },
+  { name: "requantize shift 0 (clamp only)", kind: "requantize", attrs: { shift: 0, lo: 0, hi: 15 }, inputs: [{ shape: [100], range: [-40, 40] }], expect: "float32" },
+  { name: "requantize wide (float64)", kind: "requantize", attrs: { shift: 20, lo: -(2 ** 20), hi: 2 ** 20 }, inputs: [{ shape: [300], range: [-(2 ** 45), 2 ** 45] }], tieShift: 20, expect: "float64" },
+  { name: "relu", kind: "relu", attrs: {}, inputs: [{ shape: [257], range: [-(2 ** 23), 2 ** 23] }], expect: "float32" },
+  { name: "relu_mask", kind: "relu_mask", attrs: {}, inputs: [{ shape: [16, 20], range: [-(2 ** 22), 2 ** 22] }, { shape: [16, 20], range: [-3, 3] }], expect: "float32" },
+  { name: "relu_mask wide (float64)", kind: "relu_mask", attrs: {}, inputs: [{ shape: [16, 20], range: [-(2 ** 40), 2 ** 40] }, { shape: [16, 20], range: [-2, 2] }], expect: "float64" },
+  { name: "mse_grad", kind: "mse_grad", attrs: { one: 4096 }, inputs: [{ shape: [16, 10], range: [-(2 ** 23) + 4096, 2 ** 23] }, { shape: [16], range: [0, 9] }], expect: "float32" },
+  { name: "mse_grad wide (float64)", kind: "mse_grad", attrs: { one: 2 ** 30 }, inputs: [{ shape: [8, 3], range: [-(2 ** 40), 2 ** 40] }, { shape: [8], range: [0, 2] }], expect: "float64" },
+  { name: "col_sum", kind: "col_sum", attrs: {}, inputs: [{ shape: [64, 12], range: [-1024, 1024] }], expect: "float32" },
+  { name: "col_sum wide (float64)", kind: "col_sum", attrs: {}, inputs: [{ shape: [64, 12], range: [-(2 ** 30), 2 ** 30] }], expect: "float64" },
+  { name: "momentum 7/8", kind: "momentum", attrs: { muNum: 7, muShift: 3, lo: -(2 ** 19), hi: 2 ** 19 }, inputs: [{ shape: [500], range: [-(2 ** 19), 2 ** 19] }, { shape: [500], range: [-(2 ** 22), 2 ** 22] }], tieShift: 3, expect: "float32" },
+  { name: "momentum 15/16 wide (float64)", kind: "momentum", attrs: { muNum: 15, muShift: 4, lo: -(2 ** 30), hi: 2 ** 30 }, inputs: [{ shape: [500], range: [-(2 ** 30), 2 ** 30] }, { shape: [500], range: [-(2 ** 25), 2 ** 25] }], tieShift: 4, expect: "float64" },
+  { name: "sgd_update lr 1/32", kind: "sgd_update", attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, inputs: [{ shape: [500], range: [-(2 ** 18), 2 ** 18] }, { shape: [500], range: [-(2 ** 22), 2 ** 22] }], tieShift: 5, expect: "float32" },
+  { name: "sgd_update lr 5/1024 wide (float64)", kind: "sgd_update", attrs: { lrNum: 5, lrShift: 10, lo: -(2 ** 23), hi: 2 ** 23 }, inputs: [{ shape: [500], range: [-(2 ** 23), 2 ** 23] }, { shape: [500], range: [-(2 ** 24), 2 ** 24] }], tieShift: 10, expect: "float64" },
+];
+
+const PATTERNS: Pattern[] = ["random", "random", "random", "min", "max", "alternate", "ties", "small"];
+const sessions: ort.InferenceSession[] = [];
+after(async () => {
+  for (const s of sessions) await s.release();
+});
+
+describe("ONNX lowering vs TypeScript reference, every op", () => {
+  for (const c of cases) {
+    it(`${c.name}: bit-identical on ${PATTERNS.length * 4} input sets`, async () => {
+      const def = OPS[c.kind] as { type(s: unknown, r: unknown, a: unknown): { shape: number[]; range: Range; exactBound: number }; reference(i: Tensor[], a: unknown): Tensor };
+      const typing = def.type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+      const output = tensors.length;
+      tensors.push({ id: output, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: c.inputs.map((_, i) => i), output, exactBound: typing.exactBound } as GraphOp;
+      expect(computeType(op), `exact bound ${typing.exactBound} vs 2^24 = ${FLOAT32_EXACT}`).to.equal(c.expect);
+      const lowered: LoweredGraph = lowerGraph({ tensors, ops: [op] }, [output]);
+      const session = await openSession(lowered);
+      sessions.push(session);
+      const rand = rng(0xc0ffee ^ c.name.length);
+      for (let round = 0; round < 4; round++) {
+        for (const pattern of PATTERNS) {
+          // Labels (mse_grad's second input) are always random valid classes; other inputs follow the pattern.
+          const ins = c.inputs.map((i, k) => fill(i.shape, i.range, c.kind === "mse_grad" && k === 1 ? "random" : pattern, rand, c.tieShift ?? 0));
+          const want = def.reference(ins, c.attrs);
+          const got = (await runLowered(session, lowered, tensors.map((t) => t.shape), new Map(ins.map((t, k) => [k, t])))).get(output)!;
+          expect(got.shape).to.deep.equal(want.shape);
+          for (let i = 0; i < want.data.length; i++) {
+            if (got.data[i] !== want.data[i]) {
+              expect.fail(`${c.name} (${pattern}): element ${i}: onnx ${got.data[i]} != reference ${want.data[i]}`);
+            }
+            if (!(want.data[i]! >= typing.range[0] && want.data[i]! <= typing.range[1])) {
+              expect.fail(`${c.name} (${pattern}): element ${i} = ${want.data[i]} escapes the declared range [${typing.range}]`);
+            }
+          }
+        }
+      }
+    });
+  }
+});
