@@ -1,5 +1,5 @@
 import type { StepGraph } from "../engine/graph.ts";
-import { OP_CODES, OPS } from "../engine/ops/index.ts";
+import { OP_CODES, opDef } from "../engine/ops/index.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { type Hash, i64be, TAG, taggedHash, u32be } from "./hash.ts";
 import { buildTree, type MerkleTree, proofOf } from "./merkle.ts";
@@ -48,7 +48,7 @@ export function buildTrace(graph: StepGraph, all: readonly Tensor[]): OpTrace {
     { id: graph.labels, code: INPUT_CODE, inputs: [], attrs: [] },
     ...graph.ops.map((op) => ({
       id: op.output, code: OP_CODES[op.kind], inputs: op.inputs,
-      attrs: (OPS[op.kind] as { encodeAttrs(a: unknown): number[] }).encodeAttrs(op.attrs),
+      attrs: opDef(op.kind).encodeAttrs(op.attrs),
     })),
   ];
   const commitments = subjects.map((s) => commitTensor(all[s.id]!, graph.tensors[s.id]!.range));

@@ -1,6 +1,6 @@
 import { SpecError } from "./errors.ts";
 import { MAX_EXACT, type Range } from "./int.ts";
-import { OPS, type OpAttrs, type OpKind } from "./ops/index.ts";
+import { opDef, type OpAttrs, type OpKind } from "./ops/index.ts";
 import type { TrainingSpec } from "./spec.ts";
 
 /**
@@ -87,7 +87,7 @@ class Builder {
     return id;
   }
   op<K extends OpKind>(kind: K, inputs: number[], attrs: OpAttrs[K], name: string): number {
-    const def = OPS[kind];
+    const def = opDef(kind);
     const ins = inputs.map((i) => this.tensors[i]!);
     const typing = def.type(ins.map((t) => t.shape), ins.map((t) => t.range), attrs);
     if (!(typing.exactBound < MAX_EXACT)) {

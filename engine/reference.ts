@@ -1,6 +1,6 @@
 import type { Batch } from "./batch.ts";
 import type { StepGraph } from "./graph.ts";
-import { OPS } from "./ops/index.ts";
+import { opDef } from "./ops/index.ts";
 import type { StepResult, StepRunner } from "./runner.ts";
 import type { Tensor } from "./tensor.ts";
 
@@ -11,8 +11,7 @@ export function executeReference(graph: StepGraph, state: readonly Tensor[], bat
   values[graph.labels] = batch.labels;
   graph.stateIn.forEach((id, i) => (values[id] = state[i]!));
   for (const op of graph.ops) {
-    const def = OPS[op.kind] as (typeof OPS)[typeof op.kind] & { reference(i: readonly Tensor[], a: unknown): Tensor };
-    values[op.output] = def.reference(op.inputs.map((i) => values[i]!), op.attrs);
+    values[op.output] = opDef(op.kind).reference(op.inputs.map((i) => values[i]!), op.attrs);
   }
   return values;
 }

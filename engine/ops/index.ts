@@ -37,3 +37,8 @@ export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
   momentum,
   sgd_update: sgdUpdate,
 };
+
+/** The definition of an op kind with its attributes erased (for code that handles every kind alike). */
+export function opDef(kind: OpKind): OpDef<unknown> {
+  return OPS[kind] as unknown as OpDef<unknown>;
+}

@@ -8,7 +8,7 @@ import { buildTrace, recordHash } from "../../commitment/trace.ts";
 import { sampleBatch, type Dataset } from "../../engine/batch.ts";
 import { buildStepGraph } from "../../engine/graph.ts";
 import { signedRange } from "../../engine/int.ts";
-import { OPS, OP_CODES } from "../../engine/ops/index.ts";
+import { OP_CODES, opDef, type OpKind } from "../../engine/ops/index.ts";
 import { executeReference } from "../../engine/reference.ts";
 import { makeSpec, specHash, type TrainingSpec } from "../../engine/spec.ts";
 import { initialState, type TrainingState } from "../../engine/state.ts";
@@ -131,7 +131,7 @@ export function commitmentVectors() {
 /** Per-op input/output cases for the circuits and any Solidity helper: rounding ties, negatives, clamps. */
 export function opVectors() {
   const t = (shape: number[], v: number[]): Tensor => ({ shape, data: Float64Array.from(v) });
-  const cases: { kind: keyof typeof OPS; attrs: unknown; inputs: Tensor[] }[] = [
+  const cases: { kind: OpKind; attrs: unknown; inputs: Tensor[] }[] = [
     { kind: "requantize", attrs: { shift: 4, lo: -8, hi: 7 }, inputs: [t([10], [8, -8, 7, -9, 24, -24, 127, -129, 0, 1])] },
     { kind: "requantize", attrs: { shift: 0, lo: 0, hi: 15 }, inputs: [t([4], [-1, 0, 15, 16])] },
     { kind: "matmul", attrs: { transA: false, transB: false }, inputs: [t([2, 3], [1, -2, 3, -4, 5, -6]), t([3, 2], [7, -8, 9, -10, 11, -12])] },
@@ -149,7 +149,7 @@ export function opVectors() {
     version: 1,
     rounding: "roundShift(x, s) = floor((x + 2^(s-1)) / 2^s) for s > 0, x for s = 0 (round half up, towards +infinity)",
     cases: cases.map((c) => {
-      const def = OPS[c.kind] as { reference(i: Tensor[], a: unknown): Tensor; encodeAttrs(a: unknown): number[] };
+      const def = opDef(c.kind);
       const out = def.reference(c.inputs, c.attrs);
       return {
         kind: c.kind, code: OP_CODES[c.kind], attrs: c.attrs, encodedAttrs: def.encodeAttrs(c.attrs),
