@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs veritrain's dependencies under Node >= 22.13 (Hardhat 3 refuses older Node).
+#
+# On a machine with only Node 20, the npm package `node` (a real Node binary from the npm registry) is
+# installed into .node24/ first, and npm itself then runs under it: npm run by Node 20 would silently
+# skip Hardhat's native EDR package (its engines field says node >= 22) and Hardhat would fail later.
+# A machine that already has Node >= 22.13 uses it as is. Nothing is downloaded at run time afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NODE_PIN=$(sed -n 's/.*"node": "\([0-9][0-9.]*\)".*/\1/p' package.json | head -n 1)
+export ONNXRUNTIME_NODE_INSTALL=skip   # its install script would fetch CUDA files; the CPU binaries ship in the package
+
+node_ok() {
+  "$1" -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 13) ? 0 : 1)' 2>/dev/null
+}
+
+if node_ok "$(command -v node || echo node)"; then
+  NODE_DIR=$(dirname "$(command -v node)")
+else
+  if ! node_ok .node24/node_modules/.bin/node; then
+    echo "setup: Node $(node --version 2>/dev/null || echo missing) is too old for Hardhat 3; installing node@${NODE_PIN} from the npm registry into .node24/" >&2
+    npm install --no-save --no-package-lock --no-audit --no-fund --prefix .node24 "node@${NODE_PIN}" >&2
+  fi
+  NODE_DIR="$PWD/.node24/node_modules/.bin"
+fi
+
+echo "setup: installing dependencies with Node $("$NODE_DIR/node" --version)" >&2
+PATH="$NODE_DIR:$PATH" npm ci --no-audit --no-fund >&2
+# Hardhat's native engine must be present (see docs/setup.md for why this can go missing).
+PATH="$PWD/node_modules/.bin:$PATH" node -e 'require("@nomicfoundation/edr")' 2>/dev/null \
+  || { echo "setup: Hardhat's native EDR package is missing; run this script again with Node >= 22.13 first on PATH" >&2; exit 1; }
+echo "setup: done (Node $(node_modules/.bin/node --version) in node_modules/.bin is used by every npm script)" >&2
