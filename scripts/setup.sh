@@ -26,7 +26,9 @@ else
 fi
 
 echo "setup: installing dependencies with Node $("$NODE_DIR/node" --version)" >&2
-PATH="$NODE_DIR:$PATH" npm ci --no-audit --no-fund >&2
+# `npm install`, not `npm ci`: the lockfile pins every version, but npm ci also insists on optional
+# platform packages of other systems (EDR's macOS/Windows builds), some of which this registry lacks.
+PATH="$NODE_DIR:$PATH" npm install --no-audit --no-fund >&2
 # Hardhat's native engine must be present (see docs/setup.md for why this can go missing).
 PATH="$PWD/node_modules/.bin:$PATH" node -e 'require("@nomicfoundation/edr")' 2>/dev/null \
   || { echo "setup: Hardhat's native EDR package is missing; run this script again with Node >= 22.13 first on PATH" >&2; exit 1; }
