@@ -65,7 +65,7 @@ export function proofOf(tree: MerkleTree, index: number): Hash[] {
   if (!Number.isSafeInteger(index) || index < 0 || index >= tree.count) throw new RangeError(`leaf index ${index} outside [0, ${tree.count})`);
   const out: Hash[] = [];
   for (let d = 0; d < tree.depth; d++) {
-    const sib = (index >> d) ^ 1;
+    const sib = bitAt(index, d) ? Math.floor(index / 2 ** d) - 1 : Math.floor(index / 2 ** d) + 1;
     out.push(Buffer.from(tree.levels[d]!.subarray(sib * 32, sib * 32 + 32)));
   }
   return out;
@@ -75,11 +75,21 @@ export function rootFromProof(leaf: Uint8Array, index: number, siblings: readonl
   if (index < 0 || index >= 2 ** siblings.length) throw new RangeError(`index ${index} does not fit a depth-${siblings.length} proof`);
   let h: Hash = Buffer.from(leaf);
   for (let d = 0; d < siblings.length; d++) {
-    h = ((index >> d) & 1) === 0 ? nodeHash(h, siblings[d]!) : nodeHash(siblings[d]!, h);
+    h = bitAt(index, d) ? nodeHash(siblings[d]!, h) : nodeHash(h, siblings[d]!);
   }
   return h;
 }
 
+/** Bit d of a non-negative safe integer (no 32-bit shift wrap-around for deep trees). */
+function bitAt(index: number, d: number): boolean {
+  return Math.floor(index / 2 ** d) % 2 === 1;
+}
+
+/**
+ * Checks a leaf's path. A padding position (count <= index < 2^depth) holds the zero hash and verifies
+ * too: callers that open real leaves must also check `index < count` (the count is part of what they know:
+ * a tensor's shape, a history's checkpoint count).
+ */
 export function verifyProof(root: Uint8Array, leaf: Uint8Array, index: number, siblings: readonly Uint8Array[]): boolean {
   if (!Number.isSafeInteger(index) || index < 0 || index >= 2 ** siblings.length) return false;
   return rootFromProof(leaf, index, siblings).equals(root);

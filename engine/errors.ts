@@ -37,6 +37,11 @@ export class ShapeError extends VeritrainError {
   override name = "ShapeError";
 }
 
+/** A file given on the command line or in a config cannot be read. */
+export class FileReadError extends VeritrainError {
+  override name = "FileReadError";
+}
+
 /** A dataset is malformed, or does not match the root it is claimed to have. */
 export class DatasetError extends VeritrainError {
   override name = "DatasetError";

@@ -3,7 +3,7 @@ import { StateFormatError } from "./errors.ts";
 import { stateLayout } from "./graph.ts";
 import { specHash, type TrainingSpec } from "./spec.ts";
 import type { TrainingState } from "./state.ts";
-import { sizeOf, type Tensor } from "./tensor.ts";
+import { assertInRange, sizeOf, type Tensor } from "./tensor.ts";
 import { decodeElements, encodeElements, widthFor, type Width } from "./encoding.ts";
 
 /**
@@ -20,8 +20,23 @@ import { decodeElements, encodeElements, widthFor, type Width } from "./encoding
 export const STATE_MAGIC = "VTST";
 export const STATE_FILE_VERSION = 1;
 
+/** Encodes a state; refuses one that does not fit the spec (so that no unreadable file is ever written). */
 export function encodeState(spec: TrainingSpec, s: TrainingState): Buffer {
   const layout = stateLayout(spec);
+  const expected = specHash(spec);
+  if (s.specHash !== expected) throw new StateFormatError(`state belongs to spec ${s.specHash}, not to ${expected}`);
+  if (s.tensors.length !== layout.length) throw new StateFormatError(`state has ${s.tensors.length} tensors, the spec defines ${layout.length}`);
+  if (s.rng.length !== 32) throw new StateFormatError(`rng state must be 32 bytes, got ${s.rng.length}`);
+  if (!Number.isSafeInteger(s.step) || s.step < 0 || s.dataCursor !== s.step * spec.training.batchSize) {
+    throw new StateFormatError(`step ${s.step} and data cursor ${s.dataCursor} are inconsistent with batch ${spec.training.batchSize}`);
+  }
+  layout.forEach((slot, i) => {
+    const t = s.tensors[i]!;
+    if (t.shape.length !== slot.shape.length || t.shape.some((d, k) => d !== slot.shape[k]) || t.data.length !== sizeOf(slot.shape)) {
+      throw new StateFormatError(`${slot.name}: shape [${t.shape}] with ${t.data.length} elements differs from the spec's [${slot.shape}]`);
+    }
+    assertInRange(t, slot.range, slot.name);
+  });
   const parts: Buffer[] = [];
   const head = Buffer.alloc(88);
   head.write(STATE_MAGIC, 0, "ascii");

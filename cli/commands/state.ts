@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { commitState } from "../../commitment/stateRoot.ts";
 import { toHex } from "../../commitment/hash.ts";
-import { StateFormatError } from "../../engine/errors.ts";
+import { FileReadError } from "../../engine/errors.ts";
 import { decodeState } from "../../engine/stateFile.ts";
 import { loadSpecFile } from "./train.ts";
 
@@ -18,7 +18,7 @@ export function registerState(program: Command): void {
       try {
         bytes = await readFile(file);
       } catch (e) {
-        throw new StateFormatError(`cannot read state file ${file}: ${(e as Error).message}`);
+        throw new FileReadError(`cannot read state file ${file}: ${(e as Error).message}`, { path: file });
       }
       const s = decodeState(spec, bytes);
       const c = commitState(spec, s);

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { DatasetError, SpecError } from "../../engine/errors.ts";
+import { DatasetError, FileReadError, SpecError } from "../../engine/errors.ts";
 import { parseSpec, type TrainingSpec } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
 import { mnistSpec } from "../mnistJob.ts";
@@ -24,13 +24,13 @@ export async function loadSpecFile(path: string): Promise<TrainingSpec> {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new SpecError("(file)", `cannot read spec file ${path}: ${(e as Error).message}`);
+    throw new FileReadError(`cannot read spec file ${path}: ${(e as Error).message}`, { path });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new SpecError("(file)", `spec file ${path} is not valid JSON: ${(e as Error).message}`);
+    throw new SpecError("(file)", `${path} is not valid JSON: ${(e as Error).message}`);
   }
   return parseSpec(json);
 }

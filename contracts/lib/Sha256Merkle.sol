@@ -62,11 +62,37 @@ library Sha256Merkle {
         if (depth < MAX_DEPTH && (index >> depth) != 0) revert IndexOutOfRange(index, depth);
 
         computed = leaf;
-        for (uint256 i = 0; i < depth; ++i) {
-            if ((index >> i) & 1 == 1) {
-                computed = nodeHash(siblings[i], computed);
-            } else {
-                computed = nodeHash(computed, siblings[i]);
+        // One 65-byte buffer [0x01 | left | right] for every level, and the free memory pointer restored
+        // after each hash, so that a path costs no memory growth per level.
+        bytes memory buf = new bytes(65);
+        uint256 freePtr;
+        assembly ("memory-safe") {
+            mstore8(add(buf, 32), 0x01) // NODE_TAG
+            freePtr := mload(0x40)
+        }
+        for (uint256 i = 0; i < depth;) {
+            bytes32 sibling = siblings[i];
+            assembly ("memory-safe") {
+                // Bit i of index = 1: this node is a right child, its sibling goes on the left.
+                // SAFETY: buf's data is buf+32 .. buf+97; both stores end at buf+97 at most.
+                switch and(shr(i, index), 1)
+                case 0 {
+                    mstore(add(buf, 33), computed)
+                    mstore(add(buf, 65), sibling)
+                }
+                default {
+                    mstore(add(buf, 33), sibling)
+                    mstore(add(buf, 65), computed)
+                }
+            }
+            computed = sha256(buf);
+            assembly ("memory-safe") {
+                // SAFETY: the only memory allocated since freePtr was read is sha256's argument and
+                // return-data scratch, which nothing references (the digest is a value).
+                mstore(0x40, freePtr)
+            }
+            unchecked {
+                ++i;
             }
         }
     }

@@ -1,4 +1,4 @@
-import { datasetRoot, exampleLeaf } from "../../commitment/dataset.ts";
+import { datasetRoot, datasetTree, exampleLeaf } from "../../commitment/dataset.ts";
 import { toHex, TAG } from "../../commitment/hash.ts";
 import { checkpointLeaf, historyTree } from "../../commitment/history.ts";
 import { buildTree, proofOf } from "../../commitment/merkle.ts";
@@ -102,7 +102,7 @@ export function commitmentVectors() {
     tensors: tensorVectors(),
     state: {
       spec, specHash: specHash(spec), step: states[1]!.step, dataCursor: states[1]!.dataCursor, rng: hex(states[1]!.rng),
-      headerHash: hex(s1.header), tensorRoots: s1.tensors.map((t) => hex(t.root)), root: hex(s1.root),
+      headerHash: hex(s1.header), headerSiblings: proofOf(s1.tree, 0).map(hex), tensorRoots: s1.tensors.map((t) => hex(t.root)), root: hex(s1.root),
       tensorProofs: s1.tensors.map((_, i) => {
         const p = proveStateTensor(s1, i);
         return { tensor: i, leafIndex: p.leafIndex, siblings: p.siblings.map(hex) };
@@ -122,7 +122,7 @@ export function commitmentVectors() {
       })),
     },
     dataset: {
-      count: d.count, features: d.features, classes: d.classes, root: hex(dtree),
+      count: d.count, features: d.features, classes: d.classes, merkleRoot: hex(datasetTree(d).root), root: hex(dtree),
       example0: { pixels: Array.from(d.pixels.subarray(0, d.features)), label: d.labels[0], leaf: hex(exampleLeaf(d, 0)) },
     },
   };
