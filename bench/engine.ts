@@ -18,11 +18,12 @@ import { median, report, round } from "./report.ts";
  * npm run bench:engine — speed of the deterministic engine against a plain float32 onnxruntime MLP (same
  * model, batch and work per step, measured in the same process, interleaved rounds), the cost of a state
  * root, and the held-out accuracy of the default job. Env: BENCH_STEPS (timed steps per round, default
- * 100), BENCH_ROUNDS (default 15), BENCH_TRAIN_STEPS (accuracy run, default 2000).
+ * 100), BENCH_ROUNDS (default 15), BENCH_TRAIN_STEPS (accuracy run, default 2000), BENCH_EXTRA_BATCHES (ratio at other batch sizes, default 128,256).
  */
 const STEPS = Number(process.env.BENCH_STEPS ?? 100);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const TRAIN_STEPS = Number(process.env.BENCH_TRAIN_STEPS ?? 2000);
+const EXTRA_BATCHES = (process.env.BENCH_EXTRA_BATCHES ?? "128,256").split(",").filter(Boolean).map(Number);
 const CHECKPOINT_INTERVAL = 100;
 
 const { spec, data } = mnistSpec();
@@ -73,6 +74,37 @@ for (let r = 0; r < ROUNDS; r++) {
   ratios.push(f32Ms[r]! / d.msPerStep);
   log(`round ${r + 1}/${ROUNDS}: deterministic ${d.msPerStep.toFixed(3)} ms/step, float32 ${f32Ms[r]!.toFixed(3)} ms/step`);
 }
+// The same comparison at larger batches: determinism's cost is per weight (exact rounding of the update),
+// the float work per example, so the ratio depends on the batch size.
+const extraRatios: Record<string, number> = {};
+for (const eb of EXTRA_BATCHES) {
+  const { spec: es } = mnistSpec({ batchSize: eb });
+  const eg = buildStepGraph(es);
+  const erun = await onnxRunner(eg);
+  const ef = await float32Mlp(es.model.layers, eb, realLr, 0);
+  let rng = initialState(es).rng;
+  const eBatches = Array.from({ length: 20 }, () => {
+    const b = sampleBatch(data.train, rng, es);
+    rng = nextRng(rng);
+    return b;
+  });
+  const eF = eBatches.map((b) => floatBatch(data.train, b));
+  let st = initialState(es).tensors;
+  const rs: number[] = [];
+  for (let r = 0; r < 7; r++) {
+    let t0 = performance.now();
+    for (let i = 0; i < 40; i++) st = (await erun.run(st, eBatches[i % 20]!)).state;
+    const dMs = performance.now() - t0;
+    t0 = performance.now();
+    for (let i = 0; i < 40; i++) await ef.step(eF[i % 20]!);
+    if (r > 0) rs.push((performance.now() - t0) / dMs); // round 0 warms up
+  }
+  extraRatios[`det_vs_float32_ratio_b${eb}`] = round(median(rs), 3);
+  log(`batch ${eb}: ratio ${extraRatios[`det_vs_float32_ratio_b${eb}`]}`);
+  await erun.close();
+  await ef.close();
+}
+
 const refRun = await timeRunner(ref, initialState(spec), Math.max(20, Math.floor(STEPS / 10)));
 log(`reference ${refRun.msPerStep.toFixed(3)} ms/step`);
 await det.close();
@@ -121,4 +153,5 @@ report("engine", {
   train_steps: TRAIN_STEPS,
   train_s: round(trainS, 2),
   batch_size: B,
+  ...extraRatios,
 }, { layers: spec.model.layers, cpus: availableParallelism(), cpu: cpus()[0]?.model, rounds: ROUNDS, stepsPerRound: STEPS });
