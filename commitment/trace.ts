@@ -2,8 +2,8 @@ import type { StepGraph } from "../engine/graph.ts";
 import { OP_CODES, opDef } from "../engine/ops/index.ts";
 import type { Tensor } from "../engine/tensor.ts";
 import { type Hash, i64be, TAG, taggedHash, u32be } from "./hash.ts";
-import { buildTree, type MerkleTree, proofOf } from "./merkle.ts";
-import { commitTensor, proveElement, type ElementProof, type TensorCommitment } from "./tensorCommit.ts";
+import { buildTree, type MerkleTree, proofOf, verifyProof } from "./merkle.ts";
+import { commitTensor, proveElement, verifyElement, widthFor, type ElementProof, type TensorCommitment } from "./tensorCommit.ts";
 
 /**
  * The op trace of one step: one entry per batch input (code 0) and then one per op in graph order, each
@@ -70,4 +70,18 @@ export function proveTraceElement(trace: OpTrace, entry: number, index: number):
   const e = trace.entries[entry];
   if (!e) throw new RangeError(`trace entry ${entry} outside [0, ${trace.entries.length})`);
   return { entry: e, recordSiblings: proofOf(trace.tree, entry), element: proveElement(trace.commitments[entry]!, index) };
+}
+
+/**
+ * Checks an element opening against a trace root: the record's path, that the record describes the
+ * expected tensor of `graph` (so the shape and width used to decode are the graph's, not the prover's), and
+ * the element's path to the record's output root. Returns the element's value; throws on any mismatch.
+ */
+export function verifyTraceElement(traceRoot: Uint8Array, graph: StepGraph, p: TraceElementProof): number {
+  const t = graph.tensors[p.entry.tensorId];
+  if (!t || t.role === "state") throw new RangeError(`trace entry ${p.entry.entry} names tensor ${p.entry.tensorId}, which no trace entry holds`);
+  const expectedEntry = t.role === "input" ? (t.id === graph.x ? 0 : 1) : 2 + t.producer!;
+  if (p.entry.entry !== expectedEntry) throw new RangeError(`tensor ${t.name} is trace entry ${expectedEntry}, not ${p.entry.entry}`);
+  if (!verifyProof(traceRoot, recordHash(p.entry), p.entry.entry, p.recordSiblings)) throw new RangeError("trace record path does not match the trace root");
+  return verifyElement(p.entry.outputRoot, t.shape, widthFor(t.range), p.element);
 }
