@@ -13,7 +13,7 @@ import { checkpointLeaf, historyRoot, historyTree } from "./history.ts";
 import { proofOf, rootFromProof, verifyProof } from "./merkle.ts";
 import { commitState, headerHash, proveStateTensor, stateRoot } from "./stateRoot.ts";
 import { tensorRoot } from "./tensorCommit.ts";
-import { buildTrace, INPUT_CODE, recordHash, type TraceEntry } from "./trace.ts";
+import { buildTrace, INPUT_CODE, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, recordHash, type TraceEntry } from "./trace.ts";
 
 function sha256(...parts: Uint8Array[]): Buffer {
   const h = createHash("sha256");
@@ -129,16 +129,21 @@ describe("history tree", () => {
 });
 
 describe("op trace", () => {
-  const trace = buildTrace(graph, all);
+  const preRoot = Buffer.alloc(32, 0xaa), postRoot = Buffer.alloc(32, 0xbb);
+  const trace = buildTrace(graph, all, preRoot, postRoot);
 
-  it("has one entry per batch input (2) plus one per op, in graph order, each committing to its output tensor", () => {
-    expect(trace.entries).to.have.length(2 + graph.ops.length);
-    expect(trace.entries[0]!.tensorId).to.equal(graph.x);
-    expect(trace.entries[1]!.tensorId).to.equal(graph.labels);
-    expect(trace.entries[0]!.code).to.equal(INPUT_CODE);
+  it("has a pre-state anchor, the batch inputs, one entry per op in graph order, and a post-state anchor", () => {
+    expect(trace.entries).to.have.length(4 + graph.ops.length);
+    expect(trace.entries[0]!.code).to.equal(PRE_ANCHOR_CODE);
+    expect(trace.entries[0]!.outputRoot.equals(preRoot)).to.equal(true);
+    expect(trace.entries.at(-1)!.code).to.equal(POST_ANCHOR_CODE);
+    expect(trace.entries.at(-1)!.outputRoot.equals(postRoot)).to.equal(true);
+    expect(trace.entries[1]!.tensorId).to.equal(graph.x);
+    expect(trace.entries[2]!.tensorId).to.equal(graph.labels);
+    expect(trace.entries[1]!.code).to.equal(INPUT_CODE);
     graph.ops.forEach((op, i) => {
-      const e = trace.entries[i + 2]!;
-      expect(e.entry).to.equal(i + 2);
+      const e = trace.entries[i + 3]!;
+      expect(e.entry).to.equal(i + 3);
       expect(e.tensorId).to.equal(op.output);
       expect(e.code).to.equal(OP_CODES[op.kind]);
       expect(e.code).to.not.equal(INPUT_CODE);
@@ -187,7 +192,8 @@ describe("op trace", () => {
   it("the trace root changes when one op's output changes", () => {
     const id = graph.ops[graph.ops.length - 1]!.output;
     const changed = all.map((t, k) => (k === id ? { shape: t.shape, data: Float64Array.from(t.data, (v, j) => (j === 0 ? v + 1 : v)) } : t));
-    expect(buildTrace(graph, changed).root.equals(trace.root)).to.equal(false);
+    expect(buildTrace(graph, changed, preRoot, postRoot).root.equals(trace.root)).to.equal(false);
+    expect(buildTrace(graph, all, postRoot, postRoot).root.equals(trace.root), "the pre-state anchor is bound").to.equal(false);
   });
 });
 

@@ -5,6 +5,7 @@ import { buildTree, proofOf } from "../../commitment/merkle.ts";
 import { commitState, proveStateTensor } from "../../commitment/stateRoot.ts";
 import { commitTensor, LEAF_BYTES, proveElement } from "../../commitment/tensorCommit.ts";
 import { buildTrace, recordHash } from "../../commitment/trace.ts";
+import { buildProgram, programEntryHash, programHeaderHash } from "../../commitment/program.ts";
 import { sampleBatch, type Dataset } from "../../engine/batch.ts";
 import { buildStepGraph } from "../../engine/graph.ts";
 import { signedRange } from "../../engine/int.ts";
@@ -90,7 +91,8 @@ export function commitmentVectors() {
   const hist = historyTree(checkpoints);
   const graph = buildStepGraph(spec);
   const s0 = states[0]!;
-  const trace = buildTrace(graph, executeReference(graph, s0.tensors, sampleBatch(d, s0.rng, spec)));
+  const trace = buildTrace(graph, executeReference(graph, s0.tensors, sampleBatch(d, s0.rng, spec)), checkpoints[0]!.root, checkpoints[1]!.root);
+  const program = buildProgram(spec, graph);
   const dtree = datasetRoot(d);
   return {
     version: 1,
@@ -120,6 +122,11 @@ export function commitmentVectors() {
         entry: e.entry, tensorId: e.tensorId, name: e.name, code: e.code, inputs: e.inputs, attrs: e.attrs,
         outputRoot: hex(e.outputRoot), recordHash: hex(recordHash(e)), siblings: proofOf(trace.tree, i).map(hex),
       })),
+    },
+    program: {
+      root: hex(program.root),
+      header: { ...program.header, hash: hex(programHeaderHash(program.header)), siblings: proofOf(program.tree, 0).map(hex) },
+      entries: program.entries.map((p, i) => ({ ...p, hash: hex(programEntryHash(p)), siblings: proofOf(program.tree, i + 1).map(hex) })),
     },
     dataset: {
       count: d.count, features: d.features, classes: d.classes, merkleRoot: hex(datasetTree(d).root), root: hex(dtree),

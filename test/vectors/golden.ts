@@ -1,5 +1,7 @@
 import { toHex } from "../../commitment/hash.ts";
 import { buildTrace } from "../../commitment/trace.ts";
+import { buildProgram } from "../../commitment/program.ts";
+import { stateRoot } from "../../commitment/stateRoot.ts";
 import { sampleBatch } from "../../engine/batch.ts";
 import { buildStepGraph } from "../../engine/graph.ts";
 import { executeReference } from "../../engine/reference.ts";
@@ -20,12 +22,13 @@ export async function engineGolden() {
   const r = await train({ spec, dataset: data.train, steps: GOLDEN_STEPS, checkpointInterval: GOLDEN_INTERVAL, backend: "onnx" });
   const graph = buildStepGraph(spec);
   const s0 = initialState(spec);
-  const trace = buildTrace(graph, executeReference(graph, s0.tensors, sampleBatch(data.train, s0.rng, spec)));
+  const trace = buildTrace(graph, executeReference(graph, s0.tensors, sampleBatch(data.train, s0.rng, spec)), Buffer.from(r.checkpoints[0]!.root), stateRoot(spec, (await train({ spec, dataset: data.train, steps: 1, checkpointInterval: 1 })).state));
   return {
     version: 1,
     spec, specHash: specHash(spec),
     checkpoints: r.checkpoints.map((c) => ({ step: c.step, root: toHex(c.root) })),
     historyRoot: toHex(r.historyRoot),
+    programRoot: toHex(buildProgram(spec, graph).root),
     step1Trace: { root: toHex(trace.root), entries: trace.entries.map((e) => ({ name: e.name, code: e.code, outputRoot: toHex(e.outputRoot) })) },
   };
 }
