@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import { expect } from "chai";
-import { buildProgram, programEntryHash, programHeaderHash } from "./program.ts";
+import { buildProgram, programEntryHash, programHeaderHash, programLeafIndex, programStateHash } from "./program.ts";
 import { proofOf, verifyProof } from "./merkle.ts";
 import { buildTrace, entryOfTensor } from "./trace.ts";
 import { widthFor } from "./tensorCommit.ts";
@@ -49,6 +49,11 @@ describe("step program", () => {
   it("every leaf has a path to the root; the root changes with any semantic spec change", () => {
     expect(verifyProof(program.root, programHeaderHash(program.header), 0, proofOf(program.tree, 0))).to.equal(true);
     program.entries.forEach((p, i) => expect(verifyProof(program.root, programEntryHash(p), i + 1, proofOf(program.tree, i + 1))).to.equal(true));
+    program.stateTensors.forEach((p) => {
+      const leaf = programLeafIndex.state(program.header, p.index);
+      expect(verifyProof(program.root, programStateHash(p), leaf, proofOf(program.tree, leaf))).to.equal(true);
+      expect(p.shape).to.deep.equal(graph.tensors[graph.stateIn[p.index]!]!.shape);
+    });
     const other = makeSpec({ ...spec, seed: spec.training.seed, data: spec.data, layers: spec.model.layers, batchSize: 4, optimizer: { lrShift: 6 } });
     expect(buildProgram(other, buildStepGraph(other)).root.equals(program.root)).to.equal(false);
     const batch8 = makeSpec({ seed: spec.training.seed, data: spec.data, layers: spec.model.layers, batchSize: 8 });

@@ -4,7 +4,7 @@ import type { TrainingSpec } from "../engine/spec.ts";
 import { type Hash, i64be, TAG, taggedHash, u32be } from "./hash.ts";
 import { buildTree, type MerkleTree } from "./merkle.ts";
 import { widthFor } from "./tensorCommit.ts";
-import { ANCHOR_TENSOR_ID, entryOfTensor, INPUT_CODE, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, traceLength } from "./trace.ts";
+import { ANCHOR_TENSOR_ID, entryOfTensor, INPUT_CODE, inputAttrs, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, traceLength } from "./trace.ts";
 
 /**
  * The step program of a spec: what every op-trace entry must be (code, tensor id, inputs, attributes, and
@@ -15,9 +15,12 @@ import { ANCHOR_TENSOR_ID, entryOfTensor, INPUT_CODE, POST_ANCHOR_CODE, PRE_ANCH
  *   u32 first op tensor id || u32 entry producing state tensor j, for each j).
  * Leaf 1 + e, trace entry e: sha256(0x09 || u32 entry || u32 tensor id || u8 code || u8 #inputs ||
  *   u32 inputs... || u8 #attrs || i64 attrs... || u8 width || u8 rank || u32 dims...)  (anchors: width 0, rank 0).
+ * Leaf 1 + entries + j, state tensor j: sha256(0x0a || u32 j || u32 tensor id || u8 width || u8 rank ||
+ *   u32 dims...): how to decode an operand opened from a state root.
  */
 export const TAG_PROGRAM_HEADER = 0x08;
 export const TAG_PROGRAM_ENTRY = 0x09;
+export const TAG_PROGRAM_STATE = 0x0a;
 
 export interface ProgramHeader {
   readonly entries: number;
@@ -37,9 +40,17 @@ export interface ProgramEntry {
   readonly shape: readonly number[];
 }
 
+export interface ProgramStateTensor {
+  readonly index: number;
+  readonly tensorId: number;
+  readonly width: number;
+  readonly shape: readonly number[];
+}
+
 export interface Program {
   readonly header: ProgramHeader;
   readonly entries: readonly ProgramEntry[];
+  readonly stateTensors: readonly ProgramStateTensor[];
   readonly tree: MerkleTree;
   readonly root: Hash;
 }
@@ -58,6 +69,17 @@ export function programEntryHash(p: ProgramEntry): Hash {
   );
 }
 
+export function programStateHash(p: ProgramStateTensor): Hash {
+  return taggedHash(TAG_PROGRAM_STATE, u32be(p.index), u32be(p.tensorId), Buffer.from([p.width, p.shape.length]), ...p.shape.map(u32be));
+}
+
+/** Leaf index of a program item in the program tree. */
+export const programLeafIndex = {
+  header: 0,
+  entry: (e: number) => 1 + e,
+  state: (h: ProgramHeader, j: number) => 1 + h.entries + j,
+};
+
 export function buildProgram(spec: TrainingSpec, graph: StepGraph): Program {
   const E = traceLength(graph);
   const header: ProgramHeader = {
@@ -73,11 +95,12 @@ export function buildProgram(spec: TrainingSpec, graph: StepGraph): Program {
   };
   const entries: ProgramEntry[] = [
     { entry: 0, tensorId: ANCHOR_TENSOR_ID, code: PRE_ANCHOR_CODE, inputs: [], attrs: [], width: 0, shape: [] },
-    tensorEntry(1, graph.x, INPUT_CODE, [], []),
+    tensorEntry(1, graph.x, INPUT_CODE, [], inputAttrs(graph)),
     tensorEntry(2, graph.labels, INPUT_CODE, [], []),
     ...graph.ops.map((op, k) => tensorEntry(3 + k, op.output, OP_CODES[op.kind], op.inputs, opDef(op.kind).encodeAttrs(op.attrs))),
     { entry: E - 1, tensorId: ANCHOR_TENSOR_ID, code: POST_ANCHOR_CODE, inputs: [], attrs: [], width: 0, shape: [] },
   ];
-  const tree = buildTree([programHeaderHash(header), ...entries.map(programEntryHash)]);
-  return { header, entries, tree, root: tree.root };
+  const stateTensors = graph.stateIn.map((id, j): ProgramStateTensor => ({ index: j, tensorId: id, width: widthFor(graph.tensors[id]!.range), shape: graph.tensors[id]!.shape }));
+  const tree = buildTree([programHeaderHash(header), ...entries.map(programEntryHash), ...stateTensors.map(programStateHash)]);
+  return { header, entries, stateTensors, tree, root: tree.root };
 }

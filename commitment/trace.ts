@@ -8,7 +8,7 @@ import { commitTensor, proveElement, verifyElement, widthFor, type ElementProof,
 /**
  * The op trace of one step. Entries, in order:
  *   0            the pre-state anchor (code 254): its output root is the state root the step starts from;
- *   1, 2         the batch inputs x and labels (code 0);
+ *   1, 2         the batch inputs x (attributes: inputShift, inputMax) and labels (code 0);
  *   3 .. 3+n-1   one per op, in graph order (the op's code);
  *   n + 3        the post-state anchor (code 255): its output root is the state root the step produces.
  * Anchors carry tensor id 0xFFFFFFFF. Record hash = sha256(0x04 || u32 entry || u32 tensor id || u8 code ||
@@ -28,6 +28,11 @@ export function entryOfTensor(graph: StepGraph, id: number): number {
   const t = graph.tensors[id];
   if (!t || t.role !== "op") throw new RangeError(`tensor ${id} is not a trace entry (state tensors are opened from the state root)`);
   return 3 + t.producer!;
+}
+
+/** Attributes of the x entry: how raw bytes were quantized, so a contract can recheck one element. */
+export function inputAttrs(graph: StepGraph): number[] {
+  return [graph.inputQuant.inputShift, graph.inputQuant.inputMax];
 }
 
 export function traceLength(graph: StepGraph): number {
@@ -65,7 +70,7 @@ export function recordHash(e: Omit<TraceEntry, "name">): Hash {
 /** Builds the trace from every tensor of an executed step (StepResult.all) and its two state roots. */
 export function buildTrace(graph: StepGraph, all: readonly Tensor[], preStateRoot: Uint8Array, postStateRoot: Uint8Array): OpTrace {
   const subjects: { id: number; code: number; inputs: readonly number[]; attrs: readonly number[] }[] = [
-    { id: graph.x, code: INPUT_CODE, inputs: [], attrs: [] },
+    { id: graph.x, code: INPUT_CODE, inputs: [], attrs: inputAttrs(graph) },
     { id: graph.labels, code: INPUT_CODE, inputs: [], attrs: [] },
     ...graph.ops.map((op) => ({ id: op.output, code: OP_CODES[op.kind], inputs: op.inputs, attrs: opDef(op.kind).encodeAttrs(op.attrs) })),
   ];

@@ -50,6 +50,8 @@ export interface StepGraph {
   readonly stateIn: readonly number[];
   readonly stateOut: readonly number[];
   readonly logits: number;
+  /** How raw feature bytes became `x` (docs/engine.md, "Data and batches"); part of x's trace record. */
+  readonly inputQuant: { readonly inputShift: number; readonly inputMax: number };
   /** The output error tensor (d_L, in gradient units) — used for the loss shown while training. */
   readonly outputError?: number;
 }
@@ -176,7 +178,7 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
   }
   return {
     tensors: b.tensors, ops: b.ops, x, labels, state: slots, stateIn,
-    stateOut: slots.map((s) => next.get(s.name)!), logits: f.logits, outputError,
+    stateOut: slots.map((s) => next.get(s.name)!), logits: f.logits, outputError, inputQuant: { inputShift: q.inputShift, inputMax: q.inputMax },
   };
 }
 
@@ -189,5 +191,8 @@ export function buildForwardGraph(spec: TrainingSpec, batchSize: number): StepGr
   const slots = stateLayout(spec).filter((s) => !s.name.endsWith(".v"));
   const stateIn = slots.map((s) => b.add(s.name, s.shape, s.range, "state"));
   const f = forward(b, spec, x, (l, k) => stateIn[slots.findIndex((s) => s.name === `l${l}.${k}`)]!);
-  return { tensors: b.tensors, ops: b.ops, x, labels, state: slots, stateIn, stateOut: [], logits: f.logits };
+  return {
+    tensors: b.tensors, ops: b.ops, x, labels, state: slots, stateIn, stateOut: [], logits: f.logits,
+    inputQuant: { inputShift: spec.quant.inputShift, inputMax: spec.quant.inputMax },
+  };
 }

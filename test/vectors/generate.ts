@@ -5,7 +5,7 @@ import { buildTree, proofOf } from "../../commitment/merkle.ts";
 import { commitState, proveStateTensor } from "../../commitment/stateRoot.ts";
 import { commitTensor, LEAF_BYTES, proveElement } from "../../commitment/tensorCommit.ts";
 import { buildTrace, recordHash } from "../../commitment/trace.ts";
-import { buildProgram, programEntryHash, programHeaderHash } from "../../commitment/program.ts";
+import { buildProgram, programEntryHash, programHeaderHash, programLeafIndex, programStateHash } from "../../commitment/program.ts";
 import { sampleBatch, type Dataset } from "../../engine/batch.ts";
 import { buildStepGraph } from "../../engine/graph.ts";
 import { signedRange } from "../../engine/int.ts";
@@ -127,6 +127,7 @@ export function commitmentVectors() {
       root: hex(program.root),
       header: { ...program.header, hash: hex(programHeaderHash(program.header)), siblings: proofOf(program.tree, 0).map(hex) },
       entries: program.entries.map((p, i) => ({ ...p, hash: hex(programEntryHash(p)), siblings: proofOf(program.tree, i + 1).map(hex) })),
+      stateTensors: program.stateTensors.map((p) => ({ ...p, hash: hex(programStateHash(p)), leafIndex: programLeafIndex.state(program.header, p.index), siblings: proofOf(program.tree, programLeafIndex.state(program.header, p.index)).map(hex) })),
     },
     dataset: {
       count: d.count, features: d.features, classes: d.classes, merkleRoot: hex(datasetTree(d).root), root: hex(dtree),
