@@ -83,3 +83,10 @@ error DatasetRootMismatch(bytes32 expected, bytes32 computed);
 
 /// @notice A batch index drawn from an empty dataset (n = 0).
 error EmptyDataset();
+
+// ---------------------------------------------------------------- program
+
+/// @notice The path does not reproduce the job's program root.
+/// @param expected The committed program root.
+/// @param computed The root implied by the path.
+error ProgramRootMismatch(bytes32 expected, bytes32 computed);

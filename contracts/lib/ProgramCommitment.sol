@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {Sha256Merkle} from "./Sha256Merkle.sol";
+import {TooManyInputs, TooManyAttrs, RankTooLarge, ProgramRootMismatch} from "./CommitmentErrors.sol";
+
+/// @title ProgramCommitment
+/// @notice Verifies leaves of a job's step program (commitment/program.ts): what each op-trace entry
+///         must be, and how to decode every tensor a dispute may open.
+/// @dev Leaf 0: header = sha256(0x08 || u32 entries || u32 stateTensors || u32 batchSize ||
+///      u32 firstOpTensorId || u32 stateOutEntries...).
+///      Leaf 1 + e: entry e = sha256(0x09 || u32 entry || u32 tensorId || u8 code || u8 #inputs ||
+///      u32 inputs... || u8 #attrs || i64 attrs... || u8 width || u8 rank || u32 dims...).
+///      Leaf 1 + entries + j: state tensor j = sha256(0x0a || u32 j || u32 tensorId || u8 width ||
+///      u8 rank || u32 dims...). All integers big-endian.
+library ProgramCommitment {
+    uint8 internal constant HEADER_TAG = 0x08;
+    uint8 internal constant ENTRY_TAG = 0x09;
+    uint8 internal constant STATE_TAG = 0x0a;
+
+    /// @notice The program header (ProgramHeader of commitment/program.ts).
+    struct Header {
+        uint32 entries;
+        uint32 stateTensors;
+        uint32 batchSize;
+        uint32 firstOpTensorId;
+        uint32[] stateOutEntries;
+    }
+
+    /// @notice What trace entry `entry` must be (ProgramEntry of commitment/program.ts).
+    struct Entry {
+        uint32 entry;
+        uint32 tensorId;
+        uint8 code;
+        uint32[] inputs;
+        int64[] attrs;
+        uint8 width;
+        uint32[] dims;
+    }
+
+    /// @notice How state tensor `index` is encoded (ProgramStateTensor of commitment/program.ts).
+    struct StateTensor {
+        uint32 index;
+        uint32 tensorId;
+        uint8 width;
+        uint32[] dims;
+    }
+
+    /// @notice The header's leaf hash.
+    function headerHash(Header memory h) internal pure returns (bytes32) {
+        bytes memory buf = abi.encodePacked(HEADER_TAG, h.entries, h.stateTensors, h.batchSize, h.firstOpTensorId);
+        return sha256(bytes.concat(buf, _u32s(h.stateOutEntries)));
+    }
+
+    /// @notice An entry's leaf hash.
+    /// @dev Reverts with {TooManyInputs}, {TooManyAttrs} or {RankTooLarge} past 255 of any.
+    function entryHash(Entry memory p) internal pure returns (bytes32) {
+        // INVARIANT: counts are encoded in one byte; more must not alias fewer.
+        if (p.inputs.length > 255) revert TooManyInputs(p.inputs.length);
+        if (p.attrs.length > 255) revert TooManyAttrs(p.attrs.length);
+        if (p.dims.length > 255) revert RankTooLarge(p.dims.length);
+        return sha256(
+            bytes.concat(
+                abi.encodePacked(ENTRY_TAG, p.entry, p.tensorId, p.code, uint8(p.inputs.length)),
+                _u32s(p.inputs),
+                abi.encodePacked(uint8(p.attrs.length)),
+                _i64s(p.attrs),
+                abi.encodePacked(p.width, uint8(p.dims.length)),
+                _u32s(p.dims)
+            )
+        );
+    }
+
+    /// @notice A state tensor's leaf hash.
+    function stateHash(StateTensor memory s) internal pure returns (bytes32) {
+        if (s.dims.length > 255) revert RankTooLarge(s.dims.length);
+        return sha256(bytes.concat(abi.encodePacked(STATE_TAG, s.index, s.tensorId, s.width, uint8(s.dims.length)), _u32s(s.dims)));
+    }
+
+    /// @notice Checks the header against a program root (leaf 0).
+    function verifyHeader(bytes32 root, Header memory h, bytes32[] calldata siblings) internal pure {
+        _check(root, headerHash(h), 0, siblings);
+    }
+
+    /// @notice Checks that `p` is entry `p.entry` of the program (leaf 1 + entry).
+    function verifyEntry(bytes32 root, Entry memory p, bytes32[] calldata siblings) internal pure {
+        // INVARIANT: the leaf index is the entry's own number, so a description cannot be moved.
+        _check(root, entryHash(p), uint256(p.entry) + 1, siblings);
+    }
+
+    /// @notice Checks that `s` is state tensor `s.index` of a program with `entries` trace entries.
+    function verifyState(bytes32 root, uint32 entries, StateTensor memory s, bytes32[] calldata siblings) internal pure {
+        _check(root, stateHash(s), 1 + uint256(entries) + s.index, siblings);
+    }
+
+    function _check(bytes32 root, bytes32 leaf, uint256 index, bytes32[] calldata siblings) private pure {
+        bytes32 computed = Sha256Merkle.computeRoot(leaf, index, siblings);
+        if (computed != root) revert ProgramRootMismatch(root, computed);
+    }
+
+    /// @dev Big-endian u32s, packed.
+    function _u32s(uint32[] memory xs) private pure returns (bytes memory out) {
+        out = new bytes(xs.length * 4);
+        for (uint256 i = 0; i < xs.length; i++) {
+            bytes4 b = bytes4(xs[i]);
+            for (uint256 k = 0; k < 4; k++) out[i * 4 + k] = b[k];
+        }
+    }
+
+    /// @dev Big-endian two's complement i64s, packed.
+    function _i64s(int64[] memory xs) private pure returns (bytes memory out) {
+        out = new bytes(xs.length * 8);
+        for (uint256 i = 0; i < xs.length; i++) {
+            bytes8 b = bytes8(uint64(xs[i]));
+            for (uint256 k = 0; k < 8; k++) out[i * 8 + k] = b[k];
+        }
+    }
+}
