@@ -1,0 +1,404 @@
+import { type AbiParameterToPrimitiveType, bytesToHex, encodeAbiParameters, type Hex } from "viem";
+import { datasetRoot, datasetTree } from "../commitment/dataset.ts";
+import { type Hash, toHex } from "../commitment/hash.ts";
+import { type MerkleTree, proofOf } from "../commitment/merkle.ts";
+import type { Program, ProgramEntry, ProgramHeader } from "../commitment/program.ts";
+import { headerHash, type StateCommitment } from "../commitment/stateRoot.ts";
+import { elementsPerLeaf, proveElement, type TensorCommitment } from "../commitment/tensorCommit.ts";
+import { INPUT_CODE, type OpTrace, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, proveRecord, type TraceEntry } from "../commitment/trace.ts";
+import type { Dataset } from "../engine/batch.ts";
+import type { StepGraph } from "../engine/graph.ts";
+import { batchIndices } from "../engine/random.ts";
+import type { TrainingSpec } from "../engine/spec.ts";
+import type { TrainingState } from "../engine/state.ts";
+
+/**
+ * The `operands` of IKernelVerifier.trueValue for KernelVerifierBase (contracts/kernel/): everything the
+ * contract opens to settle one element of one op-trace entry against the agreed roots.
+ *
+ *   abi.encode(Entry entry, bytes32[] entryPath, Header header, bytes32[] headerPath, <opening>)
+ *     code 255 (post-state anchor): PostAnchorOpening { PreState pre; RecordOpening[] stateOut }
+ *     code 0   (batch input):       BatchOpening { PreState pre; DatasetInfo dataset; ExampleOpening example }
+ *     code 1-9 (op):                InputOpening[] (one per input of the entry, in order)
+ *
+ * The struct layouts are those of KernelVerifierBase.sol; the ABI parameter definitions below are the single
+ * TypeScript description of them. Build the typed form with {@link buildSettlementOperands} (tests tamper
+ * with it), encode it with {@link encodeSettlementOperands}, or do both with {@link settlementOperands}.
+ */
+
+// ------------------------------------------------------------------ ABI of the structs
+
+const ENTRY_COMPONENTS = [
+  { name: "entry", type: "uint32" },
+  { name: "tensorId", type: "uint32" },
+  { name: "code", type: "uint8" },
+  { name: "inputs", type: "uint32[]" },
+  { name: "attrs", type: "int64[]" },
+  { name: "width", type: "uint8" },
+  { name: "dims", type: "uint32[]" },
+] as const;
+const HEADER_COMPONENTS = [
+  { name: "entries", type: "uint32" },
+  { name: "stateTensors", type: "uint32" },
+  { name: "batchSize", type: "uint32" },
+  { name: "firstOpTensorId", type: "uint32" },
+  { name: "stateOutEntries", type: "uint32[]" },
+] as const;
+const STATE_TENSOR_COMPONENTS = [
+  { name: "index", type: "uint32" },
+  { name: "tensorId", type: "uint32" },
+  { name: "width", type: "uint8" },
+  { name: "dims", type: "uint32[]" },
+] as const;
+const RECORD_COMPONENTS = [
+  { name: "entry", type: "uint32" },
+  { name: "tensorId", type: "uint32" },
+  { name: "code", type: "uint8" },
+  { name: "inputs", type: "uint32[]" },
+  { name: "attrs", type: "int64[]" },
+  { name: "outputRoot", type: "bytes32" },
+] as const;
+const PRE_STATE_COMPONENTS = [
+  { name: "specHash", type: "bytes32" },
+  { name: "step", type: "uint64" },
+  { name: "dataCursor", type: "uint64" },
+  { name: "rng", type: "bytes32" },
+  { name: "path", type: "bytes32[]" },
+] as const;
+
+const PROGRAM_ENTRY = { type: "tuple", components: ENTRY_COMPONENTS } as const;
+const PROGRAM_HEADER = { type: "tuple", components: HEADER_COMPONENTS } as const;
+const PROGRAM_STATE_TENSOR = { type: "tuple", components: STATE_TENSOR_COMPONENTS } as const;
+const RECORD = { type: "tuple", components: RECORD_COMPONENTS } as const;
+const PRE_STATE = { type: "tuple", components: PRE_STATE_COMPONENTS } as const;
+
+const POST_ANCHOR_OPENING = {
+  name: "opening",
+  type: "tuple",
+  components: [
+    { name: "pre", ...PRE_STATE },
+    { name: "stateOut", type: "tuple[]", components: [{ name: "record", ...RECORD }, { name: "path", type: "bytes32[]" }] },
+  ],
+} as const;
+const BATCH_OPENING = {
+  name: "opening",
+  type: "tuple",
+  components: [
+    { name: "pre", ...PRE_STATE },
+    {
+      name: "dataset",
+      type: "tuple",
+      components: [
+        { name: "count", type: "uint32" },
+        { name: "features", type: "uint32" },
+        { name: "classes", type: "uint32" },
+        { name: "merkleRoot", type: "bytes32" },
+      ],
+    },
+    { name: "example", type: "tuple", components: [{ name: "pixels", type: "bytes" }, { name: "label", type: "uint8" }, { name: "path", type: "bytes32[]" }] },
+  ],
+} as const;
+const INPUT_OPENINGS = {
+  name: "inputs",
+  type: "tuple[]",
+  components: [
+    { name: "state", ...PROGRAM_STATE_TENSOR },
+    { name: "tensorRoot", type: "bytes32" },
+    { name: "producer", ...PROGRAM_ENTRY },
+    { name: "record", ...RECORD },
+    { name: "programPath", type: "bytes32[]" },
+    { name: "rootPath", type: "bytes32[]" },
+    { name: "leaves", type: "tuple[]", components: [{ name: "data", type: "bytes" }, { name: "siblings", type: "bytes32[]" }] },
+  ],
+} as const;
+
+const ENVELOPE = [
+  { name: "entry", ...PROGRAM_ENTRY },
+  { name: "entryPath", type: "bytes32[]" },
+  { name: "header", ...PROGRAM_HEADER },
+  { name: "headerPath", type: "bytes32[]" },
+] as const;
+
+/** ABI parameters of each encoding (the tuple of PostAnchorOperands / BatchOperands / OpOperands). */
+export const POST_ANCHOR_OPERANDS_ABI = [...ENVELOPE, POST_ANCHOR_OPENING] as const;
+export const BATCH_OPERANDS_ABI = [...ENVELOPE, BATCH_OPENING] as const;
+export const OP_OPERANDS_ABI = [...ENVELOPE, INPUT_OPENINGS] as const;
+
+export type ProgramEntryArg = AbiParameterToPrimitiveType<typeof PROGRAM_ENTRY>;
+export type ProgramHeaderArg = AbiParameterToPrimitiveType<typeof PROGRAM_HEADER>;
+export type ProgramStateTensorArg = AbiParameterToPrimitiveType<typeof PROGRAM_STATE_TENSOR>;
+export type RecordArg = AbiParameterToPrimitiveType<typeof RECORD>;
+export type PreStateArg = AbiParameterToPrimitiveType<typeof PRE_STATE>;
+export type PostAnchorOpeningArg = AbiParameterToPrimitiveType<typeof POST_ANCHOR_OPENING>;
+export type BatchOpeningArg = AbiParameterToPrimitiveType<typeof BATCH_OPENING>;
+export type InputOpeningArg = AbiParameterToPrimitiveType<typeof INPUT_OPENINGS>[number];
+
+interface Envelope {
+  entry: ProgramEntryArg;
+  entryPath: Hex[];
+  header: ProgramHeaderArg;
+  headerPath: Hex[];
+}
+/** The typed operands, one variant per settlement kind. */
+export type SettlementOperands =
+  | (Envelope & { kind: "postAnchor"; opening: PostAnchorOpeningArg })
+  | (Envelope & { kind: "batch"; opening: BatchOpeningArg })
+  | (Envelope & { kind: "op"; inputs: InputOpeningArg[] });
+
+/** IKernelVerifier.Context, as viem takes it. */
+export interface SettlementContext {
+  programRoot: Hex;
+  datasetRoot: Hex;
+  preStateRoot: Hex;
+  traceRoot: Hex;
+  entry: number;
+  element: bigint;
+}
+
+/** What a party holds about the disputed step: enough to open any operand of any entry. */
+export interface SettlementSource {
+  readonly spec: TrainingSpec;
+  readonly graph: StepGraph;
+  readonly program: Program;
+  /** The agreed pre-state and its commitment (commitState). */
+  readonly pre: TrainingState;
+  readonly preCommitment: StateCommitment;
+  /** The honest trace of the step (training/traceStep.ts): the agreed prefix is its prefix. */
+  readonly trace: OpTrace;
+  readonly dataset: Dataset;
+}
+
+/** A settlement input that is inconsistent, or an entry/element that has no settlement. */
+export class SettlementError extends Error {
+  override name = "SettlementError";
+}
+
+// ------------------------------------------------------------------ the operand rule
+
+const ARITY: Readonly<Record<number, number>> = { 1: 2, 2: 2, 3: 1, 4: 1, 5: 2, 6: 2, 7: 1, 8: 2, 9: 2 };
+
+/**
+ * The operand elements output element `e` of op `code` depends on, per input, in ascending order: the
+ * mirror of KernelVerifierBase._operandIndices (matmul: row i = e / n of op(A) and column j = e % n of op(B);
+ * bias_add: Z[e], b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[i, e] for every row i; the other ops:
+ * every input at e). Throws a SettlementError when the shapes do not fit the op.
+ */
+export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number): number[][] {
+  const bad = (what: string) => new SettlementError(`op ${code}: ${what} (inputs [${inShapes.map((s) => `[${s}]`).join(", ")}], output [${outShape}])`);
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (inShapes.length !== ARITY[code]) throw bad(`expects ${ARITY[code] ?? "no"} inputs, got ${inShapes.length}`);
+  switch (code) {
+    case 1: {
+      const [a, b] = inShapes as [readonly number[], readonly number[]];
+      const [transA, transB] = [attrs[0] === 1, attrs[1] === 1];
+      if (a.length !== 2 || b.length !== 2) throw bad("matmul operands must be 2-D");
+      const [m, k] = transA ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+      const [k2, n] = transB ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
+      if (k !== k2 || !same(outShape, [m, n])) throw bad("matmul shapes disagree");
+      const i = Math.floor(e / n), j = e % n;
+      const ts = Array.from({ length: k }, (_, t) => t);
+      return [ts.map((t) => (transA ? t * m + i : i * k + t)), ts.map((t) => (transB ? j * k + t : t * n + j))];
+    }
+    case 7: {
+      const d = inShapes[0]!;
+      if (d.length !== 2 || !same(outShape, [d[1]!])) throw bad("col_sum needs D [m,n] -> [n]");
+      return [Array.from({ length: d[0]! }, (_, i) => i * d[1]! + e)];
+    }
+    case 2:
+    case 6: {
+      if (outShape.length !== 2 || !same(inShapes[0]!, outShape)) throw bad("first input must have the output's 2-D shape");
+      const n = outShape[1]!;
+      if (!same(inShapes[1]!, [code === 2 ? n : outShape[0]!])) throw bad("second input has the wrong shape");
+      return [[e], [code === 2 ? e % n : Math.floor(e / n)]];
+    }
+    default:
+      if (!inShapes.every((s) => same(s, outShape))) throw bad("elementwise inputs must have the output's shape");
+      return inShapes.map(() => [e]);
+  }
+}
+
+// ------------------------------------------------------------------ building the operands
+
+const ZERO32: Hex = `0x${"00".repeat(32)}`;
+const EMPTY_STATE: ProgramStateTensorArg = { index: 0, tensorId: 0, width: 0, dims: [] };
+const EMPTY_ENTRY: ProgramEntryArg = { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], width: 0, dims: [] };
+const EMPTY_RECORD: RecordArg = { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: ZERO32 };
+
+const hexes = (hs: readonly Uint8Array[]): Hex[] => hs.map((h) => toHex(h));
+// Dataset trees and roots are computed once per dataset object (MNIST: 8,337 leaves).
+const datasetTrees = new WeakMap<Dataset, MerkleTree>();
+const datasetRoots = new WeakMap<Dataset, Hash>();
+function treeOf(d: Dataset): MerkleTree {
+  let t = datasetTrees.get(d);
+  if (!t) datasetTrees.set(d, (t = datasetTree(d)));
+  return t;
+}
+function rootOf(d: Dataset): Hash {
+  let r = datasetRoots.get(d);
+  if (!r) datasetRoots.set(d, (r = datasetRoot(d)));
+  return r;
+}
+
+function entryArg(p: ProgramEntry): ProgramEntryArg {
+  return { entry: p.entry, tensorId: p.tensorId, code: p.code, inputs: [...p.inputs], attrs: p.attrs.map(BigInt), width: p.width, dims: [...p.shape] };
+}
+function headerArg(h: ProgramHeader): ProgramHeaderArg {
+  return { entries: h.entries, stateTensors: h.stateTensors, batchSize: h.batchSize, firstOpTensorId: h.firstOpTensorId, stateOutEntries: [...h.stateOutEntries] };
+}
+function recordArg(e: TraceEntry): RecordArg {
+  return { entry: e.entry, tensorId: e.tensorId, code: e.code, inputs: [...e.inputs], attrs: e.attrs.map(BigInt), outputRoot: toHex(e.outputRoot) };
+}
+function preStateArg(src: SettlementSource): PreStateArg {
+  const p = src.pre;
+  const specHash = (p.specHash.startsWith("0x") ? p.specHash : `0x${p.specHash}`) as Hex;
+  return { specHash, step: BigInt(p.step), dataCursor: BigInt(p.dataCursor), rng: toHex(p.rng), path: hexes(proofOf(src.preCommitment.tree, 0)) };
+}
+
+/** Checks that the pieces of a source belong together; throws a SettlementError naming the first mismatch. */
+export function checkSource(src: SettlementSource): void {
+  const { program, trace, preCommitment, pre } = src;
+  const E = program.header.entries;
+  if (trace.entries.length !== E) throw new SettlementError(`the trace has ${trace.entries.length} entries, the program ${E}`);
+  if (program.entries.length !== E) throw new SettlementError(`the program lists ${program.entries.length} entries, its header ${E}`);
+  if (preCommitment.tensors.length !== program.header.stateTensors) {
+    throw new SettlementError(`the pre-state has ${preCommitment.tensors.length} tensors, the program ${program.header.stateTensors}`);
+  }
+  if (!headerHash(pre).equals(preCommitment.header)) throw new SettlementError("the pre-state's header does not match its commitment");
+  if (!trace.entries[0]!.outputRoot.equals(preCommitment.root)) throw new SettlementError("the trace is not anchored to this pre-state (entry 0's root differs)");
+  const specRoot = src.spec.data.root.replace(/^0x/, "").toLowerCase();
+  if (rootOf(src.dataset).toString("hex") !== specRoot) throw new SettlementError("the dataset does not hash to the spec's dataset root");
+}
+
+/** The tensor commitment holding operand tensor `id`: a pre-state tensor or an earlier trace entry's output. */
+function operandTensor(src: SettlementSource, id: number): { commitment: TensorCommitment; opening: Omit<InputOpeningArg, "leaves"> } {
+  const { program, trace, preCommitment } = src;
+  const h = program.header;
+  if (id >= 2 && id < 2 + h.stateTensors) {
+    const j = id - 2;
+    const st = program.stateTensors[j]!;
+    const leaf = 1 + h.entries + j;
+    return {
+      commitment: preCommitment.tensors[j]!,
+      opening: {
+        state: { index: st.index, tensorId: st.tensorId, width: st.width, dims: [...st.shape] },
+        tensorRoot: toHex(preCommitment.tensors[j]!.root),
+        producer: EMPTY_ENTRY,
+        record: EMPTY_RECORD,
+        programPath: hexes(proofOf(program.tree, leaf)),
+        rootPath: hexes(proofOf(preCommitment.tree, j + 1)),
+      },
+    };
+  }
+  const e = id === 0 ? 1 : id === 1 ? 2 : id >= h.firstOpTensorId ? 3 + (id - h.firstOpTensorId) : -1;
+  if (e < 1 || e >= h.entries - 1) throw new SettlementError(`tensor ${id} is neither a batch input, a state tensor nor an op output of the program`);
+  const r = proveRecord(trace, e);
+  return {
+    commitment: trace.commitments[e - 1]!,
+    opening: {
+      state: EMPTY_STATE,
+      tensorRoot: ZERO32,
+      producer: entryArg(program.entries[e]!),
+      record: recordArg(r.entry),
+      programPath: hexes(proofOf(program.tree, 1 + e)),
+      rootPath: hexes(r.siblings),
+    },
+  };
+}
+
+/** The distinct leaves holding elements `idx` (ascending), in order of first use, as the contract reads them. */
+function leafOpenings(c: TensorCommitment, idx: readonly number[]): InputOpeningArg["leaves"] {
+  const per = elementsPerLeaf(c.width);
+  const out: { data: Hex; siblings: Hex[] }[] = [];
+  let last = -1;
+  for (const i of idx) {
+    const leaf = Math.floor(i / per);
+    if (leaf === last) continue;
+    const p = proveElement(c, i);
+    out.push({ data: bytesToHex(p.leaf), siblings: hexes(p.siblings) });
+    last = leaf;
+  }
+  return out;
+}
+
+/**
+ * The typed operands settling element `element` of trace entry `entry` (1 .. E-1; the element is ignored
+ * for the post-state anchor E-1). Throws a SettlementError on an inconsistent source or an entry/element
+ * without a settlement.
+ */
+export function buildSettlementOperands(src: SettlementSource, entry: number, element: number): SettlementOperands {
+  checkSource(src);
+  const { program, trace, dataset } = src;
+  const h = program.header;
+  if (!Number.isSafeInteger(entry) || entry < 1 || entry >= h.entries) {
+    throw new SettlementError(`entry ${entry} has no settlement: entries 1 .. ${h.entries - 1} (entry 0, the pre-state anchor, is agreed)`);
+  }
+  const p = program.entries[entry]!;
+  const envelope: Envelope = {
+    entry: entryArg(p),
+    entryPath: hexes(proofOf(program.tree, 1 + entry)),
+    header: headerArg(h),
+    headerPath: hexes(proofOf(program.tree, 0)),
+  };
+  if (p.code === POST_ANCHOR_CODE) {
+    const stateOut = h.stateOutEntries.map((e) => {
+      const r = proveRecord(trace, e);
+      return { record: recordArg(r.entry), path: hexes(r.siblings) };
+    });
+    return { kind: "postAnchor", ...envelope, opening: { pre: preStateArg(src), stateOut } };
+  }
+  const count = p.shape.reduce((a, b) => a * b, 1);
+  if (!Number.isSafeInteger(element) || element < 0 || element >= count) {
+    throw new SettlementError(`element ${element} outside entry ${entry}'s output of ${count} elements`);
+  }
+  if (p.code === INPUT_CODE) {
+    const isX = entry === 1;
+    const f = dataset.features;
+    if (isX && p.shape[1] !== f) throw new SettlementError(`x has rows of ${p.shape[1]} features, the dataset ${f}`);
+    const row = isX ? Math.floor(element / f) : element;
+    const index = batchIndices(src.pre.rng, row + 1, dataset.count)[row]!;
+    return {
+      kind: "batch",
+      ...envelope,
+      opening: {
+        pre: preStateArg(src),
+        dataset: { count: dataset.count, features: f, classes: dataset.classes, merkleRoot: toHex(treeOf(dataset).root) },
+        example: { pixels: bytesToHex(dataset.pixels.subarray(index * f, (index + 1) * f)), label: dataset.labels[index]!, path: hexes(proofOf(treeOf(dataset), index)) },
+      },
+    };
+  }
+  if (p.code === PRE_ANCHOR_CODE || !(p.code in ARITY)) throw new SettlementError(`entry ${entry} has code ${p.code}, which has no settlement`);
+  const operands = p.inputs.map((id) => operandTensor(src, id));
+  const idx = operandIndices(p.code, p.attrs, p.shape, operands.map((o) => o.commitment.shape), element);
+  const inputs = operands.map((o, i): InputOpeningArg => ({ ...o.opening, leaves: leafOpenings(o.commitment, idx[i]!) }));
+  return { kind: "op", ...envelope, inputs };
+}
+
+/** The ABI encoding of typed operands (the `operands` argument of trueValue). */
+export function encodeSettlementOperands(o: SettlementOperands): Hex {
+  const head = [o.entry, o.entryPath, o.header, o.headerPath] as const;
+  switch (o.kind) {
+    case "postAnchor":
+      return encodeAbiParameters(POST_ANCHOR_OPERANDS_ABI, [...head, o.opening]);
+    case "batch":
+      return encodeAbiParameters(BATCH_OPERANDS_ABI, [...head, o.opening]);
+    case "op":
+      return encodeAbiParameters(OP_OPERANDS_ABI, [...head, o.inputs]);
+  }
+}
+
+/** The encoded operands settling `element` of `entry`: encodeSettlementOperands(buildSettlementOperands(...)). */
+export function settlementOperands(src: SettlementSource, entry: number, element: number): Hex {
+  return encodeSettlementOperands(buildSettlementOperands(src, entry, element));
+}
+
+/** The context a game would pass for `entry`/`element`, with the source's own roots (the honest trace's). */
+export function settlementContext(src: SettlementSource, entry: number, element: number): SettlementContext {
+  return {
+    programRoot: toHex(src.program.root),
+    datasetRoot: toHex(rootOf(src.dataset)),
+    preStateRoot: toHex(src.preCommitment.root),
+    traceRoot: toHex(src.trace.root),
+    entry,
+    element: BigInt(element),
+  };
+}

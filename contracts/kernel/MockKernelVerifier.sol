@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {KernelVerifierBase} from "./KernelVerifierBase.sol";
+import {KernelMath} from "./KernelMath.sol";
+import {ProofNotEmpty, MalformedOperands, UnsupportedCode} from "./KernelErrors.sol";
+
+/// @title MockKernelVerifier
+/// @notice A kernel verifier that recomputes the disputed element in Solidity, exactly as docs/engine.md
+///         defines each op (the TypeScript reference engine/ops/*.ts is the executable form). No proof:
+///         `proof` must be empty. For tests and small models; the zk verifier replaces the recomputation
+///         with a proof over the same opened operands.
+/// @dev Bounds (SAFETY for every unchecked block below): operands are decoded from 4- or 8-byte two's
+///      complement encodings, so |v| <= 2^63, and attributes are int64, so |a| <= 2^63. A product is then
+///      below 2^126 and a sum of at most 2^32 products (k and m are u32 dims) below 2^158, far inside int256
+///      (2^255). The engine's own declared exactness bound is tighter still: every intermediate value of an
+///      accepted spec is below 2^53 (docs/engine.md, "Values and exactness").
+contract MockKernelVerifier is KernelVerifierBase {
+    /// @inheritdoc KernelVerifierBase
+    function _kernel(
+        uint8 code,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        uint256 element,
+        uint32[] memory outDims,
+        bytes calldata proof
+    ) internal pure override returns (int256) {
+        if (proof.length != 0) revert ProofNotEmpty(proof.length);
+        if (code == 1) return _matmul(operands);
+        if (code == 7) return _colSum(operands);
+        if (operands.length == 0 || operands[0].length != 1) revert MalformedOperands(code);
+        int256 x = operands[0][0];
+        if (code == 3) {
+            // requantize{shift, lo, hi}: clamp(roundShift(x, shift), lo, hi)
+            return KernelMath.clamp(KernelMath.roundShift(x, attrs[0]), attrs[1], attrs[2]);
+        }
+        if (code == 4) return x > 0 ? x : int256(0); // relu: max(x, 0)
+        if (operands.length != 2 || operands[1].length != 1) revert MalformedOperands(code);
+        int256 y = operands[1][0];
+        unchecked {
+            // SAFETY: see the contract's bounds; sums and products of two such values cannot overflow.
+            if (code == 2) return x + y; // bias_add: Z[i,j] + b[j]
+            if (code == 5) return y > 0 ? x : int256(0); // relu_mask(g, p): p > 0 ? g : 0
+            if (code == 6) {
+                // mse_grad{one}(z, labels): z[i,j] - (j == label[i] ? one : 0)
+                uint256 j = element % outDims[1];
+                return (y >= 0 && uint256(y) == j) ? x - attrs[0] : x;
+            }
+            if (code == 8) {
+                // momentum{muNum, muShift, lo, hi}(v, g): clamp(roundShift(v * muNum, muShift) + g, lo, hi)
+                return KernelMath.clamp(KernelMath.roundShift(x * attrs[0], attrs[1]) + y, attrs[2], attrs[3]);
+            }
+            if (code == 9) {
+                // sgd_update{lrNum, lrShift, lo, hi}(w, g): clamp(w - roundShift(g * lrNum, lrShift), lo, hi)
+                return KernelMath.clamp(x - KernelMath.roundShift(y * attrs[0], attrs[1]), attrs[2], attrs[3]);
+            }
+        }
+        revert UnsupportedCode(code);
+    }
+
+    /// @dev matmul: sum over t of op(A)[i, t] * op(B)[t, j] (row i of op(A), column j of op(B)).
+    function _matmul(int256[][] memory operands) private pure returns (int256 acc) {
+        if (operands.length != 2) revert MalformedOperands(1);
+        int256[] memory a = operands[0];
+        int256[] memory b = operands[1];
+        if (a.length != b.length) revert MalformedOperands(1);
+        unchecked {
+            // SAFETY: at most 2^32 products of magnitude < 2^126: |acc| < 2^158 (see the contract's bounds).
+            for (uint256 t = 0; t < a.length; ++t) acc += a[t] * b[t];
+        }
+    }
+
+    /// @dev col_sum: sum over i of D[i, j].
+    function _colSum(int256[][] memory operands) private pure returns (int256 acc) {
+        if (operands.length != 1) revert MalformedOperands(7);
+        int256[] memory d = operands[0];
+        unchecked {
+            // SAFETY: at most 2^32 values of magnitude <= 2^63: |acc| <= 2^95.
+            for (uint256 i = 0; i < d.length; ++i) acc += d[i];
+        }
+    }
+}

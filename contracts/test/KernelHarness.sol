@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {MockKernelVerifier} from "../kernel/MockKernelVerifier.sol";
+
+/// @title KernelHarness
+/// @notice Test-only: the mock kernel verifier with its internals exposed (the kernel itself, the operand
+///         index rule) and a gas probe around {trueValue}'s body.
+contract KernelHarness is MockKernelVerifier {
+    /// @notice See {MockKernelVerifier-_kernel}.
+    function kernel(
+        uint8 code,
+        int64[] calldata attrs,
+        int256[][] calldata operands,
+        uint256 element,
+        uint32[] calldata outDims,
+        bytes calldata proof
+    ) external pure returns (int256) {
+        return _kernel(code, attrs, operands, element, outDims, proof);
+    }
+
+    /// @notice See {KernelVerifierBase-_operandIndices} (operand widths and roots play no part).
+    function operandIndices(uint8 code, int64[] calldata attrs, uint32[] calldata outDims, uint32[][] calldata inDims, uint256 element)
+        external
+        pure
+        returns (uint256[][] memory)
+    {
+        Tensor[] memory ts = new Tensor[](inDims.length);
+        for (uint256 i = 0; i < inDims.length; ++i) ts[i] = Tensor(4, inDims[i], bytes32(0));
+        return _operandIndices(code, attrs, outDims, ts, element);
+    }
+
+    /// @notice {trueValue}, also returning the gas its body used (execution only: no calldata, no intrinsic
+    ///         transaction cost, no external-call overhead).
+    function gasTrueValue(Context calldata ctx, bytes calldata operands, bytes calldata proof)
+        external
+        view
+        returns (bytes32 value, uint256 gasUsed)
+    {
+        uint256 g = gasleft();
+        value = _trueValue(ctx, operands, proof);
+        gasUsed = g - gasleft();
+    }
+}
