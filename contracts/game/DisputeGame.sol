@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IDisputeGame} from "../interfaces/IDisputeGame.sol";
+import {IJobMarket} from "../interfaces/IJobMarket.sol";
+import {IKernelVerifier} from "../interfaces/IKernelVerifier.sol";
+import {Sha256Merkle} from "../lib/Sha256Merkle.sol";
+import {TraceCommitment} from "../lib/TraceCommitment.sol";
+import {ProgramCommitment} from "../lib/ProgramCommitment.sol";
+import {TensorCommitment} from "../lib/TensorCommitment.sol";
+import {InvalidWidth, ProofDepthMismatch} from "../lib/CommitmentErrors.sol";
+import {LeafDiff} from "./LeafDiff.sol";
+
+/// @title DisputeGame
+/// @notice The bisection dispute game of docs/protocol.md, section 3: one contract, many games by id. It
+///         holds no funds; the {IJobMarket} opens games ({create}), may {abort} them, and learns each outcome
+///         once through {IJobMarket-onGameResolved}.
+///
+///         A game narrows a disagreement about the state at `hiStep` down to one value:
+///         - level 1 (steps): the solver bisects the step interval ({bisectStep}), the challenger agrees or
+///           not with each midpoint root ({respondStep}), until one step `t = hi` is left;
+///         - level 2 (ops): both post their op trace of step t ({postTrace}), anchored to the agreed root and
+///           to their own root at `hi`; a Merkle descent ({revealChildren}) finds the leftmost differing
+///           entry k; each opens its record k ({openRecord}), which must match the step program;
+///         - level 3 (elements, unless k is the post-state anchor): both reveal the data root of entry k's
+///           output ({revealDataRoot}); a descent over the data trees finds the leftmost differing 1 KiB leaf;
+///           both reveal it ({revealLeaf}); the game takes the first differing element e;
+///         - settlement: anyone calls {settle}; the kernel verifier returns the true value of (k, e) and the
+///           solver wins iff its claim equals it.
+///         Each party has a chess clock of `clockDuration`, charged at each of its moves; a party whose clock
+///         runs out loses through {timeout}. Settlement waits `clockDuration`, then {timeout} fails the solver.
+///
+/// @dev Wiring: deploy this contract (with its kernel verifier), then the market with this address, then
+///      {setMarket} once from the deployer. Every move emits an event carrying what an off-chain player needs
+///      to answer it; {gameState} returns the whole state for nodes and tests.
+///
+///      Storage: a game is 15 slots; the first is written by every move (clocks, phase, descent counters),
+///      and each move writes only the fields later moves need. The "current nodes" are each party's
+///      commitment at the current point: trace root, then trace-tree nodes down to record k's hash, then
+///      record k's output root, data root, data-tree nodes down to a leaf hash, and finally, at settlement,
+///      the two claimed values.
+contract DisputeGame is IDisputeGame {
+    // ================================================================== types
+
+    /// @notice Where a game stands. Odd phases 1..13 are the solver's turn, even phases 2..14 the
+    ///         challenger's; `Settlement` is nobody's turn; `Resolved` and `Aborted` are final.
+    enum Phase {
+        None, // 0: no game with this id
+        Bisect, // 1: level 1, solver: bisectStep
+        Respond, // 2: level 1, challenger: respondStep
+        SolverTrace, // 3: level 2, solver: postTrace
+        ChallengerTrace, // 4: level 2, challenger: postTrace
+        SolverTraceChildren, // 5: level 2 descent, solver: revealChildren
+        ChallengerTraceChildren, // 6: level 2 descent, challenger: revealChildren
+        SolverRecord, // 7: level 2, solver: openRecord
+        ChallengerRecord, // 8: level 2, challenger: openRecord
+        SolverDataRoot, // 9: level 3, solver: revealDataRoot
+        ChallengerDataRoot, // 10: level 3, challenger: revealDataRoot
+        SolverDataChildren, // 11: level 3 descent, solver: revealChildren
+        ChallengerDataChildren, // 12: level 3 descent, challenger: revealChildren
+        SolverLeaf, // 13: level 3, solver: revealLeaf
+        ChallengerLeaf, // 14: level 3, challenger: revealLeaf
+        Settlement, // 15: anyone: settle
+        Resolved, // 16: final, reported to the market
+        Aborted // 17: final, never reported
+    }
+
+    /// @notice A side of a game.
+    enum Party {
+        None,
+        Solver,
+        Challenger
+    }
+
+    /// @notice Why a game ended.
+    enum Reason {
+        Settled, // the kernel verifier decided (INV-GAME-6)
+        Timeout, // the mover's clock ran out
+        SettlementTimeout, // nobody settled within clockDuration: the solver loses
+        RecordNotInProgram, // the opener's record does not match the step program (INV-GAME-4)
+        PaddingLeaf, // the descent ended past the last real leaf: the party with a non-zero leaf there loses
+        PaddingElement // the first differing element is past the tensor's end (INV-GAME-5)
+    }
+
+    /// @notice One game (15 slots). See the contract's notes for the "current nodes".
+    struct Game {
+        // slot 0: written by every move
+        uint64 lastMove; // time of the last move (or of creation, or of reaching settlement)
+        uint64 solverUsed; // seconds of the solver's clock spent
+        uint64 challengerUsed; // seconds of the challenger's clock spent
+        Phase phase;
+        uint8 depth; // depth of the current descent's tree (trace tree, then data tree)
+        uint8 round; // rounds of the current descent completed
+        uint8 width; // element width of entry k's output (level 3)
+        uint8 programDepth; // depth of the program tree (length of the header's path)
+        // slot 1
+        address solver;
+        uint64 clockDuration;
+        uint32 entries; // E, from the program header (level 2 on)
+        // slot 2
+        address challenger;
+        uint32 entry; // k, the disputed trace entry (end of level 2 on)
+        uint64 elementCount; // n, elements of entry k's output (level 3)
+        // slot 3
+        uint64 loStep;
+        uint64 hiStep;
+        uint64 index; // position of the current nodes in the current descent's tree level
+        uint64 element; // e, the disputed element (settlement)
+        // slots 4-14
+        bytes32 agreedRoot; // state root at loStep, agreed by both
+        bytes32 solverRoot; // the solver's state root at hiStep
+        bytes32 challengerRoot; // the challenger's state root at hiStep
+        bytes32 programRoot;
+        bytes32 datasetRoot;
+        bytes32 solverTrace; // the solver's trace root of step hiStep (the agreed prefix, for settlement)
+        bytes32 solverNode; // the solver's current node (see above)
+        bytes32 challengerNode; // the challenger's current node
+        bytes32 pendingLeft; // level 1: the solver's midpoint root; descents: the solver's left child
+        bytes32 pendingRight; // descents: the solver's right child
+        bytes32 shapeHash; // keccak256(abi.encode(dims)) of entry k's output (level 3)
+    }
+
+    /// @notice Everything {gameState} returns.
+    /// @param level 1 steps, 2 ops, 3 elements, 4 settlement; 0 for no game or a closed one.
+    /// @param turn Whose move it is (None at settlement and once closed).
+    /// @param deadline When the mover's clock runs out (settlement: when settling closes); 0 when closed.
+    struct GameView {
+        Phase phase;
+        uint8 level;
+        Party turn;
+        address solver;
+        address challenger;
+        uint64 loStep;
+        uint64 hiStep;
+        bytes32 agreedRoot;
+        bytes32 solverRoot;
+        bytes32 challengerRoot;
+        bytes32 solverTrace;
+        bytes32 solverNode;
+        bytes32 challengerNode;
+        bytes32 pendingLeft;
+        bytes32 pendingRight;
+        uint32 entries;
+        uint32 entry;
+        uint8 depth;
+        uint8 round;
+        uint64 index;
+        uint8 width;
+        uint64 elementCount;
+        uint64 element;
+        uint64 clockDuration;
+        uint64 solverUsed;
+        uint64 challengerUsed;
+        uint64 lastMove;
+        uint256 deadline;
+        bytes32 programRoot;
+        bytes32 datasetRoot;
+    }
+
+    // ================================================================== constants
+
+    /// @notice Tensor id of the two anchor records (commitment/trace.ts ANCHOR_TENSOR_ID).
+    uint32 public constant ANCHOR_TENSOR_ID = 0xFFFFFFFF;
+    /// @notice Code of the pre-state anchor, entry 0.
+    uint8 public constant PRE_ANCHOR_CODE = 254;
+    /// @notice Code of the post-state anchor, entry E - 1.
+    uint8 public constant POST_ANCHOR_CODE = 255;
+
+    // ================================================================== state
+
+    /// @notice The kernel verifier that settles games (fixed at construction).
+    IKernelVerifier public immutable kernelVerifier;
+    /// @notice Who may call {setMarket}, once.
+    address public immutable deployer;
+    /// @notice The market allowed to create and abort games (zero until {setMarket}).
+    address public market;
+    /// @notice Number of games created; game ids are 1 .. gameCount.
+    uint256 public gameCount;
+
+    mapping(uint256 gameId => Game) internal _games;
+
+    // ================================================================== events
+
+    /// @notice The market was set (once).
+    event MarketSet(address market);
+    /// @notice A game opened; level 1 starts at once, or level 2 when `hiStep - loStep == 1`.
+    event GameCreated(uint256 indexed gameId, uint256 indexed jobId, GameParams params);
+    /// @notice The solver claimed `midRoot` as the state root at step `mid`.
+    event StepBisected(uint256 indexed gameId, uint64 mid, bytes32 midRoot);
+    /// @notice The challenger agreed with the midpoint (`lo = mid`) or not (`hi = mid`, its own root
+    ///         `ownRoot`); the interval is now [lo, hi] (level 2 when `hi - lo == 1`).
+    event StepResponded(uint256 indexed gameId, bool agree, bytes32 ownRoot, uint64 lo, uint64 hi);
+    /// @notice `by` posted its op trace of step hi; the solver's call also fixed E (`entries`).
+    event TracePosted(uint256 indexed gameId, Party by, bytes32 traceRoot, uint32 entries);
+    /// @notice `by` revealed the children of its current node (descent `level`: 2 trace, 3 data).
+    event ChildrenRevealed(uint256 indexed gameId, Party by, uint8 level, uint8 round, bytes32 left, bytes32 right);
+    /// @notice `by` opened its record of the disputed entry.
+    event RecordOpened(uint256 indexed gameId, Party by, uint32 entry, uint32 tensorId, uint8 code, bytes32 outputRoot);
+    /// @notice `by` revealed the data root of its output tensor.
+    event DataRootRevealed(uint256 indexed gameId, Party by, bytes32 dataRoot);
+    /// @notice `by` revealed leaf `leafIndex` of its output's data tree.
+    event LeafRevealed(uint256 indexed gameId, Party by, uint64 leafIndex, bytes leaf);
+    /// @notice The game reached settlement on element `element` of trace entry `entry` (for the post-state
+    ///         anchor, element 0 and the two state roots).
+    event ReachedSettlement(
+        uint256 indexed gameId, uint32 entry, uint64 element, bytes32 solverValue, bytes32 challengerValue
+    );
+    /// @notice The kernel verifier returned `trueValue`.
+    event Settled(uint256 indexed gameId, bytes32 trueValue, bool solverWon);
+    /// @notice `loser` ran out of time (Party.Solver also when nobody settled in time).
+    event GameTimedOut(uint256 indexed gameId, Party loser, uint256 deadline);
+    /// @notice The game ended and was reported to the market.
+    event GameResolved(uint256 indexed gameId, bool solverWon, Reason reason);
+    /// @notice The market aborted the game; it is never reported.
+    event GameAborted(uint256 indexed gameId);
+
+    // ================================================================== errors
+
+    /// @notice A zero address where one is required.
+    error ZeroAddress();
+    /// @notice {setMarket} by someone other than the deployer.
+    error NotDeployer(address caller);
+    /// @notice {setMarket} a second time.
+    error MarketAlreadySet(address market);
+    /// @notice {create}/{abort} by someone other than the market (or before {setMarket}).
+    error NotMarket(address caller);
+    /// @notice {create} with `loStep >= hiStep`.
+    error EmptyInterval(uint64 loStep, uint64 hiStep);
+    /// @notice {create} with equal solver and challenger roots: nothing to dispute.
+    error RootsAgree(bytes32 root);
+    /// @notice {create} with a zero clock.
+    error ZeroClockDuration();
+    /// @notice No game has this id.
+    error GameNotFound(uint256 gameId);
+    /// @notice The game is resolved or aborted.
+    error GameClosed(uint256 gameId, Phase phase);
+    /// @notice This move does not belong to the game's current phase.
+    error WrongPhase(uint256 gameId, Phase phase);
+    /// @notice The caller is not the party whose turn it is.
+    error NotYourTurn(uint256 gameId, address caller, address mover);
+    /// @notice The mover's clock ran out at `deadline`: call {timeout}.
+    error ClockExpired(uint256 gameId, Party mover, uint256 deadline);
+    /// @notice {timeout} before the mover's clock (or the settlement window) ran out.
+    error ClockNotExpired(uint256 gameId, uint256 deadline);
+    /// @notice {settle} after the settlement window closed at `deadline`: call {timeout}.
+    error SettlementExpired(uint256 gameId, uint256 deadline);
+    /// @notice {respondStep} disagreeing with the midpoint root while claiming that same root.
+    error SameAsMidRoot(uint256 gameId, bytes32 root);
+    /// @notice A program header with fewer than two entries (it cannot hold both anchors).
+    error TooFewEntries(uint32 entries);
+    /// @notice A program path longer than 255 levels.
+    error ProgramTooDeep(uint256 depth);
+    /// @notice An anchor record is not at its leaf of the posted trace (INV-GAME-2).
+    error AnchorMismatch(uint256 gameId, uint32 entry, bytes32 traceRoot, bytes32 computed);
+    /// @notice The revealed children do not hash to the mover's current node.
+    error ChildrenMismatch(uint256 gameId, bytes32 node, bytes32 computed);
+    /// @notice The opened record does not hash to the mover's leaf k.
+    error RecordMismatch(uint256 gameId, bytes32 leaf, bytes32 computed);
+    /// @notice `dims` are not the shape of the disputed entry's output.
+    error ShapeMismatch(uint256 gameId);
+    /// @notice tensorRoot(width, dims, dataRoot) is not the mover's output root.
+    error DataRootMismatch(uint256 gameId, bytes32 outputRoot, bytes32 computed);
+    /// @notice A revealed leaf does not hash to its node.
+    error LeafMismatch(uint256 gameId, bytes32 node, bytes32 computed);
+    /// @notice The solver's {revealLeaf} passes no `solverLeaf` (only the challenger's does).
+    error UnexpectedSolverLeaf(uint256 gameId);
+    /// @notice An output tensor with 2^64 or more elements.
+    error TooManyElements(uint256 count);
+
+    // ================================================================== setup
+
+    /// @param verifier The kernel verifier that settles every game.
+    constructor(IKernelVerifier verifier) {
+        if (address(verifier) == address(0)) revert ZeroAddress();
+        kernelVerifier = verifier;
+        deployer = msg.sender;
+    }
+
+    /// @notice Points this game at its market; callable once, by the deployer.
+    /// @param market_ The market, the only account allowed to {create} and {abort}.
+    function setMarket(address market_) external {
+        if (msg.sender != deployer) revert NotDeployer(msg.sender);
+        if (market != address(0)) revert MarketAlreadySet(market);
+        if (market_ == address(0)) revert ZeroAddress();
+        market = market_;
+        emit MarketSet(market_);
+    }
+
+    // ================================================================== market
+
+    /// @inheritdoc IDisputeGame
+    function create(GameParams calldata p) external returns (uint256 gameId) {
+        // `market` is zero until set, and no caller is the zero address.
+        if (msg.sender != market) revert NotMarket(msg.sender);
+        if (p.solver == address(0) || p.challenger == address(0)) revert ZeroAddress();
+        // INVARIANT: INV-GAME-1: the game's subject is the market's: the agreed root at loStep and two
+        // different roots at hiStep (the market checked both checkpoints against the committed history).
+        if (p.loStep >= p.hiStep) revert EmptyInterval(p.loStep, p.hiStep);
+        if (p.solverRoot == p.challengerRoot) revert RootsAgree(p.solverRoot);
+        if (p.clockDuration == 0) revert ZeroClockDuration();
+        gameId = ++gameCount;
+        Game storage g = _games[gameId];
+        g.lastMove = uint64(block.timestamp);
+        g.phase = p.hiStep - p.loStep == 1 ? Phase.SolverTrace : Phase.Bisect;
+        g.solver = p.solver;
+        g.clockDuration = p.clockDuration;
+        g.challenger = p.challenger;
+        g.loStep = p.loStep;
+        g.hiStep = p.hiStep;
+        g.agreedRoot = p.agreedRoot;
+        g.solverRoot = p.solverRoot;
+        g.challengerRoot = p.challengerRoot;
+        g.programRoot = p.programRoot;
+        g.datasetRoot = p.datasetRoot;
+        emit GameCreated(gameId, p.jobId, p);
+    }
+
+    /// @inheritdoc IDisputeGame
+    function abort(uint256 gameId) external {
+        if (msg.sender != market) revert NotMarket(msg.sender);
+        Game storage g = _games[gameId];
+        _requireOpen(gameId, g.phase);
+        g.phase = Phase.Aborted;
+        emit GameAborted(gameId);
+    }
+
+    // ================================================================== level 1: steps
+
+    /// @notice Solver: claims `midRoot` as its state root at `mid = lo + (hi - lo) / 2`.
+    /// @param gameId The game.
+    /// @param midRoot The solver's state root at step `mid`.
+    function bisectStep(uint256 gameId, bytes32 midRoot) external {
+        Game storage g = _games[gameId];
+        _beginMove(g, gameId, Phase.Bisect);
+        uint64 lo = g.loStep;
+        uint64 mid = lo + (g.hiStep - lo) / 2;
+        g.pendingLeft = midRoot;
+        g.phase = Phase.Respond;
+        emit StepBisected(gameId, mid, midRoot);
+    }
+
+    /// @notice Challenger: agrees with the solver's midpoint root (`lo = mid`) or not (`hi = mid`, with its
+    ///         own root `ownRoot` at mid). When one step is left, level 2 starts.
+    /// @param gameId The game.
+    /// @param agree Whether the challenger accepts the solver's root at mid.
+    /// @param ownRoot The challenger's root at mid when it disagrees (ignored when it agrees).
+    function respondStep(uint256 gameId, bool agree, bytes32 ownRoot) external {
+        Game storage g = _games[gameId];
+        _beginMove(g, gameId, Phase.Respond);
+        uint64 lo = g.loStep;
+        uint64 hi = g.hiStep;
+        uint64 mid = lo + (hi - lo) / 2;
+        bytes32 midRoot = g.pendingLeft;
+        // INVARIANT: INV-GAME-1: the agreed root only ever becomes a root the solver posted and the challenger
+        // accepted, and the roots at hi always differ: the interval stays a sub-dispute of the original one.
+        if (agree) {
+            lo = mid;
+            g.loStep = mid;
+            g.agreedRoot = midRoot;
+        } else {
+            if (ownRoot == midRoot) revert SameAsMidRoot(gameId, ownRoot);
+            hi = mid;
+            g.hiStep = mid;
+            g.solverRoot = midRoot;
+            g.challengerRoot = ownRoot;
+        }
+        g.phase = hi - lo == 1 ? Phase.SolverTrace : Phase.Bisect;
+        emit StepResponded(gameId, agree, agree ? bytes32(0) : ownRoot, lo, hi);
+    }
+
+    // ================================================================== level 2: ops
+
+    /// @notice Posts the mover's op trace of step `hi` (solver first, then challenger), with the paths of its
+    ///         two anchors: entry 0 must be the pre-state anchor of the agreed root, entry E - 1 the post-state
+    ///         anchor of the mover's own root at hi. The solver's call also proves the program header (leaf 0
+    ///         of the program root), which fixes E and the descent depth ceil(log2 E).
+    /// @param gameId The game.
+    /// @param traceRoot The mover's trace root.
+    /// @param header The program header (the solver's call; ignored on the challenger's).
+    /// @param headerPath The header's path in the program tree (the solver's call; ignored on the challenger's).
+    /// @param preAnchorPath Path of record 0 in the trace tree (depth ceil(log2 E)).
+    /// @param postAnchorPath Path of record E - 1 in the trace tree (depth ceil(log2 E)).
+    function postTrace(
+        uint256 gameId,
+        bytes32 traceRoot,
+        ProgramCommitment.Header calldata header,
+        bytes32[] calldata headerPath,
+        bytes32[] calldata preAnchorPath,
+        bytes32[] calldata postAnchorPath
+    ) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        if (phase != Phase.SolverTrace && phase != Phase.ChallengerTrace) _revertPhase(gameId, phase);
+        bool bySolver = _beginMove(g, gameId, phase);
+        if (bySolver) {
+            ProgramCommitment.verifyHeader(g.programRoot, header, headerPath);
+            uint32 entries = header.entries;
+            if (entries < 2) revert TooFewEntries(entries);
+            if (headerPath.length > type(uint8).max) revert ProgramTooDeep(headerPath.length);
+            g.entries = entries;
+            g.depth = uint8(TensorCommitment.depthFor(entries));
+            g.programDepth = uint8(headerPath.length);
+        }
+        uint32 last = g.entries - 1;
+        uint256 depth = g.depth;
+        // INVARIANT: INV-GAME-2: both traces start from the agreed root and end at the poster's own root at hi.
+        _checkAnchor(gameId, traceRoot, 0, PRE_ANCHOR_CODE, g.agreedRoot, preAnchorPath, depth);
+        _checkAnchor(gameId, traceRoot, last, POST_ANCHOR_CODE, bySolver ? g.solverRoot : g.challengerRoot, postAnchorPath, depth);
+        if (bySolver) {
+            g.solverTrace = traceRoot;
+            g.solverNode = traceRoot;
+            g.phase = Phase.ChallengerTrace;
+        } else {
+            g.challengerNode = traceRoot;
+            g.round = 0;
+            g.index = 0;
+            g.phase = Phase.SolverTraceChildren;
+        }
+        emit TracePosted(gameId, bySolver ? Party.Solver : Party.Challenger, traceRoot, last + 1);
+    }
+
+    /// @notice One half-round of a Merkle descent (level 2 over the traces, level 3 over the data trees):
+    ///         the mover reveals the two children of its current node, solver first. After the challenger's
+    ///         reveal both descend left if the left children differ, else right (leftmost difference).
+    /// @param gameId The game.
+    /// @param left The left child of the mover's current node.
+    /// @param right The right child.
+    function revealChildren(uint256 gameId, bytes32 left, bytes32 right) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        if (
+            phase != Phase.SolverTraceChildren && phase != Phase.ChallengerTraceChildren
+                && phase != Phase.SolverDataChildren && phase != Phase.ChallengerDataChildren
+        ) _revertPhase(gameId, phase);
+        bool bySolver = _beginMove(g, gameId, phase);
+        bytes32 node = bySolver ? g.solverNode : g.challengerNode;
+        bytes32 computed = Sha256Merkle.nodeHash(left, right);
+        if (computed != node) revert ChildrenMismatch(gameId, node, computed);
+        bool traceLevel = phase <= Phase.ChallengerTraceChildren;
+        uint8 round = g.round;
+        emit ChildrenRevealed(
+            gameId, bySolver ? Party.Solver : Party.Challenger, traceLevel ? 2 : 3, round, left, right
+        );
+        if (bySolver) {
+            g.pendingLeft = left;
+            g.pendingRight = right;
+            g.phase = Phase(uint8(phase) + 1);
+            return;
+        }
+        uint64 index = g.index * 2;
+        bytes32 solverLeft = g.pendingLeft;
+        // INVARIANT: INV-GAME-3: descend to the leftmost differing child; the nodes always differ (the
+        // parents did), and every leaf left of the final index is equal in both trees.
+        if (solverLeft != left) {
+            g.solverNode = solverLeft;
+            g.challengerNode = left;
+        } else {
+            g.solverNode = g.pendingRight;
+            g.challengerNode = right;
+            index += 1;
+        }
+        g.index = index;
+        g.round = ++round;
+        if (round < g.depth) {
+            g.phase = Phase(uint8(phase) - 1);
+        } else if (traceLevel) {
+            _endTraceDescent(g, gameId, index);
+        } else {
+            _endDataDescent(g, gameId, index);
+        }
+    }
+
+    /// @notice Opens the mover's record of the disputed entry k (solver first). The record must hash to the
+    ///         mover's leaf k (else the call reverts); the program entry made of the record's fields and
+    ///         (`width`, `dims`) must be leaf 1 + k of the program root, else the mover loses at once
+    ///         (INV-GAME-4). After both, level 3 starts.
+    /// @param gameId The game.
+    /// @param rec The mover's record k.
+    /// @param width The program's element width of entry k's output.
+    /// @param dims The program's shape of entry k's output.
+    /// @param programPath The path of program leaf 1 + k (the program tree's depth).
+    function openRecord(
+        uint256 gameId,
+        TraceCommitment.Record calldata rec,
+        uint8 width,
+        uint32[] calldata dims,
+        bytes32[] calldata programPath
+    ) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        if (phase != Phase.SolverRecord && phase != Phase.ChallengerRecord) _revertPhase(gameId, phase);
+        bool bySolver = _beginMove(g, gameId, phase);
+        _checkRecord(gameId, rec, bySolver ? g.solverNode : g.challengerNode);
+        uint32 k = g.entry;
+        emit RecordOpened(gameId, bySolver ? Party.Solver : Party.Challenger, k, rec.tensorId, rec.code, rec.outputRoot);
+        if (!_recordInProgram(g, rec, width, dims, programPath, k)) {
+            // INVARIANT: INV-GAME-4: a record whose entry, tensor id, code, inputs or attributes differ from
+            // the program's entry k loses at once (only the mover can make this call about its own record).
+            _resolve(gameId, g, !bySolver, Reason.RecordNotInProgram);
+            return;
+        }
+        if (bySolver) {
+            if (width != 4 && width != 8) revert InvalidWidth(width);
+            uint256 n = TensorCommitment.elementCount(dims);
+            if (n > type(uint64).max) revert TooManyElements(n);
+            g.width = width;
+            g.elementCount = uint64(n);
+            g.shapeHash = keccak256(abi.encode(dims));
+            g.solverNode = rec.outputRoot;
+            g.phase = Phase.ChallengerRecord;
+        } else {
+            // Both records match the same program entry and their hashes differ: only the output roots differ.
+            g.challengerNode = rec.outputRoot;
+            g.phase = Phase.SolverDataRoot;
+        }
+    }
+
+    // ================================================================== level 3: elements
+
+    /// @notice Reveals the data root of the mover's output tensor (solver first):
+    ///         tensorRoot(width, dims, dataRoot) must be the mover's output root.
+    /// @param gameId The game.
+    /// @param dataRoot The Merkle root of the mover's tensor leaves.
+    /// @param dims The shape of entry k's output, as opened in {openRecord} (the tensor root hashes the shape;
+    ///        the game keeps only its keccak256, checked here).
+    function revealDataRoot(uint256 gameId, bytes32 dataRoot, uint32[] calldata dims) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        if (phase != Phase.SolverDataRoot && phase != Phase.ChallengerDataRoot) _revertPhase(gameId, phase);
+        bool bySolver = _beginMove(g, gameId, phase);
+        if (keccak256(abi.encode(dims)) != g.shapeHash) revert ShapeMismatch(gameId);
+        uint8 width = g.width;
+        bytes32 outputRoot = bySolver ? g.solverNode : g.challengerNode;
+        bytes32 computed = TensorCommitment.tensorRoot(width, dims, dataRoot);
+        if (computed != outputRoot) revert DataRootMismatch(gameId, outputRoot, computed);
+        emit DataRootRevealed(gameId, bySolver ? Party.Solver : Party.Challenger, dataRoot);
+        if (bySolver) {
+            g.solverNode = dataRoot;
+            g.phase = Phase.ChallengerDataRoot;
+        } else {
+            g.challengerNode = dataRoot;
+            uint256 depth = TensorCommitment.depthFor(_leafCount(g.elementCount, width));
+            g.depth = uint8(depth);
+            g.round = 0;
+            g.index = 0;
+            g.phase = depth == 0 ? Phase.SolverLeaf : Phase.SolverDataChildren;
+        }
+    }
+
+    /// @notice Reveals the mover's 1 KiB leaf at the end of the data descent (solver first). The challenger
+    ///         also passes the solver's leaf (from the solver's {LeafRevealed}); the game then takes the first
+    ///         element e at which the two differ: past the tensor's end, the party with the non-zero padding
+    ///         loses (INV-GAME-5); otherwise the two values go to settlement.
+    /// @param gameId The game.
+    /// @param leaf The mover's leaf.
+    /// @param solverLeaf The solver's revealed leaf (the challenger's call only; empty on the solver's).
+    function revealLeaf(uint256 gameId, bytes calldata leaf, bytes calldata solverLeaf) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        if (phase != Phase.SolverLeaf && phase != Phase.ChallengerLeaf) _revertPhase(gameId, phase);
+        bool bySolver = _beginMove(g, gameId, phase);
+        uint64 leafIndex = g.index;
+        if (bySolver) {
+            if (solverLeaf.length != 0) revert UnexpectedSolverLeaf(gameId);
+            _checkLeaf(gameId, leaf, g.solverNode);
+            emit LeafRevealed(gameId, Party.Solver, leafIndex, leaf);
+            g.phase = Phase.ChallengerLeaf;
+            return;
+        }
+        _checkLeaf(gameId, leaf, g.challengerNode);
+        _checkLeaf(gameId, solverLeaf, g.solverNode);
+        emit LeafRevealed(gameId, Party.Challenger, leafIndex, leaf);
+        uint8 width = g.width;
+        (uint256 slot, int256 vS, int256 vC) = LeafDiff.firstDifference(solverLeaf, leaf, width);
+        uint256 e = uint256(leafIndex) * (TensorCommitment.LEAF_BYTES / width) + slot;
+        if (e >= g.elementCount) {
+            // INVARIANT: INV-GAME-5: an honest leaf is zero past the tensor's end; the party whose element there
+            // is non-zero loses (the solver when both are: its value is not the true one).
+            _resolve(gameId, g, vS == 0, Reason.PaddingElement);
+            return;
+        }
+        _reachSettlement(g, gameId, g.entry, uint64(e), bytes32(uint256(vS)), bytes32(uint256(vC)));
+    }
+
+    // ================================================================== settlement and time
+
+    /// @notice Anyone: settles a game at settlement through the kernel verifier; the solver wins iff its
+    ///         claimed value is the true value. Reverts (the game goes on) if the verifier rejects the openings.
+    /// @param gameId The game.
+    /// @param operands The verifier's openings (its own encoding).
+    /// @param proof The verifier's proof (empty for a recomputing verifier).
+    function settle(uint256 gameId, bytes calldata operands, bytes calldata proof) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        if (phase != Phase.Settlement) _revertPhase(gameId, phase);
+        uint256 deadline = uint256(g.lastMove) + g.clockDuration;
+        if (block.timestamp >= deadline) revert SettlementExpired(gameId, deadline);
+        IKernelVerifier.Context memory ctx = IKernelVerifier.Context({
+            programRoot: g.programRoot,
+            datasetRoot: g.datasetRoot,
+            preStateRoot: g.agreedRoot,
+            traceRoot: g.solverTrace,
+            entry: g.entry,
+            element: g.element
+        });
+        bytes32 value = kernelVerifier.trueValue(ctx, operands, proof);
+        // INVARIANT: INV-GAME-6: the solver wins iff its claim is the true value, whatever the challenger claimed.
+        bool solverWon = value == g.solverNode;
+        emit Settled(gameId, value, solverWon);
+        _resolve(gameId, g, solverWon, Reason.Settled);
+    }
+
+    /// @notice Anyone: ends a game whose mover's clock ran out (the other party wins), or that reached
+    ///         settlement `clockDuration` ago without a {settle} (the solver loses).
+    /// @param gameId The game.
+    function timeout(uint256 gameId) external {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        _requireOpen(gameId, phase);
+        uint256 deadline = _deadline(g, phase);
+        if (block.timestamp < deadline) revert ClockNotExpired(gameId, deadline);
+        if (phase == Phase.Settlement) {
+            emit GameTimedOut(gameId, Party.Solver, deadline);
+            _resolve(gameId, g, false, Reason.SettlementTimeout);
+        } else {
+            bool solverMoves = _solverMoves(phase);
+            emit GameTimedOut(gameId, solverMoves ? Party.Solver : Party.Challenger, deadline);
+            _resolve(gameId, g, !solverMoves, Reason.Timeout);
+        }
+    }
+
+    // ================================================================== views
+
+    /// @notice The whole state of a game (all zero for an unknown id).
+    function gameState(uint256 gameId) external view returns (GameView memory v) {
+        Game storage g = _games[gameId];
+        Phase phase = g.phase;
+        v.phase = phase;
+        if (phase >= Phase.Bisect && phase <= Phase.ChallengerLeaf) {
+            v.level = phase <= Phase.Respond ? 1 : phase <= Phase.ChallengerRecord ? 2 : 3;
+            v.turn = _solverMoves(phase) ? Party.Solver : Party.Challenger;
+            v.deadline = _deadline(g, phase);
+        } else if (phase == Phase.Settlement) {
+            v.level = 4;
+            v.deadline = _deadline(g, phase);
+        }
+        v.solver = g.solver;
+        v.challenger = g.challenger;
+        v.loStep = g.loStep;
+        v.hiStep = g.hiStep;
+        v.agreedRoot = g.agreedRoot;
+        v.solverRoot = g.solverRoot;
+        v.challengerRoot = g.challengerRoot;
+        v.solverTrace = g.solverTrace;
+        v.solverNode = g.solverNode;
+        v.challengerNode = g.challengerNode;
+        v.pendingLeft = g.pendingLeft;
+        v.pendingRight = g.pendingRight;
+        v.entries = g.entries;
+        v.entry = g.entry;
+        v.depth = g.depth;
+        v.round = g.round;
+        v.index = g.index;
+        v.width = g.width;
+        v.elementCount = g.elementCount;
+        v.element = g.element;
+        v.clockDuration = g.clockDuration;
+        v.solverUsed = g.solverUsed;
+        v.challengerUsed = g.challengerUsed;
+        v.lastMove = g.lastMove;
+        v.programRoot = g.programRoot;
+        v.datasetRoot = g.datasetRoot;
+    }
+
+    // ================================================================== internals
+
+    /// @dev Checks the phase, the caller and the mover's clock, and charges the mover's clock. Returns
+    ///      whether the mover is the solver.
+    function _beginMove(Game storage g, uint256 gameId, Phase expected) private returns (bool bySolver) {
+        Phase phase = g.phase;
+        if (phase != expected) _revertPhase(gameId, phase);
+        bySolver = _solverMoves(phase);
+        address mover = bySolver ? g.solver : g.challenger;
+        // INVARIANT: turn order is fixed by the phase; only the mover may move (docs/protocol.md 3.5).
+        if (msg.sender != mover) revert NotYourTurn(gameId, msg.sender, mover);
+        uint256 prior = bySolver ? g.solverUsed : g.challengerUsed;
+        uint256 last = g.lastMove;
+        uint256 duration = g.clockDuration;
+        uint256 used = prior + (block.timestamp - last);
+        // INVARIANT: a spent clock cannot move again: the instant the clock runs out belongs to {timeout}.
+        if (used >= duration) revert ClockExpired(gameId, bySolver ? Party.Solver : Party.Challenger, last + duration - prior);
+        // SAFETY: used < duration <= type(uint64).max.
+        if (bySolver) g.solverUsed = uint64(used);
+        else g.challengerUsed = uint64(used);
+        g.lastMove = uint64(block.timestamp);
+    }
+
+    /// @dev Odd phases 1..13 are the solver's moves.
+    function _solverMoves(Phase phase) private pure returns (bool) {
+        return uint8(phase) & 1 == 1;
+    }
+
+    /// @dev When the current mover's clock runs out, or settlement closes. `phase` must be open.
+    function _deadline(Game storage g, Phase phase) private view returns (uint256) {
+        uint256 duration = g.clockDuration;
+        if (phase == Phase.Settlement) return uint256(g.lastMove) + duration;
+        uint256 used = _solverMoves(phase) ? g.solverUsed : g.challengerUsed;
+        return uint256(g.lastMove) + duration - used;
+    }
+
+    /// @dev Reverts unless the game exists and is neither resolved nor aborted.
+    function _requireOpen(uint256 gameId, Phase phase) private pure {
+        if (phase == Phase.None) revert GameNotFound(gameId);
+        if (phase >= Phase.Resolved) revert GameClosed(gameId, phase);
+    }
+
+    /// @dev The revert for a move that does not fit the phase.
+    function _revertPhase(uint256 gameId, Phase phase) private pure {
+        _requireOpen(gameId, phase);
+        revert WrongPhase(gameId, phase);
+    }
+
+    /// @dev Checks that the anchor record {entry, ANCHOR_TENSOR_ID, code, no inputs, no attrs, root} is leaf
+    ///      `entry` of `traceRoot`, with a path of exactly `depth` siblings.
+    function _checkAnchor(
+        uint256 gameId,
+        bytes32 traceRoot,
+        uint32 entry,
+        uint8 code,
+        bytes32 root,
+        bytes32[] calldata path,
+        uint256 depth
+    ) private pure {
+        if (path.length != depth) revert ProofDepthMismatch(depth, path.length);
+        bytes32 leaf = TraceCommitment.recordHash(entry, ANCHOR_TENSOR_ID, code, new uint32[](0), new int64[](0), root);
+        bytes32 computed = Sha256Merkle.computeRoot(leaf, entry, path);
+        if (computed != traceRoot) revert AnchorMismatch(gameId, entry, traceRoot, computed);
+    }
+
+    /// @dev Reverts unless `rec` hashes to `leaf`.
+    function _checkRecord(uint256 gameId, TraceCommitment.Record calldata rec, bytes32 leaf) private pure {
+        bytes32 h = TraceCommitment.recordHash(rec);
+        if (h != leaf) revert RecordMismatch(gameId, leaf, h);
+    }
+
+    /// @dev Whether the program entry built from `rec`'s fields and (`width`, `dims`) is leaf 1 + k of the
+    ///      program. Reverts on a path of the wrong depth (a malformed call, not a wrong record).
+    function _recordInProgram(
+        Game storage g,
+        TraceCommitment.Record calldata rec,
+        uint8 width,
+        uint32[] calldata dims,
+        bytes32[] calldata programPath,
+        uint32 k
+    ) private view returns (bool) {
+        uint256 depth = g.programDepth;
+        if (programPath.length != depth) revert ProofDepthMismatch(depth, programPath.length);
+        ProgramCommitment.Entry memory p = ProgramCommitment.Entry({
+            entry: rec.entry,
+            tensorId: rec.tensorId,
+            code: rec.code,
+            inputs: rec.inputs,
+            attrs: rec.attrs,
+            width: width,
+            dims: dims
+        });
+        return Sha256Merkle.computeRoot(ProgramCommitment.entryHash(p), uint256(k) + 1, programPath) == g.programRoot;
+    }
+
+    /// @dev The trace descent ended at leaf `k`.
+    function _endTraceDescent(Game storage g, uint256 gameId, uint64 k) private {
+        uint32 entries = g.entries;
+        if (k >= entries) {
+            // Past the last entry, an honest trace holds the zero hash: the party with a non-zero leaf loses.
+            // (Unreachable while the anchors hold: leaf E - 1 always differs, so the leftmost difference is
+            // at most E - 1; kept so the game never relies on that argument.)
+            _resolve(gameId, g, g.solverNode == bytes32(0), Reason.PaddingLeaf);
+        } else if (k == entries - 1) {
+            // The post-state anchor: both records were checked at postTrace; settle the two state roots.
+            _reachSettlement(g, gameId, uint32(k), 0, g.solverRoot, g.challengerRoot);
+        } else {
+            g.entry = uint32(k);
+            g.phase = Phase.SolverRecord;
+        }
+    }
+
+    /// @dev The data descent ended at leaf `l`.
+    function _endDataDescent(Game storage g, uint256 gameId, uint64 l) private {
+        if (l >= _leafCount(g.elementCount, g.width)) {
+            // INVARIANT: INV-GAME-5 (padding leaves): past the tensor's last leaf an honest data tree holds the
+            // zero hash; the party with a non-zero node there loses.
+            _resolve(gameId, g, g.solverNode == bytes32(0), Reason.PaddingLeaf);
+        } else {
+            g.phase = Phase.SolverLeaf;
+        }
+    }
+
+    /// @dev Number of 1 KiB leaves of a tensor of `n` elements of `width` bytes (at least one).
+    function _leafCount(uint256 n, uint256 width) private pure returns (uint256) {
+        uint256 leaves = (n * width + TensorCommitment.LEAF_BYTES - 1) / TensorCommitment.LEAF_BYTES;
+        return leaves == 0 ? 1 : leaves;
+    }
+
+    /// @dev Reverts unless `leaf` hashes to `node`.
+    function _checkLeaf(uint256 gameId, bytes calldata leaf, bytes32 node) private pure {
+        bytes32 computed = TensorCommitment.leafHash(leaf);
+        if (computed != node) revert LeafMismatch(gameId, node, computed);
+    }
+
+    /// @dev Moves the game to settlement; the current nodes become the two claims, and the settlement window
+    ///      of clockDuration starts now.
+    function _reachSettlement(
+        Game storage g,
+        uint256 gameId,
+        uint32 entry,
+        uint64 element,
+        bytes32 solverValue,
+        bytes32 challengerValue
+    ) private {
+        g.entry = entry;
+        g.element = element;
+        g.solverNode = solverValue;
+        g.challengerNode = challengerValue;
+        g.lastMove = uint64(block.timestamp);
+        g.phase = Phase.Settlement;
+        emit ReachedSettlement(gameId, entry, element, solverValue, challengerValue);
+    }
+
+    /// @dev Ends the game and reports it to the market, exactly once: the phase is final before the call.
+    function _resolve(uint256 gameId, Game storage g, bool solverWon, Reason reason) private {
+        g.phase = Phase.Resolved;
+        emit GameResolved(gameId, solverWon, reason);
+        IJobMarket(market).onGameResolved(gameId, solverWon);
+    }
+}

@@ -1,0 +1,734 @@
+// DisputeGame (contracts/game/DisputeGame.sol) played with real data: histories, op traces and tensor
+// commitments computed by the engine (test/contracts/helpers/gameWorld.ts), and an automatic player per
+// party (helpers/gamePlayer.ts). A dishonest party is an honest computation with one element changed (and
+// everything after recomputed), a wrong post-state assembly, hand-crafted traces, or random garbage.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { expect } from "chai";
+import { network } from "hardhat";
+import { bytesToHex, type Hex } from "viem";
+import { sha256 } from "../../commitment/hash.ts";
+import { buildTree, proofOf } from "../../commitment/merkle.ts";
+import { programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";
+import { LEAF_BYTES, decodeElements } from "../../commitment/tensorCommit.ts";
+import { commitState } from "../../commitment/stateRoot.ts";
+import { settlementOperands } from "../../chain/settlementOperands.ts";
+import { referenceRunner } from "../../engine/reference.ts";
+import { traceStep } from "../../training/traceStep.ts";
+import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type Deviation, type History, type World } from "./helpers/gameWorld.ts";
+import {
+  at, createGame, deployGame, expectRevert, hex, honestValue, now, Party, paramsFor, Phase, playGame, Player, Reason, send, stateOf, traceAt,
+  valueWord, ZERO32, type Fixture, type GameState, type Settler, type Side,
+} from "./helpers/gamePlayer.ts";
+
+const EIP170_LIMIT = 24_576;
+const BISECTION_GAS_TARGET = 100_000n;
+
+describe("DisputeGame", async () => {
+  const { viem } = await network.create();
+  const f: Fixture = await deployGame(viem);
+  const tiny = makeWorld("tiny", 6);
+  const medium = makeWorld("medium", 3);
+  const wide = makeWorld("wide", 3);
+
+  const honest = (side: Side, w: World) => new Player(f, side, w, w.program);
+  const party = (side: Side, w: World, h: History, opts = {}) => new Player(f, side, h, w.program, opts);
+
+  /** Opens a game on [lo, hi] between two histories (agreed root: the world's root at lo). */
+  async function open(w: World, lo: number, hi: number, s: History, c: History, clock = 3600n): Promise<bigint> {
+    return createGame(f, paramsFor(f, w, lo, hi, s.roots[hi]!, c.roots[hi]!, clock));
+  }
+
+  /** Plays moves until `stop` holds. */
+  async function driveUntil(gameId: bigint, s: Player, c: Player, stop: (st: GameState) => boolean): Promise<GameState> {
+    for (let i = 0; i < 400; i++) {
+      const st = await stateOf(f, gameId);
+      if (stop(st)) return st;
+      const r = await (st.turn === Party.Solver ? s : c).act(gameId, st);
+      assert.equal(r, "moved", `stuck in phase ${st.phase}`);
+    }
+    throw new Error("driveUntil: too many moves");
+  }
+
+  async function gameEvents(gameId: bigint): Promise<{ eventName: string; args: Record<string, unknown> }[]> {
+    const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, fromBlock: 0n })) as unknown as { eventName: string; args: Record<string, unknown> }[];
+    return logs.filter((l) => l.args.gameId === gameId);
+  }
+
+  after(() => {
+    console.log(`\nDisputeGame gas per move kind:\n${f.gas.table()}`);
+  });
+
+  // ================================================================ setup
+
+  describe("setup and access", () => {
+    it("stays under the EIP-170 size limit", async () => {
+      const { readFile } = await import("node:fs/promises");
+      const art = JSON.parse(await readFile(new URL("../../artifacts/contracts/game/DisputeGame.sol/DisputeGame.json", import.meta.url), "utf8"));
+      const size = (art.deployedBytecode.length - 2) / 2;
+      console.log(`DisputeGame deployed bytecode: ${size} bytes (limit ${EIP170_LIMIT})`);
+      expect(size).to.be.lessThan(EIP170_LIMIT);
+    });
+
+    it("setMarket: deployer only, once, non-zero", async () => {
+      const g = await viem.deployContract("DisputeGame", [f.verifier.address]);
+      await expectRevert(g.write.setMarket([f.other.account.address], { account: f.other.account }), "NotDeployer");
+      await expectRevert(g.write.setMarket([ZERO32.slice(0, 42)]), "ZeroAddress");
+      await expectRevert(viem.deployContract("DisputeGame", [ZERO32.slice(0, 42)]), "ZeroAddress");
+      const m = await viem.deployContract("TestMarket", [g.address]);
+      const p = paramsFor(f, tiny, 0, 1, tiny.roots[1]!, sha256(Buffer.from("x")));
+      await expectRevert(m.write.create([p]), "NotMarket"); // before setMarket
+      await g.write.setMarket([m.address]);
+      expect(((await g.read.market()) as string).toLowerCase()).to.equal(m.address.toLowerCase());
+      await expectRevert(g.write.setMarket([m.address]), "MarketAlreadySet");
+      await m.write.create([p]);
+      expect(await g.read.gameCount()).to.equal(1n);
+    });
+
+    it("create and abort: market only; create checks its parameters (INV-GAME-1: a real interval, two different roots)", async () => {
+      const p = paramsFor(f, tiny, 0, 4, tiny.roots[4]!, sha256(Buffer.from("claim")));
+      await expectRevert(f.game.write.create([p]), "NotMarket");
+      await expectRevert(f.game.write.create([p], { account: f.solver.account }), "NotMarket");
+      await expectRevert(f.market.write.create([{ ...p, loStep: 4n }]), "EmptyInterval");
+      await expectRevert(f.market.write.create([{ ...p, loStep: 5n }]), "EmptyInterval");
+      await expectRevert(f.market.write.create([{ ...p, challengerRoot: p.solverRoot }]), "RootsAgree");
+      await expectRevert(f.market.write.create([{ ...p, clockDuration: 0n }]), "ZeroClockDuration");
+      await expectRevert(f.market.write.create([{ ...p, solver: ZERO32.slice(0, 42) }]), "ZeroAddress");
+      const id = await createGame(f, p);
+      await expectRevert(f.game.write.abort([id]), "NotMarket");
+      await expectRevert(f.game.write.abort([id], { account: f.challenger.account }), "NotMarket");
+      const st = await stateOf(f, id);
+      expect(st.phase).to.equal(Phase.Bisect);
+      expect(st.level).to.equal(1);
+      expect(st.turn).to.equal(Party.Solver);
+      expect(st.deadline).to.equal(st.lastMove + 3600n);
+      const created = (await gameEvents(id)).find((e) => e.eventName === "GameCreated")!;
+      expect((created.args.params as { agreedRoot: Hex }).agreedRoot).to.equal(p.agreedRoot);
+      expect(created.args.jobId).to.equal(7n);
+    });
+
+    it("an unknown game id: empty state, GameNotFound for every call", async () => {
+      const id = 999_999n;
+      expect((await stateOf(f, id)).phase).to.equal(Phase.None);
+      await expectRevert(f.game.write.bisectStep([id, ZERO32], { account: f.solver.account }), "GameNotFound");
+      await expectRevert(f.game.write.revealChildren([id, ZERO32, ZERO32], { account: f.solver.account }), "GameNotFound");
+      await expectRevert(f.game.write.timeout([id]), "GameNotFound");
+      await expectRevert(f.game.write.settle([id, "0x", "0x"]), "GameNotFound");
+      await expectRevert(f.market.write.abort([id]), "GameNotFound");
+    });
+
+    it("the test worlds' honest traces are the engine's (training/traceStep)", async () => {
+      for (const w of [tiny, medium]) {
+        const t = await traceStep(referenceRunner(w.graph), w.spec, w.dataset, w.states[1]!);
+        expect(t.trace.root.equals(w.traces[2]!.root)).to.equal(true);
+        expect(t.postCommitment.root.equals(w.roots[2]!)).to.equal(true);
+      }
+    });
+  });
+
+  // ================================================================ whole games
+
+  describe("whole games", () => {
+    it("a dishonest solver (one element changed) loses at that element, with every move's event (INV-GAME-3, INV-GAME-6)", async () => {
+      const dev: Deviation = { kind: "op", step: 3, entry: 5, element: 7 };
+      const bad = deviate(tiny, dev);
+      const id = await open(tiny, 0, 4, bad, tiny);
+      const s = party("solver", tiny, bad), c = honest("challenger", tiny);
+      const st = await driveUntil(id, s, c, (x) => x.phase === Phase.Settlement);
+      expect(st.level).to.equal(4);
+      expect(st.turn).to.equal(Party.None);
+      expect([st.loStep, st.hiStep]).to.deep.equal([2n, 3n]);
+      expect(st.agreedRoot).to.equal(hex(tiny.roots[2]!));
+      expect(st.entry).to.equal(5);
+      expect(st.element).to.equal(7n);
+      const badValue = decodeElements(traceAt(bad, 3).commitments[4]!.bytes, 4, 1, 7 * 4)[0]!;
+      expect(st.solverNode).to.equal(valueWord(badValue));
+      expect(st.challengerNode).to.equal(honestValue(tiny, 3, 5, 7));
+      expect(st.solverTrace).to.equal(hex(traceAt(bad, 3).root));
+      // The kernel verifier gets exactly the agreed context.
+      const ctx = { programRoot: hex(tiny.program.root), datasetRoot: `0x${tiny.spec.data.root}` as Hex, preStateRoot: hex(tiny.roots[2]!), traceRoot: hex(traceAt(bad, 3).root), entry: 5, element: 7n };
+      await send(f, f.verifier, "expectContext", [ctx], f.other, null);
+      await send(f, f.verifier, "setValue", [5, 7n, honestValue(tiny, 3, 5, 7)], f.other, null);
+      await send(f, f.game, "settle", [id, "0x", "0x"], f.other, "settle");
+      await send(f, f.verifier, "expectContext", [{ ...ctx, programRoot: ZERO32 }], f.other, null);
+      expect(await f.market.read.solverWon([id])).to.equal(false);
+      expect(await f.market.read.reports([id])).to.equal(1n);
+      const names = (await gameEvents(id)).map((e) => e.eventName);
+      const D = Math.ceil(Math.log2(tiny.entries));
+      expect(names).to.deep.equal([
+        "GameCreated",
+        "StepBisected", "StepResponded", "StepBisected", "StepResponded",
+        "TracePosted", "TracePosted",
+        ...new Array(2 * D).fill("ChildrenRevealed"),
+        "RecordOpened", "RecordOpened", "DataRootRevealed", "DataRootRevealed", "LeafRevealed", "LeafRevealed",
+        "ReachedSettlement", "Settled", "GameResolved",
+      ]);
+      const ev = await gameEvents(id);
+      expect(ev[2]!.args).to.include({ agree: true, lo: 2n, hi: 4n });
+      expect(ev[4]!.args).to.include({ agree: false, lo: 2n, hi: 3n, ownRoot: hex(tiny.roots[3]!) });
+      expect(ev.at(-1)!.args).to.include({ solverWon: false, reason: Reason.Settled });
+    });
+
+    it("a dishonest challenger loses against an honest solver; the game state reads back at each level", async () => {
+      const bad = deviate(tiny, { kind: "op", step: 2, entry: 12, element: 3 });
+      const id = await open(tiny, 1, 5, tiny, bad);
+      const s = honest("solver", tiny), c = party("challenger", tiny, bad);
+      let st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTraceChildren);
+      expect([st.loStep, st.hiStep, st.level, st.entries, st.depth, st.round]).to.deep.equal([1n, 2n, 2, tiny.entries, 5, 0]);
+      expect(st.solverNode).to.equal(hex(tiny.traces[2]!.root));
+      expect(st.challengerNode).to.equal(hex(traceAt(bad, 2).root));
+      st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverDataRoot);
+      expect(st.entry).to.equal(12);
+      expect(st.solverNode).to.equal(hex(tiny.traces[2]!.entries[12]!.outputRoot));
+      expect([st.width, st.elementCount]).to.deep.equal([4, 12n]);
+      const out = await playGame(f, tiny, id, s, c);
+      expect(out).to.deep.include({ solverWon: true, reason: Reason.Settled });
+      expect(out.settledAt).to.include({ entry: 12, element: 3 });
+    });
+
+    it("an interval of one step goes straight to level 2", async () => {
+      const bad = deviate(tiny, { kind: "op", step: 4, entry: 1, element: 0 });
+      const id = await open(tiny, 3, 4, bad, tiny);
+      const st = await stateOf(f, id);
+      expect([st.phase, st.level, st.turn]).to.deep.equal([Phase.SolverTrace, 2, Party.Solver]);
+      const out = await playGame(f, tiny, id, party("solver", tiny, bad), honest("challenger", tiny));
+      expect(out).to.deep.include({ solverWon: false, reason: Reason.Settled });
+      expect(out.settledAt).to.include({ entry: 1, element: 0 });
+    });
+
+    for (const side of ["solver", "challenger"] as const) {
+      it(`a post-state dispute (honest ops, wrong state assembly) by the ${side} settles the two roots at entry E-1`, async () => {
+        const bad = deviate(tiny, { kind: "post", step: 2 });
+        const id = side === "solver" ? await open(tiny, 0, 3, bad, tiny) : await open(tiny, 0, 3, tiny, bad);
+        const s = side === "solver" ? party("solver", tiny, bad) : honest("solver", tiny);
+        const c = side === "challenger" ? party("challenger", tiny, bad) : honest("challenger", tiny);
+        const out = await playGame(f, tiny, id, s, c);
+        expect(out.solverWon).to.equal(side === "challenger");
+        expect(out.settledAt).to.deep.equal({
+          entry: tiny.entries - 1, element: 0,
+          solverValue: hex((side === "solver" ? bad : tiny).roots[2]!), challengerValue: hex((side === "solver" ? tiny : bad).roots[2]!),
+        });
+      });
+    }
+
+    it("a data descent over a 3-leaf tensor (depth 2) finds the element in leaf 2", async () => {
+      // medium: entry 3 is l0.wq, [48, 16] int32: 768 elements, 3 leaves of 256.
+      expect(medium.program.entries[3]!.shape).to.deep.equal([48, 16]);
+      const bad = deviate(medium, { kind: "op", step: 2, entry: 3, element: 600 });
+      const id = await open(medium, 0, 3, bad, medium);
+      const s = party("solver", medium, bad), c = honest("challenger", medium);
+      const st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverDataChildren);
+      expect([st.depth, st.round, st.index, st.level]).to.deep.equal([2, 0, 0n, 3]);
+      const out = await playGame(f, medium, id, s, c);
+      expect(out).to.deep.include({ solverWon: false, reason: Reason.Settled });
+      expect(out.settledAt).to.include({ entry: 3, element: 600 });
+      const leaves = (await gameEvents(id)).filter((e) => e.eventName === "LeafRevealed");
+      expect(leaves.map((e) => e.args.leafIndex)).to.deep.equal([2n, 2n]);
+    });
+
+    it("8-byte elements (wide spec) are compared and decoded as the engine encodes them", async () => {
+      // The first (width-8 entry, last element) whose change (a large negative delta) reaches the state.
+      let k = 0, n = 0, bad: History | undefined;
+      for (const p of wide.program.entries.filter((e) => e.width === 8)) {
+        n = p.shape.reduce((a, b) => a * b, 1);
+        const h = deviate(wide, { kind: "op", step: 1, entry: p.entry, element: n - 1, delta: -(2 ** 40) });
+        if (!h.roots[2]!.equals(wide.roots[2]!)) {
+          [k, bad] = [p.entry, h];
+          break;
+        }
+      }
+      assert.ok(bad, "no width-8 deviation reaches the state");
+      const id = await open(wide, 0, 2, wide, bad);
+      const out = await playGame(f, wide, id, honest("solver", wide), party("challenger", wide, bad));
+      expect(out).to.deep.include({ solverWon: true, reason: Reason.Settled });
+      expect(out.settledAt).to.include({ entry: k, element: n - 1, solverValue: honestValue(wide, 1, k, n - 1) });
+      const v = decodeElements(traceAt(bad, 1).commitments[k - 1]!.bytes, 8, 1, (n - 1) * 8)[0]!;
+      expect(out.settledAt!.challengerValue).to.equal(valueWord(v));
+      expect((await stateOf(f, id)).width).to.equal(8);
+    });
+  });
+
+  // ================================================================ reverts, move by move
+
+  describe("every move rejects the wrong party, the wrong phase and bad proofs", () => {
+    const bad = deviate(tiny, { kind: "op", step: 3, entry: 5, element: 7 });
+    let id = 0n;
+    const S = () => ({ account: f.solver.account });
+    const C = () => ({ account: f.challenger.account });
+    const O = () => ({ account: f.other.account });
+    const tr = () => traceAt(bad, 3);
+    const header = () => {
+      const h = tiny.program.header;
+      return { entries: h.entries, stateTensors: h.stateTensors, batchSize: h.batchSize, firstOpTensorId: h.firstOpTensorId, stateOutEntries: h.stateOutEntries };
+    };
+    const headerPath = () => proofOf(tiny.program.tree, 0).map(hex);
+    const s = party("solver", tiny, bad), c = honest("challenger", tiny);
+
+    it("level 1 (INV-GAME-1): turn order, parties, phases, SameAsMidRoot, early timeout; the agreed root moves only to an accepted midpoint", async () => {
+      id = await open(tiny, 0, 4, bad, tiny);
+      const g = f.game.write;
+      await expectRevert(g.bisectStep([id, ZERO32], C()), "NotYourTurn");
+      await expectRevert(g.bisectStep([id, ZERO32], O()), "NotYourTurn");
+      await expectRevert(g.respondStep([id, true, ZERO32], C()), "WrongPhase");
+      await expectRevert(g.postTrace([id, ZERO32, header(), [], [], []], S()), "WrongPhase");
+      await expectRevert(g.revealChildren([id, ZERO32, ZERO32], S()), "WrongPhase");
+      await expectRevert(g.openRecord([id, { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: ZERO32 }, 4, [], []], S()), "WrongPhase");
+      await expectRevert(g.revealDataRoot([id, ZERO32, []], S()), "WrongPhase");
+      await expectRevert(g.revealLeaf([id, "0x", "0x"], S()), "WrongPhase");
+      await expectRevert(g.settle([id, "0x", "0x"]), "WrongPhase");
+      await expectRevert(g.timeout([id]), "ClockNotExpired");
+      await send(f, f.game, "bisectStep", [id, hex(bad.roots[2]!)], f.solver);
+      let st = await stateOf(f, id);
+      expect([st.phase, st.turn, st.pendingLeft]).to.deep.equal([Phase.Respond, Party.Challenger, hex(bad.roots[2]!)]);
+      await expectRevert(g.bisectStep([id, ZERO32], S()), "WrongPhase");
+      await expectRevert(g.respondStep([id, true, ZERO32], S()), "NotYourTurn");
+      await expectRevert(g.respondStep([id, false, hex(bad.roots[2]!)], C()), "SameAsMidRoot");
+      await send(f, f.game, "respondStep", [id, true, ZERO32], f.challenger, "respondStep(agree)");
+      st = await stateOf(f, id);
+      expect([st.loStep, st.hiStep, st.agreedRoot, st.phase]).to.deep.equal([2n, 4n, hex(tiny.roots[2]!), Phase.Bisect]);
+      await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTrace);
+    });
+
+    it("postTrace: header proof, anchors (INV-GAME-2), path depths, turn", async () => {
+      const g = f.game.write;
+      const t = tr();
+      const E = t.entries.length;
+      const pre = proofOf(t.tree, 0).map(hex), post = proofOf(t.tree, E - 1).map(hex);
+      await expectRevert(g.postTrace([id, hex(t.root), header(), headerPath(), pre, post], C()), "NotYourTurn");
+      await expectRevert(g.postTrace([id, hex(t.root), { ...header(), entries: E + 1 }, headerPath(), pre, post], S()), "ProgramRootMismatch");
+      await expectRevert(g.postTrace([id, hex(t.root), header(), headerPath().slice(1), pre, post], S()), "ProgramRootMismatch");
+      await expectRevert(g.postTrace([id, hex(t.root), header(), headerPath(), pre.slice(1), post], S()), "ProofDepthMismatch");
+      await expectRevert(g.postTrace([id, hex(t.root), header(), headerPath(), pre, [...post, ZERO32]], S()), "ProofDepthMismatch");
+      // The honest trace ends at the honest root, not at the solver's root at hi.
+      const h = tiny.traces[3]!;
+      await expectRevert(g.postTrace([id, hex(h.root), header(), headerPath(), proofOf(h.tree, 0).map(hex), proofOf(h.tree, E - 1).map(hex)], S()), "AnchorMismatch");
+      // A trace of another step starts from another root.
+      const other = traceAt(bad, 4);
+      await expectRevert(g.postTrace([id, hex(other.root), header(), headerPath(), proofOf(other.tree, 0).map(hex), proofOf(other.tree, E - 1).map(hex)], S()), "AnchorMismatch");
+      await expectRevert(g.postTrace([id, hex(t.root), header(), headerPath(), post, post], S()), "AnchorMismatch");
+      await send(f, f.game, "postTrace", [id, hex(t.root), header(), headerPath(), pre, post], f.solver, "postTrace(solver)");
+      const st = await stateOf(f, id);
+      expect([st.phase, st.entries, st.depth, st.solverTrace]).to.deep.equal([Phase.ChallengerTrace, E, 5, hex(t.root)]);
+      // The challenger may not post the solver's trace (its post anchor holds the solver's root).
+      await expectRevert(g.postTrace([id, hex(t.root), header(), [], pre, post], C()), "AnchorMismatch");
+      await send(f, f.game, "postTrace", [id, hex(h.root), header(), [], proofOf(h.tree, 0).map(hex), proofOf(h.tree, E - 1).map(hex)], f.challenger, "postTrace(challenger)");
+      expect((await stateOf(f, id)).phase).to.equal(Phase.SolverTraceChildren);
+    });
+
+    it("revealChildren: children must hash to the mover's node; turn alternates", async () => {
+      const g = f.game.write;
+      const [l, r] = [hex(tr().tree.levels[4]!.subarray(0, 32)), hex(tr().tree.levels[4]!.subarray(32, 64))];
+      await expectRevert(g.revealChildren([id, l, r], C()), "NotYourTurn");
+      await expectRevert(g.revealChildren([id, r, l], S()), "ChildrenMismatch");
+      await expectRevert(g.revealChildren([id, l, ZERO32], S()), "ChildrenMismatch");
+      await send(f, f.game, "revealChildren", [id, l, r], f.solver, "revealChildren(solver)");
+      await expectRevert(g.revealChildren([id, l, r], S()), "NotYourTurn");
+      await expectRevert(g.revealChildren([id, l, r], C()), "ChildrenMismatch"); // the solver's children, not the challenger's
+      await driveUntil(id, s, c, (x) => x.phase === Phase.SolverRecord);
+    });
+
+    it("openRecord: the record must hash to the mover's leaf; the program path must have the program's depth", async () => {
+      const g = f.game.write;
+      const st = await stateOf(f, id);
+      expect(st.entry).to.equal(5);
+      const t = tr();
+      const p = tiny.program.entries[5]!;
+      const recOf = (k: number) => {
+        const e = t.entries[k]!;
+        return { entry: e.entry, tensorId: e.tensorId, code: e.code, inputs: e.inputs, attrs: e.attrs.map(BigInt), outputRoot: hex(e.outputRoot) };
+      };
+      const path = proofOf(tiny.program.tree, 6).map(hex);
+      await expectRevert(g.openRecord([id, recOf(5), p.width, p.shape, path], C()), "NotYourTurn");
+      await expectRevert(g.openRecord([id, recOf(4), p.width, p.shape, path], S()), "RecordMismatch");
+      await expectRevert(g.openRecord([id, { ...recOf(5), outputRoot: ZERO32 }, p.width, p.shape, path], S()), "RecordMismatch");
+      await expectRevert(g.openRecord([id, recOf(5), p.width, p.shape, path.slice(1)], S()), "ProofDepthMismatch");
+      await send(f, f.game, "openRecord", [id, recOf(5), p.width, p.shape, path], f.solver, "openRecord(solver)");
+      const st2 = await stateOf(f, id);
+      expect([st2.phase, st2.width, st2.elementCount, st2.solverNode]).to.deep.equal([Phase.ChallengerRecord, 4, 32n, hex(t.entries[5]!.outputRoot)]);
+      await driveUntil(id, s, c, (x) => x.phase === Phase.SolverDataRoot);
+    });
+
+    it("revealDataRoot: the shape must be the program's and tensorRoot(width, dims, dataRoot) the mover's output root", async () => {
+      const g = f.game.write;
+      const cm = tr().commitments[4]!;
+      await expectRevert(g.revealDataRoot([id, hex(cm.tree.root), cm.shape], C()), "NotYourTurn");
+      await expectRevert(g.revealDataRoot([id, hex(cm.tree.root), [...cm.shape].reverse()], S()), "ShapeMismatch");
+      await expectRevert(g.revealDataRoot([id, hex(cm.tree.root), [32]], S()), "ShapeMismatch");
+      await expectRevert(g.revealDataRoot([id, hex(tiny.traces[3]!.commitments[4]!.tree.root), cm.shape], S()), "DataRootMismatch");
+      await send(f, f.game, "revealDataRoot", [id, hex(cm.tree.root), cm.shape], f.solver, "revealDataRoot(solver)");
+      await driveUntil(id, s, c, (x) => x.phase === Phase.SolverLeaf);
+      expect((await stateOf(f, id)).depth).to.equal(0); // one leaf: no data descent
+    });
+
+    it("revealLeaf: each leaf must hash to its node; the challenger passes the solver's revealed leaf", async () => {
+      const g = f.game.write;
+      const mine = bytesToHex(tr().commitments[4]!.bytes.subarray(0, LEAF_BYTES));
+      const theirs = bytesToHex(tiny.traces[3]!.commitments[4]!.bytes.subarray(0, LEAF_BYTES));
+      await expectRevert(g.revealLeaf([id, mine, "0x"], C()), "NotYourTurn");
+      await expectRevert(g.revealLeaf([id, mine, mine], S()), "UnexpectedSolverLeaf");
+      await expectRevert(g.revealLeaf([id, theirs, "0x"], S()), "LeafMismatch");
+      await expectRevert(g.revealLeaf([id, mine.slice(0, -2), "0x"], S()), "LeafLengthMismatch");
+      await send(f, f.game, "revealLeaf", [id, mine, "0x"], f.solver, "revealLeaf(solver)");
+      await expectRevert(g.revealLeaf([id, theirs, theirs], C()), "LeafMismatch");
+      await expectRevert(g.revealLeaf([id, mine, mine], C()), "LeafMismatch");
+      await expectRevert(g.revealLeaf([id, theirs, "0x"], C()), "LeafLengthMismatch");
+      await send(f, f.game, "revealLeaf", [id, theirs, mine], f.challenger, "revealLeaf(challenger)");
+      const st = await stateOf(f, id);
+      expect([st.phase, st.entry, st.element]).to.deep.equal([Phase.Settlement, 5, 7n]);
+    });
+
+    it("settle: a rejecting verifier reverts and the game goes on; anyone settles; moves are over", async () => {
+      const g = f.game.write;
+      await expectRevert(g.bisectStep([id, ZERO32], S()), "WrongPhase");
+      await expectRevert(g.revealLeaf([id, "0x", "0x"], C()), "WrongPhase");
+      await expectRevert(g.timeout([id]), "ClockNotExpired");
+      await send(f, f.verifier, "setValue", [5, 7n, honestValue(tiny, 3, 5, 7)], f.other, null);
+      await send(f, f.verifier, "setRejecting", [true], f.other, null);
+      await expectRevert(g.settle([id, "0x", "0x"], O()), "Rejected");
+      await send(f, f.verifier, "setRejecting", [false], f.other, null);
+      await send(f, f.game, "settle", [id, "0x1234", "0x"], f.other, "settle");
+      expect(await f.market.read.solverWon([id])).to.equal(false);
+      const st = await stateOf(f, id);
+      expect([st.phase, st.level, st.turn, st.deadline]).to.deep.equal([Phase.Resolved, 0, Party.None, 0n]);
+    });
+
+    it("a resolved game takes no further call and is never reported twice", async () => {
+      const g = f.game.write;
+      await expectRevert(g.settle([id, "0x", "0x"]), "GameClosed");
+      await expectRevert(g.timeout([id]), "GameClosed");
+      await expectRevert(g.bisectStep([id, ZERO32], S()), "GameClosed");
+      await expectRevert(g.revealChildren([id, ZERO32, ZERO32], C()), "GameClosed");
+      await expectRevert(f.market.write.abort([id]), "GameClosed");
+      expect(await f.market.read.reports([id])).to.equal(1n);
+    });
+
+  });
+
+  // ================================================================ immediate losses
+
+  describe("records that break the program, and padding", () => {
+    /** Plays a one-step game (lo = step - 1) where `side` holds `h` and the other side is honest. */
+    async function oneStep(w: World, step: number, side: Side, h: History) {
+      const id = side === "solver" ? await open(w, step - 1, step, h, w) : await open(w, step - 1, step, w, h);
+      const out = await playGame(f, w, id, side === "solver" ? party("solver", w, h) : honest("solver", w), side === "challenger" ? party("challenger", w, h) : honest("challenger", w));
+      return { id, out };
+    }
+    const G = sha256(Buffer.from("a made-up post-state root"));
+
+    for (const side of ["solver", "challenger"] as const) {
+      it(`a ${side} whose record k differs from the program (code, tensor id, attributes, entry number) loses at once (INV-GAME-4)`, async () => {
+        const base = tiny.traces[1]!;
+        const e = base.entries[5]!;
+        const variants = [
+          { ...e, code: e.code + 1 },
+          { ...e, tensorId: e.tensorId + 1 },
+          { ...e, attrs: [...e.attrs, 1] },
+          { ...e, inputs: [...e.inputs].reverse() },
+          { ...e, entry: 6 },
+        ];
+        for (const v of variants) {
+          const h = withOverrides(tiny, { 1: G }, { 1: craftTrace(base, G, { at: 5, entry: v }) });
+          const { id, out } = await oneStep(tiny, 1, side, h);
+          expect(out).to.deep.equal({ solverWon: side === "challenger", reason: Reason.RecordNotInProgram, moves: out.moves });
+          const opened = (await gameEvents(id)).filter((x) => x.eventName === "RecordOpened");
+          expect(opened.map((x) => x.args.by)).to.deep.equal(side === "solver" ? [Party.Solver] : [Party.Solver, Party.Challenger]);
+        }
+      });
+
+      it(`a ${side} with non-zero padding after the tensor's last element loses (INV-GAME-5)`, async () => {
+        const base = tiny.traces[1]!;
+        const c = base.commitments[2]!; // entry 3: [6, 8] int32, 192 bytes of a 1024-byte leaf
+        expect(c.shape).to.deep.equal([6, 8]);
+        const bytes = Buffer.from(c.bytes);
+        bytes[500] = 1; // element 125 of the leaf, past the 48 real ones
+        const cc = commitBytes(bytes, c.shape, 4);
+        const h = withOverrides(tiny, { 1: G }, { 1: craftTrace(base, G, { at: 3, entry: { ...base.entries[3]!, outputRoot: cc.root }, commitment: cc }) });
+        const { id, out } = await oneStep(tiny, 1, side, h);
+        expect(out).to.deep.equal({ solverWon: side === "challenger", reason: Reason.PaddingElement, moves: out.moves });
+        const names = (await gameEvents(id)).map((x) => x.eventName);
+        expect(names.slice(-3)).to.deep.equal(["LeafRevealed", "LeafRevealed", "GameResolved"]);
+      });
+
+      it(`a ${side} whose data tree has a non-zero padding leaf loses (descent past the last leaf)`, async () => {
+        const base = medium.traces[1]!;
+        const c = base.commitments[2]!; // entry 3: [48, 16] int32 = 3 leaves, a depth-2 tree
+        expect(c.tree.count).to.equal(3);
+        const cc = commitBytes(c.bytes, c.shape, 4, [sha256(Buffer.from("junk leaf"))]);
+        const h = withOverrides(medium, { 1: G }, { 1: craftTrace(base, G, { at: 3, entry: { ...base.entries[3]!, outputRoot: cc.root }, commitment: cc }) });
+        const { id, out } = await oneStep(medium, 1, side, h);
+        expect(out).to.deep.equal({ solverWon: side === "challenger", reason: Reason.PaddingLeaf, moves: out.moves });
+        const st = await stateOf(f, id);
+        expect([st.index, st.round, st.depth]).to.deep.equal([3n, 2, 2]);
+        expect((await gameEvents(id)).some((x) => x.eventName === "LeafRevealed")).to.equal(false);
+      });
+    }
+  });
+
+  describe("a malformed program (the client's) stops the solver", () => {
+    /** The tiny program with leaf 0 (header) or leaf 1 + k replaced. */
+    function altered(change: { header?: Partial<typeof tiny.program.header>; entry?: { k: number; width: number } }): typeof tiny.program {
+      const p = tiny.program;
+      const header = { ...p.header, ...change.header };
+      const entries = p.entries.map((e) => (change.entry && e.entry === change.entry.k ? { ...e, width: change.entry.width } : e));
+      const tree = buildTree([programHeaderHash(header), ...entries.map(programEntryHash), ...p.stateTensors.map(programStateHash)]);
+      return { ...p, header, entries, tree, root: tree.root };
+    }
+
+    it("a header with fewer than two entries: TooFewEntries", async () => {
+      const prog = altered({ header: { entries: 1 } });
+      const bad = deviate(tiny, { kind: "op", step: 1, entry: 5, element: 0 });
+      const id = await createGame(f, { ...paramsFor(f, tiny, 0, 1, bad.roots[1]!, tiny.roots[1]!), programRoot: hex(prog.root) });
+      await expectRevert(new Player(f, "solver", bad, prog).act(id), "TooFewEntries");
+    });
+
+    it("an entry whose output width is neither 4 nor 8: InvalidWidth at the solver's openRecord", async () => {
+      const prog = altered({ entry: { k: 5, width: 5 } });
+      const bad = deviate(tiny, { kind: "op", step: 1, entry: 5, element: 0 });
+      const id = await createGame(f, { ...paramsFor(f, tiny, 0, 1, bad.roots[1]!, tiny.roots[1]!), programRoot: hex(prog.root) });
+      const s = new Player(f, "solver", bad, prog), c = new Player(f, "challenger", tiny, prog);
+      await driveUntil(id, s, c, (x) => x.phase === Phase.SolverRecord);
+      await expectRevert(s.act(id), "InvalidWidth");
+    });
+  });
+
+  // ================================================================ settlement
+
+  describe("settlement", () => {
+    const bad = deviate(tiny, { kind: "op", step: 2, entry: 9, element: 4 });
+    async function toSettlement(): Promise<{ id: bigint; st: GameState }> {
+      const id = await open(tiny, 1, 2, tiny, bad);
+      const st = await driveUntil(id, honest("solver", tiny), party("challenger", tiny, bad), (x) => x.phase === Phase.Settlement);
+      expect([st.entry, st.element]).to.deep.equal([9, 4n]);
+      return { id, st };
+    }
+
+    it("the verifier decides both ways; a third value fails the solver whatever the challenger claimed (INV-GAME-6)", async () => {
+      const third = valueWord(123456789n);
+      for (const [value, solverWins] of [["solver", true], ["challenger", false], ["third", false]] as const) {
+        const { id, st } = await toSettlement();
+        const v = value === "solver" ? st.solverNode : value === "challenger" ? st.challengerNode : third;
+        await send(f, f.verifier, "setValue", [9, 4n, v], f.other, null);
+        const r = await send(f, f.game, "settle", [id, "0x", "0x"], f.challenger, "settle");
+        expect(await f.market.read.solverWon([id])).to.equal(solverWins);
+        const settled = (await gameEvents(id)).find((x) => x.eventName === "Settled")!;
+        expect(settled.args).to.include({ trueValue: v, solverWon: solverWins });
+        expect(r.status).to.equal("success");
+      }
+    });
+
+    it("settlement closes clockDuration after it is reached: settle reverts (SettlementExpired) and timeout fails the solver, even one who would win", async () => {
+      const { id, st } = await toSettlement();
+      await send(f, f.verifier, "setValue", [9, 4n, st.solverNode], f.other, null); // a settle would make the solver win
+      const deadline = st.lastMove + st.clockDuration;
+      expect(st.deadline).to.equal(deadline);
+      await at(f, deadline - 1n);
+      await expectRevert(f.game.write.timeout([id]), "ClockNotExpired");
+      await at(f, deadline);
+      await expectRevert(f.game.write.settle([id, "0x", "0x"]), "SettlementExpired");
+      await at(f, deadline);
+      await send(f, f.game, "timeout", [id], f.other, "timeout");
+      const ev = await gameEvents(id);
+      expect(ev.at(-2)!.args).to.include({ loser: Party.Solver, deadline });
+      expect(ev.at(-1)!.args).to.include({ solverWon: false, reason: Reason.SettlementTimeout });
+    });
+
+    it("an unset (entry, element) is rejected by the test verifier (ValueNotSet)", async () => {
+      const { id } = await toSettlement();
+      await send(f, f.verifier, "setValue", [9, 4n, ZERO32], f.other, null);
+      // another element of the entry was never set
+      await expectRevert(f.verifier.read.trueValue([{ programRoot: ZERO32, datasetRoot: ZERO32, preStateRoot: ZERO32, traceRoot: ZERO32, entry: 9, element: 5n }, "0x", "0x"]), "ValueNotSet");
+      await send(f, f.game, "settle", [id, "0x", "0x"], f.other, "settle");
+    });
+  });
+
+  // ================================================================ clocks and abort
+
+  describe("clocks", () => {
+    const bad = deviate(tiny, { kind: "op", step: 3, entry: 5, element: 7 });
+
+    it("the solver's clock: a move at the deadline reverts (ClockExpired), timeout one second earlier too (ClockNotExpired), then timeout wins for the challenger", async () => {
+      const id = await open(tiny, 0, 4, bad, tiny, 600n);
+      const st = await stateOf(f, id);
+      expect(st.deadline).to.equal(st.lastMove + 600n);
+      await at(f, st.deadline - 1n);
+      await expectRevert(f.game.write.timeout([id]), "ClockNotExpired");
+      await at(f, st.deadline);
+      await expectRevert(f.game.write.bisectStep([id, hex(bad.roots[2]!)], { account: f.solver.account }), "ClockExpired");
+      await at(f, st.deadline);
+      await send(f, f.game, "timeout", [id], f.challenger, "timeout");
+      const ev = await gameEvents(id);
+      expect(ev.at(-2)!).to.deep.include({ eventName: "GameTimedOut" });
+      expect(ev.at(-2)!.args).to.include({ loser: Party.Solver, deadline: st.deadline });
+      expect(ev.at(-1)!.args).to.include({ solverWon: false, reason: Reason.Timeout });
+      expect(await f.market.read.solverWon([id])).to.equal(false);
+    });
+
+    it("the challenger's clock, stalled in level 2 (open record): its late move reverts, the solver wins", async () => {
+      const id = await open(tiny, 0, 4, tiny, bad);
+      const st = await driveUntil(id, honest("solver", tiny), party("challenger", tiny, bad), (x) => x.phase === Phase.ChallengerRecord);
+      expect(st.deadline).to.equal(st.lastMove + st.clockDuration - st.challengerUsed);
+      await at(f, st.deadline);
+      await expectRevert(party("challenger", tiny, bad).act(id), "ClockExpired");
+      const c = party("challenger", tiny, bad, { stopAt: Phase.ChallengerRecord });
+      const out = await playGame(f, tiny, id, honest("solver", tiny), c);
+      expect(out).to.deep.include({ solverWon: true, reason: Reason.Timeout });
+      const ev = await gameEvents(id);
+      expect(ev.at(-2)!.args).to.include({ loser: Party.Challenger });
+    });
+
+    it("each party's used time accumulates over its moves only", async () => {
+      const id = await open(tiny, 0, 6, bad, tiny, 100n);
+      const t0 = (await stateOf(f, id)).lastMove;
+      await at(f, t0 + 40n);
+      await send(f, f.game, "bisectStep", [id, hex(bad.roots[3]!)], f.solver); // solver: 40
+      await at(f, t0 + 50n);
+      await send(f, f.game, "respondStep", [id, false, hex(tiny.roots[3]!)], f.challenger, "respondStep(disagree)"); // challenger: 10
+      let st = await stateOf(f, id);
+      expect([st.solverUsed, st.challengerUsed, st.deadline]).to.deep.equal([40n, 10n, t0 + 50n + 60n]);
+      await at(f, t0 + 90n);
+      await send(f, f.game, "bisectStep", [id, hex(bad.roots[1]!)], f.solver); // solver: 80
+      st = await stateOf(f, id);
+      expect([st.solverUsed, st.deadline]).to.deep.equal([80n, t0 + 90n + 90n]);
+      await at(f, t0 + 95n);
+      await send(f, f.game, "respondStep", [id, true, ZERO32], f.challenger, "respondStep(agree)"); // challenger: 15
+      st = await stateOf(f, id);
+      expect([st.challengerUsed, st.deadline, st.loStep, st.hiStep]).to.deep.equal([15n, t0 + 95n + 20n, 1n, 3n]);
+      await at(f, t0 + 115n);
+      await expectRevert(f.game.write.bisectStep([id, hex(bad.roots[2]!)], { account: f.solver.account }), "ClockExpired");
+      await at(f, t0 + 115n);
+      await send(f, f.game, "timeout", [id], f.other, "timeout");
+      expect(await f.market.read.solverWon([id])).to.equal(false);
+    });
+  });
+
+  describe("abort", () => {
+    const bad = deviate(tiny, { kind: "op", step: 3, entry: 5, element: 7 });
+    for (const stop of [Phase.Bisect, Phase.ChallengerTraceChildren, Phase.Settlement]) {
+      it(`market only; an aborted game (phase ${stop}) takes no call and is never reported`, async () => {
+        const id = await open(tiny, 0, 4, bad, tiny);
+        await driveUntil(id, party("solver", tiny, bad), honest("challenger", tiny), (x) => x.phase === stop);
+        await expectRevert(f.game.write.abort([id], { account: f.solver.account }), "NotMarket");
+        await send(f, f.market, "abort", [id], f.other, null);
+        const st = await stateOf(f, id);
+        expect([st.phase, st.level, st.turn]).to.deep.equal([Phase.Aborted, 0, Party.None]);
+        expect((await gameEvents(id)).at(-1)!.eventName).to.equal("GameAborted");
+        await at(f, (await now(f)) + 100_000n);
+        await expectRevert(f.game.write.timeout([id]), "GameClosed");
+        await expectRevert(f.game.write.settle([id, "0x", "0x"]), "GameClosed");
+        await expectRevert(f.game.write.bisectStep([id, ZERO32], { account: f.solver.account }), "GameClosed");
+        await expectRevert(f.game.write.revealChildren([id, ZERO32, ZERO32], { account: f.challenger.account }), "GameClosed");
+        await expectRevert(f.market.write.abort([id]), "GameClosed");
+        expect(await f.market.read.reports([id])).to.equal(0n);
+      });
+    }
+  });
+
+  // ================================================================ randomized
+
+  describe("randomized (seeded)", () => {
+    it("64 games with random worlds, intervals, dishonest sides and deviations: the honest side always wins", async () => {
+      const R = rng(0x5eed_2024);
+      const worlds = [tiny, tiny, tiny, medium, wide];
+      const seen = new Map<string, number>();
+      const note = (k: string) => seen.set(k, (seen.get(k) ?? 0) + 1);
+      let games = 0, skipped = 0;
+      while (games < 64) {
+        const w = R.pick(worlds);
+        const T = w.roots.length - 1;
+        const lo = R.int(T), hi = lo + 1 + R.int(T - lo);
+        const side: Side = R.next() < 0.5 ? "solver" : "challenger";
+        const u = R.next();
+        const kind = u < 0.7 ? "op" : u < 0.85 ? "post" : "garbage";
+        const step = lo + 1 + R.int(hi - lo);
+        let h: History;
+        let dev: Deviation | undefined;
+        if (kind === "garbage") {
+          h = garbageHistory(w, lo, `garbage ${games}`, R.next() < 0.7);
+        } else {
+          if (kind === "op") {
+            const entry = 1 + R.int(w.entries - 2);
+            const n = w.program.entries[entry]!.shape.reduce((a, b) => a * b, 1);
+            dev = { kind: "op", step, entry, element: R.int(n), delta: R.pick([4096, -4096, 1 << 20, -(1 << 20)]) };
+          } else {
+            dev = { kind: "post", step };
+          }
+          h = deviate(w, dev);
+        }
+        if (h.roots[hi]!.equals(w.roots[hi]!)) {
+          skipped++; // the change never reached the state: nothing to dispute
+          continue;
+        }
+        const id = side === "solver" ? await open(w, lo, hi, h, w) : await open(w, lo, hi, w, h);
+        const opts = kind === "garbage" ? { random: R.next, invalidRate: 0.05 } : {};
+        const s = side === "solver" ? party("solver", w, h, opts) : honest("solver", w);
+        const c = side === "challenger" ? party("challenger", w, h, opts) : honest("challenger", w);
+        const out = await playGame(f, w, id, s, c);
+        const where = `game ${games}: ${w.kind} [${lo}, ${hi}] ${side} ${kind} ${JSON.stringify(dev)}`;
+        expect(out.solverWon, where).to.equal(side === "challenger");
+        if (dev?.kind === "op") {
+          expect(out.settledAt, where).to.include({ entry: dev.entry, element: dev.element });
+          expect(out.reason, where).to.equal(Reason.Settled);
+        }
+        if (dev?.kind === "post") expect(out.settledAt?.entry, where).to.equal(w.entries - 1);
+        note(`world:${w.kind}`);
+        note(`side:${side}`);
+        note(`kind:${kind}`);
+        note(`reason:${out.reason}`);
+        if (out.settledAt && out.settledAt.entry <= 2) note("batch entry");
+        games++;
+      }
+      console.log(`randomized: ${games} games (${skipped} draws skipped: no state change), ${JSON.stringify(Object.fromEntries([...seen].sort()))}`);
+      for (const k of ["world:tiny", "world:medium", "world:wide", "side:solver", "side:challenger", "kind:op", "kind:post", "kind:garbage", `reason:${Reason.Settled}`, `reason:${Reason.Timeout}`]) {
+        expect(seen.get(k) ?? 0, k).to.be.greaterThan(0);
+      }
+    });
+  });
+
+  // ================================================================ with the real kernel verifier
+
+  describe("settled by the MockKernelVerifier (operands from chain/settlementOperands.ts)", async () => {
+    const m = await deployGame(viem, "MockKernelVerifier");
+    m.gas = f.gas;
+    /** Operands opened against the game's context: the agreed pre-state and the SOLVER's trace of step hi. */
+    const settlerFor = (w: World, solverHistory: History): Settler => (st) => {
+      const t = Number(st.hiStep);
+      const pre = w.states[t - 1]!;
+      expect(st.agreedRoot).to.equal(hex(w.roots[t - 1]!));
+      const src = { spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace: traceAt(solverHistory, t), dataset: w.dataset };
+      return settlementOperands(src, st.entry, Number(st.element));
+    };
+    const cases: { w: World; side: Side; dev: Deviation }[] = [
+      { w: tiny, side: "solver", dev: { kind: "op", step: 2, entry: 5, element: 7 } },
+      { w: tiny, side: "challenger", dev: { kind: "op", step: 3, entry: 16, element: 1 } },
+      { w: tiny, side: "solver", dev: { kind: "op", step: 1, entry: 1, element: 9 } },
+      { w: tiny, side: "challenger", dev: { kind: "op", step: 2, entry: 2, element: 3 } },
+      { w: tiny, side: "solver", dev: { kind: "post", step: 2 } },
+      { w: tiny, side: "challenger", dev: { kind: "post", step: 3 } },
+      { w: medium, side: "solver", dev: { kind: "op", step: 1, entry: 20, element: 700 } },
+      { w: wide, side: "challenger", dev: { kind: "op", step: 2, entry: 13, element: 2 } },
+    ];
+    for (const { w, side, dev } of cases) {
+      it(`${w.kind}: a dishonest ${side} (${JSON.stringify(dev)}) loses on the recomputed true value`, async () => {
+        const h = deviate(w, dev);
+        const lo = dev.step - 1, hi = Math.min(dev.step + 1, w.roots.length - 1);
+        const [sh, ch] = side === "solver" ? [h, w] : [w, h];
+        const id = await createGame(m, paramsFor(m, w, lo, hi, sh.roots[hi]!, ch.roots[hi]!));
+        const out = await playGame(m, w, id, new Player(m, "solver", sh, w.program), new Player(m, "challenger", ch, w.program), settlerFor(w, sh));
+        expect(out).to.deep.include({ solverWon: side === "challenger", reason: Reason.Settled });
+        expect(out.settledAt!.entry).to.equal(dev.kind === "op" ? dev.entry : w.entries - 1);
+      });
+    }
+  });
+
+  // ================================================================ gas
+
+  describe("gas", () => {
+    it(`every bisection move (bisectStep, respondStep, revealChildren, also when it reaches settlement) costs at most ${BISECTION_GAS_TARGET}`, () => {
+      for (const k of ["bisectStep", "respondStep(agree)", "respondStep(disagree)", "revealChildren(solver)", "revealChildren(challenger)", "revealChildren(challenger) +to settlement"]) {
+        const m = f.gas.max(k);
+        expect(m > 0n, k).to.equal(true);
+        expect(m <= BISECTION_GAS_TARGET, `${k}: ${m}`).to.equal(true);
+      }
+    });
+  });
+});

@@ -1,0 +1,403 @@
+// An automatic DisputeGame player: given a party's view of the computation (its state roots and op traces,
+// see gameWorld.ts), it reads the game's state (gameState) and events and plays that party's every move.
+// Also: the deployment fixture, the driver that plays a whole game between two players (timing out a
+// player that cannot move and settling with the honest value), a gas recorder and revert decoding.
+//
+// Contract handles are typed loosely (artifacts/ is outside tsconfig's `include`): reads return `unknown`
+// and are cast here.
+import assert from "node:assert/strict";
+import type { network } from "hardhat";
+import { BaseError, ContractFunctionRevertedError, bytesToHex, type Hex } from "viem";
+import { type Hash, sha256, toHex } from "../../../commitment/hash.ts";
+import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
+import type { Program } from "../../../commitment/program.ts";
+import { decodeElements, LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
+import type { OpTrace } from "../../../commitment/trace.ts";
+import type { History, World } from "./gameWorld.ts";
+
+type Connection = Awaited<ReturnType<typeof network.create>>;
+export type Viem = Connection["viem"];
+export type PublicClient = Awaited<ReturnType<Viem["getPublicClient"]>>;
+export type TestClient = Awaited<ReturnType<Viem["getTestClient"]>>;
+export type Wallet = Awaited<ReturnType<Viem["getWalletClients"]>>[number];
+/** A deployed contract as returned by hardhat-viem (loosely typed: see the file comment). */
+export type Contract = any;
+
+// ------------------------------------------------------------------ on-chain mirrors
+
+export const Phase = {
+  None: 0, Bisect: 1, Respond: 2, SolverTrace: 3, ChallengerTrace: 4, SolverTraceChildren: 5, ChallengerTraceChildren: 6,
+  SolverRecord: 7, ChallengerRecord: 8, SolverDataRoot: 9, ChallengerDataRoot: 10, SolverDataChildren: 11,
+  ChallengerDataChildren: 12, SolverLeaf: 13, ChallengerLeaf: 14, Settlement: 15, Resolved: 16, Aborted: 17,
+} as const;
+export const Party = { None: 0, Solver: 1, Challenger: 2 } as const;
+export const Reason = { Settled: 0, Timeout: 1, SettlementTimeout: 2, RecordNotInProgram: 3, PaddingLeaf: 4, PaddingElement: 5 } as const;
+export type Side = "solver" | "challenger";
+
+export interface GameState {
+  phase: number; level: number; turn: number;
+  solver: Hex; challenger: Hex;
+  loStep: bigint; hiStep: bigint;
+  agreedRoot: Hex; solverRoot: Hex; challengerRoot: Hex; solverTrace: Hex;
+  solverNode: Hex; challengerNode: Hex; pendingLeft: Hex; pendingRight: Hex;
+  entries: number; entry: number; depth: number; round: number; index: bigint;
+  width: number; elementCount: bigint; element: bigint;
+  clockDuration: bigint; solverUsed: bigint; challengerUsed: bigint; lastMove: bigint; deadline: bigint;
+  programRoot: Hex; datasetRoot: Hex;
+}
+
+export interface GameParams {
+  jobId: bigint; solver: Hex; challenger: Hex; loStep: bigint; hiStep: bigint;
+  agreedRoot: Hex; solverRoot: Hex; challengerRoot: Hex; clockDuration: bigint; programRoot: Hex; datasetRoot: Hex;
+}
+
+export const ZERO32: Hex = `0x${"00".repeat(32)}`;
+export const hex = (b: Uint8Array): Hex => toHex(b);
+
+/** bytes32(int256(v)) of an element value. */
+export function valueWord(v: number | bigint): Hex {
+  const x = BigInt.asUintN(256, BigInt(v));
+  return `0x${x.toString(16).padStart(64, "0")}`;
+}
+
+// ------------------------------------------------------------------ fixture
+
+export interface Fixture {
+  viem: Viem;
+  pc: PublicClient;
+  tc: TestClient;
+  game: Contract;
+  market: Contract;
+  verifier: Contract;
+  deployer: Wallet;
+  solver: Wallet;
+  challenger: Wallet;
+  other: Wallet;
+  gas: GasRecorder;
+}
+
+/** Deploys a game with a fresh kernel verifier (TestKernelVerifier, or e.g. MockKernelVerifier) and a TestMarket. */
+export async function deployGame(viem: Viem, verifierName = "TestKernelVerifier"): Promise<Fixture> {
+  const [deployer, solver, challenger, other] = await viem.getWalletClients();
+  const verifier = await viem.deployContract(verifierName);
+  const game = await viem.deployContract("DisputeGame", [verifier.address]);
+  const market = await viem.deployContract("TestMarket", [game.address]);
+  await game.write.setMarket([market.address]);
+  return { viem, pc: await viem.getPublicClient(), tc: await viem.getTestClient(), game, market, verifier, deployer: deployer!, solver: solver!, challenger: challenger!, other: other!, gas: new GasRecorder() };
+}
+
+export function paramsFor(f: Fixture, world: World, lo: number, hi: number, solverRoot: Hash, challengerRoot: Hash, clockDuration = 3600n): GameParams {
+  return {
+    jobId: 7n, solver: f.solver.account.address, challenger: f.challenger.account.address, loStep: BigInt(lo), hiStep: BigInt(hi),
+    agreedRoot: hex(world.roots[lo]!), solverRoot: hex(solverRoot), challengerRoot: hex(challengerRoot), clockDuration,
+    programRoot: hex(world.program.root), datasetRoot: hex(datasetRootOf(world)),
+  };
+}
+
+function datasetRootOf(world: World): Hash {
+  return Buffer.from(world.spec.data.root, "hex");
+}
+
+/** Opens a game through the market double; returns its id. */
+export async function createGame(f: Fixture, p: GameParams): Promise<bigint> {
+  const before = (await f.game.read.gameCount()) as bigint;
+  await send(f, f.market, "create", [p], f.deployer, null);
+  return before + 1n;
+}
+
+export async function stateOf(f: Fixture, gameId: bigint): Promise<GameState> {
+  return (await f.game.read.gameState([gameId])) as GameState;
+}
+
+export async function now(f: Fixture): Promise<bigint> {
+  return (await f.pc.getBlock()).timestamp;
+}
+
+/** Sets the next block's timestamp (strictly after the latest block). */
+export async function at(f: Fixture, timestamp: bigint): Promise<void> {
+  await f.tc.setNextBlockTimestamp({ timestamp });
+}
+
+// ------------------------------------------------------------------ transactions and gas
+
+export class GasRecorder {
+  readonly byKind = new Map<string, bigint[]>();
+  record(kind: string, gas: bigint): void {
+    const xs = this.byKind.get(kind) ?? [];
+    xs.push(gas);
+    this.byKind.set(kind, xs);
+  }
+  max(kind: string): bigint {
+    return (this.byKind.get(kind) ?? []).reduce((a, b) => (b > a ? b : a), 0n);
+  }
+  table(): string {
+    const rows = [...this.byKind.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, xs]) => {
+      const s = [...xs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return `${k.padEnd(34)} n=${String(xs.length).padStart(4)}  median=${String(s[s.length >> 1]).padStart(7)}  max=${String(s[s.length - 1]).padStart(7)}`;
+    });
+    return rows.join("\n");
+  }
+}
+
+/** Sends a transaction and waits for it; records its gas under `kind` (null: not recorded). */
+export async function send(f: Fixture, c: Contract, fn: string, args: unknown[], from: Wallet, kind: string | null = fn) {
+  const hash = await c.write[fn](args, { account: from.account });
+  const receipt = await f.pc.waitForTransactionReceipt({ hash });
+  assert.equal(receipt.status, "success");
+  if (kind) f.gas.record(kind, receipt.gasUsed);
+  return receipt;
+}
+
+/** Asserts that `p` reverts with the custom error `name` (decoded by viem from the contracts' ABIs). */
+export async function expectRevert(p: Promise<unknown>, name: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    if (e instanceof BaseError) {
+      const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
+      if (r instanceof ContractFunctionRevertedError && r.data?.errorName) {
+        assert.equal(r.data.errorName, name, String(e));
+        return true;
+      }
+    }
+    assert.match(String(e), new RegExp(`\\b${name}\\b`));
+    return true;
+  });
+}
+
+// ------------------------------------------------------------------ the player
+
+/** The children of the node at (depth - round, index) of a tree: what revealChildren needs. */
+export function childrenOf(tree: MerkleTree, depth: number, round: number, index: bigint): [Hex, Hex] {
+  const h = depth - round - 1;
+  const i = Number(index) * 2;
+  const level = tree.levels[h]!;
+  return [hex(level.subarray(i * 32, i * 32 + 32)), hex(level.subarray(i * 32 + 32, i * 32 + 64))];
+}
+
+export function nodeOf(tree: MerkleTree, depth: number, round: number, index: bigint): Hex {
+  const h = depth - round;
+  const i = Number(index);
+  return hex(tree.levels[h]!.subarray(i * 32, i * 32 + 32));
+}
+
+export interface PlayerOptions {
+  /** Deterministic randomness: a garbage player answers level 1 at random and may make invalid moves. */
+  readonly random?: () => number;
+  /** Probability, per move, that a garbage player sends an invalid move (then stops). */
+  readonly invalidRate?: number;
+  /** Phase at which the player stops moving (to test clocks). */
+  readonly stopAt?: number;
+}
+
+/** The result of Player.act: moved, cannot move (its view has no valid answer), or not its turn. */
+export type ActResult = "moved" | "stuck" | "waiting";
+
+export class Player {
+  readonly f: Fixture;
+  readonly side: Side;
+  readonly history: History;
+  readonly program: Program;
+  readonly opts: PlayerOptions;
+
+  constructor(f: Fixture, side: Side, history: History, program: Program, opts: PlayerOptions = {}) {
+    this.f = f;
+    this.side = side;
+    this.history = history;
+    this.program = program;
+    this.opts = opts;
+  }
+
+  get wallet(): Wallet {
+    return this.side === "solver" ? this.f.solver : this.f.challenger;
+  }
+
+  private myNode(st: GameState): Hex {
+    return this.side === "solver" ? st.solverNode : st.challengerNode;
+  }
+
+  /** Sends a move; its gas is recorded under `kind`, marked when the move also ended the game (which
+   *  includes the market's onGameResolved) or reached settlement. */
+  private async move(fn: string, args: unknown[], kind: string): Promise<ActResult> {
+    const r = await send(this.f, this.f.game, fn, args, this.wallet, null);
+    const gameId = args[0] as bigint;
+    const phase = (await stateOf(this.f, gameId)).phase;
+    this.f.gas.record(phase === Phase.Resolved ? `${kind} +resolve` : phase === Phase.Settlement ? `${kind} +to settlement` : kind, r.gasUsed);
+    return "moved";
+  }
+
+  /** Plays this party's move in game `gameId` if it is its turn. */
+  async act(gameId: bigint, st?: GameState): Promise<ActResult> {
+    st ??= await stateOf(this.f, gameId);
+    const mine = this.side === "solver" ? Party.Solver : Party.Challenger;
+    if (st.turn !== mine) return "waiting";
+    if (this.opts.stopAt !== undefined && st.phase >= this.opts.stopAt) return "stuck";
+    const rnd = this.opts.random;
+    if (rnd && rnd() < (this.opts.invalidRate ?? 0)) return this.invalidMove(gameId, st);
+    const s = this.side;
+    const lo = Number(st.loStep), hi = Number(st.hiStep), mid = lo + Math.floor((hi - lo) / 2);
+    const roots = this.history.roots;
+    switch (st.phase) {
+      case Phase.Bisect:
+        return this.move("bisectStep", [gameId, hex(roots[mid]!)], "bisectStep");
+      case Phase.Respond: {
+        const own = hex(roots[mid]!);
+        const agree = rnd ? rnd() < 0.5 : own === st.pendingLeft;
+        if (!agree && own === st.pendingLeft) return this.move("respondStep", [gameId, true, ZERO32], "respondStep(agree)");
+        return this.move("respondStep", [gameId, agree, agree ? ZERO32 : own], agree ? "respondStep(agree)" : "respondStep(disagree)");
+      }
+      case Phase.SolverTrace:
+      case Phase.ChallengerTrace: {
+        const tr = this.history.trace(hi);
+        const own = s === "solver" ? st.solverRoot : st.challengerRoot;
+        if (!tr || hex(tr.entries[0]!.outputRoot) !== st.agreedRoot || hex(tr.entries.at(-1)!.outputRoot) !== own) return "stuck";
+        const h = this.program.header;
+        const header = { entries: h.entries, stateTensors: h.stateTensors, batchSize: h.batchSize, firstOpTensorId: h.firstOpTensorId, stateOutEntries: h.stateOutEntries };
+        const E = tr.entries.length;
+        return this.move("postTrace", [gameId, hex(tr.root), header, proofOf(this.program.tree, 0).map(hex), proofOf(tr.tree, 0).map(hex), proofOf(tr.tree, E - 1).map(hex)], `postTrace(${s})`);
+      }
+      case Phase.SolverTraceChildren:
+      case Phase.ChallengerTraceChildren: {
+        const tr = this.history.trace(hi)!;
+        if (nodeOf(tr.tree, st.depth, st.round, st.index) !== this.myNode(st)) return "stuck";
+        return this.move("revealChildren", [gameId, ...childrenOf(tr.tree, st.depth, st.round, st.index)], `revealChildren(${s})`);
+      }
+      case Phase.SolverRecord:
+      case Phase.ChallengerRecord: {
+        const tr = this.history.trace(hi)!;
+        const k = st.entry;
+        const e = tr.entries[k]!;
+        const p = this.program.entries[k]!;
+        const rec = { entry: e.entry, tensorId: e.tensorId, code: e.code, inputs: e.inputs, attrs: e.attrs.map(BigInt), outputRoot: hex(e.outputRoot) };
+        return this.move("openRecord", [gameId, rec, p.width, p.shape, proofOf(this.program.tree, 1 + k).map(hex)], `openRecord(${s})`);
+      }
+      case Phase.SolverDataRoot:
+      case Phase.ChallengerDataRoot: {
+        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
+        return this.move("revealDataRoot", [gameId, hex(c.tree.root), c.shape], `revealDataRoot(${s})`);
+      }
+      case Phase.SolverDataChildren:
+      case Phase.ChallengerDataChildren: {
+        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
+        if (nodeOf(c.tree, st.depth, st.round, st.index) !== this.myNode(st)) return "stuck";
+        return this.move("revealChildren", [gameId, ...childrenOf(c.tree, st.depth, st.round, st.index)], `revealChildren(${s})`);
+      }
+      case Phase.SolverLeaf:
+      case Phase.ChallengerLeaf: {
+        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
+        const l = Number(st.index);
+        const leaf = bytesToHex(c.bytes.subarray(l * LEAF_BYTES, (l + 1) * LEAF_BYTES));
+        if (s === "solver") return this.move("revealLeaf", [gameId, leaf, "0x"], "revealLeaf(solver)");
+        const solverLeaf = await revealedSolverLeaf(this.f, gameId);
+        return this.move("revealLeaf", [gameId, leaf, solverLeaf], "revealLeaf(challenger)");
+      }
+      default:
+        throw new Error(`no move in phase ${st.phase}`);
+    }
+  }
+
+  /** A garbage move: random data where the game checks a hash; it must revert, and the player then stops. */
+  private async invalidMove(gameId: bigint, st: GameState): Promise<ActResult> {
+    const junk = hex(sha256(Buffer.from(`junk ${gameId} ${st.phase} ${st.round}`)));
+    let p: Promise<unknown>;
+    switch (st.phase) {
+      case Phase.Bisect:
+      case Phase.Respond:
+        return "stuck"; // every level-1 answer is valid; a garbage player's roots are already random
+      case Phase.SolverTrace:
+      case Phase.ChallengerTrace:
+        p = this.f.game.write.postTrace([gameId, junk, { entries: 0, stateTensors: 0, batchSize: 0, firstOpTensorId: 0, stateOutEntries: [] }, [], [], []], { account: this.wallet.account });
+        break;
+      case Phase.SolverLeaf:
+      case Phase.ChallengerLeaf:
+        p = this.f.game.write.revealLeaf([gameId, bytesToHex(Buffer.alloc(LEAF_BYTES, 7)), this.side === "solver" ? "0x" : bytesToHex(Buffer.alloc(LEAF_BYTES, 7))], { account: this.wallet.account });
+        break;
+      case Phase.SolverRecord:
+      case Phase.ChallengerRecord:
+        p = this.f.game.write.openRecord([gameId, { entry: st.entry, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: junk }, 4, [1], []], { account: this.wallet.account });
+        break;
+      case Phase.SolverDataRoot:
+      case Phase.ChallengerDataRoot:
+        p = this.f.game.write.revealDataRoot([gameId, junk, []], { account: this.wallet.account });
+        break;
+      default:
+        p = this.f.game.write.revealChildren([gameId, junk, junk], { account: this.wallet.account });
+    }
+    await assert.rejects(p);
+    return "stuck";
+  }
+}
+
+/** The leaf the solver revealed in game `gameId` (from its LeafRevealed event). */
+export async function revealedSolverLeaf(f: Fixture, gameId: bigint): Promise<Hex> {
+  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "LeafRevealed", args: { gameId }, fromBlock: 0n })) as unknown as { args: { by: number; leaf: Hex } }[];
+  const mine = logs.filter((l) => l.args.by === Party.Solver);
+  assert.ok(mine.length > 0, "the solver has not revealed its leaf");
+  return mine.at(-1)!.args.leaf;
+}
+
+// ------------------------------------------------------------------ the truth, and the driver
+
+/** The true value of (step, entry, element) in the honest world: what a correct kernel verifier returns. */
+export function honestValue(world: World, step: number, entry: number, element: number): Hex {
+  if (entry === world.entries - 1) return hex(world.roots[step]!);
+  const c = world.traces[step]!.commitments[entry - 1]!;
+  return valueWord(decodeElements(c.bytes, c.width, 1, element * c.width)[0]!);
+}
+
+export interface Outcome {
+  solverWon: boolean;
+  reason: number;
+  /** Where settlement was reached (undefined when the game ended otherwise). */
+  settledAt?: { entry: number; element: number; solverValue: Hex; challengerValue: Hex };
+  moves: number;
+}
+
+/** Builds the `operands` of settle for a game at settlement (for a real kernel verifier). */
+export type Settler = (st: GameState) => Hex;
+
+/**
+ * Plays game `gameId` to the end: each player moves in turn; a player that cannot move is timed out; at
+ * settlement anyone settles: with `settler`'s operands, or else after giving the test kernel verifier the
+ * honest value of (entry, element).
+ */
+export async function playGame(f: Fixture, world: World, gameId: bigint, solver: Player, challenger: Player, settler?: Settler): Promise<Outcome> {
+  let moves = 0;
+  let settledAt: Outcome["settledAt"];
+  for (;;) {
+    const st = await stateOf(f, gameId);
+    if (st.phase === Phase.Resolved) break;
+    assert.notEqual(st.phase, Phase.Aborted);
+    if (st.phase === Phase.Settlement) {
+      settledAt = { entry: st.entry, element: Number(st.element), solverValue: st.solverNode, challengerValue: st.challengerNode };
+      if (settler) {
+        await send(f, f.game, "settle", [gameId, settler(st), "0x"], f.other, "settle (MockKernelVerifier)");
+        continue;
+      }
+      await send(f, f.verifier, "setValue", [st.entry, st.element, honestValue(world, Number(st.hiStep), st.entry, Number(st.element))], f.other, null);
+      await send(f, f.game, "settle", [gameId, "0x", "0x"], f.other, "settle");
+      continue;
+    }
+    const mover = st.turn === Party.Solver ? solver : challenger;
+    const r = await mover.act(gameId, st);
+    if (r === "stuck") {
+      const t = await now(f);
+      await at(f, st.deadline > t ? st.deadline : t + 1n);
+      await send(f, f.game, "timeout", [gameId], f.other, "timeout");
+    } else {
+      moves++;
+    }
+    assert.ok(moves < 400, "game does not end");
+  }
+  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "GameResolved", args: { gameId }, fromBlock: 0n })) as unknown as { args: { solverWon: boolean; reason: number } }[];
+  assert.equal(logs.length, 1, "exactly one GameResolved");
+  const { solverWon, reason } = logs[0]!.args;
+  assert.equal(await f.market.read.reports([gameId]), 1n, "reported to the market once");
+  assert.equal(await f.market.read.solverWon([gameId]), solverWon);
+  return { solverWon, reason, moves, ...(settledAt ? { settledAt } : {}) };
+}
+
+/** The op trace a player uses at step `hi` (for tests that inspect it). */
+export function traceAt(h: History, step: number): OpTrace {
+  const t = h.trace(step);
+  assert.ok(t, `no trace of step ${step}`);
+  return t;
+}
