@@ -7,8 +7,8 @@ import {InvalidWidth, LeafLengthMismatch} from "../lib/CommitmentErrors.sol";
 /// @title LeafDiff
 /// @notice Finds the first element at which two 1 KiB tensor leaves differ, and decodes it from both
 ///         (docs/protocol.md, section 3.3; encoding of commitment/tensorCommit.ts).
-/// @dev The element decoding is that of {TensorCommitment-openElement} (little-endian two's complement of
-///      `width` bytes, sign-extended), repeated here because the library keeps its decoder private.
+/// @dev Elements are decoded by {TensorCommitment-decodeElement} (little-endian two's complement of `width`
+///      bytes, sign-extended), the decoder of every tensor opening.
 library LeafDiff {
     /// @notice The two leaves are byte-for-byte equal: no element differs.
     /// @dev Unreachable from the game, which only compares leaves with different hashes.
@@ -48,21 +48,7 @@ library LeafDiff {
         }
         if (byteIndex == type(uint256).max) revert IdenticalLeaves();
         slot = byteIndex / width;
-        va = decode(a, slot * width, width);
-        vb = decode(b, slot * width, width);
-    }
-
-    /// @notice The `width`-byte little-endian two's complement integer at `leaf[offset:]`, sign-extended.
-    /// @dev The caller guarantees width is 4 or 8 and offset + width <= leaf.length.
-    function decode(bytes calldata leaf, uint256 offset, uint8 width) internal pure returns (int256 value) {
-        assembly ("memory-safe") {
-            // SAFETY: as in TensorCommitment._decode: calldataload reads 32 bytes; the first 8 are kept and
-            // bytes past the element (or past the calldata, read as zero) are dropped by signextend.
-            let x := shr(192, calldataload(add(leaf.offset, offset)))
-            x := or(shr(8, and(x, 0xFF00FF00FF00FF00)), shl(8, and(x, 0x00FF00FF00FF00FF)))
-            x := or(shr(16, and(x, 0xFFFF0000FFFF0000)), shl(16, and(x, 0x0000FFFF0000FFFF)))
-            x := or(shr(32, x), shl(32, and(x, 0xFFFFFFFF)))
-            value := signextend(sub(width, 1), x)
-        }
+        va = TensorCommitment.decodeElement(a, slot * width, width);
+        vb = TensorCommitment.decodeElement(b, slot * width, width);
     }
 }

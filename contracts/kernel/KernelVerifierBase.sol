@@ -467,7 +467,7 @@ abstract contract KernelVerifierBase is IKernelVerifier {
                 if (i >= count) revert DisputedElementOutOfRange(i, count);
                 // SAFETY: leaves[used - 1] passed openElement, so it is LEAF_BYTES long, and
                 // (i % perLeaf) * width <= LEAF_BYTES - width.
-                v[k] = _decode(leaves[used - 1].data, (i % perLeaf) * t.width, t.width);
+                v[k] = TensorCommitment.decodeElement(leaves[used - 1].data, (i % perLeaf) * t.width, t.width);
             } else {
                 if (used == leaves.length) revert MissingLeaf(input, i / perLeaf);
                 v[k] = TensorCommitment.openElement(t.root, t.width, t.dims, i, leaves[used].data, leaves[used].siblings);
@@ -583,22 +583,5 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     function _one(uint256 x) private pure returns (uint256[] memory r) {
         r = new uint256[](1);
         r[0] = x;
-    }
-
-    /// @dev The `width`-byte little-endian two's complement integer at `leaf[offset:]`, sign-extended
-    ///      (the decoding of TensorCommitment, whose helper is private). Caller: width is 4 or 8 and
-    ///      offset + width <= leaf.length.
-    function _decode(bytes calldata leaf, uint256 offset, uint8 width) private pure returns (int256 value) {
-        assembly ("memory-safe") {
-            // SAFETY: the caller checked that the `width` bytes used lie inside `leaf`; calldataload reads 32
-            // bytes, of which the first 8 are kept (bytes past the element are discarded by signextend when
-            // width is 4; bytes past calldata read as zero).
-            let x := shr(192, calldataload(add(leaf.offset, offset)))
-            // Byte-reverse the 8 bytes: the first byte becomes the least significant.
-            x := or(shr(8, and(x, 0xFF00FF00FF00FF00)), shl(8, and(x, 0x00FF00FF00FF00FF)))
-            x := or(shr(16, and(x, 0xFFFF0000FFFF0000)), shl(16, and(x, 0x0000FFFF0000FFFF)))
-            x := or(shr(32, x), shl(32, and(x, 0xFFFFFFFF)))
-            value := signextend(sub(width, 1), x)
-        }
     }
 }

@@ -136,12 +136,12 @@ library TensorCommitment {
             if (computed != root) revert TensorRootMismatch(root, computed);
         }
         // SAFETY: (index % perLeaf) * width <= LEAF_BYTES - width, and leaf.length == LEAF_BYTES.
-        value = _decode(leaf, (index % perLeaf) * width, width);
+        value = decodeElement(leaf, (index % perLeaf) * width, width);
     }
 
     /// @dev The `width`-byte little-endian two's complement integer at `leaf[offset:]`, sign-extended.
     ///      The caller guarantees width is 4 or 8 and offset + width <= leaf.length.
-    function _decode(bytes calldata leaf, uint256 offset, uint8 width) private pure returns (int256 value) {
+    function decodeElement(bytes calldata leaf, uint256 offset, uint8 width) internal pure returns (int256 value) {
         assembly ("memory-safe") {
             // SAFETY: the caller checked that the `width` bytes used lie inside `leaf`. calldataload reads
             // 32 bytes; we keep the first 8 (bytes past the leaf, or past the calldata, which read as
