@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { VeritrainError } from "../engine/errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { registerDemo } from "./commands/demo.ts";
+import { registerDeploy } from "./commands/deploy.ts";
 import { registerSpec } from "./commands/spec.ts";
 import { registerState } from "./commands/state.ts";
 import { registerTrain } from "./commands/train.ts";
@@ -27,6 +28,7 @@ registerDemo(program, log, controller.signal);
 registerTrain(program, log, controller.signal);
 registerSpec(program);
 registerState(program);
+registerDeploy(program, log);
 
 try {
   await program.parseAsync(process.argv);

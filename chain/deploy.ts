@@ -1,0 +1,279 @@
+import {
+  type Account, type Address, BaseError, type Chain, ContractFunctionRevertedError, getAddress, type Hash, type Hex, HttpRequestError, isAddress,
+  type PublicClient, SocketClosedError, TimeoutError, type TransactionReceipt, type Transport,
+  WaitForTransactionReceiptTimeoutError, type WalletClient, WebSocketRequestError, zeroAddress, ExecutionRevertedError,
+} from "viem";
+import {
+  ChainIdMismatchError, DeploymentConfigError, DeploymentError, DeploymentRevertedError, RpcUnreachableError,
+} from "./errors.ts";
+import {
+  disputeGameAbi, disputeGameBytecode, jobMarketAbi, jobMarketBytecode, mockKernelVerifierAbi, mockKernelVerifierBytecode,
+} from "./generated/contracts.ts";
+
+/**
+ * Deploys the protocol (docs/protocol.md): the kernel verifier (a MockKernelVerifier unless an existing
+ * verifier's address is given), then DisputeGame(verifier), then JobMarket(game, treasury, forfeitBps), then
+ * the one-time game.setMarket(market). Every transaction's receipt is awaited and checked, every new address
+ * must hold code, and the wiring is read back. Failures throw the typed errors of chain/errors.ts.
+ *
+ * Works with any viem clients: an RPC endpoint's (cli/commands/deploy.ts) or Hardhat's in-process network's
+ * (`(await network.create()).viem`).
+ */
+export interface DeployProtocolOptions {
+  /** Signs and sends the deployment transactions; its account becomes the game's deployer. */
+  readonly walletClient: WalletClient<Transport, Chain, Account>;
+  readonly publicClient: PublicClient<Transport, Chain>;
+  /** The account credited with the forfeited share of lost bonds. */
+  readonly treasury: Address;
+  /** That share, in basis points (0 .. 10,000). */
+  readonly forfeitBps: number;
+  /** An already deployed IKernelVerifier to use instead of deploying a MockKernelVerifier. */
+  readonly kernelVerifier?: Address;
+  /** Refuse to deploy unless the endpoint serves this chain. */
+  readonly chainId?: number;
+  /** Called before each transaction (for progress output). */
+  readonly onProgress?: (message: string) => void;
+  /** How long to wait for each receipt (default 120 s). */
+  readonly receiptTimeoutMs?: number;
+}
+
+export interface ProtocolDeployment {
+  readonly chainId: number;
+  readonly deployer: Address;
+  readonly treasury: Address;
+  readonly forfeitBps: number;
+  readonly kernelVerifier: Address;
+  /** False when an existing verifier was given. */
+  readonly kernelVerifierDeployed: boolean;
+  readonly disputeGame: Address;
+  readonly jobMarket: Address;
+  /** The block of the deployment's first transaction: where a reader of the protocol's events starts. */
+  readonly deploymentBlock: bigint;
+  /** Gas used by each transaction (kernelVerifier: 0 when not deployed) and in total. */
+  readonly gasUsed: { readonly kernelVerifier: bigint; readonly disputeGame: bigint; readonly jobMarket: bigint; readonly setMarket: bigint; readonly total: bigint };
+  readonly transactions: { readonly kernelVerifier?: Hash; readonly disputeGame: Hash; readonly jobMarket: Hash; readonly setMarket: Hash };
+}
+
+const BPS = 10_000;
+
+/** Whether `e` is (or wraps) a transport failure: the endpoint did not answer. */
+export function isTransportError(e: unknown): boolean {
+  if (!(e instanceof BaseError)) return false;
+  return e.walk((x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError || x instanceof SocketClosedError) !== null;
+}
+
+/** The most specific short message of a viem error (or the message of any other error). */
+export function shortReason(e: unknown): string {
+  if (e instanceof ContractFunctionRevertedError || (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError))) {
+    const r = (e as BaseError).walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError;
+    if (r.data?.errorName) return `${r.data.errorName}(${(r.data.args ?? []).map(String).join(", ")})`;
+    return r.shortMessage;
+  }
+  if (e instanceof BaseError) {
+    // `details` holds the node's own words ("Sender doesn't have enough funds..."), shortMessage viem's summary.
+    return (e.details || e.shortMessage).split("\n")[0]!;
+  }
+  return String((e as Error)?.message ?? e).split("\n")[0]!;
+}
+
+const NET_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+};
+
+/** Why a transport failed: the network error code deep in the cause chain if any (ECONNREFUSED...), else viem's message. */
+export function transportReason(e: unknown): string {
+  let deepest: unknown = e;
+  for (let c: unknown = e, i = 0; c && i < 10; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === "string" && /^[A-Z_]+$/.test(code)) return `${NET_CODES[code] ?? "network error"} (${code})`;
+    const errors = (c as { errors?: unknown }).errors; // AggregateError (several addresses tried)
+    if (Array.isArray(errors) && errors.length > 0) return transportReason(errors[0]);
+    deepest = c;
+  }
+  if (e instanceof BaseError) {
+    if (e.walk((x) => x instanceof TimeoutError)) return "the request timed out";
+    const h = e.walk((x) => x instanceof HttpRequestError) as HttpRequestError | null;
+    if (h?.status !== undefined) return `HTTP ${h.status} (is this a JSON-RPC endpoint?)`;
+  }
+  if (deepest !== e && deepest instanceof Error && !(deepest instanceof BaseError)) return deepest.message.split("\n")[0]!;
+  return shortReason(e);
+}
+
+function transportUrl(client: { transport: unknown }): string | undefined {
+  const url = (client.transport as { url?: unknown }).url;
+  return typeof url === "string" ? url : undefined;
+}
+
+/** The endpoint's chain id, with transport failures as RpcUnreachableError. */
+export async function fetchChainId(publicClient: PublicClient<Transport, Chain | undefined>): Promise<number> {
+  try {
+    return await publicClient.getChainId();
+  } catch (e) {
+    throw new RpcUnreachableError(transportUrl(publicClient), isTransportError(e) ? transportReason(e) : `eth_chainId failed: ${shortReason(e)}`);
+  }
+}
+
+/** Checks the deployment parameters the contracts would reject, naming the offending one. */
+export function checkDeploymentConfig(o: { treasury: string; forfeitBps: number; kernelVerifier?: string | undefined }): void {
+  if (!isAddress(o.treasury, { strict: false })) throw new DeploymentConfigError(`treasury ${JSON.stringify(o.treasury)} is not an address`);
+  if (getAddress(o.treasury) === zeroAddress) throw new DeploymentConfigError("treasury is the zero address (the market rejects it)");
+  if (!Number.isInteger(o.forfeitBps) || o.forfeitBps < 0 || o.forfeitBps > BPS) {
+    throw new DeploymentConfigError(`forfeitBps must be an integer in [0, ${BPS}] (basis points of a lost bond), got ${o.forfeitBps}`);
+  }
+  if (o.kernelVerifier !== undefined) {
+    if (!isAddress(o.kernelVerifier, { strict: false })) throw new DeploymentConfigError(`kernel verifier ${JSON.stringify(o.kernelVerifier)} is not an address`);
+    if (getAddress(o.kernelVerifier) === zeroAddress) throw new DeploymentConfigError("kernel verifier is the zero address");
+  }
+}
+
+export async function deployProtocol(o: DeployProtocolOptions): Promise<ProtocolDeployment> {
+  const { walletClient, publicClient } = o;
+  checkDeploymentConfig(o);
+  const account = walletClient.account;
+  if (!account) throw new DeploymentConfigError("the wallet client has no account to deploy from");
+  const treasury = getAddress(o.treasury);
+  const progress = o.onProgress ?? (() => {});
+  const timeout = o.receiptTimeoutMs ?? 120_000;
+
+  const chainId = await fetchChainId(publicClient);
+  if (o.chainId !== undefined && o.chainId !== chainId) throw new ChainIdMismatchError(o.chainId, chainId);
+  if (walletClient.chain && walletClient.chain.id !== chainId) throw new ChainIdMismatchError(walletClient.chain.id, chainId, "the wallet client expects it but the RPC endpoint");
+
+  const url = transportUrl(publicClient);
+  const wrapSend = (what: string, e: unknown): never => {
+    if (isTransportError(e)) throw new RpcUnreachableError(url, `${what}: ${transportReason(e)}`);
+    if (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError || x instanceof ExecutionRevertedError)) {
+      throw new DeploymentRevertedError(what, shortReason(e));
+    }
+    throw new DeploymentError(what, `transaction failed: ${shortReason(e)}`);
+  };
+
+  const receiptOf = async (what: string, hash: Hash): Promise<TransactionReceipt> => {
+    let r: TransactionReceipt;
+    try {
+      r = await publicClient.waitForTransactionReceipt({ hash, timeout });
+    } catch (e) {
+      if (e instanceof WaitForTransactionReceiptTimeoutError) {
+        throw new DeploymentError(what, `no receipt for transaction ${hash} after ${timeout / 1000} s`, { hash });
+      }
+      return wrapSend(what, e);
+    }
+    if (r.status !== "success") throw new DeploymentRevertedError(what, `transaction ${hash} reverted in block ${r.blockNumber}`, { hash });
+    return r;
+  };
+
+  const requireCode = async (what: string, address: Address): Promise<void> => {
+    let code: Hex | undefined;
+    try {
+      code = await publicClient.getCode({ address });
+    } catch (e) {
+      wrapSend(what, e);
+    }
+    if (!code || code === "0x") throw new DeploymentError(what, `no contract code at ${address}`, { address });
+  };
+
+  /** Sends a deployment (`send`: a typed deployContract call), awaits its receipt, checks the new code. */
+  const deploy = async (name: string, send: () => Promise<Hash>): Promise<{ address: Address; receipt: TransactionReceipt }> => {
+    progress(`deploying ${name}`);
+    let hash: Hash;
+    try {
+      hash = await send();
+    } catch (e) {
+      return wrapSend(name, e);
+    }
+    const receipt = await receiptOf(name, hash);
+    const address = receipt.contractAddress;
+    if (!address) throw new DeploymentError(name, `the receipt of ${hash} has no contract address`, { hash });
+    await requireCode(name, address);
+    progress(`${name} at ${getAddress(address)} (gas ${receipt.gasUsed})`);
+    return { address: getAddress(address), receipt };
+  };
+  const chain = walletClient.chain;
+
+  // 1. The kernel verifier.
+  let verifier: { address: Address; receipt?: TransactionReceipt };
+  if (o.kernelVerifier !== undefined) {
+    const address = getAddress(o.kernelVerifier);
+    await requireCode("kernel verifier", address);
+    verifier = { address };
+  } else {
+    verifier = await deploy("MockKernelVerifier", () =>
+      walletClient.deployContract({ abi: mockKernelVerifierAbi, bytecode: mockKernelVerifierBytecode, args: [], account, chain }));
+  }
+  // 2. The game, 3. the market, 4. the wiring.
+  const game = await deploy("DisputeGame", () =>
+    walletClient.deployContract({ abi: disputeGameAbi, bytecode: disputeGameBytecode, args: [verifier.address], account, chain }));
+  const market = await deploy("JobMarket", () =>
+    walletClient.deployContract({ abi: jobMarketAbi, bytecode: jobMarketBytecode, args: [game.address, treasury, o.forfeitBps], account, chain }));
+  progress("DisputeGame.setMarket");
+  let setHash: Hash;
+  try {
+    setHash = await walletClient.writeContract({ address: game.address, abi: disputeGameAbi, functionName: "setMarket", args: [market.address], account, chain });
+  } catch (e) {
+    return wrapSend("DisputeGame.setMarket", e);
+  }
+  const setReceipt = await receiptOf("DisputeGame.setMarket", setHash);
+
+  // Read the wiring back: what a later reader of this deployment relies on.
+  const check = async (what: string, read: () => Promise<unknown>, expected: unknown) => {
+    let got: unknown;
+    try {
+      got = await read();
+    } catch (e) {
+      return wrapSend(what, e);
+    }
+    if (typeof got === "string" && typeof expected === "string" ? got.toLowerCase() !== expected.toLowerCase() : got !== expected) {
+      throw new DeploymentError(what, `reads ${String(got)}, expected ${String(expected)}`);
+    }
+  };
+  await check("DisputeGame.market", () => publicClient.readContract({ address: game.address, abi: disputeGameAbi, functionName: "market" }), market.address);
+  await check("DisputeGame.kernelVerifier", () => publicClient.readContract({ address: game.address, abi: disputeGameAbi, functionName: "kernelVerifier" }), verifier.address);
+  await check("JobMarket.game", () => publicClient.readContract({ address: market.address, abi: jobMarketAbi, functionName: "game" }), game.address);
+  await check("JobMarket.treasury", () => publicClient.readContract({ address: market.address, abi: jobMarketAbi, functionName: "treasury" }), treasury);
+  await check("JobMarket.forfeitBps", () => publicClient.readContract({ address: market.address, abi: jobMarketAbi, functionName: "forfeitBps" }), o.forfeitBps);
+
+  const gv = verifier.receipt?.gasUsed ?? 0n;
+  const gasUsed = { kernelVerifier: gv, disputeGame: game.receipt.gasUsed, jobMarket: market.receipt.gasUsed, setMarket: setReceipt.gasUsed, total: 0n };
+  gasUsed.total = gasUsed.kernelVerifier + gasUsed.disputeGame + gasUsed.jobMarket + gasUsed.setMarket;
+  return {
+    chainId,
+    deployer: getAddress(account.address),
+    treasury,
+    forfeitBps: o.forfeitBps,
+    kernelVerifier: verifier.address,
+    kernelVerifierDeployed: verifier.receipt !== undefined,
+    disputeGame: game.address,
+    jobMarket: market.address,
+    deploymentBlock: (verifier.receipt ?? game.receipt).blockNumber,
+    gasUsed,
+    transactions: {
+      ...(verifier.receipt ? { kernelVerifier: verifier.receipt.transactionHash } : {}),
+      disputeGame: game.receipt.transactionHash,
+      jobMarket: market.receipt.transactionHash,
+      setMarket: setReceipt.transactionHash,
+    },
+  };
+}
+
+/** The deployment as plain JSON (bigints as numbers or decimal strings): what `veritrain deploy` writes. */
+export function deploymentJson(d: ProtocolDeployment): Record<string, unknown> {
+  return {
+    version: 1,
+    chainId: d.chainId,
+    deployer: d.deployer,
+    treasury: d.treasury,
+    forfeitBps: d.forfeitBps,
+    contracts: { kernelVerifier: d.kernelVerifier, disputeGame: d.disputeGame, jobMarket: d.jobMarket },
+    kernelVerifierDeployed: d.kernelVerifierDeployed,
+    deploymentBlock: Number(d.deploymentBlock),
+    gasUsed: Object.fromEntries(Object.entries(d.gasUsed).map(([k, v]) => [k, Number(v)])),
+    transactions: d.transactions,
+  };
+}

@@ -1,0 +1,95 @@
+import { VeritrainError } from "../engine/errors.ts";
+
+/**
+ * Typed errors of the chain side (deployment, RPC access, keys). Each names the problem in its message, so
+ * that the CLI prints one clear line; callers narrow on the class (or `name`). No error ever carries a
+ * private key, and RPC URLs appear redacted (origin only: a path or query may hold an API key).
+ */
+export class ChainError extends VeritrainError {
+  override name = "ChainError";
+}
+
+/** An RPC URL that is not an http(s) URL. */
+export class InvalidRpcUrlError extends ChainError {
+  override name = "InvalidRpcUrlError";
+  constructor(reason: string) {
+    super(`invalid --rpc-url: ${reason}`);
+  }
+}
+
+/** The RPC endpoint did not answer (connection refused, DNS failure, timeout, not a JSON-RPC server...). */
+export class RpcUnreachableError extends ChainError {
+  override name = "RpcUnreachableError";
+  constructor(url: string | undefined, reason: string) {
+    const shown = url === undefined ? "the RPC endpoint" : `the RPC endpoint ${redactUrl(url)}`;
+    super(`cannot reach ${shown}: ${reason}`, url === undefined ? {} : { url: redactUrl(url) });
+  }
+}
+
+/** The endpoint serves another chain than the one asked for. */
+export class ChainIdMismatchError extends ChainError {
+  override name = "ChainIdMismatchError";
+  readonly expected: number;
+  readonly actual: number;
+  constructor(expected: number, actual: number, where = "the RPC endpoint") {
+    super(`wrong chain id: expected ${expected}, ${where} serves chain ${actual}`, { expected, actual });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** The deployer's private key is not set (it is read from the environment only, never from a flag). */
+export class MissingPrivateKeyError extends ChainError {
+  override name = "MissingPrivateKeyError";
+  constructor(variable: string) {
+    super(`${variable} is not set: export the deployer's private key (32 bytes of hex) in it (it is never taken as a flag)`, { variable });
+  }
+}
+
+/** The private key is malformed or out of range. The message never contains the key. */
+export class InvalidPrivateKeyError extends ChainError {
+  override name = "InvalidPrivateKeyError";
+  constructor(variable: string, reason: string) {
+    super(`${variable} does not hold a valid private key: ${reason}`, { variable });
+  }
+}
+
+/** Deployment parameters that the contracts would reject (zero treasury, forfeit share above 100%...). */
+export class DeploymentConfigError extends ChainError {
+  override name = "DeploymentConfigError";
+}
+
+/** A deployment step failed: the transaction could not be sent, no code at the new address, bad wiring. */
+export class DeploymentError extends ChainError {
+  override name = "DeploymentError";
+  /** The contract (or step) that failed, e.g. "DisputeGame" or "DisputeGame.setMarket". */
+  readonly contract: string;
+  constructor(contract: string, message: string, details: Record<string, unknown> = {}) {
+    super(`${contract}: ${message}`, { contract, ...details });
+    this.contract = contract;
+  }
+}
+
+/** A deployment transaction reverted (in gas estimation or on chain). */
+export class DeploymentRevertedError extends DeploymentError {
+  override name = "DeploymentRevertedError";
+  constructor(contract: string, reason: string, details: Record<string, unknown> = {}) {
+    super(contract, `deployment transaction reverted: ${reason}`, details);
+  }
+}
+
+/** The deployment file could not be written. */
+export class DeploymentFileError extends ChainError {
+  override name = "DeploymentFileError";
+}
+
+/** `url` without path, query or credentials: `https://host:port/…`. Unparsable input is shown as `<invalid url>`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const rest = u.pathname !== "/" || u.search !== "" || u.hash !== "" ? "/…" : "";
+    return `${u.protocol}//${u.host}${rest}`;
+  } catch {
+    return "<invalid url>";
+  }
+}

@@ -1,0 +1,123 @@
+import { writeFile } from "node:fs/promises";
+import { type Command, InvalidArgumentError } from "commander";
+import { type Address, createPublicClient, createWalletClient, defineChain, getAddress, type Hex, http, isAddress } from "viem";
+import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
+import {
+  ChainError, ChainIdMismatchError, DeploymentError, DeploymentFileError, InvalidPrivateKeyError, InvalidRpcUrlError, MissingPrivateKeyError, redactUrl,
+} from "../../chain/errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import { positiveInt } from "../options.ts";
+
+/** The environment variable holding the deployer's key: never a flag (it would land in shell histories and `ps`). */
+export const PRIVATE_KEY_ENV = "VERITRAIN_PRIVATE_KEY";
+
+export interface DeployFlags {
+  rpcUrl: string;
+  chainId?: number;
+  treasury?: Address;
+  forfeitBps: number;
+  kernelVerifier?: Address;
+  out?: string;
+}
+
+function address(flag: string) {
+  return (v: string): Address => {
+    if (!isAddress(v, { strict: false })) throw new InvalidArgumentError(`${flag} must be a 20-byte hex address (0x + 40 hex characters), got "${v}"`);
+    return getAddress(v);
+  };
+}
+
+function bps(v: string): number {
+  if (!/^[0-9]+$/.test(v) || Number(v) > 10_000) throw new InvalidArgumentError(`--forfeit-bps must be an integer in [0, 10000] (basis points), got "${v}"`);
+  return Number(v);
+}
+
+/** The RPC URL, checked: http(s) with a host. */
+export function parseRpcUrl(v: string): URL {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new InvalidRpcUrlError(`"${redactUrl(v) === "<invalid url>" ? v.slice(0, 80) : redactUrl(v)}" is not a URL (expected e.g. http://127.0.0.1:8545)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new InvalidRpcUrlError(`unsupported scheme "${u.protocol}" in ${redactUrl(v)} (expected http or https)`);
+  }
+  if (u.hostname === "") throw new InvalidRpcUrlError(`${redactUrl(v)} has no host`);
+  return u;
+}
+
+/** The deployer account from the environment; the key itself never appears in an error. */
+export function accountFromEnv(env: NodeJS.ProcessEnv = process.env): PrivateKeyAccount {
+  const raw = env[PRIVATE_KEY_ENV]?.trim();
+  if (raw === undefined || raw === "") throw new MissingPrivateKeyError(PRIVATE_KEY_ENV);
+  const hex = raw.startsWith("0x") || raw.startsWith("0X") ? raw.slice(2) : raw;
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new InvalidPrivateKeyError(PRIVATE_KEY_ENV, `expected 32 bytes of hex (64 hex characters, optional 0x prefix), got ${hex.length} characters${/^[0-9a-fA-F]*$/.test(hex) ? "" : " with non-hex ones"}`);
+  }
+  try {
+    return privateKeyToAccount(`0x${hex.toLowerCase()}` as Hex);
+  } catch {
+    throw new InvalidPrivateKeyError(PRIVATE_KEY_ENV, "the value is not a valid secp256k1 private key (zero or not below the curve order)");
+  }
+}
+
+/**
+ * chain/deploy.ts, loaded on use: it imports the generated contract artifacts (chain/generated/, a build
+ * product), which the other commands must not depend on.
+ */
+async function loadDeployer(): Promise<typeof import("../../chain/deploy.ts")> {
+  try {
+    return await import("../../chain/deploy.ts");
+  } catch (e) {
+    if ((e as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes("generated")) {
+      throw new ChainError("the contract artifacts are not built (chain/generated/contracts.ts is missing): run `npm run build:contracts`");
+    }
+    throw e;
+  }
+}
+
+export function registerDeploy(program: Command, log: () => Logger): void {
+  program
+    .command("deploy")
+    .description(`deploy the protocol (MockKernelVerifier, DisputeGame, JobMarket) through an RPC endpoint; the key comes from ${PRIVATE_KEY_ENV}`)
+    .requiredOption("--rpc-url <url>", "JSON-RPC endpoint (http or https)")
+    .option("--chain-id <n>", "refuse to deploy unless the endpoint serves this chain", positiveInt("--chain-id"))
+    .option("--treasury <address>", "account credited with the forfeited share of lost bonds (default: the deployer)", address("--treasury"))
+    .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, 1_000)
+    .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying a MockKernelVerifier", address("--kernel-verifier"))
+    .option("--out <file>", "also write the deployment JSON to this file")
+    .action(async (f: DeployFlags) => {
+      const account = accountFromEnv();
+      const url = parseRpcUrl(f.rpcUrl);
+      const { deployProtocol, deploymentJson, fetchChainId } = await loadDeployer();
+      const transport = http(url.href, { retryCount: 0, timeout: 15_000 });
+      const probe = createPublicClient({ transport });
+      const chainId = await fetchChainId(probe);
+      if (f.chainId !== undefined && f.chainId !== chainId) throw new ChainIdMismatchError(f.chainId, chainId, `the RPC endpoint ${redactUrl(f.rpcUrl)}`);
+      const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url.href] } } });
+      const publicClient = createPublicClient({ chain, transport });
+      const walletClient = createWalletClient({ chain, transport, account });
+      const balance = await publicClient.getBalance({ address: account.address }).catch(() => undefined);
+      if (balance === 0n) throw new DeploymentError("deployer", `${account.address} has no ether on chain ${chainId} to pay for the deployment`);
+      const l = log();
+      l.info({ chainId, deployer: account.address, rpc: redactUrl(f.rpcUrl) }, "deploying the protocol");
+      const d = await deployProtocol({
+        walletClient, publicClient, chainId,
+        treasury: f.treasury ?? account.address,
+        forfeitBps: f.forfeitBps,
+        ...(f.kernelVerifier ? { kernelVerifier: f.kernelVerifier } : {}),
+        onProgress: (m) => l.info(m),
+      });
+      const json = JSON.stringify(deploymentJson(d), null, 2) + "\n";
+      if (f.out) {
+        try {
+          await writeFile(f.out, json);
+        } catch (e) {
+          throw new DeploymentFileError(`deployed, but cannot write ${f.out}: ${(e as Error).message} (addresses: market ${d.jobMarket}, game ${d.disputeGame}, verifier ${d.kernelVerifier})`);
+        }
+        l.info({ out: f.out }, "deployment written");
+      }
+      process.stdout.write(json);
+    });
+}
