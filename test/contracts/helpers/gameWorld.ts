@@ -62,7 +62,8 @@ function specFor(kind: WorldKind): { dataset: Dataset; spec: TrainingSpec } {
 }
 
 /** Runs one step with the reference kernels, optionally changing one element of one trace entry. */
-function runStep(w: { graph: StepGraph; spec: TrainingSpec; dataset: Dataset }, pre: TrainingState, dev?: Deviation): { post: TrainingState; all: Tensor[] } {
+/** One step from `pre`, executed op by op with the reference kernels, with the deviation (if any) applied. */
+export function runStep(w: { graph: StepGraph; spec: TrainingSpec; dataset: Dataset }, pre: TrainingState, dev?: Deviation): { post: TrainingState; all: Tensor[] } {
   const { graph, spec, dataset } = w;
   const batch = sampleBatch(dataset, pre.rng, spec);
   const values: Tensor[] = new Array(graph.tensors.length);
