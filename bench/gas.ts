@@ -12,7 +12,7 @@ import { makeSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { deviate, type World } from "../test/contracts/helpers/gameWorld.ts";
-import { Reason } from "../test/contracts/helpers/gamePlayer.ts";
+import { level1Rounds, Reason } from "../test/contracts/helpers/gamePlayer.ts";
 import { getJob, JobStatus, send } from "../test/contracts/helpers/market.ts";
 import { challenge, commit, committedHistory, deployProtocolFixture, Dispute, jobParams, postJob } from "../test/contracts/helpers/protocol.ts";
 import { report } from "./report.ts";
@@ -23,7 +23,8 @@ import { report } from "./report.ts";
  * bidding, committing a real history, and a full dispute over one checkpoint interval of 1,024 steps of a
  * [64, 64, 64, 10] MLP (batch 4: 36 ops, 40 trace entries; l1.w is 64x64 = 4,096 elements) in which the
  * solver changed one element of l1.w's sgd_update output at step BENCH_DEV_STEP (default 700) and
- * propagated it; the honest challenger disputes; the game is settled by the MockKernelVerifier.
+ * propagated it; the honest challenger disputes (level 1: 8-ary dissection, 4 rounds for 1,024 steps); the game
+ * is settled by the MockKernelVerifier.
  * Env: BENCH_STEPS (default 1024), BENCH_DEV_STEP (default 700), BENCH_DEV_ELEMENT (default 2023).
  */
 const STEPS = Number(process.env.BENCH_STEPS ?? 1024);
@@ -109,6 +110,9 @@ const bisectMax = maxOf((k) => /^(bisectStep|respondStep|revealChildren)/.test(k
 const settleGas = maxOf((k) => k === "settle");
 const fullDispute = opened.receipt.gasUsed + sumAll;
 const rounds = 1 + d.txs;
+const level1Moves = kinds.filter(([k]) => /^(bisectStep|respondStep)/.test(k)).reduce((a, [, xs]) => a + xs.length, 0);
+const bounds = level1Rounds(STEPS);
+if (level1Moves < 2 * bounds.min || level1Moves > 2 * bounds.max) throw new Error(`level 1 took ${level1Moves} moves, expected ${2 * bounds.min} .. ${2 * bounds.max}`);
 
 // Cross-check against the chain: every block from the challenge's to the last holds only the dispute's txs.
 const last = await pc.getBlockNumber();
@@ -132,6 +136,7 @@ const metrics = {
   settle_gas_mock: Number(settleGas),
   full_dispute_gas: Number(fullDispute),
   full_dispute_rounds: rounds,
+  level1_moves: level1Moves,
   deploy_gas_total: Number(p.deployment.gasUsed.total),
   interval_steps: STEPS,
   step_ops: graph.ops.length,
@@ -143,6 +148,6 @@ log(`gas per move kind (this dispute):\n${d.gas.table()}`);
 const verdict = (name: keyof typeof TARGETS) => `${name} = ${metrics[name].toLocaleString("en-US")} (target <= ${TARGETS[name].toLocaleString("en-US")}: ${metrics[name] <= TARGETS[name] ? "met" : "MISSED"})`;
 log(`summary: interval ${STEPS} steps, ${graph.ops.length} ops/step (${program.header.entries} trace entries), ${metrics.output_elements}-element output, MockKernelVerifier`);
 log(`  ${verdict("bisect_move_gas_max")}`);
-log(`  ${verdict("full_dispute_gas")} over ${rounds} transactions (challenge included)`);
+log(`  ${verdict("full_dispute_gas")} over ${rounds} transactions (challenge included; level 1: ${level1Moves} moves)`);
 log(`  post ${metrics.post_job_gas}, bid ${metrics.bid_gas} (outbid ${metrics.bid_outbid_gas}), commit ${metrics.commit_gas}, challenge ${metrics.challenge_gas}, settle ${metrics.settle_gas_mock}, largest move ${metrics.move_gas_max} (${elapsed()})`);
 report("gas", metrics, { devStep: DEV_STEP, devElement: DEV_ELEMENT, entry, targets: TARGETS, moves: Object.fromEntries(kinds.map(([k, xs]) => [k, xs.map(Number)])) });

@@ -12,13 +12,14 @@ import {InvalidWidth, ProofDepthMismatch} from "../lib/CommitmentErrors.sol";
 import {LeafDiff} from "./LeafDiff.sol";
 
 /// @title DisputeGame
-/// @notice The bisection dispute game of docs/protocol.md, section 3: one contract, many games by id. It
+/// @notice The dispute game of docs/protocol.md, section 3: one contract, many games by id. It
 ///         holds no funds; the {IJobMarket} opens games ({create}), may {abort} them, and learns each outcome
 ///         once through {IJobMarket-onGameResolved}.
 ///
 ///         A game narrows a disagreement about the state at `hiStep` down to one value:
-///         - level 1 (steps): the solver bisects the step interval ({bisectStep}), the challenger agrees or
-///           not with each midpoint root ({respondStep}), until one step `t = hi` is left;
+///         - level 1 (steps): 8-ary dissection: the solver posts its state roots at up to 7 points that cut
+///           the step interval into up to 8 parts ({bisectStep}), the challenger names the first point it
+///           disagrees with, or none ({respondStep}), until one step `t = hi` is left;
 ///         - level 2 (ops): both post their op trace of step t ({postTrace}), anchored to the agreed root and
 ///           to their own root at `hi`; a Merkle descent ({revealChildren}) finds the leftmost differing
 ///           entry k; each opens its record k ({openRecord}), which must match the step program;
@@ -46,7 +47,7 @@ contract DisputeGame is IDisputeGame {
     ///         challenger's; `Settlement` is nobody's turn; `Resolved` and `Aborted` are final.
     enum Phase {
         None, // 0: no game with this id
-        Bisect, // 1: level 1, solver: bisectStep
+        Bisect, // 1: level 1, solver: bisectStep (dissection roots)
         Respond, // 2: level 1, challenger: respondStep
         SolverTrace, // 3: level 2, solver: postTrace
         ChallengerTrace, // 4: level 2, challenger: postTrace
@@ -115,7 +116,7 @@ contract DisputeGame is IDisputeGame {
         bytes32 solverTrace; // the solver's trace root of step hiStep (the agreed prefix, for settlement)
         bytes32 solverNode; // the solver's current node (see above)
         bytes32 challengerNode; // the challenger's current node
-        bytes32 pendingLeft; // level 1: the solver's midpoint root; descents: the solver's left child
+        bytes32 pendingLeft; // level 1: keccak256 of the solver's dissection roots; descents: the solver's left child
         bytes32 pendingRight; // descents: the solver's right child
         bytes32 shapeHash; // keccak256(abi.encode(dims)) of entry k's output (level 3)
     }
@@ -124,6 +125,8 @@ contract DisputeGame is IDisputeGame {
     /// @param level 1 steps, 2 ops, 3 elements, 4 settlement; 0 for no game or a closed one.
     /// @param turn Whose move it is (None at settlement and once closed).
     /// @param deadline When the mover's clock runs out (settlement: when settling closes); 0 when closed.
+    /// @param pendingLeft Level 1 (Respond): keccak256(abi.encodePacked(roots)) of the solver's dissection
+    ///        roots (the roots themselves are in its {StepBisected} event); descents: the solver's left child.
     struct GameView {
         Phase phase;
         uint8 level;
@@ -165,6 +168,8 @@ contract DisputeGame is IDisputeGame {
     uint8 public constant PRE_ANCHOR_CODE = 254;
     /// @notice Code of the post-state anchor, entry E - 1.
     uint8 public constant POST_ANCHOR_CODE = 255;
+    /// @notice Level 1 cuts [lo, hi] into at most this many parts (at most DISSECTION - 1 posted roots).
+    uint256 public constant DISSECTION = 8;
 
     // ================================================================== state
 
@@ -185,11 +190,12 @@ contract DisputeGame is IDisputeGame {
     event MarketSet(address market);
     /// @notice A game opened; level 1 starts at once, or level 2 when `hiStep - loStep == 1`.
     event GameCreated(uint256 indexed gameId, uint256 indexed jobId, GameParams params);
-    /// @notice The solver claimed `midRoot` as the state root at step `mid`.
-    event StepBisected(uint256 indexed gameId, uint64 mid, bytes32 midRoot);
-    /// @notice The challenger agreed with the midpoint (`lo = mid`) or not (`hi = mid`, its own root
-    ///         `ownRoot`); the interval is now [lo, hi] (level 2 when `hi - lo == 1`).
-    event StepResponded(uint256 indexed gameId, bool agree, bytes32 ownRoot, uint64 lo, uint64 hi);
+    /// @notice The solver claimed `roots[i]` as the state root at point p_i of [lo, hi] (see {bisectStep}).
+    event StepBisected(uint256 indexed gameId, uint64 lo, uint64 hi, bytes32[] roots);
+    /// @notice The challenger's first disagreement is point `choice` (its own root there `ownRoot`), or it
+    ///         agreed with every point (`choice == m`, `ownRoot` zero); the interval is now [lo, hi] (level 2
+    ///         when `hi - lo == 1`).
+    event StepResponded(uint256 indexed gameId, uint8 choice, bytes32 ownRoot, uint64 lo, uint64 hi);
     /// @notice `by` posted its op trace of step hi; the solver's call also fixed E (`entries`).
     event TracePosted(uint256 indexed gameId, Party by, bytes32 traceRoot, uint32 entries);
     /// @notice `by` revealed the children of its current node (descent `level`: 2 trace, 3 data).
@@ -244,8 +250,16 @@ contract DisputeGame is IDisputeGame {
     error ClockNotExpired(uint256 gameId, uint256 deadline);
     /// @notice {settle} after the settlement window closed at `deadline`: call {timeout}.
     error SettlementExpired(uint256 gameId, uint256 deadline);
-    /// @notice {respondStep} disagreeing with the midpoint root while claiming that same root.
-    error SameAsMidRoot(uint256 gameId, bytes32 root);
+    /// @notice {bisectStep} with a number of roots other than m = min(7, hi - lo - 1).
+    error WrongRootCount(uint256 gameId, uint256 expected, uint256 given);
+    /// @notice A zero state root in level 1 (the zero hash is the padding leaf, never a state root).
+    error ZeroRoot(uint256 gameId);
+    /// @notice {respondStep} with roots that are not the solver's posted ones (their keccak256 differs).
+    error RootsMismatch(uint256 gameId, bytes32 stored, bytes32 computed);
+    /// @notice {respondStep} with a choice past m (the number of posted roots).
+    error ChoiceOutOfRange(uint256 gameId, uint256 choice, uint256 count);
+    /// @notice {respondStep} disagreeing with the solver's root at a point while claiming that same root.
+    error SameAsSolverRoot(uint256 gameId, bytes32 root);
     /// @notice A program header with fewer than two entries (it cannot hold both anchors).
     error TooFewEntries(uint32 entries);
     /// @notice A program path longer than 255 levels.
@@ -326,46 +340,74 @@ contract DisputeGame is IDisputeGame {
 
     // ================================================================== level 1: steps
 
-    /// @notice Solver: claims `midRoot` as its state root at `mid = lo + (hi - lo) / 2`.
+    /// @notice Solver: posts its state roots at the m = min(7, hi - lo - 1) dissection points of [lo, hi]:
+    ///         p_i = lo + floor((i + 1) * (hi - lo) / (m + 1)), i = 0 .. m - 1, strictly increasing and
+    ///         strictly inside (lo, hi) (for hi - lo <= 8, every step lo + 1 .. hi - 1). The game keeps only
+    ///         their keccak256; the challenger answers from the {StepBisected} event.
     /// @param gameId The game.
-    /// @param midRoot The solver's state root at step `mid`.
-    function bisectStep(uint256 gameId, bytes32 midRoot) external {
+    /// @param roots The solver's state roots at p_0 .. p_{m-1}; exactly m, none zero.
+    function bisectStep(uint256 gameId, bytes32[] calldata roots) external {
         Game storage g = _games[gameId];
         _beginMove(g, gameId, Phase.Bisect);
         uint64 lo = g.loStep;
-        uint64 mid = lo + (g.hiStep - lo) / 2;
-        g.pendingLeft = midRoot;
+        uint64 hi = g.hiStep;
+        uint256 m = _pointCount(lo, hi);
+        if (roots.length != m) revert WrongRootCount(gameId, m, roots.length);
+        for (uint256 i; i < m; ++i) {
+            if (roots[i] == bytes32(0)) revert ZeroRoot(gameId);
+        }
+        g.pendingLeft = keccak256(abi.encodePacked(roots));
         g.phase = Phase.Respond;
-        emit StepBisected(gameId, mid, midRoot);
+        emit StepBisected(gameId, lo, hi, roots);
     }
 
-    /// @notice Challenger: agrees with the solver's midpoint root (`lo = mid`) or not (`hi = mid`, with its
-    ///         own root `ownRoot` at mid). When one step is left, level 2 starts.
+    /// @notice Challenger: answers the solver's dissection with the first point it disagrees with.
+    ///         `choice = j < m`: its root at p_j differs from the solver's (`ownRoot`), and it accepts the
+    ///         solver's roots before p_j: the interval becomes [j == 0 ? lo : p_{j-1}, p_j], with the agreed
+    ///         root the solver's root at p_{j-1} (unchanged for j == 0). `choice = m`: it accepts every posted
+    ///         root: the interval becomes [p_{m-1}, hi], the roots at hi unchanged. When one step is left,
+    ///         level 2 starts.
     /// @param gameId The game.
-    /// @param agree Whether the challenger accepts the solver's root at mid.
-    /// @param ownRoot The challenger's root at mid when it disagrees (ignored when it agrees).
-    function respondStep(uint256 gameId, bool agree, bytes32 ownRoot) external {
+    /// @param roots The solver's posted roots, from its {StepBisected} event (checked against the stored hash).
+    /// @param choice j in [0, m]: the first disputed point, or m to accept them all.
+    /// @param ownRoot The challenger's non-zero root at p_j, different from the solver's (ignored when j == m:
+    ///        pass zero).
+    function respondStep(uint256 gameId, bytes32[] calldata roots, uint8 choice, bytes32 ownRoot) external {
         Game storage g = _games[gameId];
         _beginMove(g, gameId, Phase.Respond);
+        bytes32 stored = g.pendingLeft;
+        bytes32 computed = keccak256(abi.encodePacked(roots));
+        if (computed != stored) revert RootsMismatch(gameId, stored, computed);
+        // The hash binds the roots, hence their number: m = min(7, hi - lo - 1) >= 1, checked by bisectStep.
+        uint256 m = roots.length;
+        if (choice > m) revert ChoiceOutOfRange(gameId, choice, m);
         uint64 lo = g.loStep;
         uint64 hi = g.hiStep;
-        uint64 mid = lo + (hi - lo) / 2;
-        bytes32 midRoot = g.pendingLeft;
         // INVARIANT: INV-GAME-1: the agreed root only ever becomes a root the solver posted and the challenger
-        // accepted, and the roots at hi always differ: the interval stays a sub-dispute of the original one.
-        if (agree) {
-            lo = mid;
-            g.loStep = mid;
-            g.agreedRoot = midRoot;
+        // accepted (every posted root before its first disagreement), and the roots at the new hi always
+        // differ (the solver's posted root against the challenger's different own root, or the roots at hi
+        // unchanged): the interval stays a sub-dispute of the original one.
+        if (choice == m) {
+            lo = _point(lo, hi, m, m - 1);
+            g.agreedRoot = roots[m - 1];
+            ownRoot = bytes32(0);
         } else {
-            if (ownRoot == midRoot) revert SameAsMidRoot(gameId, ownRoot);
-            hi = mid;
-            g.hiStep = mid;
-            g.solverRoot = midRoot;
+            bytes32 solverRoot = roots[choice];
+            if (ownRoot == solverRoot) revert SameAsSolverRoot(gameId, ownRoot);
+            if (ownRoot == bytes32(0)) revert ZeroRoot(gameId);
+            uint64 newHi = _point(lo, hi, m, choice);
+            if (choice != 0) {
+                lo = _point(lo, hi, m, choice - 1);
+                g.agreedRoot = roots[choice - 1];
+            }
+            hi = newHi;
+            g.hiStep = newHi;
+            g.solverRoot = solverRoot;
             g.challengerRoot = ownRoot;
         }
+        g.loStep = lo;
         g.phase = hi - lo == 1 ? Phase.SolverTrace : Phase.Bisect;
-        emit StepResponded(gameId, agree, agree ? bytes32(0) : ownRoot, lo, hi);
+        emit StepResponded(gameId, choice, ownRoot, lo, hi);
     }
 
     // ================================================================== level 2: ops
@@ -693,6 +735,19 @@ contract DisputeGame is IDisputeGame {
         if (bySolver) g.solverUsed = uint64(used);
         else g.challengerUsed = uint64(used);
         g.lastMove = uint64(block.timestamp);
+    }
+
+    /// @dev Number of dissection points of [lo, hi] (hi - lo >= 2): m = min(DISSECTION - 1, hi - lo - 1).
+    function _pointCount(uint64 lo, uint64 hi) private pure returns (uint256) {
+        uint256 inner = uint256(hi - lo) - 1;
+        return inner < DISSECTION - 1 ? inner : DISSECTION - 1;
+    }
+
+    /// @dev Dissection point p_i = lo + floor((i + 1) * (hi - lo) / (m + 1)) of [lo, hi], for i < m: the
+    ///      points are strictly increasing and strictly inside (lo, hi), since m + 1 <= hi - lo.
+    function _point(uint64 lo, uint64 hi, uint256 m, uint256 i) private pure returns (uint64) {
+        // SAFETY: (i + 1) / (m + 1) < 1, so the offset is below hi - lo and lo + offset < hi fits in uint64.
+        return lo + uint64(((i + 1) * uint256(hi - lo)) / (m + 1));
     }
 
     /// @dev Odd phases 1..13 are the solver's moves.

@@ -4,7 +4,8 @@
 // every move. Strategies and the driver: helpers/strategies.ts.
 //
 // Every game is drawn from its seed: world (tiny/medium/wide: 27 or 46 trace entries, 1- to 3-leaf tensors,
-// 4- and 8-byte elements), checkpoint interval (1 .. 64 steps), dishonest side, strategy. Games play one after
+// 4- and 8-byte elements), checkpoint interval (1 .. 64 steps: level 1's 8-ary dissection with m < 7 points
+// for 2 .. 8 steps, 7 above), dishonest side, strategy. Games play one after
 // the other on one DisputeGame instance settled by the TestKernelVerifier set to the honest value; games whose
 // seed is a multiple of 50 (20 of the normal run) are settled on a second instance by the MockKernelVerifier,
 // with operands from chain/settlementOperands.ts.
@@ -74,6 +75,7 @@ describe("DisputeGame, randomized games (seeded)", async () => {
         t.note("world", spec.world);
         t.note("reason", reasonName(out.reason));
         t.note("interval", spec.hi - spec.lo === 1 ? "1" : Number.isInteger(Math.log2(spec.hi - spec.lo)) ? "pow2" : (spec.hi - spec.lo) % 2 ? "odd" : "even");
+        if (spec.hi - spec.lo >= 2 && spec.hi - spec.lo <= 8) t.note("interval", "2..8 (m < 7)");
         if (spec.mock) t.note("settled by", "MockKernelVerifier");
         if (out.reached && out.reached.entry <= 2) t.note("settled at", "batch entry");
       } catch (e) {
@@ -84,11 +86,12 @@ describe("DisputeGame, randomized games (seeded)", async () => {
       }
     }
     const secs = ((performance.now() - started) / 1000).toFixed(1);
+    const level1Reverts = [...(t.counts.get("reverted") ?? [])].filter(([k]) => /^(bisect|respond)Step:/.test(k)).map(([k, n]) => `${k}:${n}`).sort().join(" ");
     const gas = [...f.gas.byKind.keys()].sort().map((k) => `${k}:${f.gas.max(k)}`).join(" ");
     console.log(
       `DisputeGame.random: ${t.games}/${seeds.length} games in ${secs}s, honest wins ${t.honestWins}/${seeds.length}; ` +
-        `${t.group("strategy")} ${t.group("side")} ${t.group("world")} ${t.group("interval")} ${t.group("reason")} ${t.group("settled by")} ${t.group("settled at")}; ` +
-        `moves ${t.moves}, reverted invalid calls ${t.reverts}, time travels ${t.timeTravels}, redrawn deviations ${t.skipped}; max gas{${gas}}`,
+        `${t.group("strategy")} ${t.group("side")} ${t.group("world")} ${t.group("interval")} ${t.group("choice")} ${t.group("reason")} ${t.group("settled by")} ${t.group("settled at")}; ` +
+        `moves ${t.moves}, reverted invalid calls ${t.reverts} (level 1: ${level1Reverts}), time travels ${t.timeTravels}, redrawn deviations ${t.skipped}; max gas{${gas}}`,
     );
     assert.deepEqual(failures, [], `${failures.length} game(s) failed:\n${failures.join("\n")}`);
   });
@@ -97,7 +100,13 @@ describe("DisputeGame, randomized games (seeded)", async () => {
     for (const s of STRATEGIES) assert.ok(t.get("strategy", s) > 0, `strategy ${s}`);
     for (const s of ["solver", "challenger"]) assert.ok(t.get("side", s) > 0, `side ${s}`);
     for (const k of ["tiny", "medium", "wide"]) assert.ok(t.get("world", k) > 0, `world ${k}`);
-    for (const k of ["1", "pow2", "odd", "even"]) assert.ok(t.get("interval", k) > 0, `interval ${k}`);
+    for (const k of ["1", "pow2", "odd", "even", "2..8 (m < 7)"]) assert.ok(t.get("interval", k) > 0, `interval ${k}`);
+    // Level-1 answers: the first point, a middle one, and agreement with every point (j = m).
+    for (const k of ["first", "middle", "all"]) assert.ok(t.get("choice", k) > 0, `respondStep choice ${k}`);
+    // Every invalid level-1 move was tried, and reverted with its named error.
+    for (const k of ["bisectStep:WrongRootCount", "bisectStep:ZeroRoot", "bisectStep:NotYourTurn", "respondStep:RootsMismatch", "respondStep:ChoiceOutOfRange", "respondStep:SameAsSolverRoot", "respondStep:ZeroRoot", "respondStep:NotYourTurn"]) {
+      assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
+    }
     for (const r of Object.keys(Reason)) assert.ok(t.get("reason", r) > 0, `reason ${r}`);
     assert.equal(t.get("settled by", "MockKernelVerifier"), Math.floor((FIRST_SEED + GAMES - 1) / MOCK_EVERY) - Math.floor((FIRST_SEED - 1) / MOCK_EVERY));
     // Every game was reported to its market exactly once (TestMarket reverts a second report).

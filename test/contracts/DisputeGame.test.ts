@@ -17,8 +17,8 @@ import { referenceRunner } from "../../engine/reference.ts";
 import { traceStep } from "../../training/traceStep.ts";
 import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type Deviation, type History, type World } from "./helpers/gameWorld.ts";
 import {
-  at, createGame, deployGame, expectRevert, hex, honestValue, now, Party, paramsFor, Phase, playGame, Player, Reason, send, stateOf, traceAt,
-  valueWord, ZERO32, type Fixture, type GameState, type Settler, type Side,
+  at, createGame, deployGame, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, now, Party, paramsFor, Phase, playGame, Player, Reason,
+  rootsHash, send, stateOf, traceAt, valueWord, ZERO32, type Fixture, type GameParams, type GameState, type Settler, type Side,
 } from "./helpers/gamePlayer.ts";
 
 const EIP170_LIMIT = 24_576;
@@ -38,6 +38,14 @@ describe("DisputeGame", async () => {
   async function open(w: World, lo: number, hi: number, s: History, c: History, clock = 3600n): Promise<bigint> {
     return createGame(f, paramsFor(f, w, lo, hi, s.roots[hi]!, c.roots[hi]!, clock));
   }
+
+  /** A made-up state root (level 1 never checks roots against a computation). */
+  const fake = (tag: string, t: number): Hex => hex(sha256(Buffer.from(`made-up ${tag} root ${t}`)));
+  /** Parameters of a game on [lo, hi] over made-up roots: agreed fake("agreed", lo), solver/challenger at hi. */
+  const fakeParams = (lo: number, hi: number, clock = 3600n): GameParams => ({
+    ...paramsFor(f, tiny, 0, 1, tiny.roots[1]!, tiny.roots[0]!, clock),
+    loStep: BigInt(lo), hiStep: BigInt(hi), agreedRoot: fake("agreed", lo), solverRoot: fake("solver", hi), challengerRoot: fake("challenger", hi),
+  });
 
   /** Plays moves until `stop` holds. */
   async function driveUntil(gameId: bigint, s: Player, c: Player, stop: (st: GameState) => boolean): Promise<GameState> {
@@ -110,7 +118,8 @@ describe("DisputeGame", async () => {
     it("an unknown game id: empty state, GameNotFound for every call", async () => {
       const id = 999_999n;
       expect((await stateOf(f, id)).phase).to.equal(Phase.None);
-      await expectRevert(f.game.write.bisectStep([id, ZERO32], { account: f.solver.account }), "GameNotFound");
+      await expectRevert(f.game.write.bisectStep([id, []], { account: f.solver.account }), "GameNotFound");
+      await expectRevert(f.game.write.respondStep([id, [], 0, ZERO32], { account: f.challenger.account }), "GameNotFound");
       await expectRevert(f.game.write.revealChildren([id, ZERO32, ZERO32], { account: f.solver.account }), "GameNotFound");
       await expectRevert(f.game.write.timeout([id]), "GameNotFound");
       await expectRevert(f.game.write.settle([id, "0x", "0x"]), "GameNotFound");
@@ -157,15 +166,16 @@ describe("DisputeGame", async () => {
       const D = Math.ceil(Math.log2(tiny.entries));
       expect(names).to.deep.equal([
         "GameCreated",
-        "StepBisected", "StepResponded", "StepBisected", "StepResponded",
+        "StepBisected", "StepResponded",
         "TracePosted", "TracePosted",
         ...new Array(2 * D).fill("ChildrenRevealed"),
         "RecordOpened", "RecordOpened", "DataRootRevealed", "DataRootRevealed", "LeafRevealed", "LeafRevealed",
         "ReachedSettlement", "Settled", "GameResolved",
       ]);
       const ev = await gameEvents(id);
-      expect(ev[2]!.args).to.include({ agree: true, lo: 2n, hi: 4n });
-      expect(ev[4]!.args).to.include({ agree: false, lo: 2n, hi: 3n, ownRoot: hex(tiny.roots[3]!) });
+      // [0, 4]: the solver's roots at 1, 2, 3; the challenger's first disagreement is point 2 (step 3).
+      expect(ev[1]!.args).to.deep.include({ lo: 0n, hi: 4n, roots: [1, 2, 3].map((t) => hex(bad.roots[t]!)) });
+      expect(ev[2]!.args).to.include({ choice: 2, lo: 2n, hi: 3n, ownRoot: hex(tiny.roots[3]!) });
       expect(ev.at(-1)!.args).to.include({ solverWon: false, reason: Reason.Settled });
     });
 
@@ -248,6 +258,116 @@ describe("DisputeGame", async () => {
     });
   });
 
+  // ================================================================ level 1: 8-ary dissection
+
+  describe("level 1: 8-ary dissection", () => {
+    /** Smallest k with 8^k >= n (integers only). */
+    const ceilLog8 = (n: number) => {
+      let k = 0;
+      for (let p = 1; p < n; p *= 8) k++;
+      return k;
+    };
+    /** Largest k with 2 * 8^k <= n (n >= 2): floor(log8(n / 2)). */
+    const floorLog8Half = (n: number) => {
+      let k = 0;
+      for (let p = 16; p <= n; p *= 8) k++;
+      return k;
+    };
+
+    it("the point formula: m = min(7, L - 1) points strictly inside (lo, hi), parts differing by at most one step; rounds between 1 + floor(log8(L/2)) and ceil(log8 L) (L = 1 .. 5000)", () => {
+      expect(dissectionPoints(10, 12)).to.deep.equal([11]);
+      expect(dissectionPoints(10, 18)).to.deep.equal([11, 12, 13, 14, 15, 16, 17]);
+      expect(dissectionPoints(10, 19)).to.deep.equal([11, 12, 13, 14, 15, 16, 17]);
+      expect(dissectionPoints(0, 1024)).to.deep.equal([128, 256, 384, 512, 640, 768, 896]);
+      for (let L = 2; L <= 5000; L++) {
+        const pts = [0, ...dissectionPoints(0, L), L];
+        expect(pts.length - 2).to.equal(Math.min(7, L - 1));
+        const parts = pts.slice(1).map((q, i) => q - pts[i]!);
+        expect(Math.min(...parts), `L = ${L}`).to.be.greaterThan(0);
+        expect(Math.max(...parts) - Math.min(...parts), `L = ${L}`).to.be.at.most(1);
+        expect(level1Rounds(L), `L = ${L}`).to.deep.equal({ min: 1 + floorLog8Half(L), max: ceilLog8(L) });
+      }
+      expect(level1Rounds(1)).to.deep.equal({ min: 0, max: 0 });
+      expect(level1Rounds(1024)).to.deep.equal({ min: 4, max: 4 });
+    });
+
+    it("intervals of 2 .. 9 steps (m < 7 up to 8 steps): the posted roots (event, stored hash) and the interval after j = 0, a middle j and j = m (INV-GAME-1)", async () => {
+      const lo = 10;
+      for (let L = 2; L <= 9; L++) {
+        const hi = lo + L;
+        const pts = dissectionPoints(lo, hi);
+        const m = pts.length;
+        expect(m).to.equal(Math.min(7, L - 1));
+        if (L <= 8) expect(pts).to.deep.equal(Array.from({ length: L - 1 }, (_, i) => lo + 1 + i));
+        for (const j of [...new Set([0, m >> 1, m])]) {
+          const id = await createGame(f, fakeParams(lo, hi));
+          const roots = pts.map((t) => fake("solver", t));
+          await send(f, f.game, "bisectStep", [id, roots], f.solver);
+          expect((await stateOf(f, id)).pendingLeft).to.equal(rootsHash(roots));
+          const own = j < m ? fake("challenger", pts[j]!) : ZERO32;
+          await send(f, f.game, "respondStep", [id, roots, j, own], f.challenger, j < m ? "respondStep(disagree)" : "respondStep(agree)");
+          const [newLo, newHi] = [j === 0 ? lo : pts[j - 1]!, j < m ? pts[j]! : hi];
+          const st = await stateOf(f, id);
+          const where = `L = ${L}, j = ${j}`;
+          expect([st.loStep, st.hiStep], where).to.deep.equal([BigInt(newLo), BigInt(newHi)]);
+          expect(st.agreedRoot, where).to.equal(j === 0 ? fake("agreed", lo) : roots[j - 1]);
+          expect([st.solverRoot, st.challengerRoot], where).to.deep.equal(j < m ? [roots[j], own] : [fake("solver", hi), fake("challenger", hi)]);
+          expect(st.phase, where).to.equal(newHi - newLo === 1 ? Phase.SolverTrace : Phase.Bisect);
+          const ev = (await gameEvents(id)).filter((e) => e.eventName.startsWith("Step"));
+          expect(ev.map((e) => e.eventName)).to.deep.equal(["StepBisected", "StepResponded"]);
+          expect(ev[0]!.args).to.deep.include({ lo: BigInt(lo), hi: BigInt(hi), roots });
+          expect(ev[1]!.args).to.include({ choice: j, ownRoot: own, lo: BigInt(newLo), hi: BigInt(newHi) });
+          if (st.phase === Phase.Bisect) {
+            // L = 9, j = m: [17, 19] is two steps: one more round with m = 1; a non-zero ownRoot with j = m is ignored.
+            expect([L, j, newLo, newHi]).to.deep.equal([9, 7, 17, 19]);
+            await expectRevert(f.game.write.bisectStep([id, roots.slice(0, 2)], { account: f.solver.account }), "WrongRootCount");
+            await send(f, f.game, "bisectStep", [id, [fake("solver", 18)]], f.solver);
+            await send(f, f.game, "respondStep", [id, [fake("solver", 18)], 1, fake("junk", 0)], f.challenger, "respondStep(agree)");
+            const st2 = await stateOf(f, id);
+            expect([st2.loStep, st2.hiStep, st2.agreedRoot, st2.phase]).to.deep.equal([18n, 19n, fake("solver", 18), Phase.SolverTrace]);
+            expect((await gameEvents(id)).at(-1)!.args).to.include({ choice: 1, ownRoot: ZERO32, lo: 18n, hi: 19n });
+          }
+        }
+      }
+    });
+
+    it("a middle j of a 7-point dissection with parts of two sizes: [100, 150] -> j = 4 -> [125, 131]", async () => {
+      const pts = dissectionPoints(100, 150);
+      expect(pts).to.deep.equal([106, 112, 118, 125, 131, 137, 143]);
+      const id = await createGame(f, fakeParams(100, 150));
+      const roots = pts.map((t) => fake("solver", t));
+      await send(f, f.game, "bisectStep", [id, roots], f.solver);
+      await send(f, f.game, "respondStep", [id, roots, 4, fake("challenger", 131)], f.challenger, "respondStep(disagree)");
+      const st = await stateOf(f, id);
+      expect([st.loStep, st.hiStep, st.agreedRoot, st.solverRoot, st.challengerRoot, st.phase]).to.deep.equal(
+        [125n, 131n, roots[3], roots[4], fake("challenger", 131), Phase.Bisect],
+      );
+    });
+
+    it("level-1 moves for every interval length 1 .. 70, played by the Players: 2 * ceil(log8 L) when the disagreement is at hi, 2 * (1 + floor(log8(L/2))) when it is at lo + 1", async () => {
+      const lo = 3;
+      const honestRoots = Array.from({ length: lo + 71 }, (_, t) => sha256(Buffer.from(`honest ${t}`)));
+      const noTrace = () => undefined;
+      for (let L = 1; L <= 70; L++) {
+        const hi = lo + L;
+        for (const d of [...new Set([hi, lo + 1])]) {
+          const lie: History = { roots: honestRoots.map((r, t) => (t >= d ? sha256(Buffer.from(`lie ${t}`)) : r)), trace: noTrace };
+          const id = await createGame(f, { ...fakeParams(lo, hi), agreedRoot: hex(honestRoots[lo]!), solverRoot: hex(lie.roots[hi]!), challengerRoot: hex(honestRoots[hi]!) });
+          const s = new Player(f, "solver", lie, tiny.program), c = new Player(f, "challenger", { roots: honestRoots, trace: noTrace }, tiny.program);
+          const st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTrace);
+          const moves = (await gameEvents(id)).filter((e) => e.eventName.startsWith("Step")).length;
+          const expected = L === 1 ? 0 : d === hi ? 2 * ceilLog8(L) : 2 * (1 + floorLog8Half(L));
+          expect(moves, `L = ${L}, disagreement at ${d}`).to.equal(expected);
+          expect(moves).to.equal(2 * (d === hi ? level1Rounds(L).max : level1Rounds(L).min));
+          // INV-GAME-1: the game ends on the one step where the two histories part.
+          expect([st.loStep, st.hiStep, st.agreedRoot, st.solverRoot, st.challengerRoot]).to.deep.equal(
+            [BigInt(d - 1), BigInt(d), hex(honestRoots[d - 1]!), hex(lie.roots[d]!), hex(honestRoots[d]!)],
+          );
+        }
+      }
+    });
+  });
+
   // ================================================================ reverts, move by move
 
   describe("every move rejects the wrong party, the wrong phase and bad proofs", () => {
@@ -264,12 +384,13 @@ describe("DisputeGame", async () => {
     const headerPath = () => proofOf(tiny.program.tree, 0).map(hex);
     const s = party("solver", tiny, bad), c = honest("challenger", tiny);
 
-    it("level 1 (INV-GAME-1): turn order, parties, phases, SameAsMidRoot, early timeout; the agreed root moves only to an accepted midpoint", async () => {
+    it("level 1 (INV-GAME-1): turn order, parties, phases, root count, zero roots, posted roots, choice range, SameAsSolverRoot, early timeout", async () => {
       id = await open(tiny, 0, 4, bad, tiny);
       const g = f.game.write;
-      await expectRevert(g.bisectStep([id, ZERO32], C()), "NotYourTurn");
-      await expectRevert(g.bisectStep([id, ZERO32], O()), "NotYourTurn");
-      await expectRevert(g.respondStep([id, true, ZERO32], C()), "WrongPhase");
+      const roots = [1, 2, 3].map((t) => hex(bad.roots[t]!)); // m = 3: points 1, 2, 3
+      await expectRevert(g.bisectStep([id, roots], C()), "NotYourTurn");
+      await expectRevert(g.bisectStep([id, roots], O()), "NotYourTurn");
+      await expectRevert(g.respondStep([id, roots, 0, ZERO32], C()), "WrongPhase");
       await expectRevert(g.postTrace([id, ZERO32, header(), [], [], []], S()), "WrongPhase");
       await expectRevert(g.revealChildren([id, ZERO32, ZERO32], S()), "WrongPhase");
       await expectRevert(g.openRecord([id, { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: ZERO32 }, 4, [], []], S()), "WrongPhase");
@@ -277,16 +398,31 @@ describe("DisputeGame", async () => {
       await expectRevert(g.revealLeaf([id, "0x", "0x"], S()), "WrongPhase");
       await expectRevert(g.settle([id, "0x", "0x"]), "WrongPhase");
       await expectRevert(g.timeout([id]), "ClockNotExpired");
-      await send(f, f.game, "bisectStep", [id, hex(bad.roots[2]!)], f.solver);
+      await expectRevert(g.bisectStep([id, []], S()), "WrongRootCount");
+      await expectRevert(g.bisectStep([id, roots.slice(1)], S()), "WrongRootCount");
+      await expectRevert(g.bisectStep([id, [...roots, roots[0]!]], S()), "WrongRootCount");
+      await expectRevert(g.bisectStep([id, [roots[0]!, ZERO32, roots[2]!]], S()), "ZeroRoot");
+      await send(f, f.game, "bisectStep", [id, roots], f.solver);
       let st = await stateOf(f, id);
-      expect([st.phase, st.turn, st.pendingLeft]).to.deep.equal([Phase.Respond, Party.Challenger, hex(bad.roots[2]!)]);
-      await expectRevert(g.bisectStep([id, ZERO32], S()), "WrongPhase");
-      await expectRevert(g.respondStep([id, true, ZERO32], S()), "NotYourTurn");
-      await expectRevert(g.respondStep([id, false, hex(bad.roots[2]!)], C()), "SameAsMidRoot");
-      await send(f, f.game, "respondStep", [id, true, ZERO32], f.challenger, "respondStep(agree)");
+      expect([st.phase, st.turn, st.pendingLeft]).to.deep.equal([Phase.Respond, Party.Challenger, rootsHash(roots)]);
+      await expectRevert(g.bisectStep([id, roots], S()), "WrongPhase");
+      await expectRevert(g.respondStep([id, roots, 2, hex(tiny.roots[3]!)], S()), "NotYourTurn");
+      await expectRevert(g.respondStep([id, [roots[1]!, roots[0]!, roots[2]!], 2, hex(tiny.roots[3]!)], C()), "RootsMismatch");
+      await expectRevert(g.respondStep([id, roots.slice(0, 2), 2, hex(tiny.roots[3]!)], C()), "RootsMismatch");
+      await expectRevert(g.respondStep([id, [...roots, ZERO32], 2, hex(tiny.roots[3]!)], C()), "RootsMismatch");
+      await expectRevert(g.respondStep([id, [], 0, hex(tiny.roots[3]!)], C()), "RootsMismatch");
+      await expectRevert(g.respondStep([id, roots, 4, ZERO32], C()), "ChoiceOutOfRange");
+      await expectRevert(g.respondStep([id, roots, 255, hex(tiny.roots[3]!)], C()), "ChoiceOutOfRange");
+      await expectRevert(g.respondStep([id, roots, 2, roots[2]!], C()), "SameAsSolverRoot");
+      await expectRevert(g.respondStep([id, roots, 0, roots[0]!], C()), "SameAsSolverRoot");
+      await expectRevert(g.respondStep([id, roots, 1, ZERO32], C()), "ZeroRoot");
+      // The first disagreement is point 2 (step 3): the agreed root becomes the solver's root at step 2.
+      await send(f, f.game, "respondStep", [id, roots, 2, hex(tiny.roots[3]!)], f.challenger, "respondStep(disagree)");
       st = await stateOf(f, id);
-      expect([st.loStep, st.hiStep, st.agreedRoot, st.phase]).to.deep.equal([2n, 4n, hex(tiny.roots[2]!), Phase.Bisect]);
-      await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTrace);
+      expect([st.loStep, st.hiStep, st.agreedRoot, st.solverRoot, st.challengerRoot, st.phase, st.level]).to.deep.equal(
+        [2n, 3n, hex(tiny.roots[2]!), hex(bad.roots[3]!), hex(tiny.roots[3]!), Phase.SolverTrace, 2],
+      );
+      await expectRevert(g.respondStep([id, roots, 2, hex(tiny.roots[3]!)], C()), "WrongPhase");
     });
 
     it("postTrace: header proof, anchors (INV-GAME-2), path depths, turn", async () => {
@@ -379,7 +515,8 @@ describe("DisputeGame", async () => {
 
     it("settle: a rejecting verifier reverts and the game goes on; anyone settles; moves are over", async () => {
       const g = f.game.write;
-      await expectRevert(g.bisectStep([id, ZERO32], S()), "WrongPhase");
+      await expectRevert(g.bisectStep([id, []], S()), "WrongPhase");
+      await expectRevert(g.respondStep([id, [], 0, ZERO32], C()), "WrongPhase");
       await expectRevert(g.revealLeaf([id, "0x", "0x"], C()), "WrongPhase");
       await expectRevert(g.timeout([id]), "ClockNotExpired");
       await send(f, f.verifier, "setValue", [5, 7n, honestValue(tiny, 3, 5, 7)], f.other, null);
@@ -396,7 +533,8 @@ describe("DisputeGame", async () => {
       const g = f.game.write;
       await expectRevert(g.settle([id, "0x", "0x"]), "GameClosed");
       await expectRevert(g.timeout([id]), "GameClosed");
-      await expectRevert(g.bisectStep([id, ZERO32], S()), "GameClosed");
+      await expectRevert(g.bisectStep([id, []], S()), "GameClosed");
+      await expectRevert(g.respondStep([id, [], 0, ZERO32], C()), "GameClosed");
       await expectRevert(g.revealChildren([id, ZERO32, ZERO32], C()), "GameClosed");
       await expectRevert(f.market.write.abort([id]), "GameClosed");
       expect(await f.market.read.reports([id])).to.equal(1n);
@@ -553,7 +691,7 @@ describe("DisputeGame", async () => {
       await at(f, st.deadline - 1n);
       await expectRevert(f.game.write.timeout([id]), "ClockNotExpired");
       await at(f, st.deadline);
-      await expectRevert(f.game.write.bisectStep([id, hex(bad.roots[2]!)], { account: f.solver.account }), "ClockExpired");
+      await expectRevert(f.game.write.bisectStep([id, [1, 2, 3].map((t) => hex(bad.roots[t]!))], { account: f.solver.account }), "ClockExpired");
       await at(f, st.deadline);
       await send(f, f.game, "timeout", [id], f.challenger, "timeout");
       const ev = await gameEvents(id);
@@ -577,24 +715,29 @@ describe("DisputeGame", async () => {
     });
 
     it("each party's used time accumulates over its moves only", async () => {
-      const id = await open(tiny, 0, 6, bad, tiny, 100n);
+      // Level 1 only, on made-up roots: [0, 200] -> (j = 3) [75, 100] -> (j = m) [96, 100].
+      const id = await createGame(f, fakeParams(0, 200, 100n));
       const t0 = (await stateOf(f, id)).lastMove;
+      const roots1 = dissectionPoints(0, 200).map((t) => fake("solver", t));
+      expect(dissectionPoints(0, 200)).to.deep.equal([25, 50, 75, 100, 125, 150, 175]);
       await at(f, t0 + 40n);
-      await send(f, f.game, "bisectStep", [id, hex(bad.roots[3]!)], f.solver); // solver: 40
+      await send(f, f.game, "bisectStep", [id, roots1], f.solver); // solver: 40
       await at(f, t0 + 50n);
-      await send(f, f.game, "respondStep", [id, false, hex(tiny.roots[3]!)], f.challenger, "respondStep(disagree)"); // challenger: 10
+      await send(f, f.game, "respondStep", [id, roots1, 3, fake("challenger", 100)], f.challenger, "respondStep(disagree)"); // challenger: 10
       let st = await stateOf(f, id);
-      expect([st.solverUsed, st.challengerUsed, st.deadline]).to.deep.equal([40n, 10n, t0 + 50n + 60n]);
+      expect([st.solverUsed, st.challengerUsed, st.deadline, st.loStep, st.hiStep]).to.deep.equal([40n, 10n, t0 + 50n + 60n, 75n, 100n]);
+      const roots2 = dissectionPoints(75, 100).map((t) => fake("solver", t));
+      expect(dissectionPoints(75, 100)).to.deep.equal([78, 81, 84, 87, 90, 93, 96]);
       await at(f, t0 + 90n);
-      await send(f, f.game, "bisectStep", [id, hex(bad.roots[1]!)], f.solver); // solver: 80
+      await send(f, f.game, "bisectStep", [id, roots2], f.solver); // solver: 80
       st = await stateOf(f, id);
       expect([st.solverUsed, st.deadline]).to.deep.equal([80n, t0 + 90n + 90n]);
       await at(f, t0 + 95n);
-      await send(f, f.game, "respondStep", [id, true, ZERO32], f.challenger, "respondStep(agree)"); // challenger: 15
+      await send(f, f.game, "respondStep", [id, roots2, 7, ZERO32], f.challenger, "respondStep(agree)"); // challenger: 15
       st = await stateOf(f, id);
-      expect([st.challengerUsed, st.deadline, st.loStep, st.hiStep]).to.deep.equal([15n, t0 + 95n + 20n, 1n, 3n]);
+      expect([st.challengerUsed, st.deadline, st.loStep, st.hiStep, st.agreedRoot, st.phase]).to.deep.equal([15n, t0 + 95n + 20n, 96n, 100n, fake("solver", 96), Phase.Bisect]);
       await at(f, t0 + 115n);
-      await expectRevert(f.game.write.bisectStep([id, hex(bad.roots[2]!)], { account: f.solver.account }), "ClockExpired");
+      await expectRevert(f.game.write.bisectStep([id, [97, 98, 99].map((t) => fake("solver", t))], { account: f.solver.account }), "ClockExpired");
       await at(f, t0 + 115n);
       await send(f, f.game, "timeout", [id], f.other, "timeout");
       expect(await f.market.read.solverWon([id])).to.equal(false);
@@ -615,7 +758,8 @@ describe("DisputeGame", async () => {
         await at(f, (await now(f)) + 100_000n);
         await expectRevert(f.game.write.timeout([id]), "GameClosed");
         await expectRevert(f.game.write.settle([id, "0x", "0x"]), "GameClosed");
-        await expectRevert(f.game.write.bisectStep([id, ZERO32], { account: f.solver.account }), "GameClosed");
+        await expectRevert(f.game.write.bisectStep([id, []], { account: f.solver.account }), "GameClosed");
+        await expectRevert(f.game.write.respondStep([id, [], 0, ZERO32], { account: f.challenger.account }), "GameClosed");
         await expectRevert(f.game.write.revealChildren([id, ZERO32, ZERO32], { account: f.challenger.account }), "GameClosed");
         await expectRevert(f.market.write.abort([id]), "GameClosed");
         expect(await f.market.read.reports([id])).to.equal(0n);

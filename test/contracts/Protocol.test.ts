@@ -212,7 +212,7 @@ describe("Protocol (JobMarket + DisputeGame + MockKernelVerifier, deployed by ch
     assert.equal((await getGame(p.market, d2.gameId)).status, GameStatus.Voided);
     assert.equal((await d2.state()).phase, Phase.Aborted);
     assert.equal(await d2.solver.act(d2.gameId), "waiting", "nobody's turn in an aborted game");
-    await expectRevert(p.game.write.bisectStep([d2.gameId, toHex(lie.roots[4]!)], { account: p.solver.account }), "GameClosed");
+    await expectRevert(p.game.write.bisectStep([d2.gameId, [7, 8].map((t) => toHex(lie.roots[t]!))], { account: p.solver.account }), "GameClosed");
     await expectRevert(p.game.write.timeout([d2.gameId], { account: p.anyone.account }), "GameClosed");
     await sendReverts(p, p.market.write.voidGame([d2.gameId], { account: p.anyone.account }), "GameNotOpen");
 

@@ -7,7 +7,7 @@
 // and are cast here.
 import assert from "node:assert/strict";
 import type { network } from "hardhat";
-import { BaseError, ContractFunctionRevertedError, bytesToHex, type Hex } from "viem";
+import { BaseError, ContractFunctionRevertedError, bytesToHex, concatHex, keccak256, type Hex } from "viem";
 import { type Hash, sha256, toHex } from "../../../commitment/hash.ts";
 import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
 import type { Program } from "../../../commitment/program.ts";
@@ -53,6 +53,50 @@ export interface GameParams {
 
 export const ZERO32: Hex = `0x${"00".repeat(32)}`;
 export const hex = (b: Uint8Array): Hex => toHex(b);
+
+// ------------------------------------------------------------------ level 1: 8-ary dissection
+
+/** Level 1 cuts [lo, hi] into at most this many parts (DisputeGame.DISSECTION). */
+export const DISSECTION = 8;
+
+/**
+ * The dissection points of [lo, hi] (hi - lo >= 2), as DisputeGame.bisectStep takes its roots:
+ * m = min(7, hi - lo - 1) points p_i = lo + floor((i + 1) * (hi - lo) / (m + 1)), i = 0 .. m - 1.
+ */
+export function dissectionPoints(lo: number, hi: number): number[] {
+  const n = hi - lo;
+  const m = Math.min(DISSECTION - 1, n - 1);
+  return Array.from({ length: m }, (_, i) => lo + Math.floor(((i + 1) * n) / (m + 1)));
+}
+
+/**
+ * Level-1 rounds (one bisectStep and one respondStep each) of an interval of `length` steps, following the
+ * point formula: `max` when every answer takes the longest part, `min` the shortest.
+ */
+export function level1Rounds(length: number): { min: number; max: number } {
+  if (length <= 1) return { min: 0, max: 0 };
+  const pts = [0, ...dissectionPoints(0, length), length];
+  const parts = pts.slice(1).map((p, i) => p - pts[i]!);
+  const sub = [...new Set(parts)].map(level1Rounds); // parts of at most two sizes
+  return { min: 1 + Math.min(...sub.map((r) => r.min)), max: 1 + Math.max(...sub.map((r) => r.max)) };
+}
+
+/** keccak256 of the roots as the game stores them at bisectStep (keccak256(abi.encodePacked(roots))). */
+export function rootsHash(roots: readonly Hex[]): Hex {
+  return keccak256(concatHex([...roots]));
+}
+
+/**
+ * A party's answer to the solver's posted roots at `points`: the first point where its own root differs
+ * (j < m), or m when it agrees with all. With `random`, a uniformly random VALID answer instead (m, or any
+ * point where its root differs: the game rejects disagreeing with an equal root).
+ */
+export function chooseResponse(points: readonly number[], posted: readonly Hex[], own: readonly Hash[], random?: () => number): { choice: number; ownRoot: Hex } {
+  const m = points.length;
+  const differs = points.flatMap((p, i) => (hex(own[p]!) !== posted[i] ? [i] : []));
+  const choice = random ? [...differs, m][Math.floor(random() * (differs.length + 1))]! : (differs[0] ?? m);
+  return { choice, ownRoot: choice < m ? hex(own[points[choice]!]!) : ZERO32 };
+}
 
 /** bytes32(int256(v)) of an element value. */
 export function valueWord(v: number | bigint): Hex {
@@ -180,7 +224,7 @@ export function nodeOf(tree: MerkleTree, depth: number, round: number, index: bi
 }
 
 export interface PlayerOptions {
-  /** Deterministic randomness: a garbage player answers level 1 at random and may make invalid moves. */
+  /** Deterministic randomness: a garbage player answers level 1 with random valid choices and may make invalid moves. */
   readonly random?: () => number;
   /** Probability, per move, that a garbage player sends an invalid move (then stops). */
   readonly invalidRate?: number;
@@ -233,16 +277,16 @@ export class Player {
     const rnd = this.opts.random;
     if (rnd && rnd() < (this.opts.invalidRate ?? 0)) return this.invalidMove(gameId, st);
     const s = this.side;
-    const lo = Number(st.loStep), hi = Number(st.hiStep), mid = lo + Math.floor((hi - lo) / 2);
+    const lo = Number(st.loStep), hi = Number(st.hiStep);
     const roots = this.history.roots;
     switch (st.phase) {
       case Phase.Bisect:
-        return this.move("bisectStep", [gameId, hex(roots[mid]!)], "bisectStep");
+        return this.move("bisectStep", [gameId, dissectionPoints(lo, hi).map((p) => hex(roots[p]!))], "bisectStep");
       case Phase.Respond: {
-        const own = hex(roots[mid]!);
-        const agree = rnd ? rnd() < 0.5 : own === st.pendingLeft;
-        if (!agree && own === st.pendingLeft) return this.move("respondStep", [gameId, true, ZERO32], "respondStep(agree)");
-        return this.move("respondStep", [gameId, agree, agree ? ZERO32 : own], agree ? "respondStep(agree)" : "respondStep(disagree)");
+        const posted = await postedRoots(this.f, gameId);
+        assert.equal(rootsHash(posted), st.pendingLeft, "the posted roots are the ones the game stored");
+        const { choice, ownRoot } = chooseResponse(dissectionPoints(lo, hi), posted, roots, rnd);
+        return this.move("respondStep", [gameId, posted, choice, ownRoot], choice < posted.length ? "respondStep(disagree)" : "respondStep(agree)");
       }
       case Phase.SolverTrace:
       case Phase.ChallengerTrace: {
@@ -299,9 +343,12 @@ export class Player {
     const junk = hex(sha256(Buffer.from(`junk ${gameId} ${st.phase} ${st.round}`)));
     let p: Promise<unknown>;
     switch (st.phase) {
-      case Phase.Bisect:
-      case Phase.Respond:
-        return "stuck"; // every level-1 answer is valid; a garbage player's roots are already random
+      case Phase.Bisect: // one root too many
+        await expectRevert(this.f.game.write.bisectStep([gameId, [...dissectionPoints(Number(st.loStep), Number(st.hiStep)).map(() => junk), junk]], { account: this.wallet.account }), "WrongRootCount");
+        return "stuck";
+      case Phase.Respond: // roots that are not the posted ones
+        await expectRevert(this.f.game.write.respondStep([gameId, [junk], 0, junk], { account: this.wallet.account }), "RootsMismatch");
+        return "stuck";
       case Phase.SolverTrace:
       case Phase.ChallengerTrace:
         p = this.f.game.write.postTrace([gameId, junk, { entries: 0, stateTensors: 0, batchSize: 0, firstOpTensorId: 0, stateOutEntries: [] }, [], [], []], { account: this.wallet.account });
@@ -324,6 +371,13 @@ export class Player {
     await assert.rejects(p);
     return "stuck";
   }
+}
+
+/** The roots of the solver's latest bisectStep in game `gameId` (from its StepBisected event). */
+export async function postedRoots(f: Fixture, gameId: bigint): Promise<Hex[]> {
+  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "StepBisected", args: { gameId }, fromBlock: 0n })) as unknown as { args: { roots: readonly Hex[] } }[];
+  assert.ok(logs.length > 0, "the solver has not posted its roots");
+  return [...logs.at(-1)!.args.roots];
 }
 
 /** The leaf the solver revealed in game `gameId` (from its LeafRevealed event). */

@@ -11,7 +11,7 @@
 // Strategies of the dishonest party (the other side plays honestly):
 //   op        one element of one trace entry changed at a step, everything after recomputed (consistent lie)
 //   post      honest ops, wrong post-state assembly at a step
-//   garbage   random level-1 answers and random invalid moves, with made-up roots (with or without a fabricated
+//   garbage   random (valid) level-1 answers and random invalid moves, with made-up roots (with or without a fabricated
 //             trace) or with a consistent op/post lie
 //   record    a record that breaks the step program (INV-GAME-4), or a made-up output root it cannot open
 //   padding   non-zero padding: past the tensor's last element (INV-GAME-5), or a whole padding leaf; or a
@@ -29,7 +29,8 @@ import { LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
 import { buildTrace, type OpTrace, type TraceEntry } from "../../../commitment/trace.ts";
 import { commitBytes, craftTrace, garbageHistory, makeWorld, rng, runStep, withOverrides, type Deviation, type History, type World, type WorldKind } from "./gameWorld.ts";
 import {
-  childrenOf, expectRevert, hex, honestValue, nodeOf, Party, Phase, Reason, ZERO32, type Contract, type Fixture, type GameState, type Side, type Wallet,
+  childrenOf, chooseResponse, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, nodeOf, Party, Phase, Reason, rootsHash, ZERO32,
+  type Contract, type Fixture, type GameState, type Side, type Wallet,
 } from "./gamePlayer.ts";
 
 type Rng = ReturnType<typeof rng>;
@@ -113,7 +114,8 @@ function programPath(w: World, leaf: number): Hex[] {
 /**
  * What a party with view `history` plays (the protocol's answer from its own data; the same moves as
  * gamePlayer.ts's Player, computed without sending). Undefined: it has no valid move (stuck). With `random`,
- * level-1 answers are coin flips (a garbage challenger).
+ * level-1 answers are random valid choices (a garbage challenger). `posted`: the roots of the solver's latest
+ * StepBisected (needed to respond).
  */
 export class Agent {
   readonly side: Side;
@@ -128,17 +130,17 @@ export class Agent {
     this.random = random;
   }
 
-  plan(id: bigint, st: GameState, solverLeaf: Hex | undefined): Move | undefined {
+  plan(id: bigint, st: GameState, solverLeaf: Hex | undefined, posted?: readonly Hex[]): Move | undefined {
     const s = this.side;
-    const lo = Number(st.loStep), hi = Number(st.hiStep), mid = lo + Math.floor((hi - lo) / 2);
+    const lo = Number(st.loStep), hi = Number(st.hiStep);
     const my = s === "solver" ? st.solverNode : st.challengerNode;
     switch (st.phase) {
       case Phase.Bisect:
-        return { fn: "bisectStep", args: [id, hex(this.history.roots[mid]!)], kind: "bisectStep" };
+        return { fn: "bisectStep", args: [id, dissectionPoints(lo, hi).map((p) => hex(this.history.roots[p]!))], kind: "bisectStep" };
       case Phase.Respond: {
-        const own = hex(this.history.roots[mid]!);
-        const agree = own === st.pendingLeft || (this.random ? this.random() < 0.5 : false);
-        return { fn: "respondStep", args: [id, agree, agree ? ZERO32 : own], kind: agree ? "respondStep(agree)" : "respondStep(disagree)" };
+        assert.ok(posted && rootsHash(posted) === st.pendingLeft, "the solver's posted roots are not known");
+        const { choice, ownRoot } = chooseResponse(dissectionPoints(lo, hi), posted, this.history.roots, this.random);
+        return { fn: "respondStep", args: [id, posted, choice, ownRoot], kind: choice < posted.length ? "respondStep(disagree)" : "respondStep(agree)" };
       }
       case Phase.SolverTrace:
       case Phase.ChallengerTrace: {
@@ -216,7 +218,7 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
   const out: Attempt[] = [
     st.phase <= Phase.Respond
       ? { fn: "revealChildren", args: [id, j, j], from: "mover", error: "WrongPhase" }
-      : { fn: "bisectStep", args: [id, j], from: "mover", error: "WrongPhase" },
+      : { fn: "bisectStep", args: [id, [j]], from: "mover", error: "WrongPhase" },
     { fn: "settle", args: [id, "0x", "0x"], from: "other", error: "WrongPhase" },
     { fn: "timeout", args: [id], from: "other", error: "ClockNotExpired" },
   ];
@@ -225,9 +227,23 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
   const byMover = (args: unknown[], error: string): Attempt => ({ fn: valid.fn, args, from: "mover", error });
   out.push({ fn: valid.fn, args: a, from: "other", error: "NotYourTurn" });
   switch (st.phase) {
-    case Phase.Respond:
-      out.push(byMover([id, false, st.pendingLeft], "SameAsMidRoot"));
+    case Phase.Bisect: {
+      const [, roots] = a as [bigint, Hex[]];
+      out.push(byMover([id, roots.slice(1)], "WrongRootCount"));
+      out.push(byMover([id, [...roots, j]], "WrongRootCount"));
+      out.push(byMover([id, roots.map((r, i) => (i === roots.length - 1 ? ZERO32 : r))], "ZeroRoot"));
       break;
+    }
+    case Phase.Respond: {
+      const [, roots, choice, own] = a as [bigint, Hex[], number, Hex];
+      const m = roots.length;
+      out.push(byMover([id, roots.map((r, i) => (i === choice % m ? j : r)), choice, own], "RootsMismatch"));
+      out.push(byMover([id, roots.slice(0, -1), choice, own], "RootsMismatch"));
+      out.push(byMover([id, roots, m + 1 + (j.charCodeAt(2) % 8), own], "ChoiceOutOfRange"));
+      out.push(byMover([id, roots, choice % m, roots[choice % m]!], "SameAsSolverRoot"));
+      out.push(byMover([id, roots, choice % m, ZERO32], "ZeroRoot"));
+      break;
+    }
     case Phase.SolverTrace:
     case Phase.ChallengerTrace: {
       const [, root, header, hp, pre, post] = a as [bigint, Hex, typeof EMPTY_HEADER, Hex[], Hex[], Hex[]];
@@ -278,8 +294,8 @@ export function wrongTurnAttempt(id: bigint, st: GameState, tag: string): Attemp
   const j = junkOf(tag);
   const call = (fn: string, args: unknown[]): Attempt => ({ fn, args, from: "waiter", error: "NotYourTurn" });
   switch (st.phase) {
-    case Phase.Bisect: return call("bisectStep", [id, j]);
-    case Phase.Respond: return call("respondStep", [id, true, ZERO32]);
+    case Phase.Bisect: return call("bisectStep", [id, [j]]);
+    case Phase.Respond: return call("respondStep", [id, [j], 0, j]);
     case Phase.SolverTrace: case Phase.ChallengerTrace: return call("postTrace", [id, j, EMPTY_HEADER, [], [], []]);
     case Phase.SolverRecord: case Phase.ChallengerRecord:
       return call("openRecord", [id, { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: j }, 4, [1], []]);
@@ -414,9 +430,9 @@ export function drawGame(seed: number, o: DrawOptions): Draw {
     }
     case "stop": {
       const d = deviation(0.3);
-      // Moves the liar surely has: floor(log2 L) at level 1, postTrace and D descent rounds, and for an op
-      // deviation also openRecord, revealDataRoot and revealLeaf.
-      const sure = Math.floor(Math.log2(L)) + 1 + D + (d.dev.kind === "op" ? 3 : 0);
+      // Moves the liar surely has: the fewest level-1 rounds of L (one move of either side per round),
+      // postTrace and D descent rounds, and for an op deviation also openRecord, revealDataRoot and revealLeaf.
+      const sure = level1Rounds(L).min + 1 + D + (d.dev.kind === "op" ? 3 : 0);
       const stopAfter = R.int(sure);
       spec.detail.stopAfter = stopAfter;
       return { ...base, liar: d.liar, skipped: d.skipped, stopAfter, expect: { reason: Reason.Timeout } };
@@ -576,6 +592,7 @@ export class Arena {
     const from = a.from === "mover" ? mover : a.from === "waiter" ? waiter : f.other;
     this.log?.(`  invalid ${a.fn} by ${a.from}: expect ${a.error}`);
     await expectRevert(f.game.write[a.fn](a.args, { account: from.account }), a.error);
+    this.tally.note("reverted", `${a.fn}:${a.error}`);
   }
 
   /** Moves time on (evm_increaseTime + evm_mine) until the latest block is at or past `deadline`. */
@@ -608,11 +625,12 @@ export class Arena {
     this.log?.(`game ${id}: ${JSON.stringify(spec)}`);
 
     const res: GameResult = { solverWon: false, reason: -1, moves: 0, reverts: 0, timeTravels: 0 };
-    let resolved = 0, liarMoves = 0, solverLeaf: Hex | undefined;
+    let resolved = 0, liarMoves = 0, solverLeaf: Hex | undefined, posted: readonly Hex[] | undefined;
     const absorb = (logs: Log[]) => {
       for (const l of logs) {
         if (l.args.gameId !== id) continue;
         if (l.eventName === "LeafRevealed" && l.args.by === Party.Solver) solverLeaf = l.args.leaf as Hex;
+        if (l.eventName === "StepBisected") posted = l.args.roots as readonly Hex[];
         if (l.eventName === "RecordOpened") res.recordEntry = Number(l.args.entry);
         if (l.eventName === "GameTimedOut") res.timedOut = Number(l.args.loser);
         if (l.eventName === "GameResolved") {
@@ -663,7 +681,7 @@ export class Arena {
       const liarTurn = st.turn === (spec.side === "solver" ? Party.Solver : Party.Challenger);
       const agent = liarTurn ? liar : honest;
       const mover = wallet(agent.side), waiter = wallet(liarTurn ? honestSide : spec.side);
-      const move = agent.plan(id, st, solverLeaf);
+      const move = agent.plan(id, st, solverLeaf, posted);
       if (!liarTurn) {
         assert.ok(move, `the honest ${honestSide} has no move in phase ${st.phase}`);
         if (d.invalidRate > 0 && R.next() < d.invalidRate / 4) {
@@ -689,6 +707,10 @@ export class Arena {
         }
       }
       absorb((await this.tx(f, f.game, move.fn, move.args, mover, move.kind)).logs);
+      if (move.fn === "respondStep") {
+        const [, roots, choice] = move.args as [bigint, readonly Hex[], number];
+        this.tally.note("choice", choice === 0 ? "first" : choice === roots.length ? "all" : "middle");
+      }
       res.moves++;
       if (liarTurn) liarMoves++;
     }
