@@ -1,12 +1,11 @@
 // Cross-checks the on-chain commitment libraries (contracts/lib/*Commitment.sol) against the shared
 // vectors test/vectors/commitments.v1.json and against the TypeScript commitment code they mirror.
 import { describe, it } from "node:test";
-import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { network } from "hardhat";
-import { BaseError, ContractFunctionRevertedError, bytesToHex, type Hex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 import { datasetRoot as tsDatasetRoot, datasetTree, exampleLeaf as tsExampleLeaf } from "../../commitment/dataset.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { historyTree } from "../../commitment/history.ts";
@@ -14,6 +13,7 @@ import { proofOf } from "../../commitment/merkle.ts";
 import { commitTensor, proveElement } from "../../commitment/tensorCommit.ts";
 import { batchIndices, initialRng, nextRng } from "../../engine/random.ts";
 import { syntheticDataset } from "../vectors/generate.ts";
+import { expectRevert } from "./helpers/viem.ts";
 
 // ------------------------------------------------------------------ the vectors
 
@@ -53,20 +53,6 @@ function encodeLE(values: number[], width: number): Uint8Array {
   return buf;
 }
 
-/** Asserts that `p` reverts with the custom error `name` (decoded by viem from the contract's ABI). */
-async function expectRevert(p: Promise<unknown>, name: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    if (e instanceof BaseError) {
-      const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
-      if (r instanceof ContractFunctionRevertedError) {
-        assert.equal(r.data?.errorName, name, String(e));
-        return true;
-      }
-    }
-    assert.match(String(e), new RegExp(`\\b${name}\\b`));
-    return true;
-  });
-}
 
 function flipByte(h: Hex, byteIndex: number): Hex {
   const b = Buffer.from(h.slice(2), "hex");

@@ -2,12 +2,11 @@
 // (test/vectors/ops.v1.json) and against real steps of the tiny model, with operands built by
 // chain/settlementOperands.ts; tampered operands must revert with a named error.
 import { describe, it } from "node:test";
-import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { network } from "hardhat";
-import { BaseError, ContractFunctionRevertedError, encodeFunctionData, type Hex } from "viem";
+import { encodeFunctionData, type Hex } from "viem";
 import {
   buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext,
   type SettlementContext, type SettlementOperands, type SettlementSource,
@@ -26,6 +25,7 @@ import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { traceStep } from "../../training/traceStep.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
+import { expectRevert } from "./helpers/viem.ts";
 
 interface OpCase {
   kind: string; code: number; encodedAttrs: number[];
@@ -34,20 +34,6 @@ interface OpCase {
 }
 const OPS: { cases: OpCase[] } = JSON.parse(readFileSync(fileURLToPath(new URL("../vectors/ops.v1.json", import.meta.url)), "utf8"));
 
-/** Asserts that `p` reverts with the custom error `name` (decoded by viem from the contract's ABI). */
-async function expectRevert(p: Promise<unknown>, name: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    if (e instanceof BaseError) {
-      const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
-      if (r instanceof ContractFunctionRevertedError) {
-        assert.equal(r.data?.errorName, name, String(e));
-        return true;
-      }
-    }
-    assert.match(String(e), new RegExp(`\\b${name}\\b`));
-    return true;
-  });
-}
 
 const flip = (h: Hex, byte = 0): Hex => {
   const b = Buffer.from(h.slice(2), "hex");

@@ -1,12 +1,11 @@
 // Cross-checks the on-chain program verifier (contracts/lib/ProgramCommitment.sol) against the shared
 // vectors (`program` of test/vectors/commitments.v1.json) and against commitment/program.ts.
 import { describe, it } from "node:test";
-import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { network } from "hardhat";
-import { BaseError, ContractFunctionRevertedError, type Hex } from "viem";
+import { type Hex } from "viem";
 import { toHex } from "../../commitment/hash.ts";
 import { proofOf } from "../../commitment/merkle.ts";
 import { buildProgram, programEntryHash, programHeaderHash, programLeafIndex, programStateHash, type Program } from "../../commitment/program.ts";
@@ -14,6 +13,7 @@ import { buildStepGraph } from "../../engine/graph.ts";
 import { makeSpec } from "../../engine/spec.ts";
 import { datasetRoot } from "../../commitment/dataset.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
+import { expectRevert } from "./helpers/viem.ts";
 
 interface HeaderVec { entries: number; stateTensors: number; batchSize: number; firstOpTensorId: number; stateOutEntries: number[]; hash: Hex; siblings: Hex[] }
 interface EntryVec { entry: number; tensorId: number; code: number; inputs: number[]; attrs: number[]; width: number; shape: number[]; hash: Hex; siblings: Hex[] }
@@ -33,19 +33,6 @@ const entry = (e: { entry: number; tensorId: number; code: number; inputs: reado
 });
 const state = (s: { index: number; tensorId: number; width: number; shape: readonly number[] }): State => ({ index: s.index, tensorId: s.tensorId, width: s.width, dims: s.shape });
 
-async function expectRevert(p: Promise<unknown>, name: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    if (e instanceof BaseError) {
-      const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
-      if (r instanceof ContractFunctionRevertedError) {
-        assert.equal(r.data?.errorName, name, String(e));
-        return true;
-      }
-    }
-    assert.match(String(e), new RegExp(`\\b${name}\\b`));
-    return true;
-  });
-}
 
 describe("ProgramCommitment (Solidity) vs commitments.v1.json and commitment/program.ts", async () => {
   const { viem } = await network.create();

@@ -7,7 +7,7 @@
 // and are cast here.
 import assert from "node:assert/strict";
 import type { network } from "hardhat";
-import { BaseError, ContractFunctionRevertedError, bytesToHex, concatHex, keccak256, type Hex } from "viem";
+import { bytesToHex, concatHex, keccak256, type Hex } from "viem";
 import { type Hash, sha256, toHex } from "../../../commitment/hash.ts";
 import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
 import type { Program } from "../../../commitment/program.ts";
@@ -15,13 +15,8 @@ import { decodeElements, LEAF_BYTES } from "../../../commitment/tensorCommit.ts"
 import type { OpTrace } from "../../../commitment/trace.ts";
 import type { History, World } from "./gameWorld.ts";
 
-type Connection = Awaited<ReturnType<typeof network.create>>;
-export type Viem = Connection["viem"];
-export type PublicClient = Awaited<ReturnType<Viem["getPublicClient"]>>;
-export type TestClient = Awaited<ReturnType<Viem["getTestClient"]>>;
-export type Wallet = Awaited<ReturnType<Viem["getWalletClients"]>>[number];
-/** A deployed contract as returned by hardhat-viem (loosely typed: see the file comment). */
-export type Contract = any;
+import { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
+export { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
 
 // ------------------------------------------------------------------ on-chain mirrors
 
@@ -192,20 +187,6 @@ export async function send(f: Fixture, c: Contract, fn: string, args: unknown[],
   return receipt;
 }
 
-/** Asserts that `p` reverts with the custom error `name` (decoded by viem from the contracts' ABIs). */
-export async function expectRevert(p: Promise<unknown>, name: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    if (e instanceof BaseError) {
-      const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
-      if (r instanceof ContractFunctionRevertedError && r.data?.errorName) {
-        assert.equal(r.data.errorName, name, String(e));
-        return true;
-      }
-    }
-    assert.match(String(e), new RegExp(`\\b${name}\\b`));
-    return true;
-  });
-}
 
 // ------------------------------------------------------------------ the player
 

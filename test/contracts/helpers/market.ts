@@ -5,20 +5,13 @@
 // Contract handles are typed loosely (artifacts/ is outside tsconfig's `include`): reads return `unknown`
 // and are cast here, in one place.
 import assert from "node:assert/strict";
-import { network } from "hardhat";
-import { BaseError, ContractFunctionRevertedError, type Address, type Hex } from "viem";
+import { type Address, type Hex } from "viem";
 import { toHex, type Hash } from "../../../commitment/hash.ts";
 import { historyTree, type Checkpoint as TsCheckpoint } from "../../../commitment/history.ts";
 import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
 
-type Connection = Awaited<ReturnType<typeof network.create>>;
-export type Viem = Connection["viem"];
-export type PublicClient = Awaited<ReturnType<Viem["getPublicClient"]>>;
-export type TestClient = Awaited<ReturnType<Viem["getTestClient"]>>;
-export type Wallet = Awaited<ReturnType<Viem["getWalletClients"]>>[number];
-
-/** A deployed contract as returned by hardhat-viem (loosely typed: see the file comment). */
-export type Contract = any;
+import { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
+export { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
 
 // ------------------------------------------------------------------ on-chain types (mirrors of IJobMarket)
 
@@ -188,22 +181,6 @@ export function makeHistory(
 
 // ------------------------------------------------------------------ reverts
 
-/** Asserts that `p` reverts with the custom error `name` (decoded from the ABI), and optionally its args. */
-export async function expectRevert(p: Promise<unknown>, name: string, args?: readonly unknown[]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    if (e instanceof BaseError) {
-      const r = e.walk((x) => x instanceof ContractFunctionRevertedError);
-      // data is undefined when the error comes from another contract than the one called (not in its ABI).
-      if (r instanceof ContractFunctionRevertedError && r.data !== undefined) {
-        assert.equal(r.data?.errorName, name, String(e));
-        if (args !== undefined) assert.deepEqual(r.data?.args, args, `${name} args`);
-        return true;
-      }
-    }
-    assert.match(String(e), new RegExp(`\\b${name}\\b`));
-    return true;
-  });
-}
 
 // ------------------------------------------------------------------ fixture
 
