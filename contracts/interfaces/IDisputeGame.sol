@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 /// @title IDisputeGame
-/// @notice The bisection dispute game (docs/protocol.md, section 3) as the JobMarket sees it. The game holds
+/// @notice The dispute game (docs/protocol.md, section 3) as the JobMarket sees it. The game holds
 ///         no funds: the market opens a game with {create} when a challenge is posted, may {abort} a game
 ///         whose job has already failed, and learns each outcome through
 ///         {IJobMarket-onGameResolved}, which pays the parties.
