@@ -35,7 +35,9 @@ for (const f of files("test", ".test.ts")) {
 }
 
 describe("protocol invariants", () => {
-  it("the spec defines some", () => expect(specIds.size).to.be.greaterThan(5));
+  it("the spec defines some", () => {
+    expect(specIds.size).to.be.greaterThan(5);
+  });
   it("every invariant of the spec is enforced by an INVARIANT: comment in a contract", () => {
     expect([...specIds].filter((id) => !enforced.has(id))).to.deep.equal([]);
   });

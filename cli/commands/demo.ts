@@ -1,24 +1,222 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Command } from "commander";
+import {
+  type Address, createPublicClient, createTestClient, createWalletClient, defineChain, formatEther, type Hex, http, type PublicClient, type Transport, type Chain,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import type { Logger } from "../../log/logger.ts";
+import { accuracy } from "../../engine/evaluate.ts";
+import { VeritrainError } from "../../engine/errors.ts";
+import { stateLayout } from "../../engine/graph.ts";
+import { canonicalSpecJson } from "../../engine/spec.ts";
 import { mnistSpec } from "../mnistJob.ts";
 import { positiveInt } from "../options.ts";
-import { printSummary, runTrainJob } from "../trainJob.ts";
 
 /**
- * The main job. At this stage of the project it trains the default MNIST job with the deterministic engine
- * and prints held-out accuracy and the state/history roots a solver would commit; the on-chain flow
- * (post, bid, commit, challenge, pay) is added by the protocol and node issues.
+ * `veritrain demo`: the honest main job end to end on a local chain. A Hardhat node runs as a child
+ * process; the protocol is deployed; the client posts the default MNIST job (first come); the solver runs as
+ * a SEPARATE process (solver/main.ts) that takes, trains, commits; this orchestrator moves the chain's clock
+ * past the challenge window (evm_increaseTime/evm_mine: the only test-chain trick, nowhere in the solver);
+ * the solver finalizes and withdraws; the client fetches the model, verifies it against the committed final
+ * root and evaluates it. Node and solver are always stopped (finally).
  */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const SOLVER = path.join(ROOT, "solver", "main.ts");
+
+export class DemoError extends VeritrainError {
+  override name = "DemoError";
+}
+
+interface Flags {
+  steps: number;
+  checkpointInterval: number;
+  json?: boolean;
+  dataDir?: string;
+  backend: "onnx" | "reference";
+}
+
+const ESCROW = 10n ** 18n; // 1 ETH
+const BOND = 10n ** 17n; // 0.1 ETH
+const CHALLENGE_BOND = 5n * 10n ** 16n;
+const CHALLENGE_WINDOW = 60n;
+
+/** Gas and fees of every transaction since `fromBlock`, grouped by sender. */
+async function feesBySender(pc: PublicClient<Transport, Chain>, fromBlock: bigint): Promise<Map<string, { gasUsed: bigint; feesWei: bigint; txs: number }>> {
+  const out = new Map<string, { gasUsed: bigint; feesWei: bigint; txs: number }>();
+  const latest = await pc.getBlockNumber();
+  for (let n = fromBlock; n <= latest; n++) {
+    const block = await pc.getBlock({ blockNumber: n });
+    for (const hash of block.transactions) {
+      const r = await pc.getTransactionReceipt({ hash });
+      const k = r.from.toLowerCase();
+      const e = out.get(k) ?? { gasUsed: 0n, feesWei: 0n, txs: 0 };
+      out.set(k, { gasUsed: e.gasUsed + r.gasUsed, feesWei: e.feesWei + r.gasUsed * r.effectiveGasPrice, txs: e.txs + 1 });
+    }
+  }
+  return out;
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark) / 1000;
+    mark = now;
+  };
+  // Imported on use: chain/ and client/ need the generated contract artifacts (npm run build:contracts).
+  const { startLocalNode } = await import("../../chain/localNode.ts");
+  const { deployProtocol } = await import("../../chain/deploy.ts");
+  const { postJob, waitForJob, fetchModel, getJob } = await import("../../client/index.ts");
+
+  const dataDir = f.dataDir ? path.resolve(f.dataDir) : await mkdtemp(path.join(tmpdir(), "veritrain-demo-"));
+  await mkdir(dataDir, { recursive: true });
+  let node: Awaited<ReturnType<typeof startLocalNode>> | undefined;
+  let solver: ChildProcess | undefined;
+  try {
+    node = await startLocalNode({ accounts: 4, signal });
+    phase("node");
+    log.info({ url: node.url, pid: node.pid }, "local node up");
+    const [deployerKey, treasuryKey, clientKey, solverKey] = node.accounts;
+    const chain = defineChain({ id: node.chainId, name: "local", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [node.url] } } });
+    const transport = http(node.url, { retryCount: 0, timeout: 30_000 });
+    const pc = createPublicClient({ chain, transport, pollingInterval: 200 });
+    const tc = createTestClient({ chain, transport, mode: "hardhat" });
+    const deployer = createWalletClient({ chain, transport, account: privateKeyToAccount(deployerKey!.privateKey) });
+    const client = createWalletClient({ chain, transport, account: privateKeyToAccount(clientKey!.privateKey), pollingInterval: 200 });
+    const roles = { client: clientKey!.address, solver: solverKey!.address, treasury: treasuryKey!.address, deployer: deployerKey!.address } as const;
+
+    const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: 1_000, onProgress: (m) => log.debug(m) });
+    phase("deploy");
+    log.info({ market: d.jobMarket, game: d.disputeGame, gas: d.gasUsed.total.toString() }, "protocol deployed");
+
+    const balance = async () => Object.fromEntries(await Promise.all(
+      (["client", "solver", "treasury"] as const).map(async (k) => [k, await pc.getBalance({ address: roles[k] })] as const))) as Record<"client" | "solver" | "treasury", bigint>;
+    const before = await balance();
+
+    // The client posts the default MNIST job; the spec is served as a file.
+    const { spec, data } = mnistSpec();
+    const specFile = path.join(dataDir, "spec.json");
+    await writeFile(specFile, canonicalSpecJson(spec) + "\n");
+    const posted = await postJob(client, {
+      market: d.jobMarket, spec, dataset: data.train, specURI: pathToFileURL(specFile).href, steps: f.steps, checkpointInterval: f.checkpointInterval,
+      escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: true,
+      commitDuration: 3_600n, challengeWindow: CHALLENGE_WINDOW, clockDuration: 600n,
+    });
+    phase("post");
+    log.info({ jobId: posted.jobId.toString(), escrow: formatEther(ESCROW), steps: f.steps }, "job posted");
+
+    // The solver, as its own process.
+    solver = spawn(process.execPath, [SOLVER, "--rpc-url", node.url, "--market", d.jobMarket, "--job", posted.jobId.toString(), "--data-dir", path.join(dataDir, "solver"), "--backend", f.backend], {
+      cwd: ROOT, env: { ...process.env, VERITRAIN_PRIVATE_KEY: solverKey!.privateKey }, stdio: ["ignore", "pipe", "inherit"],
+    });
+    let solverOut = "";
+    solver.stdout!.setEncoding("utf8").on("data", (s: string) => (solverOut += s));
+    const solverExit = once(solver, "exit").then(([code, sig]) => ({ code: code as number | null, sig: sig as string | null }));
+    // Rejects when the solver fails; a successful exit (after withdrawing) leaves the awaited status to decide.
+    const solverFailed = solverExit.then((x): Promise<never> => {
+      if (x.code !== 0) throw new DemoError(`the solver process exited (${x.code ?? x.sig}) before the job was done`);
+      return new Promise<never>(() => {});
+    });
+    solverFailed.catch(() => {});
+    const race = <T>(p: Promise<T>) => Promise.race([p, solverFailed]);
+
+    await race(waitForJob(pc, { market: d.jobMarket, jobId: posted.jobId, status: "Committed", timeoutMs: 30 * 60_000, pollingIntervalMs: 500, signal }));
+    phase("solve");
+    const committed = await getJob(pc, { market: d.jobMarket, jobId: posted.jobId });
+    log.info({ finalRoot: committed.finalRoot, historyRoot: committed.historyRoot }, "result committed; advancing the chain's clock past the challenge window");
+
+    await tc.increaseTime({ seconds: Number(CHALLENGE_WINDOW) + 1 });
+    await tc.mine({ blocks: 1 });
+    await race(waitForJob(pc, { market: d.jobMarket, jobId: posted.jobId, status: "Finalized", timeoutMs: 120_000, pollingIntervalMs: 250, signal }));
+    const exit = await solverExit;
+    if (exit.code !== 0) throw new DemoError(`the solver process exited with ${exit.code ?? exit.sig}`);
+    const solverResult = JSON.parse(solverOut.trim().split("\n").at(-1) ?? "{}") as Record<string, string>;
+    phase("finalize");
+
+    const model = await fetchModel(pc, { market: d.jobMarket, jobId: posted.jobId, spec, fromBlock: d.deploymentBlock });
+    const weights = model.state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
+    const acc = await accuracy(spec, weights, data.heldout, f.backend);
+    phase("fetchEvaluate");
+
+    const after = await balance();
+    const fees = await feesBySender(pc, d.deploymentBlock);
+    const feeOf = (a: Address) => fees.get(a.toLowerCase()) ?? { gasUsed: 0n, feesWei: 0n, txs: 0 };
+    const s = (x: bigint) => x.toString();
+    const roleBalances = Object.fromEntries((["client", "solver", "treasury"] as const).map((k) => [k, { before: s(before[k]), after: s(after[k]), delta: s(after[k] - before[k]) }]));
+    const gas = Object.fromEntries((["client", "solver", "deployer"] as const).map((k) => {
+      const g = feeOf(roles[k]);
+      return [k, { gasUsed: s(g.gasUsed), feesWei: s(g.feesWei), transactions: g.txs }];
+    }));
+    phases.total = Math.round(performance.now() - t0) / 1000;
+    return {
+      chainId: node.chainId, rpcUrl: node.url, nodePort: node.port, market: d.jobMarket, jobId: s(posted.jobId), accounts: roles,
+      steps: f.steps, checkpointInterval: f.checkpointInterval, checkpoints: Number(committed.checkpointCount),
+      escrow: s(ESCROW), price: s(committed.price), requiredBond: s(BOND),
+      heldoutAccuracy: acc, heldoutExamples: data.heldout.count,
+      committedFinalRoot: committed.finalRoot as Hex, modelRoot: model.root, historyRoot: committed.historyRoot as Hex, modelURI: model.modelURI,
+      solverReportedFinalRoot: solverResult.finalRoot, rootsMatch: model.root.toLowerCase() === committed.finalRoot.toLowerCase(),
+      balances: roleBalances, gas, phases, solverPid: solver.pid, nodePid: node.pid,
+    };
+  } finally {
+    await stopChild(solver);
+    await node?.stop();
+    if (!f.dataDir) await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+function printDemo(r: Record<string, any>): void {
+  const eth = (w: string) => `${formatEther(BigInt(w))} ETH`;
+  const lines = [
+    `job ${r.jobId} on ${r.rpcUrl} (chain ${r.chainId}), market ${r.market}`,
+    `steps               ${r.steps} (${r.checkpoints} checkpoints, every ${r.checkpointInterval})`,
+    `held-out accuracy   ${(100 * r.heldoutAccuracy).toFixed(2)}% of ${r.heldoutExamples} MNIST digits`,
+    `final state root    ${r.modelRoot} (model fetched, verified = committed root ${r.committedFinalRoot})`,
+    `history root        ${r.historyRoot}`,
+    `price               ${eth(r.price)} (escrow ${eth(r.escrow)}, solver bond ${eth(r.requiredBond)})`,
+    "balances            before -> after (delta)",
+    ...["client", "solver", "treasury"].map((k) => `  ${k.padEnd(18)}${eth(r.balances[k].before)} -> ${eth(r.balances[k].after)} (${eth(r.balances[k].delta)})`),
+    "gas per role        gas (fees, transactions)",
+    ...["client", "solver", "deployer"].map((k) => `  ${k.padEnd(18)}${r.gas[k].gasUsed} (${eth(r.gas[k].feesWei)}, ${r.gas[k].transactions} txs)`),
+    `wall clock          ${Object.entries(r.phases).map(([k, v]) => `${k} ${(v as number).toFixed(1)} s`).join(", ")}`,
+  ];
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
 export function registerDemo(program: Command, log: () => Logger, signal: AbortSignal): void {
   program
     .command("demo")
-    .description("run the end-to-end demo: train the default MNIST job deterministically, print accuracy and roots")
+    .description("run the main job end to end on a local chain: deploy, post, a solver process trains and commits, finalize, fetch and verify the model")
     .option("--steps <n>", "training steps", positiveInt("--steps", 1_000_000), 2000)
+    .option("--checkpoint-interval <n>", "steps between checkpoints", positiveInt("--checkpoint-interval", 1_000_000), 100)
+    .option("--backend <name>", "engine backend of the solver and the evaluation (onnx or reference)", (v: string) => {
+      if (v !== "onnx" && v !== "reference") throw new DemoError(`--backend must be onnx or reference, got "${v}"`);
+      return v;
+    }, "onnx")
+    .option("--data-dir <dir>", "keep the spec and the solver's checkpoint store here (default: a temporary directory, removed)")
     .option("--json", "print the result as one JSON object")
-    .action(async (f: { steps: number; json?: boolean }) => {
-      const { spec, data } = mnistSpec();
-      const summary = await runTrainJob(log(), { spec, data, steps: f.steps, checkpointInterval: 100, backend: "onnx", signal });
-      if (f.json) process.stdout.write(JSON.stringify(summary) + "\n");
-      else printSummary(summary);
+    .action(async (f: Flags) => {
+      if (f.checkpointInterval > f.steps) throw new DemoError(`--checkpoint-interval ${f.checkpointInterval} exceeds --steps ${f.steps}`);
+      const r = await runDemo(log(), f, signal);
+      if (f.json) process.stdout.write(JSON.stringify(r) + "\n");
+      else printDemo(r);
     });
 }

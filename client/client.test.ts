@@ -1,0 +1,82 @@
+// The client SDK and the solver's runJob together on an in-process Hardhat network, with a tiny spec:
+// postJob computes the job's commitments from the engine, runJob takes/trains/commits/finalizes/withdraws
+// (the test, not the solver, moves the clock), fetchModel returns the model only when its root is the
+// committed final root.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { network } from "hardhat";
+import { deployProtocol } from "../chain/deploy.ts";
+import { toHex } from "../commitment/hash.ts";
+import { stateRoot } from "../commitment/stateRoot.ts";
+import { initialState } from "../engine/state.ts";
+import { encodeState } from "../engine/stateFile.ts";
+import { makeSpec } from "../engine/spec.ts";
+import { train } from "../training/train.ts";
+import { JobMismatchError } from "../solver/errors.ts";
+import { runJob } from "../solver/runJob.ts";
+import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
+import { fetchModel, getJob, JobWaitError, ModelFetchError, ModelRootMismatchError, postJob, waitForJob } from "./index.ts";
+
+const STEPS = 9, INTERVAL = 3, WINDOW = 100n;
+
+describe("client SDK + solver runJob (in-process chain)", async () => {
+  const { viem } = await network.create();
+  const pc = await viem.getPublicClient();
+  const tc = await viem.getTestClient();
+  const [deployer, treasury, client, solver] = await viem.getWalletClients();
+  const d = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000 });
+  const dataset = syntheticDataset(64, 12, 4);
+  const spec = tinySpec(dataset);
+  const market = d.jobMarket;
+  const post = () => postJob(client!, {
+    market, spec, dataset, specURI: "file:///spec.json", steps: STEPS, checkpointInterval: INTERVAL, escrow: 1_000n, requiredBond: 100n, challengeBond: 50n,
+    commitDuration: 3_600n, challengeWindow: WINDOW, clockDuration: 600n,
+  });
+
+  it("posts, solves, finalizes and fetches a model verified against the committed root", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "veritrain-client-"));
+    try {
+      const { jobId, params } = await post();
+      assert.equal(params.initialRoot, toHex(stateRoot(spec, initialState(spec))));
+      assert.equal((await getJob(pc, { market, jobId })).status, "Open");
+      const solving = runJob({ client: solver!, market, jobId, spec, dataset, dataDir: dir, backend: "reference", pollIntervalMs: 20 });
+      await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 20, timeoutMs: 30_000 });
+      await tc.increaseTime({ seconds: Number(WINDOW) });
+      await tc.mine({ blocks: 1 });
+      const r = await solving;
+      const job = await waitForJob(pc, { market, jobId, status: "Finalized", timeoutMs: 5_000 });
+      const expected = await train({ spec, dataset, steps: STEPS, checkpointInterval: INTERVAL, backend: "reference" });
+      assert.equal(r.finalRoot, toHex(expected.checkpoints.at(-1)!.root));
+      assert.equal(r.historyRoot, toHex(expected.historyRoot));
+      assert.equal(job.finalRoot, r.finalRoot);
+      assert.equal(r.withdrawn, 1_100n); // price (= escrow) + bond
+      assert.equal(r.receipts.length, 4);
+
+      const m = await fetchModel(pc, { market, jobId, spec });
+      assert.equal(m.root, r.finalRoot);
+      assert.equal(m.state.step, STEPS);
+
+      // A different valid state at the model URI: refused.
+      const file = fileURLToPath(m.modelURI);
+      await writeFile(file, encodeState(spec, initialState(spec)));
+      await assert.rejects(fetchModel(pc, { market, jobId, spec }), ModelRootMismatchError);
+      // Garbage at the model URI: refused.
+      await writeFile(file, "not a state");
+      await assert.rejects(fetchModel(pc, { market, jobId, spec }), ModelFetchError);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("waitForJob times out with a typed error; the solver refuses a job whose commitments differ from its spec", async () => {
+    const { jobId } = await post();
+    await assert.rejects(waitForJob(pc, { market, jobId, status: "Committed", timeoutMs: 100, pollingIntervalMs: 20 }), JobWaitError);
+    const other = makeSpec({ layers: [12, 8, 4], batchSize: 4, seed: "02".repeat(32), data: spec.data });
+    await assert.rejects(runJob({ client: solver!, market, jobId, spec: other, dataset, dataDir: tmpdir() }), JobMismatchError);
+    assert.equal((await getJob(pc, { market, jobId })).status, "Open");
+  });
+});

@@ -1,0 +1,46 @@
+import { VeritrainError } from "../engine/errors.ts";
+
+/** Typed errors of the client SDK (client/*.ts): each names the job and what went wrong. */
+export class ClientError extends VeritrainError {
+  override name = "ClientError";
+}
+
+/** A transaction of the client failed (reverted, not sent, no receipt, missing event). */
+export class ClientTransactionError extends ClientError {
+  override name = "ClientTransactionError";
+  readonly action: string;
+  constructor(action: string, reason: string, details: Record<string, unknown> = {}) {
+    super(`${action}: ${reason}`, { action, ...details });
+    this.action = action;
+  }
+}
+
+/** No job has this id on the market. */
+export class JobNotFoundError extends ClientError {
+  override name = "JobNotFoundError";
+  constructor(jobId: bigint) {
+    super(`job ${jobId} does not exist on this market`, { jobId: jobId.toString() });
+  }
+}
+
+/** The job did not reach the awaited status in time, or reached a status from which it never will. */
+export class JobWaitError extends ClientError {
+  override name = "JobWaitError";
+}
+
+/** The trained model could not be fetched or decoded. */
+export class ModelFetchError extends ClientError {
+  override name = "ModelFetchError";
+}
+
+/** The fetched model's state root is not the final root the solver committed on chain. */
+export class ModelRootMismatchError extends ModelFetchError {
+  override name = "ModelRootMismatchError";
+  readonly expected: string;
+  readonly actual: string;
+  constructor(jobId: bigint, expected: string, actual: string, uri: string) {
+    super(`the model of job ${jobId} at ${uri} has state root ${actual}, the committed final root is ${expected}`, { jobId: jobId.toString(), expected, actual, uri });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

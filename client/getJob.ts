@@ -1,0 +1,28 @@
+import type { Address, Chain, Client, Transport } from "viem";
+import { readContract } from "viem/actions";
+import { jobMarketAbi } from "../chain/generated/contracts.ts";
+import { JobNotFoundError } from "./errors.ts";
+
+/** IJobMarket.JobStatus, by its uint8 value. */
+export const JOB_STATUS = ["None", "Open", "Assigned", "Committed", "Finalized", "Cancelled", "Slashed", "Failed"] as const;
+export type JobStatusName = (typeof JOB_STATUS)[number];
+
+type RawJob = Awaited<ReturnType<typeof readJobRaw>>;
+export type Job = Omit<RawJob, "status"> & { readonly status: JobStatusName };
+
+export interface GetJobParameters {
+  readonly market: Address;
+  readonly jobId: bigint;
+}
+
+function readJobRaw(client: Client<Transport, Chain | undefined>, p: GetJobParameters) {
+  return readContract(client, { address: p.market, abi: jobMarketAbi, functionName: "getJob", args: [p.jobId] });
+}
+
+/** Reads a job (IJobMarket.getJob) with its status as a name; throws JobNotFoundError for an unknown id. */
+export async function getJob(client: Client<Transport, Chain | undefined>, p: GetJobParameters): Promise<Job> {
+  const raw = await readJobRaw(client, p);
+  const status = JOB_STATUS[raw.status];
+  if (status === undefined || status === "None") throw new JobNotFoundError(p.jobId);
+  return { ...raw, status };
+}

@@ -1,0 +1,92 @@
+import {
+  type Account, type Address, BaseError, type Chain, type Client, type ContractFunctionArgs, type Hash, parseEventLogs, type TransactionReceipt, type Transport,
+} from "viem";
+import { waitForTransactionReceipt, writeContract } from "viem/actions";
+import { shortReason } from "../chain/deploy.ts";
+import { jobMarketAbi } from "../chain/generated/contracts.ts";
+import { datasetRoot } from "../commitment/dataset.ts";
+import { toHex } from "../commitment/hash.ts";
+import { buildProgram } from "../commitment/program.ts";
+import { stateRoot } from "../commitment/stateRoot.ts";
+import type { Dataset } from "../engine/batch.ts";
+import { buildStepGraph } from "../engine/graph.ts";
+import { specHash, type TrainingSpec } from "../engine/spec.ts";
+import { initialState } from "../engine/state.ts";
+import { ClientError, ClientTransactionError } from "./errors.ts";
+
+/** IJobMarket.JobParams as viem types it. */
+export type JobParams = ContractFunctionArgs<typeof jobMarketAbi, "payable", "postJob">[0];
+
+export interface PostJobParameters {
+  readonly market: Address;
+  readonly spec: TrainingSpec;
+  /** The training set the spec names (its root must be the spec's data root). */
+  readonly dataset: Dataset;
+  /** Where solvers fetch the spec (and dataset). */
+  readonly specURI: string;
+  readonly steps: number;
+  readonly checkpointInterval: number;
+  /** msg.value: the most the client pays (the price of a first-come job). */
+  readonly escrow: bigint;
+  readonly requiredBond: bigint;
+  readonly challengeBond: bigint;
+  /** Default true: the first taker gets the job at price = escrow. */
+  readonly firstCome?: boolean;
+  /** Auction length in seconds (only without firstCome). */
+  readonly bidDuration?: bigint;
+  readonly commitDuration: bigint;
+  readonly challengeWindow: bigint;
+  readonly clockDuration: bigint;
+  /** Verifier sampling hint in basis points (default 500). */
+  readonly sampleBps?: number;
+  readonly receiptTimeoutMs?: number;
+}
+
+export interface PostJobReturnType {
+  readonly jobId: bigint;
+  readonly params: JobParams;
+  readonly hash: Hash;
+  readonly receipt: TransactionReceipt;
+}
+
+/** The commitments of a spec a job posts, computed by the engine: spec hash, program, initial state, dataset roots. */
+export function specCommitments(spec: TrainingSpec, dataset: Dataset): Pick<JobParams, "specHash" | "programRoot" | "initialRoot" | "datasetRoot"> {
+  const dRoot = datasetRoot(dataset).toString("hex");
+  if (dRoot !== spec.data.root) throw new ClientError(`the dataset's root ${dRoot} is not the spec's data root ${spec.data.root}`);
+  return {
+    specHash: `0x${specHash(spec)}`,
+    programRoot: toHex(buildProgram(spec, buildStepGraph(spec)).root),
+    initialRoot: toHex(stateRoot(spec, initialState(spec))),
+    datasetRoot: `0x${dRoot}`,
+  };
+}
+
+/** Posts a training job with `escrow` held by the market; returns the job id from its JobPosted event. */
+export async function postJob(client: Client<Transport, Chain, Account>, p: PostJobParameters): Promise<PostJobReturnType> {
+  const firstCome = p.firstCome ?? true;
+  const params: JobParams = {
+    ...specCommitments(p.spec, p.dataset),
+    specURI: p.specURI,
+    steps: BigInt(p.steps),
+    checkpointInterval: BigInt(p.checkpointInterval),
+    requiredBond: p.requiredBond,
+    challengeBond: p.challengeBond,
+    bidDuration: firstCome ? 0n : (p.bidDuration ?? 0n),
+    firstCome,
+    commitDuration: p.commitDuration,
+    challengeWindow: p.challengeWindow,
+    clockDuration: p.clockDuration,
+    sampleBps: p.sampleBps ?? 500,
+  };
+  let hash: Hash;
+  try {
+    hash = await writeContract(client, { address: p.market, abi: jobMarketAbi, functionName: "postJob", args: [params], value: p.escrow, account: client.account, chain: client.chain });
+  } catch (e) {
+    throw new ClientTransactionError("postJob", e instanceof BaseError ? shortReason(e) : String(e));
+  }
+  const receipt = await waitForTransactionReceipt(client, { hash, timeout: p.receiptTimeoutMs ?? 120_000 });
+  if (receipt.status !== "success") throw new ClientTransactionError("postJob", `transaction ${hash} reverted`, { hash });
+  const [ev] = parseEventLogs({ abi: jobMarketAbi, eventName: "JobPosted", logs: receipt.logs });
+  if (!ev) throw new ClientTransactionError("postJob", `no JobPosted event in ${hash}`, { hash });
+  return { jobId: ev.args.jobId, params, hash, receipt };
+}
