@@ -32,4 +32,8 @@ PATH="$NODE_DIR:$PATH" npm install --no-audit --no-fund >&2
 # Hardhat's native engine must be present (see docs/setup.md for why this can go missing).
 PATH="$PWD/node_modules/.bin:$PATH" node -e 'require("@nomicfoundation/edr")' 2>/dev/null \
   || { echo "setup: Hardhat's native EDR package is missing; run this script again with Node >= 22.13 first on PATH" >&2; exit 1; }
+# Build what the commands need: circuits and their verifiers, the contracts, the typed ABIs (cached: fast when
+# nothing changed).
+echo "setup: building circuits and contracts" >&2
+PATH="$PWD/node_modules/.bin:$PATH" npm run --silent build:contracts >&2
 echo "setup: done (Node $(node_modules/.bin/node --version) in node_modules/.bin is used by every npm script)" >&2

@@ -193,18 +193,19 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     }
 
     /// @notice The op's value of one output element from its opened operand elements.
+    /// @param ctx The dispute's context (a proof must be bound to it: docs/protocol.md, 3.4); its
+    ///        `element` is the output element (row-major) whose value is wanted.
     /// @param code The op code, 1..9.
     /// @param attrs The entry's attributes (encodeAttrs order, docs/engine.md), count already checked.
     /// @param operands Per input, the values of the elements {_operandIndices} lists, in that order.
-    /// @param element The output element (row-major).
     /// @param outDims The output's shape.
     /// @param proof The verifier-specific proof.
     /// @return The true value of output element `element`.
     function _kernel(
+        Context memory ctx,
         uint8 code,
         int64[] memory attrs,
         int256[][] memory operands,
-        uint256 element,
         uint32[] memory outDims,
         bytes calldata proof
     ) internal view virtual returns (int256);
@@ -382,7 +383,7 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         uint256 count = TensorCommitment.elementCount(entry.dims);
         if (ctx.element >= count) revert DisputedElementOutOfRange(ctx.element, count);
         int256[][] memory values = _openOperands(ctx, entry, header, _inputOpenings(operands));
-        return _kernel(code, entry.attrs, values, ctx.element, entry.dims, proof);
+        return _kernel(ctx, code, entry.attrs, values, entry.dims, proof);
     }
 
     /// @dev Per input of the entry, the values of the elements {_operandIndices} lists.

@@ -18,10 +18,10 @@ import {ProofNotEmpty, MalformedOperands, UnsupportedCode} from "./KernelErrors.
 contract MockKernelVerifier is KernelVerifierBase {
     /// @inheritdoc KernelVerifierBase
     function _kernel(
+        Context memory ctx,
         uint8 code,
         int64[] memory attrs,
         int256[][] memory operands,
-        uint256 element,
         uint32[] memory outDims,
         bytes calldata proof
     ) internal pure override returns (int256) {
@@ -43,7 +43,7 @@ contract MockKernelVerifier is KernelVerifierBase {
             if (code == 5) return y > 0 ? x : int256(0); // relu_mask(g, p): p > 0 ? g : 0
             if (code == 6) {
                 // mse_grad{one}(z, labels): z[i,j] - (j == label[i] ? one : 0)
-                uint256 j = element % outDims[1];
+                uint256 j = ctx.element % outDims[1];
                 return (y >= 0 && uint256(y) == j) ? x - attrs[0] : x;
             }
             if (code == 8) {

@@ -16,7 +16,9 @@ contract KernelHarness is MockKernelVerifier {
         uint32[] calldata outDims,
         bytes calldata proof
     ) external pure returns (int256) {
-        return _kernel(code, attrs, operands, element, outDims, proof);
+        Context memory ctx; // the mock reads only the element from the dispute context
+        ctx.element = uint64(element);
+        return _kernel(ctx, code, attrs, operands, outDims, proof);
     }
 
     /// @notice See {KernelVerifierBase-_operandIndices} (operand widths and roots play no part).

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IKernelVerifier} from "../interfaces/IKernelVerifier.sol";
+import {KernelVerifierBase} from "./KernelVerifierBase.sol";
+
+/// @notice No settlement circuit is registered for this (code, attributes, classes) instantiation.
+error NoCircuit(uint8 code, bytes32 key);
+/// @notice The proof bytes are not abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output).
+error MalformedProof(uint256 length);
+/// @notice A public input does not encode to a field element below the BN254 scalar modulus (or the
+///         claimed output is outside the injective signed range (-p/2, p/2)).
+/// @param index The public input's position (0 = ctx, 1 = output, 2.. = operands).
+error PublicInputOutOfField(uint256 index);
+/// @notice The Groth16 verifier rejected the proof.
+error ProofRejected(uint8 code, address verifier);
+/// @notice A registration repeats an instantiation or has no verifier.
+error BadRegistration(uint256 index);
+
+/// @title Groth16KernelVerifier
+/// @notice Settles the elementwise ops (bias_add, requantize, relu, relu_mask, mse_grad, momentum,
+///         sgd_update) with a Groth16 proof instead of recomputing them (MockKernelVerifier is the
+///         recomputing twin: same interface, same decisions). matmul and col_sum are not supported yet.
+/// @dev Registry: one snarkjs-generated verifier contract per (code, attributes[, classes]) circuit
+///      (circuits/settle/*.circom, scripts/zk-setup.ts), FIXED AT CONSTRUCTION and immutable afterwards
+///      (no owner): a verifier set is a deployment decision, replaced by deploying a new
+///      Groth16KernelVerifier. Key: keccak256(abi.encode(code, attrs, classes)), classes = the output's
+///      column count for mse_grad (6), 0 for the other ops.
+///
+///      `proof` = abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output) (chain/prover.ts
+///      writes it; b in the order the Solidity verifier expects). Public inputs, in order:
+///        ctx    = uint256(keccak256(abi.encode(Context))) mod p   (binds the proof to this dispute)
+///        output = the claimed value (signed, x < 0 encoded as p + x)
+///        the operand values the base contract opened against the agreed roots (same encoding),
+///        and for mse_grad j = element % classes.
+///      The claimed output is returned only if the proof verifies.
+
+contract Groth16KernelVerifier is KernelVerifierBase {
+    /// @notice BN254 scalar field modulus.
+    uint256 internal constant P = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 internal constant HALF_P = (P - 1) / 2;
+    uint256 internal constant PROOF_BYTES = 9 * 32;
+    /// @notice Op code of mse_grad (the only op whose circuit also depends on the output shape).
+    uint8 internal constant MSE_GRAD = 6;
+
+    struct Registration {
+        uint8 code;
+        int64[] attrs;
+        uint32 classes;
+        address verifier;
+    }
+
+    /// @notice Verifier contract of each circuit key.
+    mapping(bytes32 => address) public verifiers;
+
+    event CircuitRegistered(uint8 indexed code, bytes32 indexed key, address verifier);
+
+    constructor(Registration[] memory regs) {
+        for (uint256 i = 0; i < regs.length; ++i) {
+            Registration memory r = regs[i];
+            bytes32 key = circuitKey(r.code, r.attrs, r.classes);
+            if (r.verifier == address(0) || verifiers[key] != address(0)) revert BadRegistration(i);
+            verifiers[key] = r.verifier;
+            emit CircuitRegistered(r.code, key, r.verifier);
+        }
+    }
+
+    /// @notice Registry key of a circuit.
+    function circuitKey(uint8 code, int64[] memory attrs, uint32 classes) public pure returns (bytes32) {
+        return keccak256(abi.encode(code, attrs, classes));
+    }
+
+    /// @notice The ctx public input of a dispute.
+    function contextField(Context memory ctx) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode(ctx))) % P;
+    }
+
+    /// @inheritdoc KernelVerifierBase
+    function _kernel(
+        Context memory ctx,
+        uint8 code,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        uint32[] memory outDims,
+        bytes calldata proof
+    ) internal view override returns (int256 output) {
+        if (proof.length != PROOF_BYTES) revert MalformedProof(proof.length);
+        uint32 classes = code == MSE_GRAD ? outDims[outDims.length - 1] : 0;
+        bytes32 key = circuitKey(code, attrs, classes);
+        address verifier = verifiers[key];
+        if (verifier == address(0)) revert NoCircuit(code, key);
+        output = abi.decode(proof[256:288], (int256));
+
+        uint256 n = 2 + operands.length + (code == MSE_GRAD ? 1 : 0);
+        uint256[] memory pub = new uint256[](n);
+        pub[0] = contextField(ctx);
+        pub[1] = _field(output, 1);
+        for (uint256 i = 0; i < operands.length; ++i) {
+            // Elementwise ops: one opened element per input.
+            pub[2 + i] = _field(operands[i][0], 2 + i);
+        }
+        if (code == MSE_GRAD) pub[n - 1] = ctx.element % classes;
+        for (uint256 i = 0; i < n; ++i) if (pub[i] >= P) revert PublicInputOutOfField(i);
+
+        // verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n]): static arrays, all inline.
+        bytes4 selector = bytes4(
+            keccak256(bytes.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", bytes(_decimal(n)), "])"))
+        );
+        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(selector, proof[0:256], abi.encodePacked(pub)));
+        if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert ProofRejected(code, verifier);
+    }
+
+    /// @dev A signed value as a field element (x < 0: p + x), injective on (-p/2, p/2).
+    function _field(int256 x, uint256 index) private pure returns (uint256) {
+        if (x >= 0) {
+            if (uint256(x) > HALF_P) revert PublicInputOutOfField(index);
+            return uint256(x);
+        }
+        // SAFETY: x > type(int256).min is not guaranteed; -(x + 1) never overflows.
+        uint256 m = uint256(-(x + 1)) + 1;
+        if (m > HALF_P) revert PublicInputOutOfField(index);
+        return P - m;
+    }
+
+    function _decimal(uint256 v) private pure returns (string memory s) {
+        if (v == 0) return "0";
+        bytes memory b;
+        while (v != 0) {
+            b = bytes.concat(bytes1(uint8(48 + (v % 10))), b);
+            v /= 10;
+        }
+        return string(b);
+    }
+}

@@ -1,0 +1,142 @@
+// Groth16KernelVerifier settles like MockKernelVerifier on real engine traces: for every elementwise entry
+// of the tiny model's step (and of its momentum variant), first/last/random elements, operands from
+// chain/settlementOperands.ts, a real proof per element; both verifiers return the same true value. A proof
+// for one dispute (ctx) is rejected in another; a false claimed output, a tampered proof and a claimed
+// output outside the field are rejected with named errors.
+import { after, describe, it } from "node:test";
+import { expect } from "chai";
+import { network } from "hardhat";
+import { decodeAbiParameters, encodeAbiParameters, type Hex } from "viem";
+import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../chain/prover.ts";
+import {
+  buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext, type SettlementSource,
+} from "../../chain/settlementOperands.ts";
+import { datasetRoot } from "../../commitment/dataset.ts";
+import { buildProgram } from "../../commitment/program.ts";
+import { type Dataset, sampleBatch } from "../../engine/batch.ts";
+import { buildStepGraph } from "../../engine/graph.ts";
+import { referenceRunner } from "../../engine/reference.ts";
+import { makeSpec, type TrainingSpec } from "../../engine/spec.ts";
+import { initialState, type TrainingState } from "../../engine/state.ts";
+import type { Tensor } from "../../engine/tensor.ts";
+import { traceStep } from "../../training/traceStep.ts";
+import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
+import { expectRevert } from "../contracts/helpers/viem.ts";
+
+after(shutdownProver);
+
+const ELEMENTWISE = new Set([2, 3, 4, 5, 6, 8, 9]);
+const asInt = (h: Hex): bigint => BigInt.asIntN(256, BigInt(h));
+const PROOF_ABI = [{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }, { type: "int256" }] as const;
+
+interface Step { src: SettlementSource; all: readonly Tensor[]; post: TrainingState }
+async function runStep(spec: TrainingSpec, d: Dataset, pre: TrainingState): Promise<Step> {
+  const graph = buildStepGraph(spec);
+  const runner = referenceRunner(graph);
+  const traced = await traceStep(runner, spec, d, pre);
+  const all = (await runner.run(pre.tensors, sampleBatch(d, pre.rng, spec), { trace: true })).all!;
+  return { src: { spec, graph, program: buildProgram(spec, graph), pre, preCommitment: traced.pre, trace: traced.trace, dataset: d }, all, post: traced.post };
+}
+
+/** Everything needed to settle (entry, element) with either verifier. */
+function claimOf(step: Step, entry: number, e: number) {
+  const { src, all } = step;
+  const p = src.program.entries[entry]!;
+  const out = all[p.tensorId]!;
+  const idx = operandIndices(p.code, p.attrs, p.shape, p.inputs.map((id) => all[id]!.shape), e);
+  const operands = idx.map((ix, i) => BigInt(all[p.inputs[i]!]!.data[ix[0]!]!));
+  const ctx = settlementContext(src, entry, e);
+  return { p, ctx, operands, output: BigInt(out.data[e]!), enc: encodeSettlementOperands(buildSettlementOperands(src, entry, e)), count: out.data.length };
+}
+
+describe("Groth16KernelVerifier vs MockKernelVerifier on real steps", async () => {
+  const { viem } = await network.create();
+  const mock = await viem.deployContract("MockKernelVerifier");
+  const regs = [];
+  for (const c of zkCircuits()) {
+    const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
+    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
+  }
+  const groth = await viem.deployContract("Groth16KernelVerifier", [regs]);
+  const pc = await viem.getPublicClient();
+
+  const d = syntheticDataset(12, 6, 3);
+  const spec = tinySpec(d);
+  const s0 = await runStep(spec, d, initialState(spec));
+  const s1 = await runStep(spec, d, s0.post);
+  const momentumSpec = makeSpec({
+    layers: [d.features, 8, d.classes], batchSize: 4, seed: "01".repeat(32), optimizer: { momentumNum: 7, momentumShift: 3 },
+    data: { root: datasetRoot(d).toString("hex"), count: d.count, features: d.features, classes: d.classes },
+  });
+  const m0 = await runStep(momentumSpec, d, initialState(momentumSpec));
+
+  async function settleAll(step: Step, seed: number): Promise<Set<number>> {
+    const codes = new Set<number>();
+    const E = step.src.program.header.entries;
+    for (let entry = 1; entry < E - 1; entry++) {
+      if (!ELEMENTWISE.has(step.src.program.entries[entry]!.code)) continue;
+      const count = claimOf(step, entry, 0).count;
+      for (const e of [...new Set([0, count - 1, (seed * 7919 + entry * 31) % count])]) {
+        const c = claimOf(step, entry, e);
+        const { proof } = await proveKernel({ code: c.p.code, attrs: c.p.attrs, ctx: c.ctx, operands: c.operands, output: c.output, outShape: c.p.shape });
+        const zk = (await groth.read.trueValue([c.ctx, c.enc, proof])) as Hex;
+        const re = (await mock.read.trueValue([c.ctx, c.enc, "0x"])) as Hex;
+        expect(zk, `entry ${entry} (code ${c.p.code}) element ${e}`).to.equal(re);
+        expect(asInt(zk)).to.equal(c.output);
+        codes.add(c.p.code);
+      }
+    }
+    return codes;
+  }
+
+  it("step 0 -> 1 of tinySpec: every elementwise entry (bias_add, requantize, relu, relu_mask, mse_grad, sgd_update)", async () => {
+    expect([...(await settleAll(s0, 1))].sort()).to.deep.equal([2, 3, 4, 5, 6, 9]);
+  });
+
+  it("step 1 -> 2 of tinySpec (non-zero biases, another batch)", async () => {
+    await settleAll(s1, 2);
+  });
+
+  it("with momentum (code 8)", async () => {
+    expect((await settleAll(m0, 3)).has(8)).to.equal(true);
+  });
+
+  it("a proof for one dispute is rejected in another; false, tampered and out-of-field claims are rejected", async () => {
+    const entry = s0.src.program.entries.findIndex((p) => p.code === 9);
+    const c = claimOf(s0, entry, 1);
+    const { proof } = await proveKernel({ code: 9, attrs: c.p.attrs, ctx: c.ctx, operands: c.operands, output: c.output });
+    expect(asInt((await groth.read.trueValue([c.ctx, c.enc, proof])) as Hex)).to.equal(c.output);
+    // Same entry, same operand values? Another element (another ctx) and another step (another trace root).
+    const other = claimOf(s0, entry, 2);
+    await expectRevert(groth.read.trueValue([other.ctx, other.enc, proof]), "ProofRejected");
+    const sameOps = claimOf(s1, entry, 1);
+    await expectRevert(groth.read.trueValue([sameOps.ctx, sameOps.enc, proof]), "ProofRejected");
+    // Operands that do not open against the context's roots never reach the verifier.
+    await expectRevert(groth.read.trueValue([c.ctx, sameOps.enc, proof]), "StateRootMismatch"); // sgd_update reads state tensors
+    const [a, b, cc, out] = decodeAbiParameters(PROOF_ABI, proof);
+    // A false output with an honest proof.
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(PROOF_ABI, [a, b, cc, out + 1n])]), "ProofRejected");
+    // A tampered proof.
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(PROOF_ABI, [[a[0], a[1] ^ 1n], b, cc, out])]), "ProofRejected");
+    // The same field element as the true output, shifted by +-p: refused before the verifier.
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(PROOF_ABI, [a, b, cc, out + FIELD_P])]), "PublicInputOutOfField");
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(PROOF_ABI, [a, b, cc, out - FIELD_P])]), "PublicInputOutOfField");
+    // Malformed proof bytes, and an empty proof.
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, "0x1234"]), "MalformedProof");
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, "0x"]), "MalformedProof");
+    // A false claim cannot be proved at all.
+    let threw = false;
+    try { await proveKernel({ code: 9, attrs: c.p.attrs, ctx: c.ctx, operands: c.operands, output: c.output + 1n }); } catch { threw = true; }
+    expect(threw).to.equal(true);
+    // Gas of one settlement, for the record.
+    const gas = await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [c.ctx, c.enc, proof] });
+    expect(Number(gas)).to.be.lessThan(1_000_000);
+  });
+
+  it("an instantiation without a circuit reverts with NoCircuit", async () => {
+    const none = await viem.deployContract("Groth16KernelVerifier", [[]]);
+    const c = claimOf(s0, s0.src.program.entries.findIndex((p) => p.code === 4), 0);
+    const { proof } = await proveKernel({ code: 4, attrs: [], ctx: c.ctx, operands: c.operands, output: c.output });
+    await expectRevert(none.read.trueValue([c.ctx, c.enc, proof]), "NoCircuit");
+  });
+});
