@@ -29,6 +29,11 @@ export interface RunJobOptions {
   readonly spec: TrainingSpec;
   readonly dataset: Dataset;
   readonly dataDir: string;
+  /**
+   * Base URL of this solver's store server (solver/server.ts) over `dataDir`: the committed model URI is then
+   * `<base>/state/<root hex>` instead of the state file's file:// URL.
+   */
+  readonly modelBaseUrl?: string;
   readonly backend?: BackendName;
   /** Poll interval while waiting for the challenge window (default 1 s). */
   readonly pollIntervalMs?: number;
@@ -124,7 +129,7 @@ export async function runJob(o: RunJobOptions): Promise<RunJobResult> {
     onCheckpoint: async (c, state) => {
       const stored = await store.put(o.spec, state);
       if (stored.root !== toHex(c.root)) throw new Error(`store root ${stored.root} differs from the checkpoint's ${toHex(c.root)}`);
-      modelURI = stored.uri;
+      modelURI = o.modelBaseUrl ? `${o.modelBaseUrl.replace(/\/+$/, "")}/state/${stored.root.slice(2)}` : stored.uri;
       progress({ phase: "checkpoint", step: c.step, root: stored.root, file: stored.path });
     },
   });

@@ -17,6 +17,20 @@ export interface StoredState {
   readonly uri: string;
 }
 
+/** A state root as the store names its files and the HTTP server addresses them: exactly 64 lowercase hex digits, no 0x. */
+export const ROOT_HEX = /^[0-9a-f]{64}$/;
+
+/** Why `s` is not a bare state root (64 lowercase hex digits), or undefined when it is one. */
+export function rootHexProblem(s: string): string | undefined {
+  if (ROOT_HEX.test(s)) return undefined;
+  if (s.length === 0) return "the state root is empty";
+  if (/[/\\]|\.\.|%/.test(s)) return "the state root contains a path separator, '..' or a percent-escape";
+  if (/^0x/i.test(s)) return "the state root must not carry a 0x prefix";
+  if (/[^0-9a-fA-F]/.test(s)) return "the state root contains non-hex characters";
+  if (/[A-F]/.test(s)) return "the state root must be lowercase hex";
+  return `the state root must be exactly 64 hex characters, got ${s.length}`;
+}
+
 export interface StateStore {
   readonly dir: string;
   put(spec: TrainingSpec, state: TrainingState): Promise<StoredState>;

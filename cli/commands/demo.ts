@@ -125,7 +125,7 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     log.info({ jobId: posted.jobId.toString(), escrow: formatEther(ESCROW), steps: f.steps }, "job posted");
 
     // The solver, as its own process.
-    solver = spawn(process.execPath, [SOLVER, "--rpc-url", node.url, "--market", d.jobMarket, "--job", posted.jobId.toString(), "--data-dir", path.join(dataDir, "solver"), "--backend", f.backend], {
+    solver = spawn(process.execPath, [SOLVER, "--rpc-url", node.url, "--market", d.jobMarket, "--job", posted.jobId.toString(), "--data-dir", path.join(dataDir, "solver"), "--backend", f.backend, "--serve"], {
       cwd: ROOT, env: { ...process.env, VERITRAIN_PRIVATE_KEY: solverKey!.privateKey }, stdio: ["ignore", "pipe", "inherit"],
     });
     let solverOut = "";
@@ -137,6 +137,16 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
       return new Promise<never>(() => {});
     });
     solverFailed.catch(() => {});
+    // The solver prints its result (one JSON line) after withdrawing, then keeps serving its store over HTTP
+    // (the committed model URI) until it is stopped.
+    const solverResultLine = new Promise<string>((resolve, reject) => {
+      solver!.stdout!.on("data", () => {
+        const i = solverOut.indexOf("\n");
+        if (i >= 0) resolve(solverOut.slice(0, i));
+      });
+      solverExit.then((x) => reject(new DemoError(`the solver process exited (${x.code ?? x.sig}) before reporting its result`)));
+    });
+    solverResultLine.catch(() => {});
     const race = <T>(p: Promise<T>) => Promise.race([p, solverFailed]);
 
     await race(waitForJob(pc, { market: d.jobMarket, jobId: posted.jobId, status: "Committed", timeoutMs: 30 * 60_000, pollingIntervalMs: 500, signal }));
@@ -147,12 +157,14 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     await tc.increaseTime({ seconds: Number(CHALLENGE_WINDOW) + 1 });
     await tc.mine({ blocks: 1 });
     await race(waitForJob(pc, { market: d.jobMarket, jobId: posted.jobId, status: "Finalized", timeoutMs: 120_000, pollingIntervalMs: 250, signal }));
-    const exit = await solverExit;
-    if (exit.code !== 0) throw new DemoError(`the solver process exited with ${exit.code ?? exit.sig}`);
-    const solverResult = JSON.parse(solverOut.trim().split("\n").at(-1) ?? "{}") as Record<string, string>;
+    const solverResult = JSON.parse(await race(solverResultLine)) as Record<string, string>;
     phase("finalize");
 
+    // Over HTTP from the solver's store server, verified against the committed final root.
     const model = await fetchModel(pc, { market: d.jobMarket, jobId: posted.jobId, spec, fromBlock: d.deploymentBlock });
+    await stopChild(solver);
+    const exit = await solverExit;
+    if (exit.code !== 0) throw new DemoError(`the solver process exited with ${exit.code ?? exit.sig}`);
     const weights = model.state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
     const acc = await accuracy(spec, weights, data.heldout, f.backend);
     phase("fetchEvaluate");

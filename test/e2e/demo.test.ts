@@ -55,6 +55,9 @@ describe("veritrain demo (local node, solver process)", { timeout: 120_000 }, ()
     const { spec, data } = mnistSpec();
     const expected = await train({ spec, dataset: data.train, steps: STEPS, checkpointInterval: INTERVAL });
     expect(out.rootsMatch).to.equal(true);
+    // The model came over HTTP from the solver's content-addressed store server, addressed by its root.
+    expect(out.modelURI).to.match(/^http:\/\/127\.0\.0\.1:\d+\/state\/[0-9a-f]{64}$/);
+    expect(out.modelURI.endsWith(out.committedFinalRoot.slice(2))).to.equal(true);
     expect(out.modelRoot).to.equal(out.committedFinalRoot);
     expect(out.solverReportedFinalRoot).to.equal(out.committedFinalRoot);
     expect(out.committedFinalRoot).to.equal(toHex(expected.checkpoints.at(-1)!.root));
