@@ -1,16 +1,10 @@
 import { network } from "hardhat";
 import { proveKernel, shutdownProver, zkCircuits, type ProverCircuit } from "../chain/prover.ts";
-import { buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext, type SettlementSource } from "../chain/settlementOperands.ts";
-import { datasetRoot } from "../commitment/dataset.ts";
-import { buildProgram } from "../commitment/program.ts";
-import { type Dataset, sampleBatch } from "../engine/batch.ts";
-import { buildStepGraph } from "../engine/graph.ts";
-import { referenceRunner } from "../engine/reference.ts";
-import { makeSpec, type TrainingSpec } from "../engine/spec.ts";
+import { buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext, settlementStep } from "../chain/settlementOperands.ts";
+import { type Dataset } from "../engine/batch.ts";
+import { type TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
-import type { Tensor } from "../engine/tensor.ts";
-import { traceStep } from "../training/traceStep.ts";
-import { syntheticDataset } from "../test/vectors/generate.ts";
+import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { median, report } from "./report.ts";
 
 /**
@@ -22,19 +16,8 @@ import { median, report } from "./report.ts";
  */
 const REPS = Number(process.env.BENCH_ZK_REPS ?? 5);
 
-async function step(spec: TrainingSpec, d: Dataset): Promise<{ src: SettlementSource; all: readonly Tensor[] }> {
-  const graph = buildStepGraph(spec);
-  const runner = referenceRunner(graph);
-  const pre = initialState(spec);
-  const traced = await traceStep(runner, spec, d, pre);
-  const all = (await runner.run(pre.tensors, sampleBatch(d, pre.rng, spec), { trace: true })).all!;
-  return { src: { spec, graph, program: buildProgram(spec, graph), pre, preCommitment: traced.pre, trace: traced.trace, dataset: d }, all };
-}
-const specOf = (d: Dataset, momentum: boolean): TrainingSpec => makeSpec({
-  layers: [d.features, 8, d.classes], batchSize: 4, seed: "01".repeat(32),
-  ...(momentum ? { optimizer: { momentumNum: 7, momentumShift: 3 } } : {}),
-  data: { root: datasetRoot(d).toString("hex"), count: d.count, features: d.features, classes: d.classes },
-});
+const step = (spec: TrainingSpec, d: Dataset) => settlementStep(spec, d, initialState(spec));
+const specOf = (d: Dataset, momentum: boolean): TrainingSpec => tinySpec(d, momentum ? { momentumNum: 7, momentumShift: 3 } : undefined);
 const d3 = syntheticDataset(12, 6, 3), d10 = syntheticDataset(12, 6, 10);
 const steps = [await step(specOf(d3, true), d3), await step(specOf(d10, false), d10)];
 

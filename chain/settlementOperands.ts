@@ -2,15 +2,18 @@ import { type AbiParameterToPrimitiveType, bytesToHex, encodeAbiParameters, type
 import { datasetRoot, datasetTree } from "../commitment/dataset.ts";
 import { type Hash, toHex } from "../commitment/hash.ts";
 import { type MerkleTree, proofOf } from "../commitment/merkle.ts";
-import type { Program, ProgramEntry, ProgramHeader } from "../commitment/program.ts";
+import { buildProgram, type Program, type ProgramEntry, type ProgramHeader } from "../commitment/program.ts";
 import { headerHash, type StateCommitment } from "../commitment/stateRoot.ts";
 import { elementsPerLeaf, proveElement, type TensorCommitment } from "../commitment/tensorCommit.ts";
 import { INPUT_CODE, type OpTrace, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, proveRecord, type TraceEntry } from "../commitment/trace.ts";
 import type { Dataset } from "../engine/batch.ts";
-import type { StepGraph } from "../engine/graph.ts";
+import { buildStepGraph, type StepGraph } from "../engine/graph.ts";
 import { batchIndices } from "../engine/random.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
+import type { Tensor } from "../engine/tensor.ts";
+import { referenceRunner } from "../engine/reference.ts";
+import { traceStep } from "../training/traceStep.ts";
 
 /**
  * The `operands` of IKernelVerifier.trueValue for KernelVerifierBase (contracts/kernel/): everything the
@@ -166,6 +169,24 @@ export interface SettlementSource {
   /** The honest trace of the step (training/traceStep.ts): the agreed prefix is its prefix. */
   readonly trace: OpTrace;
   readonly dataset: Dataset;
+}
+
+/** A step re-executed from `pre` (reference backend) with what settling any of its entries needs. */
+export interface SettlementStep {
+  readonly src: SettlementSource;
+  /** Every tensor of the step, by graph tensor id (the honest values). */
+  readonly all: readonly Tensor[];
+  readonly post: TrainingState;
+  readonly postRoot: Hash;
+}
+
+export async function settlementStep(spec: TrainingSpec, dataset: Dataset, pre: TrainingState): Promise<SettlementStep> {
+  const graph = buildStepGraph(spec);
+  const t = await traceStep(referenceRunner(graph), spec, dataset, pre);
+  return {
+    src: { spec, graph, program: buildProgram(spec, graph), pre, preCommitment: t.pre, trace: t.trace, dataset },
+    all: t.all, post: t.post, postRoot: t.postCommitment.root,
+  };
 }
 
 /** A settlement input that is inconsistent, or an entry/element that has no settlement. */

@@ -4,6 +4,7 @@ import { nextRng } from "../engine/random.ts";
 import type { StepRunner } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
+import type { Tensor } from "../engine/tensor.ts";
 import { commitState, type StateCommitment } from "../commitment/stateRoot.ts";
 import { buildTrace, type OpTrace } from "../commitment/trace.ts";
 
@@ -13,6 +14,8 @@ import { buildTrace, type OpTrace } from "../commitment/trace.ts";
  * dispute about this step.
  */
 export interface TracedStep {
+  /** Every tensor of the executed step, by graph tensor id. */
+  readonly all: readonly Tensor[];
   readonly pre: StateCommitment;
   readonly post: TrainingState;
   readonly postCommitment: StateCommitment;
@@ -24,5 +27,5 @@ export async function traceStep(runner: StepRunner, spec: TrainingSpec, dataset:
   const r = await runner.run(pre.tensors, batch, { trace: true });
   const post: TrainingState = { specHash: pre.specHash, step: pre.step + 1, dataCursor: pre.dataCursor + spec.training.batchSize, rng: nextRng(pre.rng), tensors: r.state };
   const preC = commitState(spec, pre), postC = commitState(spec, post);
-  return { pre: preC, post, postCommitment: postC, trace: buildTrace(runner.graph, r.all!, preC.root, postC.root) };
+  return { all: r.all!, pre: preC, post, postCommitment: postC, trace: buildTrace(runner.graph, r.all!, preC.root, postC.root) };
 }

@@ -10,20 +10,17 @@ import { encodeFunctionData, type Hex } from "viem";
 import {
   buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext,
   type SettlementContext, type SettlementOperands, type SettlementSource,
+  settlementStep,
 } from "../../chain/settlementOperands.ts";
-import { datasetRoot } from "../../commitment/dataset.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { buildTree, proofOf } from "../../commitment/merkle.ts";
-import { buildProgram, type Program, programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";
-import { type Dataset, sampleBatch } from "../../engine/batch.ts";
-import { buildStepGraph } from "../../engine/graph.ts";
+import { type Program, programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";
+import { type Dataset } from "../../engine/batch.ts";
 import { roundShift } from "../../engine/int.ts";
 import { batchIndices } from "../../engine/random.ts";
-import { referenceRunner } from "../../engine/reference.ts";
-import { makeSpec, type TrainingSpec } from "../../engine/spec.ts";
+import { type TrainingSpec } from "../../engine/spec.ts";
 import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
-import { traceStep } from "../../training/traceStep.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
 import { expectRevert } from "./helpers/viem.ts";
 
@@ -62,15 +59,8 @@ interface Step {
 }
 
 async function runStep(spec: TrainingSpec, d: Dataset, pre: TrainingState): Promise<Step> {
-  const graph = buildStepGraph(spec);
-  const runner = referenceRunner(graph);
-  const traced = await traceStep(runner, spec, d, pre);
-  const all = (await runner.run(pre.tensors, sampleBatch(d, pre.rng, spec), { trace: true })).all!;
-  const program = buildProgram(spec, graph);
-  return {
-    src: { spec, graph, program, pre, preCommitment: traced.pre, trace: traced.trace, dataset: d },
-    all, postRoot: toHex(traced.postCommitment.root), post: traced.post,
-  };
+  const s = await settlementStep(spec, d, pre);
+  return { src: s.src, all: s.all, postRoot: toHex(s.postRoot), post: s.post };
 }
 
 /** Elements to settle for an output of `count` elements: first, last, a few random ones. */
@@ -136,10 +126,7 @@ describe("MockKernelVerifier", async () => {
   const spec = tinySpec(d);
   const s0 = await runStep(spec, d, initialState(spec));
   const s1 = await runStep(spec, d, s0.post);
-  const momentumSpec = makeSpec({
-    layers: [d.features, 8, d.classes], batchSize: 4, seed: "01".repeat(32), optimizer: { momentumNum: 7, momentumShift: 3 },
-    data: { root: datasetRoot(d).toString("hex"), count: d.count, features: d.features, classes: d.classes },
-  });
+  const momentumSpec = tinySpec(d, { momentumNum: 7, momentumShift: 3 });
   const m0 = await runStep(momentumSpec, d, initialState(momentumSpec));
   const m1 = await runStep(momentumSpec, d, m0.post);
 

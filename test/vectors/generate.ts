@@ -37,9 +37,9 @@ export function syntheticDataset(count: number, features: number, classes: numbe
   return { count, features, classes, pixels, labels };
 }
 
-export function tinySpec(d: Dataset): TrainingSpec {
+export function tinySpec(d: Dataset, optimizer?: Partial<TrainingSpec["optimizer"]>): TrainingSpec {
   return makeSpec({
-    layers: [d.features, 8, d.classes], batchSize: 4, seed: "01".repeat(32),
+    layers: [d.features, 8, d.classes], batchSize: 4, seed: "01".repeat(32), ...(optimizer ? { optimizer } : {}),
     data: { root: datasetRoot(d).toString("hex"), count: d.count, features: d.features, classes: d.classes },
   });
 }

@@ -10,16 +10,12 @@ import { decodeAbiParameters, encodeAbiParameters, type Hex } from "viem";
 import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../chain/prover.ts";
 import {
   buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext, type SettlementSource,
+  settlementStep,
 } from "../../chain/settlementOperands.ts";
-import { datasetRoot } from "../../commitment/dataset.ts";
-import { buildProgram } from "../../commitment/program.ts";
-import { type Dataset, sampleBatch } from "../../engine/batch.ts";
-import { buildStepGraph } from "../../engine/graph.ts";
-import { referenceRunner } from "../../engine/reference.ts";
-import { makeSpec, type TrainingSpec } from "../../engine/spec.ts";
+import { type Dataset } from "../../engine/batch.ts";
+import { type TrainingSpec } from "../../engine/spec.ts";
 import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
-import { traceStep } from "../../training/traceStep.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
 import { expectRevert } from "../contracts/helpers/viem.ts";
 
@@ -30,13 +26,7 @@ const asInt = (h: Hex): bigint => BigInt.asIntN(256, BigInt(h));
 const PROOF_ABI = [{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }, { type: "int256" }] as const;
 
 interface Step { src: SettlementSource; all: readonly Tensor[]; post: TrainingState }
-async function runStep(spec: TrainingSpec, d: Dataset, pre: TrainingState): Promise<Step> {
-  const graph = buildStepGraph(spec);
-  const runner = referenceRunner(graph);
-  const traced = await traceStep(runner, spec, d, pre);
-  const all = (await runner.run(pre.tensors, sampleBatch(d, pre.rng, spec), { trace: true })).all!;
-  return { src: { spec, graph, program: buildProgram(spec, graph), pre, preCommitment: traced.pre, trace: traced.trace, dataset: d }, all, post: traced.post };
-}
+const runStep = (spec: TrainingSpec, d: Dataset, pre: TrainingState): Promise<Step> => settlementStep(spec, d, pre);
 
 /** Everything needed to settle (entry, element) with either verifier. */
 function claimOf(step: Step, entry: number, e: number) {
@@ -64,10 +54,7 @@ describe("Groth16KernelVerifier vs MockKernelVerifier on real steps", async () =
   const spec = tinySpec(d);
   const s0 = await runStep(spec, d, initialState(spec));
   const s1 = await runStep(spec, d, s0.post);
-  const momentumSpec = makeSpec({
-    layers: [d.features, 8, d.classes], batchSize: 4, seed: "01".repeat(32), optimizer: { momentumNum: 7, momentumShift: 3 },
-    data: { root: datasetRoot(d).toString("hex"), count: d.count, features: d.features, classes: d.classes },
-  });
+  const momentumSpec = tinySpec(d, { momentumNum: 7, momentumShift: 3 });
   const m0 = await runStep(momentumSpec, d, initialState(momentumSpec));
 
   async function settleAll(step: Step, seed: number): Promise<Set<number>> {
