@@ -14,13 +14,19 @@ const MANIFEST = path.join(ROOT, "build/zk/manifest.json");
 /** BN254 scalar field modulus. */
 export const FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
+/** One settle circuit as scripts/zk-setup.ts records it in build/zk/manifest.json. */
 export interface ProverCircuit {
+  /** circuits/settle/<id>.circom */
   readonly id: string;
+  /** Op code (docs/engine.md). */
   readonly code: number;
+  /** The entry's encoded attributes (encodeAttrs order). */
   readonly attrs: readonly number[];
+  /** mse_grad only: the number of classes (the output's column count); 0 otherwise. */
   readonly classes: number;
   readonly contractName: string;
   readonly constraints: number;
+  /** Public inputs: ctx, out, operands (mse_grad: z, label, j). */
   readonly nPublic: number;
   readonly wasm: string;
   readonly zkey: string;

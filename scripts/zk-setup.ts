@@ -26,6 +26,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ProverCircuit } from "../chain/prover.ts";
 import { buildCircuits, ROOT, type BuiltCircuit } from "./circuits-build.ts";
 
 /** One settlement circuit: the (kernel, attributes) instantiation it proves. */
@@ -60,15 +61,8 @@ export const ZK_DIR = path.join(ROOT, "build/zk");
 export const MANIFEST = path.join(ZK_DIR, "manifest.json");
 const GENERATED_DIR = path.join(ROOT, "contracts/kernel/generated");
 
-export interface ManifestCircuit extends SettleCircuit {
-  readonly contractName: string;
-  readonly constraints: number;
-  /** Public inputs: ctx, out, operands (mse_grad: z, label, j). */
-  readonly nPublic: number;
-  readonly wasm: string;
-  readonly zkey: string;
-  readonly vkey: string;
-}
+/** A manifest entry: the format chain/prover.ts reads (defined there, once). */
+export type ManifestCircuit = ProverCircuit;
 export interface Manifest {
   readonly ptau: string;
   readonly localCeremony: boolean;
