@@ -187,6 +187,10 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
       committedFinalRoot: committed.finalRoot as Hex, modelRoot: model.root, historyRoot: committed.historyRoot as Hex, modelURI: model.modelURI,
       solverReportedFinalRoot: solverResult.finalRoot, rootsMatch: model.root.toLowerCase() === committed.finalRoot.toLowerCase(),
       balances: roleBalances, gas, phases, solverPid: solver.pid, nodePid: node.pid,
+      // Post to payment: from the client's postJob to the solver's withdraw (the challenge window itself is
+      // skipped by moving the local chain's clock).
+      postToPaymentSeconds: Math.round(1000 * (phases.post! + phases.solve! + phases.finalize!)) / 1000,
+      solverTrainSeconds: Number(solverResult.trainSeconds),
     };
   } finally {
     await stopChild(solver);
