@@ -15,7 +15,8 @@ import { createPublicClient, createWalletClient, custom, defineChain, getAddress
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, deploymentJson } from "./deploy.ts";
 import { ChainIdMismatchError, DeploymentConfigError, DeploymentError, RpcUnreachableError, redactUrl } from "./errors.ts";
-import { disputeGameAbi, jobMarketAbi } from "./generated/contracts.ts";
+import { disputeGameAbi, groth16KernelVerifierAbi, jobMarketAbi } from "./generated/contracts.ts";
+import { zkCircuits } from "./prover.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -139,6 +140,37 @@ describe("deployProtocol (in-process Hardhat network)", async () => {
     assert.equal(d.deploymentBlock, (await pc.getTransactionReceipt({ hash: d.transactions.disputeGame })).blockNumber);
   });
 
+  it("deploys a Groth16KernelVerifier whose registry names one verifier per settlement circuit of the manifest", async () => {
+    const progress: string[] = [];
+    const d = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000, kernel: "groth16", onProgress: (m) => progress.push(m) });
+    assert.equal(d.kernel, "groth16");
+    assert.equal(await pc.readContract({ address: d.disputeGame, abi: disputeGameAbi, functionName: "kernelVerifier" }), d.kernelVerifier);
+    // The registry is read from the contract itself, key by key, for every circuit scripts/zk-setup.ts set up.
+    const manifest = zkCircuits();
+    assert.ok(manifest.length >= 12, `${manifest.length} settlement circuits`);
+    assert.deepEqual(Object.keys(d.settleVerifiers!).sort(), manifest.map((c) => c.id).sort());
+    const addresses = new Set<string>();
+    for (const c of manifest) {
+      const key = await pc.readContract({ address: d.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [c.code, c.attrs.map(BigInt), c.classes] });
+      const v = await pc.readContract({ address: d.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "verifiers", args: [key] });
+      assert.equal(v, d.settleVerifiers![c.id], c.id);
+      const code = await pc.getCode({ address: v });
+      assert.ok(code && code.length > 2, `code at ${c.id}'s verifier`);
+      addresses.add(v);
+    }
+    assert.equal(addresses.size, manifest.length, "one verifier contract per circuit");
+    // An instantiation nobody registered has no verifier.
+    const none = await pc.readContract({ address: d.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [4, [7n], 0] });
+    assert.equal(await pc.readContract({ address: d.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "verifiers", args: [none] }), zeroAddress);
+    assert.equal(progress.filter((m) => m.startsWith("deploying Groth16Verifier_")).length, manifest.length);
+    assert.ok(d.gasUsed.kernelVerifier > 0n && d.gasUsed.total > d.gasUsed.kernelVerifier);
+    assert.equal(d.deploymentBlock, (await pc.getTransactionReceipt({ hash: d.transactions.kernelVerifier! })).blockNumber - BigInt(manifest.length), "the first verifier's block (automine: one block per transaction)");
+    const json = deploymentJson(d);
+    assert.equal(json.kernel, "groth16");
+    assert.deepEqual(json.settleVerifiers, d.settleVerifiers);
+    console.log(`groth16 kernel deployment: ${manifest.length} circuit verifiers + registry, ${d.gasUsed.kernelVerifier} gas`);
+  });
+
   it("refuses bad parameters before sending anything, naming the problem", async () => {
     const nonce = await pc.getTransactionCount({ address: deployer!.account.address });
     const base = { walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000 };
@@ -149,6 +181,7 @@ describe("deployProtocol (in-process Hardhat network)", async () => {
       [{ treasury: zeroAddress }, /treasury is the zero address/],
       [{ treasury: "0x1234" }, /treasury "0x1234" is not an address/],
       [{ kernelVerifier: zeroAddress }, /kernel verifier is the zero address/],
+      [{ kernel: "plonk" as "groth16" }, /kernel must be one of recompute, groth16, got "plonk"/],
     ];
     for (const [over, msg] of cases) {
       await assert.rejects(deployProtocol({ ...base, ...over } as Parameters<typeof deployProtocol>[0]), (e: unknown) => e instanceof DeploymentConfigError && msg.test(e.message));
@@ -250,13 +283,14 @@ describe("veritrain deploy (CLI)", async () => {
   });
 
   it("rejects bad flags, naming the flag", async () => {
-    const [bps, chainId, treasury, noUrl] = await Promise.all([
+    const [bps, chainId, treasury, noUrl, kernel] = await Promise.all([
       veritrain(["deploy", "--rpc-url", "http://127.0.0.1:1", "--forfeit-bps", "10001"], { VERITRAIN_PRIVATE_KEY: HARDHAT_KEY_0 }),
       veritrain(["deploy", "--rpc-url", "http://127.0.0.1:1", "--chain-id", "zero"], { VERITRAIN_PRIVATE_KEY: HARDHAT_KEY_0 }),
       veritrain(["deploy", "--rpc-url", "http://127.0.0.1:1", "--treasury", "0xabc"], { VERITRAIN_PRIVATE_KEY: HARDHAT_KEY_0 }),
       veritrain(["deploy"], { VERITRAIN_PRIVATE_KEY: HARDHAT_KEY_0 }),
+      veritrain(["deploy", "--rpc-url", "http://127.0.0.1:1", "--kernel", "plonk"], { VERITRAIN_PRIVATE_KEY: HARDHAT_KEY_0 }),
     ]);
-    for (const [r, flag] of [[bps, "--forfeit-bps"], [chainId, "--chain-id"], [treasury, "--treasury"], [noUrl, "--rpc-url"]] as const) {
+    for (const [r, flag] of [[bps, "--forfeit-bps"], [chainId, "--chain-id"], [treasury, "--treasury"], [noUrl, "--rpc-url"], [kernel, "--kernel"]] as const) {
       assert.notEqual(r.code, 0);
       const line = r.stderr.split("\n").find((l) => l.startsWith("error:"));
       assert.ok(line?.includes(flag), r.stderr);

@@ -7,12 +7,20 @@ import {
   ChainIdMismatchError, DeploymentConfigError, DeploymentError, DeploymentRevertedError, RpcUnreachableError,
 } from "./errors.ts";
 import {
-  disputeGameAbi, disputeGameBytecode, jobMarketAbi, jobMarketBytecode, mockKernelVerifierAbi, mockKernelVerifierBytecode,
+  disputeGameAbi, disputeGameBytecode, groth16KernelVerifierAbi, groth16KernelVerifierBytecode, jobMarketAbi, jobMarketBytecode,
+  mockKernelVerifierAbi, mockKernelVerifierBytecode,
 } from "./generated/contracts.ts";
+import { groth16VerifierAbi, settleVerifiers } from "./generated/settleVerifiers.ts";
+
+/** Which kernel verifier a deployment settles disputes with (docs/protocol.md, 3.4). */
+export type KernelKind = "recompute" | "groth16";
+export const KERNEL_KINDS: readonly KernelKind[] = ["recompute", "groth16"];
 
 /**
- * Deploys the protocol (docs/protocol.md): the kernel verifier (a MockKernelVerifier unless an existing
- * verifier's address is given), then DisputeGame(verifier), then JobMarket(game, treasury, forfeitBps), then
+ * Deploys the protocol (docs/protocol.md): the kernel verifier (unless an existing verifier's address is given:
+ * "recompute" = MockKernelVerifier, which recomputes the disputed element on chain; "groth16" = one
+ * snarkjs-generated verifier per settlement circuit of build/zk/manifest.json, then a Groth16KernelVerifier
+ * whose immutable registry names them), then DisputeGame(verifier), then JobMarket(game, treasury, forfeitBps), then
  * the one-time game.setMarket(market). Every transaction's receipt is awaited and checked, every new address
  * must hold code, and the wiring is read back. Failures throw the typed errors of chain/errors.ts.
  *
@@ -27,8 +35,10 @@ export interface DeployProtocolOptions {
   readonly treasury: Address;
   /** That share, in basis points (0 .. 10,000). */
   readonly forfeitBps: number;
-  /** An already deployed IKernelVerifier to use instead of deploying a MockKernelVerifier. */
+  /** An already deployed IKernelVerifier to use instead of deploying one. */
   readonly kernelVerifier?: Address;
+  /** The kernel verifier to deploy (default "recompute"); ignored when `kernelVerifier` is given. */
+  readonly kernel?: KernelKind;
   /** Refuse to deploy unless the endpoint serves this chain. */
   readonly chainId?: number;
   /** Called before each transaction (for progress output). */
@@ -45,6 +55,10 @@ export interface ProtocolDeployment {
   readonly kernelVerifier: Address;
   /** False when an existing verifier was given. */
   readonly kernelVerifierDeployed: boolean;
+  /** The deployed verifier's kind (undefined when an existing verifier was given). */
+  readonly kernel?: KernelKind;
+  /** groth16: each settlement circuit's verifier contract, by circuit id. */
+  readonly settleVerifiers?: Readonly<Record<string, Address>>;
   readonly disputeGame: Address;
   readonly jobMarket: Address;
   /** The block of the deployment's first transaction: where a reader of the protocol's events starts. */
@@ -121,11 +135,14 @@ export async function fetchChainId(publicClient: PublicClient<Transport, Chain |
 }
 
 /** Checks the deployment parameters the contracts would reject, naming the offending one. */
-export function checkDeploymentConfig(o: { treasury: string; forfeitBps: number; kernelVerifier?: string | undefined }): void {
+export function checkDeploymentConfig(o: { treasury: string; forfeitBps: number; kernelVerifier?: string | undefined; kernel?: string | undefined }): void {
   if (!isAddress(o.treasury, { strict: false })) throw new DeploymentConfigError(`treasury ${JSON.stringify(o.treasury)} is not an address`);
   if (getAddress(o.treasury) === zeroAddress) throw new DeploymentConfigError("treasury is the zero address (the market rejects it)");
   if (!Number.isInteger(o.forfeitBps) || o.forfeitBps < 0 || o.forfeitBps > BPS) {
     throw new DeploymentConfigError(`forfeitBps must be an integer in [0, ${BPS}] (basis points of a lost bond), got ${o.forfeitBps}`);
+  }
+  if (o.kernel !== undefined && !(KERNEL_KINDS as readonly string[]).includes(o.kernel)) {
+    throw new DeploymentConfigError(`kernel must be one of ${KERNEL_KINDS.join(", ")}, got ${JSON.stringify(o.kernel)}`);
   }
   if (o.kernelVerifier !== undefined) {
     if (!isAddress(o.kernelVerifier, { strict: false })) throw new DeploymentConfigError(`kernel verifier ${JSON.stringify(o.kernelVerifier)} is not an address`);
@@ -179,6 +196,7 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
     if (!code || code === "0x") throw new DeploymentError(what, `no contract code at ${address}`, { address });
   };
 
+  let firstBlock: bigint | undefined;
   /** Sends a deployment (`send`: a typed deployContract call), awaits its receipt, checks the new code. */
   const deploy = async (name: string, send: () => Promise<Hash>): Promise<{ address: Address; receipt: TransactionReceipt }> => {
     progress(`deploying ${name}`);
@@ -189,6 +207,7 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
       return wrapSend(name, e);
     }
     const receipt = await receiptOf(name, hash);
+    firstBlock ??= receipt.blockNumber;
     const address = receipt.contractAddress;
     if (!address) throw new DeploymentError(name, `the receipt of ${hash} has no contract address`, { hash });
     await requireCode(name, address);
@@ -199,13 +218,29 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
 
   // 1. The kernel verifier.
   let verifier: { address: Address; receipt?: TransactionReceipt };
+  let verifierGas = 0n;
+  const circuitVerifiers: Record<string, Address> = {};
+  const kernel = o.kernelVerifier !== undefined ? undefined : (o.kernel ?? "recompute");
   if (o.kernelVerifier !== undefined) {
     const address = getAddress(o.kernelVerifier);
     await requireCode("kernel verifier", address);
     verifier = { address };
+  } else if (kernel === "groth16") {
+    if (settleVerifiers.length === 0) throw new DeploymentConfigError("no settlement circuits were built (build/zk/manifest.json is empty): run `npm run build:contracts`");
+    const regs: { code: number; attrs: bigint[]; classes: number; verifier: Address }[] = [];
+    for (const c of settleVerifiers) {
+      const v = await deploy(c.contractName, () => walletClient.deployContract({ abi: groth16VerifierAbi, bytecode: c.bytecode, args: [], account, chain }));
+      verifierGas += v.receipt.gasUsed;
+      circuitVerifiers[c.id] = v.address;
+      regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
+    }
+    verifier = await deploy("Groth16KernelVerifier", () =>
+      walletClient.deployContract({ abi: groth16KernelVerifierAbi, bytecode: groth16KernelVerifierBytecode, args: [regs], account, chain }));
+    verifierGas += verifier.receipt!.gasUsed;
   } else {
     verifier = await deploy("MockKernelVerifier", () =>
       walletClient.deployContract({ abi: mockKernelVerifierAbi, bytecode: mockKernelVerifierBytecode, args: [], account, chain }));
+    verifierGas += verifier.receipt!.gasUsed;
   }
   // 2. The game, 3. the market, 4. the wiring.
   const game = await deploy("DisputeGame", () =>
@@ -238,9 +273,17 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
   await check("JobMarket.game", () => publicClient.readContract({ address: market.address, abi: jobMarketAbi, functionName: "game" }), game.address);
   await check("JobMarket.treasury", () => publicClient.readContract({ address: market.address, abi: jobMarketAbi, functionName: "treasury" }), treasury);
   await check("JobMarket.forfeitBps", () => publicClient.readContract({ address: market.address, abi: jobMarketAbi, functionName: "forfeitBps" }), o.forfeitBps);
+  if (kernel === "groth16") {
+    for (const c of settleVerifiers) {
+      const args = [c.code, c.attrs.map(BigInt), c.classes] as const;
+      await check(`Groth16KernelVerifier.verifiers(${c.id})`, async () => publicClient.readContract({
+        address: verifier.address, abi: groth16KernelVerifierAbi, functionName: "verifiers",
+        args: [await publicClient.readContract({ address: verifier.address, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args })],
+      }), circuitVerifiers[c.id]!);
+    }
+  }
 
-  const gv = verifier.receipt?.gasUsed ?? 0n;
-  const gasUsed = { kernelVerifier: gv, disputeGame: game.receipt.gasUsed, jobMarket: market.receipt.gasUsed, setMarket: setReceipt.gasUsed, total: 0n };
+  const gasUsed = { kernelVerifier: verifierGas, disputeGame: game.receipt.gasUsed, jobMarket: market.receipt.gasUsed, setMarket: setReceipt.gasUsed, total: 0n };
   gasUsed.total = gasUsed.kernelVerifier + gasUsed.disputeGame + gasUsed.jobMarket + gasUsed.setMarket;
   return {
     chainId,
@@ -249,9 +292,11 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
     forfeitBps: o.forfeitBps,
     kernelVerifier: verifier.address,
     kernelVerifierDeployed: verifier.receipt !== undefined,
+    ...(kernel ? { kernel } : {}),
+    ...(kernel === "groth16" ? { settleVerifiers: circuitVerifiers } : {}),
     disputeGame: game.address,
     jobMarket: market.address,
-    deploymentBlock: (verifier.receipt ?? game.receipt).blockNumber,
+    deploymentBlock: firstBlock ?? game.receipt.blockNumber,
     gasUsed,
     transactions: {
       ...(verifier.receipt ? { kernelVerifier: verifier.receipt.transactionHash } : {}),
@@ -272,6 +317,8 @@ export function deploymentJson(d: ProtocolDeployment): Record<string, unknown> {
     forfeitBps: d.forfeitBps,
     contracts: { kernelVerifier: d.kernelVerifier, disputeGame: d.disputeGame, jobMarket: d.jobMarket },
     kernelVerifierDeployed: d.kernelVerifierDeployed,
+    ...(d.kernel ? { kernel: d.kernel } : {}),
+    ...(d.settleVerifiers ? { settleVerifiers: d.settleVerifiers } : {}),
     deploymentBlock: Number(d.deploymentBlock),
     gasUsed: Object.fromEntries(Object.entries(d.gasUsed).map(([k, v]) => [k, Number(v)])),
     transactions: d.transactions,

@@ -17,6 +17,7 @@ export interface DeployFlags {
   treasury?: Address;
   forfeitBps: number;
   kernelVerifier?: Address;
+  kernel: "recompute" | "groth16";
   out?: string;
 }
 
@@ -77,15 +78,21 @@ async function loadDeployer(): Promise<typeof import("../../chain/deploy.ts")> {
   }
 }
 
+function kernelKind(v: string): "recompute" | "groth16" {
+  if (v !== "recompute" && v !== "groth16") throw new InvalidArgumentError(`--kernel must be recompute or groth16, got "${v}"`);
+  return v;
+}
+
 export function registerDeploy(program: Command, log: () => Logger): void {
   program
     .command("deploy")
-    .description(`deploy the protocol (MockKernelVerifier, DisputeGame, JobMarket) through an RPC endpoint; the key comes from ${PRIVATE_KEY_ENV}`)
+    .description(`deploy the protocol (a kernel verifier, DisputeGame, JobMarket) through an RPC endpoint; the key comes from ${PRIVATE_KEY_ENV}`)
     .requiredOption("--rpc-url <url>", "JSON-RPC endpoint (http or https)")
     .option("--chain-id <n>", "refuse to deploy unless the endpoint serves this chain", positiveInt("--chain-id"))
     .option("--treasury <address>", "account credited with the forfeited share of lost bonds (default: the deployer)", address("--treasury"))
     .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, 1_000)
-    .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying a MockKernelVerifier", address("--kernel-verifier"))
+    .option("--kernel <kind>", "kernel verifier to deploy: recompute (MockKernelVerifier: recomputes the disputed element on chain) or groth16 (Groth16KernelVerifier and one verifier per settlement circuit)", kernelKind, "recompute")
+    .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying one", address("--kernel-verifier"))
     .option("--out <file>", "also write the deployment JSON to this file")
     .action(async (f: DeployFlags) => {
       const account = accountFromEnv();
@@ -106,7 +113,7 @@ export function registerDeploy(program: Command, log: () => Logger): void {
         walletClient, publicClient, chainId,
         treasury: f.treasury ?? account.address,
         forfeitBps: f.forfeitBps,
-        ...(f.kernelVerifier ? { kernelVerifier: f.kernelVerifier } : {}),
+        ...(f.kernelVerifier ? { kernelVerifier: f.kernelVerifier } : { kernel: f.kernel }),
         onProgress: (m) => l.info(m),
       });
       const json = JSON.stringify(deploymentJson(d), null, 2) + "\n";
