@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Address, createPublicClient, createTestClient, createWalletClient, defineChain, http } from "viem";
+import { type Address, type Chain, createPublicClient, type PublicClient, type Transport, createTestClient, createWalletClient, defineChain, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../chain/deploy.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
@@ -64,8 +64,8 @@ describe("veritrain client (CLI, one local node)", () => {
   let clientAddress: Address;
   let rpc = "";
   const { spec, data } = mnistSpec();
-  let pc: ReturnType<typeof createPublicClient>;
-  let chain: ReturnType<typeof defineChain>;
+  let pc: PublicClient<Transport, Chain>;
+  let chain: Chain;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "veritrain-client-cli-"));
