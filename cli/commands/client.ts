@@ -230,7 +230,8 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
     out.report = report;
     if (f.json) process.stdout.write(toJson(out) + "\n");
     else printReport(report);
-    if (followed.job.status === "Finalized" && !report.model.verified) process.exitCode = EXIT_NOT_VERIFIED;
+    // As `result`: success means a model that verifies against the committed root, nothing less.
+    if (followed.job.status !== "Finalized" || !report.model.verified) process.exitCode = EXIT_NOT_VERIFIED;
     return;
   }
   if (f.json) {
@@ -329,7 +330,7 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
     .option("--clock-duration <s>", "each party's dispute clock in seconds", seconds("--clock-duration"), 600n)
     .option("--sample-bps <n>", "verifier sampling hint in basis points", bpsArg, 500)
     .option("--publish-dir <dir>", "publish the spec here as <specHash>.json (its file:// URI becomes the job's spec URI)", "veritrain-specs")
-    .option("--follow", "follow the job until it settles, then print its verification report")
+    .option("--follow", `follow the job until it settles, then print its verification report (exit ${EXIT_NOT_VERIFIED} unless finalized with a verified model)`)
     .option("--follow-timeout <s>", "with --follow: give up after this many seconds", positiveInt("--follow-timeout"))
     .action((f: SubmitFlags) => submit(f, log(), signal));
   chainOptions(client.command("status").description("a job's status and its event history"))

@@ -32,9 +32,9 @@ interface Run {
   stderr: string;
 }
 
-function veritrain(args: string[], key?: string): Promise<Run> {
+function veritrain(args: string[], key?: string, logLevel = "warn"): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" };
+    const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: logLevel };
     delete env.VERITRAIN_PRIVATE_KEY;
     if (key) env.VERITRAIN_PRIVATE_KEY = key;
     const child = spawn(process.execPath, [CLI, "client", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -220,5 +220,38 @@ describe("veritrain client (CLI, one local node)", () => {
     assert.equal(badReport.model.verified, false);
     assert.match(badReport.model.error, /committed final root is/);
     await assert.rejects(readFile(out2), { code: "ENOENT" });
+  });
+
+  it("submit --follow logs each event as it happens and ends with the verification report", async () => {
+    const jobs = await jobCount();
+    const following = veritrain(submit("--mnist", "--escrow", "0.5", "--challenge-window", "100", "--follow", "--follow-timeout", "300", "--json"), clientKey, "info");
+    for (;;) {
+      if ((await jobCount()) > jobs) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const jobId = jobs + 1n;
+    const transport = http(node.url, { retryCount: 0 });
+    const solver = createWalletClient({ chain, transport, account: privateKeyToAccount(node.accounts[3]!.privateKey) });
+    const solving = runJob({ client: solver, market, jobId, spec, dataset: data.train, dataDir: path.join(dir, "solver2"), backend: "reference", pollIntervalMs: 50 });
+    const tc = createTestClient({ chain, transport, mode: "hardhat" });
+    for (;;) {
+      const j = JSON.parse((await veritrain(["status", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--json"])).stdout);
+      if (j.job.status === "Committed") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await tc.increaseTime({ seconds: 101 });
+    await tc.mine({ blocks: 1 });
+    const solved = await solving;
+    const r = await following;
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.jobId, String(jobId));
+    assert.equal(out.report.verdict, "finalized-unchallenged");
+    assert.equal(out.report.model.verified, true);
+    assert.equal(out.report.model.root, solved.finalRoot);
+    // The progress on stderr: one log line per phase, then one per event as it was seen.
+    const logs = r.stderr.trim().split("\n").map((l) => JSON.parse(l) as { phase?: string; event?: string });
+    assert.deepEqual(logs.filter((l) => l.phase !== "follow").map((l) => l.phase), ["checks", "chain", "publish", "post"]);
+    assert.deepEqual(logs.filter((l) => l.phase === "follow" && l.event !== "credited").map((l) => l.event), ["posted", "assigned", "committed", "finalized"]);
   });
 });
