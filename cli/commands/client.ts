@@ -130,7 +130,7 @@ export function describeEvent(e: JobEvent): string {
     case "cancelled":
       return `cancelled, escrow ${eth(e.escrowRefunded)} refunded`;
     case "committed":
-      return `committed by ${e.solver}: ${e.checkpointCount} checkpoints, final root ${e.finalRoot}, challenges until ${e.challengeDeadline}, model ${e.modelURI}`;
+      return `committed by ${e.solver}: ${e.checkpointCount} checkpoints, final root ${e.finalRoot}, challenges until ${new Date(Number(e.challengeDeadline) * 1000).toISOString()}, model ${e.modelURI}`;
     case "slashed":
       return `solver ${e.solver} slashed (no commit in time): escrow ${eth(e.escrowRefunded)} refunded, bond ${eth(e.bondForfeited)} forfeited`;
     case "finalized":
