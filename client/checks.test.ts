@@ -6,6 +6,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,6 +77,26 @@ describe("client checks", () => {
       await assert.rejects(publishSpec({ spec, dir: path.join(dir, "file", "specs") }), SpecPublishError);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fetchSpec over HTTP: the spec when it hashes right; a 404 or an oversized body is a SpecFetchError", async () => {
+    const json = canonicalSpecJson(spec);
+    const server = createServer((req, res) => {
+      if (req.url === "/spec.json") return void res.end(json);
+      if (req.url === "/big.json") return void res.writeHead(200, { "Content-Length": 2 << 20 }).end(Buffer.alloc(2 << 20));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const hash = `0x${specHash(spec)}`;
+      assert.equal(canonicalSpecJson(await fetchSpec({ uri: `${base}/spec.json`, specHash: hash })), json);
+      await assert.rejects(fetchSpec({ uri: `${base}/nope.json`, specHash: hash }), (e: unknown) => e instanceof SpecFetchError && /answered 404/.test(e.message));
+      await assert.rejects(fetchSpec({ uri: `${base}/big.json`, specHash: hash }), (e: unknown) => e instanceof SpecFetchError && /larger than/.test(e.message));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
     }
   });
 

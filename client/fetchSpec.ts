@@ -33,6 +33,11 @@ async function readUri(uri: string, timeoutMs: number): Promise<string> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
     if (res.status !== 200) throw new SpecFetchError(`the spec server answered ${res.status} for ${uri}`, { uri, status: res.status });
+    const declared = res.headers.get("content-length");
+    if (declared !== null && Number(declared) > MAX_SPEC_BYTES) {
+      await res.body?.cancel().catch(() => {});
+      throw new SpecFetchError(`the spec at ${uri} is larger than ${MAX_SPEC_BYTES} bytes (Content-Length ${declared}): refused`, { uri });
+    }
     const text = await res.text();
     if (text.length > MAX_SPEC_BYTES) throw new SpecFetchError(`the spec at ${uri} is larger than ${MAX_SPEC_BYTES} bytes: refused`, { uri });
     return text;

@@ -1,4 +1,4 @@
-import type { Address, BlockNumber, Chain, Client, Hex, Transport } from "viem";
+import { type Address, type BlockNumber, type Chain, type Client, type Hex, type Transport, zeroAddress } from "viem";
 import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
 import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
@@ -175,7 +175,8 @@ export async function getVerificationReport(client: Client<Transport, Chain | un
       };
     }
   }
-  const hasSolver = job.status !== "Open" || job.hasBid;
+  // The zero address until a bid or a take: an open auction's best bidder counts as its (prospective) solver.
+  const hasSolver = job.solver !== zeroAddress;
   const challengedIntervals = new Set(disputes.map((d) => d.loIndex)).size;
   const verdict = verdictOf(job.status, disputes);
   const report: VerificationReport = {
