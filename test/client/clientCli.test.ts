@@ -21,6 +21,7 @@ import { canonicalSpecJson } from "../../engine/spec.ts";
 import { initialState } from "../../engine/state.ts";
 import { decodeState, encodeState } from "../../engine/stateFile.ts";
 import { runJob } from "../../solver/runJob.ts";
+import { waitForJob } from "../../client/index.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -178,12 +179,8 @@ describe("veritrain client (CLI, one local node)", () => {
     const solver = createWalletClient({ chain, transport, account: privateKeyToAccount(node.accounts[3]!.privateKey) });
     const solving = runJob({ client: solver, market, jobId, spec, dataset: data.train, dataDir: path.join(dir, "solver"), backend: "reference", pollIntervalMs: 50 });
     const tc = createTestClient({ chain, transport, mode: "hardhat" });
-    for (;;) {
-      const j = JSON.parse((await veritrain(["status", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--json"])).stdout);
-      if (j.job.status === "Committed") break;
-      assert.ok(["Open", "Assigned"].includes(j.job.status), j.job.status);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // Polled in-process (a subprocess per poll would only slow the test): the CLI's status is tested above.
+    await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 100, timeoutMs: 120_000 });
     await tc.increaseTime({ seconds: 101 });
     await tc.mine({ blocks: 1 });
     const solved = await solving;
@@ -234,11 +231,8 @@ describe("veritrain client (CLI, one local node)", () => {
     const solver = createWalletClient({ chain, transport, account: privateKeyToAccount(node.accounts[3]!.privateKey) });
     const solving = runJob({ client: solver, market, jobId, spec, dataset: data.train, dataDir: path.join(dir, "solver2"), backend: "reference", pollIntervalMs: 50 });
     const tc = createTestClient({ chain, transport, mode: "hardhat" });
-    for (;;) {
-      const j = JSON.parse((await veritrain(["status", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--json"])).stdout);
-      if (j.job.status === "Committed") break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // Polled in-process (a subprocess per poll would only slow the test): the CLI's status is tested above.
+    await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 100, timeoutMs: 120_000 });
     await tc.increaseTime({ seconds: 101 });
     await tc.mine({ blocks: 1 });
     const solved = await solving;
