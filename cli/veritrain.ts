@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { VeritrainError } from "../engine/errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
+import { registerClient } from "./commands/client.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDeploy } from "./commands/deploy.ts";
 import { registerSpec } from "./commands/spec.ts";
@@ -29,6 +30,7 @@ registerTrain(program, log, controller.signal);
 registerSpec(program);
 registerState(program);
 registerDeploy(program, log);
+registerClient(program, log, controller.signal);
 
 try {
   await program.parseAsync(process.argv);

@@ -44,3 +44,45 @@ export class ModelRootMismatchError extends ModelFetchError {
     this.actual = actual;
   }
 }
+
+/** The dataset given with a spec is not the one the spec commits to (its root differs from `spec.data.root`). */
+export class DatasetRootMismatchError extends ClientError {
+  override name = "DatasetRootMismatchError";
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string) {
+    super(`the dataset's root ${actual} is not the spec's data root ${expected}: this is not the dataset the spec names`, { expected, actual });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** A job parameter (escrow, bonds, steps, durations...) the market would reject or that makes no sense. */
+export class JobParamsError extends ClientError {
+  override name = "JobParamsError";
+  readonly field: string;
+  constructor(field: string, message: string, details: Record<string, unknown> = {}) {
+    super(`invalid job parameter ${field}: ${message}`, { field, ...details });
+    this.field = field;
+  }
+}
+
+/** The spec could not be published (directory not writable, another spec already under its hash...). */
+export class SpecPublishError extends ClientError {
+  override name = "SpecPublishError";
+}
+
+/** A job's spec could not be fetched from its spec URI, or is not the spec the job committed to. */
+export class SpecFetchError extends ClientError {
+  override name = "SpecFetchError";
+}
+
+/** The account cannot pay for what it is about to send (escrow plus gas). */
+export class InsufficientFundsError extends ClientError {
+  override name = "InsufficientFundsError";
+}
+
+/** The address given as the market is not a JobMarket on this chain. */
+export class NotAMarketError extends ClientError {
+  override name = "NotAMarketError";
+}

@@ -1,4 +1,4 @@
-import type { Address, Chain, Client, Transport } from "viem";
+import { type Address, BaseError, type Chain, type Client, ContractFunctionRevertedError, type Transport } from "viem";
 import { readContract } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { JobNotFoundError } from "./errors.ts";
@@ -21,7 +21,15 @@ function readJobRaw(client: Client<Transport, Chain | undefined>, p: GetJobParam
 
 /** Reads a job (IJobMarket.getJob) with its status as a name; throws JobNotFoundError for an unknown id. */
 export async function getJob(client: Client<Transport, Chain | undefined>, p: GetJobParameters): Promise<Job> {
-  const raw = await readJobRaw(client, p);
+  let raw: RawJob;
+  try {
+    raw = await readJobRaw(client, p);
+  } catch (e) {
+    // The market reverts JobNotFound(jobId) for an id it never issued.
+    const r = e instanceof BaseError ? e.walk((x) => x instanceof ContractFunctionRevertedError) : null;
+    if (r instanceof ContractFunctionRevertedError && r.data?.errorName === "JobNotFound") throw new JobNotFoundError(p.jobId);
+    throw e;
+  }
   const status = JOB_STATUS[raw.status];
   if (status === undefined || status === "None") throw new JobNotFoundError(p.jobId);
   return { ...raw, status };

@@ -12,7 +12,8 @@ import type { Dataset } from "../engine/batch.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { specHash, type TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
-import { ClientError, ClientTransactionError } from "./errors.ts";
+import { checkJobParams } from "./checkJobParams.ts";
+import { ClientTransactionError, DatasetRootMismatchError } from "./errors.ts";
 
 /** IJobMarket.JobParams as viem types it. */
 export type JobParams = ContractFunctionArgs<typeof jobMarketAbi, "payable", "postJob">[0];
@@ -52,7 +53,7 @@ export interface PostJobReturnType {
 /** The commitments of a spec a job posts, computed by the engine: spec hash, program, initial state, dataset roots. */
 export function specCommitments(spec: TrainingSpec, dataset: Dataset): Pick<JobParams, "specHash" | "programRoot" | "initialRoot" | "datasetRoot"> {
   const dRoot = datasetRoot(dataset).toString("hex");
-  if (dRoot !== spec.data.root) throw new ClientError(`the dataset's root ${dRoot} is not the spec's data root ${spec.data.root}`);
+  if (dRoot !== spec.data.root) throw new DatasetRootMismatchError(spec.data.root, dRoot);
   return {
     specHash: `0x${specHash(spec)}`,
     programRoot: toHex(buildProgram(spec, buildStepGraph(spec)).root),
@@ -61,8 +62,13 @@ export function specCommitments(spec: TrainingSpec, dataset: Dataset): Pick<JobP
   };
 }
 
-/** Posts a training job with `escrow` held by the market; returns the job id from its JobPosted event. */
+/**
+ * Posts a training job with `escrow` held by the market; returns the job id from its JobPosted event. The
+ * parameters are checked first (checkJobParams) and the dataset against the spec (specCommitments), so a
+ * bad job throws before anything is sent.
+ */
 export async function postJob(client: Client<Transport, Chain, Account>, p: PostJobParameters): Promise<PostJobReturnType> {
+  checkJobParams(p);
   const firstCome = p.firstCome ?? true;
   const params: JobParams = {
     ...specCommitments(p.spec, p.dataset),

@@ -1,0 +1,150 @@
+import type { Address, BlockNumber, BlockTag, Chain, Client, Hash, Hex, Transport } from "viem";
+import { getContractEvents, readContract } from "viem/actions";
+import { disputeGameAbi, jobMarketAbi } from "../chain/generated/contracts.ts";
+import type { JobParams } from "./postJob.ts";
+
+/** DisputeGame.Reason, by its uint8 value: why a game ended. */
+export const GAME_REASONS = ["Settled", "Timeout", "SettlementTimeout", "RecordNotInProgram", "PaddingLeaf", "PaddingElement"] as const;
+export type GameReason = (typeof GAME_REASONS)[number];
+
+/** Where an event sits on chain; events are ordered by (blockNumber, logIndex). */
+export interface EventPosition {
+  readonly blockNumber: bigint;
+  readonly logIndex: number;
+  readonly transactionHash: Hash;
+}
+
+/** One entry of a job's history, from the market's events (and, for game outcomes, the game's reason). */
+export type JobEvent = EventPosition & (
+  | { readonly kind: "posted"; readonly client: Address; readonly escrow: bigint; readonly params: JobParams }
+  | { readonly kind: "bid"; readonly bidder: Address; readonly price: bigint; readonly bond: bigint }
+  | { readonly kind: "outbid"; readonly bidder: Address; readonly bondRefunded: bigint }
+  | { readonly kind: "assigned"; readonly solver: Address; readonly price: bigint; readonly bond: bigint }
+  | { readonly kind: "cancelled"; readonly client: Address; readonly escrowRefunded: bigint }
+  | {
+    readonly kind: "committed"; readonly solver: Address; readonly historyRoot: Hex; readonly finalRoot: Hex; readonly checkpointCount: bigint;
+    readonly challengeDeadline: bigint; readonly modelURI: string;
+  }
+  | { readonly kind: "slashed"; readonly solver: Address; readonly escrowRefunded: bigint; readonly bondForfeited: bigint }
+  | { readonly kind: "finalized"; readonly solver: Address; readonly solverPaid: bigint; readonly clientRefund: bigint }
+  | { readonly kind: "challenged"; readonly gameId: bigint; readonly challenger: Address; readonly bond: bigint; readonly loIndex: bigint; readonly claimedRoot: Hex }
+  | {
+    readonly kind: "gameResolved"; readonly gameId: bigint; readonly solverWon: boolean; readonly jobFailed: boolean; readonly voidOutcome: boolean;
+    /** Why the game ended (DisputeGame's GameResolved); undefined if the game's event could not be found. */
+    readonly reason: GameReason | undefined;
+  }
+  | { readonly kind: "failed"; readonly gameId: bigint; readonly escrowRefunded: bigint; readonly solverBondForfeited: bigint }
+  | { readonly kind: "gameVoided"; readonly gameId: bigint; readonly challenger: Address; readonly bondRefunded: bigint }
+  | { readonly kind: "credited"; readonly account: Address; readonly amount: bigint }
+);
+export type JobEventKind = JobEvent["kind"];
+
+export interface GetJobEventsParameters {
+  readonly market: Address;
+  readonly jobId: bigint;
+  /** Default 0: the whole chain. On a long chain pass the market's deployment block. */
+  readonly fromBlock?: BlockNumber;
+  readonly toBlock?: BlockNumber | BlockTag;
+}
+
+type MarketLog = Awaited<ReturnType<typeof marketLogs>>[number];
+
+function marketLogs(client: Client<Transport, Chain | undefined>, p: GetJobEventsParameters) {
+  return getContractEvents(client, { address: p.market, abi: jobMarketAbi, fromBlock: p.fromBlock ?? 0n, toBlock: p.toBlock ?? "latest" });
+}
+
+/** The market event as a JobEvent if it concerns `jobId` (Withdrawn, which names no job, never does). */
+function toJobEvent(log: MarketLog, jobId: bigint, reasons: ReadonlyMap<bigint, GameReason>): JobEvent | undefined {
+  // Logs of mined blocks (fromBlock..latest) always carry their position.
+  const at = { blockNumber: log.blockNumber!, logIndex: log.logIndex!, transactionHash: log.transactionHash! };
+  switch (log.eventName) {
+    case "JobPosted": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "posted", client: a.client!, escrow: a.escrow!, params: a.params! } : undefined;
+    }
+    case "BidPlaced": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "bid", bidder: a.bidder!, price: a.price!, bond: a.bond! } : undefined;
+    }
+    case "BidderOutbid": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "outbid", bidder: a.bidder!, bondRefunded: a.bondRefunded! } : undefined;
+    }
+    case "JobAssigned": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "assigned", solver: a.solver!, price: a.price!, bond: a.bond! } : undefined;
+    }
+    case "JobCancelled": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "cancelled", client: a.client!, escrowRefunded: a.escrowRefunded! } : undefined;
+    }
+    case "ResultCommitted": {
+      const a = log.args;
+      return a.jobId === jobId ? {
+        ...at, kind: "committed", solver: a.solver!, historyRoot: a.historyRoot!, finalRoot: a.finalRoot!, checkpointCount: a.checkpointCount!,
+        challengeDeadline: a.challengeDeadline!, modelURI: a.modelURI!,
+      } : undefined;
+    }
+    case "JobSlashed": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "slashed", solver: a.solver!, escrowRefunded: a.escrowRefunded!, bondForfeited: a.bondForfeited! } : undefined;
+    }
+    case "JobFinalized": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "finalized", solver: a.solver!, solverPaid: a.solverPaid!, clientRefund: a.clientRefund! } : undefined;
+    }
+    case "ChallengeOpened": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "challenged", gameId: a.gameId!, challenger: a.challenger!, bond: a.bond!, loIndex: a.loIndex!, claimedRoot: a.claimedRoot! } : undefined;
+    }
+    case "GameResolved": {
+      const a = log.args;
+      return a.jobId === jobId ? {
+        ...at, kind: "gameResolved", gameId: a.gameId!, solverWon: a.solverWon!, jobFailed: a.jobFailed!, voidOutcome: a.voidOutcome!, reason: reasons.get(a.gameId!),
+      } : undefined;
+    }
+    case "JobFailed": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "failed", gameId: a.gameId!, escrowRefunded: a.escrowRefunded!, solverBondForfeited: a.solverBondForfeited! } : undefined;
+    }
+    case "GameVoided": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "gameVoided", gameId: a.gameId!, challenger: a.challenger!, bondRefunded: a.bondRefunded! } : undefined;
+    }
+    case "Credited": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "credited", account: a.account!, amount: a.amount! } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The job's history from the market's events, in chain order: posted, bids, assignment, commitment,
+ * challenges, game outcomes (with the DisputeGame's reason), failure/voids, finalization, slashing or
+ * cancellation, and every credit to a pull balance. Reads the market's logs over the block range and keeps
+ * those of this job (the jobId is indexed at different positions in different events, so one topic filter
+ * cannot select them all).
+ */
+export async function getJobEvents(client: Client<Transport, Chain | undefined>, p: GetJobEventsParameters): Promise<JobEvent[]> {
+  const logs = await marketLogs(client, p);
+  const resolvedGames = logs.filter((l) => l.eventName === "GameResolved" && l.args.jobId === p.jobId).map((l) => (l.args as { gameId: bigint }).gameId);
+  const reasons = new Map<bigint, GameReason>();
+  if (resolvedGames.length > 0) {
+    const game = await readContract(client, { address: p.market, abi: jobMarketAbi, functionName: "game" });
+    const gameLogs = await getContractEvents(client, {
+      address: game, abi: disputeGameAbi, eventName: "GameResolved", args: { gameId: resolvedGames }, fromBlock: p.fromBlock ?? 0n, toBlock: p.toBlock ?? "latest",
+    });
+    for (const l of gameLogs) {
+      const r = GAME_REASONS[l.args.reason!];
+      if (r !== undefined) reasons.set(l.args.gameId!, r);
+    }
+  }
+  const out: JobEvent[] = [];
+  for (const l of logs) {
+    const ev = toJobEvent(l, p.jobId, reasons);
+    if (ev) out.push(ev);
+  }
+  return out.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+}

@@ -1,0 +1,69 @@
+import type { Address, BlockNumber, Chain, Client, Transport } from "viem";
+import { JobWaitError } from "./errors.ts";
+import { getJob, type Job, type JobStatusName } from "./getJob.ts";
+import { getJobEvents, type JobEvent } from "./getJobEvents.ts";
+
+/** Statuses a job never leaves. */
+export const TERMINAL_STATUSES: readonly JobStatusName[] = ["Finalized", "Cancelled", "Slashed", "Failed"];
+
+export interface WatchJobParameters {
+  readonly market: Address;
+  readonly jobId: bigint;
+  /** Called once per event, in chain order, as events appear. */
+  readonly onEvent?: (event: JobEvent) => void;
+  /** Called whenever the job's status changes (and once with the first status read). */
+  readonly onStatus?: (job: Job) => void;
+  /** Return once the job has one of these statuses (default: any terminal status). */
+  readonly until?: readonly JobStatusName[];
+  readonly fromBlock?: BlockNumber;
+  /** Default 1 s. */
+  readonly pollingIntervalMs?: number;
+  /** Default: none (follow until `until`). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface WatchJobReturnType {
+  readonly job: Job;
+  /** Every event of the job seen while watching (from `fromBlock`), in chain order. */
+  readonly events: readonly JobEvent[];
+}
+
+const key = (e: JobEvent) => `${e.blockNumber}:${e.logIndex}`;
+
+/**
+ * Follows a job: polls its status and its events, reports each new event once and in order, and returns when
+ * the job reaches one of `until` (default: a terminal status). The status is read BEFORE the events of each
+ * round, so the events returned always include the one that moved the job to its final status. A job that
+ * reaches a terminal status outside `until` ends the watch with JobWaitError.
+ */
+export async function watchJob(client: Client<Transport, Chain | undefined>, p: WatchJobParameters): Promise<WatchJobReturnType> {
+  const until = p.until ?? TERMINAL_STATUSES;
+  const interval = p.pollingIntervalMs ?? 1_000;
+  const deadline = p.timeoutMs === undefined ? Infinity : Date.now() + p.timeoutMs;
+  const seen = new Set<string>();
+  const events: JobEvent[] = [];
+  let lastStatus: JobStatusName | undefined;
+  for (;;) {
+    p.signal?.throwIfAborted();
+    const job = await getJob(client, p);
+    if (job.status !== lastStatus) {
+      lastStatus = job.status;
+      p.onStatus?.(job);
+    }
+    for (const e of await getJobEvents(client, { market: p.market, jobId: p.jobId, ...(p.fromBlock !== undefined ? { fromBlock: p.fromBlock } : {}) })) {
+      if (seen.has(key(e))) continue;
+      seen.add(key(e));
+      events.push(e);
+      p.onEvent?.(e);
+    }
+    if (until.includes(job.status)) return { job, events };
+    if (TERMINAL_STATUSES.includes(job.status)) {
+      throw new JobWaitError(`job ${p.jobId} is ${job.status} and will never be ${until.join(" or ")}`, { jobId: p.jobId.toString(), status: job.status });
+    }
+    if (Date.now() >= deadline) {
+      throw new JobWaitError(`job ${p.jobId} is still ${job.status} after ${p.timeoutMs! / 1000} s (watching for ${until.join(" or ")})`, { jobId: p.jobId.toString(), status: job.status });
+    }
+    await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
+  }
+}
