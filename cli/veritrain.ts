@@ -4,6 +4,7 @@ import { VeritrainError } from "../engine/errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDeploy } from "./commands/deploy.ts";
+import { registerSolver } from "./commands/solver.ts";
 import { registerSpec } from "./commands/spec.ts";
 import { registerState } from "./commands/state.ts";
 import { registerTrain } from "./commands/train.ts";
@@ -29,6 +30,7 @@ registerTrain(program, log, controller.signal);
 registerSpec(program);
 registerState(program);
 registerDeploy(program, log);
+registerSolver(program, log, controller.signal);
 
 try {
   await program.parseAsync(process.argv);

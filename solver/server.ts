@@ -27,6 +27,8 @@ export interface StoreServerOptions {
   /** Default 0 (an ephemeral port). */
   readonly port?: number;
   readonly log?: Logger;
+  /** GET /status: this JSON (the node's jobs), when given. */
+  readonly status?: () => unknown;
 }
 
 export interface StoreServer {
@@ -118,10 +120,12 @@ export async function startStoreServer(o: StoreServerOptions): Promise<StoreServ
       if (rawUrl.length > MAX_URL) return sendJson(res, 414, { error: `URL longer than ${MAX_URL} characters` });
       const pathname = rawUrl.split("?")[0]!.split("#")[0]!;
       const isState = pathname.startsWith("/state/");
-      if (!isState && pathname !== "/health") return sendJson(res, 404, { error: `no such resource: ${JSON.stringify(pathname.slice(0, 200))} (GET /state/<root> or /health)` });
+      const isStatus = pathname === "/status" && o.status !== undefined;
+      if (!isState && !isStatus && pathname !== "/health") return sendJson(res, 404, { error: `no such resource: ${JSON.stringify(pathname.slice(0, 200))} (GET /state/<root> or /health)` });
       if (req.method !== "GET" && req.method !== "HEAD") {
         return sendJson(res, 405, { error: `method ${req.method} is not allowed (GET or HEAD)` }, { Allow: "GET, HEAD" });
       }
+      if (isStatus) return sendJson(res, 200, o.status!());
       if (!isState) return sendJson(res, 200, { ok: true });
       await serveState(req, res, o.store, pathname.slice("/state/".length));
       log?.debug({ method: req.method, url: rawUrl.slice(0, 200), status: res.statusCode }, "store request");
