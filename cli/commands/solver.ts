@@ -9,8 +9,6 @@ import { KeystoreError } from "../../solver/errors.ts";
  * JSON line per finished job on stdout, pino logs on stderr (with every key-like field redacted).
  * `veritrain solver keystore --out <file>`: encrypts VERITRAIN_PRIVATE_KEY into a Web3 Secret Storage v3 file.
  */
-export const REDACT = ["privateKey", "*.privateKey", "password", "*.password", "key", "*.key", "secret", "*.secret", "env", "*.env"];
-
 export function registerSolver(program: Command, log: () => Logger, signal: AbortSignal): void {
   const solver = program.command("solver").description("run a solver node: watch the market, bid, train, commit, get paid");
   solver
@@ -24,7 +22,8 @@ export function registerSolver(program: Command, log: () => Logger, signal: Abor
       const { startSolverNode } = await import("../../solver/node.ts");
       const cfg = await loadSolverConfig(f.config);
       const account = await loadSolverAccount(cfg);
-      const l = log().child({ role: "solver" }, { redact: { paths: REDACT, censor: "[redacted]" } });
+      const { solverLogger } = await import("../../solver/logRedact.ts");
+      const l = solverLogger(log());
       const node = await startSolverNode({
         config: cfg, account, log: l, signal,
         onJobDone: (r) => process.stdout.write(JSON.stringify(r) + "\n"),
