@@ -1,3 +1,4 @@
+import path from "node:path";
 import { type Address, createPublicClient, createWalletClient, defineChain, http, parseEventLogs } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { getBlock, getBlockNumber, getCode, getContractEvents, readContract, writeContract } from "viem/actions";
@@ -17,6 +18,7 @@ import { checkCommitments } from "./runJob.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
 import { fetchSpec } from "./specSource.ts";
 import { openStore, type StateStore } from "./store.ts";
+import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
 import { sendTx, settlePending, type SolverClient } from "./txSender.ts";
 
@@ -94,9 +96,10 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     throw e;
   }
   const datasets = loadDatasets(cfg.accept.datasets);
-  const store: StateStore = await openStore(cfg.dataDir + "/states");
+  const store: StateStore = await openStore(path.join(cfg.dataDir, "states"));
   const server = await startStoreServer({
     store, host: cfg.serve.host, port: cfg.serve.port, log,
+    derived: traceSource({ db, store, datasets, backend: cfg.backend, cacheDir: path.join(cfg.dataDir, "derived") }),
     status: () => ({ solver: account.address, chainId, market: cfg.market, jobs: db.jobs().map((j) => ({ jobId: j.jobId.toString(), status: j.status, reason: j.reason, historyRoot: j.historyRoot, finalRoot: j.finalRoot })) }),
   });
   const modelBase = cfg.serve.publicUrl ?? server.url;
