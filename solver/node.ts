@@ -161,7 +161,15 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
   const evaluate = async (row: JobRow) => {
     const jobId = row.jobId;
     const job = await getJob(client, { market: cfg.market, jobId });
-    if (job.status !== "Open") return finish(jobId, "lost", `the job was ${job.status} when evaluated`);
+    if (job.status !== "Open") {
+      // Our own take or closeBidding landed before a kill let us record it: the spec was recorded before sending.
+      if (mine(job.solver) && row.specJson && (job.status === "Assigned" || job.status === "Committed")) {
+        db.updateJob(jobId, { status: "won", bidWei: job.price });
+        log.info({ jobId: jobId.toString(), status: job.status }, "the job is already ours (a transaction landed before a restart)");
+        return;
+      }
+      return finish(jobId, "lost", `the job was ${job.status} when evaluated`);
+    }
     if (job.steps > BigInt(cfg.accept.maxSteps)) return finish(jobId, "rejected", `${job.steps} steps exceed accept.maxSteps ${cfg.accept.maxSteps}`);
     const ds: LocalDataset | undefined = datasets.get(job.datasetRoot.slice(2).toLowerCase());
     if (!ds) return finish(jobId, "rejected", `dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
@@ -207,8 +215,10 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
         const { receipt } = await sendTx(client, db, jobId, "closeBidding", () => writeContract(client, { ...write, functionName: "closeBidding", args: [jobId] }));
         db.updateJob(jobId, { status: "won", bidWei: job.price });
         log.info({ jobId: jobId.toString(), price: job.price.toString(), tx: receipt.transactionHash }, "bidding closed: auction won");
+        return;
       }
-      return; // someone else's best bid: whoever closes it, the next look sees the outcome
+      await withdraw(jobId); // an outbid bond is already in our pull balance
+      return finish(jobId, "lost", job.hasBid ? `the bidding ended with ${job.solver}'s bid of ${job.price} wei` : "the bidding ended without our bid");
     }
     const d = decidePrice(cfg.pricing, market(job));
     if (d.kind === "bid") await placeBid(jobId, d.price, job.requiredBond);
