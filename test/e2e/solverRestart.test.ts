@@ -124,6 +124,10 @@ describe("solver node: kill and restart (local node, solver processes)", { timeo
     const runs = db.trainRuns(2n);
     expect(runs.map((r) => r.startStep)).to.deep.equal([0, resumeStep]);
     expect(runs[1]!.endStep).to.equal(STEPS);
+    // Rewind the job to "trained", as a kill between the commit's receipt and its database write leaves it:
+    // the next run must find the commit on chain and not send it again.
+    expect(db.job(2n)!.status).to.equal("committed");
+    db.updateJob(2n, { status: "trained" });
     const stored = db.checkpoints(2n);
     expect(stored.map((c) => c.step)).to.deep.equal(Array.from({ length: STEPS / INTERVAL + 1 }, (_, i) => i * INTERVAL));
     expect(stored.slice(0, storedBefore.length)).to.deep.equal(storedBefore);
@@ -146,6 +150,7 @@ describe("solver node: kill and restart (local node, solver processes)", { timeo
     expect(report.historyRoot).to.equal(toHex(expected.historyRoot));
     expect(BigInt(report.withdrawn as string)).to.equal(ESCROW + BOND);
     expect(p3.logs.some((l) => l.msg === "result committed")).to.equal(false);
+    expect(p3.logs.some((l) => l.msg === "commit already landed" && l.jobId === "2")).to.equal(true);
     await p3.kill("SIGTERM");
     expect((await p3.exited).code).to.equal(0);
 
