@@ -5,6 +5,7 @@ import { createLogger, type Logger } from "../log/logger.ts";
 import { registerClient } from "./commands/client.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDeploy } from "./commands/deploy.ts";
+import { registerSolver } from "./commands/solver.ts";
 import { registerSpec } from "./commands/spec.ts";
 import { registerState } from "./commands/state.ts";
 import { registerTrain } from "./commands/train.ts";
@@ -31,6 +32,7 @@ registerSpec(program);
 registerState(program);
 registerDeploy(program, log);
 registerClient(program, log, controller.signal);
+registerSolver(program, log, controller.signal);
 
 try {
   await program.parseAsync(process.argv);

@@ -19,3 +19,23 @@ export class SolverTransactionError extends SolverError {
     this.action = action;
   }
 }
+
+/** A solver config field (file or environment override) that is missing or invalid; `field` names it. */
+export class SolverConfigError extends SolverError {
+  override name = "SolverConfigError";
+  readonly field: string;
+  constructor(field: string, reason: string) {
+    super(`config field "${field}": ${reason}`, { field });
+    this.field = field;
+  }
+}
+
+/** A keystore that cannot be read, parsed or decrypted (wrong password, unsupported KDF...). Never carries the key. */
+export class KeystoreError extends SolverError {
+  override name = "KeystoreError";
+}
+
+/** A job spec could not be fetched or parsed from its URI. */
+export class SpecFetchError extends SolverError {
+  override name = "SpecFetchError";
+}

@@ -7,12 +7,11 @@ import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { specCommitments } from "../client/postJob.ts";
 import { getJob, type Job } from "../client/getJob.ts";
 import { toHex } from "../commitment/hash.ts";
-import { historyTree } from "../commitment/history.ts";
-import { proofOf } from "../commitment/merkle.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { BackendName } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { train } from "../training/train.ts";
+import { commitArgs } from "./commitArgs.ts";
 import { JobMismatchError, SolverTransactionError } from "./errors.ts";
 import { openStore } from "./store.ts";
 
@@ -83,7 +82,17 @@ function revertedWith(e: unknown, name: string): boolean {
 export function checkJob(job: Job, spec: TrainingSpec, dataset: Dataset, jobId: bigint): void {
   if (job.status !== "Open") throw new JobMismatchError(`job ${jobId} is ${job.status}, not Open`);
   if (!job.firstCome) throw new JobMismatchError(`job ${jobId} is an auction: this solver only takes first-come jobs`);
-  const c = specCommitments(spec, dataset);
+  checkCommitments(job, spec, dataset, jobId);
+}
+
+/** Checks that the job's committed spec hash, program, initial state and dataset roots are the spec's. */
+export function checkCommitments(job: Pick<Job, "specHash" | "programRoot" | "initialRoot" | "datasetRoot">, spec: TrainingSpec, dataset: Dataset, jobId: bigint): void {
+  let c: ReturnType<typeof specCommitments>;
+  try {
+    c = specCommitments(spec, dataset);
+  } catch (e) {
+    throw new JobMismatchError(`job ${jobId}: ${(e as Error).message}`);
+  }
   for (const k of ["specHash", "programRoot", "initialRoot", "datasetRoot"] as const) {
     if (c[k].toLowerCase() !== job[k].toLowerCase()) throw new JobMismatchError(`job ${jobId}: its ${k} ${job[k]} is not the spec's ${c[k]}`);
   }
@@ -136,16 +145,11 @@ export async function runJob(o: RunJobOptions): Promise<RunJobResult> {
   const trainSeconds = (performance.now() - t0) / 1000;
 
   // 3. Commit the history root with the first and last checkpoints' proofs.
-  const tree = historyTree(result.checkpoints);
+  const args = commitArgs(result.checkpoints);
   const count = result.checkpoints.length;
-  const cp = (i: number) => {
-    const c = result.checkpoints[i]!;
-    return { step: BigInt(c.step), root: toHex(c.root), index: BigInt(i), siblings: proofOf(tree, i).map(toHex) };
-  };
-  const historyRoot = toHex(tree.root);
-  const finalRoot = toHex(result.checkpoints[count - 1]!.root);
+  const { historyRoot, finalRoot } = args;
   const commit = await send("commitResult", () =>
-    writeContract(client, { ...write, functionName: "commitResult", args: [jobId, historyRoot, BigInt(count), cp(0), cp(count - 1), modelURI] }));
+    writeContract(client, { ...write, functionName: "commitResult", args: [jobId, historyRoot, args.count, args.first, args.last, modelURI] }));
   progress({ phase: "commit", hash: commit.transactionHash, gasUsed: commit.gasUsed, historyRoot, finalRoot, modelURI });
 
   // 4. Wait for the challenge window to pass (polling finalize), finalize unless someone else did.

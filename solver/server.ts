@@ -13,6 +13,11 @@ import { rootHexProblem, type StateStore } from "./store.ts";
  *                            answer 206 with Content-Range; an unsatisfiable range, a range with a > b or a
  *                            multi-range request answers 416 (no multipart); a Range of another unit or of
  *                            bad syntax is ignored (200, the whole file).
+ *   GET|HEAD /trace/<root>   the op trace of the step starting from the stored state <root> (JSON: records,
+ *                            trace root, anchors), and /batch/<root> that step's batch with a dataset opening
+ *                            per example (solver/traceSource.ts); same ETag/range rules, 404 for a root that
+ *                            is not a stored non-final checkpoint
+ *   GET|HEAD /status         the node's jobs (when the node gives a status function)
  *   GET|HEAD /health         200 {"ok":true}
  *
  * Errors are JSON `{"error": "..."}`: 400 malformed root, 404 unknown root or path, 405 other methods (with
@@ -27,6 +32,15 @@ export interface StoreServerOptions {
   /** Default 0 (an ephemeral port). */
   readonly port?: number;
   readonly log?: Logger;
+  /** GET /status: this JSON (the node's jobs), when given. */
+  readonly status?: () => unknown;
+  /** GET /trace/<root> and /batch/<root>, when given (solver/traceSource.ts). */
+  readonly derived?: DerivedSource;
+}
+
+/** Files derived from a stored state, produced on first request: a path, or why there is none (a 404). */
+export interface DerivedSource {
+  file(kind: "trace" | "batch", hex: string): Promise<{ path: string } | { missing: string }>;
 }
 
 export interface StoreServer {
@@ -72,17 +86,28 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 async function serveState(req: IncomingMessage, res: ServerResponse, store: StateStore, hex: string): Promise<void> {
   const problem = rootHexProblem(hex);
   if (problem) return sendJson(res, 400, { error: `malformed state root: ${problem}` });
-  const file = store.pathOf(`0x${hex}`);
+  return serveFile(req, res, store.pathOf(`0x${hex}`), `"${hex}"`, "application/octet-stream", `no state with root 0x${hex} in this store`);
+}
+
+/** /trace/<root> and /batch/<root>: derived documents of the step that starts from a stored state. */
+async function serveDerived(req: IncomingMessage, res: ServerResponse, source: DerivedSource, kind: "trace" | "batch", hex: string): Promise<void> {
+  const problem = rootHexProblem(hex);
+  if (problem) return sendJson(res, 400, { error: `malformed state root: ${problem}` });
+  const r = await source.file(kind, hex);
+  if ("missing" in r) return sendJson(res, 404, { error: r.missing });
+  return serveFile(req, res, r.path, `"${kind}-${hex}"`, "application/json", `no ${kind} for the state 0x${hex}`);
+}
+
+async function serveFile(req: IncomingMessage, res: ServerResponse, file: string, etag: string, contentType: string, notFound: string): Promise<void> {
   let size: number;
   try {
     const st = await stat(file);
     if (!st.isFile()) throw new Error("not a file");
     size = st.size;
   } catch {
-    return sendJson(res, 404, { error: `no state with root 0x${hex} in this store` });
+    return sendJson(res, 404, { error: notFound });
   }
-  const etag = `"${hex}"`;
-  const base = { "Content-Type": "application/octet-stream", ETag: etag, "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=31536000, immutable" };
+  const base = { "Content-Type": contentType, ETag: etag, "Accept-Ranges": "bytes", "Cache-Control": "public, max-age=31536000, immutable" };
   const inm = req.headers["if-none-match"];
   if (inm !== undefined && (inm.trim() === "*" || inm.split(",").some((t) => t.trim().replace(/^W\//, "") === etag))) {
     res.writeHead(304, { ETag: etag });
@@ -118,9 +143,17 @@ export async function startStoreServer(o: StoreServerOptions): Promise<StoreServ
       if (rawUrl.length > MAX_URL) return sendJson(res, 414, { error: `URL longer than ${MAX_URL} characters` });
       const pathname = rawUrl.split("?")[0]!.split("#")[0]!;
       const isState = pathname.startsWith("/state/");
-      if (!isState && pathname !== "/health") return sendJson(res, 404, { error: `no such resource: ${JSON.stringify(pathname.slice(0, 200))} (GET /state/<root> or /health)` });
+      const isStatus = pathname === "/status" && o.status !== undefined;
+      const derived = o.derived && /^\/(trace|batch)\//.exec(pathname);
+      if (!isState && !isStatus && !derived && pathname !== "/health") return sendJson(res, 404, { error: `no such resource: ${JSON.stringify(pathname.slice(0, 200))} (GET /state/<root>, /trace/<root>, /batch/<root>, /status or /health)` });
       if (req.method !== "GET" && req.method !== "HEAD") {
         return sendJson(res, 405, { error: `method ${req.method} is not allowed (GET or HEAD)` }, { Allow: "GET, HEAD" });
+      }
+      if (isStatus) return sendJson(res, 200, o.status!());
+      if (derived) {
+        await serveDerived(req, res, o.derived!, derived[1] as "trace" | "batch", pathname.slice(derived[0].length));
+        log?.debug({ method: req.method, url: rawUrl.slice(0, 200), status: res.statusCode }, "derived request");
+        return;
       }
       if (!isState) return sendJson(res, 200, { ok: true });
       await serveState(req, res, o.store, pathname.slice("/state/".length));

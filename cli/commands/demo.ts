@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import {
-  type Address, createPublicClient, createTestClient, createWalletClient, defineChain, formatEther, type Hex, http, type PublicClient, type Transport, type Chain,
+  type Account, type Address, createPublicClient, createTestClient, createWalletClient, defineChain, formatEther, type Hex, http, type PublicClient, type Transport, type Chain, type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Logger } from "../../log/logger.ts";
@@ -19,14 +19,16 @@ import { positiveInt } from "../options.ts";
 
 /**
  * `veritrain demo`: the honest main job end to end on a local chain. A Hardhat node runs as a child
- * process; the protocol is deployed; the client posts the default MNIST job (first come); the solver runs as
- * a SEPARATE process (solver/main.ts) that takes, trains, commits; this orchestrator moves the chain's clock
- * past the challenge window (evm_increaseTime/evm_mine: the only test-chain trick, nowhere in the solver);
- * the solver finalizes and withdraws; the client fetches the model, verifies it against the committed final
+ * process; the protocol is deployed; the client posts the default MNIST job as a reverse auction; the solver
+ * node runs as a SEPARATE process (`veritrain solver start --config <tmp config>`, key in its environment)
+ * that bids by its pricing rule; this orchestrator moves the chain's clock past the bid deadline, then past
+ * the challenge window (evm_increaseTime/evm_mine: the only test-chain trick, nowhere in the solver); the
+ * solver closes the bidding, trains, commits, finalizes and withdraws (its JSON report line on stdout), the
+ * client withdraws its refund (escrow - price); the client fetches the model, verifies it against the committed final
  * root and evaluates it. Node and solver are always stopped (finally).
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const SOLVER = path.join(ROOT, "solver", "main.ts");
+const CLI = path.join(ROOT, "cli", "veritrain.ts");
 
 export class DemoError extends VeritrainError {
   override name = "DemoError";
@@ -44,6 +46,21 @@ const ESCROW = 10n ** 18n; // 1 ETH
 const BOND = 10n ** 17n; // 0.1 ETH
 const CHALLENGE_BOND = 5n * 10n ** 16n;
 const CHALLENGE_WINDOW = 60n;
+const BID_DURATION = 120n;
+/** The solver's pricing rule in the demo: open at 90% of the escrow, never below 1 gwei per step. */
+const OPENING_BID_BPS = 9_000;
+const MIN_WEI_PER_STEP = 10n ** 9n;
+
+/** Withdraws the account's whole pull balance from the market (nothing when it is zero). */
+async function withdrawAll(w: WalletClient<Transport, Chain, Account>, pc: PublicClient<Transport, Chain>, market: Address): Promise<bigint> {
+  const { jobMarketAbi } = await import("../../chain/generated/contracts.ts");
+  const balance = await pc.readContract({ address: market, abi: jobMarketAbi, functionName: "balanceOf", args: [w.account.address] });
+  if (balance === 0n) return 0n;
+  const hash = await w.writeContract({ address: market, abi: jobMarketAbi, functionName: "withdraw", args: [] });
+  const r = await pc.waitForTransactionReceipt({ hash });
+  if (r.status !== "success") throw new DemoError(`the client's withdraw ${hash} reverted`);
+  return balance;
+}
 
 /** Gas and fees of every transaction since `fromBlock`, grouped by sender. */
 async function feesBySender(pc: PublicClient<Transport, Chain>, fromBlock: bigint): Promise<Map<string, { gasUsed: bigint; feesWei: bigint; txs: number }>> {
@@ -118,36 +135,77 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     await writeFile(specFile, canonicalSpecJson(spec) + "\n");
     const posted = await postJob(client, {
       market: d.jobMarket, spec, dataset: data.train, specURI: pathToFileURL(specFile).href, steps: f.steps, checkpointInterval: f.checkpointInterval,
-      escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: true,
+      escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: false, bidDuration: BID_DURATION,
       commitDuration: 3_600n, challengeWindow: CHALLENGE_WINDOW, clockDuration: 600n,
     });
     phase("post");
     log.info({ jobId: posted.jobId.toString(), escrow: formatEther(ESCROW), steps: f.steps }, "job posted");
 
-    // The solver, as its own process.
-    solver = spawn(process.execPath, [SOLVER, "--rpc-url", node.url, "--market", d.jobMarket, "--job", posted.jobId.toString(), "--data-dir", path.join(dataDir, "solver"), "--backend", f.backend, "--serve"], {
+    // The solver node, as its own process: `veritrain solver start` with a config file, the key in its environment.
+    const { freePort } = await import("../../chain/localNode.ts");
+    const solverDir = path.join(dataDir, "solver");
+    const configFile = path.join(dataDir, "solver.json");
+    await writeFile(configFile, JSON.stringify({
+      rpcUrl: node.url, chainId: node.chainId, market: d.jobMarket, dataDir: solverDir, backend: f.backend,
+      pricing: { minWeiPerStep: MIN_WEI_PER_STEP.toString(), openingBidBps: OPENING_BID_BPS, undercutBps: 100 },
+      accept: { datasets: ["mnist"], maxSteps: 1_000_000 },
+      serve: { host: "127.0.0.1", port: await freePort() },
+      pollIntervalMs: 250, fromBlock: Number(d.deploymentBlock),
+    }, null, 2) + "\n");
+    solver = spawn(process.execPath, [CLI, "solver", "start", "--config", configFile], {
       cwd: ROOT, env: { ...process.env, VERITRAIN_PRIVATE_KEY: solverKey!.privateKey }, stdio: ["ignore", "pipe", "inherit"],
     });
     let solverOut = "";
-    solver.stdout!.setEncoding("utf8").on("data", (s: string) => (solverOut += s));
+    const reports: Record<string, unknown>[] = [];
+    const reportWaiters: (() => void)[] = [];
+    solver.stdout!.setEncoding("utf8").on("data", (s: string) => {
+      solverOut += s;
+      let i: number;
+      while ((i = solverOut.indexOf("\n")) >= 0) {
+        const line = solverOut.slice(0, i);
+        solverOut = solverOut.slice(i + 1);
+        try {
+          reports.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          continue;
+        }
+        reportWaiters.splice(0).forEach((w) => w());
+      }
+    });
     const solverExit = once(solver, "exit").then(([code, sig]) => ({ code: code as number | null, sig: sig as string | null }));
-    // Rejects when the solver fails; a successful exit (after withdrawing) leaves the awaited status to decide.
+    // Rejects when the solver stops before the job is done; the awaited chain status decides otherwise.
     const solverFailed = solverExit.then((x): Promise<never> => {
-      if (x.code !== 0) throw new DemoError(`the solver process exited (${x.code ?? x.sig}) before the job was done`);
-      return new Promise<never>(() => {});
+      throw new DemoError(`the solver process exited (${x.code ?? x.sig}) before the job was done`);
     });
     solverFailed.catch(() => {});
-    // The solver prints its result (one JSON line) after withdrawing, then keeps serving its store over HTTP
-    // (the committed model URI) until it is stopped.
-    const solverResultLine = new Promise<string>((resolve, reject) => {
-      solver!.stdout!.on("data", () => {
-        const i = solverOut.indexOf("\n");
-        if (i >= 0) resolve(solverOut.slice(0, i));
-      });
-      solverExit.then((x) => reject(new DemoError(`the solver process exited (${x.code ?? x.sig}) before reporting its result`)));
-    });
-    solverResultLine.catch(() => {});
+    // The solver prints one JSON line per finished job (after withdrawing), and keeps serving its store over
+    // HTTP (the committed model URI) until it is stopped.
+    const solverReport = async (jobId: bigint): Promise<Record<string, unknown>> => {
+      for (;;) {
+        const r = reports.find((x) => x.jobId === jobId.toString());
+        if (r) return r;
+        await new Promise<void>((resolve) => reportWaiters.push(resolve));
+      }
+    };
     const race = <T>(p: Promise<T>) => Promise.race([p, solverFailed]);
+    const waitUntil = async (what: string, cond: () => Promise<boolean>, timeoutMs: number) => {
+      const end = Date.now() + timeoutMs;
+      while (!(await cond())) {
+        signal.throwIfAborted();
+        if (Date.now() > end) throw new DemoError(`timed out waiting for ${what}`);
+        await race(new Promise((r) => setTimeout(r, 250)));
+      }
+    };
+
+    // The auction: the solver bids by its pricing rule; once its bid is in, the bid window is skipped.
+    await waitUntil("the solver's bid", async () => {
+      const j = await getJob(pc, { market: d.jobMarket, jobId: posted.jobId });
+      return j.hasBid && j.solver.toLowerCase() === roles.solver.toLowerCase();
+    }, 120_000);
+    phase("bid");
+    log.info({ jobId: posted.jobId.toString() }, "bid placed; advancing the chain's clock past the bid deadline");
+    await tc.increaseTime({ seconds: Number(BID_DURATION) + 1 });
+    await tc.mine({ blocks: 1 });
 
     await race(waitForJob(pc, { market: d.jobMarket, jobId: posted.jobId, status: "Committed", timeoutMs: 30 * 60_000, pollingIntervalMs: 500, signal }));
     phase("solve");
@@ -157,7 +215,10 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     await tc.increaseTime({ seconds: Number(CHALLENGE_WINDOW) + 1 });
     await tc.mine({ blocks: 1 });
     await race(waitForJob(pc, { market: d.jobMarket, jobId: posted.jobId, status: "Finalized", timeoutMs: 120_000, pollingIntervalMs: 250, signal }));
-    const solverResult = JSON.parse(await race(solverResultLine)) as Record<string, string>;
+    const solverResult = await race(solverReport(posted.jobId));
+    if (solverResult.status !== "withdrawn") throw new DemoError(`the solver reports job ${posted.jobId} as ${String(solverResult.status)}: ${String(solverResult.reason)}`);
+    // The client's share: escrow - price was credited to its pull balance at finalization.
+    await withdrawAll(client, pc, d.jobMarket);
     phase("finalize");
 
     // Over HTTP from the solver's store server, verified against the committed final root.
@@ -185,11 +246,11 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
       escrow: s(ESCROW), price: s(committed.price), requiredBond: s(BOND),
       heldoutAccuracy: acc, heldoutExamples: data.heldout.count,
       committedFinalRoot: committed.finalRoot as Hex, modelRoot: model.root, historyRoot: committed.historyRoot as Hex, modelURI: model.modelURI,
-      solverReportedFinalRoot: solverResult.finalRoot, rootsMatch: model.root.toLowerCase() === committed.finalRoot.toLowerCase(),
+      solverReportedFinalRoot: solverResult.finalRoot, solverReportedStatus: solverResult.status, solverWithdrawn: solverResult.withdrawn, rootsMatch: model.root.toLowerCase() === committed.finalRoot.toLowerCase(),
       balances: roleBalances, gas, phases, solverPid: solver.pid, nodePid: node.pid,
       // Post to payment: from the client's postJob to the solver's withdraw (the challenge window itself is
       // skipped by moving the local chain's clock).
-      postToPaymentSeconds: Math.round(1000 * (phases.post! + phases.solve! + phases.finalize!)) / 1000,
+      postToPaymentSeconds: Math.round(1000 * (phases.post! + phases.bid! + phases.solve! + phases.finalize!)) / 1000,
       solverTrainSeconds: Number(solverResult.trainSeconds),
     };
   } finally {

@@ -45,7 +45,7 @@ function alive(pid: number): boolean {
   }
 }
 
-describe("veritrain demo (local node, solver process)", { timeout: 120_000 }, () => {
+describe("veritrain demo (local node, auction, solver node process)", { timeout: 120_000 }, () => {
   it("runs the honest job end to end: verified model, exact payments, no stray processes", async () => {
     const r = await run(["demo", "--json", "--steps", String(STEPS), "--checkpoint-interval", String(INTERVAL)]);
     expect(r.code, r.stderr).to.equal(0);
@@ -65,18 +65,22 @@ describe("veritrain demo (local node, solver process)", { timeout: 120_000 }, ()
     expect(out.checkpoints).to.equal(STEPS / INTERVAL + 1);
     expect(out.heldoutAccuracy).to.be.a("number").within(0.5, 1);
 
-    // Money: first come, so price = escrow; the client paid exactly the price plus its gas; the solver got the
-    // price and its bond back minus its gas; the treasury is untouched.
+    // Money: an auction won at the solver's opening bid (90% of the escrow, its pricing rule); the client paid
+    // exactly the price plus its gas (it withdrew its refund); the solver got the price and its bond back minus
+    // its gas; the treasury is untouched.
     const price = BigInt(out.price);
-    expect(price).to.equal(BigInt(out.escrow));
+    expect(price).to.equal((BigInt(out.escrow) * 9_000n) / 10_000n);
+    expect(out.solverReportedStatus).to.equal("withdrawn");
+    expect(BigInt(out.solverWithdrawn)).to.equal(price + BigInt(out.requiredBond));
     const delta = (k: string) => BigInt(out.balances[k].delta);
     const fees = (k: string) => BigInt(out.gas[k].feesWei);
     expect(fees("client") > 0n && fees("solver") > 0n && fees("deployer") > 0n).to.equal(true);
     expect(delta("client")).to.equal(-price - fees("client"));
     expect(delta("solver")).to.equal(price - fees("solver"));
     expect(delta("treasury")).to.equal(0n);
-    expect(out.gas.client.transactions).to.equal(1); // postJob
-    expect(out.gas.solver.transactions).to.equal(4); // take, commitResult, finalize, withdraw
+    expect(out.gas.client.transactions).to.equal(2); // postJob, withdraw (the refund escrow - price)
+    expect(out.gas.solver.transactions).to.equal(5); // bid, closeBidding, commitResult, finalize, withdraw
+    for (const k of ["node", "deploy", "post", "bid", "solve", "finalize", "fetchEvaluate", "total"]) expect(out.phases[k], k).to.be.a("number");
 
     // Clean shutdown: the node's port is closed, the node and the solver are gone.
     expect(await portOpen(out.nodePort)).to.equal(false);

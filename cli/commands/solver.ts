@@ -1,0 +1,63 @@
+import { chmod, readFile, writeFile } from "node:fs/promises";
+import type { Command } from "commander";
+import { accountFromEnv, PRIVATE_KEY_ENV } from "./deploy.ts";
+import type { Logger } from "../../log/logger.ts";
+import { KeystoreError } from "../../solver/errors.ts";
+
+/**
+ * `veritrain solver start --config <file.json>`: the solver node (solver/node.ts) until SIGINT/SIGTERM; one
+ * JSON line per finished job on stdout, pino logs on stderr (with every key-like field redacted).
+ * `veritrain solver keystore --out <file>`: encrypts VERITRAIN_PRIVATE_KEY into a Web3 Secret Storage v3 file.
+ */
+export function registerSolver(program: Command, log: () => Logger, signal: AbortSignal): void {
+  const solver = program.command("solver").description("run a solver node: watch the market, bid, train, commit, get paid");
+  solver
+    .command("start")
+    .description("start the solver node with a JSON config (environment overrides: see docs/solver.md); the key comes from VERITRAIN_PRIVATE_KEY or the config's keystore")
+    .requiredOption("--config <file>", "the node's JSON config")
+    .action(async (f: { config: string }) => {
+      // Loaded on use: the node imports the generated contract artifacts.
+      const { loadSolverConfig } = await import("../../solver/config.ts");
+      const { loadSolverAccount } = await import("../../solver/key.ts");
+      const { startSolverNode } = await import("../../solver/node.ts");
+      const cfg = await loadSolverConfig(f.config);
+      const account = await loadSolverAccount(cfg);
+      const { solverLogger } = await import("../../solver/logRedact.ts");
+      const l = solverLogger(log());
+      const node = await startSolverNode({
+        config: cfg, account, log: l, signal,
+        onJobDone: (r) => process.stdout.write(JSON.stringify(r) + "\n"),
+      });
+      try {
+        await node.run();
+      } finally {
+        await node.close();
+        l.info("solver node stopped");
+      }
+    });
+  solver
+    .command("keystore")
+    .description("encrypt VERITRAIN_PRIVATE_KEY into a Web3 Secret Storage v3 keystore (password from VERITRAIN_KEYSTORE_PASSWORD or --password-file)")
+    .requiredOption("--out <file>", "where to write the keystore (mode 0600; an existing file is refused)")
+    .option("--password-file <file>", "read the password from this file (its trailing newline is dropped)")
+    .option("--kdf <name>", "scrypt (default) or pbkdf2", "scrypt")
+    .action(async (f: { out: string; passwordFile?: string; kdf: string }) => {
+      const { encryptKeystore } = await import("../../solver/keystore.ts");
+      const { KEYSTORE_PASSWORD_ENV } = await import("../../solver/key.ts");
+      if (f.kdf !== "scrypt" && f.kdf !== "pbkdf2") throw new KeystoreError(`--kdf must be scrypt or pbkdf2, got ${JSON.stringify(f.kdf)}`);
+      const account = accountFromEnv();
+      let password = process.env[KEYSTORE_PASSWORD_ENV];
+      if (f.passwordFile) password = (await readFile(f.passwordFile, "utf8")).replace(/\r?\n$/, "");
+      if (!password) throw new KeystoreError(`no password: set ${KEYSTORE_PASSWORD_ENV} or pass --password-file`);
+      // accountFromEnv validated the variable: 64 hex digits, optional 0x.
+      const key = `0x${process.env[PRIVATE_KEY_ENV]!.trim().replace(/^0x/i, "").toLowerCase()}` as const;
+      const ks = encryptKeystore(key, password, { kdf: f.kdf });
+      try {
+        await writeFile(f.out, JSON.stringify(ks, null, 2) + "\n", { flag: "wx", mode: 0o600 });
+      } catch (e) {
+        throw new KeystoreError(`cannot write ${f.out}: ${(e as NodeJS.ErrnoException).code === "EEXIST" ? "the file exists (refusing to overwrite a keystore)" : (e as Error).message}`);
+      }
+      await chmod(f.out, 0o600);
+      process.stdout.write(JSON.stringify({ address: account.address, keystore: f.out }) + "\n");
+    });
+}
