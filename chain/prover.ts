@@ -52,6 +52,8 @@ const CONTEXT_ABI = [{
     { name: "programRoot", type: "bytes32" }, { name: "datasetRoot", type: "bytes32" },
     { name: "preStateRoot", type: "bytes32" }, { name: "traceRoot", type: "bytes32" },
     { name: "entry", type: "uint32" }, { name: "element", type: "uint64" },
+    { name: "termLo", type: "uint64" }, { name: "termHi", type: "uint64" }, { name: "termCount", type: "uint64" },
+    { name: "accIn", type: "int256" },
   ],
 }] as const;
 

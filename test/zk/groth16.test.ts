@@ -18,6 +18,10 @@ const ctxOf = (seed: number, element = 0): SettlementContext => ({
   traceRoot: `0x${"33".repeat(32)}` as Hex,
   entry: 7,
   element: BigInt(element),
+  termLo: 0n,
+  termHi: 0n,
+  termCount: 0n,
+  accIn: 0n,
 });
 
 /** Operand values inside every circuit's range, negative and positive. */
