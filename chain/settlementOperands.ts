@@ -493,11 +493,21 @@ export function settlementOperands(src: SettlementSource, entry: number, element
   return encodeSettlementOperands(buildSettlementOperands(src, entry, element, slice));
 }
 
+/** The whole accumulation of a matmul/col_sum entry as a slice, [0, K) with K declared true; else undefined. */
+export function wholeSlice(src: SettlementSource, entry: number): TermSlice | undefined {
+  const p = src.program.entries[entry];
+  if (!p || !ACCUMULATION_CODES.includes(p.code)) return undefined;
+  const k = termCount(p.code, p.attrs, p.inputs.map((id) => operandTensor(src, id).commitment.shape));
+  return { lo: 0, hi: k, count: k };
+}
+
 /**
  * The context a game would pass for `entry`/`element`, with the source's own roots (the honest trace's);
- * for matmul/col_sum, `slice` and the agreed partial sum `accIn` at slice.lo (zero otherwise).
+ * for matmul/col_sum, `slice` (default: the whole accumulation, [0, K)) and the agreed partial sum `accIn`
+ * at slice.lo (zero for the other ops).
  */
 export function settlementContext(src: SettlementSource, entry: number, element: number, slice?: TermSlice, accIn = 0n): SettlementContext {
+  slice ??= wholeSlice(src, entry);
   return {
     programRoot: toHex(src.program.root),
     datasetRoot: toHex(rootOf(src.dataset)),
