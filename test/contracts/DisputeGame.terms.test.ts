@@ -1,5 +1,5 @@
 // DisputeGame level 4 (terms): a dispute that ends on an element of a matmul or col_sum entry narrows the
-// element's accumulation of K terms down to a slice of at most TERM_SLICE terms (docs/protocol.md, 3.4).
+// element's accumulation of K terms down to a slice of at most TERM_SLICE terms (docs/protocol.md, 3.3.1).
 // Worlds: tiny (K <= 8: straight to settlement after the solver declares K) and medium (its first matmul
 // x . W0 has K = 48: one dissection round).
 import { describe, it } from "node:test";
