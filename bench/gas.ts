@@ -13,6 +13,8 @@ import { initialState, type TrainingState } from "../engine/state.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { deviate, type World } from "../test/contracts/helpers/gameWorld.ts";
 import { level1Rounds, Reason, sliceOf, stateOf } from "../test/contracts/helpers/gamePlayer.ts";
+import { proveKernel, shutdownProver, zkCircuits } from "../chain/prover.ts";
+import { accumulationTerms, operandIndices, operandValues, partialSums, settlementOperands } from "../chain/settlementOperands.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { getJob, JobStatus, send } from "../test/contracts/helpers/market.ts";
@@ -29,7 +31,8 @@ import { report } from "./report.ts";
  * is settled by the MockKernelVerifier.
  * A second job on the same chain runs the DEFAULT model (784-128-10, batch 64) for 1,024 steps; the solver
  * changed one element of the first layer's matmul output l0.z = x . W0 (K = 784 products) at step 700: the
- * dispute goes through level 4 (terms) down to a slice of TERM_SLICE products, settled by the mock.
+ * dispute goes through level 4 (terms) down to a slice of TERM_SLICE products, settled by the mock; the same
+ * final slice is also proved (Groth16) and both verifiers' trueValue gas is reported.
  * Env: BENCH_STEPS (default 1024), BENCH_DEV_STEP (default 700), BENCH_DEV_ELEMENT (default 2023);
  * BENCH_MM_STEPS (default 1024), BENCH_MM_DEV_STEP (default 700), BENCH_MM_DEV_ELEMENT (default 4321).
  */
@@ -149,7 +152,7 @@ async function runScenario(sc: Scenario) {
   }
   if (chainGas !== fullDispute || chainTxs !== rounds) throw new Error(`${sc.name}: receipt sums disagree with the blocks: ${fullDispute} gas / ${rounds} txs vs ${chainGas} / ${chainTxs}`);
   log(`${sc.name}: gas per move kind:\n${d.gas.table()}`);
-  return { sc, element, graph, program, entry, outShape, posted, bid1, bid2, close, committed, opened, d, kinds, maxOf, fullDispute, rounds, level1Moves, end };
+  return { sc, world, lie, element, graph, program, entry, outShape, posted, bid1, bid2, close, committed, opened, d, kinds, maxOf, fullDispute, rounds, level1Moves, end };
 }
 
 // The first scenario: a [64, 64, 64, 10] MLP, the lie in l1.w's sgd_update output.
@@ -170,6 +173,40 @@ const mmSpec = makeSpec({ seed: "0c".repeat(32), data: { root: datasetRoot(mmDat
 const mm = await runScenario({ name: "matmul", spec: mmSpec, dataset: mmData, steps: MM_STEPS, devStep: MM_DEV_STEP, tensor: "l0.z", element: MM_DEV_ELEMENT });
 if (!sliceOf(mm.end) || mm.end.termCount !== 784n) throw new Error(`matmul: the dispute did not end on a slice of K = 784 (${mm.end.termLo}, ${mm.end.termHi}, ${mm.end.termCount})`);
 const termsMax = mm.maxOf((k) => /Terms/.test(k));
+
+// The same final slice settled by Groth16KernelVerifier (a real proof under the game's context) and by the
+// mock, each called directly (eth_estimateGas of trueValue: openings + proof check, or recomputation).
+async function sliceSettleGas() {
+  const end = mm.end;
+  const slice = sliceOf(end)!;
+  const t = Number(end.hiStep);
+  const pre = mm.world.states[t - 1]!;
+  const src = { spec: mmSpec, graph: mm.graph, program: mm.program, pre, preCommitment: commitState(mmSpec, pre), trace: mm.lie.trace(t)!, dataset: mmData };
+  const p0 = mm.program.entries[end.entry]!;
+  const inputs = operandValues(src, end.entry);
+  const idx = operandIndices(p0.code, p0.attrs, p0.shape, inputs.map((x) => x.shape), Number(end.element), slice);
+  const a = idx[0]!.map((i) => BigInt(inputs[0]!.data[i]!));
+  const b = p0.code === 1 ? idx[1]!.map((i) => BigInt(inputs[1]!.data[i]!)) : undefined;
+  const P = partialSums(accumulationTerms(p0.code, p0.attrs, p0.shape, inputs, Number(end.element)));
+  const ctx = {
+    programRoot: end.programRoot, datasetRoot: end.datasetRoot, preStateRoot: end.agreedRoot, traceRoot: end.solverTrace, entry: end.entry,
+    element: end.element, termLo: end.termLo, termHi: end.termHi, termCount: end.termCount, accIn: end.accIn,
+  };
+  if (ctx.accIn !== P[slice.lo]) throw new Error("matmul: the agreed accIn is not the true partial sum");
+  const enc = settlementOperands(src, end.entry, Number(end.element), slice);
+  const regs = [];
+  for (const c of zkCircuits()) {
+    const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
+    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
+  }
+  const groth = await viem.deployContract("Groth16KernelVerifier", [regs]);
+  const { proof } = await proveKernel({ code: p0.code, attrs: p0.attrs, ctx, operands: [], output: P[slice.hi]!, slice: { a, ...(b ? { b } : {}) } });
+  const zk = await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [ctx, enc, proof] });
+  const re = await pc.estimateContractGas({ address: p.verifier.address, abi: p.verifier.abi, functionName: "trueValue", args: [ctx, enc, "0x"] });
+  await shutdownProver();
+  return { groth16: Number(zk), mock: Number(re) };
+}
+const sliceGas = await sliceSettleGas();
 const mmBisectMax = mm.maxOf((k) => /^(bisectStep|respondStep|revealChildren|postTerms|respondTerms)/.test(k));
 
 const metrics = {
@@ -200,6 +237,8 @@ const metrics = {
   matmul_interval_steps: MM_STEPS,
   matmul_terms: Number(mm.end.termCount),
   matmul_slice_terms: Number(mm.end.termHi - mm.end.termLo),
+  dot_slice_trueValue_gas_mock: sliceGas.mock,
+  dot_slice_trueValue_gas_groth16: sliceGas.groth16,
 };
 
 const verdict = (name: keyof typeof TARGETS) => `${name} = ${metrics[name].toLocaleString("en-US")} (target <= ${TARGETS[name].toLocaleString("en-US")}: ${metrics[name] <= TARGETS[name] ? "met" : "MISSED"})`;
@@ -210,6 +249,7 @@ log(`matmul: default model (784-128-10, batch 64), interval ${MM_STEPS} steps, $
 log(`  ${verdict("matmul_dispute_gas")} over ${metrics.matmul_dispute_rounds} transactions (level 1: ${metrics.matmul_level1_moves} moves, level 4: ${metrics.terms_moves} moves)`);
 log(`  ${verdict("terms_move_gas_max")}; every bisection move of this dispute <= ${metrics.matmul_bisect_move_gas_max}`);
 log(`  ${verdict("settle_gas_mock_dot_slice")}`);
+log(`  the same slice, trueValue called directly: MockKernelVerifier ${metrics.dot_slice_trueValue_gas_mock}, Groth16KernelVerifier ${metrics.dot_slice_trueValue_gas_groth16} (a real proof under the game's context)`);
 log(`  post ${metrics.post_job_gas}, bid ${metrics.bid_gas} (outbid ${metrics.bid_outbid_gas}), commit ${metrics.commit_gas}, challenge ${metrics.challenge_gas}, settle ${metrics.settle_gas_mock}, largest move ${metrics.move_gas_max} (${elapsed()})`);
 report("gas", metrics, {
   devStep: DEV_STEP, devElement: DEV_ELEMENT, entry, targets: TARGETS, moves: Object.fromEntries(kinds.map(([k, xs]) => [k, xs.map(Number)])),
