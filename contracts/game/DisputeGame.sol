@@ -324,6 +324,8 @@ contract DisputeGame is IDisputeGame {
     error TooManyElements(uint256 count);
     /// @notice {postTerms} declaring K = 0 (an accumulation has at least one term).
     error ZeroTermCount(uint256 gameId);
+    /// @notice {postTerms} declaring a K above 2^32 - 1 (K is an operand dimension, a u32).
+    error TermCountTooLarge(uint256 gameId, uint64 termCount);
     /// @notice {postTerms} with a K other than the one the solver declared first.
     error TermCountChanged(uint256 gameId, uint64 declared, uint64 given);
     /// @notice {postTerms} with a number of sums other than m (min(7, hi - lo - 1), or 0 when hi - lo <=
@@ -695,6 +697,9 @@ contract DisputeGame is IDisputeGame {
         uint64 hi = g.termHi;
         if (hi == 0) {
             if (termCount == 0) revert ZeroTermCount(gameId);
+            // K is an operand dimension (u32): a larger K can never settle, and would only make the
+            // challenger pay for more rounds (at most 10 with this bound).
+            if (termCount > type(uint32).max) revert TermCountTooLarge(gameId, termCount);
             // termLo and accIn are zero: P(0) = 0 is agreed by definition.
             hi = termCount;
             g.termHi = termCount;

@@ -61,6 +61,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     expect(K).to.equal(6);
     await expectRevert(f.game.write.postTerms([id, 6n, [1n]], { account: f.solver.account }), "WrongSumCount");
     await expectRevert(f.game.write.postTerms([id, 0n, []], { account: f.solver.account }), "ZeroTermCount");
+    await expectRevert(f.game.write.postTerms([id, 2n ** 32n, dissectionPoints(0, 2 ** 32).map(BigInt)], { account: f.solver.account }), "TermCountTooLarge");
     await expectRevert(f.game.write.postTerms([id, 6n, []], { account: f.challenger.account }), "NotYourTurn");
     await expectRevert(f.game.write.respondTerms([id, [], 0], { account: f.challenger.account }), "WrongPhase");
     await send(f, f.game, "postTerms", [id, 6n, []], f.solver, "postTerms +to settlement");
