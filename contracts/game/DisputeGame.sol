@@ -40,11 +40,12 @@ import {LeafDiff} from "./LeafDiff.sol";
 ///      {setMarket} once from the deployer. Every move emits an event carrying what an off-chain player needs
 ///      to answer it; {gameState} returns the whole state for nodes and tests.
 ///
-///      Storage: a game is 15 slots; the first is written by every move (clocks, phase, descent counters),
-///      and each move writes only the fields later moves need. The "current nodes" are each party's
+///      Storage: a game is 17 slots (the last two for level 4 only); the first is written by every move
+///      (clocks, phase, descent counters), and each move writes only the fields later moves need. The "current nodes" are each party's
 ///      commitment at the current point: trace root, then trace-tree nodes down to record k's hash, then
 ///      record k's output root, data root, data-tree nodes down to a leaf hash, and finally, at settlement,
-///      the two claimed values.
+///      the two claimed values (level 4 on: the solver's claimed partial sum at termHi and the
+///      challenger's element value).
 contract DisputeGame is IDisputeGame {
     // ================================================================== types
 
