@@ -12,7 +12,11 @@ import { makeSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { deviate, type World } from "../test/contracts/helpers/gameWorld.ts";
-import { level1Rounds, Reason } from "../test/contracts/helpers/gamePlayer.ts";
+import { level1Rounds, Reason, sliceOf, stateOf } from "../test/contracts/helpers/gamePlayer.ts";
+import { proveKernel, shutdownProver, zkCircuits } from "../chain/prover.ts";
+import { accumulationTerms, operandIndices, operandValues, partialSums, settlementOperands } from "../chain/settlementOperands.ts";
+import type { Dataset } from "../engine/batch.ts";
+import type { TrainingSpec } from "../engine/spec.ts";
 import { getJob, JobStatus, send } from "../test/contracts/helpers/market.ts";
 import { challenge, commit, committedHistory, deployProtocolFixture, Dispute, jobParams, postJob } from "../test/contracts/helpers/protocol.ts";
 import { report } from "./report.ts";
@@ -25,104 +29,185 @@ import { report } from "./report.ts";
  * solver changed one element of l1.w's sgd_update output at step BENCH_DEV_STEP (default 700) and
  * propagated it; the honest challenger disputes (level 1: 8-ary dissection, 4 rounds for 1,024 steps); the game
  * is settled by the MockKernelVerifier.
- * Env: BENCH_STEPS (default 1024), BENCH_DEV_STEP (default 700), BENCH_DEV_ELEMENT (default 2023).
+ * A second job on the same chain runs the DEFAULT model (784-128-10, batch 64) for 1,024 steps; the solver
+ * changed one element of the first layer's matmul output l0.z = x . W0 (K = 784 products) at step 700: the
+ * dispute goes through level 4 (terms) down to a slice of TERM_SLICE products, settled by the mock; the same
+ * final slice is also proved (Groth16) and both verifiers' trueValue gas is reported.
+ * Env: BENCH_STEPS (default 1024), BENCH_DEV_STEP (default 700), BENCH_DEV_ELEMENT (default 2023);
+ * BENCH_MM_STEPS (default 1024), BENCH_MM_DEV_STEP (default 700), BENCH_MM_DEV_ELEMENT (default 4321).
  */
 const STEPS = Number(process.env.BENCH_STEPS ?? 1024);
 const DEV_STEP = Number(process.env.BENCH_DEV_STEP ?? 700);
 const DEV_ELEMENT = Number(process.env.BENCH_DEV_ELEMENT ?? 2023);
-const TARGETS = { bisect_move_gas_max: 100_000, full_dispute_gas: 3_000_000 } as const;
+const MM_STEPS = Number(process.env.BENCH_MM_STEPS ?? 1024);
+const MM_DEV_STEP = Number(process.env.BENCH_MM_DEV_STEP ?? 700);
+const MM_DEV_ELEMENT = Number(process.env.BENCH_MM_DEV_ELEMENT ?? 4321);
+const TARGETS = { bisect_move_gas_max: 100_000, full_dispute_gas: 3_000_000, terms_move_gas_max: 100_000, matmul_dispute_gas: 3_000_000, settle_gas_mock_dot_slice: 400_000 } as const;
 const log = (msg: string) => process.stderr.write(`[bench:gas] ${msg}\n`);
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
-// ------------------------------------------------------------------ the honest world (1,025 state roots)
-
-const dataset = syntheticDataset(256, 64, 10);
-const spec = makeSpec({
-  layers: [64, 64, 64, 10], batchSize: 4, seed: "0b".repeat(32),
-  data: { root: datasetRoot(dataset).toString("hex"), count: dataset.count, features: dataset.features, classes: dataset.classes },
-});
-const graph = buildStepGraph(spec);
-const program = buildProgram(spec, graph);
-const states: TrainingState[] = [initialState(spec)];
-for (let t = 1; t <= STEPS; t++) {
-  const s = states[t - 1]!;
-  const all = executeReference(graph, s.tensors, sampleBatch(dataset, s.rng, spec));
-  states.push({ specHash: s.specHash, step: t, dataCursor: s.dataCursor + spec.training.batchSize, rng: nextRng(s.rng), tensors: graph.stateOut.map((id) => all[id]!) });
-}
-const roots = states.map((s) => commitState(spec, s).root);
-log(`honest run: ${STEPS} steps, ${roots.length} state roots (${elapsed()})`);
-// Op traces are built on demand (a party needs the trace of the one step the bisection lands on).
-const traces: OpTrace[] = [];
-const traceOf = (t: number): OpTrace | undefined => {
-  if (t < 1 || t > STEPS) return undefined;
-  if (!traces[t]) {
-    const pre = states[t - 1]!;
-    traces[t] = buildTrace(graph, executeReference(graph, pre.tensors, sampleBatch(dataset, pre.rng, spec)), roots[t - 1]!, roots[t]!);
-  }
-  return traces[t];
-};
-// gameWorld's World; `kind` is only a label (neither deviate nor the Players read it).
-const world: World = { kind: "wide", dataset, spec, graph, program, states, roots, traces, entries: program.header.entries, trace: traceOf };
-
-const opIndex = graph.ops.findIndex((op) => op.kind === "sgd_update" && graph.tensors[op.output]!.name === "l1.w'");
-const entry = 3 + opIndex;
-const outShape = graph.tensors[graph.ops[opIndex]!.output]!.shape;
-const lie = deviate(world, { kind: "op", step: DEV_STEP, entry, element: DEV_ELEMENT });
-log(`dishonest solver: entry ${entry} (sgd_update -> l1.w', [${outShape}]) element ${DEV_ELEMENT} changed at step ${DEV_STEP}, propagated to step ${STEPS} (${elapsed()})`);
-
-// ------------------------------------------------------------------ the chain
+// ------------------------------------------------------------------ the chain (one deployment, two disputes)
 
 const { viem } = await network.create();
 const p = await deployProtocolFixture(viem);
 const pc = p.pc;
 log(`deployed: market ${p.deployment.jobMarket}, game ${p.deployment.disputeGame}, verifier ${p.deployment.kernelVerifier} (gas ${p.deployment.gasUsed.total})`);
-
-const jp = jobParams(spec, dataset, { steps: BigInt(STEPS), checkpointInterval: BigInt(STEPS), firstCome: false, bidDuration: 600n, clockDuration: 3_600n, challengeWindow: 86_400n });
-const escrow = 10n ** 18n;
-const posted = await postJob(p, jp, escrow);
-const jobId = posted.jobId;
 const [rival, verifier] = p.others;
-const bid1 = await send(p, p.market.write.bid([jobId, escrow - 1_000n], { account: rival!.account, value: jp.requiredBond }));
-const bid2 = await send(p, p.market.write.bid([jobId, escrow / 2n], { account: p.solver.account, value: jp.requiredBond }));
-await p.clock.at((await getJob(p.market, jobId)).postedAt + jp.bidDuration);
-const close = await send(p, p.market.write.closeBidding([jobId], { account: p.anyone.account }));
-const ch = committedHistory(lie, STEPS, STEPS);
-const committed = await commit(p, jobId, p.solver, ch);
-log(`job ${jobId}: posted, bid, outbid, closed, committed (${ch.count} checkpoints) (${elapsed()})`);
 
-const claimed = toHex(roots[STEPS]!);
-const opened = await challenge(p, jobId, ch, 1, claimed, verifier!, jp.challengeBond);
-const d = new Dispute(p, world, opened.gameId, { wallet: p.solver, history: lie }, { wallet: verifier!, history: world });
-const out = await d.play();
-const job = await getJob(p.market, jobId);
-if (out.solverWon || out.reason !== Reason.Settled || job.status !== JobStatus.Failed || out.settledAt?.entry !== entry) {
-  throw new Error(`unexpected dispute outcome: ${JSON.stringify({ ...out, settledAt: String(out.settledAt?.entry), status: job.status })}`);
+interface Scenario {
+  readonly name: string;
+  readonly spec: TrainingSpec;
+  readonly dataset: Dataset;
+  readonly steps: number;
+  readonly devStep: number;
+  /** The op whose output the solver changes (by its output tensor's name). */
+  readonly tensor: string;
+  readonly element: number;
 }
-log(`dispute: ${out.txs} moves, settled on entry ${out.settledAt.entry} element ${out.settledAt.element}; job failed (${elapsed()})`);
 
-// ------------------------------------------------------------------ metrics
+/**
+ * Runs the honest history of `steps` steps, a solver that changed one element of `tensor` at `devStep`
+ * (propagated), and a whole job through the market: post, two bids, close, commit, one challenge of the
+ * single checkpoint interval, and the dispute played to the end by Players (settled by the MockKernelVerifier).
+ */
+async function runScenario(sc: Scenario) {
+  const { spec, dataset } = sc;
+  const graph = buildStepGraph(spec);
+  const program = buildProgram(spec, graph);
+  const states: TrainingState[] = [initialState(spec)];
+  for (let t = 1; t <= sc.steps; t++) {
+    const s = states[t - 1]!;
+    const all = executeReference(graph, s.tensors, sampleBatch(dataset, s.rng, spec));
+    states.push({ specHash: s.specHash, step: t, dataCursor: s.dataCursor + spec.training.batchSize, rng: nextRng(s.rng), tensors: graph.stateOut.map((id) => all[id]!) });
+  }
+  const roots = states.map((s) => commitState(spec, s).root);
+  log(`${sc.name}: honest run: ${sc.steps} steps, ${roots.length} state roots (${elapsed()})`);
+  // Op traces are built on demand (a party needs the trace of the one step the bisection lands on).
+  const traces: OpTrace[] = [];
+  const traceOf = (t: number): OpTrace | undefined => {
+    if (t < 1 || t > sc.steps) return undefined;
+    if (!traces[t]) {
+      const pre = states[t - 1]!;
+      traces[t] = buildTrace(graph, executeReference(graph, pre.tensors, sampleBatch(dataset, pre.rng, spec)), roots[t - 1]!, roots[t]!);
+    }
+    return traces[t];
+  };
+  // gameWorld's World; `kind` is only a label (neither deviate nor the Players read it).
+  const world: World = { kind: "wide", dataset, spec, graph, program, states, roots, traces, entries: program.header.entries, trace: traceOf };
+  const opIndex = graph.ops.findIndex((op) => graph.tensors[op.output]!.name === sc.tensor);
+  if (opIndex < 0) throw new Error(`${sc.name}: no op computes ${sc.tensor}`);
+  const entry = 3 + opIndex;
+  const op = graph.ops[opIndex]!;
+  const outShape = graph.tensors[op.output]!.shape;
+  // A changed element can vanish (a ReLU or a requantization absorbs it): the next element is taken then.
+  let element = sc.element;
+  let lie = deviate(world, { kind: "op", step: sc.devStep, entry, element, delta: 1 << 20 });
+  while (lie.roots[sc.steps]!.equals(roots[sc.steps]!)) {
+    element++;
+    if (element >= sc.element + 64) throw new Error(`${sc.name}: no change of ${sc.tensor} reaches the final state`);
+    lie = deviate(world, { kind: "op", step: sc.devStep, entry, element, delta: 1 << 20 });
+  }
+  log(`${sc.name}: dishonest solver: entry ${entry} (${op.kind} -> ${sc.tensor}, [${outShape}]) element ${element} changed (+2^20) at step ${sc.devStep}, propagated to step ${sc.steps} (${elapsed()})`);
 
-const kinds = [...d.gas.byKind.entries()];
-const maxOf = (pred: (k: string) => boolean) => kinds.filter(([k]) => pred(k)).flatMap(([, xs]) => xs).reduce((a, b) => (b > a ? b : a), 0n);
-const sumAll = kinds.flatMap(([, xs]) => xs).reduce((a, b) => a + b, 0n);
+  const jp = jobParams(spec, dataset, { steps: BigInt(sc.steps), checkpointInterval: BigInt(sc.steps), firstCome: false, bidDuration: 600n, clockDuration: 3_600n, challengeWindow: 86_400n });
+  const escrow = 10n ** 18n;
+  const posted = await postJob(p, jp, escrow);
+  const jobId = posted.jobId;
+  const bid1 = await send(p, p.market.write.bid([jobId, escrow - 1_000n], { account: rival!.account, value: jp.requiredBond }));
+  const bid2 = await send(p, p.market.write.bid([jobId, escrow / 2n], { account: p.solver.account, value: jp.requiredBond }));
+  await p.clock.at((await getJob(p.market, jobId)).postedAt + jp.bidDuration);
+  const close = await send(p, p.market.write.closeBidding([jobId], { account: p.anyone.account }));
+  const ch = committedHistory(lie, sc.steps, sc.steps);
+  const committed = await commit(p, jobId, p.solver, ch);
+  log(`${sc.name}: job ${jobId}: posted, bid, outbid, closed, committed (${ch.count} checkpoints) (${elapsed()})`);
+
+  const claimed = toHex(roots[sc.steps]!);
+  const opened = await challenge(p, jobId, ch, 1, claimed, verifier!, jp.challengeBond);
+  const d = new Dispute(p, world, opened.gameId, { wallet: p.solver, history: lie }, { wallet: verifier!, history: world });
+  const out = await d.play();
+  const job = await getJob(p.market, jobId);
+  if (out.solverWon || out.reason !== Reason.Settled || job.status !== JobStatus.Failed || out.settledAt?.entry !== entry) {
+    throw new Error(`${sc.name}: unexpected dispute outcome: ${JSON.stringify({ ...out, settledAt: String(out.settledAt?.entry), status: job.status })}`);
+  }
+  const end = await stateOf(d.fixture, opened.gameId);
+  log(`${sc.name}: dispute: ${out.txs} moves, settled on entry ${out.settledAt.entry} element ${out.settledAt.element}${sliceOf(end) ? ` terms [${end.termLo}, ${end.termHi}) of K = ${end.termCount}` : ""}; job failed (${elapsed()})`);
+
+  const kinds = [...d.gas.byKind.entries()];
+  const maxOf = (pred: (k: string) => boolean) => kinds.filter(([k]) => pred(k)).flatMap(([, xs]) => xs).reduce((a, b) => (b > a ? b : a), 0n);
+  const sumAll = kinds.flatMap(([, xs]) => xs).reduce((a, b) => a + b, 0n);
+  const fullDispute = opened.receipt.gasUsed + sumAll;
+  const rounds = 1 + d.txs;
+  const level1Moves = kinds.filter(([k]) => /^(bisectStep|respondStep)/.test(k)).reduce((a, [, xs]) => a + xs.length, 0);
+  const bounds = level1Rounds(sc.steps);
+  if (level1Moves < 2 * bounds.min || level1Moves > 2 * bounds.max) throw new Error(`${sc.name}: level 1 took ${level1Moves} moves, expected ${2 * bounds.min} .. ${2 * bounds.max}`);
+
+  // Cross-check against the chain: every block from the challenge's to the last holds only the dispute's txs.
+  const last = await pc.getBlockNumber();
+  let chainGas = 0n, chainTxs = 0;
+  for (let b = opened.receipt.blockNumber; b <= last; b++) {
+    const block = await pc.getBlock({ blockNumber: b });
+    chainGas += block.gasUsed;
+    chainTxs += block.transactions.length;
+  }
+  if (chainGas !== fullDispute || chainTxs !== rounds) throw new Error(`${sc.name}: receipt sums disagree with the blocks: ${fullDispute} gas / ${rounds} txs vs ${chainGas} / ${chainTxs}`);
+  log(`${sc.name}: gas per move kind:\n${d.gas.table()}`);
+  return { sc, world, lie, element, graph, program, entry, outShape, posted, bid1, bid2, close, committed, opened, d, kinds, maxOf, fullDispute, rounds, level1Moves, end };
+}
+
+// The first scenario: a [64, 64, 64, 10] MLP, the lie in l1.w's sgd_update output.
+const dataset = syntheticDataset(256, 64, 10);
+const spec = makeSpec({
+  layers: [64, 64, 64, 10], batchSize: 4, seed: "0b".repeat(32),
+  data: { root: datasetRoot(dataset).toString("hex"), count: dataset.count, features: dataset.features, classes: dataset.classes },
+});
+const r = await runScenario({ name: "sgd", spec, dataset, steps: STEPS, devStep: DEV_STEP, tensor: "l1.w'", element: DEV_ELEMENT });
+const { graph, program, entry, outShape, posted, bid1, bid2, close, committed, opened, d, kinds, maxOf, fullDispute, rounds, level1Moves } = r;
 const bisectMax = maxOf((k) => /^(bisectStep|respondStep|revealChildren)/.test(k));
 const settleGas = maxOf((k) => k === "settle");
-const fullDispute = opened.receipt.gasUsed + sumAll;
-const rounds = 1 + d.txs;
-const level1Moves = kinds.filter(([k]) => /^(bisectStep|respondStep)/.test(k)).reduce((a, [, xs]) => a + xs.length, 0);
-const bounds = level1Rounds(STEPS);
-if (level1Moves < 2 * bounds.min || level1Moves > 2 * bounds.max) throw new Error(`level 1 took ${level1Moves} moves, expected ${2 * bounds.min} .. ${2 * bounds.max}`);
 
-// Cross-check against the chain: every block from the challenge's to the last holds only the dispute's txs.
-const last = await pc.getBlockNumber();
-let chainGas = 0n, chainTxs = 0;
-for (let b = opened.receipt.blockNumber; b <= last; b++) {
-  const block = await pc.getBlock({ blockNumber: b });
-  chainGas += block.gasUsed;
-  chainTxs += block.transactions.length;
+// The second scenario: the DEFAULT model (784-128-10, batch 64), the lie in an element of the first layer's
+// matmul x . W0 (K = 784 terms): levels 1-3, then level 4 down to a slice of TERM_SLICE terms.
+const mmData = syntheticDataset(256, 784, 10);
+const mmSpec = makeSpec({ seed: "0c".repeat(32), data: { root: datasetRoot(mmData).toString("hex"), count: mmData.count, features: mmData.features, classes: mmData.classes } });
+const mm = await runScenario({ name: "matmul", spec: mmSpec, dataset: mmData, steps: MM_STEPS, devStep: MM_DEV_STEP, tensor: "l0.z", element: MM_DEV_ELEMENT });
+if (!sliceOf(mm.end) || mm.end.termCount !== 784n) throw new Error(`matmul: the dispute did not end on a slice of K = 784 (${mm.end.termLo}, ${mm.end.termHi}, ${mm.end.termCount})`);
+const termsMax = mm.maxOf((k) => /Terms/.test(k));
+
+// The same final slice settled by Groth16KernelVerifier (a real proof under the game's context) and by the
+// mock, each called directly (eth_estimateGas of trueValue: openings + proof check, or recomputation).
+async function sliceSettleGas() {
+  const end = mm.end;
+  const slice = sliceOf(end)!;
+  const t = Number(end.hiStep);
+  const pre = mm.world.states[t - 1]!;
+  const src = { spec: mmSpec, graph: mm.graph, program: mm.program, pre, preCommitment: commitState(mmSpec, pre), trace: mm.lie.trace(t)!, dataset: mmData };
+  const p0 = mm.program.entries[end.entry]!;
+  const inputs = operandValues(src, end.entry);
+  const idx = operandIndices(p0.code, p0.attrs, p0.shape, inputs.map((x) => x.shape), Number(end.element), slice);
+  const a = idx[0]!.map((i) => BigInt(inputs[0]!.data[i]!));
+  const b = p0.code === 1 ? idx[1]!.map((i) => BigInt(inputs[1]!.data[i]!)) : undefined;
+  const P = partialSums(accumulationTerms(p0.code, p0.attrs, p0.shape, inputs, Number(end.element)));
+  const ctx = {
+    programRoot: end.programRoot, datasetRoot: end.datasetRoot, preStateRoot: end.agreedRoot, traceRoot: end.solverTrace, entry: end.entry,
+    element: end.element, termLo: end.termLo, termHi: end.termHi, termCount: end.termCount, accIn: end.accIn,
+  };
+  if (ctx.accIn !== P[slice.lo]) throw new Error("matmul: the agreed accIn is not the true partial sum");
+  const enc = settlementOperands(src, end.entry, Number(end.element), slice);
+  const regs = [];
+  for (const c of zkCircuits()) {
+    const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
+    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
+  }
+  const groth = await viem.deployContract("Groth16KernelVerifier", [regs]);
+  const { proof } = await proveKernel({ code: p0.code, attrs: p0.attrs, ctx, operands: [], output: P[slice.hi]!, slice: { a, ...(b ? { b } : {}) } });
+  const zk = await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [ctx, enc, proof] });
+  const re = await pc.estimateContractGas({ address: p.verifier.address, abi: p.verifier.abi, functionName: "trueValue", args: [ctx, enc, "0x"] });
+  await shutdownProver();
+  return { groth16: Number(zk), mock: Number(re) };
 }
-if (chainGas !== fullDispute || chainTxs !== rounds) throw new Error(`receipt sums disagree with the blocks: ${fullDispute} gas / ${rounds} txs vs ${chainGas} / ${chainTxs}`);
+const sliceGas = await sliceSettleGas();
+const mmBisectMax = mm.maxOf((k) => /^(bisectStep|respondStep|revealChildren|postTerms|respondTerms)/.test(k));
 
 const metrics = {
   post_job_gas: Number(posted.gasUsed),
@@ -142,12 +227,31 @@ const metrics = {
   step_ops: graph.ops.length,
   trace_entries: program.header.entries,
   output_elements: outShape.reduce((a, b) => a * b, 1),
+  matmul_dispute_gas: Number(mm.fullDispute),
+  matmul_dispute_rounds: mm.rounds,
+  matmul_level1_moves: mm.level1Moves,
+  matmul_bisect_move_gas_max: Number(mmBisectMax),
+  terms_move_gas_max: Number(termsMax),
+  terms_moves: mm.kinds.filter(([k]) => /Terms/.test(k)).reduce((a, [, xs]) => a + xs.length, 0),
+  settle_gas_mock_dot_slice: Number(mm.maxOf((k) => k === "settle")),
+  matmul_interval_steps: MM_STEPS,
+  matmul_terms: Number(mm.end.termCount),
+  matmul_slice_terms: Number(mm.end.termHi - mm.end.termLo),
+  dot_slice_trueValue_gas_mock: sliceGas.mock,
+  dot_slice_trueValue_gas_groth16: sliceGas.groth16,
 };
 
-log(`gas per move kind (this dispute):\n${d.gas.table()}`);
 const verdict = (name: keyof typeof TARGETS) => `${name} = ${metrics[name].toLocaleString("en-US")} (target <= ${TARGETS[name].toLocaleString("en-US")}: ${metrics[name] <= TARGETS[name] ? "met" : "MISSED"})`;
 log(`summary: interval ${STEPS} steps, ${graph.ops.length} ops/step (${program.header.entries} trace entries), ${metrics.output_elements}-element output, MockKernelVerifier`);
 log(`  ${verdict("bisect_move_gas_max")}`);
 log(`  ${verdict("full_dispute_gas")} over ${rounds} transactions (challenge included; level 1: ${level1Moves} moves)`);
+log(`matmul: default model (784-128-10, batch 64), interval ${MM_STEPS} steps, ${mm.graph.ops.length} ops/step, the lie in l0.z element ${MM_DEV_ELEMENT} (K = ${metrics.matmul_terms}, settled on the slice [${mm.end.termLo}, ${mm.end.termHi}))`);
+log(`  ${verdict("matmul_dispute_gas")} over ${metrics.matmul_dispute_rounds} transactions (level 1: ${metrics.matmul_level1_moves} moves, level 4: ${metrics.terms_moves} moves)`);
+log(`  ${verdict("terms_move_gas_max")}; every bisection move of this dispute <= ${metrics.matmul_bisect_move_gas_max}`);
+log(`  ${verdict("settle_gas_mock_dot_slice")}`);
+log(`  the same slice, trueValue called directly: MockKernelVerifier ${metrics.dot_slice_trueValue_gas_mock}, Groth16KernelVerifier ${metrics.dot_slice_trueValue_gas_groth16} (a real proof under the game's context)`);
 log(`  post ${metrics.post_job_gas}, bid ${metrics.bid_gas} (outbid ${metrics.bid_outbid_gas}), commit ${metrics.commit_gas}, challenge ${metrics.challenge_gas}, settle ${metrics.settle_gas_mock}, largest move ${metrics.move_gas_max} (${elapsed()})`);
-report("gas", metrics, { devStep: DEV_STEP, devElement: DEV_ELEMENT, entry, targets: TARGETS, moves: Object.fromEntries(kinds.map(([k, xs]) => [k, xs.map(Number)])) });
+report("gas", metrics, {
+  devStep: DEV_STEP, devElement: DEV_ELEMENT, entry, targets: TARGETS, moves: Object.fromEntries(kinds.map(([k, xs]) => [k, xs.map(Number)])),
+  matmul: { devStep: MM_DEV_STEP, devElement: MM_DEV_ELEMENT, entry: mm.entry, moves: Object.fromEntries(mm.kinds.map(([k, xs]) => [k, xs.map(Number)])) },
+});

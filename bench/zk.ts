@@ -1,6 +1,11 @@
 import { network } from "hardhat";
-import { proveKernel, shutdownProver, zkCircuits, type ProverCircuit } from "../chain/prover.ts";
-import { buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext, settlementStep } from "../chain/settlementOperands.ts";
+import { proveKernel, shutdownProver, SLICE_TERMS, zkCircuits, type ProverCircuit } from "../chain/prover.ts";
+import {
+  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, settlementStep,
+  termCount, type SettlementSource,
+} from "../chain/settlementOperands.ts";
+import { datasetRoot } from "../commitment/dataset.ts";
+import { makeSpec } from "../engine/spec.ts";
 import { type Dataset } from "../engine/batch.ts";
 import { type TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
@@ -13,6 +18,9 @@ import { median, report } from "./report.ts";
  * warm-up, snarkjs groth16.fullProve + local verify excluded), and <id>_settle_gas: estimated gas of a full
  * Groth16KernelVerifier.trueValue settlement (operand openings + proof verification) of a real element of a
  * real step of a [6, 8, C] model (C = 3, or 10 for the 10-class mse_grad circuit; momentum for momentum).
+ * The term-slice circuits (matmul, col_sum) are measured on an 8-term slice of the DEFAULT model's step
+ * (784-128-10, batch 64; metrics matmul_* and col_sum_*, with the MockKernelVerifier's settle gas of the same
+ * slice as *_settle_gas_mock) and on the tiny model (metrics by circuit id). max_* cover every circuit.
  */
 const REPS = Number(process.env.BENCH_ZK_REPS ?? 5);
 
@@ -35,7 +43,67 @@ const matches = (c: ProverCircuit, code: number, attrs: readonly number[], shape
 
 const metrics: Record<string, number> = {};
 let maxProve = 0, maxGas = 0;
-for (const c of zkCircuits()) {
+
+/** Proves a matmul/col_sum term slice [lo, lo + 8) of element e of `entry` and estimates its settlement. */
+async function sliceBench(c: ProverCircuit, src: SettlementSource, entry: number, e: number, lo: number) {
+  const p = src.program.entries[entry]!;
+  const inputs = operandValues(src, entry);
+  const K = termCount(p.code, p.attrs, inputs.map((x) => x.shape));
+  const slice = { lo: Math.min(lo, K - 1), hi: Math.min(lo + SLICE_TERMS, K), count: K };
+  const P = partialSums(accumulationTerms(p.code, p.attrs, p.shape, inputs, e));
+  const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), e, slice);
+  const a = idx[0]!.map((i) => BigInt(inputs[0]!.data[i]!));
+  const b = p.code === 1 ? idx[1]!.map((i) => BigInt(inputs[1]!.data[i]!)) : undefined;
+  const claim = { code: p.code, attrs: p.attrs, ctx: settlementContext(src, entry, e, slice, P[slice.lo]!), operands: [], output: P[slice.hi]!, slice: { a, ...(b ? { b } : {}) } };
+  await proveKernel(claim); // warm-up
+  const times: number[] = [];
+  let proof = "0x" as `0x${string}`;
+  for (let r = 0; r < REPS; r++) {
+    const k = await proveKernel(claim);
+    times.push(k.ms);
+    proof = k.proof;
+  }
+  const enc = encodeSettlementOperands(buildSettlementOperands(src, entry, e, slice));
+  const gas = Number(await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [claim.ctx, enc, proof] }));
+  const mockGas = Number(await pc.estimateContractGas({ address: mock.address, abi: mock.abi, functionName: "trueValue", args: [claim.ctx, enc, "0x"] }));
+  return { ms: Math.round(median(times)), gas, mockGas, slice };
+}
+
+// The default model (784-128-10, batch 64): a slice of the first layer's matmul x . W0 (K = 784; op(B) is a
+// strided column of W0: one 1 KiB leaf per two terms) and of the first layer's bias gradient (col_sum over
+// the batch, K = 64, strided too).
+const dDef = syntheticDataset(256, 784, 10);
+const defSpec = makeSpec({ seed: "0d".repeat(32), data: { root: datasetRoot(dDef).toString("hex"), count: dDef.count, features: dDef.features, classes: dDef.classes } });
+const defStep = await step(defSpec, dDef);
+const mock = await viem.deployContract("MockKernelVerifier");
+
+for (const c of zkCircuits().filter((x) => x.code === 1 || x.code === 7)) {
+  const name = c.code === 1 ? "matmul" : "col_sum";
+  const src = defStep.src;
+  const entry = src.program.entries.findIndex((p) => p.code === c.code);
+  const p = src.program.entries[entry]!;
+  const count = p.shape.reduce((x, y) => x * y, 1);
+  const r = await sliceBench(c, src, entry, count - 1, c.code === 1 ? 392 : 24);
+  metrics[`${name}_constraints`] = c.constraints;
+  metrics[`${name}_prove_ms`] = r.ms;
+  metrics[`${name}_settle_gas`] = r.gas;
+  metrics[`${name}_settle_gas_mock`] = r.mockGas;
+  maxProve = Math.max(maxProve, r.ms);
+  maxGas = Math.max(maxGas, r.gas);
+  console.log(`${name.padEnd(24)} ${String(c.constraints).padStart(4)} constraints  prove ${String(r.ms).padStart(4)} ms  settle ${r.gas} gas (mock ${r.mockGas}), default model entry ${entry} [${p.shape}] slice [${r.slice.lo}, ${r.slice.hi}) of K = ${r.slice.count}`);
+  // The tiny model too (the circuit's id, as the other kernels).
+  const t = steps[1]!.src;
+  const te = t.program.entries.findIndex((q) => q.code === c.code);
+  const tr = await sliceBench(c, t, te, 0, 0);
+  metrics[`${c.id}_constraints`] = c.constraints;
+  metrics[`${c.id}_prove_ms`] = tr.ms;
+  metrics[`${c.id}_settle_gas`] = tr.gas;
+  maxProve = Math.max(maxProve, tr.ms);
+  maxGas = Math.max(maxGas, tr.gas);
+  console.log(`${c.id.padEnd(24)} ${String(c.constraints).padStart(4)} constraints  prove ${String(tr.ms).padStart(4)} ms  settle ${tr.gas} gas, tiny model slice [${tr.slice.lo}, ${tr.slice.hi})`);
+}
+
+for (const c of zkCircuits().filter((x) => x.code !== 1 && x.code !== 7)) {
   let found = false;
   for (const { src, all } of steps) {
     const entry = src.program.entries.findIndex((p) => matches(c, p.code, p.attrs, p.shape));

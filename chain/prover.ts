@@ -41,6 +41,8 @@ export function zkCircuits(): readonly ProverCircuit[] {
 /** The circuit of an instantiation; classes = the output's column count for mse_grad (6), else ignored. */
 export function circuitFor(code: number, attrs: readonly number[], classes = 0): ProverCircuit {
   const want = code === 6 ? classes : 0;
+  // One term-slice circuit per accumulation op, whatever transA/transB (registered with attrs []).
+  if (code === 1 || code === 7) attrs = [];
   const c = zkCircuits().find((x) => x.code === code && x.classes === want && x.attrs.length === attrs.length && x.attrs.every((a, i) => a === attrs[i]));
   if (!c) throw new Error(`prover: no settlement circuit for code ${code} attrs [${attrs.join(", ")}]${code === 6 ? ` classes ${classes}` : ""}`);
   return c;
@@ -52,6 +54,8 @@ const CONTEXT_ABI = [{
     { name: "programRoot", type: "bytes32" }, { name: "datasetRoot", type: "bytes32" },
     { name: "preStateRoot", type: "bytes32" }, { name: "traceRoot", type: "bytes32" },
     { name: "entry", type: "uint32" }, { name: "element", type: "uint64" },
+    { name: "termLo", type: "uint64" }, { name: "termHi", type: "uint64" }, { name: "termCount", type: "uint64" },
+    { name: "accIn", type: "int256" },
   ],
 }] as const;
 
@@ -63,12 +67,37 @@ export function contextField(ctx: SettlementContext): bigint {
 /** A signed value as a field element (x < 0: p + x). */
 export const toField = (x: bigint): bigint => (x < 0n ? FIELD_P + x : x);
 
+/** Terms of the dot-slice circuits (DisputeGame.TERM_SLICE, Groth16KernelVerifier.SLICE_TERMS). */
+export const SLICE_TERMS = 8;
+const SLICE_BITS = 54n;
+const SLICE_PER_WORD = 4;
+
+/**
+ * The packed public words of a term slice (Groth16KernelVerifier._packSlice): value i (a[0..7], then for
+ * matmul b[0..7]; missing terms 0) as v + 2^53 in bits [54 * (i % 4), +54) of word i / 4.
+ */
+export function packSlice(a: readonly bigint[], b: readonly bigint[] | undefined): bigint[] {
+  const pad = (xs: readonly bigint[]) => Array.from({ length: SLICE_TERMS }, (_, t) => xs[t] ?? 0n);
+  const values = b ? [...pad(a), ...pad(b)] : pad(a);
+  const words = new Array<bigint>(Math.ceil(values.length / SLICE_PER_WORD)).fill(0n);
+  values.forEach((v, i) => {
+    if (v < -(1n << 53n) || v >= 1n << 53n) throw new Error(`prover: slice value ${v} outside the circuits' 54-bit range`);
+    words[Math.floor(i / SLICE_PER_WORD)]! |= (v + (1n << 53n)) << (SLICE_BITS * BigInt(i % SLICE_PER_WORD));
+  });
+  return words;
+}
+
 export interface KernelClaim {
   readonly code: number;
   readonly attrs: readonly number[];
+  /** matmul/col_sum: the context's slice and accIn are the claim's (accIn = ctx.accIn). */
   readonly ctx: SettlementContext;
-  /** One opened value per input (elementwise ops). */
+  /**
+   * One opened value per input (elementwise ops); matmul/col_sum: unused (see `slice`).
+   */
   readonly operands: readonly bigint[];
+  /** matmul/col_sum: the slice's opened values, op(A)'s row slice `a` and (matmul) op(B)'s column slice `b`. */
+  readonly slice?: { readonly a: readonly bigint[]; readonly b?: readonly bigint[] };
   /** The claimed output value. */
   readonly output: bigint;
   /** mse_grad only: the output's shape [m, n] (classes = n, j = element % n; element from ctx). */
@@ -78,7 +107,7 @@ export interface KernelClaim {
 interface Groth16Proof { pi_a: string[]; pi_b: string[][]; pi_c: string[] }
 interface SnarkJs {
   groth16: {
-    fullProve(input: Record<string, string>, wasm: string, zkey: string): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    fullProve(input: Record<string, string | string[]>, wasm: string, zkey: string): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
     verify(vkey: unknown, publicSignals: string[], proof: Groth16Proof): Promise<boolean>;
   };
 }
@@ -105,14 +134,28 @@ export interface KernelProof {
  * does not satisfy the circuit) or if the proof does not verify locally.
  */
 export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
-  const names = OPERAND_SIGNALS[claim.code];
-  if (!names) throw new Error(`prover: op ${claim.code} has no settlement circuit (matmul/col_sum: not yet)`);
-  if (claim.operands.length !== names.length) throw new Error(`prover: op ${claim.code} takes ${names.length} operands`);
   const classes = claim.code === 6 ? claim.outShape?.[claim.outShape.length - 1] ?? 0 : 0;
   const circuit = circuitFor(claim.code, claim.attrs, classes);
-  const input: Record<string, string> = { ctx: contextField(claim.ctx).toString(), out: toField(claim.output).toString() };
-  names.forEach((n, i) => (input[n] = toField(claim.operands[i]!).toString()));
-  if (claim.code === 6) input.j = (BigInt(claim.ctx.element) % BigInt(classes)).toString();
+  const input: Record<string, string | string[]> = { ctx: contextField(claim.ctx).toString(), out: toField(claim.output).toString() };
+  if (claim.code === 1 || claim.code === 7) {
+    const sl = claim.slice;
+    if (!sl) throw new Error(`prover: op ${claim.code} needs the slice's opened values`);
+    const withB = claim.code === 1;
+    if (withB !== (sl.b !== undefined) || sl.a.length > SLICE_TERMS || (sl.b && sl.b.length !== sl.a.length)) {
+      throw new Error(`prover: op ${claim.code} takes a slice of at most ${SLICE_TERMS} terms${withB ? " with a and b of one length" : " (a only)"}`);
+    }
+    const pad = (xs: readonly bigint[] | undefined) => Array.from({ length: SLICE_TERMS }, (_, t) => toField(xs?.[t] ?? 0n).toString());
+    input.accIn = toField(claim.ctx.accIn).toString();
+    input.packed = packSlice(sl.a, sl.b).map(String);
+    input.a = pad(sl.a);
+    input.b = pad(sl.b);
+  } else {
+    const names = OPERAND_SIGNALS[claim.code];
+    if (!names) throw new Error(`prover: op ${claim.code} has no settlement circuit`);
+    if (claim.operands.length !== names.length) throw new Error(`prover: op ${claim.code} takes ${names.length} operands`);
+    names.forEach((n, i) => (input[n] = toField(claim.operands[i]!).toString()));
+    if (claim.code === 6) input.j = (BigInt(claim.ctx.element) % BigInt(classes)).toString();
+  }
   const s = await lib();
   const t0 = performance.now();
   const { proof, publicSignals } = await s.groth16.fullProve(input, path.join(ROOT, circuit.wasm), path.join(ROOT, circuit.zkey));

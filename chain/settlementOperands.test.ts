@@ -13,8 +13,8 @@ import { initialState } from "../engine/state.ts";
 import { traceStep } from "../training/traceStep.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import {
-  buildSettlementOperands, encodeSettlementOperands, OP_OPERANDS_ABI, operandIndices, POST_ANCHOR_OPERANDS_ABI,
-  SettlementError, type SettlementSource,
+  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, OP_OPERANDS_ABI, operandIndices, partialSums, POST_ANCHOR_OPERANDS_ABI,
+  SettlementError, termCount, type SettlementSource,
 } from "./settlementOperands.ts";
 
 interface OpCase {
@@ -38,6 +38,42 @@ describe("settlement operands", async () => {
         if (c.kind === "mse_grad") expect(v[0]![0]! - (e % c.output.shape[1]! === v[1]![0]! ? c.encodedAttrs[0]! : 0)).to.equal(want);
       }
     }
+  });
+
+  it("term slices (level 4): partial sums of the vectors' matmul/col_sum elements; a slice's indices are the whole element's [lo, hi)", () => {
+    let n = 0;
+    for (const c of OPS.cases.filter((x) => x.code === 1 || x.code === 7)) {
+      const inputs = c.inputs.map((i) => ({ shape: i.shape, data: Float64Array.from(i.values) }));
+      const K = termCount(c.code, c.encodedAttrs, c.inputs.map((i) => i.shape));
+      for (let e = 0; e < c.output.values.length; e++) {
+        const P = partialSums(accumulationTerms(c.code, c.encodedAttrs, c.output.shape, inputs, e));
+        expect(P.length).to.equal(K + 1);
+        expect(P[0]).to.equal(0n);
+        expect(P[K]).to.equal(BigInt(c.output.values[e]!));
+        const whole = operandIndices(c.code, c.encodedAttrs, c.output.shape, c.inputs.map((i) => i.shape), e);
+        for (let lo = 0; lo < K; lo++) {
+          for (let hi = lo + 1; hi <= K; hi++) {
+            const part = operandIndices(c.code, c.encodedAttrs, c.output.shape, c.inputs.map((i) => i.shape), e, { lo, hi, count: K });
+            expect(part).to.deep.equal(whole.map((ix) => ix.slice(lo, hi)));
+            n++;
+          }
+        }
+      }
+    }
+    expect(n).to.be.greaterThan(20);
+    expect(partialSums([3n, -5n, 7n])).to.deep.equal([0n, 3n, -2n, 5n]);
+  });
+
+  it("term slices: a declared K other than the shapes', an empty slice or one past K is a SettlementError; termCount needs 2-D operands", () => {
+    const sh = [[2, 5], [5, 3]];
+    expect(termCount(1, [0, 0], sh)).to.equal(5);
+    expect(termCount(1, [1, 0], [[5, 2], [5, 3]])).to.equal(5);
+    expect(termCount(7, [], [[9, 4]])).to.equal(9);
+    expect(() => termCount(7, [], [[9]])).to.throw(SettlementError, /2-D/);
+    expect(() => termCount(2, [], sh)).to.throw(SettlementError, /not an accumulation/);
+    expect(() => operandIndices(1, [0, 0], [2, 3], sh, 0, { lo: 0, hi: 2, count: 6 })).to.throw(SettlementError, /declared K = 6/);
+    expect(() => operandIndices(1, [0, 0], [2, 3], sh, 0, { lo: 2, hi: 2, count: 5 })).to.throw(SettlementError, /empty or outside/);
+    expect(() => operandIndices(7, [], [4], [[9, 4]], 0, { lo: 3, hi: 10, count: 9 })).to.throw(SettlementError, /empty or outside/);
   });
 
   it("operandIndices rejects shapes that do not fit the op", () => {

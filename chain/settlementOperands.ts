@@ -4,7 +4,7 @@ import { type Hash, toHex } from "../commitment/hash.ts";
 import { type MerkleTree, proofOf } from "../commitment/merkle.ts";
 import { buildProgram, type Program, type ProgramEntry, type ProgramHeader } from "../commitment/program.ts";
 import { headerHash, type StateCommitment } from "../commitment/stateRoot.ts";
-import { elementsPerLeaf, proveElement, type TensorCommitment } from "../commitment/tensorCommit.ts";
+import { decodeElements, elementsPerLeaf, proveElement, type TensorCommitment } from "../commitment/tensorCommit.ts";
 import { INPUT_CODE, type OpTrace, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, proveRecord, type TraceEntry } from "../commitment/trace.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { buildStepGraph, type StepGraph } from "../engine/graph.ts";
@@ -148,7 +148,7 @@ export type SettlementOperands =
   | (Envelope & { kind: "batch"; opening: BatchOpeningArg })
   | (Envelope & { kind: "op"; inputs: InputOpeningArg[] });
 
-/** IKernelVerifier.Context, as viem takes it. */
+/** IKernelVerifier.Context, as viem takes it (the term fields are zero except for matmul/col_sum). */
 export interface SettlementContext {
   programRoot: Hex;
   datasetRoot: Hex;
@@ -156,6 +156,20 @@ export interface SettlementContext {
   traceRoot: Hex;
   entry: number;
   element: bigint;
+  termLo: bigint;
+  termHi: bigint;
+  termCount: bigint;
+  accIn: bigint;
+}
+
+/**
+ * The term slice of a matmul/col_sum settlement (level 4 of the game): terms [lo, hi) of the element's
+ * accumulation, and K as the solver declared it (`count`; the contract rejects any K but the true one).
+ */
+export interface TermSlice {
+  readonly lo: number;
+  readonly hi: number;
+  readonly count: number;
 }
 
 /** What a party holds about the disputed step: enough to open any operand of any entry. */
@@ -198,13 +212,44 @@ export class SettlementError extends Error {
 
 const ARITY: Readonly<Record<number, number>> = { 1: 2, 2: 2, 3: 1, 4: 1, 5: 2, 6: 2, 7: 1, 8: 2, 9: 2 };
 
+/** Codes whose element is an accumulation of K terms, narrowed by level 4 of the game. */
+export const ACCUMULATION_CODES: readonly number[] = [1, 7];
+
+/**
+ * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k) or col_sum (D [m,n]: m).
+ * Throws a SettlementError when the shapes do not fit the op.
+ */
+export function termCount(code: number, attrs: readonly number[], inShapes: readonly (readonly number[])[]): number {
+  if (code === 1) {
+    const a = inShapes[0];
+    if (!a || a.length !== 2) throw new SettlementError("matmul operands must be 2-D");
+    return attrs[0] === 1 ? a[0]! : a[1]!;
+  }
+  if (code === 7) {
+    const d = inShapes[0];
+    if (!d || d.length !== 2) throw new SettlementError("col_sum needs a 2-D input");
+    return d[0]!;
+  }
+  throw new SettlementError(`op ${code} is not an accumulation`);
+}
+
+function checkSlice(code: number, k: number, slice: TermSlice | undefined): TermSlice {
+  const s = slice ?? { lo: 0, hi: k, count: k };
+  if (s.count !== k) throw new SettlementError(`op ${code}: declared K = ${s.count}, the operand shapes give K = ${k}`);
+  if (!(Number.isSafeInteger(s.lo) && Number.isSafeInteger(s.hi) && s.lo >= 0 && s.lo < s.hi && s.hi <= k)) {
+    throw new SettlementError(`op ${code}: term slice [${s.lo}, ${s.hi}) is empty or outside [0, ${k})`);
+  }
+  return s;
+}
+
 /**
  * The operand elements output element `e` of op `code` depends on, per input, in ascending order: the
- * mirror of KernelVerifierBase._operandIndices (matmul: row i = e / n of op(A) and column j = e % n of op(B);
- * bias_add: Z[e], b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[i, e] for every row i; the other ops:
- * every input at e). Throws a SettlementError when the shapes do not fit the op.
+ * mirror of KernelVerifierBase._operandIndices (matmul: op(A)[i, t] and op(B)[t, j] for t in the term
+ * slice, i = e / n, j = e % n; bias_add: Z[e], b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[t, e]
+ * for t in the term slice; the other ops: every input at e). `slice` (matmul/col_sum only) defaults to
+ * every term. Throws a SettlementError when the shapes do not fit the op, or the slice does not fit K.
  */
-export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number): number[][] {
+export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number, slice?: TermSlice): number[][] {
   const bad = (what: string) => new SettlementError(`op ${code}: ${what} (inputs [${inShapes.map((s) => `[${s}]`).join(", ")}], output [${outShape}])`);
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   if (inShapes.length !== ARITY[code]) throw bad(`expects ${ARITY[code] ?? "no"} inputs, got ${inShapes.length}`);
@@ -217,13 +262,15 @@ export function operandIndices(code: number, attrs: readonly number[], outShape:
       const [k2, n] = transB ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
       if (k !== k2 || !same(outShape, [m, n])) throw bad("matmul shapes disagree");
       const i = Math.floor(e / n), j = e % n;
-      const ts = Array.from({ length: k }, (_, t) => t);
+      const s = checkSlice(code, k, slice);
+      const ts = Array.from({ length: s.hi - s.lo }, (_, t) => s.lo + t);
       return [ts.map((t) => (transA ? t * m + i : i * k + t)), ts.map((t) => (transB ? j * k + t : t * n + j))];
     }
     case 7: {
       const d = inShapes[0]!;
       if (d.length !== 2 || !same(outShape, [d[1]!])) throw bad("col_sum needs D [m,n] -> [n]");
-      return [Array.from({ length: d[0]! }, (_, i) => i * d[1]! + e)];
+      const s = checkSlice(code, d[0]!, slice);
+      return [Array.from({ length: s.hi - s.lo }, (_, t) => (s.lo + t) * d[1]! + e)];
     }
     case 2:
     case 6: {
@@ -341,12 +388,46 @@ function leafOpenings(c: TensorCommitment, idx: readonly number[]): InputOpening
   return out;
 }
 
+/** An operand's values, decoded from its commitment. */
+export interface OperandValues {
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+}
+
+/** The values of every input of op entry `entry`, as the source commits them (pre-state or earlier entries). */
+export function operandValues(src: SettlementSource, entry: number): OperandValues[] {
+  const p = src.program.entries[entry];
+  if (!p || !(p.code in ARITY)) throw new SettlementError(`entry ${entry} is not an op`);
+  return p.inputs.map((id) => {
+    const c = operandTensor(src, id).commitment;
+    return { shape: c.shape, data: decodeElements(c.bytes, c.width, c.shape.reduce((a, b) => a * b, 1)) };
+  });
+}
+
+/**
+ * The K terms of element `e` of a matmul (op(A)[i, t] * op(B)[t, j]) or col_sum (D[t, e]), in order t =
+ * 0 .. K-1, exact.
+ */
+export function accumulationTerms(code: number, attrs: readonly number[], outShape: readonly number[], inputs: readonly OperandValues[], e: number): bigint[] {
+  const idx = operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e);
+  const a = idx[0]!.map((i) => BigInt(inputs[0]!.data[i]!));
+  if (code === 7) return a;
+  return idx[1]!.map((i, t) => a[t]! * BigInt(inputs[1]!.data[i]!));
+}
+
+/** Partial sums P(0) = 0, P(t) = sum_{s < t} terms[s], t = 0 .. K (P(K) is the element's value). */
+export function partialSums(terms: readonly bigint[]): bigint[] {
+  const out = [0n];
+  for (const x of terms) out.push(out.at(-1)! + x);
+  return out;
+}
+
 /**
  * The typed operands settling element `element` of trace entry `entry` (1 .. E-1; the element is ignored
- * for the post-state anchor E-1). Throws a SettlementError on an inconsistent source or an entry/element
- * without a settlement.
+ * for the post-state anchor E-1); for matmul/col_sum, of the term slice `slice` (default: every term).
+ * Throws a SettlementError on an inconsistent source or an entry/element without a settlement.
  */
-export function buildSettlementOperands(src: SettlementSource, entry: number, element: number): SettlementOperands {
+export function buildSettlementOperands(src: SettlementSource, entry: number, element: number, slice?: TermSlice): SettlementOperands {
   checkSource(src);
   const { program, trace, dataset } = src;
   const h = program.header;
@@ -389,7 +470,7 @@ export function buildSettlementOperands(src: SettlementSource, entry: number, el
   }
   if (p.code === PRE_ANCHOR_CODE || !(p.code in ARITY)) throw new SettlementError(`entry ${entry} has code ${p.code}, which has no settlement`);
   const operands = p.inputs.map((id) => operandTensor(src, id));
-  const idx = operandIndices(p.code, p.attrs, p.shape, operands.map((o) => o.commitment.shape), element);
+  const idx = operandIndices(p.code, p.attrs, p.shape, operands.map((o) => o.commitment.shape), element, slice);
   const inputs = operands.map((o, i): InputOpeningArg => ({ ...o.opening, leaves: leafOpenings(o.commitment, idx[i]!) }));
   return { kind: "op", ...envelope, inputs };
 }
@@ -408,12 +489,25 @@ export function encodeSettlementOperands(o: SettlementOperands): Hex {
 }
 
 /** The encoded operands settling `element` of `entry`: encodeSettlementOperands(buildSettlementOperands(...)). */
-export function settlementOperands(src: SettlementSource, entry: number, element: number): Hex {
-  return encodeSettlementOperands(buildSettlementOperands(src, entry, element));
+export function settlementOperands(src: SettlementSource, entry: number, element: number, slice?: TermSlice): Hex {
+  return encodeSettlementOperands(buildSettlementOperands(src, entry, element, slice));
 }
 
-/** The context a game would pass for `entry`/`element`, with the source's own roots (the honest trace's). */
-export function settlementContext(src: SettlementSource, entry: number, element: number): SettlementContext {
+/** The whole accumulation of a matmul/col_sum entry as a slice, [0, K) with K declared true; else undefined. */
+export function wholeSlice(src: SettlementSource, entry: number): TermSlice | undefined {
+  const p = src.program.entries[entry];
+  if (!p || !ACCUMULATION_CODES.includes(p.code)) return undefined;
+  const k = termCount(p.code, p.attrs, p.inputs.map((id) => operandTensor(src, id).commitment.shape));
+  return { lo: 0, hi: k, count: k };
+}
+
+/**
+ * The context a game would pass for `entry`/`element`, with the source's own roots (the honest trace's);
+ * for matmul/col_sum, `slice` (default: the whole accumulation, [0, K)) and the agreed partial sum `accIn`
+ * at slice.lo (zero for the other ops).
+ */
+export function settlementContext(src: SettlementSource, entry: number, element: number, slice?: TermSlice, accIn = 0n): SettlementContext {
+  slice ??= wholeSlice(src, entry);
   return {
     programRoot: toHex(src.program.root),
     datasetRoot: toHex(rootOf(src.dataset)),
@@ -421,5 +515,9 @@ export function settlementContext(src: SettlementSource, entry: number, element:
     traceRoot: toHex(src.trace.root),
     entry,
     element: BigInt(element),
+    termLo: BigInt(slice?.lo ?? 0),
+    termHi: BigInt(slice?.hi ?? 0),
+    termCount: BigInt(slice?.count ?? 0),
+    accIn: slice ? accIn : 0n,
   };
 }

@@ -11,7 +11,7 @@
 // !! toxic waste this machine saw (and the phase-2 contribution is local as well). Whoever ran it can   !!
 // !! forge proofs. A deployment MUST point ZK_PTAU at a public ceremony's prepared (phase-2-ready)      !!
 // !! .ptau file (e.g. the Hermez/Polygon "powersOfTau28_hez_final_<N>.ptau" with 2^N >= the largest      !!
-// !! circuit's domain, N >= 9 here) and run phase 2 as a multi-party ceremony (snarkjs zkey contribute  !!
+// !! circuit's domain, N >= 10 here) and run phase 2 as a multi-party ceremony (snarkjs zkey contribute  !!
 // !! by independent parties, then a beacon). See docs/protocol.md, "Groth16 settlement".                !!
 // !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 //
@@ -41,7 +41,11 @@ export interface SettleCircuit {
   readonly classes: number;
 }
 
-/** Every instantiation the elementwise ops of the default and tiny specs use (with and without momentum). */
+/**
+ * Every instantiation the elementwise ops of the default and tiny specs use (with and without momentum), and
+ * the term-slice circuits of matmul and col_sum (level 4 of the game: at most 8 terms, any widths below
+ * 2^53, any transA/transB: one circuit each, attrs [] in the registry).
+ */
 export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "bias_add", code: 2, attrs: [], classes: 0 },
   { id: "requantize_s8_1024", code: 3, attrs: [8, -1024, 1024], classes: 0 },
@@ -55,7 +59,16 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "momentum_7_3_524288", code: 8, attrs: [7, 3, -524288, 524288], classes: 0 },
   { id: "sgd_update_1_5_262144", code: 9, attrs: [1, 5, -262144, 262144], classes: 0 },
   { id: "sgd_update_1_1_262144", code: 9, attrs: [1, 1, -262144, 262144], classes: 0 },
+  { id: "dot_slice_mm8", code: 1, attrs: [], classes: 0 },
+  { id: "dot_slice_cs8", code: 7, attrs: [], classes: 0 },
 ];
+
+/** Public inputs of a settle circuit: ctx, out, then the operands (dot slices: accIn and the packed words). */
+export function publicInputCount(c: { code: number }): number {
+  if (c.code === 1) return 3 + 4;
+  if (c.code === 7) return 3 + 2;
+  return c.code === 4 || c.code === 3 ? 3 : c.code === 6 ? 5 : 4;
+}
 
 export const ZK_DIR = path.join(ROOT, "build/zk");
 export const MANIFEST = path.join(ZK_DIR, "manifest.json");
@@ -126,7 +139,7 @@ export async function zkSetup(log: (s: string) => void = console.log): Promise<M
   const t0 = performance.now();
   const built = await buildCircuits(SETTLE_CIRCUITS.map((c) => `circuits/settle/${c.id}.circom`));
   const snarkjs = await loadSnarkJs();
-  const nPub = (c: SettleCircuit): number => (c.code === 4 || c.code === 3 ? 3 : c.code === 6 ? 5 : 4);
+  const nPub = publicInputCount;
   const power = Math.max(...built.map((b, i) => powerFor(b, nPub(SETTLE_CIRCUITS[i]!))));
   const external = process.env.ZK_PTAU;
   const ptau = external ? path.resolve(external) : await localPtau(snarkjs, power, log);

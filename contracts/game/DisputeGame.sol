@@ -26,8 +26,13 @@ import {LeafDiff} from "./LeafDiff.sol";
 ///         - level 3 (elements, unless k is the post-state anchor): both reveal the data root of entry k's
 ///           output ({revealDataRoot}); a descent over the data trees finds the leftmost differing 1 KiB leaf;
 ///           both reveal it ({revealLeaf}); the game takes the first differing element e;
-///         - settlement: anyone calls {settle}; the kernel verifier returns the true value of (k, e) and the
-///           solver wins iff its claim equals it.
+///         - level 4 (terms, only when entry k is a matmul (code 1) or a col_sum (code 7)): the element is a
+///           sum of K terms; the solver declares K and posts its partial sums at up to 7 points of the term
+///           interval ({postTerms}), the challenger names the first one it disagrees with ({respondTerms}),
+///           until at most TERM_SLICE terms are left: [termLo, termHi), with the agreed partial sum accIn at
+///           termLo and the solver's claimed partial sum at termHi;
+///         - settlement: anyone calls {settle}; the kernel verifier returns the true value of (k, e) (level
+///           4: the true partial sum at termHi from accIn at termLo) and the solver wins iff its claim equals it.
 ///         Each party has a chess clock of `clockDuration`, charged at each of its moves; a party whose clock
 ///         runs out loses through {timeout}. Settlement waits `clockDuration`, then {timeout} fails the solver.
 ///
@@ -35,15 +40,16 @@ import {LeafDiff} from "./LeafDiff.sol";
 ///      {setMarket} once from the deployer. Every move emits an event carrying what an off-chain player needs
 ///      to answer it; {gameState} returns the whole state for nodes and tests.
 ///
-///      Storage: a game is 15 slots; the first is written by every move (clocks, phase, descent counters),
-///      and each move writes only the fields later moves need. The "current nodes" are each party's
+///      Storage: a game is 17 slots (the last two for level 4 only); the first is written by every move
+///      (clocks, phase, descent counters), and each move writes only the fields later moves need. The "current nodes" are each party's
 ///      commitment at the current point: trace root, then trace-tree nodes down to record k's hash, then
 ///      record k's output root, data root, data-tree nodes down to a leaf hash, and finally, at settlement,
-///      the two claimed values.
+///      the two claimed values (level 4 on: the solver's claimed partial sum at termHi and the
+///      challenger's element value).
 contract DisputeGame is IDisputeGame {
     // ================================================================== types
 
-    /// @notice Where a game stands. Odd phases 1..13 are the solver's turn, even phases 2..14 the
+    /// @notice Where a game stands. Odd phases 1..15 are the solver's turn, even phases 2..16 the
     ///         challenger's; `Settlement` is nobody's turn; `Resolved` and `Aborted` are final.
     enum Phase {
         None, // 0: no game with this id
@@ -61,9 +67,11 @@ contract DisputeGame is IDisputeGame {
         ChallengerDataChildren, // 12: level 3 descent, challenger: revealChildren
         SolverLeaf, // 13: level 3, solver: revealLeaf
         ChallengerLeaf, // 14: level 3, challenger: revealLeaf
-        Settlement, // 15: anyone: settle
-        Resolved, // 16: final, reported to the market
-        Aborted // 17: final, never reported
+        SolverTerms, // 15: level 4, solver: postTerms (declares K first)
+        ChallengerTerms, // 16: level 4, challenger: respondTerms
+        Settlement, // 17: anyone: settle
+        Resolved, // 18: final, reported to the market
+        Aborted // 19: final, never reported
     }
 
     /// @notice A side of a game.
@@ -83,7 +91,7 @@ contract DisputeGame is IDisputeGame {
         PaddingElement // the first differing element is past the tensor's end (INV-GAME-5)
     }
 
-    /// @notice One game (15 slots). See the contract's notes for the "current nodes".
+    /// @notice One game (17 slots). See the contract's notes for the "current nodes".
     struct Game {
         // slot 0: written by every move
         uint64 lastMove; // time of the last move (or of creation, or of reaching settlement)
@@ -94,6 +102,7 @@ contract DisputeGame is IDisputeGame {
         uint8 round; // rounds of the current descent completed
         uint8 width; // element width of entry k's output (level 3)
         uint8 programDepth; // depth of the program tree (length of the header's path)
+        uint8 code; // op code of entry k (from the solver's record, level 2): 1 and 7 go to level 4
         // slot 1
         address solver;
         uint64 clockDuration;
@@ -119,14 +128,27 @@ contract DisputeGame is IDisputeGame {
         bytes32 pendingLeft; // level 1: keccak256 of the solver's dissection roots; descents: the solver's left child
         bytes32 pendingRight; // descents: the solver's right child
         bytes32 shapeHash; // keccak256(abi.encode(dims)) of entry k's output (level 3)
+        // slot 15 (level 4): the term interval [termLo, termHi) and K as the solver declared it
+        uint64 termLo;
+        uint64 termHi;
+        uint64 termCount;
+        // slot 16 (level 4): the agreed partial sum at termLo (the solver's at termHi is solverNode)
+        int256 accIn;
     }
 
     /// @notice Everything {gameState} returns.
-    /// @param level 1 steps, 2 ops, 3 elements, 4 settlement; 0 for no game or a closed one.
+    /// @param level 1 steps, 2 ops, 3 elements, 4 terms, 5 settlement; 0 for no game or a closed one.
     /// @param turn Whose move it is (None at settlement and once closed).
     /// @param deadline When the mover's clock runs out (settlement: when settling closes); 0 when closed.
     /// @param pendingLeft Level 1 (Respond): keccak256(abi.encodePacked(roots)) of the solver's dissection
-    ///        roots (the roots themselves are in its {StepBisected} event); descents: the solver's left child.
+    ///        roots (the roots themselves are in its {StepBisected} event); descents: the solver's left child;
+    ///        level 4 (ChallengerTerms): keccak256(abi.encodePacked(sums)) of the solver's partial sums.
+    /// @param code Op code of entry k (once the solver opened its record).
+    /// @param termLo Level 4 on: start of the term interval (the agreed partial sum there is accIn).
+    /// @param termHi Level 4 on: end of the term interval (the solver's claimed partial sum there is
+    ///        solverNode); zero until the solver declared K.
+    /// @param termCount Level 4 on: K as the solver declared it.
+    /// @param accIn Level 4 on: the agreed partial sum at termLo.
     struct GameView {
         Phase phase;
         uint8 level;
@@ -158,6 +180,11 @@ contract DisputeGame is IDisputeGame {
         uint256 deadline;
         bytes32 programRoot;
         bytes32 datasetRoot;
+        uint8 code;
+        uint64 termLo;
+        uint64 termHi;
+        uint64 termCount;
+        int256 accIn;
     }
 
     // ================================================================== constants
@@ -170,6 +197,12 @@ contract DisputeGame is IDisputeGame {
     uint8 public constant POST_ANCHOR_CODE = 255;
     /// @notice Level 1 cuts [lo, hi] into at most this many parts (at most DISSECTION - 1 posted roots).
     uint256 public constant DISSECTION = 8;
+    /// @notice Level 4 ends when at most this many terms are left: the settlement opens and checks that
+    ///         many products (docs/benchmarks.md: the settle gas of a slice of this length, mock and Groth16).
+    uint64 public constant TERM_SLICE = 8;
+    /// @notice Op codes whose element is an accumulation of K terms (level 4): matmul and col_sum.
+    uint8 public constant MATMUL_CODE = 1;
+    uint8 public constant COL_SUM_CODE = 7;
 
     // ================================================================== state
 
@@ -206,8 +239,18 @@ contract DisputeGame is IDisputeGame {
     event DataRootRevealed(uint256 indexed gameId, Party by, bytes32 dataRoot);
     /// @notice `by` revealed leaf `leafIndex` of its output's data tree.
     event LeafRevealed(uint256 indexed gameId, Party by, uint64 leafIndex, bytes leaf);
+    /// @notice Level 3 ended on element `element` of a matmul/col_sum entry: level 4 starts; the values are
+    ///         the two claimed elements (the solver's is its partial sum at K).
+    event TermsStarted(uint256 indexed gameId, uint32 entry, uint64 element, bytes32 solverValue, bytes32 challengerValue);
+    /// @notice The solver declared K = `termCount` (first call) and claimed `sums[i]` as the partial sum at
+    ///         point p_i of [lo, hi] (see {postTerms}; empty when the interval is already short enough).
+    event TermsPosted(uint256 indexed gameId, uint64 termCount, uint64 lo, uint64 hi, int256[] sums);
+    /// @notice The challenger's first disagreement is point `choice` (`m`: none); the term interval is now
+    ///         [lo, hi) with the agreed partial sum `accIn` at lo and the solver's claim `solverSum` at hi.
+    event TermsResponded(uint256 indexed gameId, uint8 choice, uint64 lo, uint64 hi, int256 accIn, int256 solverSum);
     /// @notice The game reached settlement on element `element` of trace entry `entry` (for the post-state
-    ///         anchor, element 0 and the two state roots).
+    ///         anchor, element 0 and the two state roots; after level 4, the solver's value is its partial
+    ///         sum at termHi).
     event ReachedSettlement(
         uint256 indexed gameId, uint32 entry, uint64 element, bytes32 solverValue, bytes32 challengerValue
     );
@@ -280,6 +323,17 @@ contract DisputeGame is IDisputeGame {
     error UnexpectedSolverLeaf(uint256 gameId);
     /// @notice An output tensor with 2^64 or more elements.
     error TooManyElements(uint256 count);
+    /// @notice {postTerms} declaring K = 0 (an accumulation has at least one term).
+    error ZeroTermCount(uint256 gameId);
+    /// @notice {postTerms} declaring a K above 2^32 - 1 (K is an operand dimension, a u32).
+    error TermCountTooLarge(uint256 gameId, uint64 termCount);
+    /// @notice {postTerms} with a K other than the one the solver declared first.
+    error TermCountChanged(uint256 gameId, uint64 declared, uint64 given);
+    /// @notice {postTerms} with a number of sums other than m (min(7, hi - lo - 1), or 0 when hi - lo <=
+    ///         TERM_SLICE).
+    error WrongSumCount(uint256 gameId, uint256 expected, uint256 given);
+    /// @notice {respondTerms} with sums that are not the solver's posted ones (their keccak256 differs).
+    error SumsMismatch(uint256 gameId, bytes32 stored, bytes32 computed);
 
     // ================================================================== setup
 
@@ -546,6 +600,7 @@ contract DisputeGame is IDisputeGame {
             uint256 n = TensorCommitment.elementCount(dims);
             if (n > type(uint64).max) revert TooManyElements(n);
             g.width = width;
+            g.code = rec.code;
             g.elementCount = uint64(n);
             g.shapeHash = keccak256(abi.encode(dims));
             g.solverNode = rec.outputRoot;
@@ -621,7 +676,94 @@ contract DisputeGame is IDisputeGame {
             _resolve(gameId, g, vS == 0, Reason.PaddingElement);
             return;
         }
-        _reachSettlement(g, gameId, g.entry, uint64(e), bytes32(uint256(vS)), bytes32(uint256(vC)));
+        _endElements(g, gameId, uint64(e), bytes32(uint256(vS)), bytes32(uint256(vC)));
+    }
+
+    // ================================================================== level 4: terms
+
+    /// @notice Solver: posts its partial sums P(p_i) = sum_{s < p_i} a_s * b_s at the m = min(7, hi - lo - 1)
+    ///         dissection points of the term interval [lo, hi] (the points of {bisectStep}), or none when
+    ///         hi - lo <= TERM_SLICE (then settlement starts). Its first call declares K = `termCount`: the
+    ///         interval starts as [0, K] with the agreed P(0) = 0 and its claim P(K) = its element value. K is
+    ///         checked only at settlement, against the operand shapes (INV-GAME-9): a wrong K cannot be
+    ///         settled and the solver loses by the settlement timeout. The game keeps only keccak256 of the
+    ///         sums; the challenger answers from the {TermsPosted} event.
+    /// @param gameId The game.
+    /// @param termCount K; the first call fixes it, later calls must repeat it.
+    /// @param sums The solver's partial sums at p_0 .. p_{m-1}; exactly m.
+    function postTerms(uint256 gameId, uint64 termCount, int256[] calldata sums) external {
+        Game storage g = _games[gameId];
+        _beginMove(g, gameId, Phase.SolverTerms);
+        uint64 lo = g.termLo;
+        uint64 hi = g.termHi;
+        if (hi == 0) {
+            if (termCount == 0) revert ZeroTermCount(gameId);
+            // K is an operand dimension (u32): a larger K can never settle, and would only make the
+            // challenger pay for more rounds (at most 10 with this bound).
+            if (termCount > type(uint32).max) revert TermCountTooLarge(gameId, termCount);
+            // termLo and accIn are zero: P(0) = 0 is agreed by definition.
+            hi = termCount;
+            g.termHi = termCount;
+            g.termCount = termCount;
+        } else if (termCount != g.termCount) {
+            revert TermCountChanged(gameId, g.termCount, termCount);
+        }
+        uint256 m = hi - lo <= TERM_SLICE ? 0 : _pointCount(lo, hi);
+        if (sums.length != m) revert WrongSumCount(gameId, m, sums.length);
+        emit TermsPosted(gameId, termCount, lo, hi, sums);
+        if (m == 0) {
+            _reachSettlement(g, gameId, g.entry, g.element, g.solverNode, g.challengerNode);
+            return;
+        }
+        g.pendingLeft = keccak256(abi.encodePacked(sums));
+        g.phase = Phase.ChallengerTerms;
+    }
+
+    /// @notice Challenger: answers the solver's partial sums with the first point it disagrees with, as
+    ///         {respondStep} does: `choice = j < m`: the interval becomes [j == 0 ? lo : p_{j-1}, p_j], the
+    ///         agreed sum the solver's at p_{j-1} (unchanged for j == 0), the solver's claim its sum at p_j;
+    ///         `choice = m`: it accepts every sum: [p_{m-1}, hi], accIn the solver's sum at p_{m-1}, the claim
+    ///         at hi unchanged. When at most TERM_SLICE terms are left, settlement starts.
+    /// @param gameId The game.
+    /// @param sums The solver's posted sums, from its {TermsPosted} event (checked against the stored hash).
+    /// @param choice j in [0, m].
+    function respondTerms(uint256 gameId, int256[] calldata sums, uint8 choice) external {
+        Game storage g = _games[gameId];
+        _beginMove(g, gameId, Phase.ChallengerTerms);
+        bytes32 stored = g.pendingLeft;
+        bytes32 computed = keccak256(abi.encodePacked(sums));
+        if (computed != stored) revert SumsMismatch(gameId, stored, computed);
+        // The hash binds the sums, hence their number: m >= 1, checked by postTerms.
+        uint256 m = sums.length;
+        if (choice > m) revert ChoiceOutOfRange(gameId, choice, m);
+        uint64 lo = g.termLo;
+        uint64 hi = g.termHi;
+        int256 accIn = g.accIn;
+        // INVARIANT: INV-GAME-8: the agreed partial sum only ever becomes one the solver posted and the
+        // challenger accepted (P(0) = 0 at the start), and the solver's claim at hi is always its own posted
+        // sum (its element value at K): a solver whose claim at K is false keeps a false claim at hi above a
+        // true accIn, whatever the honest challenger answers.
+        if (choice == m) {
+            lo = _point(lo, hi, m, m - 1);
+            accIn = sums[m - 1];
+        } else {
+            uint64 newHi = _point(lo, hi, m, choice);
+            if (choice != 0) {
+                lo = _point(lo, hi, m, choice - 1);
+                accIn = sums[choice - 1];
+            }
+            hi = newHi;
+            g.termHi = newHi;
+            g.solverNode = bytes32(uint256(sums[choice]));
+        }
+        g.termLo = lo;
+        g.accIn = accIn;
+        emit TermsResponded(gameId, choice, lo, hi, accIn, int256(uint256(g.solverNode)));
+        if (hi - lo <= TERM_SLICE) {
+            _reachSettlement(g, gameId, g.entry, g.element, g.solverNode, g.challengerNode);
+        } else {
+            g.phase = Phase.SolverTerms;
+        }
     }
 
     // ================================================================== settlement and time
@@ -643,7 +785,11 @@ contract DisputeGame is IDisputeGame {
             preStateRoot: g.agreedRoot,
             traceRoot: g.solverTrace,
             entry: g.entry,
-            element: g.element
+            element: g.element,
+            termLo: g.termLo,
+            termHi: g.termHi,
+            termCount: g.termCount,
+            accIn: g.accIn
         });
         bytes32 value = kernelVerifier.trueValue(ctx, operands, proof);
         // INVARIANT: INV-GAME-6: the solver wins iff its claim is the true value, whatever the challenger claimed.
@@ -678,12 +824,12 @@ contract DisputeGame is IDisputeGame {
         Game storage g = _games[gameId];
         Phase phase = g.phase;
         v.phase = phase;
-        if (phase >= Phase.Bisect && phase <= Phase.ChallengerLeaf) {
-            v.level = phase <= Phase.Respond ? 1 : phase <= Phase.ChallengerRecord ? 2 : 3;
+        if (phase >= Phase.Bisect && phase <= Phase.ChallengerTerms) {
+            v.level = phase <= Phase.Respond ? 1 : phase <= Phase.ChallengerRecord ? 2 : phase <= Phase.ChallengerLeaf ? 3 : 4;
             v.turn = _solverMoves(phase) ? Party.Solver : Party.Challenger;
             v.deadline = _deadline(g, phase);
         } else if (phase == Phase.Settlement) {
-            v.level = 4;
+            v.level = 5;
             v.deadline = _deadline(g, phase);
         }
         v.solver = g.solver;
@@ -712,6 +858,11 @@ contract DisputeGame is IDisputeGame {
         v.lastMove = g.lastMove;
         v.programRoot = g.programRoot;
         v.datasetRoot = g.datasetRoot;
+        v.code = g.code;
+        v.termLo = g.termLo;
+        v.termHi = g.termHi;
+        v.termCount = g.termCount;
+        v.accIn = g.accIn;
     }
 
     // ================================================================== internals
@@ -750,7 +901,7 @@ contract DisputeGame is IDisputeGame {
         return lo + uint64(((i + 1) * uint256(hi - lo)) / (m + 1));
     }
 
-    /// @dev Odd phases 1..13 are the solver's moves.
+    /// @dev Odd phases 1..15 are the solver's moves.
     function _solverMoves(Phase phase) private pure returns (bool) {
         return uint8(phase) & 1 == 1;
     }
@@ -848,6 +999,21 @@ contract DisputeGame is IDisputeGame {
         } else {
             g.phase = Phase.SolverLeaf;
         }
+    }
+
+    /// @dev Level 3 ended on element `e` with the two claimed values: level 4 for an accumulation of K terms
+    ///      (matmul, col_sum), else settlement.
+    function _endElements(Game storage g, uint256 gameId, uint64 e, bytes32 vS, bytes32 vC) private {
+        uint8 code = g.code;
+        if (code != MATMUL_CODE && code != COL_SUM_CODE) {
+            _reachSettlement(g, gameId, g.entry, e, vS, vC);
+            return;
+        }
+        g.element = e;
+        g.solverNode = vS;
+        g.challengerNode = vC;
+        g.phase = Phase.SolverTerms;
+        emit TermsStarted(gameId, g.entry, e, vS, vC);
     }
 
     /// @dev Number of 1 KiB leaves of a tensor of `n` elements of `width` bytes (at least one).

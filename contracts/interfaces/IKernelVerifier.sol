@@ -23,6 +23,13 @@ interface IKernelVerifier {
         uint32 entry;
         /// The disputed element of the entry's output (unused for the post-state anchor).
         uint64 element;
+        /// matmul/col_sum (level 4 of the game): the term slice [termLo, termHi) of the element's
+        /// accumulation, K as the solver declared it, and the agreed partial sum at termLo. Zero for
+        /// every other entry.
+        uint64 termLo;
+        uint64 termHi;
+        uint64 termCount;
+        int256 accIn;
     }
 
     /// @notice The true value of the disputed item.
@@ -32,6 +39,8 @@ interface IKernelVerifier {
     /// @param ctx The dispute's agreed roots and subject.
     /// @param operands The openings the verifier needs (program leaves, records, elements, examples).
     /// @param proof A zk proof, or empty for verifiers that recompute.
-    /// @return value bytes32(int256 element value), or the post-state root for the post-state anchor.
+    /// @return value bytes32(int256 element value), or the post-state root for the post-state anchor; for
+    ///         matmul/col_sum the true partial sum at termHi: accIn + sum_{termLo <= t < termHi} a_t * b_t.
+    ///         Reverts unless termCount is the true K of the operand shapes and termHi <= K (INV-GAME-9).
     function trueValue(Context calldata ctx, bytes calldata operands, bytes calldata proof) external view returns (bytes32 value);
 }

@@ -16,11 +16,15 @@ error PublicInputOutOfField(uint256 index);
 error ProofRejected(uint8 code, address verifier);
 /// @notice A registration repeats an instantiation or has no verifier.
 error BadRegistration(uint256 index);
+/// @notice A matmul/col_sum term slice longer than the settle circuits' SLICE_TERMS.
+error SliceTooLong(uint256 length, uint256 max);
+/// @notice An opened slice value (or accIn) outside the circuits' signed 54-bit range [-2^53, 2^53).
+error SliceValueOutOfRange(uint256 index);
 
 /// @title Groth16KernelVerifier
-/// @notice Settles the elementwise ops (bias_add, requantize, relu, relu_mask, mse_grad, momentum,
-///         sgd_update) with a Groth16 proof instead of recomputing them (MockKernelVerifier is the
-///         recomputing twin: same interface, same decisions). matmul and col_sum are not supported yet.
+/// @notice Settles every op (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, and the
+///         term slices of matmul and col_sum) with a Groth16 proof instead of recomputing it
+///         (MockKernelVerifier is the recomputing twin: same interface, same decisions).
 /// @dev Registry: one snarkjs-generated verifier contract per (code, attributes[, classes]) circuit
 ///      (circuits/settle/*.circom, scripts/zk-setup.ts), FIXED AT CONSTRUCTION and immutable afterwards
 ///      (no owner): a verifier set is a deployment decision, replaced by deploying a new
@@ -33,6 +37,13 @@ error BadRegistration(uint256 index);
 ///        output = the claimed value (signed, x < 0 encoded as p + x)
 ///        the operand values the base contract opened against the agreed roots (same encoding),
 ///        and for mse_grad j = element % classes.
+///      matmul (1) and col_sum (7), after level 4 of the game: one circuit each (circuits/settle/dot_slice_*8,
+///      key with attrs [] whatever transA/transB: the opened operands are already op(A)'s row and op(B)'s
+///      column slices), public inputs
+///        ctx, output = accIn + sum of the slice's products, accIn,
+///        then the opened values packed 4 per word ({_packSlice}: a[0..7], then b[0..7] for matmul),
+///      the slice padded with zero terms to SLICE_TERMS. The base contract has already checked termCount
+///      against the operand shapes (INV-GAME-9) and opened exactly the slice's elements.
 ///      The claimed output is returned only if the proof verifies.
 
 contract Groth16KernelVerifier is KernelVerifierBase {
@@ -42,6 +53,11 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     uint256 internal constant PROOF_BYTES = 9 * 32;
     /// @notice Op code of mse_grad (the only op whose circuit also depends on the output shape).
     uint8 internal constant MSE_GRAD = 6;
+    /// @notice Terms of the dot-slice circuits (DisputeGame.TERM_SLICE): a shorter slice pads with zeros.
+    uint256 public constant SLICE_TERMS = 8;
+    /// @notice Bits of each packed slice value (signed, offset by 2^(SLICE_BITS-1)), and values per word.
+    uint256 internal constant SLICE_BITS = 54;
+    uint256 internal constant SLICE_PER_WORD = 4;
 
     struct Registration {
         uint8 code;
@@ -85,6 +101,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         bytes calldata proof
     ) internal view override returns (int256 output) {
         if (proof.length != PROOF_BYTES) revert MalformedProof(proof.length);
+        if (code == 1 || code == 7) return _dotSlice(ctx, code, operands, proof);
         uint32 classes = code == MSE_GRAD ? outDims[outDims.length - 1] : 0;
         bytes32 key = circuitKey(code, attrs, classes);
         address verifier = verifiers[key];
@@ -100,8 +117,51 @@ contract Groth16KernelVerifier is KernelVerifierBase {
             pub[2 + i] = _field(operands[i][0], 2 + i);
         }
         if (code == MSE_GRAD) pub[n - 1] = ctx.element % classes;
-        for (uint256 i = 0; i < n; ++i) if (pub[i] >= P) revert PublicInputOutOfField(i);
+        _verify(code, verifier, proof, pub);
+    }
 
+    /// @dev matmul/col_sum: verifies output = accIn + sum of the slice's products under ctx.
+    function _dotSlice(Context memory ctx, uint8 code, int256[][] memory operands, bytes calldata proof)
+        private
+        view
+        returns (int256 output)
+    {
+        bytes32 key = circuitKey(code, new int64[](0), 0);
+        address verifier = verifiers[key];
+        if (verifier == address(0)) revert NoCircuit(code, key);
+        uint256 len = operands[0].length;
+        if (len > SLICE_TERMS) revert SliceTooLong(len, SLICE_TERMS);
+        output = abi.decode(proof[256:288], (int256));
+        uint256 words = code == 1 ? 4 : 2;
+        uint256[] memory pub = new uint256[](3 + words);
+        pub[0] = contextField(ctx);
+        pub[1] = _field(output, 1);
+        pub[2] = _field(ctx.accIn, 2);
+        _packSlice(pub, operands, code == 1);
+        _verify(code, verifier, proof, pub);
+    }
+
+    /// @dev Writes the packed words of the slice's values into pub[3..]: value i (a[0..7], then b[0..7]; a
+    ///      missing term is 0) as v + 2^53 in bits [54 * (i % 4), 54 * (i % 4) + 54) of word i / 4, exactly as
+    ///      circuits/kernels/dot_slice_packed.circom recomputes them. Reverts on a value outside [-2^53, 2^53).
+    function _packSlice(uint256[] memory pub, int256[][] memory operands, bool withB) private pure {
+        uint256 inputs = withB ? 2 : 1;
+        for (uint256 input = 0; input < inputs; ++input) {
+            int256[] memory vs = operands[input];
+            for (uint256 t = 0; t < SLICE_TERMS; ++t) {
+                int256 v = t < vs.length ? vs[t] : int256(0);
+                if (v < -int256(1 << 53) || v >= int256(1 << 53)) revert SliceValueOutOfRange(input * SLICE_TERMS + t);
+                uint256 i = input * SLICE_TERMS + t;
+                // SAFETY: 0 <= v + 2^53 < 2^54 and 4 fields of 54 bits stay below 2^216 < P.
+                pub[3 + i / SLICE_PER_WORD] |= uint256(v + int256(1 << 53)) << (SLICE_BITS * (i % SLICE_PER_WORD));
+            }
+        }
+    }
+
+    /// @dev Calls the circuit's verifier with `pub` (every entry below P) and reverts unless it accepts.
+    function _verify(uint8 code, address verifier, bytes calldata proof, uint256[] memory pub) private view {
+        uint256 n = pub.length;
+        for (uint256 i = 0; i < n; ++i) if (pub[i] >= P) revert PublicInputOutOfField(i);
         // verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n]): static arrays, all inline.
         bytes4 selector = bytes4(
             keccak256(bytes.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", bytes(_decimal(n)), "])"))

@@ -127,3 +127,10 @@ error InvalidShift(int64 shift);
 /// @notice Operand value arrays that do not have the lengths the op needs.
 /// @param code The op code.
 error MalformedOperands(uint8 code);
+
+/// @notice A matmul/col_sum settlement whose declared term count K (the solver's, from the game) is not
+///         the K of the operand shapes (INV-GAME-9): nobody can settle it.
+error TermCountMismatch(uint256 expected, uint256 declared);
+
+/// @notice A matmul/col_sum settlement whose term slice [lo, hi) is empty or reaches past K.
+error TermSliceOutOfRange(uint256 lo, uint256 hi, uint256 count);

@@ -30,7 +30,9 @@ import {
     MissingLeaf,
     ExtraLeaves,
     DatasetMismatch,
-    FeatureCountMismatch
+    FeatureCountMismatch,
+    TermCountMismatch,
+    TermSliceOutOfRange
 } from "./KernelErrors.sol";
 
 /// @title KernelVerifierBase
@@ -121,6 +123,13 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         PreState pre;
         DatasetInfo dataset;
         ExampleOpening example;
+    }
+
+    /// @notice The term slice [lo, hi) of a matmul/col_sum settlement and the declared K (from the context).
+    struct Terms {
+        uint256 lo;
+        uint256 hi;
+        uint256 count;
     }
 
     /// @notice One 1 KiB data leaf of an operand and its path in the operand's data tree.
@@ -397,7 +406,8 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         if (ins.length != n) revert OpeningCountMismatch(n, ins.length);
         Tensor[] memory ts = new Tensor[](n);
         for (uint256 i = 0; i < n; ++i) ts[i] = _openOperand(ctx, header, entry.inputs[i], ins[i]);
-        uint256[][] memory idx = _operandIndices(entry.code, entry.attrs, entry.dims, ts, ctx.element);
+        Terms memory terms = Terms(ctx.termLo, ctx.termHi, ctx.termCount);
+        uint256[][] memory idx = _operandIndices(entry.code, entry.attrs, entry.dims, ts, ctx.element, terms);
         values = new int256[][](n);
         for (uint256 i = 0; i < n; ++i) values[i] = _openElements(ts[i], idx[i], ins[i].leaves, i);
     }
@@ -481,32 +491,38 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     /// @notice The operand elements output element `e` of op `code` depends on, per input, ascending.
     /// @dev Also checks that the operand shapes fit the op and the output shape (so that a program whose
     ///      shapes disagree is rejected rather than read out of bounds):
-    ///        1 matmul{transA,transB}: row i = e / n of op(A), column j = e % n of op(B), k elements each
+    ///        1 matmul{transA,transB}: op(A)[i, t] and op(B)[t, j] for t in [terms.lo, terms.hi), i = e / n,
+    ///          j = e % n (the game's term slice of row i of op(A) times column j of op(B))
     ///        2 bias_add: Z[e], b[e % n]          3 requantize, 4 relu: X[e]
     ///        5 relu_mask, 8 momentum, 9 sgd_update: both inputs at e
-    ///        6 mse_grad: z[e], labels[e / n]     7 col_sum: D[i, e] for i < m
+    ///        6 mse_grad: z[e], labels[e / n]     7 col_sum: D[t, e] for t in [terms.lo, terms.hi)
+    ///      For 1 and 7 the declared K must be the shapes' K and the slice inside [0, K] (INV-GAME-9).
     ///      chain/settlementOperands.ts (operandIndices) mirrors this exactly.
     /// @param code The op code.
     /// @param attrs The entry's attributes.
     /// @param outDims The output's shape.
     /// @param ts The operand tensors (only their dims are read).
     /// @param e The output element.
+    /// @param terms matmul/col_sum: the term slice and the declared K (ignored for the other ops).
     /// @return idx Per input, the element indices.
-    function _operandIndices(uint8 code, int64[] memory attrs, uint32[] memory outDims, Tensor[] memory ts, uint256 e)
-        internal
-        pure
-        returns (uint256[][] memory idx)
-    {
+    function _operandIndices(
+        uint8 code,
+        int64[] memory attrs,
+        uint32[] memory outDims,
+        Tensor[] memory ts,
+        uint256 e,
+        Terms memory terms
+    ) internal pure returns (uint256[][] memory idx) {
         idx = new uint256[][](ts.length);
-        if (code == 1) return _matmulIndices(attrs, outDims, ts[0].dims, ts[1].dims, e);
+        if (code == 1) return _matmulIndices(attrs, outDims, ts[0].dims, ts[1].dims, e, terms);
         if (code == 7) {
             uint32[] memory d = ts[0].dims;
             if (d.length != 2) revert ShapeMismatch(code, 0);
             if (outDims.length != 1 || outDims[0] != d[1]) revert ShapeMismatch(code, type(uint256).max);
-            uint256 m = d[0];
-            uint256[] memory col = new uint256[](m);
-            // SAFETY: i * n + e < m * n <= 2^64 (elementCount bound).
-            for (uint256 i = 0; i < m; ++i) col[i] = i * d[1] + e;
+            _checkTerms(terms, d[0]);
+            uint256[] memory col = new uint256[](terms.hi - terms.lo);
+            // SAFETY: t * n + e < m * n <= 2^64 (elementCount bound).
+            for (uint256 t = terms.lo; t < terms.hi; ++t) col[t - terms.lo] = t * d[1] + e;
             idx[0] = col;
             return idx;
         }
@@ -529,11 +545,14 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     }
 
     /// @dev See {_operandIndices}. op(A) is [m, k] (A stored [k, m] when transA), op(B) is [k, n].
-    function _matmulIndices(int64[] memory attrs, uint32[] memory outDims, uint32[] memory a, uint32[] memory b, uint256 e)
-        private
-        pure
-        returns (uint256[][] memory idx)
-    {
+    function _matmulIndices(
+        int64[] memory attrs,
+        uint32[] memory outDims,
+        uint32[] memory a,
+        uint32[] memory b,
+        uint256 e,
+        Terms memory terms
+    ) private pure returns (uint256[][] memory idx) {
         bool transA = _flag(attrs[0]);
         bool transB = _flag(attrs[1]);
         if (a.length != 2) revert ShapeMismatch(1, 0);
@@ -542,18 +561,29 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         (uint256 k2, uint256 n) = transB ? (uint256(b[1]), uint256(b[0])) : (uint256(b[0]), uint256(b[1]));
         if (k2 != k) revert ShapeMismatch(1, 1);
         if (outDims.length != 2 || outDims[0] != m || outDims[1] != n) revert ShapeMismatch(1, type(uint256).max);
+        _checkTerms(terms, k);
         uint256 i = e / n;
         uint256 j = e % n;
-        uint256[] memory ra = new uint256[](k);
-        uint256[] memory cb = new uint256[](k);
+        uint256 len = terms.hi - terms.lo;
+        uint256[] memory ra = new uint256[](len);
+        uint256[] memory cb = new uint256[](len);
         // SAFETY: every index is below the operand's element count (<= 2^64): no overflow.
-        for (uint256 t = 0; t < k; ++t) {
-            ra[t] = transA ? t * m + i : i * k + t;
-            cb[t] = transB ? j * k + t : t * n + j;
+        for (uint256 s = 0; s < len; ++s) {
+            uint256 t = terms.lo + s;
+            ra[s] = transA ? t * m + i : i * k + t;
+            cb[s] = transB ? j * k + t : t * n + j;
         }
         idx = new uint256[][](2);
         idx[0] = ra;
         idx[1] = cb;
+    }
+
+    /// @dev Checks the game's term slice against the true K of the operand shapes.
+    function _checkTerms(Terms memory terms, uint256 k) private pure {
+        // INVARIANT: INV-GAME-9: only the true K settles: a solver that declared another K cannot be settled
+        // (and loses by the settlement timeout); the slice lies inside [0, K] and is not empty.
+        if (terms.count != k) revert TermCountMismatch(k, terms.count);
+        if (terms.lo >= terms.hi || terms.hi > k) revert TermSliceOutOfRange(terms.lo, terms.hi, k);
     }
 
     /// @dev Number of inputs of op `code` (docs/engine.md, "Op set").

@@ -26,8 +26,8 @@ contract MockKernelVerifier is KernelVerifierBase {
         bytes calldata proof
     ) internal pure override returns (int256) {
         if (proof.length != 0) revert ProofNotEmpty(proof.length);
-        if (code == 1) return _matmul(operands);
-        if (code == 7) return _colSum(operands);
+        if (code == 1) return _matmul(operands, ctx.accIn);
+        if (code == 7) return _colSum(operands, ctx.accIn);
         if (operands.length == 0 || operands[0].length != 1) revert MalformedOperands(code);
         int256 x = operands[0][0];
         if (code == 3) {
@@ -58,25 +58,31 @@ contract MockKernelVerifier is KernelVerifierBase {
         revert UnsupportedCode(code);
     }
 
-    /// @dev matmul: sum over t of op(A)[i, t] * op(B)[t, j] (row i of op(A), column j of op(B)).
-    function _matmul(int256[][] memory operands) private pure returns (int256 acc) {
+    /// @dev matmul: accIn + sum over the slice's t of op(A)[i, t] * op(B)[t, j]: the partial sum at termHi.
+    function _matmul(int256[][] memory operands, int256 accIn) private pure returns (int256 acc) {
         if (operands.length != 2) revert MalformedOperands(1);
         int256[] memory a = operands[0];
         int256[] memory b = operands[1];
         if (a.length != b.length) revert MalformedOperands(1);
+        int256 sum;
         unchecked {
-            // SAFETY: at most 2^32 products of magnitude < 2^126: |acc| < 2^158 (see the contract's bounds).
-            for (uint256 t = 0; t < a.length; ++t) acc += a[t] * b[t];
+            // SAFETY: at most 2^32 products of magnitude < 2^126: |sum| < 2^158 (see the contract's bounds).
+            for (uint256 t = 0; t < a.length; ++t) sum += a[t] * b[t];
         }
+        // Checked: accIn is the parties' word, not an opened value.
+        acc = accIn + sum;
     }
 
-    /// @dev col_sum: sum over i of D[i, j].
-    function _colSum(int256[][] memory operands) private pure returns (int256 acc) {
+    /// @dev col_sum: accIn + sum over the slice's rows t of D[t, j]: the partial sum at termHi.
+    function _colSum(int256[][] memory operands, int256 accIn) private pure returns (int256 acc) {
         if (operands.length != 1) revert MalformedOperands(7);
         int256[] memory d = operands[0];
+        int256 sum;
         unchecked {
-            // SAFETY: at most 2^32 values of magnitude <= 2^63: |acc| <= 2^95.
-            for (uint256 i = 0; i < d.length; ++i) acc += d[i];
+            // SAFETY: at most 2^32 values of magnitude <= 2^63: |sum| <= 2^95.
+            for (uint256 i = 0; i < d.length; ++i) sum += d[i];
         }
+        // Checked: accIn is the parties' word, not an opened value.
+        acc = accIn + sum;
     }
 }

@@ -22,14 +22,19 @@ contract KernelHarness is MockKernelVerifier {
     }
 
     /// @notice See {KernelVerifierBase-_operandIndices} (operand widths and roots play no part).
-    function operandIndices(uint8 code, int64[] calldata attrs, uint32[] calldata outDims, uint32[][] calldata inDims, uint256 element)
-        external
-        pure
-        returns (uint256[][] memory)
-    {
+    function operandIndices(
+        uint8 code,
+        int64[] calldata attrs,
+        uint32[] calldata outDims,
+        uint32[][] calldata inDims,
+        uint256 element,
+        uint64 termLo,
+        uint64 termHi,
+        uint64 termCount
+    ) external pure returns (uint256[][] memory) {
         Tensor[] memory ts = new Tensor[](inDims.length);
         for (uint256 i = 0; i < inDims.length; ++i) ts[i] = Tensor(4, inDims[i], bytes32(0));
-        return _operandIndices(code, attrs, outDims, ts, element);
+        return _operandIndices(code, attrs, outDims, ts, element, Terms(termLo, termHi, termCount));
     }
 
     /// @notice {trueValue}, also returning the gas its body used (execution only: no calldata, no intrinsic

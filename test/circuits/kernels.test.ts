@@ -236,6 +236,45 @@ function forgedHints(x: number, d: number): Inputs {
   return { in: x, q: num(h.q) + d, r: num(h.r) - 16 * d };
 }
 
+/**
+ * DotSlicePacked(4, 12, withB, 4): the dot slice of the settle circuits with its term values bound to packed
+ * words (value i as v + 2^11 in bits [12 * (i % 4), +12) of word i / 4; Groth16KernelVerifier._packSlice at
+ * 54 bits). A word that does not pack the witness's values must make witness generation fail.
+ */
+function packedSpec(main: string, withB: boolean): KernelSpec {
+  const n = 4, bits = 12;
+  const pack = (vs: number[]): number[] => {
+    const words = Array(Math.ceil(vs.length / 4)).fill(0);
+    vs.forEach((v, i) => (words[Math.floor(i / 4)] += (v + 2 ** (bits - 1)) * 2 ** (bits * (i % 4))));
+    return words;
+  };
+  const inputs = (accIn: number, a: number[], b: number[]): Inputs => ({ accIn, a, b, packed: pack(withB ? [...a, ...b] : a) });
+  return {
+    main,
+    gen(r, i) {
+      // The accumulator is 12 bits wide too: extremes of a against a single +-1 (or 0) in b, or small terms.
+      const mode = i % 3;
+      const k = r.int(0, n - 1);
+      const a = Array.from({ length: n }, () => (mode === 0 ? r.pick([sMin(bits), sMax(bits)]) : mode === 1 ? pickSigned(r, bits) : r.int(-15, 15)));
+      const b = withB
+        ? Array.from({ length: n }, (_, t) => (mode === 2 ? r.int(-15, 15) : t === k ? r.pick([1, -1, 0]) : 0))
+        : Array(n).fill(1);
+      if (!withB && mode !== 2) a.forEach((_, t) => t !== k && (a[t] = 0));
+      const s = a.reduce((acc, v, t) => acc + v * b[t]!, 0);
+      const lo = Math.max(sMin(bits), sMin(bits) - s), hi = Math.min(sMax(bits), sMax(bits) - s);
+      return inputs(lo <= hi ? r.int(lo, hi) : 0, a, withB ? b : Array(n).fill(0));
+    },
+    ref: (x) => num(x.accIn) + reference("matmul", [t1(arr(x.a), [1, n]), t1(withB ? arr(x.b) : Array(n).fill(1), [n, 1])], { transA: false, transB: false })[0]!,
+    bad: [
+      // The words do not pack the values (one value off by one, in its lowest and highest field).
+      { ...inputs(0, [1, 2, 3, 4], [1, 1, 1, 1]), packed: pack(withB ? [1, 2, 3, 4, 1, 1, 1, 1] : [1, 2, 3, 4]).map((w, i) => (i === 0 ? w + 1 : w)) },
+      { ...inputs(0, [1, 2, 3, 4], [1, 1, 1, 1]), packed: pack(withB ? [1, 2, 3, 4, 1, 1, 1, 1] : [1, 2, 3, 4]).map((w, i) => (i === 0 ? w + 2 ** 36 : w)) },
+      // A value outside 12 bits, its word packed consistently (the range check, not the packing, rejects it).
+      inputs(0, [sMax(bits) + 1, 0, 0, 0], [0, 0, 0, 0]),
+    ],
+  };
+}
+
 const KERNELS: readonly KernelSpec[] = [
   {
     // RoundShift's constraints on explicit hints. The main has no output: witness[1] is the input `in`, so
@@ -297,6 +336,8 @@ const KERNELS: readonly KernelSpec[] = [
   sgdSpec("sgd_update_v1", 11, 11, 5, 10, -1000, 1000),
   dotSpec("dot_slice_default", 16, 8, 12, 25),
   dotSpec("dot_slice_v1", 3, 8, 8, 18),
+  packedSpec("dot_slice_packed_mm", true),
+  packedSpec("dot_slice_packed_cs", false),
 ];
 
 // ---------------------------------------------------------------- harness

@@ -13,7 +13,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { deployGame, Party, Reason, type Fixture } from "./helpers/gamePlayer.ts";
-import { Arena, drawGame, reasonName, STRATEGIES, type Draw, type GameResult } from "./helpers/strategies.ts";
+import { Arena, drawGame, reasonName, STRATEGIES, TERM_VARIANTS, type Draw, type GameResult } from "./helpers/strategies.ts";
 
 const HEAVY = process.env.TEST_PROFILE === "heavy";
 const REPLAY = process.env.GAME_SEED === undefined ? undefined : Number(process.env.GAME_SEED);
@@ -78,6 +78,9 @@ describe("DisputeGame, randomized games (seeded)", async () => {
         if (spec.hi - spec.lo >= 2 && spec.hi - spec.lo <= 8) t.note("interval", "2..8 (m < 7)");
         if (spec.mock) t.note("settled by", "MockKernelVerifier");
         if (out.reached && out.reached.entry <= 2) t.note("settled at", "batch entry");
+        if (out.reached?.terms) t.note("settled at", out.reached.code === 1 ? "matmul slice" : "col_sum slice");
+        if (out.reached?.terms && out.reached.terms[1] - out.reached.terms[0] < out.reached.terms[2]) t.note("settled at", "slice after a level-4 round");
+        if (spec.strategy === "terms") t.note("terms", String(spec.detail.variant));
       } catch (e) {
         const where = d ? JSON.stringify(d.spec) : `seed ${seed}`;
         failures.push(`game seed ${seed} ${where}: ${e instanceof Error ? e.message : String(e)}\n  replay: ${replayHint(seed)}`);
@@ -87,16 +90,17 @@ describe("DisputeGame, randomized games (seeded)", async () => {
     }
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     const level1Reverts = [...(t.counts.get("reverted") ?? [])].filter(([k]) => /^(bisect|respond)Step:/.test(k)).map(([k, n]) => `${k}:${n}`).sort().join(" ");
+    const level4Reverts = [...(t.counts.get("reverted") ?? [])].filter(([k]) => /^(post|respond)Terms:/.test(k)).map(([k, n]) => `${k}:${n}`).sort().join(" ");
     const gas = [...f.gas.byKind.keys()].sort().map((k) => `${k}:${f.gas.max(k)}`).join(" ");
     console.log(
       `DisputeGame.random: ${t.games}/${seeds.length} games in ${secs}s, honest wins ${t.honestWins}/${seeds.length}; ` +
-        `${t.group("strategy")} ${t.group("side")} ${t.group("world")} ${t.group("interval")} ${t.group("choice")} ${t.group("reason")} ${t.group("settled by")} ${t.group("settled at")}; ` +
-        `moves ${t.moves}, reverted invalid calls ${t.reverts} (level 1: ${level1Reverts}), time travels ${t.timeTravels}, redrawn deviations ${t.skipped}; max gas{${gas}}`,
+        `${t.group("strategy")} ${t.group("terms")} ${t.group("side")} ${t.group("world")} ${t.group("interval")} ${t.group("choice")} ${t.group("reason")} ${t.group("settled by")} ${t.group("settled at")}; ` +
+        `moves ${t.moves}, reverted invalid calls ${t.reverts} (level 1: ${level1Reverts}; level 4: ${level4Reverts}), time travels ${t.timeTravels}, redrawn deviations ${t.skipped}; max gas{${gas}}`,
     );
     assert.deepEqual(failures, [], `${failures.length} game(s) failed:\n${failures.join("\n")}`);
   });
 
-  it("covers every strategy, side, world kind, interval kind and end (and ~1 in 50 games settled by the MockKernelVerifier)", { skip: REPLAY !== undefined || GAMES < 1000 }, async () => {
+  it("covers every strategy, side, world kind, interval kind and end, level 4 on matmul and col_sum with every lie (INV-GAME-8, INV-GAME-9) (and ~1 in 50 games settled by the MockKernelVerifier)", { skip: REPLAY !== undefined || GAMES < 1000 }, async () => {
     for (const s of STRATEGIES) assert.ok(t.get("strategy", s) > 0, `strategy ${s}`);
     for (const s of ["solver", "challenger"]) assert.ok(t.get("side", s) > 0, `side ${s}`);
     for (const k of ["tiny", "medium", "wide"]) assert.ok(t.get("world", k) > 0, `world ${k}`);
@@ -108,6 +112,11 @@ describe("DisputeGame, randomized games (seeded)", async () => {
       assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
     }
     for (const r of Object.keys(Reason)) assert.ok(t.get("reason", r) > 0, `reason ${r}`);
+    // Level 4 (INV-GAME-8, INV-GAME-9): disputes ending on matmul and col_sum elements, every level-4 lie, and
+    // slices reached after a dissection round; its invalid moves reverted with their named errors.
+    for (const k of ["matmul slice", "col_sum slice", "slice after a level-4 round"]) assert.ok(t.get("settled at", k) > 0, `settled at ${k}`);
+    for (const v of TERM_VARIANTS) assert.ok(t.get("terms", v) > 0, `terms variant ${v}`);
+    for (const k of ["postTerms:WrongSumCount", "respondTerms:SumsMismatch", "respondTerms:ChoiceOutOfRange"]) assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
     assert.equal(t.get("settled by", "MockKernelVerifier"), Math.floor((FIRST_SEED + GAMES - 1) / MOCK_EVERY) - Math.floor((FIRST_SEED - 1) / MOCK_EVERY));
     // Every game was reported to its market exactly once (TestMarket reverts a second report).
     const reports = (await f.market.read.totalReports()) as bigint + ((await m.market.read.totalReports()) as bigint);

@@ -18,7 +18,7 @@ import { traceStep } from "../../training/traceStep.ts";
 import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type Deviation, type History, type World } from "./helpers/gameWorld.ts";
 import {
   at, createGame, deployGame, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, now, Party, paramsFor, Phase, playGame, Player, Reason,
-  rootsHash, send, stateOf, traceAt, valueWord, ZERO32, type Fixture, type GameParams, type GameState, type Settler, type Side,
+  rootsHash, send, sliceOf, stateOf, traceAt, valueWord, ZERO32, type Fixture, type GameParams, type GameState, type Settler, type Side,
 } from "./helpers/gamePlayer.ts";
 
 const EIP170_LIMIT = 24_576;
@@ -48,11 +48,11 @@ describe("DisputeGame", async () => {
   });
 
   /** Plays moves until `stop` holds. */
-  async function driveUntil(gameId: bigint, s: Player, c: Player, stop: (st: GameState) => boolean): Promise<GameState> {
+  async function driveUntil(gameId: bigint, s: Player, c: Player, stop: (st: GameState) => boolean, w: World = tiny): Promise<GameState> {
     for (let i = 0; i < 400; i++) {
       const st = await stateOf(f, gameId);
       if (stop(st)) return st;
-      const r = await (st.turn === Party.Solver ? s : c).act(gameId, st);
+      const r = await (st.turn === Party.Solver ? s : c).act(gameId, st, w);
       assert.equal(r, "moved", `stuck in phase ${st.phase}`);
     }
     throw new Error("driveUntil: too many moves");
@@ -139,25 +139,25 @@ describe("DisputeGame", async () => {
 
   describe("whole games", () => {
     it("a dishonest solver (one element changed) loses at that element, with every move's event (INV-GAME-3, INV-GAME-6)", async () => {
-      const dev: Deviation = { kind: "op", step: 3, entry: 5, element: 7 };
+      const dev: Deviation = { kind: "op", step: 3, entry: 6, element: 7 };
       const bad = deviate(tiny, dev);
       const id = await open(tiny, 0, 4, bad, tiny);
       const s = party("solver", tiny, bad), c = honest("challenger", tiny);
       const st = await driveUntil(id, s, c, (x) => x.phase === Phase.Settlement);
-      expect(st.level).to.equal(4);
+      expect(st.level).to.equal(5);
       expect(st.turn).to.equal(Party.None);
       expect([st.loStep, st.hiStep]).to.deep.equal([2n, 3n]);
       expect(st.agreedRoot).to.equal(hex(tiny.roots[2]!));
-      expect(st.entry).to.equal(5);
+      expect(st.entry).to.equal(6);
       expect(st.element).to.equal(7n);
-      const badValue = decodeElements(traceAt(bad, 3).commitments[4]!.bytes, 4, 1, 7 * 4)[0]!;
+      const badValue = decodeElements(traceAt(bad, 3).commitments[5]!.bytes, 4, 1, 7 * 4)[0]!;
       expect(st.solverNode).to.equal(valueWord(badValue));
-      expect(st.challengerNode).to.equal(honestValue(tiny, 3, 5, 7));
+      expect(st.challengerNode).to.equal(honestValue(tiny, 3, 6, 7));
       expect(st.solverTrace).to.equal(hex(traceAt(bad, 3).root));
       // The kernel verifier gets exactly the agreed context.
-      const ctx = { programRoot: hex(tiny.program.root), datasetRoot: `0x${tiny.spec.data.root}` as Hex, preStateRoot: hex(tiny.roots[2]!), traceRoot: hex(traceAt(bad, 3).root), entry: 5, element: 7n };
+      const ctx = { programRoot: hex(tiny.program.root), datasetRoot: `0x${tiny.spec.data.root}` as Hex, preStateRoot: hex(tiny.roots[2]!), traceRoot: hex(traceAt(bad, 3).root), entry: 6, element: 7n, termLo: 0n, termHi: 0n, termCount: 0n, accIn: 0n };
       await send(f, f.verifier, "expectContext", [ctx], f.other, null);
-      await send(f, f.verifier, "setValue", [5, 7n, honestValue(tiny, 3, 5, 7)], f.other, null);
+      await send(f, f.verifier, "setValue", [6, 7n, honestValue(tiny, 3, 6, 7)], f.other, null);
       await send(f, f.game, "settle", [id, "0x", "0x"], f.other, "settle");
       await send(f, f.verifier, "expectContext", [{ ...ctx, programRoot: ZERO32 }], f.other, null);
       expect(await f.market.read.solverWon([id])).to.equal(false);
@@ -371,7 +371,7 @@ describe("DisputeGame", async () => {
   // ================================================================ reverts, move by move
 
   describe("every move rejects the wrong party, the wrong phase and bad proofs", () => {
-    const bad = deviate(tiny, { kind: "op", step: 3, entry: 5, element: 7 });
+    const bad = deviate(tiny, { kind: "op", step: 3, entry: 6, element: 7 });
     let id = 0n;
     const S = () => ({ account: f.solver.account });
     const C = () => ({ account: f.challenger.account });
@@ -466,31 +466,31 @@ describe("DisputeGame", async () => {
     it("openRecord: the record must hash to the mover's leaf; the program path must have the program's depth", async () => {
       const g = f.game.write;
       const st = await stateOf(f, id);
-      expect(st.entry).to.equal(5);
+      expect(st.entry).to.equal(6);
       const t = tr();
-      const p = tiny.program.entries[5]!;
+      const p = tiny.program.entries[6]!;
       const recOf = (k: number) => {
         const e = t.entries[k]!;
         return { entry: e.entry, tensorId: e.tensorId, code: e.code, inputs: e.inputs, attrs: e.attrs.map(BigInt), outputRoot: hex(e.outputRoot) };
       };
-      const path = proofOf(tiny.program.tree, 6).map(hex);
-      await expectRevert(g.openRecord([id, recOf(5), p.width, p.shape, path], C()), "NotYourTurn");
+      const path = proofOf(tiny.program.tree, 7).map(hex);
+      await expectRevert(g.openRecord([id, recOf(6), p.width, p.shape, path], C()), "NotYourTurn");
       await expectRevert(g.openRecord([id, recOf(4), p.width, p.shape, path], S()), "RecordMismatch");
-      await expectRevert(g.openRecord([id, { ...recOf(5), outputRoot: ZERO32 }, p.width, p.shape, path], S()), "RecordMismatch");
-      await expectRevert(g.openRecord([id, recOf(5), p.width, p.shape, path.slice(1)], S()), "ProofDepthMismatch");
-      await send(f, f.game, "openRecord", [id, recOf(5), p.width, p.shape, path], f.solver, "openRecord(solver)");
+      await expectRevert(g.openRecord([id, { ...recOf(6), outputRoot: ZERO32 }, p.width, p.shape, path], S()), "RecordMismatch");
+      await expectRevert(g.openRecord([id, recOf(6), p.width, p.shape, path.slice(1)], S()), "ProofDepthMismatch");
+      await send(f, f.game, "openRecord", [id, recOf(6), p.width, p.shape, path], f.solver, "openRecord(solver)");
       const st2 = await stateOf(f, id);
-      expect([st2.phase, st2.width, st2.elementCount, st2.solverNode]).to.deep.equal([Phase.ChallengerRecord, 4, 32n, hex(t.entries[5]!.outputRoot)]);
+      expect([st2.phase, st2.width, st2.elementCount, st2.solverNode]).to.deep.equal([Phase.ChallengerRecord, 4, 32n, hex(t.entries[6]!.outputRoot)]);
       await driveUntil(id, s, c, (x) => x.phase === Phase.SolverDataRoot);
     });
 
     it("revealDataRoot: the shape must be the program's and tensorRoot(width, dims, dataRoot) the mover's output root", async () => {
       const g = f.game.write;
-      const cm = tr().commitments[4]!;
+      const cm = tr().commitments[5]!;
       await expectRevert(g.revealDataRoot([id, hex(cm.tree.root), cm.shape], C()), "NotYourTurn");
       await expectRevert(g.revealDataRoot([id, hex(cm.tree.root), [...cm.shape].reverse()], S()), "ShapeMismatch");
       await expectRevert(g.revealDataRoot([id, hex(cm.tree.root), [32]], S()), "ShapeMismatch");
-      await expectRevert(g.revealDataRoot([id, hex(tiny.traces[3]!.commitments[4]!.tree.root), cm.shape], S()), "DataRootMismatch");
+      await expectRevert(g.revealDataRoot([id, hex(tiny.traces[3]!.commitments[5]!.tree.root), cm.shape], S()), "DataRootMismatch");
       await send(f, f.game, "revealDataRoot", [id, hex(cm.tree.root), cm.shape], f.solver, "revealDataRoot(solver)");
       await driveUntil(id, s, c, (x) => x.phase === Phase.SolverLeaf);
       expect((await stateOf(f, id)).depth).to.equal(0); // one leaf: no data descent
@@ -498,8 +498,8 @@ describe("DisputeGame", async () => {
 
     it("revealLeaf: each leaf must hash to its node; the challenger passes the solver's revealed leaf", async () => {
       const g = f.game.write;
-      const mine = bytesToHex(tr().commitments[4]!.bytes.subarray(0, LEAF_BYTES));
-      const theirs = bytesToHex(tiny.traces[3]!.commitments[4]!.bytes.subarray(0, LEAF_BYTES));
+      const mine = bytesToHex(tr().commitments[5]!.bytes.subarray(0, LEAF_BYTES));
+      const theirs = bytesToHex(tiny.traces[3]!.commitments[5]!.bytes.subarray(0, LEAF_BYTES));
       await expectRevert(g.revealLeaf([id, mine, "0x"], C()), "NotYourTurn");
       await expectRevert(g.revealLeaf([id, mine, mine], S()), "UnexpectedSolverLeaf");
       await expectRevert(g.revealLeaf([id, theirs, "0x"], S()), "LeafMismatch");
@@ -510,7 +510,7 @@ describe("DisputeGame", async () => {
       await expectRevert(g.revealLeaf([id, theirs, "0x"], C()), "LeafLengthMismatch");
       await send(f, f.game, "revealLeaf", [id, theirs, mine], f.challenger, "revealLeaf(challenger)");
       const st = await stateOf(f, id);
-      expect([st.phase, st.entry, st.element]).to.deep.equal([Phase.Settlement, 5, 7n]);
+      expect([st.phase, st.entry, st.element]).to.deep.equal([Phase.Settlement, 6, 7n]);
     });
 
     it("settle: a rejecting verifier reverts and the game goes on; anyone settles; moves are over", async () => {
@@ -519,7 +519,7 @@ describe("DisputeGame", async () => {
       await expectRevert(g.respondStep([id, [], 0, ZERO32], C()), "WrongPhase");
       await expectRevert(g.revealLeaf([id, "0x", "0x"], C()), "WrongPhase");
       await expectRevert(g.timeout([id]), "ClockNotExpired");
-      await send(f, f.verifier, "setValue", [5, 7n, honestValue(tiny, 3, 5, 7)], f.other, null);
+      await send(f, f.verifier, "setValue", [6, 7n, honestValue(tiny, 3, 6, 7)], f.other, null);
       await send(f, f.verifier, "setRejecting", [true], f.other, null);
       await expectRevert(g.settle([id, "0x", "0x"], O()), "Rejected");
       await send(f, f.verifier, "setRejecting", [false], f.other, null);
@@ -674,7 +674,7 @@ describe("DisputeGame", async () => {
       const { id } = await toSettlement();
       await send(f, f.verifier, "setValue", [9, 4n, ZERO32], f.other, null);
       // another element of the entry was never set
-      await expectRevert(f.verifier.read.trueValue([{ programRoot: ZERO32, datasetRoot: ZERO32, preStateRoot: ZERO32, traceRoot: ZERO32, entry: 9, element: 5n }, "0x", "0x"]), "ValueNotSet");
+      await expectRevert(f.verifier.read.trueValue([{ programRoot: ZERO32, datasetRoot: ZERO32, preStateRoot: ZERO32, traceRoot: ZERO32, entry: 9, element: 5n, termLo: 0n, termHi: 0n, termCount: 0n, accIn: 0n }, "0x", "0x"]), "ValueNotSet");
       await send(f, f.game, "settle", [id, "0x", "0x"], f.other, "settle");
     });
   });
@@ -682,7 +682,7 @@ describe("DisputeGame", async () => {
   // ================================================================ clocks and abort
 
   describe("clocks", () => {
-    const bad = deviate(tiny, { kind: "op", step: 3, entry: 5, element: 7 });
+    const bad = deviate(tiny, { kind: "op", step: 3, entry: 6, element: 7 });
 
     it("the solver's clock: a move at the deadline reverts (ClockExpired), timeout one second earlier too (ClockNotExpired), then timeout wins for the challenger", async () => {
       const id = await open(tiny, 0, 4, bad, tiny, 600n);
@@ -745,7 +745,7 @@ describe("DisputeGame", async () => {
   });
 
   describe("abort", () => {
-    const bad = deviate(tiny, { kind: "op", step: 3, entry: 5, element: 7 });
+    const bad = deviate(tiny, { kind: "op", step: 3, entry: 6, element: 7 });
     for (const stop of [Phase.Bisect, Phase.ChallengerTraceChildren, Phase.Settlement]) {
       it(`market only; an aborted game (phase ${stop}) takes no call and is never reported`, async () => {
         const id = await open(tiny, 0, 4, bad, tiny);
@@ -839,7 +839,7 @@ describe("DisputeGame", async () => {
       const pre = w.states[t - 1]!;
       expect(st.agreedRoot).to.equal(hex(w.roots[t - 1]!));
       const src = { spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace: traceAt(solverHistory, t), dataset: w.dataset };
-      return settlementOperands(src, st.entry, Number(st.element));
+      return settlementOperands(src, st.entry, Number(st.element), sliceOf(st));
     };
     const cases: { w: World; side: Side; dev: Deviation }[] = [
       { w: tiny, side: "solver", dev: { kind: "op", step: 2, entry: 5, element: 7 } },

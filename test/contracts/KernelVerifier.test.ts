@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { encodeFunctionData, type Hex } from "viem";
 import {
-  buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext,
+  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, wholeSlice,
   type SettlementContext, type SettlementOperands, type SettlementSource,
   settlementStep,
 } from "../../chain/settlementOperands.ts";
@@ -87,7 +87,8 @@ describe("MockKernelVerifier", async () => {
         const inShapes = c.inputs.map((i) => i.shape);
         for (let e = 0; e < c.output.values.length; e++) {
           const idx = operandIndices(c.code, c.encodedAttrs, c.output.shape, inShapes, e);
-          const onChain = (await k.read.operandIndices([c.code, c.encodedAttrs.map(BigInt), c.output.shape, inShapes, BigInt(e)])) as readonly (readonly bigint[])[];
+          const K = c.code === 1 || c.code === 7 ? BigInt(termCount(c.code, c.encodedAttrs, inShapes)) : 0n;
+          const onChain = (await k.read.operandIndices([c.code, c.encodedAttrs.map(BigInt), c.output.shape, inShapes, BigInt(e), 0n, K, K])) as readonly (readonly bigint[])[];
           expect(onChain.map((r) => r.map(Number)), `${c.kind} e=${e} indices`).to.deep.equal(idx);
           const values = idx.map((ix, i) => ix.map((j) => BigInt(c.inputs[i]!.values[j]!)));
           const v = await k.read.kernel([c.code, c.encodedAttrs.map(BigInt), values, BigInt(e), c.output.shape, "0x"]);
@@ -115,8 +116,8 @@ describe("MockKernelVerifier", async () => {
       await expectRevert(k.read.kernel([4, [], [[1n]], 0n, [1], "0x01"]), "ProofNotEmpty");
       await expectRevert(k.read.kernel([3, [53n, 0n, 1n], [[1n]], 0n, [1], "0x"]), "InvalidShift");
       await expectRevert(k.read.kernel([3, [-1n, 0n, 1n], [[1n]], 0n, [1], "0x"]), "InvalidShift");
-      await expectRevert(k.read.operandIndices([1, [2n, 0n], [1, 1], [[1, 1], [1, 1]], 0n]), "InvalidFlag");
-      await expectRevert(k.read.operandIndices([1, [0n, 0n], [2, 2], [[2, 3], [2, 2]], 0n]), "ShapeMismatch");
+      await expectRevert(k.read.operandIndices([1, [2n, 0n], [1, 1], [[1, 1], [1, 1]], 0n, 0n, 1n, 1n]), "InvalidFlag");
+      await expectRevert(k.read.operandIndices([1, [0n, 0n], [2, 2], [[2, 3], [2, 2]], 0n, 0n, 3n, 3n]), "ShapeMismatch");
     });
   });
 
@@ -342,6 +343,95 @@ describe("MockKernelVerifier", async () => {
       };
       await expectRevert(call(pre, 0, 0), "UnsupportedCode");
       await expectRevert(trueValue(settlementContext(src, ZB, 0), "0x00"), "OperandsTooShort");
+    });
+  });
+
+  // ------------------------------------------------------------------ term slices (level 4)
+
+  describe("matmul/col_sum term slices: accIn + the slice's products, only the slice's elements opened (INV-GAME-9)", () => {
+    it("operand indices of a slice in every transA/transB form and for col_sum, on chain as in TypeScript", async () => {
+      const rnd = picker(11);
+      for (const [ta, tb] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+        const [m, kk, n] = [3, 13, 5];
+        const a = ta ? [kk, m] : [m, kk], b = tb ? [n, kk] : [kk, n];
+        for (let trial = 0; trial < 6; trial++) {
+          const e = rnd(m * n), lo = rnd(kk), hi = lo + 1 + rnd(kk - lo);
+          const ts = operandIndices(1, [ta, tb], [m, n], [a, b], e, { lo, hi, count: kk });
+          expect(ts[0]!.length).to.equal(hi - lo);
+          const onChain = (await k.read.operandIndices([1, [BigInt(ta), BigInt(tb)], [m, n], [a, b], BigInt(e), BigInt(lo), BigInt(hi), BigInt(kk)])) as readonly (readonly bigint[])[];
+          expect(onChain.map((r) => r.map(Number)), `transA ${ta} transB ${tb} e ${e} [${lo}, ${hi})`).to.deep.equal(ts);
+        }
+      }
+      const cs = operandIndices(7, [], [5], [[9, 5]], 2, { lo: 3, hi: 7, count: 9 });
+      expect(cs).to.deep.equal([[17, 22, 27, 32]]);
+      const onChain = (await k.read.operandIndices([7, [], [5], [[9, 5]], 2n, 3n, 7n, 9n])) as readonly (readonly bigint[])[];
+      expect(onChain.map((r) => r.map(Number))).to.deep.equal(cs);
+    });
+
+    it("a wrong K, an empty slice or one past K reverts (the game then fails the solver who declared K)", async () => {
+      await expectRevert(k.read.operandIndices([1, [0n, 0n], [3, 5], [[3, 13], [13, 5]], 0n, 0n, 8n, 12n]), "TermCountMismatch");
+      await expectRevert(k.read.operandIndices([1, [0n, 0n], [3, 5], [[3, 13], [13, 5]], 0n, 0n, 14n, 13n]), "TermSliceOutOfRange");
+      await expectRevert(k.read.operandIndices([1, [0n, 0n], [3, 5], [[3, 13], [13, 5]], 0n, 4n, 4n, 13n]), "TermSliceOutOfRange");
+      await expectRevert(k.read.operandIndices([7, [], [5], [[9, 5]], 2n, 0n, 4n, 8n]), "TermCountMismatch");
+      await expectRevert(k.read.operandIndices([7, [], [5], [[9, 5]], 2n, 8n, 10n, 9n]), "TermSliceOutOfRange");
+    });
+
+    const src = s1.src;
+    const accEntries = src.program.entries.flatMap((p, i) => (p.code === 1 || p.code === 7 ? [i] : []));
+
+    it("on every matmul (each transA/transB form of the step) and col_sum entry of a real step: random slices give the true partial sum at termHi", async () => {
+      const rnd = picker(23);
+      const forms = new Set<string>();
+      let n = 0;
+      for (const entry of accEntries) {
+        const p = src.program.entries[entry]!;
+        const count = p.shape.reduce((a, b) => a * b, 1);
+        const inputs = operandValues(src, entry);
+        const K = termCount(p.code, p.attrs, inputs.map((x) => x.shape));
+        if (p.code === 1) forms.add(`${p.attrs[0]}${p.attrs[1]}`);
+        for (let trial = 0; trial < 3; trial++) {
+          const e = rnd(count), lo = rnd(K), hi = Math.min(K, lo + 1 + rnd(8));
+          const P = partialSums(accumulationTerms(p.code, p.attrs, p.shape, inputs, e));
+          expect(P[K]).to.equal(BigInt(s1.all[p.tensorId]!.data[e]!));
+          const slice = { lo, hi, count: K };
+          const o = buildSettlementOperands(src, entry, e, slice) as Extract<SettlementOperands, { kind: "op" }>;
+          // Only the slice's elements are opened: at most one leaf per term per input.
+          for (const inp of o.inputs) expect(inp.leaves.length <= hi - lo).to.equal(true);
+          const v = await trueValue(settlementContext(src, entry, e, slice, P[lo]!), encodeSettlementOperands(o));
+          expect(asInt(v), `entry ${entry} (code ${p.code}) e ${e} [${lo}, ${hi})`).to.equal(P[hi]!);
+          // Another accIn shifts the result by the difference (the game decides who is right about accIn).
+          const w = await trueValue(settlementContext(src, entry, e, slice, P[lo]! + 5n), encodeSettlementOperands(o));
+          expect(asInt(w)).to.equal(P[hi]! + 5n);
+          n++;
+        }
+      }
+      expect([...forms].sort()).to.deep.equal(["00", "01", "10"]);
+      expect(n).to.equal(3 * accEntries.length);
+    });
+
+    it("the verifier checks K against the opened shapes, termHi against K, and the openings against the roots", async () => {
+      const Z1 = accEntries.find((i) => src.program.entries[i]!.code === 1)!;
+      const K = wholeSlice(src, Z1)!.count;
+      const slice = { lo: 1, hi: Math.min(K, 5), count: K };
+      const o = buildSettlementOperands(src, Z1, 3, slice);
+      const enc = encodeSettlementOperands(o);
+      await expectRevert(trueValue(settlementContext(src, Z1, 3, { ...slice, count: K + 1 }), enc), "TermCountMismatch");
+      await expectRevert(trueValue(settlementContext(src, Z1, 3, { ...slice, count: 0 }), enc), "TermCountMismatch");
+      await expectRevert(trueValue(settlementContext(src, Z1, 3, { lo: 0, hi: K + 1, count: K }), enc), "TermSliceOutOfRange");
+      await expectRevert(trueValue(settlementContext(src, Z1, 3, { lo: 2, hi: 2, count: K }), enc), "TermSliceOutOfRange");
+      const bad = clone(o) as Extract<SettlementOperands, { kind: "op" }>;
+      const leaf = bad.inputs[1]!.leaves[0]!;
+      leaf.data = flip(leaf.data, 0);
+      await expectRevert(trueValue(settlementContext(src, Z1, 3, slice), encodeSettlementOperands(bad)), "TensorRootMismatch");
+      // The elements are the context's slice, whatever slice the openings were made for: here every operand
+      // fits one leaf, so another slice's openings decode to the same (true) value; without the leaf: MissingLeaf.
+      const P = partialSums(accumulationTerms(1, src.program.entries[Z1]!.attrs, src.program.entries[Z1]!.shape, operandValues(src, Z1), 3));
+      const other = encodeSettlementOperands(buildSettlementOperands(src, Z1, 3, { lo: 0, hi: 1, count: K }));
+      expect(asInt(await trueValue(settlementContext(src, Z1, 3, slice, P[1]!), other))).to.equal(P[slice.hi]!);
+      const none = clone(o) as Extract<SettlementOperands, { kind: "op" }>;
+      none.inputs[0]!.leaves = [];
+      await expectRevert(trueValue(settlementContext(src, Z1, 3, slice), encodeSettlementOperands(none)), "MissingLeaf");
+      expect(() => buildSettlementOperands(src, Z1, 3, { lo: 0, hi: 2, count: K + 1 })).to.throw(/declared K/);
     });
   });
 

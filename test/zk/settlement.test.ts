@@ -9,7 +9,7 @@ import { network } from "hardhat";
 import { decodeAbiParameters, encodeAbiParameters, type Hex } from "viem";
 import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../chain/prover.ts";
 import {
-  buildSettlementOperands, encodeSettlementOperands, operandIndices, settlementContext, type SettlementSource,
+  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, type SettlementSource,
   settlementStep,
 } from "../../chain/settlementOperands.ts";
 import { type Dataset } from "../../engine/batch.ts";
@@ -116,6 +116,77 @@ describe("Groth16KernelVerifier vs MockKernelVerifier on real steps", async () =
     try { await proveKernel({ code: 9, attrs: c.p.attrs, ctx: c.ctx, operands: c.operands, output: c.output + 1n }); } catch { threw = true; }
     expect(threw).to.equal(true);
     // Gas of one settlement, for the record.
+    const gas = await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [c.ctx, c.enc, proof] });
+    expect(Number(gas)).to.be.lessThan(1_000_000);
+  });
+
+  /** A matmul/col_sum slice claim of a real step: the true partial sum at hi from the true one at lo. */
+  function sliceClaim(step: Step, entry: number, e: number, lo: number, hi: number) {
+    const { src } = step;
+    const p = src.program.entries[entry]!;
+    const inputs = operandValues(src, entry);
+    const K = termCount(p.code, p.attrs, inputs.map((x) => x.shape));
+    const slice = { lo, hi: Math.min(hi, K), count: K };
+    const P = partialSums(accumulationTerms(p.code, p.attrs, p.shape, inputs, e));
+    const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), e, slice);
+    const a = idx[0]!.map((i) => BigInt(inputs[0]!.data[i]!));
+    const b = p.code === 1 ? idx[1]!.map((i) => BigInt(inputs[1]!.data[i]!)) : undefined;
+    const ctx = settlementContext(src, entry, e, slice, P[slice.lo]!);
+    return { p, ctx, slice, output: P[slice.hi]!, a, b, enc: encodeSettlementOperands(buildSettlementOperands(src, entry, e, slice)) };
+  }
+  const proveSlice = (c: ReturnType<typeof sliceClaim>, output = c.output) =>
+    proveKernel({ code: c.p.code, attrs: c.p.attrs, ctx: c.ctx, operands: [], output, slice: { a: c.a, ...(c.b ? { b: c.b } : {}) } });
+
+  it("matmul (every transA/transB form of the step) and col_sum term slices of real steps: Groth16 and the Mock return the same true partial sum", async () => {
+    const forms = new Set<string>();
+    for (const [si, step] of [s0, s1].entries()) {
+      const E = step.src.program.header.entries;
+      for (let entry = 1; entry < E - 1; entry++) {
+        const p = step.src.program.entries[entry]!;
+        if (p.code !== 1 && p.code !== 7) continue;
+        const count = p.shape.reduce((x, y) => x * y, 1);
+        const e = (si * 7919 + entry * 31) % count;
+        const K = termCount(p.code, p.attrs, operandValues(step.src, entry).map((x) => x.shape));
+        for (const [lo, hi] of [[0, 8], [Math.max(0, K - 3), K], [1, 2]]) {
+          const c = sliceClaim(step, entry, e, lo!, hi!);
+          const { proof } = await proveSlice(c);
+          const zk = (await groth.read.trueValue([c.ctx, c.enc, proof])) as Hex;
+          const re = (await mock.read.trueValue([c.ctx, c.enc, "0x"])) as Hex;
+          expect(zk, `entry ${entry} (code ${p.code}) e ${e} [${c.slice.lo}, ${c.slice.hi})`).to.equal(re);
+          expect(asInt(zk)).to.equal(c.output);
+        }
+        forms.add(p.code === 7 ? "col_sum" : `matmul ${p.attrs.join("")}`);
+      }
+    }
+    expect([...forms].sort()).to.deep.equal(["col_sum", "matmul 00", "matmul 01", "matmul 10"]);
+  });
+
+  it("a dot-slice proof is bound to its dispute and slice; a false partial sum is unprovable and rejected; a wrong K never reaches the verifier", async () => {
+    const entry = s0.src.program.entries.findIndex((p) => p.code === 1);
+    const c = sliceClaim(s0, entry, 5, 1, 5);
+    const { proof } = await proveSlice(c);
+    expect(asInt((await groth.read.trueValue([c.ctx, c.enc, proof])) as Hex)).to.equal(c.output);
+    // Another slice of the same element, another element, another accIn: another ctx (or other values).
+    const other = sliceClaim(s0, entry, 5, 2, 6);
+    await expectRevert(groth.read.trueValue([other.ctx, other.enc, proof]), "ProofRejected");
+    const otherE = sliceClaim(s0, entry, 6, 1, 5);
+    await expectRevert(groth.read.trueValue([otherE.ctx, otherE.enc, proof]), "ProofRejected");
+    await expectRevert(groth.read.trueValue([{ ...c.ctx, accIn: c.ctx.accIn + 1n }, c.enc, proof]), "ProofRejected");
+    // The same slice in another step (another trace root and operands).
+    const s1c = sliceClaim(s1, entry, 5, 1, 5);
+    await expectRevert(groth.read.trueValue([s1c.ctx, s1c.enc, proof]), "ProofRejected");
+    // A false partial sum: no witness; with the honest proof's bytes, rejected.
+    let threw = false;
+    try { await proveSlice(c, c.output + 1n); } catch { threw = true; }
+    expect(threw).to.equal(true);
+    const [a, b, cc, out] = decodeAbiParameters(PROOF_ABI, proof);
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(PROOF_ABI, [a, b, cc, out + 1n])]), "ProofRejected");
+    // INV-GAME-9: a declared K other than the operands' is refused before any proof is looked at.
+    await expectRevert(groth.read.trueValue([{ ...c.ctx, termCount: c.ctx.termCount + 1n }, c.enc, proof]), "TermCountMismatch");
+    await expectRevert(groth.read.trueValue([{ ...c.ctx, termHi: c.ctx.termCount + 1n }, c.enc, proof]), "TermSliceOutOfRange");
+    // A slice longer than the circuits' 8 terms (a game never makes one: TERM_SLICE = 8).
+    const long = sliceClaim(s0, entry, 5, 0, 9);
+    if (long.slice.hi - long.slice.lo > 8) await expectRevert(groth.read.trueValue([long.ctx, long.enc, proof]), "SliceTooLong");
     const gas = await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [c.ctx, c.enc, proof] });
     expect(Number(gas)).to.be.lessThan(1_000_000);
   });

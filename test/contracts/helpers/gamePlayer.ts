@@ -13,7 +13,9 @@ import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
 import type { Program } from "../../../commitment/program.ts";
 import { decodeElements, LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
 import type { OpTrace } from "../../../commitment/trace.ts";
+import type { TermSlice } from "../../../chain/settlementOperands.ts";
 import type { History, World } from "./gameWorld.ts";
+import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, solverTermsMove, type TermLie } from "./terms.ts";
 
 import { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
 export { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
@@ -23,7 +25,8 @@ export { expectRevert, type Contract, type PublicClient, type TestClient, type V
 export const Phase = {
   None: 0, Bisect: 1, Respond: 2, SolverTrace: 3, ChallengerTrace: 4, SolverTraceChildren: 5, ChallengerTraceChildren: 6,
   SolverRecord: 7, ChallengerRecord: 8, SolverDataRoot: 9, ChallengerDataRoot: 10, SolverDataChildren: 11,
-  ChallengerDataChildren: 12, SolverLeaf: 13, ChallengerLeaf: 14, Settlement: 15, Resolved: 16, Aborted: 17,
+  ChallengerDataChildren: 12, SolverLeaf: 13, ChallengerLeaf: 14, SolverTerms: 15, ChallengerTerms: 16, Settlement: 17,
+  Resolved: 18, Aborted: 19,
 } as const;
 export const Party = { None: 0, Solver: 1, Challenger: 2 } as const;
 export const Reason = { Settled: 0, Timeout: 1, SettlementTimeout: 2, RecordNotInProgram: 3, PaddingLeaf: 4, PaddingElement: 5 } as const;
@@ -39,6 +42,7 @@ export interface GameState {
   width: number; elementCount: bigint; element: bigint;
   clockDuration: bigint; solverUsed: bigint; challengerUsed: bigint; lastMove: bigint; deadline: bigint;
   programRoot: Hex; datasetRoot: Hex;
+  code: number; termLo: bigint; termHi: bigint; termCount: bigint; accIn: bigint;
 }
 
 export interface GameParams {
@@ -222,6 +226,8 @@ export class Player {
   readonly history: History;
   readonly program: Program;
   readonly opts: PlayerOptions;
+  /** A dishonest solver's level-4 sums (default: the lie only at K). */
+  termLie: TermLie | undefined;
 
   constructor(f: Fixture, side: Side, history: History, program: Program, opts: PlayerOptions = {}) {
     this.f = f;
@@ -249,8 +255,11 @@ export class Player {
     return "moved";
   }
 
-  /** Plays this party's move in game `gameId` if it is its turn. */
-  async act(gameId: bigint, st?: GameState): Promise<ActResult> {
+  /**
+   * Plays this party's move in game `gameId` if it is its turn. Level 4 (terms) needs the honest `world`
+   * (the operands both agree on); its interior partial sums are the true ones, its claim at K its own value.
+   */
+  async act(gameId: bigint, st?: GameState, world?: World): Promise<ActResult> {
     st ??= await stateOf(this.f, gameId);
     const mine = this.side === "solver" ? Party.Solver : Party.Challenger;
     if (st.turn !== mine) return "waiting";
@@ -314,6 +323,21 @@ export class Player {
         const solverLeaf = await revealedSolverLeaf(this.f, gameId);
         return this.move("revealLeaf", [gameId, leaf, solverLeaf], "revealLeaf(challenger)");
       }
+      case Phase.SolverTerms:
+      case Phase.ChallengerTerms: {
+        if (!world) return "stuck";
+        const h = honestTerms(world, hi, st.entry, Number(st.element));
+        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
+        const mine = BigInt(decodeElements(c.bytes, c.width, 1, Number(st.element) * c.width)[0]!);
+        const view = mine === h.sums[h.K] ? honestView(h) : lyingView(h, mine, this.termLie);
+        if (st.phase === Phase.SolverTerms) {
+          const { K, sums } = solverTermsMove(view, st.termLo, st.termHi, st.termCount);
+          return this.move("postTerms", [gameId, K, sums], "postTerms");
+        }
+        const posted = await postedSums(this.f, gameId);
+        const choice = chooseTermResponse(Number(st.termLo), Number(st.termHi), posted, view, rnd);
+        return this.move("respondTerms", [gameId, posted, choice], choice < posted.length ? "respondTerms(disagree)" : "respondTerms(agree)");
+      }
       default:
         throw new Error(`no move in phase ${st.phase}`);
     }
@@ -361,6 +385,13 @@ export async function postedRoots(f: Fixture, gameId: bigint): Promise<Hex[]> {
   return [...logs.at(-1)!.args.roots];
 }
 
+/** The sums of the solver's latest postTerms in game `gameId` (from its TermsPosted event). */
+export async function postedSums(f: Fixture, gameId: bigint): Promise<bigint[]> {
+  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "TermsPosted", args: { gameId }, fromBlock: 0n })) as unknown as { args: { sums: readonly bigint[] } }[];
+  assert.ok(logs.length > 0, "the solver has not posted its sums");
+  return [...logs.at(-1)!.args.sums];
+}
+
 /** The leaf the solver revealed in game `gameId` (from its LeafRevealed event). */
 export async function revealedSolverLeaf(f: Fixture, gameId: bigint): Promise<Hex> {
   const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "LeafRevealed", args: { gameId }, fromBlock: 0n })) as unknown as { args: { by: number; leaf: Hex } }[];
@@ -371,9 +402,13 @@ export async function revealedSolverLeaf(f: Fixture, gameId: bigint): Promise<He
 
 // ------------------------------------------------------------------ the truth, and the driver
 
-/** The true value of (step, entry, element) in the honest world: what a correct kernel verifier returns. */
-export function honestValue(world: World, step: number, entry: number, element: number): Hex {
+/**
+ * The true value of (step, entry, element) in the honest world: what a correct kernel verifier returns
+ * (matmul/col_sum after level 4: the true partial sum at `termHi` when given, else the element).
+ */
+export function honestValue(world: World, step: number, entry: number, element: number, termHi?: number): Hex {
   if (entry === world.entries - 1) return hex(world.roots[step]!);
+  if (termHi !== undefined && termHi > 0) return valueWord(honestTerms(world, step, entry, element).sums[termHi]!);
   const c = world.traces[step]!.commitments[entry - 1]!;
   return valueWord(decodeElements(c.bytes, c.width, 1, element * c.width)[0]!);
 }
@@ -384,6 +419,29 @@ export interface Outcome {
   /** Where settlement was reached (undefined when the game ended otherwise). */
   settledAt?: { entry: number; element: number; solverValue: Hex; challengerValue: Hex };
   moves: number;
+}
+
+/**
+ * Tells the TestKernelVerifier the honest value of the game's settlement: the element, or after level 4 the
+ * true partial sum at termHi under the TRUE K (so a game whose solver declared another K cannot settle).
+ * Returns false when there is no honest value to set (a wrong K whose slice reaches past the true K).
+ */
+export async function setHonestValue(f: Fixture, world: World, st: GameState): Promise<boolean> {
+  const step = Number(st.hiStep), e = Number(st.element);
+  if (st.termHi === 0n || !isAccumulation(st.code)) {
+    await send(f, f.verifier, "setValue", [st.entry, st.element, honestValue(world, step, st.entry, e)], f.other, null);
+    return true;
+  }
+  const { K } = honestTerms(world, step, st.entry, e);
+  if (st.termHi > BigInt(K)) return false;
+  await send(f, f.verifier, "setSliceValue", [st.entry, st.element, st.termHi, BigInt(K), honestValue(world, step, st.entry, e, Number(st.termHi))], f.other, null);
+  return true;
+}
+
+/** The term slice of a game at settlement after level 4 (matmul/col_sum), else undefined. */
+export function sliceOf(st: GameState): TermSlice | undefined {
+  if (!isAccumulation(st.code) || st.termHi === 0n) return undefined;
+  return { lo: Number(st.termLo), hi: Number(st.termHi), count: Number(st.termCount) };
 }
 
 /** Builds the `operands` of settle for a game at settlement (for a real kernel verifier). */
@@ -407,12 +465,12 @@ export async function playGame(f: Fixture, world: World, gameId: bigint, solver:
         await send(f, f.game, "settle", [gameId, settler(st), "0x"], f.other, "settle (MockKernelVerifier)");
         continue;
       }
-      await send(f, f.verifier, "setValue", [st.entry, st.element, honestValue(world, Number(st.hiStep), st.entry, Number(st.element))], f.other, null);
+      await setHonestValue(f, world, st);
       await send(f, f.game, "settle", [gameId, "0x", "0x"], f.other, "settle");
       continue;
     }
     const mover = st.turn === Party.Solver ? solver : challenger;
-    const r = await mover.act(gameId, st);
+    const r = await mover.act(gameId, st, world);
     if (r === "stuck") {
       const t = await now(f);
       await at(f, st.deadline > t ? st.deadline : t + 1n);

@@ -20,7 +20,7 @@ import { specHash, type TrainingSpec } from "../../../engine/spec.ts";
 import { initialState } from "../../../engine/state.ts";
 import type { History, World } from "./gameWorld.ts";
 import {
-  type Fixture, GasRecorder, Party, Phase, Player, type GameState, type PublicClient, type Settler, stateOf, type TestClient, type Viem, type Wallet,
+  type Fixture, GasRecorder, Party, Phase, Player, type GameState, type PublicClient, type Settler, sliceOf, stateOf, type TestClient, type Viem, type Wallet,
 } from "./gamePlayer.ts";
 import {
   assertSolvent, Clock, type Contract, eventsOf, type History as CommittedHistory, type JobParams, makeHistory, scheduleSteps, send,
@@ -144,7 +144,7 @@ export function settlerFor(world: World, solverHistory: History): Settler {
     const trace = solverHistory.trace(t);
     assert.ok(trace, `the solver has no trace of step ${t}`);
     const src = { spec: world.spec, graph: world.graph, program: world.program, pre, preCommitment: commitState(world.spec, pre), trace, dataset: world.dataset };
-    return settlementOperands(src, st.entry, Number(st.element));
+    return settlementOperands(src, st.entry, Number(st.element), sliceOf(st));
   };
 }
 
@@ -209,7 +209,7 @@ export class Dispute {
       return "moved";
     }
     const mover = st.turn === Party.Solver ? this.solver : this.challenger;
-    const r = await mover.act(this.gameId, st);
+    const r = await mover.act(this.gameId, st, this.world);
     if (r === "moved") {
       this.txs++;
       await assertSolvent(this.p);

@@ -19,9 +19,14 @@
 //   stop      an op/post liar that stops moving after a random number of moves (its clock runs out)
 //   invalid   an op/post liar that tries invalid moves (each must revert) before its valid ones
 //   nosettle  an op/post solver that lets settlement expire (SettlementTimeout)
+//   terms     an op liar at a matmul/col_sum element, to level 4: a solver whose partial sums carry the lie
+//             at the end, from one point on, or spread evenly, or that declares a wrong K (unsettleable:
+//             SettlementTimeout), or that stalls at level 4; or a challenger answering level 4 at random
 import assert from "node:assert/strict";
 import { bytesToHex, parseEventLogs, type Hex, type TransactionReceipt } from "viem";
 import { settlementOperands } from "../../../chain/settlementOperands.ts";
+import { decodeElements } from "../../../commitment/tensorCommit.ts";
+import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, solverTermsMove, TERM_SLICE, type TermLie } from "./terms.ts";
 import { sha256 } from "../../../commitment/hash.ts";
 import { depthFor, proofOf } from "../../../commitment/merkle.ts";
 import { commitState } from "../../../commitment/stateRoot.ts";
@@ -29,7 +34,7 @@ import { LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
 import { buildTrace, type OpTrace, type TraceEntry } from "../../../commitment/trace.ts";
 import { commitBytes, craftTrace, garbageHistory, makeWorld, rng, runStep, withOverrides, type Deviation, type History, type World, type WorldKind } from "./gameWorld.ts";
 import {
-  childrenOf, chooseResponse, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, nodeOf, Party, Phase, Reason, rootsHash, ZERO32,
+  childrenOf, chooseResponse, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, nodeOf, Party, Phase, Reason, rootsHash, sliceOf, ZERO32,
   type Contract, type Fixture, type GameState, type Side, type Wallet,
 } from "./gamePlayer.ts";
 
@@ -122,15 +127,30 @@ export class Agent {
   readonly history: History;
   readonly world: World;
   readonly random: (() => number) | undefined;
+  /** A dishonest solver's partial sums at level 4 (default: the lie only at K). */
+  readonly termLie: TermLie | undefined;
+  /** Level-4 answers at random (default: `random`). */
+  readonly termRandom: (() => number) | undefined;
 
-  constructor(side: Side, history: History, world: World, random?: () => number) {
+  constructor(side: Side, history: History, world: World, random?: () => number, termLie?: TermLie, termRandom?: () => number) {
     this.side = side;
     this.history = history;
     this.world = world;
     this.random = random;
+    this.termLie = termLie;
+    this.termRandom = termRandom ?? random;
   }
 
-  plan(id: bigint, st: GameState, solverLeaf: Hex | undefined, posted?: readonly Hex[]): Move | undefined {
+  /** Its partial sums of the disputed element: the true ones, or a lie ending at its own element value. */
+  private termView(st: GameState) {
+    const hi = Number(st.hiStep), e = Number(st.element);
+    const h = honestTerms(this.world, hi, st.entry, e);
+    const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
+    const mine = BigInt(decodeElements(c.bytes, c.width, 1, e * c.width)[0]!);
+    return mine === h.sums[h.K] && this.termLie === undefined ? honestView(h) : lyingView(h, mine, this.termLie);
+  }
+
+  plan(id: bigint, st: GameState, solverLeaf: Hex | undefined, posted?: readonly Hex[], postedSums?: readonly bigint[]): Move | undefined {
     const s = this.side;
     const lo = Number(st.loStep), hi = Number(st.hiStep);
     const my = s === "solver" ? st.solverNode : st.challengerNode;
@@ -187,6 +207,15 @@ export class Agent {
         if (s === "solver") return { fn: "revealLeaf", args: [id, leaf, "0x"], kind: "revealLeaf(solver)" };
         assert.ok(solverLeaf, "the solver's leaf is not known");
         return { fn: "revealLeaf", args: [id, leaf, solverLeaf], kind: "revealLeaf(challenger)" };
+      }
+      case Phase.SolverTerms: {
+        const { K, sums } = solverTermsMove(this.termView(st), st.termLo, st.termHi, st.termCount);
+        return { fn: "postTerms", args: [id, K, sums], kind: "postTerms" };
+      }
+      case Phase.ChallengerTerms: {
+        assert.ok(postedSums, "the solver's posted sums are not known");
+        const choice = chooseTermResponse(Number(st.termLo), Number(st.termHi), postedSums, this.termView(st), this.termRandom);
+        return { fn: "respondTerms", args: [id, postedSums, choice], kind: choice < postedSums.length ? "respondTerms(disagree)" : "respondTerms(agree)" };
       }
       default:
         throw new Error(`no move in phase ${st.phase}`);
@@ -276,6 +305,18 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
       out.push(byMover([id, j, dims], "DataRootMismatch"));
       break;
     }
+    case Phase.SolverTerms: {
+      const [, K, sums] = a as [bigint, bigint, bigint[]];
+      out.push(byMover([id, K, [...sums, 1n]], "WrongSumCount"));
+      out.push(st.termHi === 0n ? byMover([id, 0n, sums], "ZeroTermCount") : byMover([id, K + 1n, sums], "TermCountChanged"));
+      break;
+    }
+    case Phase.ChallengerTerms: {
+      const [, sums, choice] = a as [bigint, bigint[], number];
+      out.push(byMover([id, sums.map((x, i) => (i === choice % sums.length ? x + 1n : x)), choice], "SumsMismatch"));
+      out.push(byMover([id, sums, sums.length + 1 + (j.charCodeAt(2) % 8)], "ChoiceOutOfRange"));
+      break;
+    }
     case Phase.SolverLeaf:
     case Phase.ChallengerLeaf: {
       const [, leaf, solverLeaf] = a as [bigint, Hex, Hex];
@@ -301,19 +342,24 @@ export function wrongTurnAttempt(id: bigint, st: GameState, tag: string): Attemp
       return call("openRecord", [id, { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: j }, 4, [1], []]);
     case Phase.SolverDataRoot: case Phase.ChallengerDataRoot: return call("revealDataRoot", [id, j, []]);
     case Phase.SolverLeaf: case Phase.ChallengerLeaf: return call("revealLeaf", [id, "0x", "0x"]);
+    case Phase.SolverTerms: return call("postTerms", [id, 1n, []]);
+    case Phase.ChallengerTerms: return call("respondTerms", [id, [], 0]);
     default: return call("revealChildren", [id, j, j]);
   }
 }
 
 // ================================================================== drawing a game
 
-export const STRATEGIES = ["op", "post", "garbage", "record", "padding", "stop", "invalid", "nosettle"] as const;
+export const STRATEGIES = ["op", "post", "garbage", "record", "padding", "stop", "invalid", "nosettle", "terms"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 const STRATEGY_WEIGHTS: readonly [Strategy, number][] = [
-  ["op", 24], ["post", 8], ["garbage", 14], ["record", 10], ["padding", 8], ["stop", 14], ["invalid", 14], ["nosettle", 8],
+  ["op", 24], ["post", 8], ["garbage", 14], ["record", 10], ["padding", 8], ["stop", 14], ["invalid", 14], ["nosettle", 8], ["terms", 16],
 ];
-const MOCK_STRATEGIES: readonly Strategy[] = ["op", "post", "invalid"];
+const MOCK_STRATEGIES: readonly Strategy[] = ["op", "post", "invalid", "terms"];
+/** Level-4 variants of the terms strategy (see the file's notes). */
+export const TERM_VARIANTS = ["end", "step", "drift", "wrongK", "stall", "randomChallenger"] as const;
 const WORLD_WEIGHTS: readonly [WorldKind, number][] = [["tiny", 5], ["medium", 2], ["wide", 3]];
+const TERMS_WORLD_WEIGHTS: readonly [WorldKind, number][] = [["tiny", 1], ["medium", 3], ["wide", 1]];
 const DELTAS = [4096, -4096, 1 << 20, -(1 << 20), 1, -1];
 
 function weighted<T>(R: Rng, xs: readonly [T, number][]): T {
@@ -358,6 +404,12 @@ export interface Draw {
   stopAfter?: number;
   /** Nobody settles. */
   noSettle: boolean;
+  /** A dishonest solver's level-4 sums. */
+  termLie?: TermLie;
+  /** A dishonest solver that stops at level 4 after this many level-4 moves. */
+  stallTerms?: number;
+  /** A dishonest challenger that answers level 4 at random. */
+  termRandom?: boolean;
   expect: Expectation;
   /** Draws thrown away because the deviation did not change the state at hi. */
   skipped: number;
@@ -374,14 +426,15 @@ export interface DrawOptions {
 export function drawGame(seed: number, o: DrawOptions): Draw {
   const R = rng(Math.imul(seed ^ 0x5eed2024, 0x9e3779b1));
   const mock = seed % o.mockEvery === 0;
-  const kind = weighted(R, WORLD_WEIGHTS);
+  const strategy = mock ? R.pick(MOCK_STRATEGIES) : weighted(R, STRATEGY_WEIGHTS);
+  // Level 4 takes a dissection round only for K > TERM_SLICE: the medium world's first matmul (K = 48).
+  const kind = weighted(R, strategy === "terms" ? TERMS_WORLD_WEIGHTS : WORLD_WEIGHTS);
   const w = worldOf(kind, o.worldSteps);
   const T = w.roots.length - 1;
   const u = R.next();
   // Interval length: 1 (straight to level 2), a power of two, or any length 2..64 (odd ones included).
   const L = Math.min(T, u < 0.15 ? 1 : u < 0.45 ? 2 ** (1 + R.int(6)) : 2 + R.int(63));
   const lo = R.int(T - L + 1), hi = lo + L;
-  const strategy = mock ? R.pick(MOCK_STRATEGIES) : weighted(R, STRATEGY_WEIGHTS);
   const side: Side = strategy === "nosettle" || R.next() < 0.5 ? "solver" : "challenger";
   const clock = 600 + R.int(7200);
   const E = w.entries;
@@ -390,14 +443,14 @@ export function drawGame(seed: number, o: DrawOptions): Draw {
   const base = { spec, world: w, randomAnswers: false, invalidRate: 0, noSettle: false, skipped: 0, rng: R };
 
   /** A consistent lie at a random step of (lo, hi]: op (one element) or post (wrong assembly). */
-  const deviation = (postShare: number) => {
+  const deviation = (postShare: number, entries?: readonly number[]) => {
     for (let skipped = 0; skipped < 100; skipped++) {
       const step = lo + 1 + R.int(L);
       let dev: Deviation;
       if (R.next() < postShare) {
         dev = { kind: "post", step };
       } else {
-        const entry = 1 + R.int(E - 2);
+        const entry = entries ? R.pick(entries) : 1 + R.int(E - 2);
         dev = { kind: "op", step, entry, element: R.int(numel(w.program.entries[entry]!.shape)), delta: R.pick(DELTAS) };
       }
       const liar = deviateTo(w, dev, hi);
@@ -414,6 +467,40 @@ export function drawGame(seed: number, o: DrawOptions): Draw {
   const atHi = (change: Parameters<typeof craftTrace>[2]) => withOverrides(w, { [hi]: G }, { [hi]: craftTrace(w.traces[hi]!, G, change) });
 
   switch (strategy) {
+    case "terms": {
+      // An op lie at a matmul/col_sum element: the game reaches level 4 there.
+      const acc = w.program.entries.flatMap((p, k) => (isAccumulation(p.code) ? [k] : []));
+      const deep = acc.filter((k) => honestTerms(w, 1, k, 0).K > TERM_SLICE);
+      const variant = mock ? R.pick(["end", "step", "drift"] as const) : R.pick(TERM_VARIANTS);
+      spec.side = variant === "randomChallenger" ? "challenger" : "solver";
+      const d = deviation(0, deep.length > 0 && R.next() < 0.7 ? deep : acc);
+      const step = d.at.step, k = d.at.entry, e = d.at.element;
+      const K = honestTerms(w, step, k, e).K;
+      spec.detail = { ...spec.detail, variant };
+      const settled: Expectation = { reason: Reason.Settled, at: d.at };
+      switch (variant) {
+        case "end":
+        case "drift":
+          // Also tries invalid moves (each must revert with its named error), level 4's included.
+          return { ...base, liar: d.liar, skipped: d.skipped, termLie: { kind: variant }, invalidRate: 0.5, expect: settled };
+        case "step": {
+          const r = 1 + R.int(K - 1);
+          spec.detail.r = r;
+          return { ...base, liar: d.liar, skipped: d.skipped, termLie: { kind: "step", r }, expect: settled };
+        }
+        case "wrongK": {
+          const delta = R.pick([1, -1, K, 7 * K]);
+          spec.detail.delta = delta;
+          return { ...base, liar: d.liar, skipped: d.skipped, termLie: { kind: "wrongK", delta }, expect: { reason: Reason.SettlementTimeout, at: d.at } };
+        }
+        case "stall":
+          // Refuses its first level-4 move (the only one it surely has: K <= 64 here takes one round).
+          return { ...base, liar: d.liar, skipped: d.skipped, termLie: { kind: "end" }, stallTerms: 0, expect: { reason: Reason.Timeout } };
+        case "randomChallenger":
+          return { ...base, liar: d.liar, skipped: d.skipped, termRandom: true, invalidRate: 0.9, expect: settled };
+      }
+      throw new Error(`unknown terms variant ${variant}`);
+    }
     case "op":
     case "post": {
       const d = deviation(strategy === "post" ? 1 : 0);
@@ -525,7 +612,7 @@ export interface GameResult {
   moves: number;
   reverts: number;
   timeTravels: number;
-  reached?: { step: number; entry: number; element: number };
+  reached?: { step: number; entry: number; element: number; code: number; terms?: [number, number, number] };
   recordEntry?: number;
   timedOut?: number;
 }
@@ -610,7 +697,7 @@ export class Arena {
     const { spec, world: w, rng: R } = d;
     const f = spec.mock ? this.mock : this.f;
     const honestSide: Side = spec.side === "solver" ? "challenger" : "solver";
-    const liar = new Agent(spec.side, d.liar, w, d.randomAnswers ? R.next : undefined);
+    const liar = new Agent(spec.side, d.liar, w, d.randomAnswers ? R.next : undefined, d.termLie, d.termRandom ? R.next : undefined);
     const honest = new Agent(honestSide, w, w);
     const solverAgent = spec.side === "solver" ? liar : honest;
     const wallet = (side: Side) => (side === "solver" ? f.solver : f.challenger);
@@ -625,12 +712,13 @@ export class Arena {
     this.log?.(`game ${id}: ${JSON.stringify(spec)}`);
 
     const res: GameResult = { solverWon: false, reason: -1, moves: 0, reverts: 0, timeTravels: 0 };
-    let resolved = 0, liarMoves = 0, solverLeaf: Hex | undefined, posted: readonly Hex[] | undefined;
+    let resolved = 0, liarMoves = 0, termMoves = 0, solverLeaf: Hex | undefined, posted: readonly Hex[] | undefined, postedSums: readonly bigint[] | undefined;
     const absorb = (logs: Log[]) => {
       for (const l of logs) {
         if (l.args.gameId !== id) continue;
         if (l.eventName === "LeafRevealed" && l.args.by === Party.Solver) solverLeaf = l.args.leaf as Hex;
         if (l.eventName === "StepBisected") posted = l.args.roots as readonly Hex[];
+        if (l.eventName === "TermsPosted") postedSums = l.args.sums as readonly bigint[];
         if (l.eventName === "RecordOpened") res.recordEntry = Number(l.args.entry);
         if (l.eventName === "GameTimedOut") res.timedOut = Number(l.args.loser);
         if (l.eventName === "GameResolved") {
@@ -657,7 +745,7 @@ export class Arena {
       if (st.phase === Phase.Resolved) break;
       assert.notEqual(st.phase, Phase.Aborted);
       if (st.phase === Phase.Settlement) {
-        res.reached ??= { step: Number(st.hiStep), entry: st.entry, element: Number(st.element) };
+        res.reached ??= { step: Number(st.hiStep), entry: st.entry, element: Number(st.element), code: st.code, ...(sliceOf(st) ? { terms: [Number(st.termLo), Number(st.termHi), Number(st.termCount)] as [number, number, number] } : {}) };
         if (d.noSettle) {
           await this.attempt(f, { fn: "timeout", args: [id], from: "other", error: "ClockNotExpired" }, f.other, f.other);
           await this.travelTo(f, st.deadline);
@@ -670,18 +758,33 @@ export class Arena {
           assert.equal(st.agreedRoot, hex(w.roots[t - 1]!));
           const pre = w.states[t - 1]!;
           const trace = solverAgent.history.trace(t)!;
-          const operands = settlementOperands({ spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace, dataset: w.dataset }, st.entry, Number(st.element));
-          absorb((await this.tx(f, f.game, "settle", [id, operands, "0x"], f.other, "settle (MockKernelVerifier)", undefined)).logs);
+          const slice = sliceOf(st);
+          const operands = settlementOperands({ spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace, dataset: w.dataset }, st.entry, Number(st.element), slice);
+          absorb((await this.tx(f, f.game, "settle", [id, operands, "0x"], f.other, slice ? "settle (MockKernelVerifier, dot slice)" : "settle (MockKernelVerifier)", undefined)).logs);
         } else {
-          await this.tx(f, f.verifier, "setValue", [st.entry, st.element, honestValue(w, Number(st.hiStep), st.entry, Number(st.element))], f.other, null);
-          absorb((await this.tx(f, f.game, "settle", [id, "0x", "0x"], f.other, "settle")).logs);
+          const slice = sliceOf(st);
+          const step = Number(st.hiStep), e = Number(st.element);
+          const K = slice ? honestTerms(w, step, st.entry, e).K : 0;
+          if (slice && slice.count !== K) {
+            // INV-GAME-9: the solver declared a K that is not the true one: nothing settles; the window closes.
+            if (slice.hi <= K) await this.tx(f, f.verifier, "setSliceValue", [st.entry, st.element, st.termHi, BigInt(K), honestValue(w, step, st.entry, e, slice.hi)], f.other, null);
+            await this.attempt(f, { fn: "settle", args: [id, "0x", "0x"], from: "other", error: "ValueNotSet" }, f.other, f.other);
+            await this.travelTo(f, st.deadline);
+            res.timeTravels++;
+            res.reverts++;
+            absorb((await this.tx(f, f.game, "timeout", [id], f.other, "timeout (settlement)")).logs);
+          } else {
+            if (slice) await this.tx(f, f.verifier, "setSliceValue", [st.entry, st.element, st.termHi, BigInt(K), honestValue(w, step, st.entry, e, slice.hi)], f.other, null);
+            else await this.tx(f, f.verifier, "setValue", [st.entry, st.element, honestValue(w, step, st.entry, e)], f.other, null);
+            absorb((await this.tx(f, f.game, "settle", [id, "0x", "0x"], f.other, slice ? "settle (dot slice)" : "settle")).logs);
+          }
         }
         continue;
       }
       const liarTurn = st.turn === (spec.side === "solver" ? Party.Solver : Party.Challenger);
       const agent = liarTurn ? liar : honest;
       const mover = wallet(agent.side), waiter = wallet(liarTurn ? honestSide : spec.side);
-      const move = agent.plan(id, st, solverLeaf, posted);
+      const move = agent.plan(id, st, solverLeaf, posted, postedSums);
       if (!liarTurn) {
         assert.ok(move, `the honest ${honestSide} has no move in phase ${st.phase}`);
         if (d.invalidRate > 0 && R.next() < d.invalidRate / 4) {
@@ -689,7 +792,7 @@ export class Arena {
           res.reverts++;
         }
       } else {
-        if (d.stopAfter !== undefined && liarMoves >= d.stopAfter) {
+        if ((d.stopAfter !== undefined && liarMoves >= d.stopAfter) || (d.stallTerms !== undefined && st.phase === Phase.SolverTerms && termMoves >= d.stallTerms)) {
           assert.ok(move, "a stopping liar has a move it refuses");
           await runOut(st, { move, from: mover });
           continue;
@@ -699,6 +802,13 @@ export class Arena {
           for (let n = 1 + R.int(2); n > 0; n--) {
             await this.attempt(f, R.pick(menu), mover, waiter);
             res.reverts++;
+          }
+          if (st.phase === Phase.SolverTerms || st.phase === Phase.ChallengerTerms) {
+            // Level 4 is reached by few games: there the liar tries every malformed variant of its move.
+            for (const a of menu.filter((x) => x.from === "mover" && x.fn === move?.fn)) {
+              await this.attempt(f, a, mover, waiter);
+              res.reverts++;
+            }
           }
         }
         if (!move) {
@@ -713,6 +823,7 @@ export class Arena {
       }
       res.moves++;
       if (liarTurn) liarMoves++;
+      if (liarTurn && move.fn === "postTerms") termMoves++;
     }
 
     // Exactly one resolution, reported once to the market with the same outcome; the game takes no more calls.
