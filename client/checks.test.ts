@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { deployProtocol } from "../chain/deploy.ts";
 import { ChainIdMismatchError } from "../chain/errors.ts";
-import { canonicalSpecJson, specHash } from "../engine/spec.ts";
+import { canonicalSpecJson, makeSpec, specHash } from "../engine/spec.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import {
-  checkChain, checkJobParams, checkMarket, DatasetRootMismatchError, fetchSpec, getJob, JobNotFoundError, JobParamsError, MAX_AMOUNT, NotAMarketError, postJob,
+  checkChain, checkJobParams, checkMarket, checkSettleable, UnsettleableSpecError, DatasetRootMismatchError, fetchSpec, getJob, JobNotFoundError, JobParamsError, MAX_AMOUNT, NotAMarketError, postJob,
   publishSpec, SpecFetchError, SpecPublishError,
 } from "./index.ts";
 
@@ -127,5 +127,22 @@ describe("client checks", () => {
     assert.equal(jobId, 1n);
     assert.equal((await getJob(pc, { market: d.jobMarket, jobId })).status, "Open");
     await assert.rejects(getJob(pc, { market: d.jobMarket, jobId: 2n }), JobNotFoundError);
+  });
+
+  it("checkSettleable: a Groth16 market without a circuit for one of the spec's ops refuses the spec, naming the op", async () => {
+    const { viem } = await network.create();
+    const pc = await viem.getPublicClient();
+    const [deployer, treasury] = await viem.getWalletClients();
+    const g = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000, kernel: "groth16" });
+    const threeClasses = tinySpec(syntheticDataset(16, 6, 3));
+    assert.equal((await checkSettleable(pc, { market: g.jobMarket, spec: threeClasses })).kernel, "groth16");
+    // This file's 4-class spec: mse_grad's circuit depends on the class count; circuits exist for 3 and 10.
+    await assert.rejects(checkSettleable(pc, { market: g.jobMarket, spec }), (e: unknown) =>
+      e instanceof UnsettleableSpecError && /op code 6 attrs \[4096\] classes 4/.test(e.message));
+    const shifted = makeSpec({ layers: [6, 8, 3], batchSize: 4, seed: "01".repeat(32), data: threeClasses.data, quant: { actShift: 7 } });
+    await assert.rejects(checkSettleable(pc, { market: g.jobMarket, spec: shifted }), (e: unknown) =>
+      e instanceof UnsettleableSpecError && /no settlement circuit for op code 3 attrs \[7, -127, 127\]/.test(e.message));
+    const r = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000 });
+    assert.equal((await checkSettleable(pc, { market: r.jobMarket, spec: shifted })).kernel, "recompute");
   });
 });

@@ -86,3 +86,8 @@ export class InsufficientFundsError extends ClientError {
 export class NotAMarketError extends ClientError {
   override name = "NotAMarketError";
 }
+
+/** The deployment's kernel verifier cannot settle a dispute on some op of the spec (no registered circuit). */
+export class UnsettleableSpecError extends ClientError {
+  override name = "UnsettleableSpecError";
+}

@@ -15,3 +15,4 @@ export {
 export { fetchModel, type FetchModelParameters, type FetchModelReturnType } from "./fetchModel.ts";
 export { getJob, JOB_STATUS, type Job, type JobStatusName, type GetJobParameters } from "./getJob.ts";
 export * from "./errors.ts";
+export { checkSettleable } from "./checkSettleable.ts";

@@ -205,11 +205,12 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
   // 2. The chain: endpoint, chain id, market, funds.
   const { chain, transport, pc, chainId } = await connect(f);
   await c.checkMarket(pc, { market: f.market });
+  const coverage = await c.checkSettleable(pc, { market: f.market, spec });
   const balance = await pc.getBalance({ address: account.address });
   if (balance < f.escrow) {
     throw new InsufficientFundsError(`${account.address} holds ${eth(balance)} on chain ${chainId}, less than the escrow ${eth(f.escrow)} (plus gas)`, { account: account.address });
   }
-  log.info({ phase: "chain", chainId, market: f.market, client: account.address, balance: formatEther(balance) }, "chain and market checked");
+  log.info({ phase: "chain", chainId, market: f.market, kernel: coverage.kernel, client: account.address, balance: formatEther(balance) }, "chain and market checked");
   // 3. Publish, then post: the only transaction.
   const published = await c.publishSpec({ spec, dir: f.publishDir });
   log.info({ phase: "publish", uri: published.uri }, "spec published");
