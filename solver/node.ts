@@ -13,6 +13,7 @@ import type { SolverConfig } from "./config.ts";
 import { loadDatasets, type LocalDataset } from "./datasets.ts";
 import { type GameRow, type JobRow, openSolverDb, type SolverDb, TERMINAL } from "./db.ts";
 import { defendGame } from "./defend.ts";
+import { shutdownProver } from "../chain/prover.ts";
 import { REASON_NAMES } from "../dispute/gameState.ts";
 import { JobMismatchError, SolverError, SpecFetchError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";
@@ -405,6 +406,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     },
     async close() {
       await Promise.allSettled(defending.values());
+      await shutdownProver(); // snarkjs's worker threads (a Groth16 settlement) would keep the process alive
       await Promise.allSettled(running.values());
       await server.close();
       db.close();

@@ -117,7 +117,9 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
 
     const moves: PlayProgress[] = [];
     let killedAt: number | undefined;
+    const problems = () => procs.flatMap((p) => p.logs.filter((l) => l.level !== undefined && (l.level as number) >= 40)).map((l) => JSON.stringify(l)).join("\n");
     const outcome = await playGame({
+      signal: AbortSignal.timeout(150_000),
       client: challenger, game: d.disputeGame, gameId, side: "challenger", view, kernel, pollMs: 100, fromBlock: opened.blockNumber,
       onProgress: (e) => {
         moves.push(e);
@@ -128,6 +130,8 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
           void p.kill("SIGKILL").then(() => (solver = start()));
         }
       },
+    }).catch((e: Error) => {
+      throw new Error(`${e.message}; the solver's warnings:\n${problems()}`);
     });
     await runner.close();
     expect(moves.filter((m) => m.kind === "error" || m.kind === "stuck")).to.deep.equal([]);
@@ -140,7 +144,13 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
     if (restartMidGame) expect(killedAt).to.not.equal(undefined);
 
     await solver.waitFor("the dispute won", () => solver.logs.some((l) => l.msg === "dispute won" && l.gameId === "1"), 120_000);
+    if (restartMidGame) {
+      // The restarted process picked the game up from the chain and played the rest, settlement included.
+      expect(procs.length).to.equal(2);
+      expect(solver.logs.filter((l) => String(l.msg).startsWith("dispute move")).length).to.be.greaterThan(0);
+    }
     const settled = solver.logs.find((l) => l.msg === "dispute settle")!;
+    if (process.env.VERITRAIN_TEST_VERBOSE) console.log(JSON.stringify({ kernel, challengerMoves: moves.length, solverMoves: procs.flatMap((p) => p.logs).filter((l) => String(l.msg).startsWith("dispute move")).length, settle: settled }));
     expect(settled).to.not.equal(undefined);
     if (kernel === "groth16") expect(settled.proveMs as number).to.be.greaterThan(0);
     else expect(settled.proveMs).to.equal(undefined);
