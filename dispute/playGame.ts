@@ -10,7 +10,8 @@ import { DisputeError } from "./errors.ts";
 import { gameEvents } from "./gameEvents.ts";
 import { type GameView, isOver, partyOf, Phase, type Side } from "./gameState.ts";
 import { nextMove } from "./move.ts";
-import { detectKernel, type KernelKind, settleCall, trueValueOf } from "./settleCall.ts";
+import { detectKernel, type KernelKind, settleCall } from "./settleCall.ts";
+import { trueValueOf } from "./trueValue.ts";
 import type { ComputationView } from "./view.ts";
 
 export type PlayProgress =

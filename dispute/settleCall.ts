@@ -7,11 +7,9 @@ import { disputeGameAbi, groth16KernelVerifierAbi } from "../chain/generated/con
 import { proveKernel } from "../chain/prover.ts";
 import { operandIndices, operandValues, settlementOperands, type SettlementContext, type TermSlice } from "../chain/settlementOperands.ts";
 import { INPUT_CODE } from "../commitment/trace.ts";
-import { valueWord } from "./dissection.ts";
 import type { GameView } from "./gameState.ts";
 import { elementOf, isAccumulation } from "./move.ts";
 import type { ComputationView } from "./view.ts";
-import { toHex } from "../commitment/hash.ts";
 
 /** How the game's kernel verifier settles: recomputing on chain, or checking a Groth16 proof. */
 export type KernelKind = "recompute" | "groth16";
@@ -42,23 +40,6 @@ export function gameContext(st: GameView): SettlementContext {
     programRoot: st.programRoot, datasetRoot: st.datasetRoot, preStateRoot: st.agreedRoot, traceRoot: st.solverTrace,
     entry: st.entry, element: st.element, termLo: st.termLo, termHi: st.termHi, termCount: st.termCount, accIn: st.accIn,
   };
-}
-
-/**
- * The true value of the settled item in `view` (bytes32, as the game compares it): the post-state root for
- * the post anchor, the true partial sum at termHi after level 4 (undefined when the game's declared K is not
- * the operands' K: such a slice cannot settle), else the element of the view's output.
- */
-export async function trueValueOf(view: ComputationView, st: GameView): Promise<Hex | undefined> {
-  const step = Number(st.hiStep), entry = st.entry, element = Number(st.element);
-  if (entry === view.program.header.entries - 1) return toHex(await view.stateRoot(step));
-  const slice = sliceOf(st);
-  if (slice) {
-    const sums = await view.partialSums(step, entry, element);
-    if (sums.length - 1 !== slice.count) return undefined;
-    return valueWord(sums[slice.hi]!);
-  }
-  return valueWord(elementOf(await view.output(step, entry), element));
 }
 
 export interface SettleCall {
