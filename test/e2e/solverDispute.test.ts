@@ -7,7 +7,7 @@
 // holds nothing at the end. Run once with the recomputing kernel verifier and once with Groth16 (the solver
 // proves the slice). In the Groth16 run the solver process is also SIGKILLed mid-game and restarted: it
 // resumes from the chain's state and still wins.
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -185,7 +185,6 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
 }
 
 describe("solver node: automatic dispute defence (local node, solver process)", { timeout: 300_000 }, () => {
-  after(async () => {});
   it("a lying challenger on a matmul element loses to the solver process (recompute kernel verifier)", async () => {
     await disputeRun("recompute", false);
   });
