@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TEST_ROOTS = ["engine", "commitment", "training", "chain", "log", "cli", "solver", "verifier", "client", "test"];
+const TEST_ROOTS = ["engine", "commitment", "training", "chain", "log", "cli", "solver", "verifier", "client", "dispute", "test"];
 const SKIP_DIRS = new Set(["node_modules", "artifacts", "cache", "build"]);
 
 /** Repo-relative, forward-slash paths of every `*.test.ts` under `dir`. */

@@ -45,4 +45,19 @@ describe("solver database", () => {
     assert.equal(db.txs(7n)[0]!.feesWei, 42_000n);
     db.close();
   });
+
+  it("records each game once, ends it with an outcome, and keeps it across reopening", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "solver-db-"));
+    let db = openSolverDb(dir);
+    const g = { gameId: 3n, jobId: 7n, loStep: 10, hiStep: 20, challenger: "0x" + "cd".repeat(20), openedBlock: 99n };
+    assert.equal(db.insertGame(g), true);
+    assert.equal(db.insertGame({ ...g, loStep: 0 }), false); // a second sighting changes nothing
+    assert.equal(db.insertGame({ ...g, gameId: 4n }), true);
+    db.endGame(4n, "won", "settled");
+    db.close();
+    db = openSolverDb(dir);
+    assert.deepEqual(db.games(7n), [{ ...g, status: "open", outcome: null }, { ...g, gameId: 4n, status: "won", outcome: "settled" }]);
+    assert.deepEqual(db.games(8n), []);
+    db.close();
+  });
 });

@@ -51,6 +51,24 @@ export interface TxRow {
   readonly feesWei: bigint | null;
 }
 
+/** A dispute game opened on one of our jobs: open while we defend it, then won, lost or aborted. */
+export const GAME_STATUSES = ["open", "won", "lost", "aborted"] as const;
+export type GameStatus = (typeof GAME_STATUSES)[number];
+
+export interface GameRow {
+  readonly gameId: bigint;
+  readonly jobId: bigint;
+  /** The challenged checkpoint interval [loStep, hiStep] as opened (the game narrows it; we replay from loStep). */
+  readonly loStep: number;
+  readonly hiStep: number;
+  readonly challenger: string;
+  /** The block of its ChallengeOpened event (event lookups start there). */
+  readonly openedBlock: bigint;
+  readonly status: GameStatus;
+  /** How it ended (DisputeGame.Reason name), when it did. */
+  readonly outcome: string | null;
+}
+
 export interface TrainRunRow {
   readonly jobId: bigint;
   readonly startStep: number;
@@ -99,6 +117,17 @@ CREATE TABLE IF NOT EXISTS txs (
   gas_used TEXT,
   fees_wei TEXT
 );
+CREATE TABLE IF NOT EXISTS games (
+  game_id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  lo_step INTEGER NOT NULL,
+  hi_step INTEGER NOT NULL,
+  challenger TEXT NOT NULL,
+  opened_block TEXT NOT NULL,
+  status TEXT NOT NULL,
+  outcome TEXT,
+  updated_at INTEGER NOT NULL
+);
 `;
 
 type Raw = Record<string, unknown>;
@@ -110,6 +139,13 @@ function jobOf(r: Raw): JobRow {
     steps: Number(r.steps), checkpointInterval: Number(r.checkpoint_interval), firstCome: Number(r.first_come) === 1, bidWei: big(r.bid_wei),
     historyRoot: (r.history_root as string | null) ?? null, finalRoot: (r.final_root as string | null) ?? null, modelURI: (r.model_uri as string | null) ?? null,
     trainSeconds: Number(r.train_seconds), withdrawnWei: big(r.withdrawn_wei), updatedAt: Number(r.updated_at),
+  };
+}
+
+function gameOf(r: Raw): GameRow {
+  return {
+    gameId: BigInt(r.game_id as string), jobId: BigInt(r.job_id as string), loStep: Number(r.lo_step), hiStep: Number(r.hi_step), challenger: r.challenger as string,
+    openedBlock: BigInt(r.opened_block as string), status: r.status as GameStatus, outcome: (r.outcome as string | null) ?? null,
   };
 }
 
@@ -228,6 +264,24 @@ export class SolverDb {
   trainRuns(jobId: bigint): TrainRunRow[] {
     return (this.#db.prepare("SELECT * FROM train_runs WHERE job_id = ? ORDER BY id").all(jobId.toString()) as Raw[])
       .map((r) => ({ jobId, startStep: Number(r.start_step), endStep: r.end_step === null ? null : Number(r.end_step) }));
+  }
+
+  /** Records a game the first time it is seen (status open); false when it was already known. */
+  insertGame(g: Omit<GameRow, "status" | "outcome">): boolean {
+    const r = this.#db.prepare("INSERT OR IGNORE INTO games (game_id, job_id, lo_step, hi_step, challenger, opened_block, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)")
+      .run(g.gameId.toString(), g.jobId.toString(), g.loStep, g.hiStep, g.challenger, g.openedBlock.toString(), Date.now());
+    return Number(r.changes) === 1;
+  }
+
+  endGame(gameId: bigint, status: Exclude<GameStatus, "open">, outcome: string): void {
+    this.#db.prepare("UPDATE games SET status = ?, outcome = ?, updated_at = ? WHERE game_id = ?").run(status, outcome, Date.now(), gameId.toString());
+  }
+
+  games(jobId?: bigint): GameRow[] {
+    const rows = jobId === undefined
+      ? this.#db.prepare("SELECT * FROM games ORDER BY CAST(game_id AS INTEGER)").all()
+      : this.#db.prepare("SELECT * FROM games WHERE job_id = ? ORDER BY CAST(game_id AS INTEGER)").all(jobId.toString());
+    return (rows as Raw[]).map(gameOf);
   }
 
   recordTx(jobId: bigint, action: string, hash: string): void {

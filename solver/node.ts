@@ -11,7 +11,10 @@ import type { Logger } from "../log/logger.ts";
 import { commitArgs } from "./commitArgs.ts";
 import type { SolverConfig } from "./config.ts";
 import { loadDatasets, type LocalDataset } from "./datasets.ts";
-import { type JobRow, openSolverDb, type SolverDb, TERMINAL } from "./db.ts";
+import { type GameRow, type JobRow, openSolverDb, type SolverDb, TERMINAL } from "./db.ts";
+import { defendGame } from "./defend.ts";
+import { shutdownProver } from "../chain/prover.ts";
+import { REASON_NAMES } from "../dispute/gameState.ts";
 import { JobMismatchError, SolverError, SpecFetchError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";
 import { checkCommitments } from "./runJob.ts";
@@ -30,7 +33,12 @@ import { sendTx, settlePending, type SolverClient } from "./txSender.ts";
  * is recorded (solver/db.ts), so a restart at any point continues without re-sending what landed. Per job:
  *
  *   seen -> rejected | lost | bidding -> won | lost;  won -> training -> trained -> committed -> finalized -> withdrawn
- *   (failed: the job left the path on chain, e.g. slashed or failed by a dispute, which this node does not play)
+ *   (failed: the job left the path on chain, e.g. slashed, or failed by a dispute the node lost)
+ *
+ * A challenge on a committed job (ChallengeOpened) is recorded as a game (games table) and defended
+ * automatically (solver/defend.ts: replayed from our stored checkpoint, every move logged); the job
+ * finalizes once every game is resolved and the window has passed. A restart defends open games again
+ * from their on-chain state.
  *
  * It only reads the chain's clock (latest block timestamp); it never moves it.
  */
@@ -106,6 +114,8 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
   const me = account.address;
   const write = { address: cfg.market, abi: jobMarketAbi, account, chain } as const;
   const running = new Map<string, Promise<void>>();
+  const defending = new Map<string, Promise<void>>();
+  let gameAddress: Address | undefined;
   log.info({ chainId, solver: me, market: cfg.market, rpc: redactUrl(cfg.rpcUrl), dataDir: cfg.dataDir, serve: server.url }, "solver node started");
 
   const settled = await settlePending(client, db);
@@ -278,8 +288,11 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
       db.updateJob(jobId, { status: "finalized" });
       return;
     }
-    if (job.status !== "Committed") return finish(jobId, "failed", `the job became ${job.status} after the commit`);
-    if (job.openGames > 0n) return void log.warn({ jobId: jobId.toString(), openGames: job.openGames.toString() }, "challenged: waiting for the disputes to resolve (defence is not part of this node yet)");
+    if (job.status !== "Committed") {
+      await withdraw(jobId); // a bond share from a game we won before another was lost
+      return finish(jobId, "failed", `the job became ${job.status} after the commit`);
+    }
+    if (job.openGames > 0n) return; // defended by `defend`; finalize once every game is resolved
     if ((await now()) < job.committedAt + job.challengeWindow) return;
     const { receipt } = await sendTx(client, db, jobId, "finalize", () => writeContract(client, { ...write, functionName: "finalize", args: [jobId] }));
     db.updateJob(jobId, { status: "finalized" });
@@ -290,6 +303,46 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     const amount = await withdraw(row.jobId);
     db.updateJob(row.jobId, { status: "withdrawn", withdrawnWei: amount });
     report(row.jobId);
+  };
+
+  /** A challenge on one of our jobs: recorded as a game to defend (its interval from our checkpoints). */
+  const recordChallenge = (gameId: bigint, jobId: bigint, challenger: string, loIndex: number, block: bigint) => {
+    const job = db.job(jobId);
+    if (!job || !job.historyRoot) return; // not a job we committed
+    const cps = db.checkpoints(jobId);
+    const lo = cps[loIndex], hi = cps[loIndex + 1];
+    if (!lo || !hi) return void log.error({ jobId: jobId.toString(), gameId: gameId.toString(), loIndex }, "challenge on checkpoints we do not have");
+    if (db.insertGame({ gameId, jobId, loStep: lo.step, hiStep: hi.step, challenger, openedBlock: block })) {
+      log.info({ jobId: jobId.toString(), gameId: gameId.toString(), challenger, loStep: lo.step, hiStep: hi.step }, "challenge opened: defending");
+    }
+  };
+
+  /** Plays an open game to its end in the background (restarted on the next poll if it fails). */
+  const defend = (g: GameRow) => {
+    const key = g.gameId.toString();
+    if (defending.has(key)) return;
+    const job = db.job(g.jobId)!;
+    const spec = parseSpec(JSON.parse(job.specJson!));
+    const ds = datasets.get(spec.data.root)!;
+    const ids = { jobId: g.jobId.toString(), gameId: key };
+    const p = (async () => {
+      gameAddress ??= await readContract(client, { address: cfg.market, abi: jobMarketAbi, functionName: "game" });
+      const out = await defendGame({
+        client, game: gameAddress, db, store, row: g, spec, dataset: ds.dataset, backend: cfg.backend, pollMs: cfg.pollIntervalMs, signal,
+        onProgress: (e) => {
+          if (e.kind === "stuck" || e.kind === "error") log.warn({ ...ids, ...e }, e.kind === "stuck" ? "dispute: no move" : "dispute: transaction failed; retrying");
+          else log.info({ ...ids, ...e, gasUsed: e.gasUsed.toString() }, e.kind === "move" ? `dispute move ${e.label}` : `dispute ${e.kind}`);
+        },
+      });
+      const status = !out.resolved ? "aborted" : out.solverWon ? "won" : "lost";
+      const reason = out.resolved ? REASON_NAMES[out.reason] ?? String(out.reason) : "aborted";
+      db.endGame(g.gameId, status, reason);
+      log.info({ ...ids, status, reason }, `dispute ${status}`);
+    })().catch((e) => {
+      if (signal.aborted) log.info(ids, "dispute interrupted (resumes on restart)");
+      else log.error({ ...ids, err: (e as Error).message }, "dispute defence failed; retrying on the next poll");
+    }).finally(() => defending.delete(key));
+    defending.set(key, p);
   };
 
   const scan = async () => {
@@ -304,6 +357,8 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
           log.info({ jobId: ev.args.jobId.toString(), escrow: ev.args.escrow.toString(), block: ev.blockNumber.toString() }, "job posted");
         }
       }
+      const challenges = await getContractEvents(client, { address: cfg.market, abi: jobMarketAbi, eventName: "ChallengeOpened", fromBlock: from, toBlock: to, strict: true });
+      for (const ev of challenges) recordChallenge(ev.args.gameId, ev.args.jobId, ev.args.challenger, Number(ev.args.loIndex), ev.blockNumber);
       db.setCursor(to + 1n);
       from = to + 1n;
     }
@@ -323,6 +378,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
 
   const tick = async () => {
     await scan();
+    for (const g of db.games()) if (g.status === "open" && !signal.aborted) defend(g);
     for (const row of db.jobs()) {
       if (signal.aborted) return;
       if (TERMINAL.has(row.status)) continue;
@@ -346,9 +402,11 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
         }
         await sleep(cfg.pollIntervalMs, signal);
       }
-      await Promise.allSettled(running.values());
+      await Promise.allSettled([...running.values(), ...defending.values()]);
     },
     async close() {
+      await Promise.allSettled(defending.values());
+      await shutdownProver(); // snarkjs's worker threads (a Groth16 settlement) would keep the process alive
       await Promise.allSettled(running.values());
       await server.close();
       db.close();

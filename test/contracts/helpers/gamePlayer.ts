@@ -7,7 +7,7 @@
 // and are cast here.
 import assert from "node:assert/strict";
 import type { network } from "hardhat";
-import { bytesToHex, concatHex, keccak256, type Hex } from "viem";
+import { bytesToHex, type Hex } from "viem";
 import { type Hash, sha256, toHex } from "../../../commitment/hash.ts";
 import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
 import type { Program } from "../../../commitment/program.ts";
@@ -15,6 +15,12 @@ import { decodeElements, LEAF_BYTES } from "../../../commitment/tensorCommit.ts"
 import type { OpTrace } from "../../../commitment/trace.ts";
 import type { TermSlice } from "../../../chain/settlementOperands.ts";
 import type { History, World } from "./gameWorld.ts";
+import { chooseResponse, dissectionPoints, rootsHash, valueWord } from "../../../dispute/dissection.ts";
+import { Party, Phase, type Side } from "../../../dispute/gameState.ts";
+import { childrenOf, nodeOf } from "../../../dispute/treeNodes.ts";
+export { chooseResponse, DISSECTION, dissectionPoints, level1Rounds, rootsHash, valueWord, ZERO32 } from "../../../dispute/dissection.ts";
+export { Party, Phase, Reason, type Side } from "../../../dispute/gameState.ts";
+export { childrenOf, nodeOf } from "../../../dispute/treeNodes.ts";
 import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, solverTermsMove, type TermLie } from "./terms.ts";
 
 import { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
@@ -22,15 +28,6 @@ export { expectRevert, type Contract, type PublicClient, type TestClient, type V
 
 // ------------------------------------------------------------------ on-chain mirrors
 
-export const Phase = {
-  None: 0, Bisect: 1, Respond: 2, SolverTrace: 3, ChallengerTrace: 4, SolverTraceChildren: 5, ChallengerTraceChildren: 6,
-  SolverRecord: 7, ChallengerRecord: 8, SolverDataRoot: 9, ChallengerDataRoot: 10, SolverDataChildren: 11,
-  ChallengerDataChildren: 12, SolverLeaf: 13, ChallengerLeaf: 14, SolverTerms: 15, ChallengerTerms: 16, Settlement: 17,
-  Resolved: 18, Aborted: 19,
-} as const;
-export const Party = { None: 0, Solver: 1, Challenger: 2 } as const;
-export const Reason = { Settled: 0, Timeout: 1, SettlementTimeout: 2, RecordNotInProgram: 3, PaddingLeaf: 4, PaddingElement: 5 } as const;
-export type Side = "solver" | "challenger";
 
 export interface GameState {
   phase: number; level: number; turn: number;
@@ -50,58 +47,9 @@ export interface GameParams {
   agreedRoot: Hex; solverRoot: Hex; challengerRoot: Hex; clockDuration: bigint; programRoot: Hex; datasetRoot: Hex;
 }
 
-export const ZERO32: Hex = `0x${"00".repeat(32)}`;
 export const hex = (b: Uint8Array): Hex => toHex(b);
 
 // ------------------------------------------------------------------ level 1: 8-ary dissection
-
-/** Level 1 cuts [lo, hi] into at most this many parts (DisputeGame.DISSECTION). */
-export const DISSECTION = 8;
-
-/**
- * The dissection points of [lo, hi] (hi - lo >= 2), as DisputeGame.bisectStep takes its roots:
- * m = min(7, hi - lo - 1) points p_i = lo + floor((i + 1) * (hi - lo) / (m + 1)), i = 0 .. m - 1.
- */
-export function dissectionPoints(lo: number, hi: number): number[] {
-  const n = hi - lo;
-  const m = Math.min(DISSECTION - 1, n - 1);
-  return Array.from({ length: m }, (_, i) => lo + Math.floor(((i + 1) * n) / (m + 1)));
-}
-
-/**
- * Level-1 rounds (one bisectStep and one respondStep each) of an interval of `length` steps, following the
- * point formula: `max` when every answer takes the longest part, `min` the shortest.
- */
-export function level1Rounds(length: number): { min: number; max: number } {
-  if (length <= 1) return { min: 0, max: 0 };
-  const pts = [0, ...dissectionPoints(0, length), length];
-  const parts = pts.slice(1).map((p, i) => p - pts[i]!);
-  const sub = [...new Set(parts)].map(level1Rounds); // parts of at most two sizes
-  return { min: 1 + Math.min(...sub.map((r) => r.min)), max: 1 + Math.max(...sub.map((r) => r.max)) };
-}
-
-/** keccak256 of the roots as the game stores them at bisectStep (keccak256(abi.encodePacked(roots))). */
-export function rootsHash(roots: readonly Hex[]): Hex {
-  return keccak256(concatHex([...roots]));
-}
-
-/**
- * A party's answer to the solver's posted roots at `points`: the first point where its own root differs
- * (j < m), or m when it agrees with all. With `random`, a uniformly random VALID answer instead (m, or any
- * point where its root differs: the game rejects disagreeing with an equal root).
- */
-export function chooseResponse(points: readonly number[], posted: readonly Hex[], own: readonly Hash[], random?: () => number): { choice: number; ownRoot: Hex } {
-  const m = points.length;
-  const differs = points.flatMap((p, i) => (hex(own[p]!) !== posted[i] ? [i] : []));
-  const choice = random ? [...differs, m][Math.floor(random() * (differs.length + 1))]! : (differs[0] ?? m);
-  return { choice, ownRoot: choice < m ? hex(own[points[choice]!]!) : ZERO32 };
-}
-
-/** bytes32(int256(v)) of an element value. */
-export function valueWord(v: number | bigint): Hex {
-  const x = BigInt.asUintN(256, BigInt(v));
-  return `0x${x.toString(16).padStart(64, "0")}`;
-}
 
 // ------------------------------------------------------------------ fixture
 
@@ -193,20 +141,6 @@ export async function send(f: Fixture, c: Contract, fn: string, args: unknown[],
 
 
 // ------------------------------------------------------------------ the player
-
-/** The children of the node at (depth - round, index) of a tree: what revealChildren needs. */
-export function childrenOf(tree: MerkleTree, depth: number, round: number, index: bigint): [Hex, Hex] {
-  const h = depth - round - 1;
-  const i = Number(index) * 2;
-  const level = tree.levels[h]!;
-  return [hex(level.subarray(i * 32, i * 32 + 32)), hex(level.subarray(i * 32 + 32, i * 32 + 64))];
-}
-
-export function nodeOf(tree: MerkleTree, depth: number, round: number, index: bigint): Hex {
-  const h = depth - round;
-  const i = Number(index);
-  return hex(tree.levels[h]!.subarray(i * 32, i * 32 + 32));
-}
 
 export interface PlayerOptions {
   /** Deterministic randomness: a garbage player answers level 1 with random valid choices and may make invalid moves. */

@@ -1,20 +1,12 @@
 // Level 4 of the DisputeGame (terms): the partial sums of a matmul/col_sum element, as an honest party
 // computes them from the traced step's tensors, the lies a dishonest solver tells about them, and the
 // challenger's answer. Used by gamePlayer.ts's Player and strategies.ts's Agent.
-import { accumulationTerms, ACCUMULATION_CODES, type OperandValues, partialSums } from "../../../chain/settlementOperands.ts";
+import { accumulationTerms, type OperandValues, partialSums } from "../../../chain/settlementOperands.ts";
 import { decodeElements } from "../../../commitment/tensorCommit.ts";
 import type { World } from "./gameWorld.ts";
-import { dissectionPoints } from "./gamePlayer.ts";
-
-/** DisputeGame.TERM_SLICE: level 4 ends when at most this many terms are left. */
-export const TERM_SLICE = 8;
-
-export const isAccumulation = (code: number): boolean => ACCUMULATION_CODES.includes(code);
-
-/** The points at which the solver posts sums for the term interval [lo, hi] (none once it is short enough). */
-export function termPoints(lo: number, hi: number): number[] {
-  return hi - lo <= TERM_SLICE ? [] : dissectionPoints(lo, hi);
-}
+import type { TermView } from "../../../dispute/terms.ts";
+export { chooseTermResponse, solverTermsMove, TERM_SLICE, termPoints, type TermView } from "../../../dispute/terms.ts";
+export { isAccumulation } from "../../../dispute/move.ts";
 
 /** The true partial sums P(0..K) of element `element` of entry `entry` at step `step`. */
 export interface HonestTerms {
@@ -67,12 +59,6 @@ export type TermLie =
   | { readonly kind: "drift" }
   | { readonly kind: "wrongK"; readonly delta: number };
 
-/** A party's view of the accumulation: the K it declares and its sum at any t in [0, K]. */
-export interface TermView {
-  readonly K: number;
-  sum(t: number): bigint;
-}
-
 /** An honest party's view. */
 export function honestView(h: HonestTerms): TermView {
   return { K: h.K, sum: (t) => h.sums[Math.min(Math.max(t, 0), h.K)]! };
@@ -95,22 +81,3 @@ export function lyingView(h: HonestTerms, claim: bigint, lie: TermLie = { kind: 
   }
 }
 
-/** The solver's postTerms arguments in game state (termLo, termHi, termCount; termHi 0 before K is declared). */
-export function solverTermsMove(v: TermView, termLo: bigint, termHi: bigint, termCount: bigint): { K: bigint; sums: bigint[] } {
-  const K = termHi === 0n ? v.K : Number(termCount);
-  const lo = Number(termLo), hi = termHi === 0n ? K : Number(termHi);
-  return { K: BigInt(K), sums: termPoints(lo, hi).map((p) => v.sum(p)) };
-}
-
-/**
- * The challenger's answer to the posted sums at the points of [lo, hi]: the first point whose sum differs
- * from its own, or m when it agrees with all. With `random`, a uniformly random choice in [0, m] (every
- * choice is a valid move here: the challenger posts no value of its own).
- */
-export function chooseTermResponse(lo: number, hi: number, posted: readonly bigint[], own: TermView, random?: () => number): number {
-  const pts = termPoints(lo, hi);
-  const m = pts.length;
-  if (random) return Math.floor(random() * (m + 1));
-  const j = pts.findIndex((p, i) => own.sum(p) !== posted[i]);
-  return j < 0 ? m : j;
-}

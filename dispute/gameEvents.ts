@@ -1,0 +1,32 @@
+// Reads of what the solver posted earlier in a game, from the DisputeGame's events (the game stores only
+// their hashes).
+import type { Address, Client, Hex } from "viem";
+import { getContractEvents } from "viem/actions";
+import { disputeGameAbi } from "../chain/generated/contracts.ts";
+import { GameStateError } from "./errors.ts";
+import { Party } from "./gameState.ts";
+import type { GameEvents } from "./move.ts";
+
+export function gameEvents(client: Client, game: Address, gameId: bigint, fromBlock = 0n): GameEvents {
+  const base = { address: game, abi: disputeGameAbi, args: { gameId }, fromBlock, strict: true } as const;
+  return {
+    async postedRoots(): Promise<Hex[]> {
+      const logs = await getContractEvents(client, { ...base, eventName: "StepBisected" });
+      const last = logs.at(-1);
+      if (!last) throw new GameStateError(`game ${gameId}: no StepBisected event since block ${fromBlock}`);
+      return [...last.args.roots];
+    },
+    async postedSums(): Promise<bigint[]> {
+      const logs = await getContractEvents(client, { ...base, eventName: "TermsPosted" });
+      const last = logs.at(-1);
+      if (!last) throw new GameStateError(`game ${gameId}: no TermsPosted event since block ${fromBlock}`);
+      return [...last.args.sums];
+    },
+    async solverLeaf(): Promise<Hex> {
+      const logs = (await getContractEvents(client, { ...base, eventName: "LeafRevealed" })).filter((l) => l.args.by === Party.Solver);
+      const last = logs.at(-1);
+      if (!last) throw new GameStateError(`game ${gameId}: the solver has not revealed its leaf (no LeafRevealed since block ${fromBlock})`);
+      return last.args.leaf;
+    },
+  };
+}
