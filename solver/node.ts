@@ -6,6 +6,7 @@ import { fetchChainId } from "../chain/deploy.ts";
 import { ChainIdMismatchError, redactUrl } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob, type Job } from "../client/getJob.ts";
+import { describeMissing, getSettleCoverage } from "../chain/settleCoverage.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
 import { commitArgs } from "./commitArgs.ts";
@@ -187,6 +188,10 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     try {
       const spec = await fetchSpec(row.specURI ?? "", { maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
       checkCommitments(job, spec, ds.dataset, jobId);
+      // SAFETY: under a Groth16 deployment a dispute ending on an op with no registered circuit cannot be
+      // settled, and an unsettled game fails the solver even when it is right: never take such a job.
+      const coverage = await getSettleCoverage(client, { market: cfg.market, spec });
+      if (coverage.missing.length > 0) return finish(jobId, "rejected", `the market's Groth16 kernel verifier cannot settle ${describeMissing(coverage.missing)}`);
       specJson = canonicalSpecJson(spec);
     } catch (e) {
       if (e instanceof SpecFetchError || e instanceof JobMismatchError) return finish(jobId, "rejected", e.message);

@@ -24,7 +24,8 @@ import { toHex } from "../../commitment/hash.ts";
 import { buildProgram } from "../../commitment/program.ts";
 import { mnistSpec } from "../../cli/mnistJob.ts";
 import { buildStepGraph } from "../../engine/graph.ts";
-import { canonicalSpecJson } from "../../engine/spec.ts";
+import { canonicalSpecJson, makeSpec } from "../../engine/spec.ts";
+import { SolverDb } from "../../solver/db.ts";
 import { initialState } from "../../engine/state.ts";
 import { Phase, Reason } from "../../dispute/gameState.ts";
 import { playGame, type PlayProgress, readGame } from "../../dispute/playGame.ts";
@@ -72,6 +73,18 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
     const { spec, data } = mnistSpec();
     const specFile = path.join(dir, "spec.json");
     await writeFile(specFile, canonicalSpecJson(spec) + "\n");
+    let unsettleable: bigint | undefined;
+    if (kernel === "groth16") {
+      // A job (posted by the deployer) whose spec has an op no registered circuit settles: the solver must
+      // reject it with nothing sent, since a dispute there would fail it even when right.
+      const shifted = makeSpec({ seed: spec.training.seed, data: spec.data, quant: { actShift: 7 } });
+      const shiftedFile = path.join(dir, "shifted-spec.json");
+      await writeFile(shiftedFile, canonicalSpecJson(shifted) + "\n");
+      unsettleable = (await postJob(deployer, {
+        market, spec: shifted, dataset: data.train, specURI: pathToFileURL(shiftedFile).href, steps: STEPS, checkpointInterval: INTERVAL,
+        escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: true, commitDuration: 3_600n, challengeWindow: WINDOW, clockDuration: 600n,
+      })).jobId;
+    }
     const { jobId } = await postJob(client, {
       market, spec, dataset: data.train, specURI: pathToFileURL(specFile).href, steps: STEPS, checkpointInterval: INTERVAL,
       escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: true, commitDuration: 3_600n, challengeWindow: WINDOW, clockDuration: 600n,
@@ -165,6 +178,20 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
     expect(BigInt(report.withdrawn as string)).to.equal(ESCROW + BOND + share);
     await solver.kill("SIGTERM");
 
+    if (unsettleable !== undefined) {
+      const db = new SolverDb(path.join(dir, "solver", "solver.db"));
+      try {
+        expect(db.job(unsettleable)!.status).to.equal("rejected");
+        expect(db.job(unsettleable)!.reason).to.match(/cannot settle op code 3 attrs \[7, -127, 127\]/);
+        expect(db.txs(unsettleable)).to.deep.equal([]);
+      } finally {
+        db.close();
+      }
+      expect((await getJob(pc, { market, jobId: unsettleable })).status).to.equal("Open");
+      // Its client takes the escrow back, so that the market ends empty.
+      await pc.waitForTransactionReceipt({ hash: await deployer.writeContract({ address: market, abi: jobMarketAbi, functionName: "cancelJob", args: [unsettleable] }) });
+      await pc.waitForTransactionReceipt({ hash: await deployer.writeContract({ address: market, abi: jobMarketAbi, functionName: "withdraw", args: [] }) });
+    }
     // The treasury withdraws its forfeit share; then the market holds nothing.
     expect(await pc.readContract({ address: market, abi: jobMarketAbi, functionName: "balanceOf", args: [who.treasury] })).to.equal(CHALLENGE_BOND - share);
     await pc.waitForTransactionReceipt({ hash: await treasury.writeContract({ address: market, abi: jobMarketAbi, functionName: "withdraw", args: [] }) });
