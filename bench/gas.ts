@@ -23,15 +23,15 @@ import { report } from "./report.ts";
 
 /**
  * npm run bench:gas — gas of the protocol's transactions, measured from receipts on an in-process Hardhat
- * network with the real JobMarket + DisputeGame + MockKernelVerifier (deployed by chain/deploy.ts): posting,
+ * network with the real JobMarket + DisputeGame + RecomputeKernelVerifier (deployed by chain/deploy.ts): posting,
  * bidding, committing a real history, and a full dispute over one checkpoint interval of 1,024 steps of a
  * [64, 64, 64, 10] MLP (batch 4: 36 ops, 40 trace entries; l1.w is 64x64 = 4,096 elements) in which the
  * solver changed one element of l1.w's sgd_update output at step BENCH_DEV_STEP (default 700) and
  * propagated it; the honest challenger disputes (level 1: 8-ary dissection, 4 rounds for 1,024 steps); the game
- * is settled by the MockKernelVerifier.
+ * is settled by the RecomputeKernelVerifier.
  * A second job on the same chain runs the DEFAULT model (784-128-10, batch 64) for 1,024 steps; the solver
  * changed one element of the first layer's matmul output l0.z = x . W0 (K = 784 products) at step 700: the
- * dispute goes through level 4 (terms) down to a slice of TERM_SLICE products, settled by the mock; the same
+ * dispute goes through level 4 (terms) down to a slice of TERM_SLICE products, settled by the recomputing verifier; the same
  * final slice is also proved (Groth16) and both verifiers' trueValue gas is reported.
  * Env: BENCH_STEPS (default 1024), BENCH_DEV_STEP (default 700), BENCH_DEV_ELEMENT (default 2023);
  * BENCH_MM_STEPS (default 1024), BENCH_MM_DEV_STEP (default 700), BENCH_MM_DEV_ELEMENT (default 4321).
@@ -42,7 +42,7 @@ const DEV_ELEMENT = Number(process.env.BENCH_DEV_ELEMENT ?? 2023);
 const MM_STEPS = Number(process.env.BENCH_MM_STEPS ?? 1024);
 const MM_DEV_STEP = Number(process.env.BENCH_MM_DEV_STEP ?? 700);
 const MM_DEV_ELEMENT = Number(process.env.BENCH_MM_DEV_ELEMENT ?? 4321);
-const TARGETS = { bisect_move_gas_max: 100_000, full_dispute_gas: 3_000_000, terms_move_gas_max: 100_000, matmul_dispute_gas: 3_000_000, settle_gas_mock_dot_slice: 400_000 } as const;
+const TARGETS = { bisect_move_gas_max: 100_000, full_dispute_gas: 3_000_000, terms_move_gas_max: 100_000, matmul_dispute_gas: 3_000_000, settle_gas_recompute_dot_slice: 400_000 } as const;
 const log = (msg: string) => process.stderr.write(`[bench:gas] ${msg}\n`);
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
@@ -69,7 +69,7 @@ interface Scenario {
 /**
  * Runs the honest history of `steps` steps, a solver that changed one element of `tensor` at `devStep`
  * (propagated), and a whole job through the market: post, two bids, close, commit, one challenge of the
- * single checkpoint interval, and the dispute played to the end by Players (settled by the MockKernelVerifier).
+ * single checkpoint interval, and the dispute played to the end by Players (settled by the RecomputeKernelVerifier).
  */
 async function runScenario(sc: Scenario) {
   const { spec, dataset } = sc;
@@ -175,7 +175,7 @@ if (!sliceOf(mm.end) || mm.end.termCount !== 784n) throw new Error(`matmul: the 
 const termsMax = mm.maxOf((k) => /Terms/.test(k));
 
 // The same final slice settled by Groth16KernelVerifier (a real proof under the game's context) and by the
-// mock, each called directly (eth_estimateGas of trueValue: openings + proof check, or recomputation).
+// recomputing verifier, each called directly (eth_estimateGas of trueValue: openings + proof check, or recomputation).
 async function sliceSettleGas() {
   const end = mm.end;
   const slice = sliceOf(end)!;
@@ -218,7 +218,7 @@ const metrics = {
   challenge_gas: Number(opened.receipt.gasUsed),
   bisect_move_gas_max: Number(bisectMax),
   move_gas_max: Number(maxOf((k) => k !== "settle")),
-  settle_gas_mock: Number(settleGas),
+  settle_gas_recompute: Number(settleGas),
   full_dispute_gas: Number(fullDispute),
   full_dispute_rounds: rounds,
   level1_moves: level1Moves,
@@ -233,24 +233,24 @@ const metrics = {
   matmul_bisect_move_gas_max: Number(mmBisectMax),
   terms_move_gas_max: Number(termsMax),
   terms_moves: mm.kinds.filter(([k]) => /Terms/.test(k)).reduce((a, [, xs]) => a + xs.length, 0),
-  settle_gas_mock_dot_slice: Number(mm.maxOf((k) => k === "settle")),
+  settle_gas_recompute_dot_slice: Number(mm.maxOf((k) => k === "settle")),
   matmul_interval_steps: MM_STEPS,
   matmul_terms: Number(mm.end.termCount),
   matmul_slice_terms: Number(mm.end.termHi - mm.end.termLo),
-  dot_slice_trueValue_gas_mock: sliceGas.mock,
+  dot_slice_trueValue_gas_recompute: sliceGas.mock,
   dot_slice_trueValue_gas_groth16: sliceGas.groth16,
 };
 
 const verdict = (name: keyof typeof TARGETS) => `${name} = ${metrics[name].toLocaleString("en-US")} (target <= ${TARGETS[name].toLocaleString("en-US")}: ${metrics[name] <= TARGETS[name] ? "met" : "MISSED"})`;
-log(`summary: interval ${STEPS} steps, ${graph.ops.length} ops/step (${program.header.entries} trace entries), ${metrics.output_elements}-element output, MockKernelVerifier`);
+log(`summary: interval ${STEPS} steps, ${graph.ops.length} ops/step (${program.header.entries} trace entries), ${metrics.output_elements}-element output, RecomputeKernelVerifier`);
 log(`  ${verdict("bisect_move_gas_max")}`);
 log(`  ${verdict("full_dispute_gas")} over ${rounds} transactions (challenge included; level 1: ${level1Moves} moves)`);
 log(`matmul: default model (784-128-10, batch 64), interval ${MM_STEPS} steps, ${mm.graph.ops.length} ops/step, the lie in l0.z element ${MM_DEV_ELEMENT} (K = ${metrics.matmul_terms}, settled on the slice [${mm.end.termLo}, ${mm.end.termHi}))`);
 log(`  ${verdict("matmul_dispute_gas")} over ${metrics.matmul_dispute_rounds} transactions (level 1: ${metrics.matmul_level1_moves} moves, level 4: ${metrics.terms_moves} moves)`);
 log(`  ${verdict("terms_move_gas_max")}; every bisection move of this dispute <= ${metrics.matmul_bisect_move_gas_max}`);
-log(`  ${verdict("settle_gas_mock_dot_slice")}`);
-log(`  the same slice, trueValue called directly: MockKernelVerifier ${metrics.dot_slice_trueValue_gas_mock}, Groth16KernelVerifier ${metrics.dot_slice_trueValue_gas_groth16} (a real proof under the game's context)`);
-log(`  post ${metrics.post_job_gas}, bid ${metrics.bid_gas} (outbid ${metrics.bid_outbid_gas}), commit ${metrics.commit_gas}, challenge ${metrics.challenge_gas}, settle ${metrics.settle_gas_mock}, largest move ${metrics.move_gas_max} (${elapsed()})`);
+log(`  ${verdict("settle_gas_recompute_dot_slice")}`);
+log(`  the same slice, trueValue called directly: RecomputeKernelVerifier ${metrics.dot_slice_trueValue_gas_recompute}, Groth16KernelVerifier ${metrics.dot_slice_trueValue_gas_groth16} (a real proof under the game's context)`);
+log(`  post ${metrics.post_job_gas}, bid ${metrics.bid_gas} (outbid ${metrics.bid_outbid_gas}), commit ${metrics.commit_gas}, challenge ${metrics.challenge_gas}, settle ${metrics.settle_gas_recompute}, largest move ${metrics.move_gas_max} (${elapsed()})`);
 report("gas", metrics, {
   devStep: DEV_STEP, devElement: DEV_ELEMENT, entry, targets: TARGETS, moves: Object.fromEntries(kinds.map(([k, xs]) => [k, xs.map(Number)])),
   matmul: { devStep: MM_DEV_STEP, devElement: MM_DEV_ELEMENT, entry: mm.entry, moves: Object.fromEntries(mm.kinds.map(([k, xs]) => [k, xs.map(Number)])) },

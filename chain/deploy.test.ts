@@ -94,7 +94,7 @@ describe("deployProtocol (in-process Hardhat network)", async () => {
   const pc = await viem.getPublicClient();
   const [deployer, treasury, other] = await viem.getWalletClients();
 
-  it("deploys MockKernelVerifier -> DisputeGame -> JobMarket -> setMarket, with code, wiring, blocks and gas from the receipts", async () => {
+  it("deploys RecomputeKernelVerifier -> DisputeGame -> JobMarket -> setMarket, with code, wiring, blocks and gas from the receipts", async () => {
     const progress: string[] = [];
     const startBlock = await pc.getBlockNumber();
     const d = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000, chainId: 31337, onProgress: (m) => progress.push(m) });
@@ -121,7 +121,7 @@ describe("deployProtocol (in-process Hardhat network)", async () => {
     assert.equal(d.deploymentBlock, receipts[0]!.blockNumber);
     assert.ok(d.deploymentBlock > startBlock);
     for (let i = 1; i < 4; i++) assert.ok(receipts[i]!.blockNumber >= receipts[i - 1]!.blockNumber, "in deployment order");
-    assert.deepEqual(progress.filter((m) => m.startsWith("deploying")), ["deploying MockKernelVerifier", "deploying DisputeGame", "deploying JobMarket"]);
+    assert.deepEqual(progress.filter((m) => m.startsWith("deploying")), ["deploying RecomputeKernelVerifier", "deploying DisputeGame", "deploying JobMarket"]);
 
     const json = deploymentJson(d);
     assert.deepEqual(JSON.parse(JSON.stringify(json)), json, "plain JSON (no bigints)");
@@ -200,7 +200,7 @@ describe("deployProtocol (in-process Hardhat network)", async () => {
     const wc = createWalletClient({ account: broke, chain: pc.chain, transport: custom(provider) });
     await assert.rejects(
       deployProtocol({ walletClient: wc, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000 }),
-      (e: unknown) => e instanceof DeploymentError && e.contract === "MockKernelVerifier" && /^MockKernelVerifier: transaction failed: .*(fund|balance)/i.test(e.message),
+      (e: unknown) => e instanceof DeploymentError && e.contract === "RecomputeKernelVerifier" && /^RecomputeKernelVerifier: transaction failed: .*(fund|balance)/i.test(e.message),
     );
   });
 

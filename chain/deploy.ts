@@ -8,7 +8,7 @@ import {
 } from "./errors.ts";
 import {
   disputeGameAbi, disputeGameBytecode, groth16KernelVerifierAbi, groth16KernelVerifierBytecode, jobMarketAbi, jobMarketBytecode,
-  mockKernelVerifierAbi, mockKernelVerifierBytecode,
+  recomputeKernelVerifierAbi, recomputeKernelVerifierBytecode,
 } from "./generated/contracts.ts";
 import { groth16VerifierAbi, settleVerifiers } from "./generated/settleVerifiers.ts";
 
@@ -18,7 +18,7 @@ export const KERNEL_KINDS: readonly KernelKind[] = ["recompute", "groth16"];
 
 /**
  * Deploys the protocol (docs/protocol.md): the kernel verifier (unless an existing verifier's address is given:
- * "recompute" = MockKernelVerifier, which recomputes the disputed element on chain; "groth16" = one
+ * "recompute" = RecomputeKernelVerifier, which recomputes the disputed element on chain; "groth16" = one
  * snarkjs-generated verifier per settlement circuit of build/zk/manifest.json, then a Groth16KernelVerifier
  * whose immutable registry names them), then DisputeGame(verifier), then JobMarket(game, treasury, forfeitBps), then
  * the one-time game.setMarket(market). Every transaction's receipt is awaited and checked, every new address
@@ -238,8 +238,8 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
       walletClient.deployContract({ abi: groth16KernelVerifierAbi, bytecode: groth16KernelVerifierBytecode, args: [regs], account, chain }));
     verifierGas += verifier.receipt!.gasUsed;
   } else {
-    verifier = await deploy("MockKernelVerifier", () =>
-      walletClient.deployContract({ abi: mockKernelVerifierAbi, bytecode: mockKernelVerifierBytecode, args: [], account, chain }));
+    verifier = await deploy("RecomputeKernelVerifier", () =>
+      walletClient.deployContract({ abi: recomputeKernelVerifierAbi, bytecode: recomputeKernelVerifierBytecode, args: [], account, chain }));
     verifierGas += verifier.receipt!.gasUsed;
   }
   // 2. The game, 3. the market, 4. the wiring.

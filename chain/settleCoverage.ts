@@ -2,7 +2,7 @@
 // one verifier per circuit instantiation (code, attributes, classes); a dispute that ends on an op with no
 // registered circuit cannot be settled at all, and an unsettled game fails the SOLVER (settlement timeout,
 // INV-GAME-6). An honest solver must therefore never take such a job, and a client should not post one.
-// The recomputing verifier (MockKernelVerifier) settles every op: nothing is missing there.
+// The recomputing verifier (RecomputeKernelVerifier) settles every op: nothing is missing there.
 import { type Address, type Chain, type Client, type Hex, type Transport } from "viem";
 import { readContract } from "viem/actions";
 import { buildProgram } from "../commitment/program.ts";

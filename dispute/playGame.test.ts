@@ -1,4 +1,4 @@
-// dispute/playGame on an in-process chain (DisputeGame + MockKernelVerifier + TestMarket): both sides are
+// dispute/playGame on an in-process chain (DisputeGame + RecomputeKernelVerifier + TestMarket): both sides are
 // playGame loops running at once over ReplayViews of the tiny world, one of them lying as a
 // gameWorld.ts Deviation says. The honest solver wins by settlement whatever the lie (an elementwise op, a
 // matmul through level 4, a wrong post-state); a lying solver cannot settle and loses on the settlement
@@ -29,7 +29,7 @@ function viewOf(w: World, dev?: Deviation): ReplayView {
 
 describe("dispute/playGame: both sides automatic", async () => {
   const { viem } = await network.create();
-  const f: Fixture = await deployGame(viem, "MockKernelVerifier");
+  const f: Fixture = await deployGame(viem, "RecomputeKernelVerifier");
   const w = makeWorld("tiny", HI);
   const code = (k: number) => w.program.entries[k]!.code;
   const relu = w.program.entries.findIndex((p) => p.code === 4);

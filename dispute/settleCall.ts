@@ -16,7 +16,7 @@ export type KernelKind = "recompute" | "groth16";
 
 /**
  * The kind of the game's kernel verifier: a Groth16KernelVerifier answers circuitKey (a pure function the
- * recomputing MockKernelVerifier does not have).
+ * recomputing RecomputeKernelVerifier does not have).
  */
 export async function detectKernel(client: Client, game: Address): Promise<KernelKind> {
   const verifier = await readContract(client, { address: game, abi: disputeGameAbi, functionName: "kernelVerifier" });

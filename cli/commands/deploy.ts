@@ -91,7 +91,7 @@ export function registerDeploy(program: Command, log: () => Logger): void {
     .option("--chain-id <n>", "refuse to deploy unless the endpoint serves this chain", positiveInt("--chain-id"))
     .option("--treasury <address>", "account credited with the forfeited share of lost bonds (default: the deployer)", address("--treasury"))
     .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, 1_000)
-    .option("--kernel <kind>", "kernel verifier to deploy: recompute (MockKernelVerifier: recomputes the disputed element on chain) or groth16 (Groth16KernelVerifier and one verifier per settlement circuit)", kernelKind, "recompute")
+    .option("--kernel <kind>", "kernel verifier to deploy: recompute (RecomputeKernelVerifier: recomputes the disputed element on chain) or groth16 (Groth16KernelVerifier and one verifier per settlement circuit)", kernelKind, "recompute")
     .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying one", address("--kernel-verifier"))
     .option("--out <file>", "also write the deployment JSON to this file")
     .action(async (f: DeployFlags) => {

@@ -198,7 +198,7 @@ contract DisputeGame is IDisputeGame {
     /// @notice Level 1 cuts [lo, hi] into at most this many parts (at most DISSECTION - 1 posted roots).
     uint256 public constant DISSECTION = 8;
     /// @notice Level 4 ends when at most this many terms are left: the settlement opens and checks that
-    ///         many products (docs/benchmarks.md: the settle gas of a slice of this length, mock and Groth16).
+    ///         many products (docs/benchmarks.md: the settle gas of a slice of this length, recomputed and Groth16).
     uint64 public constant TERM_SLICE = 8;
     /// @notice Op codes whose element is an accumulation of K terms (level 4): matmul and col_sum.
     uint8 public constant MATMUL_CODE = 1;

@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 /// @title IKernelVerifier
 /// @notice Settles the last step of a dispute: the true value of one element of one op-trace entry,
 ///         computed from operands opened against roots both parties agree on. Pluggable like a one-step
-///         VM: a mock that recomputes the kernel in Solidity (tests), and a Groth16-backed one.
+///         VM: RecomputeKernelVerifier recomputes the kernel in Solidity, Groth16KernelVerifier checks a proof.
 /// @dev Entries (docs/protocol.md, section 3.4): 255 = the post-state anchor (the value is the true
 ///      post-state root); 0 = a batch input (x: entry 1, labels: entry 2; the value is recomputed from
 ///      the dataset); 1..9 = an op of docs/engine.md. Element values are int256 encoded as bytes32.

@@ -24,7 +24,7 @@ error SliceValueOutOfRange(uint256 index);
 /// @title Groth16KernelVerifier
 /// @notice Settles every op (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, and the
 ///         term slices of matmul and col_sum) with a Groth16 proof instead of recomputing it
-///         (MockKernelVerifier is the recomputing twin: same interface, same decisions).
+///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions).
 /// @dev Registry: one snarkjs-generated verifier contract per (code, attributes[, classes]) circuit
 ///      (circuits/settle/*.circom, scripts/zk-setup.ts), FIXED AT CONSTRUCTION and immutable afterwards
 ///      (no owner): a verifier set is a deployment decision, replaced by deploying a new

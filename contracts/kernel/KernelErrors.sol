@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-// Custom errors of the kernel verifiers (KernelVerifierBase, MockKernelVerifier, KernelMath). Opening
+// Custom errors of the kernel verifiers (KernelVerifierBase, RecomputeKernelVerifier, KernelMath). Opening
 // failures against a root revert with the commitment libraries' errors (CommitmentErrors.sol:
 // ProgramRootMismatch, TraceRootMismatch, StateRootMismatch, TensorRootMismatch, DatasetRootMismatch, ...).
 
@@ -26,7 +26,7 @@ error EntryOutOfRange(uint32 entry, uint32 entries);
 /// @param code The program entry's code.
 error UnsupportedCode(uint8 code);
 
-/// @notice A proof supplied where the verifier recomputes (anchors, batch inputs, and every op of the mock).
+/// @notice A proof supplied where the verifier recomputes (anchors, batch inputs, and every op of the recomputing verifier).
 /// @param length The proof's length.
 error ProofNotEmpty(uint256 length);
 

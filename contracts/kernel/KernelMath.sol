@@ -6,7 +6,7 @@ import {InvalidShift} from "./KernelErrors.sol";
 /// @title KernelMath
 /// @notice The engine's rounding and saturation (docs/engine.md, "Rounding, defined once"), in int256.
 /// @dev Arithmetic here is checked (Solidity 0.8 default): the callers' values are far inside int256 (see
-///      MockKernelVerifier), so a check can never fire on a real operand; it is kept as a backstop.
+///      RecomputeKernelVerifier), so a check can never fire on a real operand; it is kept as a backstop.
 library KernelMath {
     /// @notice Largest shift the engine accepts (`requantize`, `momentum`, `sgd_update` and the input
     ///         quantization reject shifts outside [0, 52]: engine/ops/*.ts, engine/spec.ts).

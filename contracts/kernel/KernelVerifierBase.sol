@@ -38,7 +38,7 @@ import {
 /// @title KernelVerifierBase
 /// @notice Settles one disputed item of a step (docs/protocol.md, 3.4): opens every operand the item
 ///         depends on against the roots both parties agree on, and recomputes the item (anchors, batch
-///         inputs) or hands the operands to {_kernel} (ops 1..9), implemented by a mock that recomputes or
+///         inputs) or hands the operands to {_kernel} (ops 1..9), implemented by RecomputeKernelVerifier (recomputes) or
 ///         by a zk verifier.
 /// @dev What is trusted: the context (the game fixed it: program root, dataset root, agreed pre-state
 ///      root, a trace root whose entries before `ctx.entry` are agreed, the entry, the element). Everything

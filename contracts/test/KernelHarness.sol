@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {MockKernelVerifier} from "../kernel/MockKernelVerifier.sol";
+import {RecomputeKernelVerifier} from "../kernel/RecomputeKernelVerifier.sol";
 
 /// @title KernelHarness
-/// @notice Test-only: the mock kernel verifier with its internals exposed (the kernel itself, the operand
+/// @notice Test-only: the recomputing kernel verifier with its internals exposed (the kernel itself, the operand
 ///         index rule) and a gas probe around {trueValue}'s body.
-contract KernelHarness is MockKernelVerifier {
-    /// @notice See {MockKernelVerifier-_kernel}.
+contract KernelHarness is RecomputeKernelVerifier {
+    /// @notice See {RecomputeKernelVerifier-_kernel}.
     function kernel(
         uint8 code,
         int64[] calldata attrs,
@@ -16,7 +16,7 @@ contract KernelHarness is MockKernelVerifier {
         uint32[] calldata outDims,
         bytes calldata proof
     ) external pure returns (int256) {
-        Context memory ctx; // the mock reads only the element from the dispute context
+        Context memory ctx; // the recomputing kernel reads only the element from the dispute context
         ctx.element = uint64(element);
         return _kernel(ctx, code, attrs, operands, outDims, proof);
     }

@@ -7,7 +7,7 @@
 // 4- and 8-byte elements), checkpoint interval (1 .. 64 steps: level 1's 8-ary dissection with m < 7 points
 // for 2 .. 8 steps, 7 above), dishonest side, strategy. Games play one after
 // the other on one DisputeGame instance settled by the TestKernelVerifier set to the honest value; games whose
-// seed is a multiple of 50 (20 of the normal run) are settled on a second instance by the MockKernelVerifier,
+// seed is a multiple of 50 (20 of the normal run) are settled on a second instance by the RecomputeKernelVerifier,
 // with operands from chain/settlementOperands.ts.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -46,7 +46,7 @@ function check(d: Draw, out: GameResult): string | undefined {
 describe("DisputeGame, randomized games (seeded)", async () => {
   const { viem } = await network.create();
   const f: Fixture = await deployGame(viem);
-  const m: Fixture = await deployGame(viem, "MockKernelVerifier");
+  const m: Fixture = await deployGame(viem, "RecomputeKernelVerifier");
   m.gas = f.gas;
   const arena = new Arena(f, m, REPLAY !== undefined ? (line) => console.log(line) : undefined);
   const t = arena.tally;
@@ -76,7 +76,7 @@ describe("DisputeGame, randomized games (seeded)", async () => {
         t.note("reason", reasonName(out.reason));
         t.note("interval", spec.hi - spec.lo === 1 ? "1" : Number.isInteger(Math.log2(spec.hi - spec.lo)) ? "pow2" : (spec.hi - spec.lo) % 2 ? "odd" : "even");
         if (spec.hi - spec.lo >= 2 && spec.hi - spec.lo <= 8) t.note("interval", "2..8 (m < 7)");
-        if (spec.mock) t.note("settled by", "MockKernelVerifier");
+        if (spec.mock) t.note("settled by", "RecomputeKernelVerifier");
         if (out.reached && out.reached.entry <= 2) t.note("settled at", "batch entry");
         if (out.reached?.terms) t.note("settled at", out.reached.code === 1 ? "matmul slice" : "col_sum slice");
         if (out.reached?.terms && out.reached.terms[1] - out.reached.terms[0] < out.reached.terms[2]) t.note("settled at", "slice after a level-4 round");
@@ -100,7 +100,7 @@ describe("DisputeGame, randomized games (seeded)", async () => {
     assert.deepEqual(failures, [], `${failures.length} game(s) failed:\n${failures.join("\n")}`);
   });
 
-  it("covers every strategy, side, world kind, interval kind and end, level 4 on matmul and col_sum with every lie (INV-GAME-8, INV-GAME-9) (and ~1 in 50 games settled by the MockKernelVerifier)", { skip: REPLAY !== undefined || GAMES < 1000 }, async () => {
+  it("covers every strategy, side, world kind, interval kind and end, level 4 on matmul and col_sum with every lie (INV-GAME-8, INV-GAME-9) (and ~1 in 50 games settled by the RecomputeKernelVerifier)", { skip: REPLAY !== undefined || GAMES < 1000 }, async () => {
     for (const s of STRATEGIES) assert.ok(t.get("strategy", s) > 0, `strategy ${s}`);
     for (const s of ["solver", "challenger"]) assert.ok(t.get("side", s) > 0, `side ${s}`);
     for (const k of ["tiny", "medium", "wide"]) assert.ok(t.get("world", k) > 0, `world ${k}`);
@@ -117,7 +117,7 @@ describe("DisputeGame, randomized games (seeded)", async () => {
     for (const k of ["matmul slice", "col_sum slice", "slice after a level-4 round"]) assert.ok(t.get("settled at", k) > 0, `settled at ${k}`);
     for (const v of TERM_VARIANTS) assert.ok(t.get("terms", v) > 0, `terms variant ${v}`);
     for (const k of ["postTerms:WrongSumCount", "respondTerms:SumsMismatch", "respondTerms:ChoiceOutOfRange"]) assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
-    assert.equal(t.get("settled by", "MockKernelVerifier"), Math.floor((FIRST_SEED + GAMES - 1) / MOCK_EVERY) - Math.floor((FIRST_SEED - 1) / MOCK_EVERY));
+    assert.equal(t.get("settled by", "RecomputeKernelVerifier"), Math.floor((FIRST_SEED + GAMES - 1) / MOCK_EVERY) - Math.floor((FIRST_SEED - 1) / MOCK_EVERY));
     // Every game was reported to its market exactly once (TestMarket reverts a second report).
     const reports = (await f.market.read.totalReports()) as bigint + ((await m.market.read.totalReports()) as bigint);
     assert.equal(reports, BigInt(t.games));

@@ -20,7 +20,7 @@ const sumsHash = (sums: readonly bigint[]): Hex => keccak256(concatHex(sums.map(
 describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
   const { viem } = await network.create();
   const f: Fixture = await deployGame(viem);
-  const m: Fixture = await deployGame(viem, "MockKernelVerifier");
+  const m: Fixture = await deployGame(viem, "RecomputeKernelVerifier");
   const tiny = makeWorld("tiny", 2);
   const medium = makeWorld("medium", 2);
   // medium entry 5: matmul x [4,48] . W0 [48,16] -> [4,16] (K = 48); tiny entry 5: K = 6; tiny entry 16: col_sum, K = 4.
@@ -130,7 +130,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     expect(out).to.deep.include({ solverWon: true, reason: Reason.Settled });
   });
 
-  it("col_sum elements go through level 4 as well (K = 4: straight to settlement), settled by the MockKernelVerifier", async () => {
+  it("col_sum elements go through level 4 as well (K = 4: straight to settlement), settled by the RecomputeKernelVerifier", async () => {
     const { id, bad, st, s, c } = await toTerms(m, tiny, COL_SUM, 2);
     expect(st.code).to.equal(7);
     const out = await playGame(m, tiny, id, s, c, settlerFor(tiny, bad));

@@ -830,8 +830,8 @@ describe("DisputeGame", async () => {
 
   // ================================================================ with the real kernel verifier
 
-  describe("settled by the MockKernelVerifier (operands from chain/settlementOperands.ts)", async () => {
-    const m = await deployGame(viem, "MockKernelVerifier");
+  describe("settled by the RecomputeKernelVerifier (operands from chain/settlementOperands.ts)", async () => {
+    const m = await deployGame(viem, "RecomputeKernelVerifier");
     m.gas = f.gas;
     /** Operands opened against the game's context: the agreed pre-state and the SOLVER's trace of step hi. */
     const settlerFor = (w: World, solverHistory: History): Settler => (st) => {

@@ -1,4 +1,4 @@
-// The settlement side of the dispute game: MockKernelVerifier (contracts/kernel/) against the op vectors
+// The settlement side of the dispute game: RecomputeKernelVerifier (contracts/kernel/) against the op vectors
 // (test/vectors/ops.v1.json) and against real steps of the tiny model, with operands built by
 // chain/settlementOperands.ts; tampered operands must revert with a named error.
 import { describe, it } from "node:test";
@@ -71,10 +71,10 @@ function elementsOf(count: number, rnd: (n: number) => number, extra: number): n
 }
 
 // Artifacts are outside tsconfig's `include`: contract reads are cast.
-describe("MockKernelVerifier", async () => {
+describe("RecomputeKernelVerifier", async () => {
   const { viem } = await network.create();
   const k = await viem.deployContract("KernelHarness");
-  const mock = await viem.deployContract("MockKernelVerifier");
+  const mock = await viem.deployContract("RecomputeKernelVerifier");
   const pc = await viem.getPublicClient();
 
   const trueValue = (ctx: SettlementContext, operands: Hex, proof: Hex = "0x") =>
@@ -459,6 +459,6 @@ describe("MockKernelVerifier", async () => {
       rows.push(`${name.padEnd(48)} execution ${String(exec).padStart(7)}  as a transaction ${String(total).padStart(7)}  operands ${(operands.length - 2) / 2} B`);
       expect(Number(exec)).to.be.lessThan(1_000_000);
     }
-    console.log(`gas of trueValue (MockKernelVerifier):\n  ${rows.join("\n  ")}`);
+    console.log(`gas of trueValue (RecomputeKernelVerifier):\n  ${rows.join("\n  ")}`);
   });
 });

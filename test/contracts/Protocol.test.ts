@@ -1,6 +1,6 @@
-// The whole protocol end to end: the REAL JobMarket + DisputeGame + MockKernelVerifier, deployed by
+// The whole protocol end to end: the REAL JobMarket + DisputeGame + RecomputeKernelVerifier, deployed by
 // chain/deploy.ts, with real training histories (training/train.ts, test/contracts/helpers/gameWorld.ts),
-// games played by the automatic Players (helpers/gamePlayer.ts) and settled by the MockKernelVerifier
+// games played by the automatic Players (helpers/gamePlayer.ts) and settled by the RecomputeKernelVerifier
 // recomputing the disputed element from operands built by chain/settlementOperands.ts. Every transaction
 // is followed by the solvency check INV-MKT-3 (market balance == totalLiabilities() == sum of buckets);
 // every scenario ends with all pull balances withdrawn (exact ether received) and an empty market.
@@ -23,7 +23,7 @@ const STEPS = 9;
 const INTERVAL = 3; // checkpoints at 0, 3, 6, 9
 const ESCROW = 50_000_000_011n;
 
-describe("Protocol (JobMarket + DisputeGame + MockKernelVerifier, deployed by chain/deploy.ts)", async () => {
+describe("Protocol (JobMarket + DisputeGame + RecomputeKernelVerifier, deployed by chain/deploy.ts)", async () => {
   const { viem } = await network.create();
   const world: World = makeWorld("tiny", STEPS);
   const params = (over: Partial<JobParams> = {}) => jobParams(world.spec, world.dataset, { steps: BigInt(STEPS), checkpointInterval: BigInt(INTERVAL), ...over });

@@ -1,6 +1,6 @@
 // Groth16 settlement circuits (circuits/settle/*.circom, scripts/zk-setup.ts, chain/prover.ts): for every
 // instantiated circuit a real proof is accepted by its generated on-chain verifier and its output equals
-// the recomputing kernel (KernelHarness = MockKernelVerifier); a false output cannot be proved; a tampered
+// the recomputing kernel (KernelHarness = RecomputeKernelVerifier); a false output cannot be proved; a tampered
 // proof, a proof under another ctx and a public input >= p are rejected.
 import { after, describe, it } from "node:test";
 import { expect } from "chai";

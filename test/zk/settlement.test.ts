@@ -1,4 +1,4 @@
-// Groth16KernelVerifier settles like MockKernelVerifier on real engine traces: for every elementwise entry
+// Groth16KernelVerifier settles like RecomputeKernelVerifier on real engine traces: for every elementwise entry
 // of the tiny model's step (and of its momentum variant), first/last/random elements, operands from
 // chain/settlementOperands.ts, a real proof per element; both verifiers return the same true value. A proof
 // for one dispute (ctx) is rejected in another; a false claimed output, a tampered proof and a claimed
@@ -39,9 +39,9 @@ function claimOf(step: Step, entry: number, e: number) {
   return { p, ctx, operands, output: BigInt(out.data[e]!), enc: encodeSettlementOperands(buildSettlementOperands(src, entry, e)), count: out.data.length };
 }
 
-describe("Groth16KernelVerifier vs MockKernelVerifier on real steps", async () => {
+describe("Groth16KernelVerifier vs RecomputeKernelVerifier on real steps", async () => {
   const { viem } = await network.create();
-  const mock = await viem.deployContract("MockKernelVerifier");
+  const mock = await viem.deployContract("RecomputeKernelVerifier");
   const regs = [];
   for (const c of zkCircuits()) {
     const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);

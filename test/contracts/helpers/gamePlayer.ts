@@ -67,7 +67,7 @@ export interface Fixture {
   gas: GasRecorder;
 }
 
-/** Deploys a game with a fresh kernel verifier (TestKernelVerifier, or e.g. MockKernelVerifier) and a TestMarket. */
+/** Deploys a game with a fresh kernel verifier (TestKernelVerifier, or e.g. RecomputeKernelVerifier) and a TestMarket. */
 export async function deployGame(viem: Viem, verifierName = "TestKernelVerifier"): Promise<Fixture> {
   const [deployer, solver, challenger, other] = await viem.getWalletClients();
   const verifier = await viem.deployContract(verifierName);
@@ -396,7 +396,7 @@ export async function playGame(f: Fixture, world: World, gameId: bigint, solver:
     if (st.phase === Phase.Settlement) {
       settledAt = { entry: st.entry, element: Number(st.element), solverValue: st.solverNode, challengerValue: st.challengerNode };
       if (settler) {
-        await send(f, f.game, "settle", [gameId, settler(st), "0x"], f.other, "settle (MockKernelVerifier)");
+        await send(f, f.game, "settle", [gameId, settler(st), "0x"], f.other, "settle (RecomputeKernelVerifier)");
         continue;
       }
       await setHonestValue(f, world, st);

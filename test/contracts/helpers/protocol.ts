@@ -1,14 +1,14 @@
-// The whole protocol as deployed by chain/deploy.ts (MockKernelVerifier -> DisputeGame -> JobMarket ->
+// The whole protocol as deployed by chain/deploy.ts (RecomputeKernelVerifier -> DisputeGame -> JobMarket ->
 // setMarket) on an in-process Hardhat network, with the pieces the integration tests and bench/gas.ts share:
 // named participants, job parameters computed from a world's spec (commitment/program.ts etc.), committed
 // histories of a party's view, challenges opened on the first disagreeing checkpoint, and a dispute driver
 // that plays a real game between two gamePlayer.ts Players through the REAL market, settles with
-// MockKernelVerifier operands (chain/settlementOperands.ts) and checks solvency (INV-MKT-3) after every
+// RecomputeKernelVerifier operands (chain/settlementOperands.ts) and checks solvency (INV-MKT-3) after every
 // transaction.
 import assert from "node:assert/strict";
 import { getContract, type Address, type Hex } from "viem";
 import { deployProtocol, type ProtocolDeployment } from "../../../chain/deploy.ts";
-import { disputeGameAbi, jobMarketAbi, mockKernelVerifierAbi } from "../../../chain/generated/contracts.ts";
+import { disputeGameAbi, jobMarketAbi, recomputeKernelVerifierAbi } from "../../../chain/generated/contracts.ts";
 import { settlementOperands } from "../../../chain/settlementOperands.ts";
 import { datasetRoot } from "../../../commitment/dataset.ts";
 import { toHex } from "../../../commitment/hash.ts";
@@ -57,7 +57,7 @@ export async function deployProtocolFixture(viem: Viem, forfeitBps = 1_000): Pro
   const clientOf = { public: pc, wallet: deployer! };
   const market = getContract({ address: deployment.jobMarket, abi: jobMarketAbi, client: clientOf });
   const game = getContract({ address: deployment.disputeGame, abi: disputeGameAbi, client: clientOf });
-  const verifier = getContract({ address: deployment.kernelVerifier, abi: mockKernelVerifierAbi, client: clientOf });
+  const verifier = getContract({ address: deployment.kernelVerifier, abi: recomputeKernelVerifierAbi, client: clientOf });
   const clock = new Clock(pc, tc);
   await clock.sync();
   return {
@@ -158,7 +158,7 @@ export interface DisputeOutcome {
 
 /**
  * One game between two Players on the real protocol. `step()` sends at most one transaction: the mover's
- * move, the settlement (by `anyone`, with MockKernelVerifier operands), or a timeout when the mover is stuck
+ * move, the settlement (by `anyone`, with RecomputeKernelVerifier operands), or a timeout when the mover is stuck
  * and its clock has run out (with `allowTimeout`, the clock is advanced to the deadline). Solvency is checked
  * after every transaction.
  */

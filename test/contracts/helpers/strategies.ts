@@ -418,7 +418,7 @@ export interface Draw {
 
 export interface DrawOptions {
   worldSteps: number;
-  /** Games whose seed is a multiple of this are settled through the MockKernelVerifier. */
+  /** Games whose seed is a multiple of this are settled through the RecomputeKernelVerifier. */
   mockEvery: number;
 }
 
@@ -645,7 +645,7 @@ export const reasonName = (r: number): string => REASON_NAMES[r] ?? String(r);
 
 type Log = { eventName: string; args: Record<string, unknown> };
 
-/** Plays drawn games on a fixture (TestKernelVerifier) and, for mock games, on `mock` (MockKernelVerifier). */
+/** Plays drawn games on a fixture (TestKernelVerifier) and, for mock games, on `mock` (RecomputeKernelVerifier). */
 export class Arena {
   readonly f: Fixture;
   readonly mock: Fixture;
@@ -760,7 +760,7 @@ export class Arena {
           const trace = solverAgent.history.trace(t)!;
           const slice = sliceOf(st);
           const operands = settlementOperands({ spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace, dataset: w.dataset }, st.entry, Number(st.element), slice);
-          absorb((await this.tx(f, f.game, "settle", [id, operands, "0x"], f.other, slice ? "settle (MockKernelVerifier, dot slice)" : "settle (MockKernelVerifier)", undefined)).logs);
+          absorb((await this.tx(f, f.game, "settle", [id, operands, "0x"], f.other, slice ? "settle (RecomputeKernelVerifier, dot slice)" : "settle (RecomputeKernelVerifier)", undefined)).logs);
         } else {
           const slice = sliceOf(st);
           const step = Number(st.hiStep), e = Number(st.element);

@@ -5,17 +5,19 @@ import {KernelVerifierBase} from "./KernelVerifierBase.sol";
 import {KernelMath} from "./KernelMath.sol";
 import {ProofNotEmpty, MalformedOperands, UnsupportedCode} from "./KernelErrors.sol";
 
-/// @title MockKernelVerifier
+/// @title RecomputeKernelVerifier
 /// @notice A kernel verifier that recomputes the disputed element in Solidity, exactly as docs/engine.md
 ///         defines each op (the TypeScript reference engine/ops/*.ts is the executable form). No proof:
-///         `proof` must be empty. For tests and small models; the zk verifier replaces the recomputation
-///         with a proof over the same opened operands.
+///         `proof` must be empty. The deployment default (`veritrain deploy --kernel recompute`): after
+///         level 4 no kernel is more than 8 multiply-adds, so recomputing costs less than a pairing check
+///         (docs/protocol.md, "Why this binding, by measurement"); Groth16KernelVerifier settles the same
+///         elements from a proof over the same opened operands.
 /// @dev Bounds (SAFETY for every unchecked block below): operands are decoded from 4- or 8-byte two's
 ///      complement encodings, so |v| <= 2^63, and attributes are int64, so |a| <= 2^63. A product is then
 ///      below 2^126 and a sum of at most 2^32 products (k and m are u32 dims) below 2^158, far inside int256
 ///      (2^255). The engine's own declared exactness bound is tighter still: every intermediate value of an
 ///      accepted spec is below 2^53 (docs/engine.md, "Values and exactness").
-contract MockKernelVerifier is KernelVerifierBase {
+contract RecomputeKernelVerifier is KernelVerifierBase {
     /// @inheritdoc KernelVerifierBase
     function _kernel(
         Context memory ctx,
