@@ -91,3 +91,8 @@ export class NotAMarketError extends ClientError {
 export class UnsettleableSpecError extends ClientError {
   override name = "UnsettleableSpecError";
 }
+
+/** The dataset could not be published (directory not writable, other bytes already under its root...). */
+export class DatasetPublishError extends ClientError {
+  override name = "DatasetPublishError";
+}

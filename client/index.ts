@@ -16,3 +16,4 @@ export { fetchModel, type FetchModelParameters, type FetchModelReturnType } from
 export { getJob, JOB_STATUS, type Job, type JobStatusName, type GetJobParameters } from "./getJob.ts";
 export * from "./errors.ts";
 export { checkSettleable } from "./checkSettleable.ts";
+export { publishDataset, type PublishDatasetParameters, type PublishDatasetReturnType } from "./publishDataset.ts";

@@ -1,7 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { canonicalSpecJson, specHash, type TrainingSpec } from "../engine/spec.ts";
+import { writeContentAddressed } from "./contentAddressed.ts";
 import { SpecPublishError } from "./errors.ts";
 
 export interface PublishSpecParameters {
@@ -27,26 +26,6 @@ export interface PublishSpecReturnType {
 export async function publishSpec(p: PublishSpecParameters): Promise<PublishSpecReturnType> {
   const json = canonicalSpecJson(p.spec);
   const hash = specHash(p.spec);
-  const dir = path.resolve(p.dir);
-  const file = path.join(dir, `${hash}.json`);
-  const result = { uri: pathToFileURL(file).href, path: file, specHash: `0x${hash}` as const };
-  let existing: string | undefined;
-  try {
-    existing = await readFile(file, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw new SpecPublishError(`cannot read ${file}: ${(e as Error).message}`, { path: file });
-  }
-  if (existing !== undefined) {
-    if (existing.trim() === json) return result;
-    throw new SpecPublishError(`${file} exists with other content than the spec of hash 0x${hash}: refusing to overwrite it`, { path: file });
-  }
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await mkdir(dir, { recursive: true });
-    await writeFile(tmp, json + "\n", { flag: "wx" });
-    await rename(tmp, file);
-  } catch (e) {
-    throw new SpecPublishError(`cannot publish the spec under ${dir}: ${(e as Error).message}`, { dir });
-  }
-  return result;
+  const file = await writeContentAddressed(p.dir, `${hash}.json`, Buffer.from(json + "\n"), (m, d) => new SpecPublishError(`spec 0x${hash}: ${m}`, d));
+  return { uri: pathToFileURL(file).href, path: file, specHash: `0x${hash}` };
 }

@@ -1,10 +1,12 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import { type Address, createPublicClient, createWalletClient, defineChain, formatEther, getAddress, http, isAddress, parseEther, type PublicClient, type Transport, type Chain } from "viem";
 import { InsufficientFundsError, JobParamsError, SpecFetchError } from "../../client/errors.ts";
 import type { JobEvent } from "../../client/getJobEvents.ts";
 import type { VerificationReport } from "../../client/getVerificationReport.ts";
-import { FileReadError } from "../../engine/errors.ts";
+import type { Dataset } from "../../engine/batch.ts";
+import { decodeDataset } from "../../engine/datasetFile.ts";
+import { DatasetError, FileReadError } from "../../engine/errors.ts";
 import { loadMnist } from "../../engine/mnist.ts";
 import type { TrainingSpec } from "../../engine/spec.ts";
 import { encodeState } from "../../engine/stateFile.ts";
@@ -35,6 +37,7 @@ interface ChainFlags {
 interface SubmitFlags extends ChainFlags {
   spec?: string;
   mnist?: boolean;
+  dataset?: string;
   steps: number;
   checkpointInterval: number;
   escrow: bigint;
@@ -177,21 +180,35 @@ function printReport(r: VerificationReport): void {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-/** The spec and the dataset it names: the shipped MNIST training split is the only dataset solvers serve. */
-async function jobSpec(f: SubmitFlags): Promise<{ spec: TrainingSpec; dataset: ReturnType<typeof loadMnist>["train"] }> {
+/** The spec and the dataset it names: the shipped MNIST training split, or a dataset file (--dataset). */
+async function jobSpec(f: SubmitFlags): Promise<{ spec: TrainingSpec; dataset: Dataset; datasetFile: boolean }> {
   if (f.spec !== undefined && f.mnist) throw new JobParamsError("spec", "give either --spec <file> or --mnist, not both");
   if (f.spec === undefined && !f.mnist) throw new JobParamsError("spec", "give the job's spec: --spec <file>, or --mnist for the default MNIST spec");
   if (f.mnist) {
+    if (f.dataset !== undefined) throw new JobParamsError("dataset", "--mnist trains on the shipped MNIST split: give --dataset only with --spec");
     const m = mnistSpec();
-    return { spec: m.spec, dataset: m.data.train };
+    return { spec: m.spec, dataset: m.data.train, datasetFile: false };
   }
-  return { spec: await loadSpecFile(f.spec!), dataset: loadMnist().train };
+  const spec = await loadSpecFile(f.spec!);
+  if (f.dataset === undefined) return { spec, dataset: loadMnist().train, datasetFile: false };
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(f.dataset);
+  } catch (e) {
+    throw new JobParamsError("dataset", `cannot read ${f.dataset}: ${(e as Error).message}`);
+  }
+  try {
+    return { spec, dataset: decodeDataset(bytes), datasetFile: true };
+  } catch (e) {
+    if (e instanceof DatasetError) throw new JobParamsError("dataset", `${f.dataset}: ${e.message}`);
+    throw e;
+  }
 }
 
 async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise<void> {
   const c = await sdk();
   // 1. Everything local: spec, dataset root, job values, key.
-  const { spec, dataset } = await jobSpec(f);
+  const { spec, dataset, datasetFile } = await jobSpec(f);
   const commitments = c.specCommitments(spec, dataset);
   const auction = f.auction === true || f.bidDuration !== undefined;
   const job = {
@@ -214,6 +231,11 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
   // 3. Publish, then post: the only transaction.
   const published = await c.publishSpec({ spec, dir: f.publishDir });
   log.info({ phase: "publish", uri: published.uri }, "spec published");
+  if (datasetFile) {
+    // Content-addressed beside the spec: solvers that accept it list this file in accept.datasets.
+    const ds = await c.publishDataset({ dataset, dir: f.publishDir });
+    log.info({ phase: "publish", uri: ds.uri, root: ds.root }, "dataset published");
+  }
   const wallet = createWalletClient({ chain, transport, account });
   const posted = await c.postJob(wallet, { market: f.market, specURI: published.uri, ...job });
   log.info({ phase: "post", jobId: posted.jobId.toString(), tx: posted.hash, gasUsed: posted.receipt.gasUsed.toString() }, "job posted");
@@ -319,6 +341,7 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
   chainOptions(client.command("submit").description(`post a training job with escrow (the key comes from ${PRIVATE_KEY_ENV})`))
     .option("--spec <file>", "the job's spec JSON (see `veritrain spec`); its data root must be the shipped MNIST training split's")
     .option("--mnist", "post the default MNIST spec")
+    .option("--dataset <file>", "with --spec: the training set as a dataset file (.vtds, engine/datasetFile.ts; default: the shipped MNIST split); published as <root>.vtds in --publish-dir")
     .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), 2000)
     .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval", 10_000_000), 100)
     .requiredOption("--escrow <eth>", "the most the job pays, held by the market (ETH)", ether("--escrow"))

@@ -17,6 +17,8 @@ import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.
 import { mnistSpec } from "../../cli/mnistJob.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { stateRoot } from "../../commitment/stateRoot.ts";
+import { encodeDataset } from "../../engine/datasetFile.ts";
+import { syntheticDataset } from "../vectors/generate.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
 import { initialState } from "../../engine/state.ts";
 import { decodeState, encodeState } from "../../engine/stateFile.ts";
@@ -110,6 +112,15 @@ describe("veritrain client (CLI, one local node)", () => {
     await writeFile(otherData, JSON.stringify(o));
     await nothingSent(async () => oneLineError(await veritrain(submit("--spec", otherData), clientKey), new RegExp(`^veritrain: DatasetRootMismatchError: the dataset's root ${spec.data.root} is not the spec's data root ${"ab".repeat(32)}`)));
     oneLineError(await veritrain(submit(), clientKey), /^veritrain: JobParamsError: .*--spec <file>, or --mnist/);
+    // --dataset: a file that is not a dataset, and a real dataset file that is not the spec's training set.
+    const specFile = path.join(dir, "mnist-spec.json");
+    await writeFile(specFile, canonicalSpecJson(spec));
+    const junk = path.join(dir, "junk.vtds");
+    await writeFile(junk, "this is not a dataset file");
+    await nothingSent(async () => oneLineError(await veritrain(submit("--spec", specFile, "--dataset", junk), clientKey), /^veritrain: JobParamsError: invalid job parameter dataset: .*junk\.vtds: not a dataset file/));
+    const foreign = path.join(dir, "foreign.vtds");
+    await writeFile(foreign, encodeDataset(syntheticDataset(20, spec.data.features, spec.data.classes)));
+    await nothingSent(async () => oneLineError(await veritrain(submit("--spec", specFile, "--dataset", foreign), clientKey), new RegExp(`^veritrain: DatasetRootMismatchError: the dataset's root [0-9a-f]{64} is not the spec's data root ${spec.data.root}`)));
   });
 
   it("unreachable RPC, wrong chain id, no contract at --market: one line naming the problem, nothing sent", async () => {

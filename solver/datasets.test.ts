@@ -1,0 +1,42 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { publishDataset } from "../client/publishDataset.ts";
+import { DatasetPublishError } from "../client/errors.ts";
+import { encodeDataset } from "../engine/datasetFile.ts";
+import { syntheticDataset } from "../test/vectors/generate.ts";
+import { loadDatasets } from "./datasets.ts";
+import { SolverConfigError } from "./errors.ts";
+
+describe("published datasets: a client publishes by root, a solver accepts the file", () => {
+  it("publishDataset writes <root>.vtds once; loadDatasets accepts it by path or file:// URL and keys it by root", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "veritrain-datasets-"));
+    try {
+      const d = syntheticDataset(40, 9, 3);
+      const pub = await publishDataset({ dataset: d, dir });
+      assert.equal(path.basename(pub.path), `${pub.root}.vtds`);
+      assert.deepEqual(await publishDataset({ dataset: d, dir }), pub, "publishing again keeps the file");
+      for (const entry of [pub.path, pub.uri]) {
+        const m = loadDatasets([entry]);
+        assert.deepEqual([...m.keys()], [pub.root]);
+        assert.equal(m.get(pub.root)!.dataset.count, 40);
+      }
+      // Another dataset's bytes under this root's name: the publisher refuses, the solver refuses.
+      const other = syntheticDataset(41, 9, 3);
+      await writeFile(pub.path, encodeDataset(other));
+      await assert.rejects(publishDataset({ dataset: d, dir }), (e: unknown) => e instanceof DatasetPublishError && /refusing to overwrite/.test(e.message));
+      assert.throws(() => loadDatasets([pub.path]), (e: unknown) => e instanceof SolverConfigError && /hashes to dataset root [0-9a-f]{64}, not to the root its name gives/.test(e.message));
+      // Garbage, a missing file, an unknown name.
+      const junk = path.join(dir, "junk.vtds");
+      await writeFile(junk, "not a dataset file at all");
+      assert.throws(() => loadDatasets([junk]), (e: unknown) => e instanceof SolverConfigError && e.field === "accept.datasets" && /not a dataset file/.test(e.message));
+      assert.throws(() => loadDatasets([pathToFileURL(path.join(dir, "missing.vtds")).href]), /cannot read the dataset file/);
+      assert.throws(() => loadDatasets(["cifar"]), /unknown dataset "cifar" \(known: mnist, or a \.vtds dataset file\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
