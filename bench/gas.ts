@@ -12,7 +12,7 @@ import { makeSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { deviate, type World } from "../test/contracts/helpers/gameWorld.ts";
-import { level1Rounds, Reason, sliceOf, stateOf } from "../test/contracts/helpers/gamePlayer.ts";
+import { DESCENT_LEVELS, level1Rounds, Reason, sliceOf, stateOf } from "../test/contracts/helpers/gamePlayer.ts";
 import { proveKernel, shutdownProver, zkCircuits } from "../chain/prover.ts";
 import { accumulationTerms, operandIndices, operandValues, partialSums, settlementOperands } from "../chain/settlementOperands.ts";
 import type { Dataset } from "../engine/batch.ts";
@@ -163,7 +163,7 @@ const spec = makeSpec({
 });
 const r = await runScenario({ name: "sgd", spec, dataset, steps: STEPS, devStep: DEV_STEP, tensor: "l1.w'", element: DEV_ELEMENT });
 const { graph, program, entry, outShape, posted, bid1, bid2, close, committed, opened, d, kinds, maxOf, fullDispute, rounds, level1Moves } = r;
-const bisectMax = maxOf((k) => /^(bisectStep|respondStep|revealChildren)/.test(k));
+const bisectMax = maxOf((k) => /^(bisectStep|respondStep|revealNodes)/.test(k));
 const settleGas = maxOf((k) => k === "settle");
 
 // The second scenario: the DEFAULT model (784-128-10, batch 64), the lie in an element of the first layer's
@@ -207,7 +207,7 @@ async function sliceSettleGas() {
   return { groth16: Number(zk), mock: Number(re) };
 }
 const sliceGas = await sliceSettleGas();
-const mmBisectMax = mm.maxOf((k) => /^(bisectStep|respondStep|revealChildren|postTerms|respondTerms)/.test(k));
+const mmBisectMax = mm.maxOf((k) => /^(bisectStep|respondStep|revealNodes|postTerms|respondTerms)/.test(k));
 
 const metrics = {
   post_job_gas: Number(posted.gasUsed),
@@ -217,6 +217,9 @@ const metrics = {
   commit_gas: Number(committed.gasUsed),
   challenge_gas: Number(opened.receipt.gasUsed),
   bisect_move_gas_max: Number(bisectMax),
+  reveal_nodes_solver_gas_max: Number(maxOf((k) => k.startsWith("revealNodes(solver)"))),
+  reveal_nodes_challenger_gas_max: Number(maxOf((k) => k.startsWith("revealNodes(challenger)"))),
+  reveal_nodes_moves: kinds.filter(([k]) => k.startsWith("revealNodes")).reduce((a, [, xs]) => a + xs.length, 0),
   move_gas_max: Number(maxOf((k) => k !== "settle")),
   settle_gas_recompute: Number(settleGas),
   full_dispute_gas: Number(fullDispute),
@@ -231,6 +234,8 @@ const metrics = {
   matmul_dispute_rounds: mm.rounds,
   matmul_level1_moves: mm.level1Moves,
   matmul_bisect_move_gas_max: Number(mmBisectMax),
+  matmul_move_gas_max: Number(mm.maxOf((k) => k !== "settle")),
+  matmul_reveal_nodes_moves: mm.kinds.filter(([k]) => k.startsWith("revealNodes")).reduce((a, [, xs]) => a + xs.length, 0),
   terms_move_gas_max: Number(termsMax),
   terms_moves: mm.kinds.filter(([k]) => /Terms/.test(k)).reduce((a, [, xs]) => a + xs.length, 0),
   settle_gas_recompute_dot_slice: Number(mm.maxOf((k) => k === "settle")),
@@ -244,9 +249,10 @@ const metrics = {
 const verdict = (name: keyof typeof TARGETS) => `${name} = ${metrics[name].toLocaleString("en-US")} (target <= ${TARGETS[name].toLocaleString("en-US")}: ${metrics[name] <= TARGETS[name] ? "met" : "MISSED"})`;
 log(`summary: interval ${STEPS} steps, ${graph.ops.length} ops/step (${program.header.entries} trace entries), ${metrics.output_elements}-element output, RecomputeKernelVerifier`);
 log(`  ${verdict("bisect_move_gas_max")}`);
-log(`  ${verdict("full_dispute_gas")} over ${rounds} transactions (challenge included; level 1: ${level1Moves} moves)`);
+log(`  ${verdict("full_dispute_gas")} over ${rounds} transactions (challenge included; level 1: ${level1Moves} moves, descents: ${metrics.reveal_nodes_moves} revealNodes)`);
+log(`  revealNodes (up to ${2 ** DESCENT_LEVELS} nodes): solver <= ${metrics.reveal_nodes_solver_gas_max}, challenger <= ${metrics.reveal_nodes_challenger_gas_max}`);
 log(`matmul: default model (784-128-10, batch 64), interval ${MM_STEPS} steps, ${mm.graph.ops.length} ops/step, the lie in l0.z element ${MM_DEV_ELEMENT} (K = ${metrics.matmul_terms}, settled on the slice [${mm.end.termLo}, ${mm.end.termHi}))`);
-log(`  ${verdict("matmul_dispute_gas")} over ${metrics.matmul_dispute_rounds} transactions (level 1: ${metrics.matmul_level1_moves} moves, level 4: ${metrics.terms_moves} moves)`);
+log(`  ${verdict("matmul_dispute_gas")} over ${metrics.matmul_dispute_rounds} transactions (level 1: ${metrics.matmul_level1_moves} moves, descents: ${metrics.matmul_reveal_nodes_moves} revealNodes, level 4: ${metrics.terms_moves} moves; largest move ${metrics.matmul_move_gas_max})`);
 log(`  ${verdict("terms_move_gas_max")}; every bisection move of this dispute <= ${metrics.matmul_bisect_move_gas_max}`);
 log(`  ${verdict("settle_gas_recompute_dot_slice")}`);
 log(`  the same slice, trueValue called directly: RecomputeKernelVerifier ${metrics.dot_slice_trueValue_gas_recompute}, Groth16KernelVerifier ${metrics.dot_slice_trueValue_gas_groth16} (a real proof under the game's context)`);

@@ -28,5 +28,11 @@ export function gameEvents(client: Client, game: Address, gameId: bigint, fromBl
       if (!last) throw new GameStateError(`game ${gameId}: the solver has not revealed its leaf (no LeafRevealed since block ${fromBlock})`);
       return last.args.leaf;
     },
+    async solverNodes(): Promise<Hex[]> {
+      const logs = (await getContractEvents(client, { ...base, eventName: "NodesRevealed" })).filter((l) => l.args.by === Party.Solver);
+      const last = logs.at(-1);
+      if (!last) throw new GameStateError(`game ${gameId}: the solver has not revealed its nodes (no NodesRevealed since block ${fromBlock})`);
+      return [...last.args.nodes];
+    },
   };
 }

@@ -4,9 +4,9 @@ import type { disputeGameAbi } from "../chain/generated/contracts.ts";
 
 /** DisputeGame.Phase. */
 export const Phase = {
-  None: 0, Bisect: 1, Respond: 2, SolverTrace: 3, ChallengerTrace: 4, SolverTraceChildren: 5, ChallengerTraceChildren: 6,
-  SolverRecord: 7, ChallengerRecord: 8, SolverDataRoot: 9, ChallengerDataRoot: 10, SolverDataChildren: 11,
-  ChallengerDataChildren: 12, SolverLeaf: 13, ChallengerLeaf: 14, SolverTerms: 15, ChallengerTerms: 16, Settlement: 17,
+  None: 0, Bisect: 1, Respond: 2, SolverTrace: 3, ChallengerTrace: 4, SolverTraceNodes: 5, ChallengerTraceNodes: 6,
+  SolverRecord: 7, ChallengerRecord: 8, SolverDataRoot: 9, ChallengerDataRoot: 10, SolverDataNodes: 11,
+  ChallengerDataNodes: 12, SolverLeaf: 13, ChallengerLeaf: 14, SolverTerms: 15, ChallengerTerms: 16, Settlement: 17,
   Resolved: 18, Aborted: 19,
 } as const;
 /** DisputeGame.Party. */

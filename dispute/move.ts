@@ -9,7 +9,7 @@ import { chooseResponse, dissectionPoints, rootsHash } from "./dissection.ts";
 import { GameStateError } from "./errors.ts";
 import { type GameView, Party, Phase, type Side } from "./gameState.ts";
 import { chooseTermResponse, solverTermsMove, termViewOf, type TermView } from "./terms.ts";
-import { childrenOf, nodeOf } from "./treeNodes.ts";
+import { descentNodes, nodeOf } from "./treeNodes.ts";
 import type { ComputationView } from "./view.ts";
 
 /** What the other side posted earlier in the game (from its events), as a move needs it. */
@@ -20,9 +20,11 @@ export interface GameEvents {
   postedSums(): Promise<bigint[]>;
   /** The leaf the solver revealed (LeafRevealed by the solver). */
   solverLeaf(): Promise<Hex>;
+  /** The nodes of the solver's latest revealNodes (NodesRevealed by the solver). */
+  solverNodes(): Promise<Hex[]>;
 }
 
-export type MoveFunction = "bisectStep" | "respondStep" | "postTrace" | "revealChildren" | "openRecord" | "revealDataRoot" | "revealLeaf" | "postTerms" | "respondTerms";
+export type MoveFunction = "bisectStep" | "respondStep" | "postTrace" | "revealNodes" | "openRecord" | "revealDataRoot" | "revealLeaf" | "postTerms" | "respondTerms";
 
 export type Move =
   | { readonly kind: "move"; readonly functionName: MoveFunction; readonly args: readonly unknown[]; readonly label: string }
@@ -51,6 +53,13 @@ export async function nextMove(view: ComputationView, side: Side, gameId: bigint
   const lo = Number(st.loStep), hi = Number(st.hiStep);
   const mine = side === "solver" ? st.solverNode : st.challengerNode;
   const move = (functionName: MoveFunction, args: readonly unknown[], label: string = functionName): Move => ({ kind: "move", functionName, args: [gameId, ...args], label });
+  /** A descent round: the solver reveals its nodes; the challenger its own with the solver's (from its event). */
+  const revealMove = async (nodes: Hex[]): Promise<Move> => {
+    if (side === "solver") return move("revealNodes", [nodes, []], "revealNodes(solver)");
+    const posted = await ev.solverNodes();
+    if (rootsHash(posted) !== st.pendingHash) throw new GameStateError(`game ${gameId}: the solver's NodesRevealed nodes do not hash to the stored ${st.pendingHash}`);
+    return move("revealNodes", [nodes, posted], "revealNodes(challenger)");
+  };
   switch (st.phase) {
     case Phase.Bisect: {
       const pts = dissectionPoints(lo, hi);
@@ -59,7 +68,7 @@ export async function nextMove(view: ComputationView, side: Side, gameId: bigint
     }
     case Phase.Respond: {
       const posted = await ev.postedRoots();
-      if (rootsHash(posted) !== st.pendingLeft) throw new GameStateError(`game ${gameId}: the solver's StepBisected roots do not hash to the stored ${st.pendingLeft}`);
+      if (rootsHash(posted) !== st.pendingHash) throw new GameStateError(`game ${gameId}: the solver's StepBisected roots do not hash to the stored ${st.pendingHash}`);
       const pts = dissectionPoints(lo, hi);
       const own: Buffer[] = [];
       for (const p of pts) own[p] = await view.stateRoot(p);
@@ -78,11 +87,11 @@ export async function nextMove(view: ComputationView, side: Side, gameId: bigint
       const E = tr.entries.length;
       return move("postTrace", [toHex(tr.root), header, proofOf(program.tree, 0).map(toHex), proofOf(tr.tree, 0).map(toHex), proofOf(tr.tree, E - 1).map(toHex)], `postTrace(${side})`);
     }
-    case Phase.SolverTraceChildren:
-    case Phase.ChallengerTraceChildren: {
+    case Phase.SolverTraceNodes:
+    case Phase.ChallengerTraceNodes: {
       const tr = await view.trace(hi);
-      if (nodeOf(tr.tree, st.depth, st.round, st.index) !== mine) return stuck("its trace node differs from the one it claimed");
-      return move("revealChildren", childrenOf(tr.tree, st.depth, st.round, st.index), `revealChildren(${side})`);
+      if (tr.tree.depth !== st.depth || nodeOf(tr.tree, st.depth, st.round, st.index) !== mine) return stuck("its trace node differs from the one it claimed");
+      return revealMove(descentNodes(tr.tree, st.depth, st.round, st.index));
     }
     case Phase.SolverRecord:
     case Phase.ChallengerRecord: {
@@ -99,11 +108,11 @@ export async function nextMove(view: ComputationView, side: Side, gameId: bigint
       const c = await view.output(hi, st.entry);
       return move("revealDataRoot", [toHex(c.tree.root), c.shape], `revealDataRoot(${side})`);
     }
-    case Phase.SolverDataChildren:
-    case Phase.ChallengerDataChildren: {
+    case Phase.SolverDataNodes:
+    case Phase.ChallengerDataNodes: {
       const c = await view.output(hi, st.entry);
-      if (nodeOf(c.tree, st.depth, st.round, st.index) !== mine) return stuck("its data node differs from the one it claimed");
-      return move("revealChildren", childrenOf(c.tree, st.depth, st.round, st.index), `revealChildren(${side})`);
+      if (c.tree.depth !== st.depth || nodeOf(c.tree, st.depth, st.round, st.index) !== mine) return stuck("its data node differs from the one it claimed");
+      return revealMove(descentNodes(c.tree, st.depth, st.round, st.index));
     }
     case Phase.SolverLeaf:
     case Phase.ChallengerLeaf: {

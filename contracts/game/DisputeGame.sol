@@ -21,8 +21,8 @@ import {LeafDiff} from "./LeafDiff.sol";
 ///           the step interval into up to 8 parts ({bisectStep}), the challenger names the first point it
 ///           disagrees with, or none ({respondStep}), until one step `t = hi` is left;
 ///         - level 2 (ops): both post their op trace of step t ({postTrace}), anchored to the agreed root and
-///           to their own root at `hi`; a Merkle descent ({revealChildren}) finds the leftmost differing
-///           entry k; each opens its record k ({openRecord}), which must match the step program;
+///           to their own root at `hi`; an 8-ary Merkle descent ({revealNodes}: the nodes up to
+///           DESCENT_LEVELS levels down per round) finds the leftmost differing entry k; each opens its record k ({openRecord}), which must match the step program;
 ///         - level 3 (elements, unless k is the post-state anchor): both reveal the data root of entry k's
 ///           output ({revealDataRoot}); a descent over the data trees finds the leftmost differing 1 KiB leaf;
 ///           both reveal it ({revealLeaf}); the game takes the first differing element e;
@@ -40,7 +40,7 @@ import {LeafDiff} from "./LeafDiff.sol";
 ///      {setMarket} once from the deployer. Every move emits an event carrying what an off-chain player needs
 ///      to answer it; {gameState} returns the whole state for nodes and tests.
 ///
-///      Storage: a game is 17 slots (the last two for level 4 only); the first is written by every move
+///      Storage: a game is 16 slots (the last two for level 4 only); the first is written by every move
 ///      (clocks, phase, descent counters), and each move writes only the fields later moves need. The "current nodes" are each party's
 ///      commitment at the current point: trace root, then trace-tree nodes down to record k's hash, then
 ///      record k's output root, data root, data-tree nodes down to a leaf hash, and finally, at settlement,
@@ -57,14 +57,14 @@ contract DisputeGame is IDisputeGame {
         Respond, // 2: level 1, challenger: respondStep
         SolverTrace, // 3: level 2, solver: postTrace
         ChallengerTrace, // 4: level 2, challenger: postTrace
-        SolverTraceChildren, // 5: level 2 descent, solver: revealChildren
-        ChallengerTraceChildren, // 6: level 2 descent, challenger: revealChildren
+        SolverTraceNodes, // 5: level 2 descent, solver: revealNodes
+        ChallengerTraceNodes, // 6: level 2 descent, challenger: revealNodes
         SolverRecord, // 7: level 2, solver: openRecord
         ChallengerRecord, // 8: level 2, challenger: openRecord
         SolverDataRoot, // 9: level 3, solver: revealDataRoot
         ChallengerDataRoot, // 10: level 3, challenger: revealDataRoot
-        SolverDataChildren, // 11: level 3 descent, solver: revealChildren
-        ChallengerDataChildren, // 12: level 3 descent, challenger: revealChildren
+        SolverDataNodes, // 11: level 3 descent, solver: revealNodes
+        ChallengerDataNodes, // 12: level 3 descent, challenger: revealNodes
         SolverLeaf, // 13: level 3, solver: revealLeaf
         ChallengerLeaf, // 14: level 3, challenger: revealLeaf
         SolverTerms, // 15: level 4, solver: postTerms (declares K first)
@@ -91,7 +91,7 @@ contract DisputeGame is IDisputeGame {
         PaddingElement // the first differing element is past the tensor's end (INV-GAME-5)
     }
 
-    /// @notice One game (17 slots). See the contract's notes for the "current nodes".
+    /// @notice One game (16 slots). See the contract's notes for the "current nodes".
     struct Game {
         // slot 0: written by every move
         uint64 lastMove; // time of the last move (or of creation, or of reaching settlement)
@@ -99,7 +99,7 @@ contract DisputeGame is IDisputeGame {
         uint64 challengerUsed; // seconds of the challenger's clock spent
         Phase phase;
         uint8 depth; // depth of the current descent's tree (trace tree, then data tree)
-        uint8 round; // rounds of the current descent completed
+        uint8 round; // levels of the current descent completed (the current nodes' distance from the root)
         uint8 width; // element width of entry k's output (level 3)
         uint8 programDepth; // depth of the program tree (length of the header's path)
         uint8 code; // op code of entry k (from the solver's record, level 2): 1 and 7 go to level 4
@@ -125,8 +125,8 @@ contract DisputeGame is IDisputeGame {
         bytes32 solverTrace; // the solver's trace root of step hiStep (the agreed prefix, for settlement)
         bytes32 solverNode; // the solver's current node (see above)
         bytes32 challengerNode; // the challenger's current node
-        bytes32 pendingLeft; // level 1: keccak256 of the solver's dissection roots; descents: the solver's left child
-        bytes32 pendingRight; // descents: the solver's right child
+        bytes32 pendingHash; // keccak256 of what the solver posted for the challenger to answer: its
+        // dissection roots (level 1), its revealed nodes (descents), its partial sums (level 4)
         bytes32 shapeHash; // keccak256(abi.encode(dims)) of entry k's output (level 3)
         // slot 15 (level 4): the term interval [termLo, termHi) and K as the solver declared it
         uint64 termLo;
@@ -140,9 +140,12 @@ contract DisputeGame is IDisputeGame {
     /// @param level 1 steps, 2 ops, 3 elements, 4 terms, 5 settlement; 0 for no game or a closed one.
     /// @param turn Whose move it is (None at settlement and once closed).
     /// @param deadline When the mover's clock runs out (settlement: when settling closes); 0 when closed.
-    /// @param pendingLeft Level 1 (Respond): keccak256(abi.encodePacked(roots)) of the solver's dissection
-    ///        roots (the roots themselves are in its {StepBisected} event); descents: the solver's left child;
+    /// @param pendingHash Level 1 (Respond): keccak256(abi.encodePacked(roots)) of the solver's dissection
+    ///        roots (the roots themselves are in its {StepBisected} event); descents (the challenger's turn):
+    ///        keccak256(abi.encodePacked(nodes)) of the solver's revealed nodes (in its {NodesRevealed});
     ///        level 4 (ChallengerTerms): keccak256(abi.encodePacked(sums)) of the solver's partial sums.
+    /// @param round Descents: levels descended so far (the current nodes' distance from the tree's root).
+    /// @param index Descents: the current nodes' position in their tree level; at a leaf: the leaf's index.
     /// @param code Op code of entry k (once the solver opened its record).
     /// @param termLo Level 4 on: start of the term interval (the agreed partial sum there is accIn).
     /// @param termHi Level 4 on: end of the term interval (the solver's claimed partial sum there is
@@ -163,8 +166,7 @@ contract DisputeGame is IDisputeGame {
         bytes32 solverTrace;
         bytes32 solverNode;
         bytes32 challengerNode;
-        bytes32 pendingLeft;
-        bytes32 pendingRight;
+        bytes32 pendingHash;
         uint32 entries;
         uint32 entry;
         uint8 depth;
@@ -203,6 +205,11 @@ contract DisputeGame is IDisputeGame {
     /// @notice Op codes whose element is an accumulation of K terms (level 4): matmul and col_sum.
     uint8 public constant MATMUL_CODE = 1;
     uint8 public constant COL_SUM_CODE = 7;
+    /// @notice A descent round goes down this many levels at once (the last round of a tree whose depth is
+    ///         not a multiple of it, fewer): the mover reveals the 2^3 = 8 nodes three levels below its
+    ///         current node. Fewer transactions for more calldata per move: docs/benchmarks.md (gas) has the
+    ///         measurement behind the choice.
+    uint8 public constant DESCENT_LEVELS = 3;
 
     // ================================================================== state
 
@@ -231,8 +238,10 @@ contract DisputeGame is IDisputeGame {
     event StepResponded(uint256 indexed gameId, uint8 choice, bytes32 ownRoot, uint64 lo, uint64 hi);
     /// @notice `by` posted its op trace of step hi; the solver's call also fixed E (`entries`).
     event TracePosted(uint256 indexed gameId, Party by, bytes32 traceRoot, uint32 entries);
-    /// @notice `by` revealed the children of its current node (descent `level`: 2 trace, 3 data).
-    event ChildrenRevealed(uint256 indexed gameId, Party by, uint8 level, uint8 round, bytes32 left, bytes32 right);
+    /// @notice `by` revealed the 2^r `nodes` r levels below its current node, which is at (`round`, `index`)
+    ///         of descent `level` (2 trace, 3 data); r = min(DESCENT_LEVELS, depth - round). The solver's
+    ///         nodes are what the challenger passes back to {revealNodes}.
+    event NodesRevealed(uint256 indexed gameId, Party by, uint8 level, uint8 round, uint64 index, bytes32[] nodes);
     /// @notice `by` opened its record of the disputed entry.
     event RecordOpened(uint256 indexed gameId, Party by, uint32 entry, uint32 tensorId, uint8 code, bytes32 outputRoot);
     /// @notice `by` revealed the data root of its output tensor.
@@ -309,8 +318,15 @@ contract DisputeGame is IDisputeGame {
     error ProgramTooDeep(uint256 depth);
     /// @notice An anchor record is not at its leaf of the posted trace (INV-GAME-2).
     error AnchorMismatch(uint256 gameId, uint32 entry, bytes32 traceRoot, bytes32 computed);
-    /// @notice The revealed children do not hash to the mover's current node.
-    error ChildrenMismatch(uint256 gameId, bytes32 node, bytes32 computed);
+    /// @notice The revealed nodes do not hash (r levels of Sha256Merkle.nodeHash) to the mover's current node.
+    error NodesMismatch(uint256 gameId, bytes32 node, bytes32 computed);
+    /// @notice {revealNodes} with a number of nodes other than 2^r, r = min(DESCENT_LEVELS, depth - round).
+    error WrongNodeCount(uint256 gameId, uint256 expected, uint256 given);
+    /// @notice The solver's {revealNodes} passes `solverNodes` (only the challenger's does).
+    error UnexpectedSolverNodes(uint256 gameId);
+    /// @notice The challenger's {revealNodes} with solver nodes that are not the solver's revealed ones (their
+    ///         keccak256 differs).
+    error SolverNodesMismatch(uint256 gameId, bytes32 stored, bytes32 computed);
     /// @notice The opened record does not hash to the mover's leaf k.
     error RecordMismatch(uint256 gameId, bytes32 leaf, bytes32 computed);
     /// @notice `dims` are not the shape of the disputed entry's output.
@@ -410,7 +426,7 @@ contract DisputeGame is IDisputeGame {
         for (uint256 i; i < m; ++i) {
             if (roots[i] == bytes32(0)) revert ZeroRoot(gameId);
         }
-        g.pendingLeft = keccak256(abi.encodePacked(roots));
+        g.pendingHash = keccak256(abi.encodePacked(roots));
         g.phase = Phase.Respond;
         emit StepBisected(gameId, lo, hi, roots);
     }
@@ -429,7 +445,7 @@ contract DisputeGame is IDisputeGame {
     function respondStep(uint256 gameId, bytes32[] calldata roots, uint8 choice, bytes32 ownRoot) external {
         Game storage g = _games[gameId];
         _beginMove(g, gameId, Phase.Respond);
-        bytes32 stored = g.pendingLeft;
+        bytes32 stored = g.pendingHash;
         bytes32 computed = keccak256(abi.encodePacked(roots));
         if (computed != stored) revert RootsMismatch(gameId, stored, computed);
         // The hash binds the roots, hence their number: m = min(7, hi - lo - 1) >= 1, checked by bisectStep.
@@ -510,54 +526,41 @@ contract DisputeGame is IDisputeGame {
             g.challengerNode = traceRoot;
             g.round = 0;
             g.index = 0;
-            g.phase = Phase.SolverTraceChildren;
+            g.phase = Phase.SolverTraceNodes;
         }
         emit TracePosted(gameId, bySolver ? Party.Solver : Party.Challenger, traceRoot, last + 1);
     }
 
-    /// @notice One half-round of a Merkle descent (level 2 over the traces, level 3 over the data trees):
-    ///         the mover reveals the two children of its current node, solver first. After the challenger's
-    ///         reveal both descend left if the left children differ, else right (leftmost difference).
+    /// @notice One half-round of a Merkle descent (level 2 over the traces, level 3 over the data trees),
+    ///         solver first: the mover reveals the 2^r nodes r levels below its current node, left to right,
+    ///         r = min(DESCENT_LEVELS, depth - round); they must hash up (r levels of Sha256Merkle.nodeHash)
+    ///         to its current node. The game keeps only keccak256 of the solver's nodes; the challenger passes
+    ///         them back (from the solver's {NodesRevealed}) with its own, and both descend to the leftmost
+    ///         position i where they differ: index = index * 2^r + i, round += r. At round == depth the
+    ///         current nodes are leaf `index`: level 2 opens record k = index (or settles the post-state
+    ///         anchor), level 3 reveals the leaf.
     /// @param gameId The game.
-    /// @param left The left child of the mover's current node.
-    /// @param right The right child.
-    function revealChildren(uint256 gameId, bytes32 left, bytes32 right) external {
+    /// @param nodes The mover's 2^r nodes r levels below its current node, left to right.
+    /// @param solverNodes The solver's revealed nodes (the challenger's call only; empty on the solver's).
+    function revealNodes(uint256 gameId, bytes32[] calldata nodes, bytes32[] calldata solverNodes) external {
         Game storage g = _games[gameId];
         Phase phase = g.phase;
         if (
-            phase != Phase.SolverTraceChildren && phase != Phase.ChallengerTraceChildren
-                && phase != Phase.SolverDataChildren && phase != Phase.ChallengerDataChildren
+            phase != Phase.SolverTraceNodes && phase != Phase.ChallengerTraceNodes && phase != Phase.SolverDataNodes
+                && phase != Phase.ChallengerDataNodes
         ) _revertPhase(gameId, phase);
         bool bySolver = _beginMove(g, gameId, phase);
-        bytes32 node = bySolver ? g.solverNode : g.challengerNode;
-        bytes32 computed = Sha256Merkle.nodeHash(left, right);
-        if (computed != node) revert ChildrenMismatch(gameId, node, computed);
-        bool traceLevel = phase <= Phase.ChallengerTraceChildren;
-        uint8 round = g.round;
-        emit ChildrenRevealed(
-            gameId, bySolver ? Party.Solver : Party.Challenger, traceLevel ? 2 : 3, round, left, right
-        );
+        bool traceLevel = phase <= Phase.ChallengerTraceNodes;
         if (bySolver) {
-            g.pendingLeft = left;
-            g.pendingRight = right;
+            if (solverNodes.length != 0) revert UnexpectedSolverNodes(gameId);
+            _checkNodes(g, gameId, true, traceLevel, nodes);
+            g.pendingHash = keccak256(abi.encodePacked(nodes));
             g.phase = Phase(uint8(phase) + 1);
             return;
         }
-        uint64 index = g.index * 2;
-        bytes32 solverLeft = g.pendingLeft;
-        // INVARIANT: INV-GAME-3: descend to the leftmost differing child; the nodes always differ (the
-        // parents did), and every leaf left of the final index is equal in both trees.
-        if (solverLeft != left) {
-            g.solverNode = solverLeft;
-            g.challengerNode = left;
-        } else {
-            g.solverNode = g.pendingRight;
-            g.challengerNode = right;
-            index += 1;
-        }
-        g.index = index;
-        g.round = ++round;
-        if (round < g.depth) {
+        uint8 r = _checkNodes(g, gameId, false, traceLevel, nodes);
+        uint64 index = _descend(g, gameId, r, nodes, solverNodes);
+        if (g.round < g.depth) {
             g.phase = Phase(uint8(phase) - 1);
         } else if (traceLevel) {
             _endTraceDescent(g, gameId, index);
@@ -640,7 +643,7 @@ contract DisputeGame is IDisputeGame {
             g.depth = uint8(depth);
             g.round = 0;
             g.index = 0;
-            g.phase = depth == 0 ? Phase.SolverLeaf : Phase.SolverDataChildren;
+            g.phase = depth == 0 ? Phase.SolverLeaf : Phase.SolverDataNodes;
         }
     }
 
@@ -715,7 +718,7 @@ contract DisputeGame is IDisputeGame {
             _reachSettlement(g, gameId, g.entry, g.element, g.solverNode, g.challengerNode);
             return;
         }
-        g.pendingLeft = keccak256(abi.encodePacked(sums));
+        g.pendingHash = keccak256(abi.encodePacked(sums));
         g.phase = Phase.ChallengerTerms;
     }
 
@@ -730,7 +733,7 @@ contract DisputeGame is IDisputeGame {
     function respondTerms(uint256 gameId, int256[] calldata sums, uint8 choice) external {
         Game storage g = _games[gameId];
         _beginMove(g, gameId, Phase.ChallengerTerms);
-        bytes32 stored = g.pendingLeft;
+        bytes32 stored = g.pendingHash;
         bytes32 computed = keccak256(abi.encodePacked(sums));
         if (computed != stored) revert SumsMismatch(gameId, stored, computed);
         // The hash binds the sums, hence their number: m >= 1, checked by postTerms.
@@ -842,8 +845,7 @@ contract DisputeGame is IDisputeGame {
         v.solverTrace = g.solverTrace;
         v.solverNode = g.solverNode;
         v.challengerNode = g.challengerNode;
-        v.pendingLeft = g.pendingLeft;
-        v.pendingRight = g.pendingRight;
+        v.pendingHash = g.pendingHash;
         v.entries = g.entries;
         v.entry = g.entry;
         v.depth = g.depth;
@@ -971,6 +973,68 @@ contract DisputeGame is IDisputeGame {
             dims: dims
         });
         return Sha256Merkle.computeRoot(ProgramCommitment.entryHash(p), uint256(k) + 1, programPath) == g.programRoot;
+    }
+
+    /// @dev Checks the mover's revealed nodes: 2^r of them, r = min(DESCENT_LEVELS, depth - round), hashing up
+    ///      to its current node; emits {NodesRevealed}. Returns r.
+    function _checkNodes(Game storage g, uint256 gameId, bool bySolver, bool traceLevel, bytes32[] calldata nodes)
+        private
+        returns (uint8 r)
+    {
+        uint8 round = g.round;
+        {
+            uint8 left = g.depth - round; // SAFETY: round < depth in a descent phase (it ends at round == depth).
+            r = left < DESCENT_LEVELS ? left : DESCENT_LEVELS;
+            if (nodes.length != uint256(1) << r) revert WrongNodeCount(gameId, uint256(1) << r, nodes.length);
+        }
+        {
+            bytes32 node = bySolver ? g.solverNode : g.challengerNode;
+            bytes32 computed = _subtreeRoot(nodes);
+            if (computed != node) revert NodesMismatch(gameId, node, computed);
+        }
+        emit NodesRevealed(gameId, bySolver ? Party.Solver : Party.Challenger, traceLevel ? 2 : 3, round, g.index, nodes);
+    }
+
+    /// @dev The challenger's half of a descent round: checks the solver's nodes against the stored hash and
+    ///      moves both current nodes r levels down, to the leftmost position where the lists differ. Returns
+    ///      the new index.
+    function _descend(
+        Game storage g,
+        uint256 gameId,
+        uint8 r,
+        bytes32[] calldata nodes,
+        bytes32[] calldata solverNodes
+    ) private returns (uint64 index) {
+        bytes32 stored = g.pendingHash;
+        bytes32 solverHash = keccak256(abi.encodePacked(solverNodes));
+        if (solverHash != stored) revert SolverNodesMismatch(gameId, stored, solverHash);
+        // INVARIANT: INV-GAME-3: descend to the leftmost differing node. The two lists differ somewhere: the
+        // solver's hashes up to its current node (checked at its reveal, bound here by the stored hash, which
+        // also binds its length 2^r), the challenger's to its own, and the two current nodes differ. So the
+        // scan stops inside the lists, the new current nodes differ, and every leaf left of the final index
+        // is equal in both trees.
+        uint256 i;
+        while (solverNodes[i] == nodes[i]) ++i;
+        g.solverNode = solverNodes[i];
+        g.challengerNode = nodes[i];
+        // SAFETY: index < 2^round and i < 2^r, so the new index is below 2^(round + r) <= 2^depth, and
+        // depth <= 57 (a trace has under 2^32 entries, a tensor under 2^64 elements of at most 8 bytes in
+        // 1 KiB leaves): it fits.
+        index = (g.index << r) | uint64(i);
+        g.index = index;
+        g.round += r;
+    }
+
+    /// @dev The root of the complete subtree whose nodes at its lowest level are `nodes` (a power of two of
+    ///      them): log2(length) levels of Sha256Merkle.nodeHash, computed in place in a memory copy.
+    function _subtreeRoot(bytes32[] calldata nodes) private pure returns (bytes32) {
+        bytes32[] memory level = nodes;
+        for (uint256 n = level.length >> 1; n != 0; n >>= 1) {
+            for (uint256 j; j < n; ++j) {
+                level[j] = Sha256Merkle.nodeHash(level[2 * j], level[2 * j + 1]);
+            }
+        }
+        return level[0];
     }
 
     /// @dev The trace descent ended at leaf `k`.

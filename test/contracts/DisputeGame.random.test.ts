@@ -91,11 +91,12 @@ describe("DisputeGame, randomized games (seeded)", async () => {
     const secs = ((performance.now() - started) / 1000).toFixed(1);
     const level1Reverts = [...(t.counts.get("reverted") ?? [])].filter(([k]) => /^(bisect|respond)Step:/.test(k)).map(([k, n]) => `${k}:${n}`).sort().join(" ");
     const level4Reverts = [...(t.counts.get("reverted") ?? [])].filter(([k]) => /^(post|respond)Terms:/.test(k)).map(([k, n]) => `${k}:${n}`).sort().join(" ");
+    const descentReverts = [...(t.counts.get("reverted") ?? [])].filter(([k]) => /^revealNodes:/.test(k)).map(([k, n]) => `${k}:${n}`).sort().join(" ");
     const gas = [...f.gas.byKind.keys()].sort().map((k) => `${k}:${f.gas.max(k)}`).join(" ");
     console.log(
       `DisputeGame.random: ${t.games}/${seeds.length} games in ${secs}s, honest wins ${t.honestWins}/${seeds.length}; ` +
         `${t.group("strategy")} ${t.group("terms")} ${t.group("side")} ${t.group("world")} ${t.group("interval")} ${t.group("choice")} ${t.group("reason")} ${t.group("settled by")} ${t.group("settled at")}; ` +
-        `moves ${t.moves}, reverted invalid calls ${t.reverts} (level 1: ${level1Reverts}; level 4: ${level4Reverts}), time travels ${t.timeTravels}, redrawn deviations ${t.skipped}; max gas{${gas}}`,
+        `moves ${t.moves}, reverted invalid calls ${t.reverts} (level 1: ${level1Reverts}; descents: ${descentReverts}; level 4: ${level4Reverts}), time travels ${t.timeTravels}, redrawn deviations ${t.skipped}; max gas{${gas}}`,
     );
     assert.deepEqual(failures, [], `${failures.length} game(s) failed:\n${failures.join("\n")}`);
   });
@@ -117,6 +118,10 @@ describe("DisputeGame, randomized games (seeded)", async () => {
     for (const k of ["matmul slice", "col_sum slice", "slice after a level-4 round"]) assert.ok(t.get("settled at", k) > 0, `settled at ${k}`);
     for (const v of TERM_VARIANTS) assert.ok(t.get("terms", v) > 0, `terms variant ${v}`);
     for (const k of ["postTerms:WrongSumCount", "respondTerms:SumsMismatch", "respondTerms:ChoiceOutOfRange"]) assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
+    // Descents (levels 2 and 3): wrong nodes, a wrong number of them, and forged solver nodes, each reverted.
+    for (const k of ["revealNodes:NodesMismatch", "revealNodes:WrongNodeCount", "revealNodes:UnexpectedSolverNodes", "revealNodes:SolverNodesMismatch", "revealNodes:NotYourTurn", "revealNodes:WrongPhase"]) {
+      assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
+    }
     assert.equal(t.get("settled by", "RecomputeKernelVerifier"), Math.floor((FIRST_SEED + GAMES - 1) / MOCK_EVERY) - Math.floor((FIRST_SEED - 1) / MOCK_EVERY));
     // Every game was reported to its market exactly once (TestMarket reverts a second report).
     const reports = (await f.market.read.totalReports()) as bigint + ((await m.market.read.totalReports()) as bigint);

@@ -92,7 +92,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
       await expectRevert(f.game.write.postTerms([id, K, sums.slice(1)], { account: f.solver.account }), "WrongSumCount");
       await send(f, f.game, "postTerms", [id, K, sums], f.solver, "postTerms");
       const s1 = await stateOf(f, id);
-      expect([s1.phase, s1.level, s1.turn, s1.termLo, s1.termHi, s1.termCount, s1.pendingLeft]).to.deep.equal([Phase.ChallengerTerms, 4, Party.Challenger, 0n, 48n, 48n, sumsHash(sums)]);
+      expect([s1.phase, s1.level, s1.turn, s1.termLo, s1.termHi, s1.termCount, s1.pendingHash]).to.deep.equal([Phase.ChallengerTerms, 4, Party.Challenger, 0n, 48n, 48n, sumsHash(sums)]);
       const posted = await postedSums(f, id);
       expect(posted).to.deep.equal(sums);
       await expectRevert(f.game.write.respondTerms([id, posted.map((x, i) => (i === 2 ? x + 1n : x)), 0], { account: f.challenger.account }), "SumsMismatch");

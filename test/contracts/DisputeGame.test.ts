@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { bytesToHex, type Hex } from "viem";
 import { sha256 } from "../../commitment/hash.ts";
+import { ANCHOR_TENSOR_ID, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, recordHash } from "../../commitment/trace.ts";
 import { buildTree, proofOf } from "../../commitment/merkle.ts";
 import { programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";
 import { LEAF_BYTES, decodeElements } from "../../commitment/tensorCommit.ts";
@@ -17,7 +18,7 @@ import { referenceRunner } from "../../engine/reference.ts";
 import { traceStep } from "../../training/traceStep.ts";
 import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type Deviation, type History, type World } from "./helpers/gameWorld.ts";
 import {
-  at, createGame, deployGame, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, now, Party, paramsFor, Phase, playGame, Player, Reason,
+  at, createGame, DESCENT_LEVELS, descentNodes, deployGame, dissectionPoints, firstDifference, expectRevert, hex, honestValue, level1Rounds, now, Party, paramsFor, Phase, playGame, Player, Reason,
   rootsHash, send, sliceOf, stateOf, traceAt, valueWord, ZERO32, type Fixture, type GameParams, type GameState, type Settler, type Side,
 } from "./helpers/gamePlayer.ts";
 
@@ -120,7 +121,7 @@ describe("DisputeGame", async () => {
       expect((await stateOf(f, id)).phase).to.equal(Phase.None);
       await expectRevert(f.game.write.bisectStep([id, []], { account: f.solver.account }), "GameNotFound");
       await expectRevert(f.game.write.respondStep([id, [], 0, ZERO32], { account: f.challenger.account }), "GameNotFound");
-      await expectRevert(f.game.write.revealChildren([id, ZERO32, ZERO32], { account: f.solver.account }), "GameNotFound");
+      await expectRevert(f.game.write.revealNodes([id, [ZERO32, ZERO32], []], { account: f.solver.account }), "GameNotFound");
       await expectRevert(f.game.write.timeout([id]), "GameNotFound");
       await expectRevert(f.game.write.settle([id, "0x", "0x"]), "GameNotFound");
       await expectRevert(f.market.write.abort([id]), "GameNotFound");
@@ -163,12 +164,14 @@ describe("DisputeGame", async () => {
       expect(await f.market.read.solverWon([id])).to.equal(false);
       expect(await f.market.read.reports([id])).to.equal(1n);
       const names = (await gameEvents(id)).map((e) => e.eventName);
+      // The trace tree's depth 5 takes two descent rounds: 3 levels (8 nodes), then 2 (4 nodes).
       const D = Math.ceil(Math.log2(tiny.entries));
+      expect(D).to.equal(5);
       expect(names).to.deep.equal([
         "GameCreated",
         "StepBisected", "StepResponded",
         "TracePosted", "TracePosted",
-        ...new Array(2 * D).fill("ChildrenRevealed"),
+        ...new Array(2 * Math.ceil(D / DESCENT_LEVELS)).fill("NodesRevealed"),
         "RecordOpened", "RecordOpened", "DataRootRevealed", "DataRootRevealed", "LeafRevealed", "LeafRevealed",
         "ReachedSettlement", "Settled", "GameResolved",
       ]);
@@ -183,7 +186,7 @@ describe("DisputeGame", async () => {
       const bad = deviate(tiny, { kind: "op", step: 2, entry: 12, element: 3 });
       const id = await open(tiny, 1, 5, tiny, bad);
       const s = honest("solver", tiny), c = party("challenger", tiny, bad);
-      let st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTraceChildren);
+      let st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTraceNodes);
       expect([st.loStep, st.hiStep, st.level, st.entries, st.depth, st.round]).to.deep.equal([1n, 2n, 2, tiny.entries, 5, 0]);
       expect(st.solverNode).to.equal(hex(tiny.traces[2]!.root));
       expect(st.challengerNode).to.equal(hex(traceAt(bad, 2).root));
@@ -227,13 +230,17 @@ describe("DisputeGame", async () => {
       const bad = deviate(medium, { kind: "op", step: 2, entry: 3, element: 600 });
       const id = await open(medium, 0, 3, bad, medium);
       const s = party("solver", medium, bad), c = honest("challenger", medium);
-      const st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverDataChildren);
+      const st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverDataNodes);
       expect([st.depth, st.round, st.index, st.level]).to.deep.equal([2, 0, 0n, 3]);
       const out = await playGame(f, medium, id, s, c);
       expect(out).to.deep.include({ solverWon: false, reason: Reason.Settled });
       expect(out.settledAt).to.include({ entry: 3, element: 600 });
       const leaves = (await gameEvents(id)).filter((e) => e.eventName === "LeafRevealed");
       expect(leaves.map((e) => e.args.leafIndex)).to.deep.equal([2n, 2n]);
+      // Depth 2 < DESCENT_LEVELS: one partial round, the 4 leaf hashes (leaf 3 is padding) from each side.
+      const reveals = (await gameEvents(id)).filter((e) => e.eventName === "NodesRevealed" && e.args.level === 3);
+      expect(reveals.map((e) => [e.args.by, (e.args.nodes as Hex[]).length, e.args.round])).to.deep.equal([[Party.Solver, 4, 0], [Party.Challenger, 4, 0]]);
+      expect((reveals[0]!.args.nodes as Hex[])[3]).to.equal(ZERO32);
     });
 
     it("8-byte elements (wide spec) are compared and decoded as the engine encodes them", async () => {
@@ -303,7 +310,7 @@ describe("DisputeGame", async () => {
           const id = await createGame(f, fakeParams(lo, hi));
           const roots = pts.map((t) => fake("solver", t));
           await send(f, f.game, "bisectStep", [id, roots], f.solver);
-          expect((await stateOf(f, id)).pendingLeft).to.equal(rootsHash(roots));
+          expect((await stateOf(f, id)).pendingHash).to.equal(rootsHash(roots));
           const own = j < m ? fake("challenger", pts[j]!) : ZERO32;
           await send(f, f.game, "respondStep", [id, roots, j, own], f.challenger, j < m ? "respondStep(disagree)" : "respondStep(agree)");
           const [newLo, newHi] = [j === 0 ? lo : pts[j - 1]!, j < m ? pts[j]! : hi];
@@ -392,7 +399,7 @@ describe("DisputeGame", async () => {
       await expectRevert(g.bisectStep([id, roots], O()), "NotYourTurn");
       await expectRevert(g.respondStep([id, roots, 0, ZERO32], C()), "WrongPhase");
       await expectRevert(g.postTrace([id, ZERO32, header(), [], [], []], S()), "WrongPhase");
-      await expectRevert(g.revealChildren([id, ZERO32, ZERO32], S()), "WrongPhase");
+      await expectRevert(g.revealNodes([id, [ZERO32, ZERO32], []], S()), "WrongPhase");
       await expectRevert(g.openRecord([id, { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: ZERO32 }, 4, [], []], S()), "WrongPhase");
       await expectRevert(g.revealDataRoot([id, ZERO32, []], S()), "WrongPhase");
       await expectRevert(g.revealLeaf([id, "0x", "0x"], S()), "WrongPhase");
@@ -404,7 +411,7 @@ describe("DisputeGame", async () => {
       await expectRevert(g.bisectStep([id, [roots[0]!, ZERO32, roots[2]!]], S()), "ZeroRoot");
       await send(f, f.game, "bisectStep", [id, roots], f.solver);
       let st = await stateOf(f, id);
-      expect([st.phase, st.turn, st.pendingLeft]).to.deep.equal([Phase.Respond, Party.Challenger, rootsHash(roots)]);
+      expect([st.phase, st.turn, st.pendingHash]).to.deep.equal([Phase.Respond, Party.Challenger, rootsHash(roots)]);
       await expectRevert(g.bisectStep([id, roots], S()), "WrongPhase");
       await expectRevert(g.respondStep([id, roots, 2, hex(tiny.roots[3]!)], S()), "NotYourTurn");
       await expectRevert(g.respondStep([id, [roots[1]!, roots[0]!, roots[2]!], 2, hex(tiny.roots[3]!)], C()), "RootsMismatch");
@@ -448,19 +455,58 @@ describe("DisputeGame", async () => {
       // The challenger may not post the solver's trace (its post anchor holds the solver's root).
       await expectRevert(g.postTrace([id, hex(t.root), header(), [], pre, post], C()), "AnchorMismatch");
       await send(f, f.game, "postTrace", [id, hex(h.root), header(), [], proofOf(h.tree, 0).map(hex), proofOf(h.tree, E - 1).map(hex)], f.challenger, "postTrace(challenger)");
-      expect((await stateOf(f, id)).phase).to.equal(Phase.SolverTraceChildren);
+      expect((await stateOf(f, id)).phase).to.equal(Phase.SolverTraceNodes);
     });
 
-    it("revealChildren: children must hash to the mover's node; turn alternates", async () => {
+    it("revealNodes: 2^r nodes r = min(3, depth - round) levels down that hash to the mover's node; the solver's nodes bound by their hash; turn alternates; leftmost difference (INV-GAME-3)", async () => {
       const g = f.game.write;
-      const [l, r] = [hex(tr().tree.levels[4]!.subarray(0, 32)), hex(tr().tree.levels[4]!.subarray(32, 64))];
-      await expectRevert(g.revealChildren([id, l, r], C()), "NotYourTurn");
-      await expectRevert(g.revealChildren([id, r, l], S()), "ChildrenMismatch");
-      await expectRevert(g.revealChildren([id, l, ZERO32], S()), "ChildrenMismatch");
-      await send(f, f.game, "revealChildren", [id, l, r], f.solver, "revealChildren(solver)");
-      await expectRevert(g.revealChildren([id, l, r], S()), "NotYourTurn");
-      await expectRevert(g.revealChildren([id, l, r], C()), "ChildrenMismatch"); // the solver's children, not the challenger's
-      await driveUntil(id, s, c, (x) => x.phase === Phase.SolverRecord);
+      const t = tr(), h = tiny.traces[3]!;
+      // Round 0 of a depth-5 tree: the 8 nodes at height 2.
+      const sN = descentNodes(t.tree, 5, 0, 0n), cN = descentNodes(h.tree, 5, 0, 0n);
+      expect(sN).to.have.length(8);
+      expect(sN).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7].map((i) => hex(t.tree.levels[2]!.subarray(i * 32, i * 32 + 32))));
+      await expectRevert(g.revealNodes([id, sN, []], C()), "NotYourTurn");
+      await expectRevert(g.revealNodes([id, sN.slice(0, 4), []], S()), "WrongNodeCount");
+      await expectRevert(g.revealNodes([id, [...sN, ZERO32], []], S()), "WrongNodeCount");
+      await expectRevert(g.revealNodes([id, [], []], S()), "WrongNodeCount");
+      await expectRevert(g.revealNodes([id, [sN[1]!, sN[0]!, ...sN.slice(2)], []], S()), "NodesMismatch");
+      await expectRevert(g.revealNodes([id, [...sN.slice(0, 7), ZERO32], []], S()), "NodesMismatch");
+      // The children (one level down) are not what the game asks for.
+      await expectRevert(g.revealNodes([id, [hex(t.tree.levels[4]!.subarray(0, 32)), hex(t.tree.levels[4]!.subarray(32, 64))], []], S()), "WrongNodeCount");
+      await expectRevert(g.revealNodes([id, sN, sN], S()), "UnexpectedSolverNodes");
+      await send(f, f.game, "revealNodes", [id, sN, []], f.solver, "revealNodes(solver)");
+      let st = await stateOf(f, id);
+      expect([st.phase, st.turn, st.pendingHash, st.round, st.index]).to.deep.equal([Phase.ChallengerTraceNodes, Party.Challenger, rootsHash(sN), 0, 0n]);
+      await expectRevert(g.revealNodes([id, sN, []], S()), "NotYourTurn");
+      await expectRevert(g.revealNodes([id, sN, sN], C()), "NodesMismatch"); // the solver's nodes, not the challenger's
+      await expectRevert(g.revealNodes([id, cN.slice(1), sN], C()), "WrongNodeCount");
+      // Forged solver nodes: the challenger's own (no difference anywhere), one changed, reordered, none.
+      await expectRevert(g.revealNodes([id, cN, cN], C()), "SolverNodesMismatch");
+      await expectRevert(g.revealNodes([id, cN, [sN[0]!, ZERO32, ...sN.slice(2)]], C()), "SolverNodesMismatch");
+      await expectRevert(g.revealNodes([id, cN, [sN[1]!, sN[0]!, ...sN.slice(2)]], C()), "SolverNodesMismatch");
+      await expectRevert(g.revealNodes([id, cN, []], C()), "SolverNodesMismatch");
+      // Entry 6 changed, and everything after it: nodes 1 (leaves 4-7) onwards differ; the game takes node 1.
+      const diffs = sN.map((x, i) => (x !== cN[i] ? i : -1)).filter((i) => i >= 0);
+      expect(diffs.length > 1, `differences at ${diffs}`).to.equal(true);
+      expect(firstDifference(sN, cN)).to.equal(1);
+      await send(f, f.game, "revealNodes", [id, cN, sN], f.challenger, "revealNodes(challenger)");
+      st = await stateOf(f, id);
+      expect([st.phase, st.round, st.index, st.solverNode, st.challengerNode]).to.deep.equal([Phase.SolverTraceNodes, 3, 1n, sN[1], cN[1]]);
+      const [ev1, ev2] = (await gameEvents(id)).filter((e) => e.eventName === "NodesRevealed").slice(-2);
+      expect(ev1!.args).to.deep.include({ by: Party.Solver, level: 2, round: 0, index: 0n, nodes: sN });
+      expect(ev2!.args).to.deep.include({ by: Party.Challenger, level: 2, round: 0, index: 0n, nodes: cN });
+      // Round 3 of 5: a partial round, 2 levels: the 4 leaves 4 .. 7.
+      const sL = descentNodes(t.tree, 5, 3, 1n), cL = descentNodes(h.tree, 5, 3, 1n);
+      expect(sL).to.deep.equal([4, 5, 6, 7].map((i) => hex(t.tree.levels[0]!.subarray(i * 32, i * 32 + 32))));
+      await expectRevert(g.revealNodes([id, descentNodes(t.tree, 5, 0, 0n), []], S()), "WrongNodeCount");
+      await expectRevert(g.revealNodes([id, [...sL, ...sL], []], S()), "WrongNodeCount");
+      await expectRevert(g.revealNodes([id, descentNodes(t.tree, 5, 3, 0n), []], S()), "NodesMismatch"); // leaves 0 .. 3
+      await send(f, f.game, "revealNodes", [id, sL, []], f.solver, "revealNodes(solver)");
+      expect(firstDifference(sL, cL)).to.equal(2);
+      await send(f, f.game, "revealNodes", [id, cL, sL], f.challenger, "revealNodes(challenger)");
+      st = await stateOf(f, id);
+      expect([st.phase, st.round, st.index, st.entry, st.solverNode, st.challengerNode]).to.deep.equal([Phase.SolverRecord, 5, 6n, 6, sL[2], cL[2]]);
+      await expectRevert(g.revealNodes([id, sL, []], S()), "WrongPhase");
     });
 
     it("openRecord: the record must hash to the mover's leaf; the program path must have the program's depth", async () => {
@@ -535,7 +581,7 @@ describe("DisputeGame", async () => {
       await expectRevert(g.timeout([id]), "GameClosed");
       await expectRevert(g.bisectStep([id, []], S()), "GameClosed");
       await expectRevert(g.respondStep([id, [], 0, ZERO32], C()), "GameClosed");
-      await expectRevert(g.revealChildren([id, ZERO32, ZERO32], C()), "GameClosed");
+      await expectRevert(g.revealNodes([id, [ZERO32, ZERO32], []], C()), "GameClosed");
       await expectRevert(f.market.write.abort([id]), "GameClosed");
       expect(await f.market.read.reports([id])).to.equal(1n);
     });
@@ -744,9 +790,84 @@ describe("DisputeGame", async () => {
     });
   });
 
+  describe("descents (levels 2 and 3)", () => {
+    it("the leftmost differing node wins at every round, wherever the first difference lies (INV-GAME-3)", async () => {
+      // tiny: E = 27 (depth 5: rounds of 3 and 2 levels); wide: E = 46 (depth 6: two full rounds).
+      const cases: { w: World; entry: number }[] = [
+        { w: tiny, entry: 1 }, { w: tiny, entry: 3 }, { w: tiny, entry: 8 }, { w: tiny, entry: 17 }, { w: tiny, entry: 24 },
+        { w: wide, entry: 2 }, { w: wide, entry: 9 }, { w: wide, entry: 33 },
+      ];
+      let multi = 0;
+      for (const { w, entry } of cases) {
+        const bad = deviate(w, { kind: "op", step: 1, entry, element: 0 });
+        if (bad.roots[1]!.equals(w.roots[1]!)) continue;
+        const id = await open(w, 0, 1, bad, w);
+        const s = party("solver", w, bad), c = honest("challenger", w);
+        const st0 = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTraceNodes, w);
+        const sT = traceAt(bad, 1).tree, cT = w.traces[1]!.tree;
+        let st = st0;
+        const rounds: number[] = [];
+        while (st.phase === Phase.SolverTraceNodes) {
+          const sN = descentNodes(sT, st.depth, st.round, st.index), cN = descentNodes(cT, st.depth, st.round, st.index);
+          const first = firstDifference(sN, cN);
+          if (sN.filter((x, i) => x !== cN[i]).length > 1) multi++;
+          rounds.push(sN.length);
+          await s.act(id, st, w);
+          await c.act(id, undefined, w);
+          const next = await stateOf(f, id);
+          expect(next.index, `${w.kind} entry ${entry}`).to.equal((st.index << BigInt(Math.log2(sN.length))) + BigInt(first));
+          expect([next.solverNode, next.challengerNode]).to.deep.equal([sN[first], cN[first]]);
+          st = next;
+        }
+        expect(rounds).to.deep.equal(st0.depth === 5 ? [8, 4] : [8, 8]);
+        expect([st.phase, st.entry, st.round]).to.deep.equal([Phase.SolverRecord, entry, st0.depth]);
+      }
+      expect(multi > 4, `rounds with several differences: ${multi}`).to.equal(true);
+    });
+
+    it("a trace tree of depth 1 (E = 2, the two anchors): one round of 2 nodes, settled at the post-state anchor", async () => {
+      const h = tiny.program.header;
+      const header = { entries: 2, stateTensors: h.stateTensors, batchSize: h.batchSize, firstOpTensorId: h.firstOpTensorId, stateOutEntries: h.stateOutEntries };
+      const ptree = buildTree([programHeaderHash({ ...h, entries: 2 }), ...tiny.program.entries.slice(0, 2).map(programEntryHash)]);
+      const p = { ...fakeParams(4, 5), programRoot: hex(ptree.root) };
+      const id = await createGame(f, p);
+      const anchor = (entry: number, code: number, root: Hex) =>
+        recordHash({ entry, tensorId: ANCHOR_TENSOR_ID, code, inputs: [], attrs: [], outputRoot: Buffer.from(root.slice(2), "hex") });
+      const pre = anchor(0, PRE_ANCHOR_CODE, p.agreedRoot);
+      const sTree = buildTree([pre, anchor(1, POST_ANCHOR_CODE, p.solverRoot)]), cTree = buildTree([pre, anchor(1, POST_ANCHOR_CODE, p.challengerRoot)]);
+      expect([sTree.depth, cTree.depth]).to.deep.equal([1, 1]);
+      const hp = proofOf(ptree, 0).map(hex);
+      await send(f, f.game, "postTrace", [id, hex(sTree.root), header, hp, proofOf(sTree, 0).map(hex), proofOf(sTree, 1).map(hex)], f.solver, null);
+      await send(f, f.game, "postTrace", [id, hex(cTree.root), header, [], proofOf(cTree, 0).map(hex), proofOf(cTree, 1).map(hex)], f.challenger, null);
+      let st = await stateOf(f, id);
+      expect([st.phase, st.depth, st.round, st.entries]).to.deep.equal([Phase.SolverTraceNodes, 1, 0, 2]);
+      const sN = descentNodes(sTree, 1, 0, 0n), cN = descentNodes(cTree, 1, 0, 0n);
+      expect(sN).to.deep.equal([hex(pre), hex(sTree.levels[0]!.subarray(32, 64))]);
+      await expectRevert(f.game.write.revealNodes([id, [...sN, ...sN], []], { account: f.solver.account }), "WrongNodeCount");
+      await expectRevert(f.game.write.revealNodes([id, [sN[1]!, sN[0]!], []], { account: f.solver.account }), "NodesMismatch");
+      await send(f, f.game, "revealNodes", [id, sN, []], f.solver, null);
+      await expectRevert(f.game.write.revealNodes([id, cN, [cN[0]!, sN[0]!]], { account: f.challenger.account }), "SolverNodesMismatch");
+      await send(f, f.game, "revealNodes", [id, cN, sN], f.challenger, null);
+      st = await stateOf(f, id);
+      expect([st.phase, st.round, st.index, st.entry, st.element, st.solverNode, st.challengerNode]).to.deep.equal([Phase.Settlement, 1, 1n, 1, 0n, p.solverRoot, p.challengerRoot]);
+    });
+
+    it("a data tree of depth 0 (one leaf) has no descent: the leaves are revealed at once", async () => {
+      // tiny entry 5: 32 int32 elements, one leaf.
+      const bad = deviate(tiny, { kind: "op", step: 1, entry: 5, element: 9 });
+      const id = await open(tiny, 0, 1, bad, tiny);
+      const st = await driveUntil(id, party("solver", tiny, bad), honest("challenger", tiny), (x) => x.phase === Phase.SolverLeaf || x.phase === Phase.SolverDataNodes);
+      expect([st.phase, st.level, st.depth, st.round, st.index, st.entry]).to.deep.equal([Phase.SolverLeaf, 3, 0, 0, 0n, 5]);
+      const out = await playGame(f, tiny, id, party("solver", tiny, bad), honest("challenger", tiny));
+      expect(out).to.deep.include({ solverWon: false, reason: Reason.Settled });
+      expect(out.settledAt).to.include({ entry: 5, element: 9 });
+      expect((await gameEvents(id)).filter((e) => e.eventName === "NodesRevealed" && e.args.level === 3)).to.have.length(0);
+    });
+  });
+
   describe("abort", () => {
     const bad = deviate(tiny, { kind: "op", step: 3, entry: 6, element: 7 });
-    for (const stop of [Phase.Bisect, Phase.ChallengerTraceChildren, Phase.Settlement]) {
+    for (const stop of [Phase.Bisect, Phase.ChallengerTraceNodes, Phase.Settlement]) {
       it(`market only; an aborted game (phase ${stop}) takes no call and is never reported`, async () => {
         const id = await open(tiny, 0, 4, bad, tiny);
         await driveUntil(id, party("solver", tiny, bad), honest("challenger", tiny), (x) => x.phase === stop);
@@ -760,7 +881,7 @@ describe("DisputeGame", async () => {
         await expectRevert(f.game.write.settle([id, "0x", "0x"]), "GameClosed");
         await expectRevert(f.game.write.bisectStep([id, []], { account: f.solver.account }), "GameClosed");
         await expectRevert(f.game.write.respondStep([id, [], 0, ZERO32], { account: f.challenger.account }), "GameClosed");
-        await expectRevert(f.game.write.revealChildren([id, ZERO32, ZERO32], { account: f.challenger.account }), "GameClosed");
+        await expectRevert(f.game.write.revealNodes([id, [ZERO32, ZERO32], []], { account: f.challenger.account }), "GameClosed");
         await expectRevert(f.market.write.abort([id]), "GameClosed");
         expect(await f.market.read.reports([id])).to.equal(0n);
       });
@@ -867,8 +988,8 @@ describe("DisputeGame", async () => {
   // ================================================================ gas
 
   describe("gas", () => {
-    it(`every bisection move (bisectStep, respondStep, revealChildren, also when it reaches settlement) costs at most ${BISECTION_GAS_TARGET}`, () => {
-      for (const k of ["bisectStep", "respondStep(agree)", "respondStep(disagree)", "revealChildren(solver)", "revealChildren(challenger)", "revealChildren(challenger) +to settlement"]) {
+    it(`every bisection move (bisectStep, respondStep, revealNodes, also when it reaches settlement) costs at most ${BISECTION_GAS_TARGET}`, () => {
+      for (const k of ["bisectStep", "respondStep(agree)", "respondStep(disagree)", "revealNodes(solver)", "revealNodes(challenger)", "revealNodes(challenger) +to settlement"]) {
         const m = f.gas.max(k);
         expect(m > 0n, k).to.equal(true);
         expect(m <= BISECTION_GAS_TARGET, `${k}: ${m}`).to.equal(true);

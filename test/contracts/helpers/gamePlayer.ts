@@ -17,10 +17,10 @@ import type { TermSlice } from "../../../chain/settlementOperands.ts";
 import type { History, World } from "./gameWorld.ts";
 import { chooseResponse, dissectionPoints, rootsHash, valueWord } from "../../../dispute/dissection.ts";
 import { Party, Phase, type Side } from "../../../dispute/gameState.ts";
-import { childrenOf, nodeOf } from "../../../dispute/treeNodes.ts";
+import { descentNodes, nodeOf } from "../../../dispute/treeNodes.ts";
 export { chooseResponse, DISSECTION, dissectionPoints, level1Rounds, rootsHash, valueWord, ZERO32 } from "../../../dispute/dissection.ts";
 export { Party, Phase, Reason, type Side } from "../../../dispute/gameState.ts";
-export { childrenOf, nodeOf } from "../../../dispute/treeNodes.ts";
+export { DESCENT_LEVELS, descentLevels, descentNodes, firstDifference, nodeOf } from "../../../dispute/treeNodes.ts";
 import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, solverTermsMove, type TermLie } from "./terms.ts";
 
 import { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
@@ -34,7 +34,7 @@ export interface GameState {
   solver: Hex; challenger: Hex;
   loStep: bigint; hiStep: bigint;
   agreedRoot: Hex; solverRoot: Hex; challengerRoot: Hex; solverTrace: Hex;
-  solverNode: Hex; challengerNode: Hex; pendingLeft: Hex; pendingRight: Hex;
+  solverNode: Hex; challengerNode: Hex; pendingHash: Hex;
   entries: number; entry: number; depth: number; round: number; index: bigint;
   width: number; elementCount: bigint; element: bigint;
   clockDuration: bigint; solverUsed: bigint; challengerUsed: bigint; lastMove: bigint; deadline: bigint;
@@ -208,7 +208,7 @@ export class Player {
         return this.move("bisectStep", [gameId, dissectionPoints(lo, hi).map((p) => hex(roots[p]!))], "bisectStep");
       case Phase.Respond: {
         const posted = await postedRoots(this.f, gameId);
-        assert.equal(rootsHash(posted), st.pendingLeft, "the posted roots are the ones the game stored");
+        assert.equal(rootsHash(posted), st.pendingHash, "the posted roots are the ones the game stored");
         const { choice, ownRoot } = chooseResponse(dissectionPoints(lo, hi), posted, roots, rnd);
         return this.move("respondStep", [gameId, posted, choice, ownRoot], choice < posted.length ? "respondStep(disagree)" : "respondStep(agree)");
       }
@@ -222,11 +222,11 @@ export class Player {
         const E = tr.entries.length;
         return this.move("postTrace", [gameId, hex(tr.root), header, proofOf(this.program.tree, 0).map(hex), proofOf(tr.tree, 0).map(hex), proofOf(tr.tree, E - 1).map(hex)], `postTrace(${s})`);
       }
-      case Phase.SolverTraceChildren:
-      case Phase.ChallengerTraceChildren: {
+      case Phase.SolverTraceNodes:
+      case Phase.ChallengerTraceNodes: {
         const tr = this.history.trace(hi)!;
         if (nodeOf(tr.tree, st.depth, st.round, st.index) !== this.myNode(st)) return "stuck";
-        return this.move("revealChildren", [gameId, ...childrenOf(tr.tree, st.depth, st.round, st.index)], `revealChildren(${s})`);
+        return this.revealNodes(gameId, descentNodes(tr.tree, st.depth, st.round, st.index));
       }
       case Phase.SolverRecord:
       case Phase.ChallengerRecord: {
@@ -242,11 +242,11 @@ export class Player {
         const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
         return this.move("revealDataRoot", [gameId, hex(c.tree.root), c.shape], `revealDataRoot(${s})`);
       }
-      case Phase.SolverDataChildren:
-      case Phase.ChallengerDataChildren: {
+      case Phase.SolverDataNodes:
+      case Phase.ChallengerDataNodes: {
         const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
         if (nodeOf(c.tree, st.depth, st.round, st.index) !== this.myNode(st)) return "stuck";
-        return this.move("revealChildren", [gameId, ...childrenOf(c.tree, st.depth, st.round, st.index)], `revealChildren(${s})`);
+        return this.revealNodes(gameId, descentNodes(c.tree, st.depth, st.round, st.index));
       }
       case Phase.SolverLeaf:
       case Phase.ChallengerLeaf: {
@@ -277,6 +277,12 @@ export class Player {
     }
   }
 
+  /** A descent round: the solver's nodes, or the challenger's with the solver's (from its NodesRevealed). */
+  private async revealNodes(gameId: bigint, nodes: Hex[]): Promise<ActResult> {
+    if (this.side === "solver") return this.move("revealNodes", [gameId, nodes, []], "revealNodes(solver)");
+    return this.move("revealNodes", [gameId, nodes, await revealedSolverNodes(this.f, gameId)], "revealNodes(challenger)");
+  }
+
   /** A garbage move: random data where the game checks a hash; it must revert, and the player then stops. */
   private async invalidMove(gameId: bigint, st: GameState): Promise<ActResult> {
     const junk = hex(sha256(Buffer.from(`junk ${gameId} ${st.phase} ${st.round}`)));
@@ -304,8 +310,8 @@ export class Player {
       case Phase.ChallengerDataRoot:
         p = this.f.game.write.revealDataRoot([gameId, junk, []], { account: this.wallet.account });
         break;
-      default:
-        p = this.f.game.write.revealChildren([gameId, junk, junk], { account: this.wallet.account });
+      default: // nodes that do not hash to its node (or of the wrong number)
+        p = this.f.game.write.revealNodes([gameId, new Array(8).fill(junk), []], { account: this.wallet.account });
     }
     await assert.rejects(p);
     return "stuck";
@@ -324,6 +330,14 @@ export async function postedSums(f: Fixture, gameId: bigint): Promise<bigint[]> 
   const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "TermsPosted", args: { gameId }, fromBlock: 0n })) as unknown as { args: { sums: readonly bigint[] } }[];
   assert.ok(logs.length > 0, "the solver has not posted its sums");
   return [...logs.at(-1)!.args.sums];
+}
+
+/** The nodes of the solver's latest revealNodes in game `gameId` (from its NodesRevealed events). */
+export async function revealedSolverNodes(f: Fixture, gameId: bigint): Promise<Hex[]> {
+  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "NodesRevealed", args: { gameId }, fromBlock: 0n })) as unknown as { args: { by: number; nodes: readonly Hex[] } }[];
+  const mine = logs.filter((l) => l.args.by === Party.Solver);
+  assert.ok(mine.length > 0, "the solver has not revealed its nodes");
+  return [...mine.at(-1)!.args.nodes];
 }
 
 /** The leaf the solver revealed in game `gameId` (from its LeafRevealed event). */

@@ -34,7 +34,7 @@ import { LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
 import { buildTrace, type OpTrace, type TraceEntry } from "../../../commitment/trace.ts";
 import { commitBytes, craftTrace, garbageHistory, makeWorld, rng, runStep, withOverrides, type Deviation, type History, type World, type WorldKind } from "./gameWorld.ts";
 import {
-  childrenOf, chooseResponse, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, nodeOf, Party, Phase, Reason, rootsHash, sliceOf, ZERO32,
+  DESCENT_LEVELS, descentNodes, chooseResponse, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, nodeOf, Party, Phase, Reason, rootsHash, sliceOf, ZERO32,
   type Contract, type Fixture, type GameState, type Side, type Wallet,
 } from "./gamePlayer.ts";
 
@@ -150,7 +150,14 @@ export class Agent {
     return mine === h.sums[h.K] && this.termLie === undefined ? honestView(h) : lyingView(h, mine, this.termLie);
   }
 
-  plan(id: bigint, st: GameState, solverLeaf: Hex | undefined, posted?: readonly Hex[], postedSums?: readonly bigint[]): Move | undefined {
+  /** A descent round: the solver's nodes, or the challenger's with the solver's (from its NodesRevealed). */
+  private revealNodes(id: bigint, st: GameState, nodes: Hex[], solverNodes: readonly Hex[] | undefined): Move {
+    if (this.side === "solver") return { fn: "revealNodes", args: [id, nodes, []], kind: "revealNodes(solver)" };
+    assert.ok(solverNodes && rootsHash(solverNodes) === st.pendingHash, "the solver's revealed nodes are not known");
+    return { fn: "revealNodes", args: [id, nodes, solverNodes], kind: "revealNodes(challenger)" };
+  }
+
+  plan(id: bigint, st: GameState, solverLeaf: Hex | undefined, posted?: readonly Hex[], postedSums?: readonly bigint[], solverNodes?: readonly Hex[]): Move | undefined {
     const s = this.side;
     const lo = Number(st.loStep), hi = Number(st.hiStep);
     const my = s === "solver" ? st.solverNode : st.challengerNode;
@@ -158,7 +165,7 @@ export class Agent {
       case Phase.Bisect:
         return { fn: "bisectStep", args: [id, dissectionPoints(lo, hi).map((p) => hex(this.history.roots[p]!))], kind: "bisectStep" };
       case Phase.Respond: {
-        assert.ok(posted && rootsHash(posted) === st.pendingLeft, "the solver's posted roots are not known");
+        assert.ok(posted && rootsHash(posted) === st.pendingHash, "the solver's posted roots are not known");
         const { choice, ownRoot } = chooseResponse(dissectionPoints(lo, hi), posted, this.history.roots, this.random);
         return { fn: "respondStep", args: [id, posted, choice, ownRoot], kind: choice < posted.length ? "respondStep(disagree)" : "respondStep(agree)" };
       }
@@ -172,11 +179,11 @@ export class Agent {
         // The challenger's header and header path are ignored by the game: it sends an empty path.
         return { fn: "postTrace", args: [id, hex(tr.root), pc.header, s === "solver" ? pc.headerPath : [], proofOf(tr.tree, 0).map(hex), proofOf(tr.tree, E - 1).map(hex)], kind: `postTrace(${s})` };
       }
-      case Phase.SolverTraceChildren:
-      case Phase.ChallengerTraceChildren: {
+      case Phase.SolverTraceNodes:
+      case Phase.ChallengerTraceNodes: {
         const tr = this.history.trace(hi)!;
         if (tr.tree.depth !== st.depth || nodeOf(tr.tree, st.depth, st.round, st.index) !== my) return undefined;
-        return { fn: "revealChildren", args: [id, ...childrenOf(tr.tree, st.depth, st.round, st.index)], kind: `revealChildren(${s})` };
+        return this.revealNodes(id, st, descentNodes(tr.tree, st.depth, st.round, st.index), solverNodes);
       }
       case Phase.SolverRecord:
       case Phase.ChallengerRecord: {
@@ -192,11 +199,11 @@ export class Agent {
         if (!c || hex(c.root) !== my) return undefined; // an output root it cannot open
         return { fn: "revealDataRoot", args: [id, hex(c.tree.root), c.shape], kind: `revealDataRoot(${s})` };
       }
-      case Phase.SolverDataChildren:
-      case Phase.ChallengerDataChildren: {
+      case Phase.SolverDataNodes:
+      case Phase.ChallengerDataNodes: {
         const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
         if (c.tree.depth !== st.depth || nodeOf(c.tree, st.depth, st.round, st.index) !== my) return undefined;
-        return { fn: "revealChildren", args: [id, ...childrenOf(c.tree, st.depth, st.round, st.index)], kind: `revealChildren(${s})` };
+        return this.revealNodes(id, st, descentNodes(c.tree, st.depth, st.round, st.index), solverNodes);
       }
       case Phase.SolverLeaf:
       case Phase.ChallengerLeaf: {
@@ -246,7 +253,7 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
   const j = junkOf(tag);
   const out: Attempt[] = [
     st.phase <= Phase.Respond
-      ? { fn: "revealChildren", args: [id, j, j], from: "mover", error: "WrongPhase" }
+      ? { fn: "revealNodes", args: [id, [j, j], []], from: "mover", error: "WrongPhase" }
       : { fn: "bisectStep", args: [id, [j]], from: "mover", error: "WrongPhase" },
     { fn: "settle", args: [id, "0x", "0x"], from: "other", error: "WrongPhase" },
     { fn: "timeout", args: [id], from: "other", error: "ClockNotExpired" },
@@ -282,13 +289,26 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
       if (st.phase === Phase.SolverTrace) out.push(byMover([id, root, { ...header, entries: header.entries + 1 }, hp, pre, post], "ProgramRootMismatch"));
       break;
     }
-    case Phase.SolverTraceChildren:
-    case Phase.ChallengerTraceChildren:
-    case Phase.SolverDataChildren:
-    case Phase.ChallengerDataChildren: {
-      const [, l, r] = a as [bigint, Hex, Hex];
-      out.push(byMover([id, j, r], "ChildrenMismatch"));
-      if (l !== r) out.push(byMover([id, r, l], "ChildrenMismatch"));
+    case Phase.SolverTraceNodes:
+    case Phase.ChallengerTraceNodes:
+    case Phase.SolverDataNodes:
+    case Phase.ChallengerDataNodes: {
+      const [, nodes, solverNodes] = a as [bigint, Hex[], Hex[]];
+      const n = nodes.length;
+      const at = j.charCodeAt(3) % n;
+      // wrong nodes, nodes swapped (they no longer hash to the mover's node), one node too many or too few
+      out.push(byMover([id, nodes.map((x, i) => (i === at ? j : x)), solverNodes], "NodesMismatch"));
+      if (nodes[0] !== nodes[n - 1]) out.push(byMover([id, [nodes[n - 1]!, ...nodes.slice(1, -1), nodes[0]!], solverNodes], "NodesMismatch"));
+      out.push(byMover([id, [...nodes, j], solverNodes], "WrongNodeCount"));
+      if (n > 1) out.push(byMover([id, nodes.slice(1), solverNodes], "WrongNodeCount"));
+      if (st.phase === Phase.SolverTraceNodes || st.phase === Phase.SolverDataNodes) {
+        out.push(byMover([id, nodes, nodes], "UnexpectedSolverNodes"));
+      } else {
+        // forged solver nodes: not the ones the solver revealed (e.g. chosen to move the descent elsewhere)
+        out.push(byMover([id, nodes, solverNodes.map((x, i) => (i === at ? j : x))], "SolverNodesMismatch"));
+        out.push(byMover([id, nodes, nodes], "SolverNodesMismatch"));
+        out.push(byMover([id, nodes, []], "SolverNodesMismatch"));
+      }
       break;
     }
     case Phase.SolverRecord:
@@ -344,7 +364,7 @@ export function wrongTurnAttempt(id: bigint, st: GameState, tag: string): Attemp
     case Phase.SolverLeaf: case Phase.ChallengerLeaf: return call("revealLeaf", [id, "0x", "0x"]);
     case Phase.SolverTerms: return call("postTerms", [id, 1n, []]);
     case Phase.ChallengerTerms: return call("respondTerms", [id, [], 0]);
-    default: return call("revealChildren", [id, j, j]);
+    default: return call("revealNodes", [id, [j, j], []]);
   }
 }
 
@@ -518,8 +538,9 @@ export function drawGame(seed: number, o: DrawOptions): Draw {
     case "stop": {
       const d = deviation(0.3);
       // Moves the liar surely has: the fewest level-1 rounds of L (one move of either side per round),
-      // postTrace and D descent rounds, and for an op deviation also openRecord, revealDataRoot and revealLeaf.
-      const sure = level1Rounds(L).min + 1 + D + (d.dev.kind === "op" ? 3 : 0);
+      // postTrace and ceil(D / DESCENT_LEVELS) trace-descent rounds, and for an op deviation also openRecord,
+      // revealDataRoot and revealLeaf.
+      const sure = level1Rounds(L).min + 1 + Math.ceil(D / DESCENT_LEVELS) + (d.dev.kind === "op" ? 3 : 0);
       const stopAfter = R.int(sure);
       spec.detail.stopAfter = stopAfter;
       return { ...base, liar: d.liar, skipped: d.skipped, stopAfter, expect: { reason: Reason.Timeout } };
@@ -712,13 +733,14 @@ export class Arena {
     this.log?.(`game ${id}: ${JSON.stringify(spec)}`);
 
     const res: GameResult = { solverWon: false, reason: -1, moves: 0, reverts: 0, timeTravels: 0 };
-    let resolved = 0, liarMoves = 0, termMoves = 0, solverLeaf: Hex | undefined, posted: readonly Hex[] | undefined, postedSums: readonly bigint[] | undefined;
+    let resolved = 0, liarMoves = 0, termMoves = 0, solverLeaf: Hex | undefined, posted: readonly Hex[] | undefined, postedSums: readonly bigint[] | undefined, solverNodes: readonly Hex[] | undefined;
     const absorb = (logs: Log[]) => {
       for (const l of logs) {
         if (l.args.gameId !== id) continue;
         if (l.eventName === "LeafRevealed" && l.args.by === Party.Solver) solverLeaf = l.args.leaf as Hex;
         if (l.eventName === "StepBisected") posted = l.args.roots as readonly Hex[];
         if (l.eventName === "TermsPosted") postedSums = l.args.sums as readonly bigint[];
+        if (l.eventName === "NodesRevealed" && l.args.by === Party.Solver) solverNodes = l.args.nodes as readonly Hex[];
         if (l.eventName === "RecordOpened") res.recordEntry = Number(l.args.entry);
         if (l.eventName === "GameTimedOut") res.timedOut = Number(l.args.loser);
         if (l.eventName === "GameResolved") {
@@ -784,7 +806,7 @@ export class Arena {
       const liarTurn = st.turn === (spec.side === "solver" ? Party.Solver : Party.Challenger);
       const agent = liarTurn ? liar : honest;
       const mover = wallet(agent.side), waiter = wallet(liarTurn ? honestSide : spec.side);
-      const move = agent.plan(id, st, solverLeaf, posted, postedSums);
+      const move = agent.plan(id, st, solverLeaf, posted, postedSums, solverNodes);
       if (!liarTurn) {
         assert.ok(move, `the honest ${honestSide} has no move in phase ${st.phase}`);
         if (d.invalidRate > 0 && R.next() < d.invalidRate / 4) {
