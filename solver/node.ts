@@ -18,6 +18,7 @@ import { shutdownProver } from "../chain/prover.ts";
 import { REASON_NAMES } from "../dispute/gameState.ts";
 import { JobMismatchError, SolverError, SpecFetchError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";
+import { Backoff } from "./backoff.ts";
 import { checkCommitments } from "./runJob.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
 import { fetchSpec } from "./specSource.ts";
@@ -25,6 +26,9 @@ import { openStore, type StateStore } from "./store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
 import { sendTx, settlePending, type SolverClient } from "./txSender.ts";
+
+/** Fetches of a spec that fail transiently (no answer, 408/429/5xx) before the job is rejected. */
+const SPEC_ATTEMPTS = 5;
 
 /**
  * The solver node: watches the market from a persisted block cursor, evaluates every posted job (spec fetched
@@ -116,6 +120,8 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
   const write = { address: cfg.market, abi: jobMarketAbi, account, chain } as const;
   const running = new Map<string, Promise<void>>();
   const defending = new Map<string, Promise<void>>();
+  const specRetries = new Backoff(1_000, 30_000);
+  const trainRetries = new Backoff(1_000, 60_000);
   let gameAddress: Address | undefined;
   log.info({ chainId, solver: me, market: cfg.market, rpc: redactUrl(cfg.rpcUrl), dataDir: cfg.dataDir, serve: server.url }, "solver node started");
 
@@ -171,6 +177,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
   /** seen: evaluate the job and take it, bid on it, or reject it (nothing sent). */
   const evaluate = async (row: JobRow) => {
     const jobId = row.jobId;
+    if (!specRetries.ready(jobId.toString())) return;
     const job = await getJob(client, { market: cfg.market, jobId });
     if (job.status !== "Open") {
       // Our own take or closeBidding landed before a kill let us record it: the spec was recorded before sending.
@@ -194,9 +201,16 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
       if (coverage.missing.length > 0) return finish(jobId, "rejected", `the market's Groth16 kernel verifier cannot settle ${describeMissing(coverage.missing)}`);
       specJson = canonicalSpecJson(spec);
     } catch (e) {
+      if (e instanceof SpecFetchError && e.transient && specRetries.failures(jobId.toString()) + 1 < SPEC_ATTEMPTS) {
+        // The endpoint may come back: the job stays seen and is evaluated again after a backoff.
+        const { failures, delayMs } = specRetries.fail(jobId.toString());
+        log.warn({ jobId: jobId.toString(), attempt: failures, of: SPEC_ATTEMPTS, retryInMs: delayMs, err: e.message }, "spec fetch failed; retrying");
+        return;
+      }
       if (e instanceof SpecFetchError || e instanceof JobMismatchError) return finish(jobId, "rejected", e.message);
       throw e;
     }
+    specRetries.clear(jobId.toString());
     db.updateJob(jobId, { specJson, steps: Number(job.steps), checkpointInterval: Number(job.checkpointInterval), firstCome: job.firstCome });
     const d = decidePrice(cfg.pricing, market(job));
     if (d.kind === "decline") return finish(jobId, "rejected", d.reason);
@@ -241,7 +255,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
 
   const startTraining = (row: JobRow) => {
     const key = row.jobId.toString();
-    if (running.has(key) || running.size >= cfg.maxConcurrentJobs) return;
+    if (running.has(key) || running.size >= cfg.maxConcurrentJobs || !trainRetries.ready(key)) return;
     const jobId = row.jobId;
     db.updateJob(jobId, { status: "training" });
     const spec = parseSpec(JSON.parse(row.specJson!));
@@ -260,9 +274,12 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
         trainSeconds: prev.trainSeconds + r.seconds,
       });
       log.info({ jobId: key, startStep: r.startStep, stepsRun: r.stepsRun, seconds: Number(r.seconds.toFixed(2)), historyRoot: args.historyRoot }, "training done");
+      trainRetries.clear(key);
     })().catch((e) => {
-      if (signal.aborted) log.info({ jobId: key }, "training interrupted (resumes on restart)");
-      else log.error({ jobId: key, err: (e as Error).message }, "training failed");
+      if (signal.aborted) return void log.info({ jobId: key }, "training interrupted (resumes on restart)");
+      // Retried from the last stored checkpoint after a growing pause (the commit deadline still applies).
+      const { failures, delayMs } = trainRetries.fail(key);
+      log.error({ jobId: key, err: (e as Error).message, failures, retryInMs: delayMs }, "training failed");
     }).finally(() => running.delete(key));
     running.set(key, p);
   };

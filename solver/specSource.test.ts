@@ -32,6 +32,7 @@ describe("spec source", () => {
       if (req.url === "/slow.json") return void setTimeout(() => res.end(text), 2_000);
       if (req.url === "/redirect") return res.writeHead(302, { Location: "/spec.json" }).end();
       if (req.url === "/bad.json") return res.end('{"version": 99}');
+      if (req.url === "/busy.json") return res.writeHead(503).end();
       res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -64,5 +65,24 @@ describe("spec source", () => {
     const big = path.join(dir, "big.json");
     await writeFile(big, "x".repeat(limits.maxBytes + 1));
     await fails(pathToFileURL(big).href, /has 65537 bytes, over the limit/);
+  });
+
+  it("marks as transient only what may pass (no answer, a timeout, 408/429/5xx), so the node retries those alone", async () => {
+    const transient = async (uri: string) => {
+      try {
+        await fetchSpec(uri, limits);
+      } catch (e) {
+        assert.ok(e instanceof SpecFetchError);
+        return e.transient;
+      }
+      assert.fail(`${uri} was fetched`);
+    };
+    assert.equal(await transient(`${base}/busy.json`), true);
+    assert.equal(await transient(`${base}/slow.json`), true);
+    assert.equal(await transient("http://127.0.0.1:9/spec.json"), true);
+    assert.equal(await transient(`${base}/missing.json`), false);
+    assert.equal(await transient(`${base}/redirect`), false);
+    assert.equal(await transient(`${base}/big.json`), false);
+    assert.equal(await transient(`${base}/bad.json`), false);
   });
 });

@@ -27,9 +27,14 @@ async function fetchText(url: URL, limits: SpecFetchLimits): Promise<string> {
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(limits.timeoutMs), redirect: "error" });
   } catch (e) {
-    throw new SpecFetchError(`cannot fetch the spec at ${url.origin}${url.pathname}: ${(e as Error).message}`);
+    // No answer or a timeout may pass; a refused redirect (a policy of this node) will not.
+    const redirect = /redirect/i.test(String((e as { cause?: { message?: string } }).cause?.message ?? ""));
+    throw new SpecFetchError(`cannot fetch the spec at ${url.origin}${url.pathname}: ${(e as Error).message}${redirect ? " (redirects are refused)" : ""}`, { transient: !redirect });
   }
-  if (!res.ok) throw new SpecFetchError(`fetching the spec at ${url.origin}${url.pathname}: HTTP ${res.status}`);
+  if (!res.ok) {
+    const transient = res.status === 408 || res.status === 429 || res.status >= 500;
+    throw new SpecFetchError(`fetching the spec at ${url.origin}${url.pathname}: HTTP ${res.status}`, { transient });
+  }
   const declared = Number(res.headers.get("content-length") ?? "0");
   if (declared > limits.maxBytes) throw new SpecFetchError(`the spec at ${url.origin}${url.pathname} declares ${declared} bytes, over the limit of ${limits.maxBytes}`);
   const chunks: Uint8Array[] = [];
@@ -42,7 +47,7 @@ async function fetchText(url: URL, limits: SpecFetchLimits): Promise<string> {
     }
   } catch (e) {
     if (e instanceof SpecFetchError) throw e;
-    throw new SpecFetchError(`reading the spec at ${url.origin}${url.pathname}: ${(e as Error).message}`);
+    throw new SpecFetchError(`reading the spec at ${url.origin}${url.pathname}: ${(e as Error).message}`, { transient: true });
   }
   return Buffer.concat(chunks).toString("utf8");
 }
