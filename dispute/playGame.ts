@@ -15,9 +15,9 @@ import { trueValueOf } from "./trueValue.ts";
 import type { ComputationView } from "./view.ts";
 
 export type PlayProgress =
-  | { readonly kind: "move"; readonly phase: number; readonly label: string; readonly tx: Hash; readonly gasUsed: bigint }
-  | { readonly kind: "settle"; readonly tx: Hash; readonly gasUsed: bigint; readonly proveMs?: number }
-  | { readonly kind: "timeout"; readonly phase: number; readonly tx: Hash; readonly gasUsed: bigint }
+  | { readonly kind: "move"; readonly phase: number; readonly label: string; readonly tx: Hash; readonly gasUsed: bigint; readonly feesWei: bigint }
+  | { readonly kind: "settle"; readonly tx: Hash; readonly gasUsed: bigint; readonly feesWei: bigint; readonly proveMs?: number }
+  | { readonly kind: "timeout"; readonly phase: number; readonly tx: Hash; readonly gasUsed: bigint; readonly feesWei: bigint }
   | { readonly kind: "stuck"; readonly phase: number; readonly reason: string }
   | { readonly kind: "error"; readonly phase: number; readonly action: string; readonly message: string };
 
@@ -103,12 +103,12 @@ export async function playGame(o: PlayGameOptions): Promise<GameOutcome> {
         kernel ??= await detectKernel(client, game);
         const call = await settleCall(view, st, kernel);
         const r = await send("settle", st.phase, "settle", [gameId, call.operands, call.proof]);
-        if (r) progress({ kind: "settle", tx: r.transactionHash, gasUsed: r.gasUsed, ...(call.proveMs !== undefined ? { proveMs: call.proveMs } : {}) });
+        if (r) progress({ kind: "settle", tx: r.transactionHash, gasUsed: r.gasUsed, feesWei: r.gasUsed * r.effectiveGasPrice, ...(call.proveMs !== undefined ? { proveMs: call.proveMs } : {}) });
         acted = r !== undefined;
       } else if (now >= st.deadline) {
         // Nobody settled in time: the solver loses (INV-GAME: the solver carries the burden of settlement).
         const r = await send("timeout", st.phase, "timeout", [gameId]);
-        if (r) progress({ kind: "timeout", phase: st.phase, tx: r.transactionHash, gasUsed: r.gasUsed });
+        if (r) progress({ kind: "timeout", phase: st.phase, tx: r.transactionHash, gasUsed: r.gasUsed, feesWei: r.gasUsed * r.effectiveGasPrice });
         acted = r !== undefined;
       } else if (side === "solver" && !reported.has("settle")) {
         reported.add("settle");
@@ -118,7 +118,7 @@ export async function playGame(o: PlayGameOptions): Promise<GameOutcome> {
       const m = await nextMove(view, side, gameId, st, events);
       if (m.kind === "move") {
         const r = await send(m.label, st.phase, m.functionName, m.args);
-        if (r) progress({ kind: "move", phase: st.phase, label: m.label, tx: r.transactionHash, gasUsed: r.gasUsed });
+        if (r) progress({ kind: "move", phase: st.phase, label: m.label, tx: r.transactionHash, gasUsed: r.gasUsed, feesWei: r.gasUsed * r.effectiveGasPrice });
         acted = r !== undefined;
       } else {
         const key = `${st.phase}/${st.round}/${st.index}`;
@@ -126,7 +126,7 @@ export async function playGame(o: PlayGameOptions): Promise<GameOutcome> {
       }
     } else if (now >= st.deadline) {
       const r = await send("timeout", st.phase, "timeout", [gameId]);
-      if (r) progress({ kind: "timeout", phase: st.phase, tx: r.transactionHash, gasUsed: r.gasUsed });
+      if (r) progress({ kind: "timeout", phase: st.phase, tx: r.transactionHash, gasUsed: r.gasUsed, feesWei: r.gasUsed * r.effectiveGasPrice });
       acted = r !== undefined;
     }
     if (!acted) await sleep(pollMs, signal);

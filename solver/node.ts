@@ -353,7 +353,12 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
         client, game: gameAddress, db, store, row: g, spec, dataset: ds.dataset, backend: cfg.backend, pollMs: cfg.pollIntervalMs, signal,
         onProgress: (e) => {
           if (e.kind === "stuck" || e.kind === "error") log.warn({ ...ids, ...e }, e.kind === "stuck" ? "dispute: no move" : "dispute: transaction failed; retrying");
-          else log.info({ ...ids, ...e, gasUsed: e.gasUsed.toString() }, e.kind === "move" ? `dispute move ${e.label}` : `dispute ${e.kind}`);
+          else {
+            // Recorded with the job's transactions, so that its report's gas and fees include the dispute.
+            db.recordTx(g.jobId, e.kind === "move" ? `dispute ${e.label}` : `dispute ${e.kind}`, e.tx);
+            db.settleTx(e.tx, "success", e.gasUsed, e.feesWei);
+            log.info({ ...ids, ...e, gasUsed: e.gasUsed.toString(), feesWei: e.feesWei.toString() }, e.kind === "move" ? `dispute move ${e.label}` : `dispute ${e.kind}`);
+          }
         },
       });
       const status = !out.resolved ? "aborted" : out.solverWon ? "won" : "lost";
