@@ -55,6 +55,14 @@ async function sliceBench(c: ProverCircuit, src: SettlementSource, entry: number
   const a = idx[0]!.map((i) => BigInt(inputs[0]!.data[i]!));
   const b = p.code === 1 ? idx[1]!.map((i) => BigInt(inputs[1]!.data[i]!)) : undefined;
   const claim = { code: p.code, attrs: p.attrs, ctx: settlementContext(src, entry, e, slice, P[slice.lo]!), operands: [], output: P[slice.hi]!, slice: { a, ...(b ? { b } : {}) } };
+  return { ...(await measure(claim, encodeSettlementOperands(buildSettlementOperands(src, entry, e, slice)))), slice };
+}
+
+/**
+ * Median proving time of a claim (REPS proofs after a warm-up) and the gas of settling it: Groth16 with the
+ * last proof, and the recomputing verifier on the same operands (what the openings alone cost).
+ */
+async function measure(claim: Parameters<typeof proveKernel>[0], enc: `0x${string}`): Promise<{ ms: number; gas: number; mockGas: number }> {
   await proveKernel(claim); // warm-up
   const times: number[] = [];
   let proof = "0x" as `0x${string}`;
@@ -63,10 +71,9 @@ async function sliceBench(c: ProverCircuit, src: SettlementSource, entry: number
     times.push(k.ms);
     proof = k.proof;
   }
-  const enc = encodeSettlementOperands(buildSettlementOperands(src, entry, e, slice));
   const gas = Number(await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [claim.ctx, enc, proof] }));
   const mockGas = Number(await pc.estimateContractGas({ address: mock.address, abi: mock.abi, functionName: "trueValue", args: [claim.ctx, enc, "0x"] }));
-  return { ms: Math.round(median(times)), gas, mockGas, slice };
+  return { ms: Math.round(median(times)), gas, mockGas };
 }
 
 // The default model (784-128-10, batch 64): a slice of the first layer's matmul x . W0 (K = 784; op(B) is a
@@ -115,19 +122,7 @@ for (const c of zkCircuits().filter((x) => x.code !== 1 && x.code !== 7)) {
       code: p.code, attrs: p.attrs, ctx: settlementContext(src, entry, e), outShape: p.shape,
       operands: idx.map((ix, i) => BigInt(all[p.inputs[i]!]!.data[ix[0]!]!)), output: BigInt(all[p.tensorId]!.data[e]!),
     };
-    await proveKernel(claim); // warm-up
-    const times: number[] = [];
-    let proof = "0x" as `0x${string}`;
-    for (let r = 0; r < REPS; r++) {
-      const k = await proveKernel(claim);
-      times.push(k.ms);
-      proof = k.proof;
-    }
-    const enc = encodeSettlementOperands(buildSettlementOperands(src, entry, e));
-    const gas = Number(await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [claim.ctx, enc, proof] }));
-    // The recomputing twin on the same element: what the opening alone (plus a few opcodes) costs.
-    const mockGas = Number(await pc.estimateContractGas({ address: mock.address, abi: mock.abi, functionName: "trueValue", args: [claim.ctx, enc, "0x"] }));
-    const ms = Math.round(median(times));
+    const { ms, gas, mockGas } = await measure(claim, encodeSettlementOperands(buildSettlementOperands(src, entry, e)));
     metrics[`${c.id}_constraints`] = c.constraints;
     metrics[`${c.id}_prove_ms`] = ms;
     metrics[`${c.id}_settle_gas`] = gas;
