@@ -7,14 +7,18 @@ const MAX_U64 = 2n ** 64n - 1n;
 export interface CheckJobParamsParameters {
   readonly steps: number;
   readonly checkpointInterval: number;
+  /** msg.value: the most the client pays (the price of a first-come job). */
   readonly escrow: bigint;
   readonly requiredBond: bigint;
   readonly challengeBond: bigint;
+  /** Default true: the first taker gets the job at price = escrow. */
   readonly firstCome?: boolean;
+  /** Auction length in seconds (only without firstCome). */
   readonly bidDuration?: bigint;
   readonly commitDuration: bigint;
   readonly challengeWindow: bigint;
   readonly clockDuration: bigint;
+  /** Verifier sampling hint in basis points (default 500). */
   readonly sampleBps?: number;
 }
 

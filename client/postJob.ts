@@ -12,34 +12,20 @@ import type { Dataset } from "../engine/batch.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { specHash, type TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
-import { checkJobParams } from "./checkJobParams.ts";
+import { checkJobParams, type CheckJobParamsParameters } from "./checkJobParams.ts";
 import { ClientTransactionError, DatasetRootMismatchError } from "./errors.ts";
 
 /** IJobMarket.JobParams as viem types it. */
 export type JobParams = ContractFunctionArgs<typeof jobMarketAbi, "payable", "postJob">[0];
 
-export interface PostJobParameters {
+/** The job's numbers (checked by checkJobParams) plus what the job is about and where it is posted. */
+export interface PostJobParameters extends CheckJobParamsParameters {
   readonly market: Address;
   readonly spec: TrainingSpec;
   /** The training set the spec names (its root must be the spec's data root). */
   readonly dataset: Dataset;
   /** Where solvers fetch the spec (and dataset). */
   readonly specURI: string;
-  readonly steps: number;
-  readonly checkpointInterval: number;
-  /** msg.value: the most the client pays (the price of a first-come job). */
-  readonly escrow: bigint;
-  readonly requiredBond: bigint;
-  readonly challengeBond: bigint;
-  /** Default true: the first taker gets the job at price = escrow. */
-  readonly firstCome?: boolean;
-  /** Auction length in seconds (only without firstCome). */
-  readonly bidDuration?: bigint;
-  readonly commitDuration: bigint;
-  readonly challengeWindow: bigint;
-  readonly clockDuration: bigint;
-  /** Verifier sampling hint in basis points (default 500). */
-  readonly sampleBps?: number;
   readonly receiptTimeoutMs?: number;
 }
 
