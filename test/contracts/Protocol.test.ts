@@ -16,8 +16,9 @@ import { Phase, Reason, type Wallet } from "./helpers/gamePlayer.ts";
 import { eventsOf, expectRevert, GameStatus, getGame, getJob, type JobParams, JobStatus, send, sendReverts } from "./helpers/market.ts";
 import {
   assertEmpty, challenge, commit, committedHistory, deployProtocolFixture, Dispute, firstDisagreement, jobParams, playAll, postJob, type Protocol,
-  specCommitments, winnerShare, withdrawAll,
+  winnerShare, withdrawAll,
 } from "./helpers/protocol.ts";
+import { specCommitments } from "../../client/postJob.ts";
 
 const STEPS = 9;
 const INTERVAL = 3; // checkpoints at 0, 3, 6, 9

@@ -10,14 +10,11 @@ import { getContract, type Address, type Hex } from "viem";
 import { deployProtocol, type ProtocolDeployment } from "../../../chain/deploy.ts";
 import { disputeGameAbi, jobMarketAbi, recomputeKernelVerifierAbi } from "../../../chain/generated/contracts.ts";
 import { settlementOperands } from "../../../chain/settlementOperands.ts";
-import { datasetRoot } from "../../../commitment/dataset.ts";
 import { toHex } from "../../../commitment/hash.ts";
-import { buildProgram } from "../../../commitment/program.ts";
-import { commitState, stateRoot } from "../../../commitment/stateRoot.ts";
+import { commitState } from "../../../commitment/stateRoot.ts";
 import type { Dataset } from "../../../engine/batch.ts";
-import { buildStepGraph } from "../../../engine/graph.ts";
-import { specHash, type TrainingSpec } from "../../../engine/spec.ts";
-import { initialState } from "../../../engine/state.ts";
+import type { TrainingSpec } from "../../../engine/spec.ts";
+import { specCommitments } from "../../../client/postJob.ts";
 import type { History, World } from "./gameWorld.ts";
 import {
   type Fixture, GasRecorder, Party, Phase, Player, type GameState, type PublicClient, type Settler, sliceOf, stateOf, type TestClient, type Viem, type Wallet,
@@ -72,17 +69,6 @@ export function winnerShare(p: Protocol, amount: bigint): bigint {
 }
 
 // ------------------------------------------------------------------ jobs from a spec
-
-/** The commitments a client posts for a spec, computed from the engine (not taken from a world). */
-export function specCommitments(spec: TrainingSpec, dataset: Dataset): Pick<JobParams, "specHash" | "programRoot" | "initialRoot" | "datasetRoot"> {
-  const program = buildProgram(spec, buildStepGraph(spec));
-  return {
-    specHash: `0x${specHash(spec)}`,
-    programRoot: toHex(program.root),
-    initialRoot: toHex(stateRoot(spec, initialState(spec))),
-    datasetRoot: toHex(datasetRoot(dataset)),
-  };
-}
 
 export function jobParams(spec: TrainingSpec, dataset: Dataset, over: Partial<JobParams> & { steps: bigint; checkpointInterval: bigint }): JobParams {
   return {
