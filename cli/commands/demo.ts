@@ -9,6 +9,7 @@ import {
   type Account, type Address, createPublicClient, createTestClient, createWalletClient, defineChain, formatEther, type Hex, http, type PublicClient, type Transport, type Chain, type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import type { Logger } from "../../log/logger.ts";
 import { accuracy } from "../../engine/evaluate.ts";
 import { VeritrainError } from "../../engine/errors.ts";
@@ -60,22 +61,6 @@ async function withdrawAll(w: WalletClient<Transport, Chain, Account>, pc: Publi
   const r = await pc.waitForTransactionReceipt({ hash });
   if (r.status !== "success") throw new DemoError(`the client's withdraw ${hash} reverted`);
   return balance;
-}
-
-/** Gas and fees of every transaction since `fromBlock`, grouped by sender. */
-async function feesBySender(pc: PublicClient<Transport, Chain>, fromBlock: bigint): Promise<Map<string, { gasUsed: bigint; feesWei: bigint; txs: number }>> {
-  const out = new Map<string, { gasUsed: bigint; feesWei: bigint; txs: number }>();
-  const latest = await pc.getBlockNumber();
-  for (let n = fromBlock; n <= latest; n++) {
-    const block = await pc.getBlock({ blockNumber: n });
-    for (const hash of block.transactions) {
-      const r = await pc.getTransactionReceipt({ hash });
-      const k = r.from.toLowerCase();
-      const e = out.get(k) ?? { gasUsed: 0n, feesWei: 0n, txs: 0 };
-      out.set(k, { gasUsed: e.gasUsed + r.gasUsed, feesWei: e.feesWei + r.gasUsed * r.effectiveGasPrice, txs: e.txs + 1 });
-    }
-  }
-  return out;
 }
 
 async function stopChild(child: ChildProcess | undefined): Promise<void> {
@@ -231,13 +216,13 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     phase("fetchEvaluate");
 
     const after = await balance();
-    const fees = await feesBySender(pc, d.deploymentBlock);
-    const feeOf = (a: Address) => fees.get(a.toLowerCase()) ?? { gasUsed: 0n, feesWei: 0n, txs: 0 };
+    const sent = await transactionsBySender(pc, d.deploymentBlock);
+    const feeOf = (a: Address) => sent.get(a.toLowerCase()) ?? { gasUsed: 0n, feesWei: 0n, transactions: [] };
     const s = (x: bigint) => x.toString();
     const roleBalances = Object.fromEntries((["client", "solver", "treasury"] as const).map((k) => [k, { before: s(before[k]), after: s(after[k]), delta: s(after[k] - before[k]) }]));
     const gas = Object.fromEntries((["client", "solver", "deployer"] as const).map((k) => {
       const g = feeOf(roles[k]);
-      return [k, { gasUsed: s(g.gasUsed), feesWei: s(g.feesWei), transactions: g.txs }];
+      return [k, { gasUsed: s(g.gasUsed), feesWei: s(g.feesWei), transactions: g.transactions.length }];
     }));
     phases.total = Math.round(performance.now() - t0) / 1000;
     return {

@@ -13,6 +13,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../chain/deploy.ts";
 import { jobMarketAbi } from "../../chain/generated/contracts.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
+import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import { getJob } from "../../client/getJob.ts";
 import { postJob } from "../../client/postJob.ts";
 import { mnistSpec } from "../../cli/mnistJob.ts";
@@ -110,18 +111,11 @@ describe("solver nodes competing in an auction (local node, two solver processes
     expect(parseEventLogs({ abi: jobMarketAbi, eventName: "Withdrawn", logs: wr.logs })[0]!.args.amount).to.equal(ESCROW - bestA);
 
     // Fees and actions per account, from the chain.
-    const fees: Record<string, bigint> = {}, actions: Record<string, string[]> = {};
-    for (let n = d.deploymentBlock; n <= (await pc.getBlockNumber()); n++) {
-      const block = await pc.getBlock({ blockNumber: n, includeTransactions: true });
-      for (const tx of block.transactions) {
-        const r = await pc.getTransactionReceipt({ hash: tx.hash });
-        const k = tx.from.toLowerCase();
-        fees[k] = (fees[k] ?? 0n) + r.gasUsed * r.effectiveGasPrice;
-        if (r.status === "success" && tx.to?.toLowerCase() === market.toLowerCase()) (actions[k] ??= []).push(decodeFunctionData({ abi: jobMarketAbi, data: tx.input as Hex }).functionName);
-      }
-    }
-    const fee = (x: Address) => fees[x.toLowerCase()] ?? 0n;
-    const acts = (x: Address) => actions[x.toLowerCase()] ?? [];
+    const sent = await transactionsBySender(pc, d.deploymentBlock);
+    const fee = (x: Address) => sent.get(x.toLowerCase())?.feesWei ?? 0n;
+    const acts = (x: Address) => (sent.get(x.toLowerCase())?.transactions ?? [])
+      .filter((t) => t.status === "success" && t.to?.toLowerCase() === market.toLowerCase())
+      .map((t) => decodeFunctionData({ abi: jobMarketAbi, data: t.input }).functionName);
     expect(acts(who.a).slice(-4)).to.deep.equal(["closeBidding", "commitResult", "finalize", "withdraw"]);
     expect(acts(who.a).slice(0, -4).every((x) => x === "bid")).to.equal(true);
     expect(acts(who.b).at(-1)).to.equal("withdraw"); // its outbid bonds back

@@ -13,11 +13,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "chai";
-import { type Address, createPublicClient, createTestClient, createWalletClient, defineChain, http, type PublicClient } from "viem";
+import { type Address, createPublicClient, createTestClient, createWalletClient, defineChain, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { type KernelKind, deployProtocol } from "../../chain/deploy.ts";
 import { jobMarketAbi } from "../../chain/generated/contracts.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
+import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import { getJob } from "../../client/getJob.ts";
 import { postJob } from "../../client/postJob.ts";
 import { toHex } from "../../commitment/hash.ts";
@@ -39,20 +40,6 @@ const STEPS = 20, INTERVAL = 10, LIE_STEP = 4;
 const ESCROW = 10n ** 18n, BOND = 10n ** 17n, CHALLENGE_BOND = 3n * 10n ** 16n, WINDOW = 3_600n, FORFEIT_BPS = 1_000n;
 
 /** Fees paid by each account over the chain's whole history (every transaction's gasUsed * effectiveGasPrice). */
-async function feesOf(pc: PublicClient, from: bigint): Promise<Map<string, bigint>> {
-  const fees = new Map<string, bigint>();
-  const latest = await pc.getBlockNumber();
-  for (let n = from; n <= latest; n++) {
-    const block = await pc.getBlock({ blockNumber: n, includeTransactions: true });
-    for (const tx of block.transactions) {
-      const r = await pc.getTransactionReceipt({ hash: tx.hash });
-      const k = tx.from.toLowerCase();
-      fees.set(k, (fees.get(k) ?? 0n) + r.gasUsed * r.effectiveGasPrice);
-    }
-  }
-  return fees;
-}
-
 async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<void> {
   const node: LocalNode = await startLocalNode({ accounts: 5 });
   const dir = await mkdtemp(path.join(tmpdir(), `veritrain-dispute-${kernel}-`));
@@ -198,13 +185,14 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
     expect(await pc.readContract({ address: market, abi: jobMarketAbi, functionName: "totalLiabilities" })).to.equal(0n);
     expect(await pc.getBalance({ address: market })).to.equal(0n);
 
-    const fees = await feesOf(pc, d.deploymentBlock);
-    const delta = async (k: keyof typeof who) => (await pc.getBalance({ address: who[k] })) - before[k]! + (fees.get(who[k].toLowerCase()) ?? 0n);
+    const sent = await transactionsBySender(pc, d.deploymentBlock);
+    const feesOf = (a: string) => sent.get(a.toLowerCase())?.feesWei ?? 0n;
+    const delta = async (k: keyof typeof who) => (await pc.getBalance({ address: who[k] })) - before[k]! + feesOf(who[k]);
     expect(await delta("client")).to.equal(-ESCROW); // first-come at the whole escrow: no refund
     expect(await delta("solver")).to.equal(ESCROW + share);
     // The job report's fees include the dispute's moves and settlement (every solver transaction was this
     // job's). A kill between a move's receipt and its record can lose one record, hence <= after a restart.
-    const solverFees = fees.get(who.solver.toLowerCase())!;
+    const solverFees = feesOf(who.solver);
     if (restartMidGame) expect(BigInt(report.feesWei as string) <= solverFees).to.equal(true);
     else expect(BigInt(report.feesWei as string)).to.equal(solverFees);
     const jobDb = new SolverDb(path.join(dir, "solver", "solver.db"));

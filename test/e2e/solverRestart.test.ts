@@ -9,11 +9,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "chai";
-import { type Address, createPublicClient, createTestClient, createWalletClient, decodeFunctionData, defineChain, type Hex, http } from "viem";
+import { type Address, createPublicClient, createTestClient, createWalletClient, decodeFunctionData, defineChain, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../chain/deploy.ts";
 import { jobMarketAbi } from "../../chain/generated/contracts.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
+import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import { getJob } from "../../client/getJob.ts";
 import { postJob, specCommitments } from "../../client/postJob.ts";
 import { toHex } from "../../commitment/hash.ts";
@@ -155,21 +156,11 @@ describe("solver node: kill and restart (local node, solver processes)", { timeo
     expect((await p3.exited).code).to.equal(0);
 
     // Every transaction the solver account ever sent, from the chain: exactly one take, commit, finalize, withdraw.
-    const latest = await pc.getBlockNumber();
-    const actions: string[] = [];
-    let solverFees = 0n, clientFees = 0n;
-    for (let n = d.deploymentBlock; n <= latest; n++) {
-      const block = await pc.getBlock({ blockNumber: n, includeTransactions: true });
-      for (const tx of block.transactions) {
-        const r = await pc.getTransactionReceipt({ hash: tx.hash });
-        if (tx.from.toLowerCase() === solverAddr.toLowerCase()) {
-          actions.push(decodeFunctionData({ abi: jobMarketAbi, data: tx.input as Hex }).functionName);
-          solverFees += r.gasUsed * r.effectiveGasPrice;
-        } else if (tx.from.toLowerCase() === client.account.address.toLowerCase()) {
-          clientFees += r.gasUsed * r.effectiveGasPrice;
-        }
-      }
-    }
+    const sent = await transactionsBySender(pc, d.deploymentBlock);
+    const solverSent = sent.get(solverAddr.toLowerCase())!;
+    const actions = solverSent.transactions.map((t) => decodeFunctionData({ abi: jobMarketAbi, data: t.input }).functionName);
+    const solverFees = solverSent.feesWei;
+    const clientFees = sent.get(client.account.address.toLowerCase())?.feesWei ?? 0n;
     expect(actions).to.deep.equal(["take", "commitResult", "finalize", "withdraw"]);
     expect((await pc.getBalance({ address: solverAddr })) - solverBefore).to.equal(ESCROW - solverFees);
     // The client paid two escrows; job 1 is still open (nobody took it), so that escrow is held by the market.
