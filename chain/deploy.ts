@@ -1,20 +1,20 @@
 import {
   type Account, type Address, BaseError, type Chain, ContractFunctionRevertedError, getAddress, type Hash, type Hex, HttpRequestError, isAddress,
-  type PublicClient, SocketClosedError, TimeoutError, type TransactionReceipt, type Transport,
-  WaitForTransactionReceiptTimeoutError, type WalletClient, WebSocketRequestError, zeroAddress, ExecutionRevertedError,
+  type PublicClient, TimeoutError, type TransactionReceipt, type Transport,
+  WaitForTransactionReceiptTimeoutError, type WalletClient, zeroAddress, ExecutionRevertedError,
 } from "viem";
 import {
-  ChainIdMismatchError, DeploymentConfigError, DeploymentError, DeploymentRevertedError, RpcUnreachableError,
+  ChainIdMismatchError, DeploymentConfigError, DeploymentError, DeploymentRevertedError, isTransportError, RpcUnreachableError,
 } from "./errors.ts";
 import {
   disputeGameAbi, disputeGameBytecode, groth16KernelVerifierAbi, groth16KernelVerifierBytecode, jobMarketAbi, jobMarketBytecode,
   recomputeKernelVerifierAbi, recomputeKernelVerifierBytecode,
 } from "./generated/contracts.ts";
 import { groth16VerifierAbi, settleVerifiers } from "./generated/settleVerifiers.ts";
+import { KERNEL_KINDS, type KernelKind } from "./kernelKind.ts";
 
-/** Which kernel verifier a deployment settles disputes with (docs/protocol.md, 3.4). */
-export type KernelKind = "recompute" | "groth16";
-export const KERNEL_KINDS: readonly KernelKind[] = ["recompute", "groth16"];
+export { KERNEL_KINDS, type KernelKind } from "./kernelKind.ts";
+export { isTransportError } from "./errors.ts";
 
 /**
  * Deploys the protocol (docs/protocol.md): the kernel verifier (unless an existing verifier's address is given:
@@ -69,12 +69,6 @@ export interface ProtocolDeployment {
 }
 
 const BPS = 10_000;
-
-/** Whether `e` is (or wraps) a transport failure: the endpoint did not answer. */
-export function isTransportError(e: unknown): boolean {
-  if (!(e instanceof BaseError)) return false;
-  return e.walk((x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError || x instanceof SocketClosedError) !== null;
-}
 
 /** The most specific short message of a viem error (or the message of any other error). */
 export function shortReason(e: unknown): string {

@@ -1,3 +1,4 @@
+import { BaseError, HttpRequestError, SocketClosedError, TimeoutError, WebSocketRequestError } from "viem";
 import { VeritrainError } from "../engine/errors.ts";
 
 /**
@@ -92,4 +93,10 @@ export function redactUrl(url: string): string {
   } catch {
     return "<invalid url>";
   }
+}
+
+/** Whether `e` is (or wraps) a transport failure: the endpoint did not answer. */
+export function isTransportError(e: unknown): boolean {
+  if (!(e instanceof BaseError)) return false;
+  return e.walk((x) => x instanceof HttpRequestError || x instanceof TimeoutError || x instanceof WebSocketRequestError || x instanceof SocketClosedError) !== null;
 }

@@ -8,7 +8,7 @@ import { readContract } from "viem/actions";
 import { buildProgram } from "../commitment/program.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
-import { isTransportError } from "./deploy.ts";
+import { kernelKindOf } from "./kernelKind.ts";
 import { disputeGameAbi, groth16KernelVerifierAbi, jobMarketAbi } from "./generated/contracts.ts";
 
 /** Op codes whose settlement circuit is a dot slice, keyed without attributes (Groth16KernelVerifier._dotSlice). */
@@ -64,14 +64,8 @@ export async function getSettleCoverage(client: Client<Transport, Chain | undefi
   const verifier = await readContract(client, { address: game, abi: disputeGameAbi, functionName: "kernelVerifier" });
   const keyOf = (i: Instantiation): Promise<Hex> =>
     readContract(client, { address: verifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [i.code, i.attrs.map(BigInt), i.classes] });
+  if ((await kernelKindOf(client, verifier)) === "recompute") return { kernel: "recompute", verifier, missing: [] };
   const wanted = settleInstantiations(p.spec);
-  try {
-    await keyOf(wanted[0]!);
-  } catch (e) {
-    // An endpoint that did not answer is not an answer; a verifier without circuitKey is a recomputing one.
-    if (isTransportError(e)) throw e;
-    return { kernel: "recompute", verifier, missing: [] };
-  }
   const missing: Instantiation[] = [];
   for (const i of wanted) {
     const registered = await readContract(client, { address: verifier, abi: groth16KernelVerifierAbi, functionName: "verifiers", args: [await keyOf(i)] });

@@ -3,7 +3,8 @@
 // verifier is a Groth16KernelVerifier, a proof that the claimed value is the kernel's output.
 import type { Address, Client, Hex } from "viem";
 import { readContract } from "viem/actions";
-import { disputeGameAbi, groth16KernelVerifierAbi } from "../chain/generated/contracts.ts";
+import { disputeGameAbi } from "../chain/generated/contracts.ts";
+import { type KernelKind, kernelKindOf } from "../chain/kernelKind.ts";
 import { proveKernel } from "../chain/prover.ts";
 import { operandIndices, operandValues, settlementOperands, type SettlementContext, type TermSlice } from "../chain/settlementOperands.ts";
 import { INPUT_CODE } from "../commitment/trace.ts";
@@ -11,21 +12,12 @@ import type { GameView } from "./gameState.ts";
 import { elementOf, isAccumulation } from "./move.ts";
 import type { ComputationView } from "./view.ts";
 
-/** How the game's kernel verifier settles: recomputing on chain, or checking a Groth16 proof. */
-export type KernelKind = "recompute" | "groth16";
+export type { KernelKind } from "../chain/kernelKind.ts";
 
-/**
- * The kind of the game's kernel verifier: a Groth16KernelVerifier answers circuitKey (a pure function the
- * recomputing RecomputeKernelVerifier does not have).
- */
+/** The kind of the game's kernel verifier (chain/kernelKind.ts). */
 export async function detectKernel(client: Client, game: Address): Promise<KernelKind> {
   const verifier = await readContract(client, { address: game, abi: disputeGameAbi, functionName: "kernelVerifier" });
-  try {
-    await readContract(client, { address: verifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [1, [], 0] });
-    return "groth16";
-  } catch {
-    return "recompute";
-  }
+  return kernelKindOf(client, verifier);
 }
 
 /** The term slice of a game at settlement after level 4 (matmul/col_sum), else undefined. */
