@@ -1,3 +1,4 @@
+import { MAX_CHECKPOINTS } from "../chain/checkpoints.ts";
 import { JobParamsError } from "./errors.ts";
 
 /** The largest amount the market stores (uint96). */
@@ -34,6 +35,10 @@ export function checkJobParams(p: CheckJobParamsParameters): void {
   int("steps", p.steps);
   int("checkpointInterval", p.checkpointInterval);
   if (p.checkpointInterval > p.steps) throw new JobParamsError("checkpointInterval", `${p.checkpointInterval} exceeds steps ${p.steps}`);
+  const count = Math.ceil(p.steps / p.checkpointInterval) + 1;
+  if (count > MAX_CHECKPOINTS) {
+    throw new JobParamsError("checkpointInterval", `${p.steps} steps at interval ${p.checkpointInterval} make ${count} checkpoints, above the market's ${MAX_CHECKPOINTS} (one commit carries every checkpoint root): use an interval of at least ${Math.ceil(p.steps / (MAX_CHECKPOINTS - 1))}`);
+  }
   const amount = (field: string, v: bigint) => {
     if (v <= 0n) throw new JobParamsError(field, `must be more than 0 wei, got ${v}`);
     if (v > MAX_AMOUNT) throw new JobParamsError(field, `${v} wei does not fit in the market's uint96`);

@@ -35,6 +35,7 @@ describe("client checks", () => {
       [{ steps: 0 }, "steps", /positive integer/],
       [{ steps: 1.5 }, "steps", /positive integer/],
       [{ checkpointInterval: 10 }, "checkpointInterval", /10 exceeds steps 9/],
+      [{ steps: 2048, checkpointInterval: 1 }, "checkpointInterval", /2049 checkpoints, above the market's 2048.*interval of at least 2/],
       [{ escrow: 0n }, "escrow", /more than 0 wei/],
       [{ escrow: MAX_AMOUNT + 1n }, "escrow", /uint96/],
       [{ requiredBond: 0n }, "requiredBond", /more than 0 wei/],

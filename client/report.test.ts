@@ -49,7 +49,7 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
     await mined(solver!.writeContract({ address: market, abi: jobMarketAbi, functionName: "take", args: [jobId], value: BOND }));
     const h = makeHistory(STEPS, INTERVAL, params.initialRoot);
     await mined(solver!.writeContract({
-      address: market, abi: jobMarketAbi, functionName: "commitResult", args: [jobId, h.root, BigInt(h.count), h.cp(0), h.cp(h.count - 1), "file:///nowhere/model.vtst"],
+      address: market, abi: jobMarketAbi, functionName: "commitResult", args: [jobId, h.roots, "file:///nowhere/model.vtst"],
     }));
     const challenge = async (who: typeof c1, hiIndex: number) => {
       const r = await mined(who!.writeContract({

@@ -9,7 +9,7 @@ import { getJob, type Job } from "../client/getJob.ts";
 import { describeMissing, getSettleCoverage } from "../chain/settleCoverage.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
-import { commitArgs } from "./commitArgs.ts";
+import { commitArgs } from "../chain/checkpoints.ts";
 import type { SolverConfig } from "./config.ts";
 import { loadDatasets, type LocalDataset } from "./datasets.ts";
 import { type GameRow, type JobRow, openSolverDb, type SolverDb, TERMINAL } from "./db.ts";
@@ -298,7 +298,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     if ((await now()) >= job.assignedAt + job.commitDuration) return finish(jobId, "failed", "the commit deadline has passed");
     const args = commitArgs(db.checkpoints(jobId).map((c) => ({ step: c.step, root: Buffer.from(c.root.slice(2), "hex") })));
     const { receipt } = await sendTx(client, db, jobId, "commitResult", () =>
-      writeContract(client, { ...write, functionName: "commitResult", args: [jobId, args.historyRoot, args.count, args.first, args.last, row.modelURI!] }));
+      writeContract(client, { ...write, functionName: "commitResult", args: [jobId, args.roots, row.modelURI!] }));
     db.updateJob(jobId, { status: "committed" });
     log.info({ jobId: jobId.toString(), tx: receipt.transactionHash, gasUsed: receipt.gasUsed.toString(), historyRoot: args.historyRoot, finalRoot: args.finalRoot, modelURI: row.modelURI }, "result committed");
   };

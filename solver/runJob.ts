@@ -11,7 +11,7 @@ import type { Dataset } from "../engine/batch.ts";
 import type { BackendName } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { train } from "../training/train.ts";
-import { commitArgs } from "./commitArgs.ts";
+import { commitArgs } from "../chain/checkpoints.ts";
 import { JobMismatchError, SolverTransactionError } from "./errors.ts";
 import { openStore } from "./store.ts";
 
@@ -144,12 +144,12 @@ export async function runJob(o: RunJobOptions): Promise<RunJobResult> {
   });
   const trainSeconds = (performance.now() - t0) / 1000;
 
-  // 3. Commit the history root with the first and last checkpoints' proofs.
+  // 3. Commit every checkpoint root (the market rebuilds the history root).
   const args = commitArgs(result.checkpoints);
   const count = result.checkpoints.length;
   const { historyRoot, finalRoot } = args;
   const commit = await send("commitResult", () =>
-    writeContract(client, { ...write, functionName: "commitResult", args: [jobId, historyRoot, args.count, args.first, args.last, modelURI] }));
+    writeContract(client, { ...write, functionName: "commitResult", args: [jobId, args.roots, modelURI] }));
   progress({ phase: "commit", hash: commit.transactionHash, gasUsed: commit.gasUsed, historyRoot, finalRoot, modelURI });
 
   // 4. Wait for the challenge window to pass (polling finalize), finalize unless someone else did.

@@ -146,6 +146,9 @@ interface IJobMarket {
     /// @notice The job was cancelled (by its client, or an auction closed without a bid); escrow credited back.
     event JobCancelled(uint256 indexed jobId, address indexed client, uint256 escrowRefunded);
     /// @notice The solver committed its history; the challenge window is open until `challengeDeadline`.
+    ///         `roots` are every checkpoint's state root (checkpoint i at step `min(i * interval, steps)`):
+    ///         the history root was rebuilt from them, so anyone can form a challenge of any interval
+    ///         without the solver's help (INV-MKT-4).
     event ResultCommitted(
         uint256 indexed jobId,
         address indexed solver,
@@ -153,7 +156,8 @@ interface IJobMarket {
         bytes32 finalRoot,
         uint256 checkpointCount,
         uint256 challengeDeadline,
-        string modelURI
+        string modelURI,
+        bytes32[] roots
     );
     /// @notice The solver missed the commit deadline: escrow and solver bond credited to the client.
     event JobSlashed(uint256 indexed jobId, address indexed solver, uint256 escrowRefunded, uint256 bondForfeited);
@@ -176,6 +180,9 @@ interface IJobMarket {
     event JobFailed(uint256 indexed jobId, uint256 indexed gameId, uint256 escrowRefunded, uint256 solverBondForfeited);
     /// @notice An open game of a failed job was voided; its challenger's bond was credited back.
     event GameVoided(uint256 indexed gameId, uint256 indexed jobId, address indexed challenger, uint256 bondRefunded);
+    /// @notice `verifier` re-executed checkpoint intervals `intervals` (interval i: checkpoints i to i + 1) of
+    ///         a committed job and found the solver's roots. An attestation, not a proof of checking.
+    event Attested(uint256 indexed jobId, address indexed verifier, uint64[] intervals);
     /// @notice `amount` was credited to `account`'s pull balance because of job `jobId`.
     event Credited(address indexed account, uint256 indexed jobId, uint256 amount);
     /// @notice `account` withdrew `amount` of its pull balance, sent to `to`.
@@ -216,8 +223,9 @@ interface IJobMarket {
     error ZeroClockDuration();
     /// @notice {postJob} with a sampling rate above 10,000 bps.
     error SampleBpsTooLarge(uint16 sampleBps);
-    /// @notice {postJob} whose checkpoint count would not fit in uint64.
-    error TooManyCheckpoints(uint256 count);
+    /// @notice {postJob} whose checkpoint count exceeds MAX_CHECKPOINTS (its commit would not fit in one
+    ///         transaction far below the 2^24 per-transaction gas cap).
+    error TooManyCheckpoints(uint256 count, uint256 max);
 
     /// @notice No job has this id.
     error JobNotFound(uint256 jobId);
@@ -250,10 +258,10 @@ interface IJobMarket {
     error CommitDeadlineNotPassed(uint256 jobId, uint256 deadline);
     /// @notice A committed checkpoint count other than ceil(steps / interval) + 1.
     error CheckpointCountMismatch(uint256 expected, uint256 actual);
-    /// @notice A checkpoint whose index is not the one required here.
-    error CheckpointIndexMismatch(uint256 expected, uint256 actual);
-    /// @notice A checkpoint whose step is not the one required here.
-    error CheckpointStepMismatch(uint256 expected, uint256 actual);
+    /// @notice {attest} with an interval index that is not below `checkpointCount - 1`.
+    error IntervalOutOfRange(uint256 interval, uint256 intervals);
+    /// @notice {attest} with interval indices that are not strictly increasing (or none).
+    error IntervalsNotIncreasing();
     /// @notice Checkpoint 0's root is not the job's initial root.
     error InitialRootMismatch(bytes32 expected, bytes32 actual);
     /// @notice A checkpoint path whose length is not the depth of the history tree.
@@ -307,18 +315,20 @@ interface IJobMarket {
     /// @notice The client cancels an open job that has no bid; the escrow is credited back.
     function cancelJob(uint256 jobId) external;
 
-    /// @notice The solver commits its history before the commit deadline. `first`/`last` are checkpoints
-    ///         0 and `checkpointCount - 1`, proven against `historyRoot`; `first` must be (step 0, the
-    ///         job's initial root), `last` at step `steps`. Opens the challenge window.
+    /// @notice The solver commits its history before the commit deadline: the state root of EVERY
+    ///         checkpoint (`checkpointCount` of them, checkpoint i at step `min(i * interval, steps)`), from
+    ///         which the market rebuilds the history root (leaves sha256(0x05 || u64 step || root)) and
+    ///         stores it with the final root; `roots[0]` must be the job's initial root and no root may be
+    ///         zero. The roots are emitted in {ResultCommitted}, so no checkpoint of the history exists
+    ///         only on the solver's side (INV-MKT-4). Opens the challenge window.
+    /// @param roots The checkpoints' state roots, in order.
     /// @param modelURI Where the trained model can be fetched (emitted in {ResultCommitted}, not stored).
-    function commitResult(
-        uint256 jobId,
-        bytes32 historyRoot,
-        uint64 checkpointCount,
-        Checkpoint calldata first,
-        Checkpoint calldata last,
-        string calldata modelURI
-    ) external;
+    function commitResult(uint256 jobId, bytes32[] calldata roots, string calldata modelURI) external;
+
+    /// @notice A verifier's record that it re-executed checkpoint intervals `intervals` (strictly increasing,
+    ///         each below `checkpointCount - 1`) of a Committed or Finalized job and found the solver's
+    ///         roots. Stores nothing and moves no funds: an attestation (the {Attested} event), not a proof.
+    function attest(uint256 jobId, uint64[] calldata intervals) external;
 
     /// @notice Anyone, at or after the commit deadline of an assigned job that was not committed: the
     ///         escrow and the solver bond are credited to the client.
@@ -383,6 +393,8 @@ interface IJobMarket {
         external
         view
         returns (uint256 escrows, uint256 bidBonds, uint256 solverBonds, uint256 challengerBonds, uint256 pullBalances);
+    /// @notice The most checkpoints a job may have: its commit carries every checkpoint root.
+    function MAX_CHECKPOINTS() external view returns (uint64);
     /// @notice `ceil(steps / interval) + 1`: checkpoints at 0, I, 2I, ... and `steps`.
     function checkpointCountFor(uint64 steps, uint64 checkpointInterval) external pure returns (uint64);
 }

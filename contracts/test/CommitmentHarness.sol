@@ -96,6 +96,11 @@ contract CommitmentHarness {
         HistoryCommitment.verifyCheckpoint(historyRoot, index, step, stateRoot, siblings);
     }
 
+    /// @notice See {HistoryCommitment-rebuildRoot}.
+    function rebuildRoot(bytes32[] calldata roots, uint64 steps, uint64 interval) external view returns (bytes32) {
+        return HistoryCommitment.rebuildRoot(roots, steps, interval);
+    }
+
     /// @notice {verifyCheckpoint}, returning the gas the library call used.
     function gasVerifyCheckpoint(
         bytes32 historyRoot,

@@ -209,6 +209,25 @@ describe("commitment libraries (Solidity) vs commitments.v1.json", async () => {
       expect(hv.checkpoints[1]!.root).to.equal(V.state.root);
     });
 
+    it("rebuildRoot equals commitment/history.ts's history root for every checkpoint count 1 .. 70 and some large ones (INV-MKT-4)", async () => {
+      for (const n of [...Array.from({ length: 70 }, (_, i) => i + 1), 127, 128, 129, 300, 1025]) {
+        // A schedule of n checkpoints: steps = (n - 1) * 3 - (n > 2 ? 1 : 0), interval 3 (the last one short).
+        const interval = 3, steps = n === 1 ? 0 : (n - 1) * interval - (n > 2 ? 1 : 0);
+        const cps = Array.from({ length: n }, (_, i) => ({ step: Math.min(i * interval, steps), root: Buffer.alloc(32, (i * 37 + 11) & 0xff) }));
+        cps.forEach((c, i) => c.root.writeUInt32BE(i + 1, 0));
+        const expected = toHex(historyTree(cps).root);
+        expect(await h.read.rebuildRoot([cps.map((c) => toHex(c.root)), BigInt(steps), BigInt(interval)]), `n = ${n}`).to.equal(expected);
+      }
+      const cps = hv.checkpoints;
+      expect(await h.read.rebuildRoot([cps.map((c) => c.root), BigInt(cps.at(-1)!.step), BigInt(cps[1]!.step)])).to.equal(hv.root);
+    });
+
+    it("rebuildRoot rejects a zero state root, naming its index", async () => {
+      const roots = hv.checkpoints.map((c) => c.root);
+      roots[2] = `0x${"00".repeat(32)}`;
+      await expectRevert(h.read.rebuildRoot([roots, 10n, 1n]), "ZeroCheckpointRoot", [2n]);
+    });
+
     it("rejects a wrong step, index or state root with HistoryRootMismatch", async () => {
       const c = hv.checkpoints[2]!, sib = hv.proofs[2]!.siblings;
       await expectRevert(h.read.verifyCheckpoint([hv.root, 2n, BigInt(c.step + 1), c.root, sib]), "HistoryRootMismatch");

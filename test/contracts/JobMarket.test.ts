@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { type Address, type Hex, getAddress } from "viem";
+import { MAX_CHECKPOINTS } from "../../chain/checkpoints.ts";
 import {
   type Contract,
   type History,
@@ -16,6 +17,7 @@ import {
   DoubleStatus,
   GameStatus,
   JobStatus,
+  ZERO32,
   ZERO_ADDRESS,
   assertSolvent,
   auctionParams,
@@ -73,7 +75,7 @@ describe("JobMarket", async () => {
     return makeHistory(Number(p.steps), Number(p.checkpointInterval), p.initialRoot);
   }
   async function commitJob(c: Ctx, id: bigint, h: History) {
-    return send(c.f, c.f.market.write.commitResult([id, h.root, BigInt(h.count), h.cp(0), h.cp(h.count - 1), MODEL_URI], { account: c.bob.account }));
+    return send(c.f, c.f.market.write.commitResult([id, h.roots, MODEL_URI], { account: c.bob.account }));
   }
   /** A first-come job taken by bob at price = ESCROW and committed with a 5-checkpoint history. */
   async function committed(c: Ctx, over: Partial<JobParams> = {}): Promise<{ id: bigint; h: History }> {
@@ -484,7 +486,7 @@ describe("JobMarket", async () => {
   // ================================================================ commit
 
   describe("commitResult", () => {
-    it("commitResult: valid history succeeds (status, roots, window opens)", async () => {
+    it("commitResult: valid history succeeds (status, rebuilt history root, every root emitted, window opens)", async () => {
       const c = await setup();
       const id = await assign(c);
       const h = historyFor();
@@ -492,13 +494,15 @@ describe("JobMarket", async () => {
       const j = await getJob(c.f.market, id);
       const block = await c.f.pc.getBlock({ blockHash: r.blockHash });
       assert.equal(j.status, JobStatus.Committed);
-      assert.equal(j.historyRoot, h.root);
+      assert.equal(j.historyRoot, h.root); // rebuilt on chain = commitment/history.ts's root
       assert.equal(j.finalRoot, h.cp(4).root);
       assert.equal(j.committedAt, block.timestamp);
       const [ev] = await eventsOf(c.f, c.f.market, r, "ResultCommitted");
       assert.equal(ev.challengeDeadline, block.timestamp + j.challengeWindow);
       assert.equal(ev.modelURI, MODEL_URI);
       assert.equal(ev.checkpointCount, 5n);
+      assert.deepEqual(ev.roots, h.roots);
+      assert.equal(ev.historyRoot, h.root);
     });
 
     it("commitResult: one-interval job (two checkpoints) and a large history succeed", async () => {
@@ -506,8 +510,46 @@ describe("JobMarket", async () => {
       const a = await assign(c, { steps: 1n, checkpointInterval: 1n });
       await commitJob(c, a, historyFor({ steps: 1n, checkpointInterval: 1n }));
       const b = await assign(c, { steps: 1000n, checkpointInterval: 7n });
-      await commitJob(c, b, historyFor({ steps: 1000n, checkpointInterval: 7n })); // 144 checkpoints, depth 8
-      assert.equal((await getJob(c.f.market, b)).status, JobStatus.Committed);
+      const h = historyFor({ steps: 1000n, checkpointInterval: 7n }); // 144 checkpoints, depth 8
+      await commitJob(c, b, h);
+      const j = await getJob(c.f.market, b);
+      assert.equal(j.status, JobStatus.Committed);
+      assert.equal(j.historyRoot, h.root);
+    });
+
+    it("INV-MKT-4: commitResult of a withholding solver (made-up interior and final roots) leaves every interval challengeable from the ResultCommitted roots alone", async () => {
+      // The attack of the verifier-node issue: a 2-step job with interval 1 (3 checkpoints) whose interior
+      // checkpoint the solver never publishes and whose final root matches no computation. Before, the commit
+      // carried only a history root and the first/last leaves: the interior leaf could be 32 bytes with no
+      // preimage and no honest challenge could be formed. Now the commit carries every root, the market
+      // rebuilds the history root itself, and a verifier builds both checkpoints' paths from the event.
+      const c = await setup();
+      const over = { steps: 2n, checkpointInterval: 1n };
+      const id = await assign(c, over);
+      const made = [defaultParams().initialRoot, b32(0xdead, 0x01), b32(0xbeef, 0x02)];
+      const r = await send(c.f, c.f.market.write.commitResult([id, made, MODEL_URI], { account: c.bob.account }));
+      const [ev] = await eventsOf(c.f, c.f.market, r, "ResultCommitted");
+      // What a verifier knows: the event's roots and the job's schedule; nothing from the solver.
+      const seen = makeHistory(2, 1, ev.roots[0], (i) => ev.roots[i]);
+      assert.equal(seen.root, (await getJob(c.f.market, id)).historyRoot);
+      for (const i of [0, 1]) {
+        const gid = await challenge(c, id, seen, i, { claimed: b32(100 + i, 0xcc), from: i === 0 ? c.carol : c.dave });
+        assert.equal((await getGame(c.f.market, gid)).status, GameStatus.Open, `interval ${i} challengeable`);
+      }
+      assert.equal((await getJob(c.f.market, id)).openGames, 2n);
+      // The job cannot finalize while the games are open, whatever the window.
+      await afterWindow(c, id);
+      await sendReverts(c.f, c.f.market.write.finalize([id]), "GamesOpen", [id, 2n]);
+    });
+
+    it("INV-MKT-4: commitResult leaves carry the schedule's steps (min(i * interval, steps)), whatever the solver computed", async () => {
+      const c = await setup();
+      const id = await assign(c); // steps 10, interval 3: checkpoints at 0 3 6 9 10
+      const h = historyFor();
+      await commitJob(c, id, h);
+      const off = makeHistory(10, 3, defaultParams().initialRoot, undefined, (i, s) => (i === 2 ? 5 : s));
+      assert.notEqual(off.root, h.root);
+      assert.equal((await getJob(c.f.market, id)).historyRoot, h.root);
     });
 
     it("commitResult: one second before the deadline succeeds", async () => {
@@ -525,91 +567,96 @@ describe("JobMarket", async () => {
       const deadline = j.assignedAt + j.commitDuration;
       await c.f.clock.at(deadline);
       const h = historyFor();
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(4), MODEL_URI], { account: c.bob.account }), "CommitDeadlinePassed", [id, deadline]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, h.roots, MODEL_URI], { account: c.bob.account }), "CommitDeadlinePassed", [id, deadline]);
     });
 
     it("commitResult: not the solver reverts", async () => {
       const c = await setup();
       const id = await assign(c);
       const h = historyFor();
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(4), MODEL_URI], { account: c.alice.account }), "NotSolver", [id, c.A]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, h.roots, MODEL_URI], { account: c.alice.account }), "NotSolver", [id, c.A]);
     });
 
     it("commitResult: open (unassigned) job reverts", async () => {
       const c = await setup();
       const id = await post(c);
       const h = historyFor();
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(4), MODEL_URI], { account: c.bob.account }), "WrongJobStatus", [id, JobStatus.Open]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, h.roots, MODEL_URI], { account: c.bob.account }), "WrongJobStatus", [id, JobStatus.Open]);
     });
 
     it("commitResult: second commit reverts", async () => {
       const c = await setup();
       const { id, h } = await committed(c);
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(4), MODEL_URI], { account: c.bob.account }), "WrongJobStatus", [id, JobStatus.Committed]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, h.roots, MODEL_URI], { account: c.bob.account }), "WrongJobStatus", [id, JobStatus.Committed]);
     });
 
-    it("commitResult: wrong checkpoint count reverts", async () => {
+    it("commitResult: wrong checkpoint count reverts (too many, too few, none)", async () => {
       const c = await setup();
       const id = await assign(c);
       // A consistent 6-checkpoint history (steps 0 2 4 6 8 10) for a job whose schedule has 5.
       const h = makeHistory(10, 2, defaultParams().initialRoot);
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 6n, h.cp(0), h.cp(5), MODEL_URI], { account: c.bob.account }), "CheckpointCountMismatch", [5n, 6n]);
-    });
-
-    it("commitResult: first checkpoint not at index 0 reverts", async () => {
-      const c = await setup();
-      const id = await assign(c);
-      const h = historyFor();
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(1), h.cp(4), MODEL_URI], { account: c.bob.account }), "CheckpointIndexMismatch", [0n, 1n]);
-    });
-
-    it("commitResult: last checkpoint not at index count - 1 reverts", async () => {
-      const c = await setup();
-      const id = await assign(c);
-      const h = historyFor();
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(3), MODEL_URI], { account: c.bob.account }), "CheckpointIndexMismatch", [4n, 3n]);
-    });
-
-    it("commitResult: first checkpoint not at step 0 reverts", async () => {
-      const c = await setup();
-      const id = await assign(c);
-      const p = defaultParams();
-      const h = makeHistory(10, 3, p.initialRoot, undefined, (i, s) => (i === 0 ? 1 : s + 1));
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(4), MODEL_URI], { account: c.bob.account }), "CheckpointStepMismatch", [0n, 1n]);
-    });
-
-    it("commitResult: last checkpoint not at step `steps` reverts", async () => {
-      const c = await setup();
-      const id = await assign(c);
-      const h = makeHistory(10, 3, defaultParams().initialRoot, undefined, (i, s) => (i === 4 ? 11 : s));
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(4), MODEL_URI], { account: c.bob.account }), "CheckpointStepMismatch", [10n, 11n]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, h.roots, MODEL_URI], { account: c.bob.account }), "CheckpointCountMismatch", [5n, 6n]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, h.roots.slice(0, 4), MODEL_URI], { account: c.bob.account }), "CheckpointCountMismatch", [5n, 4n]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, [], MODEL_URI], { account: c.bob.account }), "CheckpointCountMismatch", [5n, 0n]);
     });
 
     it("commitResult: checkpoint 0 not the initial root reverts", async () => {
       const c = await setup();
       const id = await assign(c);
       const h = makeHistory(10, 3, b32(42, 0xee));
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), h.cp(4), MODEL_URI], { account: c.bob.account }), "InitialRootMismatch", [defaultParams().initialRoot, b32(42, 0xee)]);
+      await sendReverts(c.f, c.f.market.write.commitResult([id, h.roots, MODEL_URI], { account: c.bob.account }), "InitialRootMismatch", [defaultParams().initialRoot, b32(42, 0xee)]);
     });
 
-    it("commitResult: path not reproducing the history root reverts", async () => {
+    it("commitResult: a zero checkpoint root reverts, naming its index", async () => {
       const c = await setup();
       const id = await assign(c);
-      const h = historyFor();
-      const last = h.cp(4);
-      last.siblings[0] = b32(5, 0x99);
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), last, MODEL_URI], { account: c.bob.account }), "HistoryRootMismatch");
-      const other = makeHistory(10, 3, defaultParams().initialRoot, (i) => b32(i, 0x11));
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, h.cp(0), other.cp(4), MODEL_URI], { account: c.bob.account }), "HistoryRootMismatch");
+      for (const i of [1, 4]) {
+        const roots = historyFor().roots;
+        roots[i] = ZERO32;
+        await sendReverts(c.f, c.f.market.write.commitResult([id, roots, MODEL_URI], { account: c.bob.account }), "ZeroCheckpointRoot", [BigInt(i)]);
+      }
     });
 
-    it("commitResult: path of the wrong depth reverts", async () => {
+    it("commitResult: MAX_CHECKPOINTS roots fit one transaction far below the 2^24 gas cap; one more checkpoint is refused at posting", async (t) => {
       const c = await setup();
-      const id = await assign(c);
-      const h = historyFor();
-      const first = h.cp(0);
-      first.siblings.push(b32(0, 0));
-      await sendReverts(c.f, c.f.market.write.commitResult([id, h.root, 5n, first, h.cp(4), MODEL_URI], { account: c.bob.account }), "HistoryDepthMismatch", [3n, 4n]);
+      const max = Number(await c.f.market.read.MAX_CHECKPOINTS());
+      assert.equal(max, MAX_CHECKPOINTS, "chain/checkpoints.ts mirrors JobMarket.MAX_CHECKPOINTS");
+      const over = { steps: BigInt(max - 1), checkpointInterval: 1n };
+      const id = await assign(c, over);
+      const h = historyFor(over);
+      const r = await commitJob(c, id, h);
+      assert.equal((await getJob(c.f.market, id)).historyRoot, h.root);
+      t.diagnostic(`commitResult of ${max} checkpoints: ${r.gasUsed} gas`);
+      assert.ok(r.gasUsed < 2n ** 23n, `${r.gasUsed} gas is not far below 2^24`);
+      await sendReverts(c.f, c.f.market.write.postJob([defaultParams({ steps: BigInt(max), checkpointInterval: 1n })], { account: c.alice.account, value: ESCROW }), "TooManyCheckpoints", [BigInt(max + 1), BigInt(max)]);
+    });
+  });
+
+  describe("attest", () => {
+    it("attest: a verifier's record of re-executed intervals emits Attested and moves nothing succeeds", async () => {
+      const c = await setup();
+      const { id } = await committed(c); // 5 checkpoints: intervals 0 .. 3
+      const before = await buckets(c.f.market);
+      const r = await send(c.f, c.f.market.write.attest([id, [0n, 2n, 3n]], { account: c.dave.account }));
+      const [ev] = await eventsOf(c.f, c.f.market, r, "Attested");
+      assert.equal(ev.jobId, id);
+      assert.equal(ev.verifier, getAddress(c.dave.account.address));
+      assert.deepEqual(ev.intervals, [0n, 2n, 3n]);
+      assert.deepEqual(await buckets(c.f.market), before);
+      await assertSolvent(c.f);
+    });
+
+    it("attest: an interval past the last, unordered or empty intervals, and a job not committed revert", async () => {
+      const c = await setup();
+      const { id } = await committed(c);
+      const a = { account: c.dave.account };
+      await sendReverts(c.f, c.f.market.write.attest([id, [4n]], a), "IntervalOutOfRange", [4n, 4n]);
+      await sendReverts(c.f, c.f.market.write.attest([id, [2n, 1n]], a), "IntervalsNotIncreasing");
+      await sendReverts(c.f, c.f.market.write.attest([id, [1n, 1n]], a), "IntervalsNotIncreasing");
+      await sendReverts(c.f, c.f.market.write.attest([id, []], a), "IntervalsNotIncreasing");
+      const open = await post(c);
+      await sendReverts(c.f, c.f.market.write.attest([open, [0n]], a), "WrongJobStatus", [open, JobStatus.Open]);
+      await sendReverts(c.f, c.f.market.write.attest([999n, [0n]], a), "JobNotFound", [999n]);
     });
   });
 
@@ -871,15 +918,11 @@ describe("JobMarket", async () => {
       await sendReverts(c.f, c.f.market.write.challenge([id, h.cp(1), h.cp(2), b32(1, 0xcc)], { account: c.dave.account, value: CBOND }), "WrongJobStatus", [id, JobStatus.Failed]);
     });
 
-    it("challenge: non-scheduled leaf steps are disputed at the schedule's steps succeeds", async () => {
-      // A solver that commits malformed step numbers in interior leaves cannot escape a challenge there.
+    it("challenge: checkpoints whose leaf step is off the schedule revert (the committed leaves carry the schedule's steps)", async () => {
       const c = await setup();
-      const id = await assign(c);
-      const h = makeHistory(10, 3, defaultParams().initialRoot, undefined, (i, s) => (i === 2 ? 5 : s));
-      await commitJob(c, id, h);
-      const gid = await challenge(c, id, h, 1);
-      const p = (await c.f.game.read.params([gid])) as { loStep: bigint; hiStep: bigint };
-      assert.deepEqual([p.loStep, p.hiStep], [3n, 6n]);
+      const { id } = await committed(c);
+      const off = makeHistory(10, 3, defaultParams().initialRoot, undefined, (i, s) => (i === 2 ? 5 : s));
+      await sendReverts(c.f, c.f.market.write.challenge([id, off.cp(1), off.cp(2), b32(1, 0xcc)], { account: c.carol.account, value: CBOND }), "HistoryRootMismatch");
     });
   });
 

@@ -84,7 +84,7 @@ describe("Protocol (JobMarket + DisputeGame + RecomputeKernelVerifier, deployed 
     const ch = committedHistory({ roots: world.roots, trace: () => undefined }, STEPS, INTERVAL);
     assert.deepEqual(ch.checkpoints.map((c) => toHex(c.root)), run.checkpoints.map((c) => toHex(c.root)));
     assert.equal(ch.root, toHex(run.historyRoot), "helpers' history root == train.ts's");
-    await sendReverts(p, p.market.write.commitResult([jobId, ch.root, 4n, ch.cp(0), ch.cp(3), "m"], { account: rival.account }), "NotSolver");
+    await sendReverts(p, p.market.write.commitResult([jobId, ch.roots, "m"], { account: rival.account }), "NotSolver");
     const r = await commit(p, jobId, p.solver, ch);
     const [ev] = await eventsOf(p, p.market, r, "ResultCommitted");
     assert.equal(ev.finalRoot, toHex(run.checkpoints.at(-1)!.root));

@@ -149,6 +149,8 @@ export interface History {
   readonly tree: MerkleTree;
   readonly root: Hex;
   readonly count: number;
+  /** Every checkpoint's state root, as commitResult takes them. */
+  readonly roots: Hex[];
   /** Checkpoint `i` with its path, as IJobMarket.Checkpoint. */
   cp(i: number): Checkpoint;
 }
@@ -172,6 +174,7 @@ export function makeHistory(
     tree,
     root: toHex(tree.root),
     count: checkpoints.length,
+    roots: checkpoints.map((c) => toHex(c.root)),
     cp(i: number): Checkpoint {
       const c = checkpoints[i]!;
       return { step: BigInt(c.step), root: toHex(c.root), index: BigInt(i), siblings: proofOf(tree, i).map(toHex) };

@@ -101,7 +101,7 @@ export function committedHistory(h: History, steps: number, interval: number): C
 
 /** commitResult of a party's history, from the job's solver. */
 export async function commit(p: Protocol, jobId: bigint, solver: Wallet, ch: CommittedHistory, modelURI = "ipfs://veritrain/model.bin") {
-  return send(p, p.market.write.commitResult([jobId, ch.root, BigInt(ch.count), ch.cp(0), ch.cp(ch.count - 1), modelURI], { account: solver.account }));
+  return send(p, p.market.write.commitResult([jobId, ch.roots, modelURI], { account: solver.account }));
 }
 
 /** The first checkpoint index at which a committed history disagrees with a party's view (undefined: none). */
