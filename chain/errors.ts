@@ -1,5 +1,5 @@
 import { BaseError, HttpRequestError, SocketClosedError, TimeoutError, WebSocketRequestError } from "viem";
-import { VeritrainError } from "../engine/errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /**
  * Typed errors of the chain side (deployment, RPC access, keys). Each names the problem in its message, so

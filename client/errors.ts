@@ -1,4 +1,4 @@
-import { VeritrainError } from "../engine/errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /** Typed errors of the client SDK (client/*.ts): each names the job and what went wrong. */
 export class ClientError extends VeritrainError {

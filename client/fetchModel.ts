@@ -5,12 +5,12 @@ import { getContractEvents } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { toHex } from "../commitment/hash.ts";
 import { stateRoot } from "../commitment/stateRoot.ts";
-import { VeritrainError } from "../engine/errors.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { decodeState, encodeState } from "../engine/stateFile.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
 import { getJob } from "./getJob.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 export interface FetchModelParameters {
   readonly market: Address;

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { VeritrainError } from "../engine/errors.ts";
 import { parseSpec, specHash, type TrainingSpec } from "../engine/spec.ts";
 import { SpecFetchError } from "./errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /** A spec is a few kilobytes; anything much larger is not one. */
 const MAX_SPEC_BYTES = 1 << 20;

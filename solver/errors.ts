@@ -1,4 +1,4 @@
-import { VeritrainError } from "../engine/errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /** Typed errors of the solver node. */
 export class SolverError extends VeritrainError {

@@ -12,11 +12,11 @@ import { privateKeyToAccount } from "viem/accounts";
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import type { Logger } from "../../log/logger.ts";
 import { accuracy } from "../../engine/evaluate.ts";
-import { VeritrainError } from "../../engine/errors.ts";
 import { stateLayout } from "../../engine/graph.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
 import { mnistSpec } from "../mnistJob.ts";
 import { positiveInt } from "../options.ts";
+import { VeritrainError } from "../../core/errors.ts";
 
 /**
  * `veritrain demo`: the honest main job end to end on a local chain. A Hardhat node runs as a child
