@@ -13,6 +13,7 @@ import { nextMove } from "./move.ts";
 import { detectKernel, type KernelKind, settleCall } from "./settleCall.ts";
 import { trueValueOf } from "./trueValue.ts";
 import type { ComputationView } from "./view.ts";
+import { sleep } from "../core/sleep.ts";
 
 export type PlayProgress =
   | { readonly kind: "move"; readonly phase: number; readonly label: string; readonly tx: Hash; readonly gasUsed: bigint; readonly feesWei: bigint }
@@ -45,13 +46,6 @@ export interface GameOutcome {
   /** DisputeGame.Reason (REASON_NAMES); -1 when aborted. */
   readonly reason: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 export function readGame(client: Client, game: Address, gameId: bigint): Promise<GameView> {
   return readContract(client, { address: game, abi: disputeGameAbi, functionName: "gameState", args: [gameId] });

@@ -26,6 +26,7 @@ import { openStore, type StateStore } from "./store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
 import { sendTx, settlePending, type SolverClient } from "./txSender.ts";
+import { sleep } from "../core/sleep.ts";
 
 /** Fetches of a spec that fail transiently (no answer, 408/429/5xx) before the job is rejected. */
 const SPEC_ATTEMPTS = 5;
@@ -82,13 +83,6 @@ export interface SolverNode {
   run(): Promise<void>;
   close(): Promise<void>;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode> {
   const { config: cfg, account, signal } = o;

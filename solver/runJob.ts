@@ -14,6 +14,7 @@ import { train } from "../training/train.ts";
 import { commitArgs } from "./commitArgs.ts";
 import { JobMismatchError, SolverTransactionError } from "./errors.ts";
 import { openStore } from "./store.ts";
+import { sleep } from "../core/sleep.ts";
 
 /**
  * The solver's happy path for one first-come job: take it, train it with the deterministic engine (every
@@ -64,12 +65,6 @@ export interface RunJobResult {
   readonly feesWei: bigint;
   readonly trainSeconds: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
 
 /** Whether `e` is a revert with this custom error of the market. */
 function revertedWith(e: unknown, name: string): boolean {

@@ -17,6 +17,7 @@ import { canonicalSpecJson } from "../../engine/spec.ts";
 import { mnistSpec } from "../mnistJob.ts";
 import { positiveInt } from "../options.ts";
 import { VeritrainError } from "../../core/errors.ts";
+import { sleep } from "../../core/sleep.ts";
 
 /**
  * `veritrain demo`: the honest main job end to end on a local chain. A Hardhat node runs as a child
@@ -178,7 +179,7 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
       while (!(await cond())) {
         signal.throwIfAborted();
         if (Date.now() > end) throw new DemoError(`timed out waiting for ${what}`);
-        await race(new Promise((r) => setTimeout(r, 250)));
+        await race(sleep(250, signal));
       }
     };
 
