@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { makeSpec } from "../engine/spec.ts";
-import { mnistSpec } from "../cli/mnistJob.ts";
+import { mnistSpec } from "../training/mnistJob.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { deployProtocol } from "./deploy.ts";
 import { zkCircuits } from "./prover.ts";

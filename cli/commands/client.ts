@@ -11,7 +11,7 @@ import { loadMnist } from "../../engine/mnist.ts";
 import type { TrainingSpec } from "../../engine/spec.ts";
 import { encodeState } from "../../engine/stateFile.ts";
 import type { Logger } from "../../log/logger.ts";
-import { mnistSpec } from "../mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { positiveInt } from "../options.ts";
 import { accountFromEnv, parseRpcUrl, PRIVATE_KEY_ENV } from "./deploy.ts";
 import { loadSpecFile } from "./train.ts";

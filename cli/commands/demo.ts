@@ -14,7 +14,7 @@ import type { Logger } from "../../log/logger.ts";
 import { accuracy } from "../../engine/evaluate.ts";
 import { stateLayout } from "../../engine/graph.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
-import { mnistSpec } from "../mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { positiveInt } from "../options.ts";
 import { VeritrainError } from "../../core/errors.ts";
 import { sleep } from "../../core/sleep.ts";

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { DatasetError, FileReadError, SpecError } from "../../engine/errors.ts";
 import { parseSpec, type TrainingSpec } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
-import { mnistSpec } from "../mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { backendName, hex32, layerList, positiveInt } from "../options.ts";
 import { printSummary, runTrainJob } from "../trainJob.ts";
 

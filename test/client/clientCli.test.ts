@@ -14,7 +14,7 @@ import { type Address, type Chain, createPublicClient, type PublicClient, type T
 import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../chain/deploy.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { stateRoot } from "../../commitment/stateRoot.ts";
 import { encodeDataset } from "../../engine/datasetFile.ts";

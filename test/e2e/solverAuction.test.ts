@@ -16,7 +16,7 @@ import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import { getJob } from "../../client/getJob.ts";
 import { postJob } from "../../client/postJob.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
 import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
 

@@ -23,7 +23,7 @@ import { getJob } from "../../client/getJob.ts";
 import { postJob } from "../../client/postJob.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { buildProgram } from "../../commitment/program.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { buildStepGraph } from "../../engine/graph.ts";
 import { canonicalSpecJson, makeSpec } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";

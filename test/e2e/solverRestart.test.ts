@@ -18,7 +18,7 @@ import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import { getJob } from "../../client/getJob.ts";
 import { postJob, specCommitments } from "../../client/postJob.ts";
 import { toHex } from "../../commitment/hash.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson, makeSpec, specHash } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";
 import { train } from "../../training/train.ts";

@@ -14,7 +14,7 @@ import { deployProtocol } from "../../chain/deploy.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
 import { getJob } from "../../client/getJob.ts";
 import { postJob } from "../../client/postJob.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";
 import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
