@@ -15,14 +15,6 @@ export class ClientTransactionError extends ClientError {
   }
 }
 
-/** No job has this id on the market. */
-export class JobNotFoundError extends ClientError {
-  override name = "JobNotFoundError";
-  constructor(jobId: bigint) {
-    super(`job ${jobId} does not exist on this market`, { jobId: jobId.toString() });
-  }
-}
-
 /** The job did not reach the awaited status in time, or reached a status from which it never will. */
 export class JobWaitError extends ClientError {
   override name = "JobWaitError";

@@ -9,7 +9,7 @@ import type { TrainingSpec } from "../engine/spec.ts";
 import { decodeState, encodeState } from "../engine/stateFile.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
-import { getJob } from "./getJob.ts";
+import { getJob } from "../chain/jobs.ts";
 import { VeritrainError } from "../core/errors.ts";
 
 export interface FetchModelParameters {

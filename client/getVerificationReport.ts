@@ -3,7 +3,7 @@ import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
 import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
 import { fetchModel } from "./fetchModel.ts";
-import { getJob, type Job, type JobStatusName } from "./getJob.ts";
+import { getJob, type Job, type JobStatusName } from "../chain/jobs.ts";
 import { getJobEvents, type GameReason, type JobEvent } from "./getJobEvents.ts";
 
 /**

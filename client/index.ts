@@ -13,7 +13,8 @@ export {
   type Verdict, type VerificationReport,
 } from "./getVerificationReport.ts";
 export { fetchModel, type FetchModelParameters, type FetchModelReturnType } from "./fetchModel.ts";
-export { getJob, JOB_STATUS, type Job, type JobStatusName, type GetJobParameters } from "./getJob.ts";
+export { getJob, JOB_STATUS, type Job, type JobStatusName, type GetJobParameters } from "../chain/jobs.ts";
 export * from "./errors.ts";
+export { JobNotFoundError } from "../chain/errors.ts";
 export { checkSettleable } from "./checkSettleable.ts";
 export { publishDataset, type PublishDatasetParameters, type PublishDatasetReturnType } from "./publishDataset.ts";

@@ -2,7 +2,7 @@ import {
   type Account, type Address, BaseError, type Chain, type Client, type ContractFunctionArgs, type Hash, parseEventLogs, type TransactionReceipt, type Transport,
 } from "viem";
 import { waitForTransactionReceipt, writeContract } from "viem/actions";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { datasetRoot } from "../commitment/dataset.ts";
 import { toHex } from "../commitment/hash.ts";

@@ -1,6 +1,6 @@
 import type { Address, Chain, Client, Transport } from "viem";
 import { JobWaitError } from "./errors.ts";
-import { getJob, type Job, type JobStatusName } from "./getJob.ts";
+import { getJob, type Job, type JobStatusName } from "../chain/jobs.ts";
 import { sleep } from "../core/sleep.ts";
 
 export interface WaitForJobParameters {

@@ -1,6 +1,6 @@
 import type { Address, BlockNumber, Chain, Client, Transport } from "viem";
 import { JobWaitError } from "./errors.ts";
-import { getJob, type Job, type JobStatusName } from "./getJob.ts";
+import { getJob, type Job, type JobStatusName } from "../chain/jobs.ts";
 import { getJobEvents, type JobEvent } from "./getJobEvents.ts";
 import { sleep } from "../core/sleep.ts";
 

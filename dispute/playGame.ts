@@ -5,7 +5,7 @@
 import type { Account, Address, Chain, Client, Hash, Transport } from "viem";
 import { getBlock, getContractEvents, readContract, waitForTransactionReceipt, writeContract } from "viem/actions";
 import { disputeGameAbi } from "../chain/generated/contracts.ts";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import { DisputeError } from "./errors.ts";
 import { gameEvents } from "./gameEvents.ts";
 import { type GameView, isOver, partyOf, Phase, type Side } from "./gameState.ts";

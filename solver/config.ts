@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type Address, getAddress, isAddress } from "viem";
-import { parseRpcUrl } from "../cli/commands/deploy.ts";
+import { parseRpcUrl } from "../chain/rpcUrl.ts";
 import type { BackendName } from "../engine/runner.ts";
 import { SolverConfigError } from "./errors.ts";
 

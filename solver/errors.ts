@@ -30,11 +30,6 @@ export class SolverConfigError extends SolverError {
   }
 }
 
-/** A keystore that cannot be read, parsed or decrypted (wrong password, unsupported KDF...). Never carries the key. */
-export class KeystoreError extends SolverError {
-  override name = "KeystoreError";
-}
-
 /**
  * A job spec could not be fetched or parsed from its URI. `transient`: the endpoint did not answer, timed
  * out or answered 408/429/5xx, so the same fetch may succeed later; everything else (a bad URI, a 404, an

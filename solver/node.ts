@@ -1,11 +1,11 @@
 import path from "node:path";
-import { type Address, createPublicClient, createWalletClient, defineChain, http, parseEventLogs } from "viem";
+import { type Address, parseEventLogs } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { getBlock, getBlockNumber, getCode, getContractEvents, readContract, writeContract } from "viem/actions";
-import { fetchChainId } from "../chain/deploy.ts";
-import { ChainIdMismatchError, redactUrl } from "../chain/errors.ts";
+import { connect } from "../chain/connect.ts";
+import { redactUrl } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { getJob, type Job } from "../client/getJob.ts";
+import { getJob, type Job } from "../chain/jobs.ts";
 import { describeMissing, getSettleCoverage } from "../chain/settleCoverage.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
@@ -25,7 +25,7 @@ import { fetchSpec } from "./specSource.ts";
 import { openStore, type StateStore } from "./store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
-import { sendTx, settlePending, type SolverClient } from "./txSender.ts";
+import { sendTx, settlePending } from "./txSender.ts";
 import { sleep } from "../core/sleep.ts";
 
 /** Fetches of a spec that fail transiently (no answer, 408/429/5xx) before the job is rejected. */
@@ -87,11 +87,9 @@ export interface SolverNode {
 export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode> {
   const { config: cfg, account, signal } = o;
   const log = o.log;
-  const transport = http(cfg.rpcUrl, { retryCount: 1, timeout: 30_000 });
-  const chainId = await fetchChainId(createPublicClient({ transport }));
-  if (cfg.chainId !== undefined && cfg.chainId !== chainId) throw new ChainIdMismatchError(cfg.chainId, chainId, `the RPC endpoint ${redactUrl(cfg.rpcUrl)}`);
-  const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [cfg.rpcUrl] } } });
-  const client: SolverClient = createWalletClient({ chain, transport, account, pollingInterval: Math.min(cfg.pollIntervalMs, 500) });
+  const { chainId, chain, walletClient: client } = await connect({
+    rpcUrl: cfg.rpcUrl, chainId: cfg.chainId, account, timeoutMs: 30_000, retryCount: 1, pollingIntervalMs: Math.min(cfg.pollIntervalMs, 500),
+  });
   const code = await getCode(client, { address: cfg.market });
   if (!code || code === "0x") throw new SolverError(`no contract at market ${cfg.market} on chain ${chainId}`);
 

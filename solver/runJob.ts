@@ -2,10 +2,10 @@ import {
   type Account, type Address, BaseError, type Chain, type Client, ContractFunctionRevertedError, type Hash, type Hex, type TransactionReceipt, type Transport,
 } from "viem";
 import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { specCommitments } from "../client/postJob.ts";
-import { getJob, type Job } from "../client/getJob.ts";
+import { getJob, type Job } from "../chain/jobs.ts";
 import { toHex } from "../commitment/hash.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { BackendName } from "../engine/runner.ts";

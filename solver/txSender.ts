@@ -1,6 +1,6 @@
 import { type Account, BaseError, type Chain, type Client, type Hash, type TransactionReceipt, type Transport } from "viem";
 import { getTransaction, getTransactionReceipt, waitForTransactionReceipt } from "viem/actions";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import type { SolverDb } from "./db.ts";
 import { SolverTransactionError } from "./errors.ts";
 

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
-import { type Address, createPublicClient, createWalletClient, defineChain, formatEther, getAddress, http, isAddress, parseEther, type PublicClient, type Transport, type Chain } from "viem";
+import { type Address, formatEther, getAddress, isAddress, parseEther } from "viem";
+import { connect, type Connection } from "../../chain/connect.ts";
 import { InsufficientFundsError, JobParamsError, SpecFetchError } from "../../client/errors.ts";
 import type { JobEvent } from "../../client/getJobEvents.ts";
 import type { VerificationReport } from "../../client/getVerificationReport.ts";
@@ -13,7 +14,7 @@ import { encodeState } from "../../engine/stateFile.ts";
 import type { Logger } from "../../log/logger.ts";
 import { mnistSpec } from "../../training/mnistJob.ts";
 import { positiveInt } from "../options.ts";
-import { accountFromEnv, parseRpcUrl, PRIVATE_KEY_ENV } from "./deploy.ts";
+import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
 import { loadSpecFile } from "./train.ts";
 
 /**
@@ -102,14 +103,9 @@ async function sdk(): Promise<typeof import("../../client/index.ts")> {
   }
 }
 
-/** A public client on the checked chain: the endpoint answers and serves `chainId` if pinned. */
-async function connect(f: ChainFlags): Promise<{ chain: Chain; transport: Transport; pc: PublicClient<Transport, Chain>; chainId: number }> {
-  const url = parseRpcUrl(f.rpcUrl);
-  const { checkChain } = await sdk();
-  const transport = http(url.href, { retryCount: 0, timeout: 15_000 });
-  const chainId = await checkChain(createPublicClient({ transport }), f.chainId !== undefined ? { expectedChainId: f.chainId } : {});
-  const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url.href] } } });
-  return { chain, transport, pc: createPublicClient({ chain, transport, pollingInterval: 500 }), chainId };
+/** The checked chain: the endpoint answers and serves `chainId` if pinned. */
+function connectTo(f: ChainFlags): Promise<Connection> {
+  return connect({ rpcUrl: f.rpcUrl, chainId: f.chainId, pollingIntervalMs: 500 });
 }
 
 /** JSON with bigints as decimal strings. */
@@ -220,7 +216,8 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
   const account = accountFromEnv();
   log.info({ phase: "checks", specHash: commitments.specHash, datasetRoot: commitments.datasetRoot, steps: f.steps, escrow: formatEther(f.escrow) }, "spec and job parameters valid");
   // 2. The chain: endpoint, chain id, market, funds.
-  const { chain, transport, pc, chainId } = await connect(f);
+  const conn = await connectTo(f);
+  const { publicClient: pc, chainId } = conn;
   await c.checkMarket(pc, { market: f.market });
   const coverage = await c.checkSettleable(pc, { market: f.market, spec });
   const balance = await pc.getBalance({ address: account.address });
@@ -236,7 +233,7 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
     const ds = await c.publishDataset({ dataset, dir: f.publishDir });
     log.info({ phase: "publish", uri: ds.uri, root: ds.root }, "dataset published");
   }
-  const wallet = createWalletClient({ chain, transport, account });
+  const wallet = conn.wallet(account);
   const posted = await c.postJob(wallet, { market: f.market, specURI: published.uri, ...job });
   log.info({ phase: "post", jobId: posted.jobId.toString(), tx: posted.hash, gasUsed: posted.receipt.gasUsed.toString() }, "job posted");
   const out: Record<string, unknown> = {
@@ -272,7 +269,7 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
 
 async function status(f: ChainFlags & { job: bigint }): Promise<void> {
   const c = await sdk();
-  const { pc } = await connect(f);
+  const { publicClient: pc } = await connectTo(f);
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
   const events = await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...(f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {}) });
   if (f.json) {
@@ -292,7 +289,7 @@ async function status(f: ChainFlags & { job: bigint }): Promise<void> {
 
 async function result(f: ChainFlags & { job: bigint; out?: string; spec?: string }, log: Logger): Promise<void> {
   const c = await sdk();
-  const { pc } = await connect(f);
+  const { publicClient: pc } = await connectTo(f);
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
   const fb = f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {};
   let spec: TrainingSpec;

@@ -6,9 +6,10 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import {
-  type Account, type Address, createPublicClient, createTestClient, createWalletClient, defineChain, formatEther, type Hex, http, type PublicClient, type Transport, type Chain, type WalletClient,
+  type Account, type Address, createTestClient, formatEther, type Hex, type PublicClient, type Transport, type Chain, type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { connect } from "../../chain/connect.ts";
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import type { Logger } from "../../log/logger.ts";
 import { accuracy } from "../../engine/evaluate.ts";
@@ -99,12 +100,11 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     phase("node");
     log.info({ url: node.url, pid: node.pid }, "local node up");
     const [deployerKey, treasuryKey, clientKey, solverKey] = node.accounts;
-    const chain = defineChain({ id: node.chainId, name: "local", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [node.url] } } });
-    const transport = http(node.url, { retryCount: 0, timeout: 30_000 });
-    const pc = createPublicClient({ chain, transport, pollingInterval: 200 });
-    const tc = createTestClient({ chain, transport, mode: "hardhat" });
-    const deployer = createWalletClient({ chain, transport, account: privateKeyToAccount(deployerKey!.privateKey) });
-    const client = createWalletClient({ chain, transport, account: privateKeyToAccount(clientKey!.privateKey), pollingInterval: 200 });
+    const local = await connect({ rpcUrl: node.url, chainId: node.chainId, timeoutMs: 30_000, pollingIntervalMs: 200 });
+    const pc = local.publicClient;
+    const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
+    const deployer = local.wallet(privateKeyToAccount(deployerKey!.privateKey));
+    const client = local.wallet(privateKeyToAccount(clientKey!.privateKey));
     const roles = { client: clientKey!.address, solver: solverKey!.address, treasury: treasuryKey!.address, deployer: deployerKey!.address } as const;
 
     const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: 1_000, onProgress: (m) => log.debug(m) });

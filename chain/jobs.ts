@@ -1,6 +1,6 @@
 import { type Address, BaseError, type Chain, type Client, ContractFunctionRevertedError, type Transport } from "viem";
 import { readContract } from "viem/actions";
-import { jobMarketAbi } from "../chain/generated/contracts.ts";
+import { jobMarketAbi } from "./generated/contracts.ts";
 import { JobNotFoundError } from "./errors.ts";
 
 /** IJobMarket.JobStatus, by its uint8 value. */
