@@ -37,18 +37,6 @@ export class ModelRootMismatchError extends ModelFetchError {
   }
 }
 
-/** The dataset given with a spec is not the one the spec commits to (its root differs from `spec.data.root`). */
-export class DatasetRootMismatchError extends ClientError {
-  override name = "DatasetRootMismatchError";
-  readonly expected: string;
-  readonly actual: string;
-  constructor(expected: string, actual: string) {
-    super(`the dataset's root ${actual} is not the spec's data root ${expected}: this is not the dataset the spec names`, { expected, actual });
-    this.expected = expected;
-    this.actual = actual;
-  }
-}
-
 /** A job parameter (escrow, bonds, steps, durations...) the market would reject or that makes no sense. */
 export class JobParamsError extends ClientError {
   override name = "JobParamsError";

@@ -1,5 +1,6 @@
 /** The client SDK: viem-style actions (a client first, typed parameters and results, typed errors, no logging). */
-export { postJob, specCommitments, type JobParams, type PostJobParameters, type PostJobReturnType } from "./postJob.ts";
+export { postJob, type JobParams, type PostJobParameters, type PostJobReturnType } from "./postJob.ts";
+export { specCommitments, DatasetRootMismatchError, type SpecCommitments } from "../commitment/specCommitments.ts";
 export { checkJobParams, MAX_AMOUNT, type CheckJobParamsParameters } from "./checkJobParams.ts";
 export { checkChain, type CheckChainParameters } from "./checkChain.ts";
 export { checkMarket } from "./checkMarket.ts";

@@ -4,16 +4,11 @@ import {
 import { waitForTransactionReceipt, writeContract } from "viem/actions";
 import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { datasetRoot } from "../commitment/dataset.ts";
-import { toHex } from "../commitment/hash.ts";
-import { buildProgram } from "../commitment/program.ts";
-import { stateRoot } from "../commitment/stateRoot.ts";
+import { specCommitments } from "../commitment/specCommitments.ts";
 import type { Dataset } from "../engine/batch.ts";
-import { buildStepGraph } from "../engine/graph.ts";
-import { specHash, type TrainingSpec } from "../engine/spec.ts";
-import { initialState } from "../engine/state.ts";
+import type { TrainingSpec } from "../engine/spec.ts";
 import { checkJobParams, type CheckJobParamsParameters } from "./checkJobParams.ts";
-import { ClientTransactionError, DatasetRootMismatchError } from "./errors.ts";
+import { ClientTransactionError } from "./errors.ts";
 
 /** IJobMarket.JobParams as viem types it. */
 export type JobParams = ContractFunctionArgs<typeof jobMarketAbi, "payable", "postJob">[0];
@@ -34,18 +29,6 @@ export interface PostJobReturnType {
   readonly params: JobParams;
   readonly hash: Hash;
   readonly receipt: TransactionReceipt;
-}
-
-/** The commitments of a spec a job posts, computed by the engine: spec hash, program, initial state, dataset roots. */
-export function specCommitments(spec: TrainingSpec, dataset: Dataset): Pick<JobParams, "specHash" | "programRoot" | "initialRoot" | "datasetRoot"> {
-  const dRoot = datasetRoot(dataset).toString("hex");
-  if (dRoot !== spec.data.root) throw new DatasetRootMismatchError(spec.data.root, dRoot);
-  return {
-    specHash: `0x${specHash(spec)}`,
-    programRoot: toHex(buildProgram(spec, buildStepGraph(spec)).root),
-    initialRoot: toHex(stateRoot(spec, initialState(spec))),
-    datasetRoot: `0x${dRoot}`,
-  };
 }
 
 /**

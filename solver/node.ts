@@ -7,6 +7,7 @@ import { redactUrl } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob, type Job } from "../chain/jobs.ts";
 import { describeMissing, getSettleCoverage } from "../chain/settleCoverage.ts";
+import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
 import { commitArgs } from "./commitArgs.ts";
@@ -19,7 +20,6 @@ import { REASON_NAMES } from "../dispute/gameState.ts";
 import { JobMismatchError, SolverError, SpecFetchError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";
 import { Backoff } from "./backoff.ts";
-import { checkCommitments } from "./runJob.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
 import { fetchSpec } from "./specSource.ts";
 import { openStore, type StateStore } from "./store.ts";
@@ -186,7 +186,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     let specJson: string;
     try {
       const spec = await fetchSpec(row.specURI ?? "", { maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
-      checkCommitments(job, spec, ds.dataset, jobId);
+      checkCommitments(job, spec, ds.dataset, `job ${jobId}`);
       // SAFETY: under a Groth16 deployment a dispute ending on an op with no registered circuit cannot be
       // settled, and an unsettled game fails the solver even when it is right: never take such a job.
       const coverage = await getSettleCoverage(client, { market: cfg.market, spec });
@@ -199,7 +199,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
         log.warn({ jobId: jobId.toString(), attempt: failures, of: SPEC_ATTEMPTS, retryInMs: delayMs, err: e.message }, "spec fetch failed; retrying");
         return;
       }
-      if (e instanceof SpecFetchError || e instanceof JobMismatchError) return finish(jobId, "rejected", e.message);
+      if (e instanceof SpecFetchError || e instanceof JobMismatchError || e instanceof CommitmentMismatchError) return finish(jobId, "rejected", e.message);
       throw e;
     }
     specRetries.clear(jobId.toString());

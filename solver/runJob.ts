@@ -4,7 +4,7 @@ import {
 import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
 import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { specCommitments } from "../client/postJob.ts";
+import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
 import { getJob, type Job } from "../chain/jobs.ts";
 import { toHex } from "../commitment/hash.ts";
 import type { Dataset } from "../engine/batch.ts";
@@ -77,19 +77,10 @@ function revertedWith(e: unknown, name: string): boolean {
 export function checkJob(job: Job, spec: TrainingSpec, dataset: Dataset, jobId: bigint): void {
   if (job.status !== "Open") throw new JobMismatchError(`job ${jobId} is ${job.status}, not Open`);
   if (!job.firstCome) throw new JobMismatchError(`job ${jobId} is an auction: this solver only takes first-come jobs`);
-  checkCommitments(job, spec, dataset, jobId);
-}
-
-/** Checks that the job's committed spec hash, program, initial state and dataset roots are the spec's. */
-export function checkCommitments(job: Pick<Job, "specHash" | "programRoot" | "initialRoot" | "datasetRoot">, spec: TrainingSpec, dataset: Dataset, jobId: bigint): void {
-  let c: ReturnType<typeof specCommitments>;
   try {
-    c = specCommitments(spec, dataset);
+    checkCommitments(job, spec, dataset, `job ${jobId}`);
   } catch (e) {
-    throw new JobMismatchError(`job ${jobId}: ${(e as Error).message}`);
-  }
-  for (const k of ["specHash", "programRoot", "initialRoot", "datasetRoot"] as const) {
-    if (c[k].toLowerCase() !== job[k].toLowerCase()) throw new JobMismatchError(`job ${jobId}: its ${k} ${job[k]} is not the spec's ${c[k]}`);
+    throw e instanceof CommitmentMismatchError ? new JobMismatchError(e.message, e.details) : e;
   }
 }
 

@@ -17,13 +17,14 @@ import { jobMarketAbi } from "../../chain/generated/contracts.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import { getJob } from "../../chain/jobs.ts";
-import { postJob, specCommitments } from "../../client/postJob.ts";
+import { postJob } from "../../client/postJob.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson, makeSpec, specHash } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";
 import { train } from "../../training/train.ts";
 import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
+import { specCommitments } from "../../commitment/specCommitments.ts";
 
 const STEPS = 200, INTERVAL = 20;
 const ESCROW = 10n ** 18n, BOND = 10n ** 17n, WINDOW = 60n;

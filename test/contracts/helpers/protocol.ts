@@ -14,7 +14,7 @@ import { toHex } from "../../../commitment/hash.ts";
 import { commitState } from "../../../commitment/stateRoot.ts";
 import type { Dataset } from "../../../engine/batch.ts";
 import type { TrainingSpec } from "../../../engine/spec.ts";
-import { specCommitments } from "../../../client/postJob.ts";
+import { specCommitments } from "../../../commitment/specCommitments.ts";
 import type { History, World } from "./gameWorld.ts";
 import {
   type Fixture, GasRecorder, Party, Phase, Player, type GameState, type PublicClient, type Settler, sliceOf, stateOf, type TestClient, type Viem, type Wallet,
