@@ -4,7 +4,7 @@ export { specCommitments, DatasetRootMismatchError, type SpecCommitments } from 
 export { checkJobParams, MAX_AMOUNT, type CheckJobParamsParameters } from "./checkJobParams.ts";
 export { checkChain, type CheckChainParameters } from "./checkChain.ts";
 export { checkMarket } from "./checkMarket.ts";
-export { publishSpec, type PublishSpecParameters, type PublishSpecReturnType } from "./publishSpec.ts";
+export { publishSpec, type PublishSpecParameters, type PublishSpecReturnType } from "../content/publishSpec.ts";
 export { fetchSpec, type FetchSpecParameters } from "./fetchSpec.ts";
 export { waitForJob, type WaitForJobParameters } from "./waitForJob.ts";
 export { watchJob, TERMINAL_STATUSES, type WatchJobParameters, type WatchJobReturnType } from "./watchJob.ts";
@@ -18,4 +18,4 @@ export { getJob, JOB_STATUS, type Job, type JobStatusName, type GetJobParameters
 export * from "./errors.ts";
 export { JobNotFoundError } from "../chain/errors.ts";
 export { checkSettleable } from "./checkSettleable.ts";
-export { publishDataset, type PublishDatasetParameters, type PublishDatasetReturnType } from "./publishDataset.ts";
+export { publishDataset, type PublishDatasetParameters, type PublishDatasetReturnType } from "../content/publishDataset.ts";

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { publishDataset } from "../client/publishDataset.ts";
+import { publishDataset } from "../content/publishDataset.ts";
 import { DatasetPublishError } from "../client/errors.ts";
 import { encodeDataset } from "../engine/datasetFile.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";

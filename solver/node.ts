@@ -21,7 +21,7 @@ import { JobMismatchError, SolverError, SpecFetchError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";
 import { Backoff } from "./backoff.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
-import { fetchSpec } from "./specSource.ts";
+import { fetchSpec } from "../content/fetchSpec.ts";
 import { openStore, type StateStore } from "./store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";

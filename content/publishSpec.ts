@@ -1,7 +1,7 @@
 import { pathToFileURL } from "node:url";
 import { canonicalSpecJson, specHash, type TrainingSpec } from "../engine/spec.ts";
 import { writeContentAddressed } from "./contentAddressed.ts";
-import { SpecPublishError } from "./errors.ts";
+import { SpecPublishError } from "../client/errors.ts";
 
 export interface PublishSpecParameters {
   readonly spec: TrainingSpec;

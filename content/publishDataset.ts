@@ -3,7 +3,7 @@ import { datasetRoot } from "../commitment/dataset.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { encodeDataset } from "../engine/datasetFile.ts";
 import { writeContentAddressed } from "./contentAddressed.ts";
-import { DatasetPublishError } from "./errors.ts";
+import { DatasetPublishError } from "../client/errors.ts";
 
 export interface PublishDatasetParameters {
   readonly dataset: Dataset;

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { ClientError } from "./errors.ts";
+import type { ClientError } from "../client/errors.ts";
 
 /**
  * Writes `bytes` as `<dir>/<name>` where the name is derived from the content's hash (a spec hash, a dataset

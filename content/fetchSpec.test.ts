@@ -10,8 +10,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { canonicalSpecJson, specHash } from "../engine/spec.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
-import { SpecFetchError } from "./errors.ts";
-import { fetchSpec } from "./specSource.ts";
+import { SpecFetchError } from "../solver/errors.ts";
+import { fetchSpec } from "./fetchSpec.ts";
 
 const spec = tinySpec(syntheticDataset(16, 4, 2));
 const text = canonicalSpecJson(spec);

@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseSpec, type TrainingSpec } from "../engine/spec.ts";
-import { SpecFetchError } from "./errors.ts";
+import { SpecFetchError } from "../solver/errors.ts";
 
 /**
  * Fetches a job's spec from its spec URI: file:// (a local file) or http(s) with a size limit and a timeout.
