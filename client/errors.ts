@@ -47,16 +47,6 @@ export class JobParamsError extends ClientError {
   }
 }
 
-/** The spec could not be published (directory not writable, another spec already under its hash...). */
-export class SpecPublishError extends ClientError {
-  override name = "SpecPublishError";
-}
-
-/** A job's spec could not be fetched from its spec URI, or is not the spec the job committed to. */
-export class SpecFetchError extends ClientError {
-  override name = "SpecFetchError";
-}
-
 /** The account cannot pay for what it is about to send (escrow plus gas). */
 export class InsufficientFundsError extends ClientError {
   override name = "InsufficientFundsError";
@@ -70,9 +60,4 @@ export class NotAMarketError extends ClientError {
 /** The deployment's kernel verifier cannot settle a dispute on some op of the spec (no registered circuit). */
 export class UnsettleableSpecError extends ClientError {
   override name = "UnsettleableSpecError";
-}
-
-/** The dataset could not be published (directory not writable, other bytes already under its root...). */
-export class DatasetPublishError extends ClientError {
-  override name = "DatasetPublishError";
 }

@@ -5,7 +5,7 @@ export { checkJobParams, MAX_AMOUNT, type CheckJobParamsParameters } from "./che
 export { checkChain, type CheckChainParameters } from "./checkChain.ts";
 export { checkMarket } from "./checkMarket.ts";
 export { publishSpec, type PublishSpecParameters, type PublishSpecReturnType } from "../content/publishSpec.ts";
-export { fetchSpec, type FetchSpecParameters } from "./fetchSpec.ts";
+export { fetchSpec, type FetchSpecParameters } from "../content/fetchSpec.ts";
 export { waitForJob, type WaitForJobParameters } from "./waitForJob.ts";
 export { watchJob, TERMINAL_STATUSES, type WatchJobParameters, type WatchJobReturnType } from "./watchJob.ts";
 export { getJobEvents, GAME_REASONS, type GameReason, type GetJobEventsParameters, type JobEvent, type JobEventKind } from "./getJobEvents.ts";
@@ -19,3 +19,4 @@ export * from "./errors.ts";
 export { JobNotFoundError } from "../chain/errors.ts";
 export { checkSettleable } from "./checkSettleable.ts";
 export { publishDataset, type PublishDatasetParameters, type PublishDatasetReturnType } from "../content/publishDataset.ts";
+export { SpecFetchError, SpecPublishError, DatasetPublishError } from "../content/errors.ts";

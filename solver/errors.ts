@@ -29,17 +29,3 @@ export class SolverConfigError extends SolverError {
     this.field = field;
   }
 }
-
-/**
- * A job spec could not be fetched or parsed from its URI. `transient`: the endpoint did not answer, timed
- * out or answered 408/429/5xx, so the same fetch may succeed later; everything else (a bad URI, a 404, an
- * oversized or invalid spec) is final.
- */
-export class SpecFetchError extends SolverError {
-  override name = "SpecFetchError";
-  readonly transient: boolean;
-  constructor(message: string, opts: { transient?: boolean } = {}) {
-    super(message, { transient: opts.transient ?? false });
-    this.transient = opts.transient ?? false;
-  }
-}

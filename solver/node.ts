@@ -8,6 +8,8 @@ import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob, type Job } from "../chain/jobs.ts";
 import { describeMissing, getSettleCoverage } from "../chain/settleCoverage.ts";
 import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
+import { SpecFetchError } from "../content/errors.ts";
+import { fetchSpec } from "../content/fetchSpec.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
 import { commitArgs } from "./commitArgs.ts";
@@ -17,11 +19,10 @@ import { type GameRow, type JobRow, openSolverDb, type SolverDb, TERMINAL } from
 import { defendGame } from "./defend.ts";
 import { shutdownProver } from "../chain/prover.ts";
 import { REASON_NAMES } from "../dispute/gameState.ts";
-import { JobMismatchError, SolverError, SpecFetchError } from "./errors.ts";
+import { JobMismatchError, SolverError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";
 import { Backoff } from "./backoff.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
-import { fetchSpec } from "../content/fetchSpec.ts";
 import { openStore, type StateStore } from "./store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
@@ -185,7 +186,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     if (!ds) return finish(jobId, "rejected", `dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
     let specJson: string;
     try {
-      const spec = await fetchSpec(row.specURI ?? "", { maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
+      const spec = await fetchSpec({ uri: row.specURI ?? "", maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
       checkCommitments(job, spec, ds.dataset, `job ${jobId}`);
       // SAFETY: under a Groth16 deployment a dispute ending on an op with no registered circuit cannot be
       // settled, and an unsettled game fails the solver even when it is right: never take such a job.
