@@ -8,6 +8,7 @@ import { decodeElements, elementsPerLeaf, proveElement, type TensorCommitment } 
 import { INPUT_CODE, type OpTrace, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, proveRecord, type TraceEntry } from "../commitment/trace.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { buildStepGraph, type StepGraph } from "../engine/graph.ts";
+import { OP_CODES, OPS } from "../engine/ops/index.ts";
 import { batchIndices } from "../engine/random.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
@@ -210,10 +211,11 @@ export class SettlementError extends Error {
 
 // ------------------------------------------------------------------ the operand rule
 
-const ARITY: Readonly<Record<number, number>> = { 1: 2, 2: 2, 3: 1, 4: 1, 5: 2, 6: 2, 7: 1, 8: 2, 9: 2 };
+/** Inputs of each op, by op code (the op's `arity`, engine/ops/). */
+const ARITY: Readonly<Record<number, number>> = Object.fromEntries(Object.values(OPS).map((d) => [OP_CODES[d.kind], d.arity]));
 
-/** Codes whose element is an accumulation of K terms, narrowed by level 4 of the game. */
-export const ACCUMULATION_CODES: readonly number[] = [1, 7];
+/** Codes whose element is an accumulation of K terms (the op's `accumulates`), narrowed by level 4 of the game. */
+export const ACCUMULATION_CODES: readonly number[] = Object.values(OPS).filter((d) => d.accumulates).map((d) => OP_CODES[d.kind]);
 
 /**
  * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k) or col_sum (D [m,n]: m).

@@ -27,6 +27,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProverCircuit } from "../chain/prover.ts";
+import { opDefOf } from "../engine/ops/index.ts";
 import { buildCircuits, ROOT, type BuiltCircuit } from "./circuits-build.ts";
 
 /** One settlement circuit: the (kernel, attributes) instantiation it proves. */
@@ -63,11 +64,11 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "dot_slice_cs8", code: 7, attrs: [], classes: 0 },
 ];
 
-/** Public inputs of a settle circuit: ctx, out, then the operands (dot slices: accIn and the packed words). */
+/** Public inputs of a settle circuit: its op's `settlePublicInputs` (engine/ops/, next to the op's definition). */
 export function publicInputCount(c: { code: number }): number {
-  if (c.code === 1) return 3 + 4;
-  if (c.code === 7) return 3 + 2;
-  return c.code === 4 || c.code === 3 ? 3 : c.code === 6 ? 5 : 4;
+  const def = opDefOf(c.code);
+  if (!def) throw new Error(`zk-setup: no op has code ${c.code}`);
+  return def.settlePublicInputs;
 }
 
 export const ZK_DIR = path.join(ROOT, "build/zk");
