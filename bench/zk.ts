@@ -1,9 +1,6 @@
 import { network } from "hardhat";
-import { proveKernel, shutdownProver, SLICE_TERMS, zkCircuits, type ProverCircuit } from "../chain/prover.ts";
-import {
-  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, settlementStep,
-  termCount, type SettlementSource,
-} from "../chain/settlementOperands.ts";
+import { proveKernel, shutdownProver, SLICE_TERMS, zkCircuits, type ProverCircuit } from "../settlement/prover.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, settlementStep, termCount, type SettlementSource } from "../settlement/operands.ts";
 import { datasetRoot } from "../commitment/dataset.ts";
 import { makeSpec } from "../engine/spec.ts";
 import { type Dataset } from "../engine/batch.ts";

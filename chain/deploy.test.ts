@@ -16,7 +16,7 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, deploymentJson } from "./deploy.ts";
 import { ChainIdMismatchError, DeploymentConfigError, DeploymentError, RpcUnreachableError, redactUrl } from "./errors.ts";
 import { disputeGameAbi, groth16KernelVerifierAbi, jobMarketAbi } from "./generated/contracts.ts";
-import { zkCircuits } from "./prover.ts";
+import { zkCircuits } from "../settlement/prover.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");

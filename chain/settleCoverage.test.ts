@@ -9,7 +9,7 @@ import { makeSpec } from "../engine/spec.ts";
 import { mnistSpec } from "../training/mnistJob.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { deployProtocol } from "./deploy.ts";
-import { zkCircuits } from "./prover.ts";
+import { zkCircuits } from "../settlement/prover.ts";
 import { describeMissing, getSettleCoverage, missingFrom, settleInstantiations } from "./settleCoverage.ts";
 
 describe("settle circuit coverage", () => {

@@ -1,7 +1,7 @@
 // The ComputationView of a party that replays the job's steps from a trusted start state with the engine:
 // the honest solver's view (its stored checkpoint at loStep), or any view whose steps are computed by
 // another Stepper (a test's lying challenger changes one op output of one step).
-import { accumulationTerms, operandValues, partialSums, type SettlementSource } from "../chain/settlementOperands.ts";
+import { accumulationTerms, operandValues, partialSums, type SettlementSource } from "../settlement/operands.ts";
 import type { Hash } from "../commitment/hash.ts";
 import { buildProgram, type Program } from "../commitment/program.ts";
 import { commitState, type StateCommitment } from "../commitment/stateRoot.ts";

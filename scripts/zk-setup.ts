@@ -26,7 +26,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProverCircuit } from "../chain/prover.ts";
+import type { ProverCircuit } from "../settlement/prover.ts";
 import { opDefOf } from "../engine/ops/index.ts";
 import { buildCircuits, ROOT, type BuiltCircuit } from "./circuits-build.ts";
 

@@ -17,7 +17,7 @@ import type { SolverConfig } from "./config.ts";
 import { loadDatasets, type LocalDataset } from "./datasets.ts";
 import { type GameRow, type JobRow, openSolverDb, type SolverDb, TERMINAL } from "./db.ts";
 import { defendGame } from "./defend.ts";
-import { shutdownProver } from "../chain/prover.ts";
+import { shutdownProver } from "../settlement/prover.ts";
 import { REASON_NAMES } from "../dispute/gameState.ts";
 import { JobMismatchError, SolverError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";

@@ -7,11 +7,7 @@ import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { encodeFunctionData, type Hex } from "viem";
-import {
-  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, wholeSlice,
-  type SettlementContext, type SettlementOperands, type SettlementSource,
-  settlementStep,
-} from "../../chain/settlementOperands.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, wholeSlice, type SettlementContext, type SettlementOperands, type SettlementSource, settlementStep } from "../../settlement/operands.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { buildTree, proofOf } from "../../commitment/merkle.ts";
 import { type Program, programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";

@@ -36,7 +36,7 @@ import { createRunner, train } from "../../training/train.ts";
 import { type Deviation, runStep } from "../contracts/helpers/gameWorld.ts";
 import { makeHistory } from "../contracts/helpers/market.ts";
 import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
-import { type KernelKind } from "../../chain/kernelKind.ts";
+import type { KernelKind } from "../../chain/kernelKind.ts";
 
 const STEPS = 20, INTERVAL = 10, LIE_STEP = 4;
 const ESCROW = 10n ** 18n, BOND = 10n ** 17n, CHALLENGE_BOND = 3n * 10n ** 16n, WINDOW = 3_600n, FORFEIT_BPS = 1_000n;

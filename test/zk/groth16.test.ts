@@ -6,8 +6,8 @@ import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { decodeAbiParameters, type Hex } from "viem";
-import { contextField, FIELD_P, packSlice, proveKernel, shutdownProver, toField, zkCircuits, type ProverCircuit } from "../../chain/prover.ts";
-import type { SettlementContext } from "../../chain/settlementOperands.ts";
+import { contextField, FIELD_P, packSlice, proveKernel, shutdownProver, toField, zkCircuits, type ProverCircuit } from "../../settlement/prover.ts";
+import type { SettlementContext } from "../../settlement/operands.ts";
 
 after(shutdownProver);
 

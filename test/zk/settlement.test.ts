@@ -7,11 +7,8 @@ import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { decodeAbiParameters, encodeAbiParameters, type Hex } from "viem";
-import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../chain/prover.ts";
-import {
-  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, type SettlementSource,
-  settlementStep,
-} from "../../chain/settlementOperands.ts";
+import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../settlement/prover.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, type SettlementSource, settlementStep } from "../../settlement/operands.ts";
 import { type Dataset } from "../../engine/batch.ts";
 import { type TrainingSpec } from "../../engine/spec.ts";
 import { initialState, type TrainingState } from "../../engine/state.ts";

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { getContract, type Address, type Hex } from "viem";
 import { deployProtocol, type ProtocolDeployment } from "../../../chain/deploy.ts";
 import { disputeGameAbi, jobMarketAbi, recomputeKernelVerifierAbi } from "../../../chain/generated/contracts.ts";
-import { settlementOperands } from "../../../chain/settlementOperands.ts";
+import { settlementOperands } from "../../../settlement/operands.ts";
 import { toHex } from "../../../commitment/hash.ts";
 import { commitState } from "../../../commitment/stateRoot.ts";
 import type { Dataset } from "../../../engine/batch.ts";

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeAbiParameters, keccak256, type Hex } from "viem";
-import type { SettlementContext } from "./settlementOperands.ts";
+import type { SettlementContext } from "./operands.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MANIFEST = path.join(ROOT, "build/zk/manifest.json");

@@ -15,7 +15,7 @@ import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import {
   accumulationTerms, buildSettlementOperands, encodeSettlementOperands, OP_OPERANDS_ABI, operandIndices, partialSums, POST_ANCHOR_OPERANDS_ABI,
   SettlementError, termCount, type SettlementSource,
-} from "./settlementOperands.ts";
+} from "./operands.ts";
 
 interface OpCase {
   kind: string; code: number; encodedAttrs: number[];
