@@ -1,7 +1,7 @@
 // Groth16 setup of the settlement circuits (circuits/settle/*.circom): compiles each main (the cached
 // compiler of scripts/circuits-build.ts), makes or reuses a powers-of-tau file, runs the circuit-specific
 // phase 2 (groth16 setup + one contribution), exports the verification key and a Solidity verifier per
-// circuit, and writes a manifest that chain/prover.ts and the tests read.
+// circuit, and writes a manifest that settlement/prover.ts and the tests read.
 //
 //   node scripts/zk-setup.ts             # run by `npm run build:contracts`, before `hardhat build`
 //   ZK_PTAU=/path/to/ceremony.ptau node scripts/zk-setup.ts
@@ -75,7 +75,7 @@ export const ZK_DIR = path.join(ROOT, "build/zk");
 export const MANIFEST = path.join(ZK_DIR, "manifest.json");
 const GENERATED_DIR = path.join(ROOT, "contracts/kernel/generated");
 
-/** A manifest entry: the format chain/prover.ts reads (defined there, once). */
+/** A manifest entry: the format settlement/prover.ts reads (defined there, once). */
 export type ManifestCircuit = ProverCircuit;
 export interface Manifest {
   readonly ptau: string;
@@ -83,7 +83,7 @@ export interface Manifest {
   readonly circuits: readonly ManifestCircuit[];
 }
 
-// snarkjs ships no types: the few entry points used here and in chain/prover.ts.
+// snarkjs ships no types: the few entry points used here and in settlement/prover.ts.
 interface Curve { terminate(): Promise<void> }
 interface SnarkJs {
   curves: { getCurveFromName(name: string): Promise<Curve> };

@@ -1,293 +1,29 @@
-import { type AbiParameterToPrimitiveType, bytesToHex, encodeAbiParameters, type Hex } from "viem";
+import { bytesToHex, encodeAbiParameters, type Hex } from "viem";
 import { datasetRoot, datasetTree } from "../commitment/dataset.ts";
 import { type Hash, toHex } from "../commitment/hash.ts";
 import { type MerkleTree, proofOf } from "../commitment/merkle.ts";
-import { buildProgram, type Program, type ProgramEntry, type ProgramHeader } from "../commitment/program.ts";
-import { headerHash, type StateCommitment } from "../commitment/stateRoot.ts";
+import type { ProgramEntry, ProgramHeader } from "../commitment/program.ts";
+import { headerHash } from "../commitment/stateRoot.ts";
 import { decodeElements, elementsPerLeaf, proveElement, type TensorCommitment } from "../commitment/tensorCommit.ts";
-import { INPUT_CODE, type OpTrace, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, proveRecord, type TraceEntry } from "../commitment/trace.ts";
+import { INPUT_CODE, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, proveRecord, type TraceEntry } from "../commitment/trace.ts";
 import type { Dataset } from "../engine/batch.ts";
-import { buildStepGraph, type StepGraph } from "../engine/graph.ts";
-import { OP_CODES, OPS } from "../engine/ops/index.ts";
 import { batchIndices } from "../engine/random.ts";
-import type { TrainingSpec } from "../engine/spec.ts";
-import type { TrainingState } from "../engine/state.ts";
-import type { Tensor } from "../engine/tensor.ts";
-import { referenceRunner } from "../engine/reference.ts";
-import { traceStep } from "../training/traceStep.ts";
+import {
+  BATCH_OPERANDS_ABI, type Envelope, type InputOpeningArg, OP_OPERANDS_ABI, POST_ANCHOR_OPERANDS_ABI, type PreStateArg, type ProgramEntryArg, type ProgramHeaderArg,
+  type ProgramStateTensorArg, type RecordArg, type SettlementContext, type SettlementOperands,
+} from "./abi.ts";
+import { SettlementError } from "./errors.ts";
+import { accumulates, isOpCode, operandIndices, termCount, type TermSlice } from "./operandRule.ts";
+import type { SettlementSource } from "./step.ts";
 
 /**
  * The `operands` of IKernelVerifier.trueValue for KernelVerifierBase (contracts/kernel/): everything the
- * contract opens to settle one element of one op-trace entry against the agreed roots.
- *
- *   abi.encode(Entry entry, bytes32[] entryPath, Header header, bytes32[] headerPath, <opening>)
- *     code 255 (post-state anchor): PostAnchorOpening { PreState pre; RecordOpening[] stateOut }
- *     code 0   (batch input):       BatchOpening { PreState pre; DatasetInfo dataset; ExampleOpening example }
- *     code 1-9 (op):                InputOpening[] (one per input of the entry, in order)
- *
- * The struct layouts are those of KernelVerifierBase.sol; the ABI parameter definitions below are the single
- * TypeScript description of them. Build the typed form with {@link buildSettlementOperands} (tests tamper
- * with it), encode it with {@link encodeSettlementOperands}, or do both with {@link settlementOperands}.
+ * contract opens to settle one element of one op-trace entry against the agreed roots (layouts:
+ * settlement/abi.ts). Build the typed form with {@link buildSettlementOperands} (tests tamper with it), encode
+ * it with {@link encodeSettlementOperands}, or do both with {@link settlementOperands}; the context a game
+ * passes with them is {@link settlementContext}, and an accumulation's terms and partial sums (level 4 of the
+ * game) are {@link accumulationTerms} and {@link partialSums}. Pure: no chain, no I/O.
  */
-
-// ------------------------------------------------------------------ ABI of the structs
-
-const ENTRY_COMPONENTS = [
-  { name: "entry", type: "uint32" },
-  { name: "tensorId", type: "uint32" },
-  { name: "code", type: "uint8" },
-  { name: "inputs", type: "uint32[]" },
-  { name: "attrs", type: "int64[]" },
-  { name: "width", type: "uint8" },
-  { name: "dims", type: "uint32[]" },
-] as const;
-const HEADER_COMPONENTS = [
-  { name: "entries", type: "uint32" },
-  { name: "stateTensors", type: "uint32" },
-  { name: "batchSize", type: "uint32" },
-  { name: "firstOpTensorId", type: "uint32" },
-  { name: "stateOutEntries", type: "uint32[]" },
-] as const;
-const STATE_TENSOR_COMPONENTS = [
-  { name: "index", type: "uint32" },
-  { name: "tensorId", type: "uint32" },
-  { name: "width", type: "uint8" },
-  { name: "dims", type: "uint32[]" },
-] as const;
-const RECORD_COMPONENTS = [
-  { name: "entry", type: "uint32" },
-  { name: "tensorId", type: "uint32" },
-  { name: "code", type: "uint8" },
-  { name: "inputs", type: "uint32[]" },
-  { name: "attrs", type: "int64[]" },
-  { name: "outputRoot", type: "bytes32" },
-] as const;
-const PRE_STATE_COMPONENTS = [
-  { name: "specHash", type: "bytes32" },
-  { name: "step", type: "uint64" },
-  { name: "dataCursor", type: "uint64" },
-  { name: "rng", type: "bytes32" },
-  { name: "path", type: "bytes32[]" },
-] as const;
-
-const PROGRAM_ENTRY = { type: "tuple", components: ENTRY_COMPONENTS } as const;
-const PROGRAM_HEADER = { type: "tuple", components: HEADER_COMPONENTS } as const;
-const PROGRAM_STATE_TENSOR = { type: "tuple", components: STATE_TENSOR_COMPONENTS } as const;
-const RECORD = { type: "tuple", components: RECORD_COMPONENTS } as const;
-const PRE_STATE = { type: "tuple", components: PRE_STATE_COMPONENTS } as const;
-
-const POST_ANCHOR_OPENING = {
-  name: "opening",
-  type: "tuple",
-  components: [
-    { name: "pre", ...PRE_STATE },
-    { name: "stateOut", type: "tuple[]", components: [{ name: "record", ...RECORD }, { name: "path", type: "bytes32[]" }] },
-  ],
-} as const;
-const BATCH_OPENING = {
-  name: "opening",
-  type: "tuple",
-  components: [
-    { name: "pre", ...PRE_STATE },
-    {
-      name: "dataset",
-      type: "tuple",
-      components: [
-        { name: "count", type: "uint32" },
-        { name: "features", type: "uint32" },
-        { name: "classes", type: "uint32" },
-        { name: "merkleRoot", type: "bytes32" },
-      ],
-    },
-    { name: "example", type: "tuple", components: [{ name: "pixels", type: "bytes" }, { name: "label", type: "uint8" }, { name: "path", type: "bytes32[]" }] },
-  ],
-} as const;
-const INPUT_OPENINGS = {
-  name: "inputs",
-  type: "tuple[]",
-  components: [
-    { name: "state", ...PROGRAM_STATE_TENSOR },
-    { name: "tensorRoot", type: "bytes32" },
-    { name: "producer", ...PROGRAM_ENTRY },
-    { name: "record", ...RECORD },
-    { name: "programPath", type: "bytes32[]" },
-    { name: "rootPath", type: "bytes32[]" },
-    { name: "leaves", type: "tuple[]", components: [{ name: "data", type: "bytes" }, { name: "siblings", type: "bytes32[]" }] },
-  ],
-} as const;
-
-const ENVELOPE = [
-  { name: "entry", ...PROGRAM_ENTRY },
-  { name: "entryPath", type: "bytes32[]" },
-  { name: "header", ...PROGRAM_HEADER },
-  { name: "headerPath", type: "bytes32[]" },
-] as const;
-
-/** ABI parameters of each encoding (the tuple of PostAnchorOperands / BatchOperands / OpOperands). */
-export const POST_ANCHOR_OPERANDS_ABI = [...ENVELOPE, POST_ANCHOR_OPENING] as const;
-export const BATCH_OPERANDS_ABI = [...ENVELOPE, BATCH_OPENING] as const;
-export const OP_OPERANDS_ABI = [...ENVELOPE, INPUT_OPENINGS] as const;
-
-export type ProgramEntryArg = AbiParameterToPrimitiveType<typeof PROGRAM_ENTRY>;
-export type ProgramHeaderArg = AbiParameterToPrimitiveType<typeof PROGRAM_HEADER>;
-export type ProgramStateTensorArg = AbiParameterToPrimitiveType<typeof PROGRAM_STATE_TENSOR>;
-export type RecordArg = AbiParameterToPrimitiveType<typeof RECORD>;
-export type PreStateArg = AbiParameterToPrimitiveType<typeof PRE_STATE>;
-export type PostAnchorOpeningArg = AbiParameterToPrimitiveType<typeof POST_ANCHOR_OPENING>;
-export type BatchOpeningArg = AbiParameterToPrimitiveType<typeof BATCH_OPENING>;
-export type InputOpeningArg = AbiParameterToPrimitiveType<typeof INPUT_OPENINGS>[number];
-
-interface Envelope {
-  entry: ProgramEntryArg;
-  entryPath: Hex[];
-  header: ProgramHeaderArg;
-  headerPath: Hex[];
-}
-/** The typed operands, one variant per settlement kind. */
-export type SettlementOperands =
-  | (Envelope & { kind: "postAnchor"; opening: PostAnchorOpeningArg })
-  | (Envelope & { kind: "batch"; opening: BatchOpeningArg })
-  | (Envelope & { kind: "op"; inputs: InputOpeningArg[] });
-
-/** IKernelVerifier.Context, as viem takes it (the term fields are zero except for matmul/col_sum). */
-export interface SettlementContext {
-  programRoot: Hex;
-  datasetRoot: Hex;
-  preStateRoot: Hex;
-  traceRoot: Hex;
-  entry: number;
-  element: bigint;
-  termLo: bigint;
-  termHi: bigint;
-  termCount: bigint;
-  accIn: bigint;
-}
-
-/**
- * The term slice of a matmul/col_sum settlement (level 4 of the game): terms [lo, hi) of the element's
- * accumulation, and K as the solver declared it (`count`; the contract rejects any K but the true one).
- */
-export interface TermSlice {
-  readonly lo: number;
-  readonly hi: number;
-  readonly count: number;
-}
-
-/** What a party holds about the disputed step: enough to open any operand of any entry. */
-export interface SettlementSource {
-  readonly spec: TrainingSpec;
-  readonly graph: StepGraph;
-  readonly program: Program;
-  /** The agreed pre-state and its commitment (commitState). */
-  readonly pre: TrainingState;
-  readonly preCommitment: StateCommitment;
-  /** The honest trace of the step (training/traceStep.ts): the agreed prefix is its prefix. */
-  readonly trace: OpTrace;
-  readonly dataset: Dataset;
-}
-
-/** A step re-executed from `pre` (reference backend) with what settling any of its entries needs. */
-export interface SettlementStep {
-  readonly src: SettlementSource;
-  /** Every tensor of the step, by graph tensor id (the honest values). */
-  readonly all: readonly Tensor[];
-  readonly post: TrainingState;
-  readonly postRoot: Hash;
-}
-
-export async function settlementStep(spec: TrainingSpec, dataset: Dataset, pre: TrainingState): Promise<SettlementStep> {
-  const graph = buildStepGraph(spec);
-  const t = await traceStep(referenceRunner(graph), spec, dataset, pre);
-  return {
-    src: { spec, graph, program: buildProgram(spec, graph), pre, preCommitment: t.pre, trace: t.trace, dataset },
-    all: t.all, post: t.post, postRoot: t.postCommitment.root,
-  };
-}
-
-/** A settlement input that is inconsistent, or an entry/element that has no settlement. */
-export class SettlementError extends Error {
-  override name = "SettlementError";
-}
-
-// ------------------------------------------------------------------ the operand rule
-
-/** Inputs of each op, by op code (the op's `arity`, engine/ops/). */
-const ARITY: Readonly<Record<number, number>> = Object.fromEntries(Object.values(OPS).map((d) => [OP_CODES[d.kind], d.arity]));
-
-/** Codes whose element is an accumulation of K terms (the op's `accumulates`), narrowed by level 4 of the game. */
-export const ACCUMULATION_CODES: readonly number[] = Object.values(OPS).filter((d) => d.accumulates).map((d) => OP_CODES[d.kind]);
-
-/**
- * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k) or col_sum (D [m,n]: m).
- * Throws a SettlementError when the shapes do not fit the op.
- */
-export function termCount(code: number, attrs: readonly number[], inShapes: readonly (readonly number[])[]): number {
-  if (code === 1) {
-    const a = inShapes[0];
-    if (!a || a.length !== 2) throw new SettlementError("matmul operands must be 2-D");
-    return attrs[0] === 1 ? a[0]! : a[1]!;
-  }
-  if (code === 7) {
-    const d = inShapes[0];
-    if (!d || d.length !== 2) throw new SettlementError("col_sum needs a 2-D input");
-    return d[0]!;
-  }
-  throw new SettlementError(`op ${code} is not an accumulation`);
-}
-
-function checkSlice(code: number, k: number, slice: TermSlice | undefined): TermSlice {
-  const s = slice ?? { lo: 0, hi: k, count: k };
-  if (s.count !== k) throw new SettlementError(`op ${code}: declared K = ${s.count}, the operand shapes give K = ${k}`);
-  if (!(Number.isSafeInteger(s.lo) && Number.isSafeInteger(s.hi) && s.lo >= 0 && s.lo < s.hi && s.hi <= k)) {
-    throw new SettlementError(`op ${code}: term slice [${s.lo}, ${s.hi}) is empty or outside [0, ${k})`);
-  }
-  return s;
-}
-
-/**
- * The operand elements output element `e` of op `code` depends on, per input, in ascending order: the
- * mirror of KernelVerifierBase._operandIndices (matmul: op(A)[i, t] and op(B)[t, j] for t in the term
- * slice, i = e / n, j = e % n; bias_add: Z[e], b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[t, e]
- * for t in the term slice; the other ops: every input at e). `slice` (matmul/col_sum only) defaults to
- * every term. Throws a SettlementError when the shapes do not fit the op, or the slice does not fit K.
- */
-export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number, slice?: TermSlice): number[][] {
-  const bad = (what: string) => new SettlementError(`op ${code}: ${what} (inputs [${inShapes.map((s) => `[${s}]`).join(", ")}], output [${outShape}])`);
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
-  if (inShapes.length !== ARITY[code]) throw bad(`expects ${ARITY[code] ?? "no"} inputs, got ${inShapes.length}`);
-  switch (code) {
-    case 1: {
-      const [a, b] = inShapes as [readonly number[], readonly number[]];
-      const [transA, transB] = [attrs[0] === 1, attrs[1] === 1];
-      if (a.length !== 2 || b.length !== 2) throw bad("matmul operands must be 2-D");
-      const [m, k] = transA ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
-      const [k2, n] = transB ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
-      if (k !== k2 || !same(outShape, [m, n])) throw bad("matmul shapes disagree");
-      const i = Math.floor(e / n), j = e % n;
-      const s = checkSlice(code, k, slice);
-      const ts = Array.from({ length: s.hi - s.lo }, (_, t) => s.lo + t);
-      return [ts.map((t) => (transA ? t * m + i : i * k + t)), ts.map((t) => (transB ? j * k + t : t * n + j))];
-    }
-    case 7: {
-      const d = inShapes[0]!;
-      if (d.length !== 2 || !same(outShape, [d[1]!])) throw bad("col_sum needs D [m,n] -> [n]");
-      const s = checkSlice(code, d[0]!, slice);
-      return [Array.from({ length: s.hi - s.lo }, (_, t) => (s.lo + t) * d[1]! + e)];
-    }
-    case 2:
-    case 6: {
-      if (outShape.length !== 2 || !same(inShapes[0]!, outShape)) throw bad("first input must have the output's 2-D shape");
-      const n = outShape[1]!;
-      if (!same(inShapes[1]!, [code === 2 ? n : outShape[0]!])) throw bad("second input has the wrong shape");
-      return [[e], [code === 2 ? e % n : Math.floor(e / n)]];
-    }
-    default:
-      if (!inShapes.every((s) => same(s, outShape))) throw bad("elementwise inputs must have the output's shape");
-      return inShapes.map(() => [e]);
-  }
-}
-
-// ------------------------------------------------------------------ building the operands
 
 const ZERO32: Hex = `0x${"00".repeat(32)}`;
 const EMPTY_STATE: ProgramStateTensorArg = { index: 0, tensorId: 0, width: 0, dims: [] };
@@ -399,7 +135,7 @@ export interface OperandValues {
 /** The values of every input of op entry `entry`, as the source commits them (pre-state or earlier entries). */
 export function operandValues(src: SettlementSource, entry: number): OperandValues[] {
   const p = src.program.entries[entry];
-  if (!p || !(p.code in ARITY)) throw new SettlementError(`entry ${entry} is not an op`);
+  if (!p || !isOpCode(p.code)) throw new SettlementError(`entry ${entry} is not an op`);
   return p.inputs.map((id) => {
     const c = operandTensor(src, id).commitment;
     return { shape: c.shape, data: decodeElements(c.bytes, c.width, c.shape.reduce((a, b) => a * b, 1)) };
@@ -470,7 +206,7 @@ export function buildSettlementOperands(src: SettlementSource, entry: number, el
       },
     };
   }
-  if (p.code === PRE_ANCHOR_CODE || !(p.code in ARITY)) throw new SettlementError(`entry ${entry} has code ${p.code}, which has no settlement`);
+  if (p.code === PRE_ANCHOR_CODE || !isOpCode(p.code)) throw new SettlementError(`entry ${entry} has code ${p.code}, which has no settlement`);
   const operands = p.inputs.map((id) => operandTensor(src, id));
   const idx = operandIndices(p.code, p.attrs, p.shape, operands.map((o) => o.commitment.shape), element, slice);
   const inputs = operands.map((o, i): InputOpeningArg => ({ ...o.opening, leaves: leafOpenings(o.commitment, idx[i]!) }));
@@ -498,7 +234,7 @@ export function settlementOperands(src: SettlementSource, entry: number, element
 /** The whole accumulation of a matmul/col_sum entry as a slice, [0, K) with K declared true; else undefined. */
 export function wholeSlice(src: SettlementSource, entry: number): TermSlice | undefined {
   const p = src.program.entries[entry];
-  if (!p || !ACCUMULATION_CODES.includes(p.code)) return undefined;
+  if (!p || !accumulates(p.code)) return undefined;
   const k = termCount(p.code, p.attrs, p.inputs.map((id) => operandTensor(src, id).commitment.shape));
   return { lo: 0, hi: k, count: k };
 }

@@ -6,7 +6,7 @@ import { connect } from "../chain/connect.ts";
 import { redactUrl } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob, type Job } from "../chain/jobs.ts";
-import { describeMissing, getSettleCoverage } from "../chain/settleCoverage.ts";
+import { getSettleCoverage } from "../chain/settleCoverage.ts";
 import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
 import { SpecFetchError } from "../content/errors.ts";
 import { fetchSpec } from "../content/fetchSpec.ts";
@@ -28,6 +28,7 @@ import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
 import { sendTx, settlePending } from "./txSender.ts";
 import { sleep } from "../core/sleep.ts";
+import { describeMissing } from "../settlement/coverage.ts";
 
 /** Fetches of a spec that fail transiently (no answer, 408/429/5xx) before the job is rejected. */
 const SPEC_ATTEMPTS = 5;
