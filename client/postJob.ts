@@ -5,6 +5,7 @@ import { waitForTransactionReceipt, writeContract } from "viem/actions";
 import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { specCommitments } from "../commitment/specCommitments.ts";
+import { type JobId, toJobId } from "../core/root.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { checkJobParams, type CheckJobParamsParameters } from "./checkJobParams.ts";
@@ -25,7 +26,7 @@ export interface PostJobParameters extends CheckJobParamsParameters {
 }
 
 export interface PostJobReturnType {
-  readonly jobId: bigint;
+  readonly jobId: JobId;
   readonly params: JobParams;
   readonly hash: Hash;
   readonly receipt: TransactionReceipt;
@@ -63,5 +64,5 @@ export async function postJob(client: Client<Transport, Chain, Account>, p: Post
   if (receipt.status !== "success") throw new ClientTransactionError("postJob", `transaction ${hash} reverted`, { hash });
   const [ev] = parseEventLogs({ abi: jobMarketAbi, eventName: "JobPosted", logs: receipt.logs });
   if (!ev) throw new ClientTransactionError("postJob", `no JobPosted event in ${hash}`, { hash });
-  return { jobId: ev.args.jobId, params, hash, receipt };
+  return { jobId: toJobId(ev.args.jobId), params, hash, receipt };
 }

@@ -6,6 +6,7 @@ import type { ProgramEntry, ProgramHeader } from "../commitment/program.ts";
 import { headerHash } from "../commitment/stateRoot.ts";
 import { decodeElements, elementsPerLeaf, proveElement, type TensorCommitment } from "../commitment/tensorCommit.ts";
 import { INPUT_CODE, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, proveRecord, type TraceEntry } from "../commitment/trace.ts";
+import { toRoot, ZERO_ROOT } from "../core/root.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { batchIndices } from "../engine/random.ts";
 import {
@@ -25,10 +26,9 @@ import type { SettlementSource } from "./step.ts";
  * game) are {@link accumulationTerms} and {@link partialSums}. Pure: no chain, no I/O.
  */
 
-const ZERO32: Hex = `0x${"00".repeat(32)}`;
 const EMPTY_STATE: ProgramStateTensorArg = { index: 0, tensorId: 0, width: 0, dims: [] };
 const EMPTY_ENTRY: ProgramEntryArg = { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], width: 0, dims: [] };
-const EMPTY_RECORD: RecordArg = { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: ZERO32 };
+const EMPTY_RECORD: RecordArg = { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: ZERO_ROOT };
 
 const hexes = (hs: readonly Uint8Array[]): Hex[] => hs.map((h) => toHex(h));
 // Dataset trees and roots are computed once per dataset object (MNIST: 8,337 leaves).
@@ -56,8 +56,7 @@ function recordArg(e: TraceEntry): RecordArg {
 }
 function preStateArg(src: SettlementSource): PreStateArg {
   const p = src.pre;
-  const specHash = (p.specHash.startsWith("0x") ? p.specHash : `0x${p.specHash}`) as Hex;
-  return { specHash, step: BigInt(p.step), dataCursor: BigInt(p.dataCursor), rng: toHex(p.rng), path: hexes(proofOf(src.preCommitment.tree, 0)) };
+  return { specHash: toRoot(p.specHash, "the pre-state's spec hash"), step: BigInt(p.step), dataCursor: BigInt(p.dataCursor), rng: toHex(p.rng), path: hexes(proofOf(src.preCommitment.tree, 0)) };
 }
 
 /** Checks that the pieces of a source belong together; throws a SettlementError naming the first mismatch. */
@@ -71,8 +70,7 @@ export function checkSource(src: SettlementSource): void {
   }
   if (!headerHash(pre).equals(preCommitment.header)) throw new SettlementError("the pre-state's header does not match its commitment");
   if (!trace.entries[0]!.outputRoot.equals(preCommitment.root)) throw new SettlementError("the trace is not anchored to this pre-state (entry 0's root differs)");
-  const specRoot = src.spec.data.root.replace(/^0x/, "").toLowerCase();
-  if (rootOf(src.dataset).toString("hex") !== specRoot) throw new SettlementError("the dataset does not hash to the spec's dataset root");
+  if (toRoot(rootOf(src.dataset)) !== toRoot(src.spec.data.root, "the spec's data root")) throw new SettlementError("the dataset does not hash to the spec's dataset root");
 }
 
 /** The tensor commitment holding operand tensor `id`: a pre-state tensor or an earlier trace entry's output. */
@@ -102,7 +100,7 @@ function operandTensor(src: SettlementSource, id: number): { commitment: TensorC
     commitment: trace.commitments[e - 1]!,
     opening: {
       state: EMPTY_STATE,
-      tensorRoot: ZERO32,
+      tensorRoot: ZERO_ROOT,
       producer: entryArg(program.entries[e]!),
       record: recordArg(r.entry),
       programPath: hexes(proofOf(program.tree, 1 + e)),

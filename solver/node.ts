@@ -9,6 +9,7 @@ import { getJob, type Job } from "../chain/jobs.ts";
 import { getSettleCoverage } from "../chain/settleCoverage.ts";
 import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
 import { SpecFetchError } from "../content/errors.ts";
+import { bareHex, toRoot } from "../core/root.ts";
 import { fetchSpec } from "../content/fetchSpec.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
@@ -183,7 +184,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
       return finish(jobId, "lost", `the job was ${job.status} when evaluated`);
     }
     if (job.steps > BigInt(cfg.accept.maxSteps)) return finish(jobId, "rejected", `${job.steps} steps exceed accept.maxSteps ${cfg.accept.maxSteps}`);
-    const ds: LocalDataset | undefined = datasets.get(job.datasetRoot.slice(2).toLowerCase());
+    const ds: LocalDataset | undefined = datasets.get(bareHex(job.datasetRoot));
     if (!ds) return finish(jobId, "rejected", `dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
     let specJson: string;
     try {
@@ -264,7 +265,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
       const args = commitArgs(r.checkpoints);
       const prev = db.job(jobId)!;
       db.updateJob(jobId, {
-        status: "trained", historyRoot: args.historyRoot, finalRoot: args.finalRoot, modelURI: `${modelBase}/state/${args.finalRoot.slice(2)}`,
+        status: "trained", historyRoot: args.historyRoot, finalRoot: args.finalRoot, modelURI: `${modelBase}/state/${bareHex(toRoot(args.finalRoot))}`,
         trainSeconds: prev.trainSeconds + r.seconds,
       });
       log.info({ jobId: key, startStep: r.startStep, stepsRun: r.stepsRun, seconds: Number(r.seconds.toFixed(2)), historyRoot: args.historyRoot }, "training done");

@@ -7,6 +7,7 @@ import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
 import { getJob, type Job } from "../chain/jobs.ts";
 import { toHex } from "../commitment/hash.ts";
+import { bareHex } from "../core/root.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { BackendName } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
@@ -124,7 +125,7 @@ export async function runJob(o: RunJobOptions): Promise<RunJobResult> {
     onCheckpoint: async (c, state) => {
       const stored = await store.put(o.spec, state);
       if (stored.root !== toHex(c.root)) throw new Error(`store root ${stored.root} differs from the checkpoint's ${toHex(c.root)}`);
-      modelURI = o.modelBaseUrl ? `${o.modelBaseUrl.replace(/\/+$/, "")}/state/${stored.root.slice(2)}` : stored.uri;
+      modelURI = o.modelBaseUrl ? `${o.modelBaseUrl.replace(/\/+$/, "")}/state/${bareHex(stored.root)}` : stored.uri;
       progress({ phase: "checkpoint", step: c.step, root: stored.root, file: stored.path });
     },
   });

@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import { type Address, formatEther, getAddress, isAddress, parseEther } from "viem";
 import { connect, type Connection } from "../../chain/connect.ts";
+import { toRoot } from "../../core/root.ts";
 import { InsufficientFundsError, JobParamsError } from "../../client/errors.ts";
 import { SpecFetchError } from "../../content/errors.ts";
 import type { JobEvent } from "../../client/getJobEvents.ts";
@@ -297,7 +298,8 @@ async function result(f: ChainFlags & { job: bigint; out?: string; spec?: string
   if (f.spec !== undefined) {
     spec = await loadSpecFile(f.spec);
     const { specHash } = await import("../../engine/spec.ts");
-    if (`0x${specHash(spec)}` !== job.specHash.toLowerCase()) throw new SpecFetchError(`the spec in ${f.spec} hashes to 0x${specHash(spec)}, job ${f.job} committed to ${job.specHash}`);
+    const hash = toRoot(specHash(spec));
+    if (hash !== job.specHash) throw new SpecFetchError(`the spec in ${f.spec} hashes to ${hash}, job ${f.job} committed to ${job.specHash}`);
   } else {
     const posted = (await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...fb })).find((e) => e.kind === "posted");
     if (posted?.kind !== "posted") throw new SpecFetchError(`no JobPosted event for job ${f.job} from block ${f.fromBlock ?? 0n}: give --spec <file> or an earlier --from-block`);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import {
-  type Account, type Address, createTestClient, formatEther, type Hex, type PublicClient, type Transport, type Chain, type WalletClient,
+  type Account, type Address, createTestClient, formatEther, type PublicClient, type Transport, type Chain, type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { connect } from "../../chain/connect.ts";
@@ -231,8 +231,8 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
       steps: f.steps, checkpointInterval: f.checkpointInterval, checkpoints: Number(committed.checkpointCount),
       escrow: s(ESCROW), price: s(committed.price), requiredBond: s(BOND),
       heldoutAccuracy: acc, heldoutExamples: data.heldout.count,
-      committedFinalRoot: committed.finalRoot as Hex, modelRoot: model.root, historyRoot: committed.historyRoot as Hex, modelURI: model.modelURI,
-      solverReportedFinalRoot: solverResult.finalRoot, solverReportedStatus: solverResult.status, solverWithdrawn: solverResult.withdrawn, rootsMatch: model.root.toLowerCase() === committed.finalRoot.toLowerCase(),
+      committedFinalRoot: committed.finalRoot, modelRoot: model.root, historyRoot: committed.historyRoot, modelURI: model.modelURI,
+      solverReportedFinalRoot: solverResult.finalRoot, solverReportedStatus: solverResult.status, solverWithdrawn: solverResult.withdrawn, rootsMatch: model.root === committed.finalRoot,
       balances: roleBalances, gas, phases, solverPid: solver.pid, nodePid: node.pid,
       // Post to payment: from the client's postJob to the solver's withdraw (the challenge window itself is
       // skipped by moving the local chain's clock).
