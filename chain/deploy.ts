@@ -14,6 +14,7 @@ import {
 } from "./generated/contracts.ts";
 import { groth16VerifierAbi, settleVerifiers } from "./generated/settleVerifiers.ts";
 import { KERNEL_KINDS, type KernelKind } from "./kernelKind.ts";
+import { BPS, RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
 
 /**
  * Deploys the protocol (docs/protocol.md): the kernel verifier (unless an existing verifier's address is given:
@@ -67,8 +68,6 @@ export interface ProtocolDeployment {
   readonly transactions: { readonly kernelVerifier?: Hash; readonly disputeGame: Hash; readonly jobMarket: Hash; readonly setMarket: Hash };
 }
 
-const BPS = 10_000;
-
 /** Checks the deployment parameters the contracts would reject, naming the offending one. */
 export function checkDeploymentConfig(o: { treasury: string; forfeitBps: number; kernelVerifier?: string | undefined; kernel?: string | undefined }): void {
   if (!isAddress(o.treasury, { strict: false })) throw new DeploymentConfigError(`treasury ${JSON.stringify(o.treasury)} is not an address`);
@@ -92,7 +91,7 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
   if (!account) throw new DeploymentConfigError("the wallet client has no account to deploy from");
   const treasury = getAddress(o.treasury);
   const progress = o.onProgress ?? (() => {});
-  const timeout = o.receiptTimeoutMs ?? 120_000;
+  const timeout = o.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS;
 
   const chainId = await fetchChainId(publicClient);
   if (o.chainId !== undefined && o.chainId !== chainId) throw new ChainIdMismatchError(o.chainId, chainId);

@@ -10,6 +10,7 @@ import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { checkJobParams, type CheckJobParamsParameters } from "./checkJobParams.ts";
 import { ClientTransactionError } from "./errors.ts";
+import { JOB_DEFAULTS, RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
 
 /** IJobMarket.JobParams as viem types it. */
 export type JobParams = ContractFunctionArgs<typeof jobMarketAbi, "payable", "postJob">[0];
@@ -52,7 +53,7 @@ export async function postJob(client: Client<Transport, Chain, Account>, p: Post
     commitDuration: p.commitDuration,
     challengeWindow: p.challengeWindow,
     clockDuration: p.clockDuration,
-    sampleBps: p.sampleBps ?? 500,
+    sampleBps: p.sampleBps ?? JOB_DEFAULTS.sampleBps,
   };
   let hash: Hash;
   try {
@@ -60,7 +61,7 @@ export async function postJob(client: Client<Transport, Chain, Account>, p: Post
   } catch (e) {
     throw new ClientTransactionError("postJob", e instanceof BaseError ? shortReason(e) : String(e));
   }
-  const receipt = await waitForTransactionReceipt(client, { hash, timeout: p.receiptTimeoutMs ?? 120_000 });
+  const receipt = await waitForTransactionReceipt(client, { hash, timeout: p.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS });
   if (receipt.status !== "success") throw new ClientTransactionError("postJob", `transaction ${hash} reverted`, { hash });
   const [ev] = parseEventLogs({ abi: jobMarketAbi, eventName: "JobPosted", logs: receipt.logs });
   if (!ev) throw new ClientTransactionError("postJob", `no JobPosted event in ${hash}`, { hash });

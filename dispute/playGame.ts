@@ -14,6 +14,7 @@ import { detectKernel, type KernelKind, settleCall } from "./settleCall.ts";
 import { trueValueOf } from "./trueValue.ts";
 import type { ComputationView } from "./view.ts";
 import { sleep } from "../core/sleep.ts";
+import { RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
 
 export type PlayProgress =
   | { readonly kind: "move"; readonly phase: number; readonly label: string; readonly tx: Hash; readonly gasUsed: bigint; readonly feesWei: bigint }
@@ -73,7 +74,7 @@ export async function playGame(o: PlayGameOptions): Promise<GameOutcome> {
   const send = async (action: string, phase: number, functionName: string, args: readonly unknown[]) => {
     try {
       const hash = await writeContract(client, { address: game, abi: disputeGameAbi, functionName: functionName as never, args: args as never, account: client.account, chain: client.chain });
-      const r = await waitForTransactionReceipt(client, { hash, timeout: 120_000 });
+      const r = await waitForTransactionReceipt(client, { hash, timeout: RECEIPT_TIMEOUT_MS });
       if (r.status !== "success") throw new DisputeError(`transaction ${hash} reverted`);
       failures = 0;
       return r;

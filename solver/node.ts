@@ -9,6 +9,7 @@ import { getJob, type Job } from "../chain/jobs.ts";
 import { getSettleCoverage } from "../chain/settleCoverage.ts";
 import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
 import { SpecFetchError } from "../content/errors.ts";
+import { NODE_DEFAULTS } from "../core/defaults.ts";
 import { bareHex, toRoot } from "../core/root.ts";
 import { fetchSpec } from "../content/fetchSpec.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
@@ -91,7 +92,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
   const { config: cfg, account, signal } = o;
   const log = o.log;
   const { chainId, chain, walletClient: client } = await connect({
-    rpcUrl: cfg.rpcUrl, chainId: cfg.chainId, account, timeoutMs: 30_000, retryCount: 1, pollingIntervalMs: Math.min(cfg.pollIntervalMs, 500),
+    rpcUrl: cfg.rpcUrl, chainId: cfg.chainId, account, timeoutMs: NODE_DEFAULTS.rpcTimeoutMs, retryCount: NODE_DEFAULTS.rpcRetryCount, pollingIntervalMs: Math.min(cfg.pollIntervalMs, 500),
   });
   const code = await getCode(client, { address: cfg.market });
   if (!code || code === "0x") throw new SolverError(`no contract at market ${cfg.market} on chain ${chainId}`);

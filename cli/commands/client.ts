@@ -18,6 +18,7 @@ import { mnistSpec } from "../../training/mnistJob.ts";
 import { positiveInt } from "../options.ts";
 import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
 import { loadSpecFile } from "./train.ts";
+import { BPS, JOB_DEFAULTS } from "../../core/defaults.ts";
 
 /**
  * `veritrain client submit|status|result`: the client SDK (client/) from a shell. Every check that can fail
@@ -89,7 +90,7 @@ function blockArg(v: string): bigint {
 }
 
 function bpsArg(v: string): number {
-  if (!/^[0-9]+$/.test(v) || Number(v) > 10_000) throw new InvalidArgumentError(`--sample-bps must be an integer in [0, 10000], got "${v}"`);
+  if (!/^[0-9]+$/.test(v) || Number(v) > BPS) throw new InvalidArgumentError(`--sample-bps must be an integer in [0, ${BPS}], got "${v}"`);
   return Number(v);
 }
 
@@ -211,7 +212,7 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
   const auction = f.auction === true || f.bidDuration !== undefined;
   const job = {
     spec, dataset, steps: f.steps, checkpointInterval: f.checkpointInterval, escrow: f.escrow, requiredBond: f.bond, challengeBond: f.challengeBond,
-    firstCome: !auction, ...(auction ? { bidDuration: f.bidDuration ?? 300n } : {}),
+    firstCome: !auction, ...(auction ? { bidDuration: f.bidDuration ?? JOB_DEFAULTS.bidDuration } : {}),
     commitDuration: f.commitDuration, challengeWindow: f.challengeWindow, clockDuration: f.clockDuration, sampleBps: f.sampleBps,
   };
   c.checkJobParams(job);
@@ -342,17 +343,17 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
     .option("--spec <file>", "the job's spec JSON (see `veritrain spec`); its data root must be the shipped MNIST training split's")
     .option("--mnist", "post the default MNIST spec")
     .option("--dataset <file>", "with --spec: the training set as a dataset file (.vtds, engine/datasetFile.ts; default: the shipped MNIST split); published as <root>.vtds in --publish-dir")
-    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), 2000)
-    .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval", 10_000_000), 100)
+    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), JOB_DEFAULTS.steps)
+    .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval", 10_000_000), JOB_DEFAULTS.checkpointInterval)
     .requiredOption("--escrow <eth>", "the most the job pays, held by the market (ETH)", ether("--escrow"))
-    .option("--bond <eth>", "the solver's bond (ETH)", ether("--bond"), parseEther("0.1"))
-    .option("--challenge-bond <eth>", "the minimum challenger bond (ETH)", ether("--challenge-bond"), parseEther("0.05"))
+    .option("--bond <eth>", "the solver's bond (ETH)", ether("--bond"), JOB_DEFAULTS.requiredBond)
+    .option("--challenge-bond <eth>", "the minimum challenger bond (ETH)", ether("--challenge-bond"), JOB_DEFAULTS.challengeBond)
     .option("--auction", "a reverse auction instead of first come (see --bid-duration)")
-    .option("--bid-duration <s>", "auction length in seconds (implies --auction; default 300)", seconds("--bid-duration"))
-    .option("--commit-duration <s>", "seconds from assignment to the commit deadline", seconds("--commit-duration"), 3_600n)
-    .option("--challenge-window <s>", "seconds after the commit during which challenges may open", seconds("--challenge-window"), 3_600n)
-    .option("--clock-duration <s>", "each party's dispute clock in seconds", seconds("--clock-duration"), 600n)
-    .option("--sample-bps <n>", "verifier sampling hint in basis points", bpsArg, 500)
+    .option("--bid-duration <s>", `auction length in seconds (implies --auction; default ${JOB_DEFAULTS.bidDuration})`, seconds("--bid-duration"))
+    .option("--commit-duration <s>", "seconds from assignment to the commit deadline", seconds("--commit-duration"), JOB_DEFAULTS.commitDuration)
+    .option("--challenge-window <s>", "seconds after the commit during which challenges may open", seconds("--challenge-window"), JOB_DEFAULTS.challengeWindow)
+    .option("--clock-duration <s>", "each party's dispute clock in seconds", seconds("--clock-duration"), JOB_DEFAULTS.clockDuration)
+    .option("--sample-bps <n>", "verifier sampling hint in basis points", bpsArg, JOB_DEFAULTS.sampleBps)
     .option("--publish-dir <dir>", "publish the spec here as <specHash>.json (its file:// URI becomes the job's spec URI)", "veritrain-specs")
     .option("--follow", `follow the job until it settles, then print its verification report (exit ${EXIT_NOT_VERIFIED} unless finalized with a verified model)`)
     .option("--follow-timeout <s>", "with --follow: give up after this many seconds", positiveInt("--follow-timeout"))

@@ -19,6 +19,7 @@ import { mnistSpec } from "../../training/mnistJob.ts";
 import { positiveInt } from "../options.ts";
 import { VeritrainError } from "../../core/errors.ts";
 import { sleep } from "../../core/sleep.ts";
+import { DEPLOY_DEFAULTS, JOB_DEFAULTS, NODE_DEFAULTS } from "../../core/defaults.ts";
 
 /**
  * `veritrain demo`: the honest main job end to end on a local chain. A Hardhat node runs as a child
@@ -45,9 +46,9 @@ interface Flags {
   backend: "onnx" | "reference";
 }
 
-const ESCROW = 10n ** 18n; // 1 ETH
-const BOND = 10n ** 17n; // 0.1 ETH
-const CHALLENGE_BOND = 5n * 10n ** 16n;
+/** The demo job: 1 ETH of escrow, the default bonds and clocks; short windows, which it skips by moving the local chain's clock. */
+const ESCROW = 10n ** 18n;
+const { requiredBond: BOND, challengeBond: CHALLENGE_BOND } = JOB_DEFAULTS;
 const CHALLENGE_WINDOW = 60n;
 const BID_DURATION = 120n;
 /** The solver's pricing rule in the demo: open at 90% of the escrow, never below 1 gwei per step. */
@@ -107,7 +108,7 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     const client = local.wallet(privateKeyToAccount(clientKey!.privateKey));
     const roles = { client: clientKey!.address, solver: solverKey!.address, treasury: treasuryKey!.address, deployer: deployerKey!.address } as const;
 
-    const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: 1_000, onProgress: (m) => log.debug(m) });
+    const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: DEPLOY_DEFAULTS.forfeitBps, onProgress: (m) => log.debug(m) });
     phase("deploy");
     log.info({ market: d.jobMarket, game: d.disputeGame, gas: d.gasUsed.total.toString() }, "protocol deployed");
 
@@ -122,7 +123,7 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     const posted = await postJob(client, {
       market: d.jobMarket, spec, dataset: data.train, specURI: pathToFileURL(specFile).href, steps: f.steps, checkpointInterval: f.checkpointInterval,
       escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: false, bidDuration: BID_DURATION,
-      commitDuration: 3_600n, challengeWindow: CHALLENGE_WINDOW, clockDuration: 600n,
+      commitDuration: JOB_DEFAULTS.commitDuration, challengeWindow: CHALLENGE_WINDOW, clockDuration: JOB_DEFAULTS.clockDuration,
     });
     phase("post");
     log.info({ jobId: posted.jobId.toString(), escrow: formatEther(ESCROW), steps: f.steps }, "job posted");
@@ -133,9 +134,9 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     const configFile = path.join(dataDir, "solver.json");
     await writeFile(configFile, JSON.stringify({
       rpcUrl: node.url, chainId: node.chainId, market: d.jobMarket, dataDir: solverDir, backend: f.backend,
-      pricing: { minWeiPerStep: MIN_WEI_PER_STEP.toString(), openingBidBps: OPENING_BID_BPS, undercutBps: 100 },
-      accept: { datasets: ["mnist"], maxSteps: 1_000_000 },
-      serve: { host: "127.0.0.1", port: await freePort() },
+      pricing: { minWeiPerStep: MIN_WEI_PER_STEP.toString(), openingBidBps: OPENING_BID_BPS, undercutBps: NODE_DEFAULTS.undercutBps },
+      accept: { datasets: NODE_DEFAULTS.datasets, maxSteps: 1_000_000 },
+      serve: { host: NODE_DEFAULTS.serveHost, port: await freePort() },
       pollIntervalMs: 250, fromBlock: Number(d.deploymentBlock),
     }, null, 2) + "\n");
     solver = spawn(process.execPath, [CLI, "solver", "start", "--config", configFile], {
@@ -268,8 +269,8 @@ export function registerDemo(program: Command, log: () => Logger, signal: AbortS
   program
     .command("demo")
     .description("run the main job end to end on a local chain: deploy, post, a solver process trains and commits, finalize, fetch and verify the model")
-    .option("--steps <n>", "training steps", positiveInt("--steps", 1_000_000), 2000)
-    .option("--checkpoint-interval <n>", "steps between checkpoints", positiveInt("--checkpoint-interval", 1_000_000), 100)
+    .option("--steps <n>", "training steps", positiveInt("--steps", 1_000_000), JOB_DEFAULTS.steps)
+    .option("--checkpoint-interval <n>", "steps between checkpoints", positiveInt("--checkpoint-interval", 1_000_000), JOB_DEFAULTS.checkpointInterval)
     .option("--backend <name>", "engine backend of the solver and the evaluation (onnx or reference)", (v: string) => {
       if (v !== "onnx" && v !== "reference") throw new DemoError(`--backend must be onnx or reference, got "${v}"`);
       return v;

@@ -7,6 +7,7 @@ import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
 import { parseRpcUrl } from "../../chain/rpcUrl.ts";
 import type { Logger } from "../../log/logger.ts";
 import { positiveInt } from "../options.ts";
+import { BPS, DEPLOY_DEFAULTS } from "../../core/defaults.ts";
 
 export interface DeployFlags {
   rpcUrl: string;
@@ -26,7 +27,7 @@ function address(flag: string) {
 }
 
 function bps(v: string): number {
-  if (!/^[0-9]+$/.test(v) || Number(v) > 10_000) throw new InvalidArgumentError(`--forfeit-bps must be an integer in [0, 10000] (basis points), got "${v}"`);
+  if (!/^[0-9]+$/.test(v) || Number(v) > BPS) throw new InvalidArgumentError(`--forfeit-bps must be an integer in [0, ${BPS}] (basis points), got "${v}"`);
   return Number(v);
 }
 
@@ -57,7 +58,7 @@ export function registerDeploy(program: Command, log: () => Logger): void {
     .requiredOption("--rpc-url <url>", "JSON-RPC endpoint (http or https)")
     .option("--chain-id <n>", "refuse to deploy unless the endpoint serves this chain", positiveInt("--chain-id"))
     .option("--treasury <address>", "account credited with the forfeited share of lost bonds (default: the deployer)", address("--treasury"))
-    .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, 1_000)
+    .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, DEPLOY_DEFAULTS.forfeitBps)
     .option("--kernel <kind>", "kernel verifier to deploy: recompute (RecomputeKernelVerifier: recomputes the disputed element on chain) or groth16 (Groth16KernelVerifier and one verifier per settlement circuit)", kernelKind, "recompute")
     .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying one", address("--kernel-verifier"))
     .option("--out <file>", "also write the deployment JSON to this file")
