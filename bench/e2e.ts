@@ -1,6 +1,7 @@
 import { runDemo } from "../cli/commands/demo.ts";
 import { createLogger } from "../log/logger.ts";
 import { report, round } from "./report.ts";
+import { JOB_DEFAULTS } from "../core/defaults.ts";
 
 /**
  * npm run bench:e2e — the honest main job end to end (`veritrain demo`'s runDemo: a local Hardhat node, the
@@ -11,8 +12,8 @@ import { report, round } from "./report.ts";
  * sent), demo_total_s (node start to evaluation), heldout_accuracy. Steps and interval from
  * BENCH_E2E_STEPS / BENCH_E2E_INTERVAL (default: the demo's 2,000 / 100), backend BENCH_E2E_BACKEND (onnx).
  */
-const steps = Number(process.env.BENCH_E2E_STEPS ?? 2000);
-const checkpointInterval = Number(process.env.BENCH_E2E_INTERVAL ?? 100);
+const steps = Number(process.env.BENCH_E2E_STEPS ?? JOB_DEFAULTS.steps);
+const checkpointInterval = Number(process.env.BENCH_E2E_INTERVAL ?? JOB_DEFAULTS.checkpointInterval);
 const backend = (process.env.BENCH_E2E_BACKEND ?? "onnx") as "onnx" | "reference";
 
 const controller = new AbortController();

@@ -10,7 +10,7 @@ import type { StepRunner } from "../engine/runner.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { train } from "../training/train.ts";
-import { mnistSpec } from "../cli/mnistJob.ts";
+import { mnistSpec } from "../training/mnistJob.ts";
 import { floatBatch, float32Mlp } from "./float32Mlp.ts";
 import { median, report, round } from "./report.ts";
 

@@ -13,13 +13,14 @@ import { initialState, type TrainingState } from "../engine/state.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { deviate, type World } from "../test/contracts/helpers/gameWorld.ts";
 import { DESCENT_LEVELS, level1Rounds, Reason, sliceOf, stateOf } from "../test/contracts/helpers/gamePlayer.ts";
-import { proveKernel, shutdownProver, zkCircuits } from "../chain/prover.ts";
-import { accumulationTerms, operandIndices, operandValues, partialSums, settlementOperands } from "../chain/settlementOperands.ts";
+import { proveKernel, shutdownProver, zkCircuits } from "../settlement/prover.ts";
+import { accumulationTerms, operandValues, partialSums, settlementOperands } from "../settlement/operands.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { getJob, JobStatus, send } from "../test/contracts/helpers/market.ts";
 import { challenge, commit, committedHistory, deployProtocolFixture, Dispute, jobParams, postJob } from "../test/contracts/helpers/protocol.ts";
 import { report } from "./report.ts";
+import { operandIndices } from "../settlement/operandRule.ts";
 
 /**
  * npm run bench:gas — gas of the protocol's transactions, measured from receipts on an in-process Hardhat

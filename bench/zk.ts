@@ -1,9 +1,6 @@
 import { network } from "hardhat";
-import { proveKernel, shutdownProver, SLICE_TERMS, zkCircuits, type ProverCircuit } from "../chain/prover.ts";
-import {
-  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, settlementStep,
-  termCount, type SettlementSource,
-} from "../chain/settlementOperands.ts";
+import { proveKernel, shutdownProver, SLICE_TERMS, zkCircuits, type ProverCircuit } from "../settlement/prover.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../settlement/operands.ts";
 import { datasetRoot } from "../commitment/dataset.ts";
 import { makeSpec } from "../engine/spec.ts";
 import { type Dataset } from "../engine/batch.ts";
@@ -11,6 +8,8 @@ import { type TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { median, report } from "./report.ts";
+import { operandIndices, termCount } from "../settlement/operandRule.ts";
+import { settlementStep, type SettlementSource } from "../settlement/step.ts";
 
 /**
  * npm run bench:zk — the Groth16 settlement circuits (scripts/zk-setup.ts; run `npm run build:contracts`

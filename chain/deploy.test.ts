@@ -11,12 +11,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
-import { createPublicClient, createWalletClient, custom, defineChain, getAddress, http, zeroAddress } from "viem";
+import { createPublicClient, createWalletClient, custom, getAddress, http, zeroAddress } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { deployProtocol, deploymentJson } from "./deploy.ts";
 import { ChainIdMismatchError, DeploymentConfigError, DeploymentError, RpcUnreachableError, redactUrl } from "./errors.ts";
 import { disputeGameAbi, groth16KernelVerifierAbi, jobMarketAbi } from "./generated/contracts.ts";
-import { zkCircuits } from "./prover.ts";
+import { zkCircuits } from "../settlement/prover.ts";
+import { chainOf } from "./connect.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -206,7 +207,7 @@ describe("deployProtocol (in-process Hardhat network)", async () => {
 
   it("an unreachable RPC endpoint is an RpcUnreachableError naming the (redacted) endpoint", async () => {
     const url = `http://127.0.0.1:${await unusedPort()}/v3/secret-api-key`;
-    const chain = defineChain({ id: 31337, name: "x", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url] } } });
+    const chain = chainOf(31337, url);
     const transport = http(url, { retryCount: 0 });
     await assert.rejects(
       deployProtocol({

@@ -1,10 +1,12 @@
 import {
-  type Account, type Address, BaseError, type Chain, ContractFunctionRevertedError, getAddress, type Hash, type Hex, HttpRequestError, isAddress,
-  type PublicClient, TimeoutError, type TransactionReceipt, type Transport,
+  type Account, type Address, BaseError, type Chain, ContractFunctionRevertedError, getAddress, type Hash, type Hex, isAddress,
+  type PublicClient, type TransactionReceipt, type Transport,
   WaitForTransactionReceiptTimeoutError, type WalletClient, zeroAddress, ExecutionRevertedError,
 } from "viem";
+import { fetchChainId } from "./connect.ts";
 import {
-  ChainIdMismatchError, DeploymentConfigError, DeploymentError, DeploymentRevertedError, isTransportError, RpcUnreachableError,
+  ChainIdMismatchError, DeploymentConfigError, DeploymentError, DeploymentRevertedError, isTransportError, RpcUnreachableError, shortReason, transportReason,
+  transportUrl,
 } from "./errors.ts";
 import {
   disputeGameAbi, disputeGameBytecode, groth16KernelVerifierAbi, groth16KernelVerifierBytecode, jobMarketAbi, jobMarketBytecode,
@@ -12,9 +14,7 @@ import {
 } from "./generated/contracts.ts";
 import { groth16VerifierAbi, settleVerifiers } from "./generated/settleVerifiers.ts";
 import { KERNEL_KINDS, type KernelKind } from "./kernelKind.ts";
-
-export { KERNEL_KINDS, type KernelKind } from "./kernelKind.ts";
-export { isTransportError } from "./errors.ts";
+import { BPS, RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
 
 /**
  * Deploys the protocol (docs/protocol.md): the kernel verifier (unless an existing verifier's address is given:
@@ -68,66 +68,6 @@ export interface ProtocolDeployment {
   readonly transactions: { readonly kernelVerifier?: Hash; readonly disputeGame: Hash; readonly jobMarket: Hash; readonly setMarket: Hash };
 }
 
-const BPS = 10_000;
-
-/** The most specific short message of a viem error (or the message of any other error). */
-export function shortReason(e: unknown): string {
-  if (e instanceof ContractFunctionRevertedError || (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError))) {
-    const r = (e as BaseError).walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError;
-    if (r.data?.errorName) return `${r.data.errorName}(${(r.data.args ?? []).map(String).join(", ")})`;
-    return r.shortMessage;
-  }
-  if (e instanceof BaseError) {
-    // `details` holds the node's own words ("Sender doesn't have enough funds..."), shortMessage viem's summary.
-    return (e.details || e.shortMessage).split("\n")[0]!;
-  }
-  return String((e as Error)?.message ?? e).split("\n")[0]!;
-}
-
-const NET_CODES: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed",
-  ECONNRESET: "connection reset",
-  ETIMEDOUT: "connection timed out",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
-};
-
-/** Why a transport failed: the network error code deep in the cause chain if any (ECONNREFUSED...), else viem's message. */
-export function transportReason(e: unknown): string {
-  let deepest: unknown = e;
-  for (let c: unknown = e, i = 0; c && i < 10; c = (c as { cause?: unknown }).cause, i++) {
-    const code = (c as { code?: unknown }).code;
-    if (typeof code === "string" && /^[A-Z_]+$/.test(code)) return `${NET_CODES[code] ?? "network error"} (${code})`;
-    const errors = (c as { errors?: unknown }).errors; // AggregateError (several addresses tried)
-    if (Array.isArray(errors) && errors.length > 0) return transportReason(errors[0]);
-    deepest = c;
-  }
-  if (e instanceof BaseError) {
-    if (e.walk((x) => x instanceof TimeoutError)) return "the request timed out";
-    const h = e.walk((x) => x instanceof HttpRequestError) as HttpRequestError | null;
-    if (h?.status !== undefined) return `HTTP ${h.status} (is this a JSON-RPC endpoint?)`;
-  }
-  if (deepest !== e && deepest instanceof Error && !(deepest instanceof BaseError)) return deepest.message.split("\n")[0]!;
-  return shortReason(e);
-}
-
-function transportUrl(client: { transport: unknown }): string | undefined {
-  const url = (client.transport as { url?: unknown }).url;
-  return typeof url === "string" ? url : undefined;
-}
-
-/** The endpoint's chain id, with transport failures as RpcUnreachableError. */
-export async function fetchChainId(publicClient: PublicClient<Transport, Chain | undefined>): Promise<number> {
-  try {
-    return await publicClient.getChainId();
-  } catch (e) {
-    throw new RpcUnreachableError(transportUrl(publicClient), isTransportError(e) ? transportReason(e) : `eth_chainId failed: ${shortReason(e)}`);
-  }
-}
-
 /** Checks the deployment parameters the contracts would reject, naming the offending one. */
 export function checkDeploymentConfig(o: { treasury: string; forfeitBps: number; kernelVerifier?: string | undefined; kernel?: string | undefined }): void {
   if (!isAddress(o.treasury, { strict: false })) throw new DeploymentConfigError(`treasury ${JSON.stringify(o.treasury)} is not an address`);
@@ -151,7 +91,7 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
   if (!account) throw new DeploymentConfigError("the wallet client has no account to deploy from");
   const treasury = getAddress(o.treasury);
   const progress = o.onProgress ?? (() => {});
-  const timeout = o.receiptTimeoutMs ?? 120_000;
+  const timeout = o.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS;
 
   const chainId = await fetchChainId(publicClient);
   if (o.chainId !== undefined && o.chainId !== chainId) throw new ChainIdMismatchError(o.chainId, chainId);

@@ -1,5 +1,5 @@
-import { BaseError, HttpRequestError, SocketClosedError, TimeoutError, WebSocketRequestError } from "viem";
-import { VeritrainError } from "../engine/errors.ts";
+import { BaseError, ContractFunctionRevertedError, HttpRequestError, SocketClosedError, TimeoutError, WebSocketRequestError } from "viem";
+import { VeritrainError } from "../core/errors.ts";
 
 /**
  * Typed errors of the chain side (deployment, RPC access, keys). Each names the problem in its message, so
@@ -55,6 +55,19 @@ export class InvalidPrivateKeyError extends ChainError {
   }
 }
 
+/** A keystore that cannot be read, parsed or decrypted (wrong password, unsupported KDF...). Never carries the key. */
+export class KeystoreError extends ChainError {
+  override name = "KeystoreError";
+}
+
+/** No job has this id on the market. */
+export class JobNotFoundError extends ChainError {
+  override name = "JobNotFoundError";
+  constructor(jobId: bigint) {
+    super(`job ${jobId} does not exist on this market`, { jobId: jobId.toString() });
+  }
+}
+
 /** Deployment parameters that the contracts would reject (zero treasury, forfeit share above 100%...). */
 export class DeploymentConfigError extends ChainError {
   override name = "DeploymentConfigError";
@@ -93,6 +106,56 @@ export function redactUrl(url: string): string {
   } catch {
     return "<invalid url>";
   }
+}
+
+/** The most specific short message of a viem error (or the message of any other error). */
+export function shortReason(e: unknown): string {
+  if (e instanceof ContractFunctionRevertedError || (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError))) {
+    const r = (e as BaseError).walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError;
+    if (r.data?.errorName) return `${r.data.errorName}(${(r.data.args ?? []).map(String).join(", ")})`;
+    return r.shortMessage;
+  }
+  if (e instanceof BaseError) {
+    // `details` holds the node's own words ("Sender doesn't have enough funds..."), shortMessage viem's summary.
+    return (e.details || e.shortMessage).split("\n")[0]!;
+  }
+  return String((e as Error)?.message ?? e).split("\n")[0]!;
+}
+
+const NET_CODES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+};
+
+/** Why a transport failed: the network error code deep in the cause chain if any (ECONNREFUSED...), else viem's message. */
+export function transportReason(e: unknown): string {
+  let deepest: unknown = e;
+  for (let c: unknown = e, i = 0; c && i < 10; c = (c as { cause?: unknown }).cause, i++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === "string" && /^[A-Z_]+$/.test(code)) return `${NET_CODES[code] ?? "network error"} (${code})`;
+    const errors = (c as { errors?: unknown }).errors; // AggregateError (several addresses tried)
+    if (Array.isArray(errors) && errors.length > 0) return transportReason(errors[0]);
+    deepest = c;
+  }
+  if (e instanceof BaseError) {
+    if (e.walk((x) => x instanceof TimeoutError)) return "the request timed out";
+    const h = e.walk((x) => x instanceof HttpRequestError) as HttpRequestError | null;
+    if (h?.status !== undefined) return `HTTP ${h.status} (is this a JSON-RPC endpoint?)`;
+  }
+  if (deepest !== e && deepest instanceof Error && !(deepest instanceof BaseError)) return deepest.message.split("\n")[0]!;
+  return shortReason(e);
+}
+
+/** The URL of a viem client's transport (an http transport has one), for naming the endpoint in errors. */
+export function transportUrl(client: { transport: unknown }): string | undefined {
+  const url = (client.transport as { url?: unknown }).url;
+  return typeof url === "string" ? url : undefined;
 }
 
 /** Whether `e` is (or wraps) a transport failure: the endpoint did not answer. */

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { bytesToHex, createPublicClient, type Hex, http, type Address } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 import { ChainError } from "./errors.ts";
+import { sleep } from "../core/sleep.ts";
 
 /**
  * A local Hardhat node run as a child process on 127.0.0.1 (for demos and end-to-end tests): a free port is
@@ -65,8 +66,6 @@ export function devAccount(i: number): DevAccount {
   return { address: a.address, privateKey: bytesToHex(key) };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function waitExit(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
@@ -111,7 +110,7 @@ export async function startLocalNode(o: StartLocalNodeOptions = {}): Promise<Loc
       try {
         chainId = await client.getChainId();
       } catch {
-        await sleep(150);
+        await sleep(150, o.signal);
       }
     }
     const accounts = Array.from({ length: count }, (_, i) => devAccount(i));

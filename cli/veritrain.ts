@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
-import { VeritrainError } from "../engine/errors.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { registerClient } from "./commands/client.ts";
 import { registerDemo } from "./commands/demo.ts";
@@ -9,6 +8,7 @@ import { registerSolver } from "./commands/solver.ts";
 import { registerSpec } from "./commands/spec.ts";
 import { registerState } from "./commands/state.ts";
 import { registerTrain } from "./commands/train.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /**
  * `veritrain <command>`: the one entry point for every role. Errors print one clear line (and exit 1);

@@ -1,5 +1,5 @@
 import type { Chain, Client, PublicClient, Transport } from "viem";
-import { fetchChainId } from "../chain/deploy.ts";
+import { fetchChainId } from "../chain/connect.ts";
 import { ChainIdMismatchError, redactUrl } from "../chain/errors.ts";
 
 export interface CheckChainParameters {

@@ -1,5 +1,6 @@
 import { MAX_CHECKPOINTS } from "../chain/checkpoints.ts";
 import { JobParamsError } from "./errors.ts";
+import { BPS, JOB_DEFAULTS } from "../core/defaults.ts";
 
 /** The largest amount the market stores (uint96). */
 export const MAX_AMOUNT = 2n ** 96n - 1n;
@@ -19,7 +20,7 @@ export interface CheckJobParamsParameters {
   readonly commitDuration: bigint;
   readonly challengeWindow: bigint;
   readonly clockDuration: bigint;
-  /** Verifier sampling hint in basis points (default 500). */
+  /** Verifier sampling hint in basis points (default JOB_DEFAULTS.sampleBps, 500). */
   readonly sampleBps?: number;
 }
 
@@ -61,6 +62,6 @@ export function checkJobParams(p: CheckJobParamsParameters): void {
     throw new JobParamsError("bidDuration", `a first-come job has no auction, got ${p.bidDuration} seconds`);
   }
   if (!firstCome) duration("bidDuration", p.bidDuration ?? 0n);
-  const bps = p.sampleBps ?? 500;
-  if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) throw new JobParamsError("sampleBps", `must be an integer in [0, 10000], got ${bps}`);
+  const bps = p.sampleBps ?? JOB_DEFAULTS.sampleBps;
+  if (!Number.isInteger(bps) || bps < 0 || bps > BPS) throw new JobParamsError("sampleBps", `must be an integer in [0, ${BPS}], got ${bps}`);
 }

@@ -1,6 +1,6 @@
 import type { Address, Chain, Client, Transport } from "viem";
 import { getCode, readContract } from "viem/actions";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { NotAMarketError } from "./errors.ts";
 

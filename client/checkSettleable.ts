@@ -1,7 +1,8 @@
 import type { Address, Chain, Client, Transport } from "viem";
-import { describeMissing, getSettleCoverage, type SettleCoverage } from "../chain/settleCoverage.ts";
+import { getSettleCoverage, type SettleCoverage } from "../chain/settleCoverage.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { UnsettleableSpecError } from "./errors.ts";
+import { describeMissing } from "../settlement/coverage.ts";
 
 /**
  * Checks that every op of the spec's step program can be settled by the market's kernel verifier: under a

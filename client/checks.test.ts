@@ -93,8 +93,8 @@ describe("client checks", () => {
     try {
       const hash = `0x${specHash(spec)}`;
       assert.equal(canonicalSpecJson(await fetchSpec({ uri: `${base}/spec.json`, specHash: hash })), json);
-      await assert.rejects(fetchSpec({ uri: `${base}/nope.json`, specHash: hash }), (e: unknown) => e instanceof SpecFetchError && /answered 404/.test(e.message));
-      await assert.rejects(fetchSpec({ uri: `${base}/big.json`, specHash: hash }), (e: unknown) => e instanceof SpecFetchError && /larger than/.test(e.message));
+      await assert.rejects(fetchSpec({ uri: `${base}/nope.json`, specHash: hash }), (e: unknown) => e instanceof SpecFetchError && /HTTP 404/.test(e.message));
+      await assert.rejects(fetchSpec({ uri: `${base}/big.json`, specHash: hash }), (e: unknown) => e instanceof SpecFetchError && /over the limit/.test(e.message));
     } finally {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

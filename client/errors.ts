@@ -1,4 +1,4 @@
-import { VeritrainError } from "../engine/errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /** Typed errors of the client SDK (client/*.ts): each names the job and what went wrong. */
 export class ClientError extends VeritrainError {
@@ -12,14 +12,6 @@ export class ClientTransactionError extends ClientError {
   constructor(action: string, reason: string, details: Record<string, unknown> = {}) {
     super(`${action}: ${reason}`, { action, ...details });
     this.action = action;
-  }
-}
-
-/** No job has this id on the market. */
-export class JobNotFoundError extends ClientError {
-  override name = "JobNotFoundError";
-  constructor(jobId: bigint) {
-    super(`job ${jobId} does not exist on this market`, { jobId: jobId.toString() });
   }
 }
 
@@ -45,18 +37,6 @@ export class ModelRootMismatchError extends ModelFetchError {
   }
 }
 
-/** The dataset given with a spec is not the one the spec commits to (its root differs from `spec.data.root`). */
-export class DatasetRootMismatchError extends ClientError {
-  override name = "DatasetRootMismatchError";
-  readonly expected: string;
-  readonly actual: string;
-  constructor(expected: string, actual: string) {
-    super(`the dataset's root ${actual} is not the spec's data root ${expected}: this is not the dataset the spec names`, { expected, actual });
-    this.expected = expected;
-    this.actual = actual;
-  }
-}
-
 /** A job parameter (escrow, bonds, steps, durations...) the market would reject or that makes no sense. */
 export class JobParamsError extends ClientError {
   override name = "JobParamsError";
@@ -65,16 +45,6 @@ export class JobParamsError extends ClientError {
     super(`invalid job parameter ${field}: ${message}`, { field, ...details });
     this.field = field;
   }
-}
-
-/** The spec could not be published (directory not writable, another spec already under its hash...). */
-export class SpecPublishError extends ClientError {
-  override name = "SpecPublishError";
-}
-
-/** A job's spec could not be fetched from its spec URI, or is not the spec the job committed to. */
-export class SpecFetchError extends ClientError {
-  override name = "SpecFetchError";
 }
 
 /** The account cannot pay for what it is about to send (escrow plus gas). */
@@ -90,9 +60,4 @@ export class NotAMarketError extends ClientError {
 /** The deployment's kernel verifier cannot settle a dispute on some op of the spec (no registered circuit). */
 export class UnsettleableSpecError extends ClientError {
   override name = "UnsettleableSpecError";
-}
-
-/** The dataset could not be published (directory not writable, other bytes already under its root...). */
-export class DatasetPublishError extends ClientError {
-  override name = "DatasetPublishError";
 }

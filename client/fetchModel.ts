@@ -1,16 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { Address, Chain, Client, Hex, Transport } from "viem";
+import type { Address, Chain, Client, Transport } from "viem";
 import { getContractEvents } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { toHex } from "../commitment/hash.ts";
 import { stateRoot } from "../commitment/stateRoot.ts";
-import { VeritrainError } from "../engine/errors.ts";
+import { type Root, toRoot } from "../core/root.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { decodeState, encodeState } from "../engine/stateFile.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
-import { getJob } from "./getJob.ts";
+import { getJob } from "../chain/jobs.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 export interface FetchModelParameters {
   readonly market: Address;
@@ -29,7 +29,7 @@ export interface FetchModelParameters {
 export interface FetchModelReturnType {
   readonly state: TrainingState;
   /** The verified state root: the job's committed final root. */
-  readonly root: Hex;
+  readonly root: Root;
   readonly modelURI: string;
 }
 
@@ -121,8 +121,8 @@ export function stateFileSize(spec: TrainingSpec): number {
 export interface FetchVerifiedStateParameters {
   readonly uri: string;
   readonly spec: TrainingSpec;
-  /** The committed root the state must have. */
-  readonly expectedRoot: Hex;
+  /** The committed root the state must have (a Root, or 32 bytes of hex of either case). */
+  readonly expectedRoot: string;
   /** Names the job in errors. */
   readonly jobId: bigint;
   /** Default: the spec's state file size. */
@@ -135,7 +135,7 @@ export interface FetchVerifiedStateParameters {
  * Reads a state from a URI, decodes it against the spec and returns it only if its state root is
  * `expectedRoot` (ModelRootMismatchError otherwise; ModelFetchError for anything unreadable or undecodable).
  */
-export async function fetchVerifiedState(p: FetchVerifiedStateParameters): Promise<{ state: TrainingState; root: Hex }> {
+export async function fetchVerifiedState(p: FetchVerifiedStateParameters): Promise<{ state: TrainingState; root: Root }> {
   const bytes = await readModelUri(p.uri, {
     maxBytes: p.maxBytes ?? stateFileSize(p.spec), ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}), ...(p.signal ? { signal: p.signal } : {}),
   });
@@ -146,8 +146,8 @@ export async function fetchVerifiedState(p: FetchVerifiedStateParameters): Promi
     if (e instanceof VeritrainError) throw new ModelFetchError(`the model at ${p.uri} is not a valid state of the job's spec: ${e.message}`);
     throw e;
   }
-  const root = toHex(stateRoot(p.spec, state));
-  if (root.toLowerCase() !== p.expectedRoot.toLowerCase()) throw new ModelRootMismatchError(p.jobId, p.expectedRoot, root, p.uri);
+  const root = toRoot(stateRoot(p.spec, state));
+  if (root !== toRoot(p.expectedRoot, "the expected root")) throw new ModelRootMismatchError(p.jobId, p.expectedRoot, root, p.uri);
   return { state, root };
 }
 

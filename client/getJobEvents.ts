@@ -1,6 +1,7 @@
-import type { Address, BlockNumber, BlockTag, Chain, Client, Hash, Hex, Transport } from "viem";
+import type { Address, BlockNumber, BlockTag, Chain, Client, Hash, Transport } from "viem";
 import { getContractEvents, readContract } from "viem/actions";
 import { disputeGameAbi, jobMarketAbi } from "../chain/generated/contracts.ts";
+import { type Root, toRoot } from "../core/root.ts";
 import type { JobParams } from "./postJob.ts";
 
 /** DisputeGame.Reason, by its uint8 value: why a game ended. */
@@ -22,12 +23,12 @@ export type JobEvent = EventPosition & (
   | { readonly kind: "assigned"; readonly solver: Address; readonly price: bigint; readonly bond: bigint }
   | { readonly kind: "cancelled"; readonly client: Address; readonly escrowRefunded: bigint }
   | {
-    readonly kind: "committed"; readonly solver: Address; readonly historyRoot: Hex; readonly finalRoot: Hex; readonly checkpointCount: bigint;
+    readonly kind: "committed"; readonly solver: Address; readonly historyRoot: Root; readonly finalRoot: Root; readonly checkpointCount: bigint;
     readonly challengeDeadline: bigint; readonly modelURI: string;
   }
   | { readonly kind: "slashed"; readonly solver: Address; readonly escrowRefunded: bigint; readonly bondForfeited: bigint }
   | { readonly kind: "finalized"; readonly solver: Address; readonly solverPaid: bigint; readonly clientRefund: bigint }
-  | { readonly kind: "challenged"; readonly gameId: bigint; readonly challenger: Address; readonly bond: bigint; readonly loIndex: bigint; readonly claimedRoot: Hex }
+  | { readonly kind: "challenged"; readonly gameId: bigint; readonly challenger: Address; readonly bond: bigint; readonly loIndex: bigint; readonly claimedRoot: Root }
   | {
     readonly kind: "gameResolved"; readonly gameId: bigint; readonly solverWon: boolean; readonly jobFailed: boolean; readonly voidOutcome: boolean;
     /** Why the game ended (DisputeGame's GameResolved); undefined if the game's event could not be found. */
@@ -81,7 +82,7 @@ function toJobEvent(log: MarketLog, jobId: bigint, reasons: ReadonlyMap<bigint, 
     case "ResultCommitted": {
       const a = log.args;
       return a.jobId === jobId ? {
-        ...at, kind: "committed", solver: a.solver!, historyRoot: a.historyRoot!, finalRoot: a.finalRoot!, checkpointCount: a.checkpointCount!,
+        ...at, kind: "committed", solver: a.solver!, historyRoot: toRoot(a.historyRoot!), finalRoot: toRoot(a.finalRoot!), checkpointCount: a.checkpointCount!,
         challengeDeadline: a.challengeDeadline!, modelURI: a.modelURI!,
       } : undefined;
     }
@@ -95,7 +96,7 @@ function toJobEvent(log: MarketLog, jobId: bigint, reasons: ReadonlyMap<bigint, 
     }
     case "ChallengeOpened": {
       const a = log.args;
-      return a.jobId === jobId ? { ...at, kind: "challenged", gameId: a.gameId!, challenger: a.challenger!, bond: a.bond!, loIndex: a.loIndex!, claimedRoot: a.claimedRoot! } : undefined;
+      return a.jobId === jobId ? { ...at, kind: "challenged", gameId: a.gameId!, challenger: a.challenger!, bond: a.bond!, loIndex: a.loIndex!, claimedRoot: toRoot(a.claimedRoot!) } : undefined;
     }
     case "GameResolved": {
       const a = log.args;

@@ -1,9 +1,10 @@
-import { type Address, type BlockNumber, type Chain, type Client, type Hex, type Transport, zeroAddress } from "viem";
+import { type Address, type BlockNumber, type Chain, type Client, type Transport, zeroAddress } from "viem";
+import { type Root, toRoot, ZERO_ROOT } from "../core/root.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
 import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
 import { fetchModel } from "./fetchModel.ts";
-import { getJob, type Job, type JobStatusName } from "./getJob.ts";
+import { getJob, type Job, type JobStatusName } from "../chain/jobs.ts";
 import { getJobEvents, type GameReason, type JobEvent } from "./getJobEvents.ts";
 
 /**
@@ -21,7 +22,7 @@ export interface DisputeReport {
   readonly loStep: bigint;
   readonly hiStep: bigint;
   /** The challenger's claimed state root at hiStep. */
-  readonly claimedRoot: Hex;
+  readonly claimedRoot: Root;
   /** open: still being played; voided: closed without outcome because the job had already failed. */
   readonly outcome: "open" | "solver-won" | "challenger-won" | "voided";
   /** Why the game ended, from the DisputeGame (Settled = decided by the kernel verifier, Timeout...). */
@@ -36,7 +37,7 @@ export interface ModelCheck {
   /** True only when the model was downloaded and its state root is the committed final root. */
   readonly verified: boolean;
   readonly uri?: string;
-  readonly root?: Hex;
+  readonly root?: Root;
   readonly error?: string;
 }
 
@@ -54,9 +55,9 @@ export interface VerificationReport {
   readonly steps: bigint;
   readonly checkpointInterval: bigint;
   readonly roots: {
-    readonly specHash: Hex; readonly programRoot: Hex; readonly initialRoot: Hex; readonly datasetRoot: Hex;
+    readonly specHash: Root; readonly programRoot: Root; readonly initialRoot: Root; readonly datasetRoot: Root;
     /** Zero until the solver commits. */
-    readonly historyRoot: Hex; readonly finalRoot: Hex;
+    readonly historyRoot: Root; readonly finalRoot: Root;
   };
   readonly checkpointCount: bigint;
   readonly modelURI: string | undefined;
@@ -82,8 +83,6 @@ export interface GetVerificationReportReturnType {
   /** The verified model (only when report.model.verified). */
   readonly state: TrainingState | undefined;
 }
-
-const ZERO = `0x${"00".repeat(32)}` as Hex;
 
 /** The disputes of a job from its events, in the order they were opened. */
 export function disputesOf(job: Pick<Job, "steps" | "checkpointInterval">, events: readonly JobEvent[]): DisputeReport[] {
@@ -171,7 +170,7 @@ export async function getVerificationReport(client: Client<Transport, Chain | un
       if (!(e instanceof ModelFetchError)) throw e;
       model = {
         checked: true, verified: false, error: e.message, ...(committed?.kind === "committed" ? { uri: committed.modelURI } : {}),
-        ...(e instanceof ModelRootMismatchError ? { root: e.actual as Hex } : {}),
+        ...(e instanceof ModelRootMismatchError ? { root: toRoot(e.actual) } : {}),
       };
     }
   }
@@ -187,7 +186,7 @@ export async function getVerificationReport(client: Client<Transport, Chain | un
     checkpointCount: job.checkpointCount,
     modelURI: committed?.kind === "committed" ? committed.modelURI : undefined,
     challengeDeadline: committed?.kind === "committed" ? committed.challengeDeadline : undefined,
-    intervals: { total: job.historyRoot === ZERO ? 0n : job.checkpointCount - 1n, challenged: BigInt(challengedIntervals) },
+    intervals: { total: job.historyRoot === ZERO_ROOT ? 0n : job.checkpointCount - 1n, challenged: BigInt(challengedIntervals) },
     disputes, model, events,
   };
   return { report, state };

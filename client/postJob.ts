@@ -2,18 +2,15 @@ import {
   type Account, type Address, BaseError, type Chain, type Client, type ContractFunctionArgs, type Hash, parseEventLogs, type TransactionReceipt, type Transport,
 } from "viem";
 import { waitForTransactionReceipt, writeContract } from "viem/actions";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { datasetRoot } from "../commitment/dataset.ts";
-import { toHex } from "../commitment/hash.ts";
-import { buildProgram } from "../commitment/program.ts";
-import { stateRoot } from "../commitment/stateRoot.ts";
+import { specCommitments } from "../commitment/specCommitments.ts";
+import { type JobId, toJobId } from "../core/root.ts";
 import type { Dataset } from "../engine/batch.ts";
-import { buildStepGraph } from "../engine/graph.ts";
-import { specHash, type TrainingSpec } from "../engine/spec.ts";
-import { initialState } from "../engine/state.ts";
+import type { TrainingSpec } from "../engine/spec.ts";
 import { checkJobParams, type CheckJobParamsParameters } from "./checkJobParams.ts";
-import { ClientTransactionError, DatasetRootMismatchError } from "./errors.ts";
+import { ClientTransactionError } from "./errors.ts";
+import { JOB_DEFAULTS, RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
 
 /** IJobMarket.JobParams as viem types it. */
 export type JobParams = ContractFunctionArgs<typeof jobMarketAbi, "payable", "postJob">[0];
@@ -30,22 +27,10 @@ export interface PostJobParameters extends CheckJobParamsParameters {
 }
 
 export interface PostJobReturnType {
-  readonly jobId: bigint;
+  readonly jobId: JobId;
   readonly params: JobParams;
   readonly hash: Hash;
   readonly receipt: TransactionReceipt;
-}
-
-/** The commitments of a spec a job posts, computed by the engine: spec hash, program, initial state, dataset roots. */
-export function specCommitments(spec: TrainingSpec, dataset: Dataset): Pick<JobParams, "specHash" | "programRoot" | "initialRoot" | "datasetRoot"> {
-  const dRoot = datasetRoot(dataset).toString("hex");
-  if (dRoot !== spec.data.root) throw new DatasetRootMismatchError(spec.data.root, dRoot);
-  return {
-    specHash: `0x${specHash(spec)}`,
-    programRoot: toHex(buildProgram(spec, buildStepGraph(spec)).root),
-    initialRoot: toHex(stateRoot(spec, initialState(spec))),
-    datasetRoot: `0x${dRoot}`,
-  };
 }
 
 /**
@@ -68,7 +53,7 @@ export async function postJob(client: Client<Transport, Chain, Account>, p: Post
     commitDuration: p.commitDuration,
     challengeWindow: p.challengeWindow,
     clockDuration: p.clockDuration,
-    sampleBps: p.sampleBps ?? 500,
+    sampleBps: p.sampleBps ?? JOB_DEFAULTS.sampleBps,
   };
   let hash: Hash;
   try {
@@ -76,9 +61,9 @@ export async function postJob(client: Client<Transport, Chain, Account>, p: Post
   } catch (e) {
     throw new ClientTransactionError("postJob", e instanceof BaseError ? shortReason(e) : String(e));
   }
-  const receipt = await waitForTransactionReceipt(client, { hash, timeout: p.receiptTimeoutMs ?? 120_000 });
+  const receipt = await waitForTransactionReceipt(client, { hash, timeout: p.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS });
   if (receipt.status !== "success") throw new ClientTransactionError("postJob", `transaction ${hash} reverted`, { hash });
   const [ev] = parseEventLogs({ abi: jobMarketAbi, eventName: "JobPosted", logs: receipt.logs });
   if (!ev) throw new ClientTransactionError("postJob", `no JobPosted event in ${hash}`, { hash });
-  return { jobId: ev.args.jobId, params, hash, receipt };
+  return { jobId: toJobId(ev.args.jobId), params, hash, receipt };
 }

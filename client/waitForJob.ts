@@ -1,6 +1,7 @@
 import type { Address, Chain, Client, Transport } from "viem";
 import { JobWaitError } from "./errors.ts";
-import { getJob, type Job, type JobStatusName } from "./getJob.ts";
+import { getJob, type Job, type JobStatusName } from "../chain/jobs.ts";
+import { sleep } from "../core/sleep.ts";
 
 export interface WaitForJobParameters {
   readonly market: Address;
@@ -38,6 +39,6 @@ export async function waitForJob(client: Client<Transport, Chain | undefined>, p
     if (Date.now() >= deadline) {
       throw new JobWaitError(`job ${p.jobId} is still ${job.status} after ${timeoutMs / 1000} s (waiting for ${wanted.join(" or ")})`, { jobId: p.jobId.toString(), status: job.status });
     }
-    await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), p.signal);
   }
 }

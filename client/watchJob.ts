@@ -1,7 +1,8 @@
 import type { Address, BlockNumber, Chain, Client, Transport } from "viem";
 import { JobWaitError } from "./errors.ts";
-import { getJob, type Job, type JobStatusName } from "./getJob.ts";
+import { getJob, type Job, type JobStatusName } from "../chain/jobs.ts";
 import { getJobEvents, type JobEvent } from "./getJobEvents.ts";
+import { sleep } from "../core/sleep.ts";
 
 /** Statuses a job never leaves. */
 export const TERMINAL_STATUSES: readonly JobStatusName[] = ["Finalized", "Cancelled", "Slashed", "Failed"];
@@ -64,6 +65,6 @@ export async function watchJob(client: Client<Transport, Chain | undefined>, p: 
     if (Date.now() >= deadline) {
       throw new JobWaitError(`job ${p.jobId} is still ${job.status} after ${p.timeoutMs! / 1000} s (watching for ${until.join(" or ")})`, { jobId: p.jobId.toString(), status: job.status });
     }
-    await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(interval, Math.max(0, deadline - Date.now())), p.signal);
   }
 }

@@ -1,4 +1,4 @@
-import { VeritrainError } from "../engine/errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /** Base of the dispute player's errors. */
 export class DisputeError extends VeritrainError {

@@ -4,7 +4,7 @@ import { bytesToHex, type Hex } from "viem";
 import { toHex } from "../commitment/hash.ts";
 import { proofOf } from "../commitment/merkle.ts";
 import { decodeElements, LEAF_BYTES } from "../commitment/tensorCommit.ts";
-import { ACCUMULATION_CODES } from "../chain/settlementOperands.ts";
+import { ACCUMULATION_CODES } from "../settlement/operandRule.ts";
 import { chooseResponse, dissectionPoints, rootsHash } from "./dissection.ts";
 import { GameStateError } from "./errors.ts";
 import { type GameView, Party, Phase, type Side } from "./gameState.ts";

@@ -5,7 +5,7 @@
 import type { Account, Address, Chain, Client, Hash, Transport } from "viem";
 import { getBlock, getContractEvents, readContract, waitForTransactionReceipt, writeContract } from "viem/actions";
 import { disputeGameAbi } from "../chain/generated/contracts.ts";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import { DisputeError } from "./errors.ts";
 import { gameEvents } from "./gameEvents.ts";
 import { type GameView, isOver, partyOf, Phase, type Side } from "./gameState.ts";
@@ -13,6 +13,8 @@ import { nextMove } from "./move.ts";
 import { detectKernel, type KernelKind, settleCall } from "./settleCall.ts";
 import { trueValueOf } from "./trueValue.ts";
 import type { ComputationView } from "./view.ts";
+import { sleep } from "../core/sleep.ts";
+import { RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
 
 export type PlayProgress =
   | { readonly kind: "move"; readonly phase: number; readonly label: string; readonly tx: Hash; readonly gasUsed: bigint; readonly feesWei: bigint }
@@ -46,13 +48,6 @@ export interface GameOutcome {
   readonly reason: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
-
 export function readGame(client: Client, game: Address, gameId: bigint): Promise<GameView> {
   return readContract(client, { address: game, abi: disputeGameAbi, functionName: "gameState", args: [gameId] });
 }
@@ -79,7 +74,7 @@ export async function playGame(o: PlayGameOptions): Promise<GameOutcome> {
   const send = async (action: string, phase: number, functionName: string, args: readonly unknown[]) => {
     try {
       const hash = await writeContract(client, { address: game, abi: disputeGameAbi, functionName: functionName as never, args: args as never, account: client.account, chain: client.chain });
-      const r = await waitForTransactionReceipt(client, { hash, timeout: 120_000 });
+      const r = await waitForTransactionReceipt(client, { hash, timeout: RECEIPT_TIMEOUT_MS });
       if (r.status !== "success") throw new DisputeError(`transaction ${hash} reverted`);
       failures = 0;
       return r;

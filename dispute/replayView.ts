@@ -1,7 +1,7 @@
 // The ComputationView of a party that replays the job's steps from a trusted start state with the engine:
 // the honest solver's view (its stored checkpoint at loStep), or any view whose steps are computed by
 // another Stepper (a test's lying challenger changes one op output of one step).
-import { accumulationTerms, operandValues, partialSums, type SettlementSource } from "../chain/settlementOperands.ts";
+import { accumulationTerms, operandValues, partialSums } from "../settlement/operands.ts";
 import type { Hash } from "../commitment/hash.ts";
 import { buildProgram, type Program } from "../commitment/program.ts";
 import { commitState, type StateCommitment } from "../commitment/stateRoot.ts";
@@ -17,6 +17,7 @@ import { applyStep } from "../training/train.ts";
 import { traceStep } from "../training/traceStep.ts";
 import type { ComputationView } from "./view.ts";
 import { ViewError } from "./errors.ts";
+import type { SettlementSource } from "../settlement/step.ts";
 
 /** How a view computes one step from its pre-state. */
 export interface Stepper {

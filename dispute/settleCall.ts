@@ -1,16 +1,18 @@
 // The settle(gameId, operands, proof) call data of a game at Settlement, from the solver's view: the
-// operands opened against the game's roots (chain/settlementOperands.ts) and, when the game's kernel
+// operands opened against the game's roots (settlement/operands.ts) and, when the game's kernel
 // verifier is a Groth16KernelVerifier, a proof that the claimed value is the kernel's output.
 import type { Address, Client, Hex } from "viem";
 import { readContract } from "viem/actions";
 import { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { type KernelKind, kernelKindOf } from "../chain/kernelKind.ts";
-import { proveKernel } from "../chain/prover.ts";
-import { operandIndices, operandValues, settlementOperands, type SettlementContext, type TermSlice } from "../chain/settlementOperands.ts";
+import { proveKernel } from "../settlement/prover.ts";
+import { operandValues, settlementOperands } from "../settlement/operands.ts";
 import { INPUT_CODE } from "../commitment/trace.ts";
 import type { GameView } from "./gameState.ts";
 import { elementOf, isAccumulation } from "./move.ts";
 import type { ComputationView } from "./view.ts";
+import { operandIndices, type TermSlice } from "../settlement/operandRule.ts";
+import type { SettlementContext } from "../settlement/abi.ts";
 
 export type { KernelKind } from "../chain/kernelKind.ts";
 

@@ -2,7 +2,7 @@
 // sides agree on (the pre-state and the solver's trace before the disputed entry), never from the party's
 // own output. A solver settles only when this equals its claim.
 import type { Hex } from "viem";
-import type { SettlementSource } from "../chain/settlementOperands.ts";
+import type { SettlementSource } from "../settlement/step.ts";
 import { toHex } from "../commitment/hash.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { decodeElements } from "../commitment/tensorCommit.ts";

@@ -3,7 +3,7 @@ import type { Hash } from "../commitment/hash.ts";
 import type { Program } from "../commitment/program.ts";
 import type { TensorCommitment } from "../commitment/tensorCommit.ts";
 import type { OpTrace } from "../commitment/trace.ts";
-import type { SettlementSource } from "../chain/settlementOperands.ts";
+import type { SettlementSource } from "../settlement/step.ts";
 import type { TrainingState } from "../engine/state.ts";
 
 /**

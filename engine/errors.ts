@@ -1,16 +1,9 @@
+import { VeritrainError } from "../core/errors.ts";
+
 /**
- * Typed errors of the deterministic engine. Every error names what is wrong so that a caller (a CLI, a node,
- * a test) can show it or narrow on `name` without parsing messages.
+ * Typed errors of the deterministic engine (the base class is core/errors.ts). Every error names what is
+ * wrong so that a caller (a CLI, a node, a test) can show it or narrow on `name` without parsing messages.
  */
-export class VeritrainError extends Error {
-  override name = "VeritrainError";
-  /** Machine-readable details (the offending field, value, limit...). */
-  readonly details: Record<string, unknown>;
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super(message);
-    this.details = details;
-  }
-}
 
 /** A training spec (model, quantization, hyper-parameters) is malformed or violates an exactness bound. */
 export class SpecError extends VeritrainError {

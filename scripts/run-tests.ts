@@ -1,6 +1,6 @@
 // The project's single test entry point.
 //
-//   node scripts/run-tests.ts                 # every *.test.ts in the test roots
+//   node scripts/run-tests.ts                 # every *.test.ts under the top-level folders
 //   node scripts/run-tests.ts engine/ merkle  # only files whose path contains a filter
 //
 // Runs each file in its own subprocess (node:test `isolation: "process"`, so a file
@@ -19,8 +19,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const TEST_ROOTS = ["engine", "commitment", "training", "chain", "log", "cli", "solver", "verifier", "client", "dispute", "test"];
+/** Build products and installs: never searched for tests (nor are dot folders). */
 const SKIP_DIRS = new Set(["node_modules", "artifacts", "cache", "build"]);
+const isSkipped = (name: string) => SKIP_DIRS.has(name) || name.startsWith(".");
+/** Every top-level folder of the repository: a new layer's tests are found without a list to update. */
+const TEST_ROOTS = readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isDirectory() && !isSkipped(e.name)).map((e) => e.name);
 
 /** Repo-relative, forward-slash paths of every `*.test.ts` under `dir`. */
 function findTests(dir: string): string[] {
@@ -34,7 +37,7 @@ function findTests(dir: string): string[] {
   for (const e of entries) {
     const rel = `${dir}/${e.name}`;
     if (e.isDirectory()) {
-      if (!SKIP_DIRS.has(e.name) && !e.name.startsWith(".")) out.push(...findTests(rel));
+      if (!isSkipped(e.name)) out.push(...findTests(rel));
     } else if (e.isFile() && e.name.endsWith(".test.ts")) {
       out.push(rel);
     }

@@ -1,7 +1,7 @@
 // Groth16 setup of the settlement circuits (circuits/settle/*.circom): compiles each main (the cached
 // compiler of scripts/circuits-build.ts), makes or reuses a powers-of-tau file, runs the circuit-specific
 // phase 2 (groth16 setup + one contribution), exports the verification key and a Solidity verifier per
-// circuit, and writes a manifest that chain/prover.ts and the tests read.
+// circuit, and writes a manifest that settlement/prover.ts and the tests read.
 //
 //   node scripts/zk-setup.ts             # run by `npm run build:contracts`, before `hardhat build`
 //   ZK_PTAU=/path/to/ceremony.ptau node scripts/zk-setup.ts
@@ -26,7 +26,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ProverCircuit } from "../chain/prover.ts";
+import type { ProverCircuit } from "../settlement/prover.ts";
+import { opDefOf } from "../engine/ops/index.ts";
 import { buildCircuits, ROOT, type BuiltCircuit } from "./circuits-build.ts";
 
 /** One settlement circuit: the (kernel, attributes) instantiation it proves. */
@@ -63,18 +64,18 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "dot_slice_cs8", code: 7, attrs: [], classes: 0 },
 ];
 
-/** Public inputs of a settle circuit: ctx, out, then the operands (dot slices: accIn and the packed words). */
+/** Public inputs of a settle circuit: its op's `settlePublicInputs` (engine/ops/, next to the op's definition). */
 export function publicInputCount(c: { code: number }): number {
-  if (c.code === 1) return 3 + 4;
-  if (c.code === 7) return 3 + 2;
-  return c.code === 4 || c.code === 3 ? 3 : c.code === 6 ? 5 : 4;
+  const def = opDefOf(c.code);
+  if (!def) throw new Error(`zk-setup: no op has code ${c.code}`);
+  return def.settlePublicInputs;
 }
 
 export const ZK_DIR = path.join(ROOT, "build/zk");
 export const MANIFEST = path.join(ZK_DIR, "manifest.json");
 const GENERATED_DIR = path.join(ROOT, "contracts/kernel/generated");
 
-/** A manifest entry: the format chain/prover.ts reads (defined there, once). */
+/** A manifest entry: the format settlement/prover.ts reads (defined there, once). */
 export type ManifestCircuit = ProverCircuit;
 export interface Manifest {
   readonly ptau: string;
@@ -82,7 +83,7 @@ export interface Manifest {
   readonly circuits: readonly ManifestCircuit[];
 }
 
-// snarkjs ships no types: the few entry points used here and in chain/prover.ts.
+// snarkjs ships no types: the few entry points used here and in settlement/prover.ts.
 interface Curve { terminate(): Promise<void> }
 interface SnarkJs {
   curves: { getCurveFromName(name: string): Promise<Curve> };

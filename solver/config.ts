@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { type Address, getAddress, isAddress } from "viem";
-import { parseRpcUrl } from "../cli/commands/deploy.ts";
+import { parseRpcUrl } from "../chain/rpcUrl.ts";
 import type { BackendName } from "../engine/runner.ts";
 import { SolverConfigError } from "./errors.ts";
+import { BPS, NODE_DEFAULTS, SPEC_MAX_BYTES } from "../core/defaults.ts";
 
 /**
  * The solver node's configuration: a JSON file validated field by field (every error names its field), then
@@ -135,22 +136,22 @@ export function parseSolverConfig(raw: unknown, baseDir: string = process.cwd())
   known(p, "pricing", ["minWeiPerStep", "openingBidBps", "undercutBps"]);
   const pricing: PricingRule = {
     minWeiPerStep: wei(p, "minWeiPerStep", "pricing.minWeiPerStep"),
-    openingBidBps: int(p, "openingBidBps", "pricing.openingBidBps", 1, 10_000, 10_000),
-    undercutBps: int(p, "undercutBps", "pricing.undercutBps", 0, 10_000, 100),
+    openingBidBps: int(p, "openingBidBps", "pricing.openingBidBps", 1, BPS, NODE_DEFAULTS.openingBidBps),
+    undercutBps: int(p, "undercutBps", "pricing.undercutBps", 0, BPS, NODE_DEFAULTS.undercutBps),
   };
 
   const a = raw.accept ?? {};
   if (!isObj(a)) throw new SolverConfigError("accept", "must be an object { datasets?, maxSteps?, maxSpecBytes?, specTimeoutMs? }");
   known(a, "accept", ["datasets", "maxSteps", "maxSpecBytes", "specTimeoutMs"]);
-  const datasets = a.datasets ?? ["mnist"];
+  const datasets = a.datasets ?? NODE_DEFAULTS.datasets;
   if (!Array.isArray(datasets) || datasets.length === 0 || !datasets.every((d) => typeof d === "string" && d !== "")) {
     throw new SolverConfigError("accept.datasets", `must be a non-empty array of dataset names, got ${JSON.stringify(datasets)}`);
   }
   const accept: AcceptRule = {
     datasets: datasets as string[],
-    maxSteps: int(a, "maxSteps", "accept.maxSteps", 1, 100_000_000, 100_000),
-    maxSpecBytes: int(a, "maxSpecBytes", "accept.maxSpecBytes", 256, 64 << 20, 1 << 20),
-    specTimeoutMs: int(a, "specTimeoutMs", "accept.specTimeoutMs", 100, 600_000, 10_000),
+    maxSteps: int(a, "maxSteps", "accept.maxSteps", 1, 100_000_000, NODE_DEFAULTS.maxSteps),
+    maxSpecBytes: int(a, "maxSpecBytes", "accept.maxSpecBytes", 256, 64 << 20, SPEC_MAX_BYTES),
+    specTimeoutMs: int(a, "specTimeoutMs", "accept.specTimeoutMs", 100, 600_000, NODE_DEFAULTS.specTimeoutMs),
   };
 
   const s = raw.serve ?? {};
@@ -159,8 +160,8 @@ export function parseSolverConfig(raw: unknown, baseDir: string = process.cwd())
   const publicUrl = s.publicUrl === undefined ? undefined : str(s, "publicUrl", "serve.publicUrl");
   if (publicUrl !== undefined && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new SolverConfigError("serve.publicUrl", `must be an http(s) URL, got ${JSON.stringify(publicUrl)}`);
   const serve: ServeConfig = {
-    host: str(s, "host", "serve.host", "127.0.0.1"),
-    port: int(s, "port", "serve.port", 0, 65_535, 0),
+    host: str(s, "host", "serve.host", NODE_DEFAULTS.serveHost),
+    port: int(s, "port", "serve.port", 0, 65_535, NODE_DEFAULTS.servePort),
     ...(publicUrl === undefined ? {} : { publicUrl: publicUrl.replace(/\/+$/, "") }),
   };
 
@@ -170,10 +171,10 @@ export function parseSolverConfig(raw: unknown, baseDir: string = process.cwd())
   const keystorePasswordFile = raw.keystorePasswordFile === undefined ? undefined : path.resolve(baseDir, str(raw, "keystorePasswordFile", "keystorePasswordFile"));
   return {
     rpcUrl, ...(chainId === undefined ? {} : { chainId }), market: getAddress(marketRaw), dataDir, backend, pricing, accept, serve,
-    pollIntervalMs: int(raw, "pollIntervalMs", "pollIntervalMs", 50, 3_600_000, 2_000),
-    maxConcurrentJobs: int(raw, "maxConcurrentJobs", "maxConcurrentJobs", 1, 64, 1),
+    pollIntervalMs: int(raw, "pollIntervalMs", "pollIntervalMs", 50, 3_600_000, NODE_DEFAULTS.pollIntervalMs),
+    maxConcurrentJobs: int(raw, "maxConcurrentJobs", "maxConcurrentJobs", 1, 64, NODE_DEFAULTS.maxConcurrentJobs),
     fromBlock,
-    logChunk: int(raw, "logChunk", "logChunk", 1, 100_000, 2_000),
+    logChunk: int(raw, "logChunk", "logChunk", 1, 100_000, NODE_DEFAULTS.logChunk),
     ...(keystore === undefined ? {} : { keystore }),
     ...(keystorePasswordFile === undefined ? {} : { keystorePasswordFile }),
   };

@@ -4,8 +4,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { publishDataset } from "../client/publishDataset.ts";
-import { DatasetPublishError } from "../client/errors.ts";
+import { bareHex } from "../core/root.ts";
+import { publishDataset } from "../content/publishDataset.ts";
+import { DatasetPublishError } from "../content/errors.ts";
 import { encodeDataset } from "../engine/datasetFile.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { loadDatasets } from "./datasets.ts";
@@ -17,12 +18,12 @@ describe("published datasets: a client publishes by root, a solver accepts the f
     try {
       const d = syntheticDataset(40, 9, 3);
       const pub = await publishDataset({ dataset: d, dir });
-      assert.equal(path.basename(pub.path), `${pub.root}.vtds`);
+      assert.equal(path.basename(pub.path), `${bareHex(pub.root)}.vtds`);
       assert.deepEqual(await publishDataset({ dataset: d, dir }), pub, "publishing again keeps the file");
       for (const entry of [pub.path, pub.uri]) {
         const m = loadDatasets([entry]);
-        assert.deepEqual([...m.keys()], [pub.root]);
-        assert.equal(m.get(pub.root)!.dataset.count, 40);
+        assert.deepEqual([...m.keys()], [bareHex(pub.root)]);
+        assert.equal(m.get(bareHex(pub.root))!.dataset.count, 40);
       }
       // Another dataset's bytes under this root's name: the publisher refuses, the solver refuses.
       const other = syntheticDataset(41, 9, 3);

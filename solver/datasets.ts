@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { datasetRoot } from "../commitment/dataset.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { decodeDataset } from "../engine/datasetFile.ts";
-import { VeritrainError } from "../engine/errors.ts";
 import { loadMnist } from "../engine/mnist.ts";
 import { SolverConfigError } from "./errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /**
  * The datasets this solver can train on (config `accept.datasets`), each known by its dataset root: a job is

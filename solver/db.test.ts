@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { openSolverDb } from "./db.ts";
 import { SolverError } from "./errors.ts";
+import { toRoot } from "../core/root.ts";
 
 describe("solver database", () => {
   it("persists the cursor, jobs, checkpoints, runs and transactions across reopening", async () => {
@@ -37,7 +38,7 @@ describe("solver database", () => {
     assert.equal(j.firstCome, true);
     assert.equal(j.specURI, "file:///spec.json");
     assert.deepEqual(db.checkpoints(7n).map((c) => [c.idx, c.step]), [[0, 0], [1, 20]]);
-    assert.equal(db.jobOfRoot("0x" + "22".repeat(32))?.jobId, 7n);
+    assert.equal(db.jobOfRoot(toRoot("0x" + "22".repeat(32)))?.jobId, 7n);
     assert.deepEqual(db.trainRuns(7n), [{ jobId: 7n, startStep: 20, endStep: 40 }]);
     assert.deepEqual(db.pendingTxs(7n, "take").map((t) => t.hash), ["0x" + "aa".repeat(32)]);
     db.settleTx("0x" + "aa".repeat(32), "success", 21_000n, 42_000n);

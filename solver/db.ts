@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { type JobId, type Root, type StepIndex, toJobId, toRoot, toStepIndex } from "../core/root.ts";
 import { SolverError } from "./errors.ts";
 import { sqlite } from "./sqlite.ts";
 
@@ -15,8 +16,12 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** Statuses the node has nothing more to do for. */
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(["withdrawn", "lost", "rejected", "failed"]);
 
+/**
+ * Rows are typed at this boundary: job ids are JobIds, steps StepIndexes, roots Roots (written through toRoot, so
+ * whatever case or prefix a caller holds, the database stores and returns one form).
+ */
 export interface JobRow {
-  readonly jobId: bigint;
+  readonly jobId: JobId;
   readonly status: JobStatus;
   readonly reason: string | null;
   readonly specURI: string | null;
@@ -26,8 +31,8 @@ export interface JobRow {
   readonly firstCome: boolean;
   /** Our current bid (wei), when we bid. */
   readonly bidWei: bigint | null;
-  readonly historyRoot: string | null;
-  readonly finalRoot: string | null;
+  readonly historyRoot: Root | null;
+  readonly finalRoot: Root | null;
   readonly modelURI: string | null;
   readonly trainSeconds: number;
   readonly withdrawnWei: bigint | null;
@@ -35,15 +40,15 @@ export interface JobRow {
 }
 
 export interface CheckpointRow {
-  readonly jobId: bigint;
+  readonly jobId: JobId;
   readonly idx: number;
-  readonly step: number;
-  readonly root: string;
+  readonly step: StepIndex;
+  readonly root: Root;
 }
 
 export interface TxRow {
   readonly id: number;
-  readonly jobId: bigint;
+  readonly jobId: JobId;
   readonly action: string;
   readonly hash: string;
   readonly status: "sent" | "success" | "reverted" | "dropped";
@@ -57,10 +62,10 @@ export type GameStatus = (typeof GAME_STATUSES)[number];
 
 export interface GameRow {
   readonly gameId: bigint;
-  readonly jobId: bigint;
+  readonly jobId: JobId;
   /** The challenged checkpoint interval [loStep, hiStep] as opened (the game narrows it; we replay from loStep). */
-  readonly loStep: number;
-  readonly hiStep: number;
+  readonly loStep: StepIndex;
+  readonly hiStep: StepIndex;
   readonly challenger: string;
   /** The block of its ChallengeOpened event (event lookups start there). */
   readonly openedBlock: bigint;
@@ -70,7 +75,7 @@ export interface GameRow {
 }
 
 export interface TrainRunRow {
-  readonly jobId: bigint;
+  readonly jobId: JobId;
   readonly startStep: number;
   readonly endStep: number | null;
 }
@@ -132,29 +137,31 @@ CREATE TABLE IF NOT EXISTS games (
 
 type Raw = Record<string, unknown>;
 const big = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string));
+const root = (v: unknown): Root | null => (v === null || v === undefined ? null : toRoot(v as string));
 
 function jobOf(r: Raw): JobRow {
   return {
-    jobId: BigInt(r.job_id as string), status: r.status as JobStatus, reason: (r.reason as string | null) ?? null, specURI: (r.spec_uri as string | null) ?? null, specJson: (r.spec_json as string | null) ?? null,
+    jobId: toJobId(r.job_id as string), status: r.status as JobStatus, reason: (r.reason as string | null) ?? null, specURI: (r.spec_uri as string | null) ?? null, specJson: (r.spec_json as string | null) ?? null,
     steps: Number(r.steps), checkpointInterval: Number(r.checkpoint_interval), firstCome: Number(r.first_come) === 1, bidWei: big(r.bid_wei),
-    historyRoot: (r.history_root as string | null) ?? null, finalRoot: (r.final_root as string | null) ?? null, modelURI: (r.model_uri as string | null) ?? null,
+    historyRoot: root(r.history_root), finalRoot: root(r.final_root), modelURI: (r.model_uri as string | null) ?? null,
     trainSeconds: Number(r.train_seconds), withdrawnWei: big(r.withdrawn_wei), updatedAt: Number(r.updated_at),
   };
 }
 
 function gameOf(r: Raw): GameRow {
   return {
-    gameId: BigInt(r.game_id as string), jobId: BigInt(r.job_id as string), loStep: Number(r.lo_step), hiStep: Number(r.hi_step), challenger: r.challenger as string,
+    gameId: BigInt(r.game_id as string), jobId: toJobId(r.job_id as string), loStep: toStepIndex(Number(r.lo_step)), hiStep: toStepIndex(Number(r.hi_step)), challenger: r.challenger as string,
     openedBlock: BigInt(r.opened_block as string), status: r.status as GameStatus, outcome: (r.outcome as string | null) ?? null,
   };
 }
 
 function txOf(r: Raw): TxRow {
-  return { id: Number(r.id), jobId: BigInt(r.job_id as string), action: r.action as string, hash: r.hash as string, status: r.status as TxRow["status"], gasUsed: big(r.gas_used), feesWei: big(r.fees_wei) };
+  return { id: Number(r.id), jobId: toJobId(r.job_id as string), action: r.action as string, hash: r.hash as string, status: r.status as TxRow["status"], gasUsed: big(r.gas_used), feesWei: big(r.fees_wei) };
 }
 
 export type JobUpdate = Partial<{
   status: JobStatus; reason: string | null; specURI: string; specJson: string; steps: number; checkpointInterval: number; firstCome: boolean; bidWei: bigint | null;
+  /** Any case, with or without 0x: stored as a Root. */
   historyRoot: string; finalRoot: string; modelURI: string; trainSeconds: number; withdrawnWei: bigint;
 }>;
 
@@ -229,16 +236,19 @@ export class SolverDb {
     const keys = Object.keys(u) as (keyof JobUpdate)[];
     if (keys.length === 0) return;
     const sets = keys.map((k) => `${COLUMN[k]} = ?`).join(", ");
-    this.#db.prepare(`UPDATE jobs SET ${sets}, updated_at = ? WHERE job_id = ?`).run(...keys.map((k) => sqlValue(u[k])), Date.now(), jobId.toString());
+    const value = (k: keyof JobUpdate) => (k === "historyRoot" || k === "finalRoot" ? toRoot(u[k]!) : u[k]);
+    this.#db.prepare(`UPDATE jobs SET ${sets}, updated_at = ? WHERE job_id = ?`).run(...keys.map((k) => sqlValue(value(k))), Date.now(), jobId.toString());
   }
 
   checkpoints(jobId: bigint): CheckpointRow[] {
+    const id = toJobId(jobId);
     return (this.#db.prepare("SELECT * FROM checkpoints WHERE job_id = ? ORDER BY idx").all(jobId.toString()) as Raw[])
-      .map((r) => ({ jobId, idx: Number(r.idx), step: Number(r.step), root: r.root as string }));
+      .map((r) => ({ jobId: id, idx: Number(r.idx), step: toStepIndex(Number(r.step)), root: toRoot(r.root as string) }));
   }
 
   /** Records checkpoint `idx` (its state file is already in the store); the same checkpoint twice is a no-op, a different root an error. */
-  putCheckpoint(jobId: bigint, idx: number, step: number, root: string): void {
+  putCheckpoint(jobId: bigint, idx: number, step: number, rootIn: string): void {
+    const root = toRoot(rootIn);
     const prev = this.#db.prepare("SELECT step, root FROM checkpoints WHERE job_id = ? AND idx = ?").get(jobId.toString(), idx) as Raw | undefined;
     if (prev) {
       if (Number(prev.step) !== step || prev.root !== root) throw new SolverError(`job ${jobId} checkpoint ${idx}: recomputed (step ${step}, ${root}) differs from stored (step ${prev.step as number}, ${prev.root as string})`);
@@ -248,7 +258,7 @@ export class SolverDb {
   }
 
   /** The job whose checkpoints include this state root (for serving traces with the right spec). */
-  jobOfRoot(root: string): JobRow | undefined {
+  jobOfRoot(root: Root): JobRow | undefined {
     const r = this.#db.prepare("SELECT j.* FROM checkpoints c JOIN jobs j ON j.job_id = c.job_id WHERE c.root = ? LIMIT 1").get(root) as Raw | undefined;
     return r ? jobOf(r) : undefined;
   }
@@ -262,12 +272,13 @@ export class SolverDb {
   }
 
   trainRuns(jobId: bigint): TrainRunRow[] {
+    const id = toJobId(jobId);
     return (this.#db.prepare("SELECT * FROM train_runs WHERE job_id = ? ORDER BY id").all(jobId.toString()) as Raw[])
-      .map((r) => ({ jobId, startStep: Number(r.start_step), endStep: r.end_step === null ? null : Number(r.end_step) }));
+      .map((r) => ({ jobId: id, startStep: Number(r.start_step), endStep: r.end_step === null ? null : Number(r.end_step) }));
   }
 
   /** Records a game the first time it is seen (status open); false when it was already known. */
-  insertGame(g: Omit<GameRow, "status" | "outcome">): boolean {
+  insertGame(g: { gameId: bigint; jobId: bigint; loStep: number; hiStep: number; challenger: string; openedBlock: bigint }): boolean {
     const r = this.#db.prepare("INSERT OR IGNORE INTO games (game_id, job_id, lo_step, hi_step, challenger, opened_block, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'open', ?)")
       .run(g.gameId.toString(), g.jobId.toString(), g.loStep, g.hiStep, g.challenger, g.openedBlock.toString(), Date.now());
     return Number(r.changes) === 1;

@@ -36,7 +36,7 @@ export async function defendGame(o: DefendGameOptions): Promise<GameOutcome> {
   const { row } = o;
   const cp = o.db.checkpoints(row.jobId).find((c) => c.step === row.loStep);
   if (!cp) throw new SolverError(`game ${row.gameId}: job ${row.jobId} has no stored checkpoint at step ${row.loStep}`);
-  const start = await o.store.get(o.spec, cp.root as `0x${string}`);
+  const start = await o.store.get(o.spec, cp.root);
   const graph = buildStepGraph(o.spec);
   const runner = await createRunner(graph, o.backend);
   try {

@@ -1,4 +1,4 @@
-import { VeritrainError } from "../engine/errors.ts";
+import { VeritrainError } from "../core/errors.ts";
 
 /** Typed errors of the solver node. */
 export class SolverError extends VeritrainError {
@@ -27,24 +27,5 @@ export class SolverConfigError extends SolverError {
   constructor(field: string, reason: string) {
     super(`config field "${field}": ${reason}`, { field });
     this.field = field;
-  }
-}
-
-/** A keystore that cannot be read, parsed or decrypted (wrong password, unsupported KDF...). Never carries the key. */
-export class KeystoreError extends SolverError {
-  override name = "KeystoreError";
-}
-
-/**
- * A job spec could not be fetched or parsed from its URI. `transient`: the endpoint did not answer, timed
- * out or answered 408/429/5xx, so the same fetch may succeed later; everything else (a bad URI, a 404, an
- * oversized or invalid spec) is final.
- */
-export class SpecFetchError extends SolverError {
-  override name = "SpecFetchError";
-  readonly transient: boolean;
-  constructor(message: string, opts: { transient?: boolean } = {}) {
-    super(message, { transient: opts.transient ?? false });
-    this.transient = opts.transient ?? false;
   }
 }

@@ -1,12 +1,17 @@
 import path from "node:path";
-import { type Address, createPublicClient, createWalletClient, defineChain, http, parseEventLogs } from "viem";
+import { type Address, parseEventLogs } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { getBlock, getBlockNumber, getCode, getContractEvents, readContract, writeContract } from "viem/actions";
-import { fetchChainId } from "../chain/deploy.ts";
-import { ChainIdMismatchError, redactUrl } from "../chain/errors.ts";
+import { connect } from "../chain/connect.ts";
+import { redactUrl } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { getJob, type Job } from "../client/getJob.ts";
-import { describeMissing, getSettleCoverage } from "../chain/settleCoverage.ts";
+import { getJob, type Job } from "../chain/jobs.ts";
+import { getSettleCoverage } from "../chain/settleCoverage.ts";
+import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
+import { SpecFetchError } from "../content/errors.ts";
+import { NODE_DEFAULTS } from "../core/defaults.ts";
+import { bareHex, toRoot } from "../core/root.ts";
+import { fetchSpec } from "../content/fetchSpec.ts";
 import { parseSpec, canonicalSpecJson } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
 import { commitArgs } from "../chain/checkpoints.ts";
@@ -14,18 +19,18 @@ import type { SolverConfig } from "./config.ts";
 import { loadDatasets, type LocalDataset } from "./datasets.ts";
 import { type GameRow, type JobRow, openSolverDb, type SolverDb, TERMINAL } from "./db.ts";
 import { defendGame } from "./defend.ts";
-import { shutdownProver } from "../chain/prover.ts";
+import { shutdownProver } from "../settlement/prover.ts";
 import { REASON_NAMES } from "../dispute/gameState.ts";
-import { JobMismatchError, SolverError, SpecFetchError } from "./errors.ts";
+import { JobMismatchError, SolverError } from "./errors.ts";
 import { decidePrice } from "./pricing.ts";
 import { Backoff } from "./backoff.ts";
-import { checkCommitments } from "./runJob.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
-import { fetchSpec } from "./specSource.ts";
 import { openStore, type StateStore } from "./store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
-import { sendTx, settlePending, type SolverClient } from "./txSender.ts";
+import { sendTx, settlePending } from "./txSender.ts";
+import { sleep } from "../core/sleep.ts";
+import { describeMissing } from "../settlement/coverage.ts";
 
 /** Fetches of a spec that fail transiently (no answer, 408/429/5xx) before the job is rejected. */
 const SPEC_ATTEMPTS = 5;
@@ -83,21 +88,12 @@ export interface SolverNode {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
-
 export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode> {
   const { config: cfg, account, signal } = o;
   const log = o.log;
-  const transport = http(cfg.rpcUrl, { retryCount: 1, timeout: 30_000 });
-  const chainId = await fetchChainId(createPublicClient({ transport }));
-  if (cfg.chainId !== undefined && cfg.chainId !== chainId) throw new ChainIdMismatchError(cfg.chainId, chainId, `the RPC endpoint ${redactUrl(cfg.rpcUrl)}`);
-  const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [cfg.rpcUrl] } } });
-  const client: SolverClient = createWalletClient({ chain, transport, account, pollingInterval: Math.min(cfg.pollIntervalMs, 500) });
+  const { chainId, chain, walletClient: client } = await connect({
+    rpcUrl: cfg.rpcUrl, chainId: cfg.chainId, account, timeoutMs: NODE_DEFAULTS.rpcTimeoutMs, retryCount: NODE_DEFAULTS.rpcRetryCount, pollingIntervalMs: Math.min(cfg.pollIntervalMs, 500),
+  });
   const code = await getCode(client, { address: cfg.market });
   if (!code || code === "0x") throw new SolverError(`no contract at market ${cfg.market} on chain ${chainId}`);
 
@@ -189,12 +185,12 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
       return finish(jobId, "lost", `the job was ${job.status} when evaluated`);
     }
     if (job.steps > BigInt(cfg.accept.maxSteps)) return finish(jobId, "rejected", `${job.steps} steps exceed accept.maxSteps ${cfg.accept.maxSteps}`);
-    const ds: LocalDataset | undefined = datasets.get(job.datasetRoot.slice(2).toLowerCase());
+    const ds: LocalDataset | undefined = datasets.get(bareHex(job.datasetRoot));
     if (!ds) return finish(jobId, "rejected", `dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
     let specJson: string;
     try {
-      const spec = await fetchSpec(row.specURI ?? "", { maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
-      checkCommitments(job, spec, ds.dataset, jobId);
+      const spec = await fetchSpec({ uri: row.specURI ?? "", maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
+      checkCommitments(job, spec, ds.dataset, `job ${jobId}`);
       // SAFETY: under a Groth16 deployment a dispute ending on an op with no registered circuit cannot be
       // settled, and an unsettled game fails the solver even when it is right: never take such a job.
       const coverage = await getSettleCoverage(client, { market: cfg.market, spec });
@@ -207,7 +203,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
         log.warn({ jobId: jobId.toString(), attempt: failures, of: SPEC_ATTEMPTS, retryInMs: delayMs, err: e.message }, "spec fetch failed; retrying");
         return;
       }
-      if (e instanceof SpecFetchError || e instanceof JobMismatchError) return finish(jobId, "rejected", e.message);
+      if (e instanceof SpecFetchError || e instanceof JobMismatchError || e instanceof CommitmentMismatchError) return finish(jobId, "rejected", e.message);
       throw e;
     }
     specRetries.clear(jobId.toString());
@@ -270,7 +266,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
       const args = commitArgs(r.checkpoints);
       const prev = db.job(jobId)!;
       db.updateJob(jobId, {
-        status: "trained", historyRoot: args.historyRoot, finalRoot: args.finalRoot, modelURI: `${modelBase}/state/${args.finalRoot.slice(2)}`,
+        status: "trained", historyRoot: args.historyRoot, finalRoot: args.finalRoot, modelURI: `${modelBase}/state/${bareHex(toRoot(args.finalRoot))}`,
         trainSeconds: prev.trainSeconds + r.seconds,
       });
       log.info({ jobId: key, startStep: r.startStep, stepsRun: r.stepsRun, seconds: Number(r.seconds.toFixed(2)), historyRoot: args.historyRoot }, "training done");

@@ -2,11 +2,12 @@ import {
   type Account, type Address, BaseError, type Chain, type Client, ContractFunctionRevertedError, type Hash, type Hex, type TransactionReceipt, type Transport,
 } from "viem";
 import { readContract, simulateContract, waitForTransactionReceipt, writeContract } from "viem/actions";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { specCommitments } from "../client/postJob.ts";
-import { getJob, type Job } from "../client/getJob.ts";
+import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
+import { getJob, type Job } from "../chain/jobs.ts";
 import { toHex } from "../commitment/hash.ts";
+import { bareHex } from "../core/root.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { BackendName } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
@@ -14,6 +15,7 @@ import { train } from "../training/train.ts";
 import { commitArgs } from "../chain/checkpoints.ts";
 import { JobMismatchError, SolverTransactionError } from "./errors.ts";
 import { openStore } from "./store.ts";
+import { sleep } from "../core/sleep.ts";
 
 /**
  * The solver's happy path for one first-come job: take it, train it with the deterministic engine (every
@@ -65,12 +67,6 @@ export interface RunJobResult {
   readonly trainSeconds: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), reject(signal.reason)), { once: true });
-  });
-
 /** Whether `e` is a revert with this custom error of the market. */
 function revertedWith(e: unknown, name: string): boolean {
   if (!(e instanceof BaseError)) return false;
@@ -82,19 +78,10 @@ function revertedWith(e: unknown, name: string): boolean {
 export function checkJob(job: Job, spec: TrainingSpec, dataset: Dataset, jobId: bigint): void {
   if (job.status !== "Open") throw new JobMismatchError(`job ${jobId} is ${job.status}, not Open`);
   if (!job.firstCome) throw new JobMismatchError(`job ${jobId} is an auction: this solver only takes first-come jobs`);
-  checkCommitments(job, spec, dataset, jobId);
-}
-
-/** Checks that the job's committed spec hash, program, initial state and dataset roots are the spec's. */
-export function checkCommitments(job: Pick<Job, "specHash" | "programRoot" | "initialRoot" | "datasetRoot">, spec: TrainingSpec, dataset: Dataset, jobId: bigint): void {
-  let c: ReturnType<typeof specCommitments>;
   try {
-    c = specCommitments(spec, dataset);
+    checkCommitments(job, spec, dataset, `job ${jobId}`);
   } catch (e) {
-    throw new JobMismatchError(`job ${jobId}: ${(e as Error).message}`);
-  }
-  for (const k of ["specHash", "programRoot", "initialRoot", "datasetRoot"] as const) {
-    if (c[k].toLowerCase() !== job[k].toLowerCase()) throw new JobMismatchError(`job ${jobId}: its ${k} ${job[k]} is not the spec's ${c[k]}`);
+    throw e instanceof CommitmentMismatchError ? new JobMismatchError(e.message, e.details) : e;
   }
 }
 
@@ -138,7 +125,7 @@ export async function runJob(o: RunJobOptions): Promise<RunJobResult> {
     onCheckpoint: async (c, state) => {
       const stored = await store.put(o.spec, state);
       if (stored.root !== toHex(c.root)) throw new Error(`store root ${stored.root} differs from the checkpoint's ${toHex(c.root)}`);
-      modelURI = o.modelBaseUrl ? `${o.modelBaseUrl.replace(/\/+$/, "")}/state/${stored.root.slice(2)}` : stored.uri;
+      modelURI = o.modelBaseUrl ? `${o.modelBaseUrl.replace(/\/+$/, "")}/state/${bareHex(stored.root)}` : stored.uri;
       progress({ phase: "checkpoint", step: c.step, root: stored.root, file: stored.path });
     },
   });

@@ -10,6 +10,7 @@ import { initialState } from "../engine/state.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { parseRange, startStoreServer, type StoreServer } from "./server.ts";
 import { openStore, type StoredState } from "./store.ts";
+import { bareHex } from "../core/root.ts";
 
 interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
 
@@ -37,7 +38,7 @@ describe("solver store server", () => {
     const spec = tinySpec(syntheticDataset(64, 12, 4));
     stored = await store.put(spec, initialState(spec));
     bytes = await readFile(stored.path);
-    hex = stored.root.slice(2);
+    hex = bareHex(stored.root);
     server = await startStoreServer({ store });
   });
   after(async () => {

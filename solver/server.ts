@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { bareHex, toRoot } from "../core/root.ts";
 import { rootHexProblem, type StateStore } from "./store.ts";
 
 /**
@@ -48,7 +49,7 @@ export interface StoreServer {
   readonly url: string;
   readonly host: string;
   readonly port: number;
-  /** The URL of the state with this root (0x-prefixed or bare hex). */
+  /** The URL of the state with this root (a Root, or hex of either case with or without 0x). */
   stateUrl(root: string): string;
   close(): Promise<void>;
 }
@@ -86,7 +87,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 async function serveState(req: IncomingMessage, res: ServerResponse, store: StateStore, hex: string): Promise<void> {
   const problem = rootHexProblem(hex);
   if (problem) return sendJson(res, 400, { error: `malformed state root: ${problem}` });
-  return serveFile(req, res, store.pathOf(`0x${hex}`), `"${hex}"`, "application/octet-stream", `no state with root 0x${hex} in this store`);
+  const root = toRoot(hex);
+  return serveFile(req, res, store.pathOf(root), `"${hex}"`, "application/octet-stream", `no state with root ${root} in this store`);
 }
 
 /** /trace/<root> and /batch/<root>: derived documents of the step that starts from a stored state. */
@@ -183,7 +185,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<StoreServ
   log?.info({ url, dir: o.store.dir }, "serving the checkpoint store");
   return {
     url, host: addr.address, port: addr.port,
-    stateUrl: (root) => `${url}/state/${root.replace(/^0x/, "").toLowerCase()}`,
+    stateUrl: (root) => `${url}/state/${bareHex(toRoot(root))}`,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -24,6 +24,7 @@ import { startStoreServer, type StoreServer } from "./server.ts";
 import { openStore } from "./store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
+import { bareHex } from "../core/root.ts";
 
 const dataset = syntheticDataset(64, 12, 4);
 const spec = tinySpec(dataset);
@@ -93,9 +94,9 @@ describe("solver: resumable training and derived trace/batch documents over HTTP
   it("serves each checkpoint's next-step trace, verifiable against the requested root and equal to a recomputation", async () => {
     const cps = db.checkpoints(1n);
     for (const [i, c] of cps.slice(0, -1).entries()) {
-      const res = await fetch(`${server.url}/trace/${c.root.slice(2)}`);
+      const res = await fetch(`${server.url}/trace/${bareHex(c.root)}`);
       assert.equal(res.status, 200);
-      assert.equal(res.headers.get("etag"), `"trace-${c.root.slice(2)}"`);
+      assert.equal(res.headers.get("etag"), `"trace-${bareHex(c.root)}"`);
       const doc = (await res.json()) as TraceDoc;
       verifyTrace(doc, c.root);
       assert.equal(doc.step, c.step);
@@ -106,14 +107,14 @@ describe("solver: resumable training and derived trace/batch documents over HTTP
       assert.equal(doc.traceRoot, toHex(own.trace.root), `checkpoint ${i}`);
     }
     // A tampered record fails the receiver's check.
-    const doc = (await (await fetch(`${server.url}/trace/${cps[0]!.root.slice(2)}`)).json()) as TraceDoc;
+    const doc = (await (await fetch(`${server.url}/trace/${bareHex(cps[0]!.root)}`)).json()) as TraceDoc;
     doc.records[3]!.outputRoot = "0x" + "00".repeat(32);
     assert.throws(() => verifyTrace(doc, cps[0]!.root), /trace root/);
   });
 
   it("serves the batch with a dataset opening per example, drawn from the pre-state's RNG", async () => {
     const c = db.checkpoints(1n)[1]!;
-    const doc = (await (await fetch(`${server.url}/batch/${c.root.slice(2)}`)).json()) as BatchDoc;
+    const doc = (await (await fetch(`${server.url}/batch/${bareHex(c.root)}`)).json()) as BatchDoc;
     verifyBatch(doc, toHex(datasetRoot(dataset)));
     const pre = decodeState(spec, Buffer.from(await (await fetch(server.stateUrl(c.root))).arrayBuffer()));
     assert.deepEqual(doc.indices, batchIndices(pre.rng, spec.training.batchSize, dataset.count));
@@ -124,8 +125,8 @@ describe("solver: resumable training and derived trace/batch documents over HTTP
 
   it("answers ranges, and 4xx for malformed, unknown and final roots and wrong methods", async () => {
     const c = db.checkpoints(1n)[0]!;
-    const full = Buffer.from(await (await fetch(`${server.url}/trace/${c.root.slice(2)}`)).arrayBuffer());
-    const part = await fetch(`${server.url}/trace/${c.root.slice(2)}`, { headers: { Range: "bytes=5-24" } });
+    const full = Buffer.from(await (await fetch(`${server.url}/trace/${bareHex(c.root)}`)).arrayBuffer());
+    const part = await fetch(`${server.url}/trace/${bareHex(c.root)}`, { headers: { Range: "bytes=5-24" } });
     assert.equal(part.status, 206);
     assert.equal(part.headers.get("content-range"), `bytes 5-24/${full.length}`);
     assert.deepEqual(Buffer.from(await part.arrayBuffer()), full.subarray(5, 25));
@@ -140,10 +141,10 @@ describe("solver: resumable training and derived trace/batch documents over HTTP
     assert.equal(unknown.status, 404);
     assert.match(unknown.error, /no checkpoint with root/);
     const last = db.checkpoints(1n).at(-1)!;
-    const final = await status(`/trace/${last.root.slice(2)}`);
+    const final = await status(`/trace/${bareHex(last.root)}`);
     assert.equal(final.status, 404);
     assert.match(final.error, /final state \(step 6\)/);
-    assert.equal((await status(`/trace/${c.root.slice(2)}`, { method: "POST" })).status, 405);
+    assert.equal((await status(`/trace/${bareHex(c.root)}`, { method: "POST" })).status, 405);
     assert.equal((await status("/traces/x")).status, 404);
   });
 });

@@ -2,6 +2,7 @@ import { access, mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { datasetTree, exampleLeaf } from "../commitment/dataset.ts";
 import { toHex } from "../commitment/hash.ts";
+import { toRoot } from "../core/root.ts";
 import type { MerkleTree } from "../commitment/merkle.ts";
 import { proofOf } from "../commitment/merkle.ts";
 import { sampleBatch } from "../engine/batch.ts";
@@ -58,7 +59,7 @@ export function traceSource(o: TraceSourceOptions): DerivedSource {
       } catch {
         // not derived yet
       }
-      const root = `0x${hex}` as const;
+      const root = toRoot(hex);
       const job = o.db.jobOfRoot(root);
       if (!job?.specJson) return { missing: `no checkpoint with root ${root} in this node` };
       const spec = parseSpec(JSON.parse(job.specJson));
@@ -83,7 +84,7 @@ export function traceSource(o: TraceSourceOptions): DerivedSource {
         const batch = sampleBatch(d, pre.rng, spec);
         const tree = treeOf(d);
         doc = {
-          preStateRoot: root, step: pre.step, datasetRoot: `0x${spec.data.root}`, examplesRoot: toHex(tree.root),
+          preStateRoot: root, step: pre.step, datasetRoot: toRoot(spec.data.root), examplesRoot: toHex(tree.root),
           count: d.count, features: d.features, classes: d.classes, inputShift: spec.quant.inputShift, inputMax: spec.quant.inputMax, indices: batch.indices,
           examples: batch.indices.map((i) => ({
             index: i, label: d.labels[i]!, pixels: Buffer.from(d.pixels.subarray(i * d.features, (i + 1) * d.features)).toString("hex"),

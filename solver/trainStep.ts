@@ -1,5 +1,4 @@
-import { toHex } from "../commitment/hash.ts";
-import { fromHex } from "../commitment/hash.ts";
+import { type Root, rootBytes, toRoot } from "../core/root.ts";
 import type { Checkpoint } from "../commitment/history.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { BackendName } from "../engine/runner.ts";
@@ -26,7 +25,7 @@ export interface TrainJobOptions {
   readonly checkpointInterval: number;
   readonly backend: BackendName;
   readonly signal?: AbortSignal;
-  readonly onCheckpoint?: (c: { step: number; root: string; index: number }) => void;
+  readonly onCheckpoint?: (c: { step: number; root: Root; index: number }) => void;
   readonly onResume?: (fromStep: number) => void;
 }
 
@@ -44,9 +43,9 @@ export async function trainJob(o: TrainJobOptions): Promise<TrainedJob> {
     if (c.idx !== i) throw new SolverError(`job ${o.jobId}: checkpoint rows are not contiguous (index ${c.idx} at position ${i})`);
   });
   const last = stored.at(-1);
-  const asCheckpoints = () => o.db.checkpoints(o.jobId).map((c) => ({ step: c.step, root: fromHex(c.root) }));
+  const asCheckpoints = () => o.db.checkpoints(o.jobId).map((c) => ({ step: c.step, root: rootBytes(c.root) }));
   if (last && last.step >= o.steps) return { checkpoints: asCheckpoints(), stepsRun: 0, startStep: last.step, seconds: 0 };
-  const start = last ? await o.store.get(o.spec, last.root as `0x${string}`) : undefined;
+  const start = last ? await o.store.get(o.spec, last.root) : undefined;
   if (start && start.step !== last!.step) throw new SolverError(`job ${o.jobId}: stored state ${last!.root} is at step ${start.step}, its row says ${last!.step}`);
   const startStep = last?.step ?? 0;
   if (last) o.onResume?.(startStep);
@@ -58,7 +57,7 @@ export async function trainJob(o: TrainJobOptions): Promise<TrainedJob> {
     ...(start ? { start } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     onCheckpoint: async (c, state) => {
-      const root = toHex(c.root);
+      const root = toRoot(c.root);
       // The resumed start is already recorded: train() re-announces it as its first checkpoint.
       if (last && c.step === last.step) {
         if (root !== last.root) throw new SolverError(`job ${o.jobId}: resumed state root ${root} is not the stored ${last.root}`);

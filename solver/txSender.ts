@@ -1,8 +1,9 @@
 import { type Account, BaseError, type Chain, type Client, type Hash, type TransactionReceipt, type Transport } from "viem";
 import { getTransaction, getTransactionReceipt, waitForTransactionReceipt } from "viem/actions";
-import { shortReason } from "../chain/deploy.ts";
+import { shortReason } from "../chain/errors.ts";
 import type { SolverDb } from "./db.ts";
 import { SolverTransactionError } from "./errors.ts";
+import { RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
 
 /**
  * Sends the node's transactions with a record in the database: the hash is stored as soon as the node has it,
@@ -17,7 +18,7 @@ export interface SentTx {
   readonly feesWei: bigint;
 }
 
-export async function sendTx(client: SolverClient, db: SolverDb, jobId: bigint, action: string, write: () => Promise<Hash>, timeoutMs = 120_000): Promise<SentTx> {
+export async function sendTx(client: SolverClient, db: SolverDb, jobId: bigint, action: string, write: () => Promise<Hash>, timeoutMs = RECEIPT_TIMEOUT_MS): Promise<SentTx> {
   let hash: Hash;
   try {
     hash = await write();
@@ -42,7 +43,7 @@ export async function settlePending(client: SolverClient, db: SolverDb): Promise
       receipt = await getTransactionReceipt(client, { hash });
     } catch {
       const known = await getTransaction(client, { hash }).then(() => true, () => false);
-      if (known) receipt = await waitForTransactionReceipt(client, { hash, timeout: 120_000 });
+      if (known) receipt = await waitForTransactionReceipt(client, { hash, timeout: RECEIPT_TIMEOUT_MS });
     }
     if (receipt) db.settleTx(hash, receipt.status === "success" ? "success" : "reverted", receipt.gasUsed, receipt.gasUsed * receipt.effectiveGasPrice);
     else db.settleTx(hash, "dropped");

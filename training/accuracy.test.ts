@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import { expect } from "chai";
 import { accuracy } from "../engine/evaluate.ts";
 import { stateLayout } from "../engine/graph.ts";
-import { mnistSpec } from "../cli/mnistJob.ts";
+import { mnistSpec } from "./mnistJob.ts";
 import { train } from "./train.ts";
 
 /** Real training: the default job, trained by the deterministic engine, classifies held-out MNIST digits. */

@@ -10,7 +10,7 @@ import { onnxRunner } from "../engine/onnx/runner.ts";
 import { referenceRunner } from "../engine/reference.ts";
 import { makeSpec, type TrainingSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
-import { mnistSpec } from "../cli/mnistJob.ts";
+import { mnistSpec } from "./mnistJob.ts";
 import { applyStep, train } from "./train.ts";
 
 /**

@@ -1,7 +1,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
-import { type Address, createPublicClient, createWalletClient, defineChain, formatEther, getAddress, http, isAddress, parseEther, type PublicClient, type Transport, type Chain } from "viem";
-import { InsufficientFundsError, JobParamsError, SpecFetchError } from "../../client/errors.ts";
+import { type Address, formatEther, getAddress, isAddress, parseEther } from "viem";
+import { connect, type Connection } from "../../chain/connect.ts";
+import { toRoot } from "../../core/root.ts";
+import { InsufficientFundsError, JobParamsError } from "../../client/errors.ts";
+import { SpecFetchError } from "../../content/errors.ts";
 import type { JobEvent } from "../../client/getJobEvents.ts";
 import type { VerificationReport } from "../../client/getVerificationReport.ts";
 import type { Dataset } from "../../engine/batch.ts";
@@ -11,10 +14,11 @@ import { loadMnist } from "../../engine/mnist.ts";
 import type { TrainingSpec } from "../../engine/spec.ts";
 import { encodeState } from "../../engine/stateFile.ts";
 import type { Logger } from "../../log/logger.ts";
-import { mnistSpec } from "../mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { positiveInt } from "../options.ts";
-import { accountFromEnv, parseRpcUrl, PRIVATE_KEY_ENV } from "./deploy.ts";
+import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
 import { loadSpecFile } from "./train.ts";
+import { BPS, JOB_DEFAULTS } from "../../core/defaults.ts";
 
 /**
  * `veritrain client submit|status|result`: the client SDK (client/) from a shell. Every check that can fail
@@ -86,7 +90,7 @@ function blockArg(v: string): bigint {
 }
 
 function bpsArg(v: string): number {
-  if (!/^[0-9]+$/.test(v) || Number(v) > 10_000) throw new InvalidArgumentError(`--sample-bps must be an integer in [0, 10000], got "${v}"`);
+  if (!/^[0-9]+$/.test(v) || Number(v) > BPS) throw new InvalidArgumentError(`--sample-bps must be an integer in [0, ${BPS}], got "${v}"`);
   return Number(v);
 }
 
@@ -102,14 +106,9 @@ async function sdk(): Promise<typeof import("../../client/index.ts")> {
   }
 }
 
-/** A public client on the checked chain: the endpoint answers and serves `chainId` if pinned. */
-async function connect(f: ChainFlags): Promise<{ chain: Chain; transport: Transport; pc: PublicClient<Transport, Chain>; chainId: number }> {
-  const url = parseRpcUrl(f.rpcUrl);
-  const { checkChain } = await sdk();
-  const transport = http(url.href, { retryCount: 0, timeout: 15_000 });
-  const chainId = await checkChain(createPublicClient({ transport }), f.chainId !== undefined ? { expectedChainId: f.chainId } : {});
-  const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url.href] } } });
-  return { chain, transport, pc: createPublicClient({ chain, transport, pollingInterval: 500 }), chainId };
+/** The checked chain: the endpoint answers and serves `chainId` if pinned. */
+function connectTo(f: ChainFlags): Promise<Connection> {
+  return connect({ rpcUrl: f.rpcUrl, chainId: f.chainId, pollingIntervalMs: 500 });
 }
 
 /** JSON with bigints as decimal strings. */
@@ -213,14 +212,15 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
   const auction = f.auction === true || f.bidDuration !== undefined;
   const job = {
     spec, dataset, steps: f.steps, checkpointInterval: f.checkpointInterval, escrow: f.escrow, requiredBond: f.bond, challengeBond: f.challengeBond,
-    firstCome: !auction, ...(auction ? { bidDuration: f.bidDuration ?? 300n } : {}),
+    firstCome: !auction, ...(auction ? { bidDuration: f.bidDuration ?? JOB_DEFAULTS.bidDuration } : {}),
     commitDuration: f.commitDuration, challengeWindow: f.challengeWindow, clockDuration: f.clockDuration, sampleBps: f.sampleBps,
   };
   c.checkJobParams(job);
   const account = accountFromEnv();
   log.info({ phase: "checks", specHash: commitments.specHash, datasetRoot: commitments.datasetRoot, steps: f.steps, escrow: formatEther(f.escrow) }, "spec and job parameters valid");
   // 2. The chain: endpoint, chain id, market, funds.
-  const { chain, transport, pc, chainId } = await connect(f);
+  const conn = await connectTo(f);
+  const { publicClient: pc, chainId } = conn;
   await c.checkMarket(pc, { market: f.market });
   const coverage = await c.checkSettleable(pc, { market: f.market, spec });
   const balance = await pc.getBalance({ address: account.address });
@@ -236,7 +236,7 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
     const ds = await c.publishDataset({ dataset, dir: f.publishDir });
     log.info({ phase: "publish", uri: ds.uri, root: ds.root }, "dataset published");
   }
-  const wallet = createWalletClient({ chain, transport, account });
+  const wallet = conn.wallet(account);
   const posted = await c.postJob(wallet, { market: f.market, specURI: published.uri, ...job });
   log.info({ phase: "post", jobId: posted.jobId.toString(), tx: posted.hash, gasUsed: posted.receipt.gasUsed.toString() }, "job posted");
   const out: Record<string, unknown> = {
@@ -272,7 +272,7 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
 
 async function status(f: ChainFlags & { job: bigint }): Promise<void> {
   const c = await sdk();
-  const { pc } = await connect(f);
+  const { publicClient: pc } = await connectTo(f);
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
   const events = await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...(f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {}) });
   if (f.json) {
@@ -292,14 +292,15 @@ async function status(f: ChainFlags & { job: bigint }): Promise<void> {
 
 async function result(f: ChainFlags & { job: bigint; out?: string; spec?: string }, log: Logger): Promise<void> {
   const c = await sdk();
-  const { pc } = await connect(f);
+  const { publicClient: pc } = await connectTo(f);
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
   const fb = f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {};
   let spec: TrainingSpec;
   if (f.spec !== undefined) {
     spec = await loadSpecFile(f.spec);
     const { specHash } = await import("../../engine/spec.ts");
-    if (`0x${specHash(spec)}` !== job.specHash.toLowerCase()) throw new SpecFetchError(`the spec in ${f.spec} hashes to 0x${specHash(spec)}, job ${f.job} committed to ${job.specHash}`);
+    const hash = toRoot(specHash(spec));
+    if (hash !== job.specHash) throw new SpecFetchError(`the spec in ${f.spec} hashes to ${hash}, job ${f.job} committed to ${job.specHash}`);
   } else {
     const posted = (await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...fb })).find((e) => e.kind === "posted");
     if (posted?.kind !== "posted") throw new SpecFetchError(`no JobPosted event for job ${f.job} from block ${f.fromBlock ?? 0n}: give --spec <file> or an earlier --from-block`);
@@ -342,17 +343,17 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
     .option("--spec <file>", "the job's spec JSON (see `veritrain spec`); its data root must be the shipped MNIST training split's")
     .option("--mnist", "post the default MNIST spec")
     .option("--dataset <file>", "with --spec: the training set as a dataset file (.vtds, engine/datasetFile.ts; default: the shipped MNIST split); published as <root>.vtds in --publish-dir")
-    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), 2000)
-    .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval", 10_000_000), 100)
+    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), JOB_DEFAULTS.steps)
+    .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval", 10_000_000), JOB_DEFAULTS.checkpointInterval)
     .requiredOption("--escrow <eth>", "the most the job pays, held by the market (ETH)", ether("--escrow"))
-    .option("--bond <eth>", "the solver's bond (ETH)", ether("--bond"), parseEther("0.1"))
-    .option("--challenge-bond <eth>", "the minimum challenger bond (ETH)", ether("--challenge-bond"), parseEther("0.05"))
+    .option("--bond <eth>", "the solver's bond (ETH)", ether("--bond"), JOB_DEFAULTS.requiredBond)
+    .option("--challenge-bond <eth>", "the minimum challenger bond (ETH)", ether("--challenge-bond"), JOB_DEFAULTS.challengeBond)
     .option("--auction", "a reverse auction instead of first come (see --bid-duration)")
-    .option("--bid-duration <s>", "auction length in seconds (implies --auction; default 300)", seconds("--bid-duration"))
-    .option("--commit-duration <s>", "seconds from assignment to the commit deadline", seconds("--commit-duration"), 3_600n)
-    .option("--challenge-window <s>", "seconds after the commit during which challenges may open", seconds("--challenge-window"), 3_600n)
-    .option("--clock-duration <s>", "each party's dispute clock in seconds", seconds("--clock-duration"), 600n)
-    .option("--sample-bps <n>", "verifier sampling hint in basis points", bpsArg, 500)
+    .option("--bid-duration <s>", `auction length in seconds (implies --auction; default ${JOB_DEFAULTS.bidDuration})`, seconds("--bid-duration"))
+    .option("--commit-duration <s>", "seconds from assignment to the commit deadline", seconds("--commit-duration"), JOB_DEFAULTS.commitDuration)
+    .option("--challenge-window <s>", "seconds after the commit during which challenges may open", seconds("--challenge-window"), JOB_DEFAULTS.challengeWindow)
+    .option("--clock-duration <s>", "each party's dispute clock in seconds", seconds("--clock-duration"), JOB_DEFAULTS.clockDuration)
+    .option("--sample-bps <n>", "verifier sampling hint in basis points", bpsArg, JOB_DEFAULTS.sampleBps)
     .option("--publish-dir <dir>", "publish the spec here as <specHash>.json (its file:// URI becomes the job's spec URI)", "veritrain-specs")
     .option("--follow", `follow the job until it settles, then print its verification report (exit ${EXIT_NOT_VERIFIED} unless finalized with a verified model)`)
     .option("--follow-timeout <s>", "with --follow: give up after this many seconds", positiveInt("--follow-timeout"))

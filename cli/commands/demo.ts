@@ -6,17 +6,20 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import {
-  type Account, type Address, createPublicClient, createTestClient, createWalletClient, defineChain, formatEther, type Hex, http, type PublicClient, type Transport, type Chain, type WalletClient,
+  type Account, type Address, createTestClient, formatEther, type PublicClient, type Transport, type Chain, type WalletClient,
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { connect } from "../../chain/connect.ts";
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import type { Logger } from "../../log/logger.ts";
 import { accuracy } from "../../engine/evaluate.ts";
-import { VeritrainError } from "../../engine/errors.ts";
 import { stateLayout } from "../../engine/graph.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
-import { mnistSpec } from "../mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { positiveInt } from "../options.ts";
+import { VeritrainError } from "../../core/errors.ts";
+import { sleep } from "../../core/sleep.ts";
+import { DEPLOY_DEFAULTS, JOB_DEFAULTS, NODE_DEFAULTS } from "../../core/defaults.ts";
 
 /**
  * `veritrain demo`: the honest main job end to end on a local chain. A Hardhat node runs as a child
@@ -43,9 +46,9 @@ interface Flags {
   backend: "onnx" | "reference";
 }
 
-const ESCROW = 10n ** 18n; // 1 ETH
-const BOND = 10n ** 17n; // 0.1 ETH
-const CHALLENGE_BOND = 5n * 10n ** 16n;
+/** The demo job: 1 ETH of escrow, the default bonds and clocks; short windows, which it skips by moving the local chain's clock. */
+const ESCROW = 10n ** 18n;
+const { requiredBond: BOND, challengeBond: CHALLENGE_BOND } = JOB_DEFAULTS;
 const CHALLENGE_WINDOW = 60n;
 const BID_DURATION = 120n;
 /** The solver's pricing rule in the demo: open at 90% of the escrow, never below 1 gwei per step. */
@@ -98,15 +101,14 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     phase("node");
     log.info({ url: node.url, pid: node.pid }, "local node up");
     const [deployerKey, treasuryKey, clientKey, solverKey] = node.accounts;
-    const chain = defineChain({ id: node.chainId, name: "local", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [node.url] } } });
-    const transport = http(node.url, { retryCount: 0, timeout: 30_000 });
-    const pc = createPublicClient({ chain, transport, pollingInterval: 200 });
-    const tc = createTestClient({ chain, transport, mode: "hardhat" });
-    const deployer = createWalletClient({ chain, transport, account: privateKeyToAccount(deployerKey!.privateKey) });
-    const client = createWalletClient({ chain, transport, account: privateKeyToAccount(clientKey!.privateKey), pollingInterval: 200 });
+    const local = await connect({ rpcUrl: node.url, chainId: node.chainId, timeoutMs: 30_000, pollingIntervalMs: 200 });
+    const pc = local.publicClient;
+    const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
+    const deployer = local.wallet(privateKeyToAccount(deployerKey!.privateKey));
+    const client = local.wallet(privateKeyToAccount(clientKey!.privateKey));
     const roles = { client: clientKey!.address, solver: solverKey!.address, treasury: treasuryKey!.address, deployer: deployerKey!.address } as const;
 
-    const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: 1_000, onProgress: (m) => log.debug(m) });
+    const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: DEPLOY_DEFAULTS.forfeitBps, onProgress: (m) => log.debug(m) });
     phase("deploy");
     log.info({ market: d.jobMarket, game: d.disputeGame, gas: d.gasUsed.total.toString() }, "protocol deployed");
 
@@ -121,7 +123,7 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     const posted = await postJob(client, {
       market: d.jobMarket, spec, dataset: data.train, specURI: pathToFileURL(specFile).href, steps: f.steps, checkpointInterval: f.checkpointInterval,
       escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: false, bidDuration: BID_DURATION,
-      commitDuration: 3_600n, challengeWindow: CHALLENGE_WINDOW, clockDuration: 600n,
+      commitDuration: JOB_DEFAULTS.commitDuration, challengeWindow: CHALLENGE_WINDOW, clockDuration: JOB_DEFAULTS.clockDuration,
     });
     phase("post");
     log.info({ jobId: posted.jobId.toString(), escrow: formatEther(ESCROW), steps: f.steps }, "job posted");
@@ -132,9 +134,9 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
     const configFile = path.join(dataDir, "solver.json");
     await writeFile(configFile, JSON.stringify({
       rpcUrl: node.url, chainId: node.chainId, market: d.jobMarket, dataDir: solverDir, backend: f.backend,
-      pricing: { minWeiPerStep: MIN_WEI_PER_STEP.toString(), openingBidBps: OPENING_BID_BPS, undercutBps: 100 },
-      accept: { datasets: ["mnist"], maxSteps: 1_000_000 },
-      serve: { host: "127.0.0.1", port: await freePort() },
+      pricing: { minWeiPerStep: MIN_WEI_PER_STEP.toString(), openingBidBps: OPENING_BID_BPS, undercutBps: NODE_DEFAULTS.undercutBps },
+      accept: { datasets: NODE_DEFAULTS.datasets, maxSteps: 1_000_000 },
+      serve: { host: NODE_DEFAULTS.serveHost, port: await freePort() },
       pollIntervalMs: 250, fromBlock: Number(d.deploymentBlock),
     }, null, 2) + "\n");
     solver = spawn(process.execPath, [CLI, "solver", "start", "--config", configFile], {
@@ -178,7 +180,7 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
       while (!(await cond())) {
         signal.throwIfAborted();
         if (Date.now() > end) throw new DemoError(`timed out waiting for ${what}`);
-        await race(new Promise((r) => setTimeout(r, 250)));
+        await race(sleep(250, signal));
       }
     };
 
@@ -230,8 +232,8 @@ export async function runDemo(log: Logger, f: Flags, signal: AbortSignal): Promi
       steps: f.steps, checkpointInterval: f.checkpointInterval, checkpoints: Number(committed.checkpointCount),
       escrow: s(ESCROW), price: s(committed.price), requiredBond: s(BOND),
       heldoutAccuracy: acc, heldoutExamples: data.heldout.count,
-      committedFinalRoot: committed.finalRoot as Hex, modelRoot: model.root, historyRoot: committed.historyRoot as Hex, modelURI: model.modelURI,
-      solverReportedFinalRoot: solverResult.finalRoot, solverReportedStatus: solverResult.status, solverWithdrawn: solverResult.withdrawn, rootsMatch: model.root.toLowerCase() === committed.finalRoot.toLowerCase(),
+      committedFinalRoot: committed.finalRoot, modelRoot: model.root, historyRoot: committed.historyRoot, modelURI: model.modelURI,
+      solverReportedFinalRoot: solverResult.finalRoot, solverReportedStatus: solverResult.status, solverWithdrawn: solverResult.withdrawn, rootsMatch: model.root === committed.finalRoot,
       balances: roleBalances, gas, phases, solverPid: solver.pid, nodePid: node.pid,
       // Post to payment: from the client's postJob to the solver's withdraw (the challenge window itself is
       // skipped by moving the local chain's clock).
@@ -267,8 +269,8 @@ export function registerDemo(program: Command, log: () => Logger, signal: AbortS
   program
     .command("demo")
     .description("run the main job end to end on a local chain: deploy, post, a solver process trains and commits, finalize, fetch and verify the model")
-    .option("--steps <n>", "training steps", positiveInt("--steps", 1_000_000), 2000)
-    .option("--checkpoint-interval <n>", "steps between checkpoints", positiveInt("--checkpoint-interval", 1_000_000), 100)
+    .option("--steps <n>", "training steps", positiveInt("--steps", 1_000_000), JOB_DEFAULTS.steps)
+    .option("--checkpoint-interval <n>", "steps between checkpoints", positiveInt("--checkpoint-interval", 1_000_000), JOB_DEFAULTS.checkpointInterval)
     .option("--backend <name>", "engine backend of the solver and the evaluation (onnx or reference)", (v: string) => {
       if (v !== "onnx" && v !== "reference") throw new DemoError(`--backend must be onnx or reference, got "${v}"`);
       return v;

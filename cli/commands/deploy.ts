@@ -1,15 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
-import { type Address, createPublicClient, createWalletClient, defineChain, getAddress, type Hex, http, isAddress } from "viem";
-import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import {
-  ChainError, ChainIdMismatchError, DeploymentError, DeploymentFileError, InvalidPrivateKeyError, InvalidRpcUrlError, MissingPrivateKeyError, redactUrl,
-} from "../../chain/errors.ts";
+import { type Address, getAddress, isAddress } from "viem";
+import { connect } from "../../chain/connect.ts";
+import { ChainError, DeploymentError, DeploymentFileError, redactUrl } from "../../chain/errors.ts";
+import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
+import { parseRpcUrl } from "../../chain/rpcUrl.ts";
 import type { Logger } from "../../log/logger.ts";
 import { positiveInt } from "../options.ts";
-
-/** The environment variable holding the deployer's key: never a flag (it would land in shell histories and `ps`). */
-export const PRIVATE_KEY_ENV = "VERITRAIN_PRIVATE_KEY";
+import { BPS, DEPLOY_DEFAULTS } from "../../core/defaults.ts";
 
 export interface DeployFlags {
   rpcUrl: string;
@@ -29,38 +27,8 @@ function address(flag: string) {
 }
 
 function bps(v: string): number {
-  if (!/^[0-9]+$/.test(v) || Number(v) > 10_000) throw new InvalidArgumentError(`--forfeit-bps must be an integer in [0, 10000] (basis points), got "${v}"`);
+  if (!/^[0-9]+$/.test(v) || Number(v) > BPS) throw new InvalidArgumentError(`--forfeit-bps must be an integer in [0, ${BPS}] (basis points), got "${v}"`);
   return Number(v);
-}
-
-/** The RPC URL, checked: http(s) with a host. */
-export function parseRpcUrl(v: string): URL {
-  let u: URL;
-  try {
-    u = new URL(v);
-  } catch {
-    throw new InvalidRpcUrlError(`"${redactUrl(v) === "<invalid url>" ? v.slice(0, 80) : redactUrl(v)}" is not a URL (expected e.g. http://127.0.0.1:8545)`);
-  }
-  if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new InvalidRpcUrlError(`unsupported scheme "${u.protocol}" in ${redactUrl(v)} (expected http or https)`);
-  }
-  if (u.hostname === "") throw new InvalidRpcUrlError(`${redactUrl(v)} has no host`);
-  return u;
-}
-
-/** The deployer account from the environment; the key itself never appears in an error. */
-export function accountFromEnv(env: NodeJS.ProcessEnv = process.env): PrivateKeyAccount {
-  const raw = env[PRIVATE_KEY_ENV]?.trim();
-  if (raw === undefined || raw === "") throw new MissingPrivateKeyError(PRIVATE_KEY_ENV);
-  const hex = raw.startsWith("0x") || raw.startsWith("0X") ? raw.slice(2) : raw;
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-    throw new InvalidPrivateKeyError(PRIVATE_KEY_ENV, `expected 32 bytes of hex (64 hex characters, optional 0x prefix), got ${hex.length} characters${/^[0-9a-fA-F]*$/.test(hex) ? "" : " with non-hex ones"}`);
-  }
-  try {
-    return privateKeyToAccount(`0x${hex.toLowerCase()}` as Hex);
-  } catch {
-    throw new InvalidPrivateKeyError(PRIVATE_KEY_ENV, "the value is not a valid secp256k1 private key (zero or not below the curve order)");
-  }
 }
 
 /**
@@ -90,21 +58,15 @@ export function registerDeploy(program: Command, log: () => Logger): void {
     .requiredOption("--rpc-url <url>", "JSON-RPC endpoint (http or https)")
     .option("--chain-id <n>", "refuse to deploy unless the endpoint serves this chain", positiveInt("--chain-id"))
     .option("--treasury <address>", "account credited with the forfeited share of lost bonds (default: the deployer)", address("--treasury"))
-    .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, 1_000)
+    .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, DEPLOY_DEFAULTS.forfeitBps)
     .option("--kernel <kind>", "kernel verifier to deploy: recompute (RecomputeKernelVerifier: recomputes the disputed element on chain) or groth16 (Groth16KernelVerifier and one verifier per settlement circuit)", kernelKind, "recompute")
     .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying one", address("--kernel-verifier"))
     .option("--out <file>", "also write the deployment JSON to this file")
     .action(async (f: DeployFlags) => {
       const account = accountFromEnv();
-      const url = parseRpcUrl(f.rpcUrl);
-      const { deployProtocol, deploymentJson, fetchChainId } = await loadDeployer();
-      const transport = http(url.href, { retryCount: 0, timeout: 15_000 });
-      const probe = createPublicClient({ transport });
-      const chainId = await fetchChainId(probe);
-      if (f.chainId !== undefined && f.chainId !== chainId) throw new ChainIdMismatchError(f.chainId, chainId, `the RPC endpoint ${redactUrl(f.rpcUrl)}`);
-      const chain = defineChain({ id: chainId, name: `chain ${chainId}`, nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [url.href] } } });
-      const publicClient = createPublicClient({ chain, transport });
-      const walletClient = createWalletClient({ chain, transport, account });
+      parseRpcUrl(f.rpcUrl);
+      const { deployProtocol, deploymentJson } = await loadDeployer();
+      const { chainId, publicClient, walletClient } = await connect({ rpcUrl: f.rpcUrl, chainId: f.chainId, account });
       const balance = await publicClient.getBalance({ address: account.address }).catch(() => undefined);
       if (balance === 0n) throw new DeploymentError("deployer", `${account.address} has no ether on chain ${chainId} to pay for the deployment`);
       const l = log();

@@ -1,8 +1,8 @@
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { accountFromEnv, PRIVATE_KEY_ENV } from "./deploy.ts";
+import { accountFromEnv, KEYSTORE_PASSWORD_ENV, loadAccount, privateKeyFromEnv } from "../../chain/keys.ts";
 import type { Logger } from "../../log/logger.ts";
-import { KeystoreError } from "../../solver/errors.ts";
+import { KeystoreError } from "../../chain/errors.ts";
 
 /**
  * `veritrain solver start --config <file.json>`: the solver node (solver/node.ts) until SIGINT/SIGTERM; one
@@ -18,10 +18,9 @@ export function registerSolver(program: Command, log: () => Logger, signal: Abor
     .action(async (f: { config: string }) => {
       // Loaded on use: the node imports the generated contract artifacts.
       const { loadSolverConfig } = await import("../../solver/config.ts");
-      const { loadSolverAccount } = await import("../../solver/key.ts");
       const { startSolverNode } = await import("../../solver/node.ts");
       const cfg = await loadSolverConfig(f.config);
-      const account = await loadSolverAccount(cfg);
+      const account = await loadAccount(cfg);
       const { solverLogger } = await import("../../solver/logRedact.ts");
       const l = solverLogger(log());
       const node = await startSolverNode({
@@ -42,15 +41,13 @@ export function registerSolver(program: Command, log: () => Logger, signal: Abor
     .option("--password-file <file>", "read the password from this file (its trailing newline is dropped)")
     .option("--kdf <name>", "scrypt (default) or pbkdf2", "scrypt")
     .action(async (f: { out: string; passwordFile?: string; kdf: string }) => {
-      const { encryptKeystore } = await import("../../solver/keystore.ts");
-      const { KEYSTORE_PASSWORD_ENV } = await import("../../solver/key.ts");
+      const { encryptKeystore } = await import("../../chain/keystore.ts");
       if (f.kdf !== "scrypt" && f.kdf !== "pbkdf2") throw new KeystoreError(`--kdf must be scrypt or pbkdf2, got ${JSON.stringify(f.kdf)}`);
+      const key = privateKeyFromEnv();
       const account = accountFromEnv();
       let password = process.env[KEYSTORE_PASSWORD_ENV];
       if (f.passwordFile) password = (await readFile(f.passwordFile, "utf8")).replace(/\r?\n$/, "");
       if (!password) throw new KeystoreError(`no password: set ${KEYSTORE_PASSWORD_ENV} or pass --password-file`);
-      // accountFromEnv validated the variable: 64 hex digits, optional 0x.
-      const key = `0x${process.env[PRIVATE_KEY_ENV]!.trim().replace(/^0x/i, "").toLowerCase()}` as const;
       const ks = encryptKeystore(key, password, { kdf: f.kdf });
       try {
         await writeFile(f.out, JSON.stringify(ks, null, 2) + "\n", { flag: "wx", mode: 0o600 });

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { canonicalSpecJson, specHash } from "../../engine/spec.ts";
-import { mnistSpec } from "../mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { hex32, layerList, positiveInt } from "../options.ts";
 import { loadSpecFile } from "./train.ts";
 

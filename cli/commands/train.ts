@@ -3,9 +3,10 @@ import type { Command } from "commander";
 import { DatasetError, FileReadError, SpecError } from "../../engine/errors.ts";
 import { parseSpec, type TrainingSpec } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
-import { mnistSpec } from "../mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { backendName, hex32, layerList, positiveInt } from "../options.ts";
 import { printSummary, runTrainJob } from "../trainJob.ts";
+import { JOB_DEFAULTS } from "../../core/defaults.ts";
 
 export interface TrainFlags {
   steps: number;
@@ -39,9 +40,9 @@ export function registerTrain(program: Command, log: () => Logger, signal: Abort
   program
     .command("train")
     .description("train an MLP on the shipped MNIST digits with the deterministic engine; print accuracy and roots")
-    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), 2000)
+    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), JOB_DEFAULTS.steps)
     .option("--batch-size <n>", "examples per step", positiveInt("--batch-size", 65536))
-    .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval"), 100)
+    .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval"), JOB_DEFAULTS.checkpointInterval)
     .option("--seed <hex>", "32-byte job seed (hex)", hex32("--seed"))
     .option("--layers <widths>", "layer widths, e.g. 784,128,10", layerList)
     .option("--backend <name>", "onnx (fast) or reference (TypeScript); roots are identical", backendName, "onnx")

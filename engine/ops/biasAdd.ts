@@ -5,6 +5,8 @@ import type { OpDef } from "./op.ts";
 export const biasAdd: OpDef<Record<string, never>> = {
   kind: "bias_add",
   arity: 2,
+  accumulates: false,
+  settlePublicInputs: 4, // ctx, out, z, b
   type([sz, sb], [rz, rb]) {
     if (sz!.length !== 2 || sb!.length !== 1 || sz![1] !== sb![0]) {
       throw new ShapeError(`bias_add needs [m,n] + [n], got [${sz}] + [${sb}]`);

@@ -5,6 +5,8 @@ import type { OpDef } from "./op.ts";
 export const colSum: OpDef<Record<string, never>> = {
   kind: "col_sum",
   arity: 1,
+  accumulates: true,
+  settlePublicInputs: 5, // dot slice: ctx, out, accIn, 2 packed words
   type([s], [r]) {
     if (s!.length !== 2) throw new ShapeError(`col_sum needs a 2-D input, got [${s}]`);
     const m = s![0]!;

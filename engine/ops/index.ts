@@ -3,7 +3,7 @@ import { colSum } from "./colSum.ts";
 import { matmul, type MatmulAttrs } from "./matmul.ts";
 import { momentum, type MomentumAttrs } from "./momentum.ts";
 import { mseGrad, type MseGradAttrs } from "./mseGrad.ts";
-import type { OpDef, OpKind } from "./op.ts";
+import { OP_CODES, type OpDef, type OpKind } from "./op.ts";
 import { relu } from "./relu.ts";
 import { reluMask } from "./reluMask.ts";
 import { requantize, type RequantizeAttrs } from "./requantize.ts";
@@ -41,4 +41,18 @@ export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
 /** The definition of an op kind with its attributes erased (for code that handles every kind alike). */
 export function opDef(kind: OpKind): OpDef<unknown> {
   return OPS[kind] as unknown as OpDef<unknown>;
+}
+
+/** Op kinds by their protocol code (OP_CODES inverted): how a program entry or a trace record names its op. */
+const KIND_OF_CODE: ReadonlyMap<number, OpKind> = new Map(Object.entries(OP_CODES).map(([k, c]) => [c, k as OpKind]));
+
+/** The op kind with protocol code `code`; undefined for the anchors, the batch inputs and unknown codes. */
+export function opKindOf(code: number): OpKind | undefined {
+  return KIND_OF_CODE.get(code);
+}
+
+/** The definition of the op with protocol code `code`, attributes erased; undefined when no op has it. */
+export function opDefOf(code: number): OpDef<unknown> | undefined {
+  const kind = KIND_OF_CODE.get(code);
+  return kind === undefined ? undefined : opDef(kind);
 }

@@ -29,6 +29,8 @@ function productRange(a: Range, b: Range): Range {
 export const matmul: OpDef<MatmulAttrs> = {
   kind: "matmul",
   arity: 2,
+  accumulates: true,
+  settlePublicInputs: 7, // dot slice: ctx, out, accIn, 4 packed words
   type(shapes, ranges, attrs): OpTyping {
     const { m, k, n } = dims(shapes, attrs);
     const [plo, phi] = productRange(ranges[0]!, ranges[1]!);

@@ -17,6 +17,8 @@ export interface MomentumAttrs {
 export const momentum: OpDef<MomentumAttrs> = {
   kind: "momentum",
   arity: 2,
+  accumulates: false,
+  settlePublicInputs: 4, // ctx, out, v, g
   type([sv, sg], [rv, rg], a) {
     if (!sameShape(sv!, sg!)) throw new ShapeError(`momentum shapes differ: [${sv}] vs [${sg}]`);
     if (!Number.isSafeInteger(a.muNum) || a.muNum < 0 || !Number.isInteger(a.muShift) || a.muShift < 0 || a.muShift > 52) {

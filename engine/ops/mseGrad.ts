@@ -13,6 +13,8 @@ export interface MseGradAttrs {
 export const mseGrad: OpDef<MseGradAttrs> = {
   kind: "mse_grad",
   arity: 2,
+  accumulates: false,
+  settlePublicInputs: 5, // ctx, out, z, label, j
   type([sz, sl], [rz, rl], a) {
     if (sz!.length !== 2 || sl!.length !== 1 || sl![0] !== sz![0]) {
       throw new ShapeError(`mse_grad needs z [m,n] and labels [m], got [${sz}] and [${sl}]`);

@@ -32,7 +32,19 @@ export interface OpTyping {
 
 export interface OpDef<A> {
   readonly kind: OpKind;
+  /** Number of inputs. */
   readonly arity: number;
+  /**
+   * Whether an output element is an accumulation of K terms (matmul, col_sum): the dispute game's level 4
+   * narrows such an element to a slice of at most 8 terms, settled by a dot-slice circuit.
+   */
+  readonly accumulates: boolean;
+  /**
+   * Public inputs of the op's settlement circuit (circuits/settle/, scripts/zk-setup.ts): the context hash and
+   * the claimed output, then the opened operands (an accumulation: the partial sum accIn and the packed words
+   * of its term slice).
+   */
+  readonly settlePublicInputs: number;
   /** Checks shapes and attributes, propagates ranges; throws ShapeError/SpecError on misuse. */
   type(shapes: readonly (readonly number[])[], ranges: readonly Range[], attrs: A): OpTyping;
   /** The TypeScript reference: exact integer semantics, the definition every other backend must match. */

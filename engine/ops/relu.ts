@@ -4,6 +4,8 @@ import type { OpDef } from "./op.ts";
 export const relu: OpDef<Record<string, never>> = {
   kind: "relu",
   arity: 1,
+  accumulates: false,
+  settlePublicInputs: 3, // ctx, out, x
   type([s], [r]) {
     return { shape: [...s!], range: [Math.max(0, r![0]), Math.max(0, r![1])], exactBound: Math.max(Math.abs(r![0]), Math.abs(r![1])) };
   },

@@ -6,6 +6,8 @@ import type { OpDef } from "./op.ts";
 export const reluMask: OpDef<Record<string, never>> = {
   kind: "relu_mask",
   arity: 2,
+  accumulates: false,
+  settlePublicInputs: 4, // ctx, out, g, p
   type([sg, sp], [rg]) {
     if (!sameShape(sg!, sp!)) throw new ShapeError(`relu_mask shapes differ: [${sg}] vs [${sp}]`);
     return { shape: [...sg!], range: [Math.min(0, rg![0]), Math.max(0, rg![1])], exactBound: Math.max(Math.abs(rg![0]), Math.abs(rg![1])) };

@@ -15,6 +15,8 @@ export interface RequantizeAttrs {
 export const requantize: OpDef<RequantizeAttrs> = {
   kind: "requantize",
   arity: 1,
+  accumulates: false,
+  settlePublicInputs: 3, // ctx, out, x
   type([s], [r], a) {
     if (!Number.isInteger(a.shift) || a.shift < 0 || a.shift > 52) {
       throw new SpecError("requantize.shift", `must be an integer in [0, 52], got ${a.shift}`);

@@ -17,6 +17,8 @@ export interface SgdUpdateAttrs {
 export const sgdUpdate: OpDef<SgdUpdateAttrs> = {
   kind: "sgd_update",
   arity: 2,
+  accumulates: false,
+  settlePublicInputs: 4, // ctx, out, w, g
   type([sw, sg], [rw, rg], a) {
     if (!sameShape(sw!, sg!)) throw new ShapeError(`sgd_update shapes differ: [${sw}] vs [${sg}]`);
     if (!Number.isSafeInteger(a.lrNum) || a.lrNum < 0 || !Number.isInteger(a.lrShift) || a.lrShift < 0 || a.lrShift > 52) {

@@ -10,11 +10,12 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Address, type Chain, createPublicClient, type PublicClient, type Transport, createTestClient, createWalletClient, defineChain, http } from "viem";
+import { type Address, type Chain, type PublicClient, type Transport, createTestClient } from "viem";
+import { connect, type Connection } from "../../chain/connect.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../chain/deploy.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { stateRoot } from "../../commitment/stateRoot.ts";
 import { encodeDataset } from "../../engine/datasetFile.ts";
@@ -68,16 +69,15 @@ describe("veritrain client (CLI, one local node)", () => {
   let rpc = "";
   const { spec, data } = mnistSpec();
   let pc: PublicClient<Transport, Chain>;
-  let chain: Chain;
+  let local: Connection;
 
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "veritrain-client-cli-"));
     node = await startLocalNode({ accounts: 4 });
     rpc = node.url;
-    chain = defineChain({ id: node.chainId, name: "local", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [node.url] } } });
-    const transport = http(node.url, { retryCount: 0 });
-    pc = createPublicClient({ chain, transport });
-    const deployer = createWalletClient({ chain, transport, account: privateKeyToAccount(node.accounts[0]!.privateKey) });
+    local = await connect({ rpcUrl: node.url, chainId: node.chainId });
+    pc = local.publicClient;
+    const deployer = local.wallet(privateKeyToAccount(node.accounts[0]!.privateKey));
     const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: node.accounts[1]!.address, forfeitBps: 1_000 });
     market = d.jobMarket;
     clientKey = node.accounts[2]!.privateKey;
@@ -186,10 +186,9 @@ describe("veritrain client (CLI, one local node)", () => {
     assert.equal(early.code, 3, early.stderr);
     assert.equal(JSON.parse(early.stdout).verdict, "pending");
 
-    const transport = http(node.url, { retryCount: 0 });
-    const solver = createWalletClient({ chain, transport, account: privateKeyToAccount(node.accounts[3]!.privateKey) });
+    const solver = local.wallet(privateKeyToAccount(node.accounts[3]!.privateKey));
     const solving = runJob({ client: solver, market, jobId, spec, dataset: data.train, dataDir: path.join(dir, "solver"), backend: "reference", pollIntervalMs: 50 });
-    const tc = createTestClient({ chain, transport, mode: "hardhat" });
+    const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
     // Polled in-process (a subprocess per poll would only slow the test): the CLI's status is tested above.
     await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 100, timeoutMs: 120_000 });
     await tc.increaseTime({ seconds: 101 });
@@ -238,10 +237,9 @@ describe("veritrain client (CLI, one local node)", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     const jobId = jobs + 1n;
-    const transport = http(node.url, { retryCount: 0 });
-    const solver = createWalletClient({ chain, transport, account: privateKeyToAccount(node.accounts[3]!.privateKey) });
+    const solver = local.wallet(privateKeyToAccount(node.accounts[3]!.privateKey));
     const solving = runJob({ client: solver, market, jobId, spec, dataset: data.train, dataDir: path.join(dir, "solver2"), backend: "reference", pollIntervalMs: 50 });
-    const tc = createTestClient({ chain, transport, mode: "hardhat" });
+    const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
     // Polled in-process (a subprocess per poll would only slow the test): the CLI's status is tested above.
     await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 100, timeoutMs: 120_000 });
     await tc.increaseTime({ seconds: 101 });

@@ -7,7 +7,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import { concatHex, keccak256, type Hex } from "viem";
 import { commitState } from "../../commitment/stateRoot.ts";
-import { settlementOperands } from "../../chain/settlementOperands.ts";
+import { settlementOperands } from "../../settlement/operands.ts";
 import { deviate, makeWorld, type History, type World } from "./helpers/gameWorld.ts";
 import {
   at, createGame, deployGame, dissectionPoints, expectRevert, hex, honestValue, paramsFor, Party, Phase, playGame, Player, postedSums, Reason,

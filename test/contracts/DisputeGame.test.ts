@@ -13,7 +13,7 @@ import { buildTree, proofOf } from "../../commitment/merkle.ts";
 import { programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";
 import { LEAF_BYTES, decodeElements } from "../../commitment/tensorCommit.ts";
 import { commitState } from "../../commitment/stateRoot.ts";
-import { settlementOperands } from "../../chain/settlementOperands.ts";
+import { settlementOperands } from "../../settlement/operands.ts";
 import { referenceRunner } from "../../engine/reference.ts";
 import { traceStep } from "../../training/traceStep.ts";
 import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type Deviation, type History, type World } from "./helpers/gameWorld.ts";

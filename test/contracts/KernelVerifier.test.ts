@@ -7,11 +7,7 @@ import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { encodeFunctionData, type Hex } from "viem";
-import {
-  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, wholeSlice,
-  type SettlementContext, type SettlementOperands, type SettlementSource,
-  settlementStep,
-} from "../../chain/settlementOperands.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandValues, partialSums, settlementContext, wholeSlice } from "../../settlement/operands.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { buildTree, proofOf } from "../../commitment/merkle.ts";
 import { type Program, programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";
@@ -23,6 +19,9 @@ import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
 import { expectRevert } from "./helpers/viem.ts";
+import { operandIndices, termCount } from "../../settlement/operandRule.ts";
+import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
+import type { SettlementContext, SettlementOperands } from "../../settlement/abi.ts";
 
 interface OpCase {
   kind: string; code: number; encodedAttrs: number[];

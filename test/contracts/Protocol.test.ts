@@ -18,7 +18,7 @@ import {
   assertEmpty, challenge, commit, committedHistory, deployProtocolFixture, Dispute, firstDisagreement, jobParams, playAll, postJob, type Protocol,
   winnerShare, withdrawAll,
 } from "./helpers/protocol.ts";
-import { specCommitments } from "../../client/postJob.ts";
+import { specCommitments } from "../../commitment/specCommitments.ts";
 
 const STEPS = 9;
 const INTERVAL = 3; // checkpoints at 0, 3, 6, 9

@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import { toHex } from "../../commitment/hash.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { train } from "../../training/train.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");

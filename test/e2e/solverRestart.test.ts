@@ -9,20 +9,22 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "chai";
-import { type Address, createPublicClient, createTestClient, createWalletClient, decodeFunctionData, defineChain, http } from "viem";
+import { type Address, createTestClient, decodeFunctionData } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { connect } from "../../chain/connect.ts";
 import { deployProtocol } from "../../chain/deploy.ts";
 import { jobMarketAbi } from "../../chain/generated/contracts.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
-import { getJob } from "../../client/getJob.ts";
-import { postJob, specCommitments } from "../../client/postJob.ts";
+import { getJob } from "../../chain/jobs.ts";
+import { postJob } from "../../client/postJob.ts";
 import { toHex } from "../../commitment/hash.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson, makeSpec, specHash } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";
 import { train } from "../../training/train.ts";
 import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
+import { specCommitments } from "../../commitment/specCommitments.ts";
 
 const STEPS = 200, INTERVAL = 20;
 const ESCROW = 10n ** 18n, BOND = 10n ** 17n, WINDOW = 60n;
@@ -43,12 +45,11 @@ describe("solver node: kill and restart (local node, solver processes)", { timeo
 
   it("resumes training from its last checkpoint, never commits twice, gets paid exactly; rejects a mismatched job", async () => {
     const [deployerKey, treasuryKey, clientKey, solverKey] = node.accounts;
-    const chain = defineChain({ id: node.chainId, name: "local", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [node.url] } } });
-    const transport = http(node.url, { retryCount: 0 });
-    const pc = createPublicClient({ chain, transport, pollingInterval: 100 });
-    const tc = createTestClient({ chain, transport, mode: "hardhat" });
-    const deployer = createWalletClient({ chain, transport, account: privateKeyToAccount(deployerKey!.privateKey) });
-    const client = createWalletClient({ chain, transport, account: privateKeyToAccount(clientKey!.privateKey), pollingInterval: 100 });
+    const local = await connect({ rpcUrl: node.url, chainId: node.chainId, pollingIntervalMs: 100 });
+    const pc = local.publicClient;
+    const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
+    const deployer = local.wallet(privateKeyToAccount(deployerKey!.privateKey));
+    const client = local.wallet(privateKeyToAccount(clientKey!.privateKey));
     const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: treasuryKey!.address, forfeitBps: 1_000 });
     const market = d.jobMarket;
     const solverAddr = solverKey!.address;

@@ -8,13 +8,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { createPublicClient, createWalletClient, defineChain, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { connect } from "../../chain/connect.ts";
 import { deployProtocol } from "../../chain/deploy.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
-import { getJob } from "../../client/getJob.ts";
+import { getJob } from "../../chain/jobs.ts";
 import { postJob } from "../../client/postJob.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";
 import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
@@ -54,11 +54,10 @@ describe("solver node: transient and final spec fetch failures (local node, solv
 
   it("retries a 503 with backoff and takes the job; rejects a 404 at once", async () => {
     const [deployerKey, treasuryKey, clientKey, solverKey] = node.accounts;
-    const chain = defineChain({ id: node.chainId, name: "local", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [node.url] } } });
-    const transport = http(node.url, { retryCount: 0 });
-    const pc = createPublicClient({ chain, transport, pollingInterval: 100 });
-    const deployer = createWalletClient({ chain, transport, account: privateKeyToAccount(deployerKey!.privateKey) });
-    const client = createWalletClient({ chain, transport, account: privateKeyToAccount(clientKey!.privateKey), pollingInterval: 100 });
+    const local = await connect({ rpcUrl: node.url, chainId: node.chainId, pollingIntervalMs: 100 });
+    const pc = local.publicClient;
+    const deployer = local.wallet(privateKeyToAccount(deployerKey!.privateKey));
+    const client = local.wallet(privateKeyToAccount(clientKey!.privateKey));
     const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: treasuryKey!.address, forfeitBps: 1_000 });
     const job = (uri: string) => postJob(client, {
       market: d.jobMarket, spec, dataset: data.train, specURI: uri, steps: 20, checkpointInterval: 10,

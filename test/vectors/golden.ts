@@ -8,7 +8,7 @@ import { executeReference } from "../../engine/reference.ts";
 import { specHash } from "../../engine/spec.ts";
 import { initialState } from "../../engine/state.ts";
 import { train } from "../../training/train.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 
 /**
  * Golden roots of the default MNIST job (the demo's spec and seed): any change to op semantics, rounding,

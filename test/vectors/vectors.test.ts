@@ -9,7 +9,7 @@ import { buildStepGraph } from "../../engine/graph.ts";
 import { referenceRunner } from "../../engine/reference.ts";
 import { initialState } from "../../engine/state.ts";
 import { applyStep } from "../../training/train.ts";
-import { mnistSpec } from "../../cli/mnistJob.ts";
+import { mnistSpec } from "../../training/mnistJob.ts";
 
 /**
  * Golden vectors: the committed JSON files are what the contracts and circuits test against. The code must

@@ -1,4 +1,4 @@
-// Groth16 settlement circuits (circuits/settle/*.circom, scripts/zk-setup.ts, chain/prover.ts): for every
+// Groth16 settlement circuits (circuits/settle/*.circom, scripts/zk-setup.ts, settlement/prover.ts): for every
 // instantiated circuit a real proof is accepted by its generated on-chain verifier and its output equals
 // the recomputing kernel (KernelHarness = RecomputeKernelVerifier); a false output cannot be proved; a tampered
 // proof, a proof under another ctx and a public input >= p are rejected.
@@ -6,8 +6,8 @@ import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { decodeAbiParameters, type Hex } from "viem";
-import { contextField, FIELD_P, packSlice, proveKernel, shutdownProver, toField, zkCircuits, type ProverCircuit } from "../../chain/prover.ts";
-import type { SettlementContext } from "../../chain/settlementOperands.ts";
+import { contextField, FIELD_P, packSlice, proveKernel, shutdownProver, toField, zkCircuits, type ProverCircuit } from "../../settlement/prover.ts";
+import type { SettlementContext } from "../../settlement/abi.ts";
 
 after(shutdownProver);
 

@@ -1,23 +1,22 @@
 // Groth16KernelVerifier settles like RecomputeKernelVerifier on real engine traces: for every elementwise entry
 // of the tiny model's step (and of its momentum variant), first/last/random elements, operands from
-// chain/settlementOperands.ts, a real proof per element; both verifiers return the same true value. A proof
+// settlement/operands.ts, a real proof per element; both verifiers return the same true value. A proof
 // for one dispute (ctx) is rejected in another; a false claimed output, a tampered proof and a claimed
 // output outside the field are rejected with named errors.
 import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { decodeAbiParameters, encodeAbiParameters, type Hex } from "viem";
-import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../chain/prover.ts";
-import {
-  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandIndices, operandValues, partialSums, settlementContext, termCount, type SettlementSource,
-  settlementStep,
-} from "../../chain/settlementOperands.ts";
+import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../settlement/prover.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../../settlement/operands.ts";
 import { type Dataset } from "../../engine/batch.ts";
 import { type TrainingSpec } from "../../engine/spec.ts";
 import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
 import { expectRevert } from "../contracts/helpers/viem.ts";
+import { operandIndices, termCount } from "../../settlement/operandRule.ts";
+import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
 
 after(shutdownProver);
 

@@ -13,7 +13,7 @@ import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
 import type { Program } from "../../../commitment/program.ts";
 import { decodeElements, LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
 import type { OpTrace } from "../../../commitment/trace.ts";
-import type { TermSlice } from "../../../chain/settlementOperands.ts";
+import type { TermSlice } from "../../../settlement/operandRule.ts";
 import type { History, World } from "./gameWorld.ts";
 import { chooseResponse, dissectionPoints, rootsHash, valueWord } from "../../../dispute/dissection.ts";
 import { Party, Phase, type Side } from "../../../dispute/gameState.ts";

@@ -9,12 +9,12 @@ import assert from "node:assert/strict";
 import { getContract, type Address, type Hex } from "viem";
 import { deployProtocol, type ProtocolDeployment } from "../../../chain/deploy.ts";
 import { disputeGameAbi, jobMarketAbi, recomputeKernelVerifierAbi } from "../../../chain/generated/contracts.ts";
-import { settlementOperands } from "../../../chain/settlementOperands.ts";
+import { settlementOperands } from "../../../settlement/operands.ts";
 import { toHex } from "../../../commitment/hash.ts";
 import { commitState } from "../../../commitment/stateRoot.ts";
 import type { Dataset } from "../../../engine/batch.ts";
 import type { TrainingSpec } from "../../../engine/spec.ts";
-import { specCommitments } from "../../../client/postJob.ts";
+import { specCommitments } from "../../../commitment/specCommitments.ts";
 import type { History, World } from "./gameWorld.ts";
 import {
   type Fixture, GasRecorder, Party, Phase, Player, type GameState, type PublicClient, type Settler, sliceOf, stateOf, type TestClient, type Viem, type Wallet,

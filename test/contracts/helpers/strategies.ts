@@ -24,7 +24,7 @@
 //             SettlementTimeout), or that stalls at level 4; or a challenger answering level 4 at random
 import assert from "node:assert/strict";
 import { bytesToHex, parseEventLogs, type Hex, type TransactionReceipt } from "viem";
-import { settlementOperands } from "../../../chain/settlementOperands.ts";
+import { settlementOperands } from "../../../settlement/operands.ts";
 import { decodeElements } from "../../../commitment/tensorCommit.ts";
 import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, solverTermsMove, TERM_SLICE, type TermLie } from "./terms.ts";
 import { sha256 } from "../../../commitment/hash.ts";

@@ -1,7 +1,7 @@
 // Level 4 of the DisputeGame (terms): the partial sums of a matmul/col_sum element, as an honest party
 // computes them from the traced step's tensors, the lies a dishonest solver tells about them, and the
 // challenger's answer. Used by gamePlayer.ts's Player and strategies.ts's Agent.
-import { accumulationTerms, type OperandValues, partialSums } from "../../../chain/settlementOperands.ts";
+import { accumulationTerms, type OperandValues, partialSums } from "../../../settlement/operands.ts";
 import { decodeElements } from "../../../commitment/tensorCommit.ts";
 import type { World } from "./gameWorld.ts";
 import type { TermView } from "../../../dispute/terms.ts";

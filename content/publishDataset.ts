@@ -1,5 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { datasetRoot } from "../commitment/dataset.ts";
+import { bareHex, type Root, toRoot } from "../core/root.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { encodeDataset } from "../engine/datasetFile.ts";
 import { writeContentAddressed } from "./contentAddressed.ts";
@@ -15,8 +16,8 @@ export interface PublishDatasetReturnType {
   /** file:// URI of the published dataset file (engine/datasetFile.ts). */
   readonly uri: string;
   readonly path: string;
-  /** Hex, no 0x: the spec's data.root and the job's datasetRoot (with 0x). */
-  readonly root: string;
+  /** The dataset root: the job's datasetRoot (the spec's data.root is its bareHex). */
+  readonly root: Root;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface PublishDatasetReturnType {
  */
 export async function publishDataset(p: PublishDatasetParameters): Promise<PublishDatasetReturnType> {
   const bytes = encodeDataset(p.dataset);
-  const root = datasetRoot(p.dataset).toString("hex");
-  const file = await writeContentAddressed(p.dir, `${root}.vtds`, bytes, (m, d) => new DatasetPublishError(`dataset ${root}: ${m}`, d));
+  const root = toRoot(datasetRoot(p.dataset));
+  const file = await writeContentAddressed(p.dir, `${bareHex(root)}.vtds`, bytes, (m, d) => new DatasetPublishError(`dataset ${bareHex(root)}: ${m}`, d));
   return { uri: pathToFileURL(file).href, path: file, root };
 }

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { ClientError } from "./errors.ts";
+import type { ContentError } from "./errors.ts";
 
 /**
  * Writes `bytes` as `<dir>/<name>` where the name is derived from the content's hash (a spec hash, a dataset
@@ -12,7 +12,7 @@ export async function writeContentAddressed(
   dir: string,
   name: string,
   bytes: Uint8Array,
-  fail: (message: string, details: Record<string, unknown>) => ClientError,
+  fail: (message: string, details: Record<string, unknown>) => ContentError,
 ): Promise<string> {
   const abs = path.resolve(dir);
   const file = path.join(abs, name);

@@ -1,4 +1,4 @@
-// The settlement operand encoder (chain/settlementOperands.ts) without a chain: the operand index rule
+// The settlement operands (settlement/operandRule.ts, settlement/operands.ts) without a chain: the operand index rule
 // against the op vectors, the ABI round trip, and the errors on inputs that cannot be settled. The
 // contract side is test/contracts/KernelVerifier.test.ts.
 import { describe, it } from "node:test";
@@ -12,10 +12,11 @@ import { referenceRunner } from "../engine/reference.ts";
 import { initialState } from "../engine/state.ts";
 import { traceStep } from "../training/traceStep.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
-import {
-  accumulationTerms, buildSettlementOperands, encodeSettlementOperands, OP_OPERANDS_ABI, operandIndices, partialSums, POST_ANCHOR_OPERANDS_ABI,
-  SettlementError, termCount, type SettlementSource,
-} from "./settlementOperands.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, partialSums } from "./operands.ts";
+import { operandIndices, termCount } from "./operandRule.ts";
+import type { SettlementSource } from "./step.ts";
+import { OP_OPERANDS_ABI, POST_ANCHOR_OPERANDS_ABI } from "./abi.ts";
+import { SettlementError } from "./errors.ts";
 
 interface OpCase {
   kind: string; code: number; encodedAttrs: number[];

@@ -1,5 +1,6 @@
-// Fetching a job's spec: file:// and http(s) with a size limit and a timeout; every failure a SpecFetchError
-// naming what went wrong.
+// The one spec fetcher (client SDK and nodes): file:// and http(s) with a size limit, a timeout and no
+// redirects; the job's spec hash checked when given; every failure a SpecFetchError naming what went wrong,
+// transient only when the same fetch may succeed later.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -11,13 +12,13 @@ import { pathToFileURL } from "node:url";
 import { canonicalSpecJson, specHash } from "../engine/spec.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { SpecFetchError } from "./errors.ts";
-import { fetchSpec } from "./specSource.ts";
+import { fetchSpec } from "./fetchSpec.ts";
 
 const spec = tinySpec(syntheticDataset(16, 4, 2));
 const text = canonicalSpecJson(spec);
 const limits = { maxBytes: 64 * 1024, timeoutMs: 500 };
 
-describe("spec source", () => {
+describe("spec fetcher", () => {
   let dir: string, server: Server, base: string;
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "veritrain-spec-"));
@@ -47,12 +48,16 @@ describe("spec source", () => {
   it("reads a spec from a file and over http", async () => {
     const file = path.join(dir, "spec.json");
     await writeFile(file, text);
-    assert.equal(specHash(await fetchSpec(pathToFileURL(file).href, limits)), specHash(spec));
-    assert.equal(specHash(await fetchSpec(`${base}/spec.json`, limits)), specHash(spec));
+    assert.equal(specHash(await fetchSpec({ uri: pathToFileURL(file).href, ...limits })), specHash(spec));
+    assert.equal(specHash(await fetchSpec({ uri: `${base}/spec.json`, ...limits })), specHash(spec));
+    // With the job's spec hash (either case, with or without 0x): returned only when it hashes to it.
+    assert.equal(specHash(await fetchSpec({ uri: `${base}/spec.json`, specHash: specHash(spec).toUpperCase(), ...limits })), specHash(spec));
+    await assert.rejects(fetchSpec({ uri: `${base}/spec.json`, specHash: `0x${"00".repeat(32)}`, ...limits }),
+      (e: unknown) => e instanceof SpecFetchError && !e.transient && /hashes to 0x[0-9a-f]{64}, the job committed to 0x0{64}: not the job's spec/.test(e.message));
   });
 
   it("refuses oversized, slow, redirected, missing, invalid and unsupported sources", async () => {
-    const fails = async (uri: string, re: RegExp) => assert.rejects(fetchSpec(uri, limits), (e: unknown) => e instanceof SpecFetchError && re.test(e.message));
+    const fails = async (uri: string, re: RegExp) => assert.rejects(fetchSpec({ uri, ...limits }), (e: unknown) => e instanceof SpecFetchError && re.test(e.message));
     await fails(`${base}/big.json`, /declares 65537 bytes, over the limit/);
     await fails(`${base}/chunked-big.json`, /over the limit of 65536 bytes/);
     await fails(`${base}/slow.json`, /cannot fetch the spec/);
@@ -70,7 +75,7 @@ describe("spec source", () => {
   it("marks as transient only what may pass (no answer, a timeout, 408/429/5xx), so the node retries those alone", async () => {
     const transient = async (uri: string) => {
       try {
-        await fetchSpec(uri, limits);
+        await fetchSpec({ uri, ...limits });
       } catch (e) {
         assert.ok(e instanceof SpecFetchError);
         return e.transient;

@@ -1,4 +1,5 @@
 import { pathToFileURL } from "node:url";
+import { bareHex, type Root, toRoot } from "../core/root.ts";
 import { canonicalSpecJson, specHash, type TrainingSpec } from "../engine/spec.ts";
 import { writeContentAddressed } from "./contentAddressed.ts";
 import { SpecPublishError } from "./errors.ts";
@@ -13,19 +14,19 @@ export interface PublishSpecReturnType {
   /** file:// URI of the published spec: the job's specURI. */
   readonly uri: string;
   readonly path: string;
-  /** 0x-prefixed sha256 of the canonical spec: the job's specHash. */
-  readonly specHash: `0x${string}`;
+  /** sha256 of the canonical spec: the job's specHash. */
+  readonly specHash: Root;
 }
 
 /**
- * Publishes a spec content-addressed: its canonical JSON is written to `<dir>/<specHash>.json` (hex, no 0x)
+ * Publishes a spec content-addressed: its canonical JSON is written to `<dir>/<specHash>.json` (bareHex: no 0x)
  * so that the file's name is the hash a solver checks it against. An existing file with the same bytes is
  * kept; one with other bytes under that name is refused (the directory was tampered with), never overwritten.
  * The write goes through a temporary file and a rename, so a reader never sees half a spec.
  */
 export async function publishSpec(p: PublishSpecParameters): Promise<PublishSpecReturnType> {
   const json = canonicalSpecJson(p.spec);
-  const hash = specHash(p.spec);
-  const file = await writeContentAddressed(p.dir, `${hash}.json`, Buffer.from(json + "\n"), (m, d) => new SpecPublishError(`spec 0x${hash}: ${m}`, d));
-  return { uri: pathToFileURL(file).href, path: file, specHash: `0x${hash}` };
+  const hash = toRoot(specHash(p.spec));
+  const file = await writeContentAddressed(p.dir, `${bareHex(hash)}.json`, Buffer.from(json + "\n"), (m, d) => new SpecPublishError(`spec ${hash}: ${m}`, d));
+  return { uri: pathToFileURL(file).href, path: file, specHash: hash };
 }

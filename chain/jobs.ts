@@ -1,6 +1,7 @@
 import { type Address, BaseError, type Chain, type Client, ContractFunctionRevertedError, type Transport } from "viem";
 import { readContract } from "viem/actions";
-import { jobMarketAbi } from "../chain/generated/contracts.ts";
+import { type Root, toRoot } from "../core/root.ts";
+import { jobMarketAbi } from "./generated/contracts.ts";
 import { JobNotFoundError } from "./errors.ts";
 
 /** IJobMarket.JobStatus, by its uint8 value. */
@@ -8,7 +9,11 @@ export const JOB_STATUS = ["None", "Open", "Assigned", "Committed", "Finalized",
 export type JobStatusName = (typeof JOB_STATUS)[number];
 
 type RawJob = Awaited<ReturnType<typeof readJobRaw>>;
-export type Job = Omit<RawJob, "status"> & { readonly status: JobStatusName };
+/** The job's bytes32 fields: commitments about what it trains, then (zero until the commit) about its result. */
+export const JOB_ROOTS = ["specHash", "programRoot", "initialRoot", "datasetRoot", "historyRoot", "finalRoot"] as const;
+type JobRootField = (typeof JOB_ROOTS)[number];
+/** IJobMarket.Job with its status as a name and its bytes32 fields as Roots. */
+export type Job = Omit<RawJob, "status" | JobRootField> & { readonly status: JobStatusName } & { readonly [K in JobRootField]: Root };
 
 export interface GetJobParameters {
   readonly market: Address;
@@ -19,7 +24,7 @@ function readJobRaw(client: Client<Transport, Chain | undefined>, p: GetJobParam
   return readContract(client, { address: p.market, abi: jobMarketAbi, functionName: "getJob", args: [p.jobId] });
 }
 
-/** Reads a job (IJobMarket.getJob) with its status as a name; throws JobNotFoundError for an unknown id. */
+/** Reads a job (IJobMarket.getJob) with its status as a name and its roots as Roots; throws JobNotFoundError for an unknown id. */
 export async function getJob(client: Client<Transport, Chain | undefined>, p: GetJobParameters): Promise<Job> {
   let raw: RawJob;
   try {
@@ -32,5 +37,5 @@ export async function getJob(client: Client<Transport, Chain | undefined>, p: Ge
   }
   const status = JOB_STATUS[raw.status];
   if (status === undefined || status === "None") throw new JobNotFoundError(p.jobId);
-  return { ...raw, status };
+  return { ...raw, status, ...Object.fromEntries(JOB_ROOTS.map((k) => [k, toRoot(raw[k], `job ${p.jobId}'s ${k}`)])) as Record<JobRootField, Root> };
 }

@@ -6,7 +6,10 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeAbiParameters, keccak256, type Hex } from "viem";
-import type { SettlementContext } from "./settlementOperands.ts";
+import { opKindOf } from "../engine/ops/index.ts";
+import { CONTEXT_ABI, type SettlementContext } from "./abi.ts";
+import { ProverError } from "./errors.ts";
+import { accumulates } from "./operandRule.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MANIFEST = path.join(ROOT, "build/zk/manifest.json");
@@ -40,24 +43,14 @@ export function zkCircuits(): readonly ProverCircuit[] {
 
 /** The circuit of an instantiation; classes = the output's column count for mse_grad (6), else ignored. */
 export function circuitFor(code: number, attrs: readonly number[], classes = 0): ProverCircuit {
-  const want = code === 6 ? classes : 0;
+  const mseGrad = opKindOf(code) === "mse_grad";
+  const want = mseGrad ? classes : 0;
   // One term-slice circuit per accumulation op, whatever transA/transB (registered with attrs []).
-  if (code === 1 || code === 7) attrs = [];
+  if (accumulates(code)) attrs = [];
   const c = zkCircuits().find((x) => x.code === code && x.classes === want && x.attrs.length === attrs.length && x.attrs.every((a, i) => a === attrs[i]));
-  if (!c) throw new Error(`prover: no settlement circuit for code ${code} attrs [${attrs.join(", ")}]${code === 6 ? ` classes ${classes}` : ""}`);
+  if (!c) throw new ProverError(`prover: no settlement circuit for code ${code} attrs [${attrs.join(", ")}]${mseGrad ? ` classes ${classes}` : ""}`);
   return c;
 }
-
-const CONTEXT_ABI = [{
-  type: "tuple",
-  components: [
-    { name: "programRoot", type: "bytes32" }, { name: "datasetRoot", type: "bytes32" },
-    { name: "preStateRoot", type: "bytes32" }, { name: "traceRoot", type: "bytes32" },
-    { name: "entry", type: "uint32" }, { name: "element", type: "uint64" },
-    { name: "termLo", type: "uint64" }, { name: "termHi", type: "uint64" }, { name: "termCount", type: "uint64" },
-    { name: "accIn", type: "int256" },
-  ],
-}] as const;
 
 /** The ctx public input: uint256(keccak256(abi.encode(Context))) mod p. */
 export function contextField(ctx: SettlementContext): bigint {
@@ -81,7 +74,7 @@ export function packSlice(a: readonly bigint[], b: readonly bigint[] | undefined
   const values = b ? [...pad(a), ...pad(b)] : pad(a);
   const words = new Array<bigint>(Math.ceil(values.length / SLICE_PER_WORD)).fill(0n);
   values.forEach((v, i) => {
-    if (v < -(1n << 53n) || v >= 1n << 53n) throw new Error(`prover: slice value ${v} outside the circuits' 54-bit range`);
+    if (v < -(1n << 53n) || v >= 1n << 53n) throw new ProverError(`prover: slice value ${v} outside the circuits' 54-bit range`);
     words[Math.floor(i / SLICE_PER_WORD)]! |= (v + (1n << 53n)) << (SLICE_BITS * BigInt(i % SLICE_PER_WORD));
   });
   return words;
@@ -134,15 +127,16 @@ export interface KernelProof {
  * does not satisfy the circuit) or if the proof does not verify locally.
  */
 export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
-  const classes = claim.code === 6 ? claim.outShape?.[claim.outShape.length - 1] ?? 0 : 0;
+  const mseGrad = opKindOf(claim.code) === "mse_grad";
+  const classes = mseGrad ? claim.outShape?.[claim.outShape.length - 1] ?? 0 : 0;
   const circuit = circuitFor(claim.code, claim.attrs, classes);
   const input: Record<string, string | string[]> = { ctx: contextField(claim.ctx).toString(), out: toField(claim.output).toString() };
-  if (claim.code === 1 || claim.code === 7) {
+  if (accumulates(claim.code)) {
     const sl = claim.slice;
-    if (!sl) throw new Error(`prover: op ${claim.code} needs the slice's opened values`);
-    const withB = claim.code === 1;
+    if (!sl) throw new ProverError(`prover: op ${claim.code} needs the slice's opened values`);
+    const withB = opKindOf(claim.code) === "matmul";
     if (withB !== (sl.b !== undefined) || sl.a.length > SLICE_TERMS || (sl.b && sl.b.length !== sl.a.length)) {
-      throw new Error(`prover: op ${claim.code} takes a slice of at most ${SLICE_TERMS} terms${withB ? " with a and b of one length" : " (a only)"}`);
+      throw new ProverError(`prover: op ${claim.code} takes a slice of at most ${SLICE_TERMS} terms${withB ? " with a and b of one length" : " (a only)"}`);
     }
     const pad = (xs: readonly bigint[] | undefined) => Array.from({ length: SLICE_TERMS }, (_, t) => toField(xs?.[t] ?? 0n).toString());
     input.accIn = toField(claim.ctx.accIn).toString();
@@ -151,10 +145,10 @@ export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
     input.b = pad(sl.b);
   } else {
     const names = OPERAND_SIGNALS[claim.code];
-    if (!names) throw new Error(`prover: op ${claim.code} has no settlement circuit`);
-    if (claim.operands.length !== names.length) throw new Error(`prover: op ${claim.code} takes ${names.length} operands`);
+    if (!names) throw new ProverError(`prover: op ${claim.code} has no settlement circuit`);
+    if (claim.operands.length !== names.length) throw new ProverError(`prover: op ${claim.code} takes ${names.length} operands`);
     names.forEach((n, i) => (input[n] = toField(claim.operands[i]!).toString()));
-    if (claim.code === 6) input.j = (BigInt(claim.ctx.element) % BigInt(classes)).toString();
+    if (mseGrad) input.j = (BigInt(claim.ctx.element) % BigInt(classes)).toString();
   }
   const s = await lib();
   const t0 = performance.now();
@@ -162,7 +156,7 @@ export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
   const ms = performance.now() - t0;
   let vk = vkeys.get(circuit.id);
   if (vk === undefined) vkeys.set(circuit.id, (vk = JSON.parse(readFileSync(path.join(ROOT, circuit.vkey), "utf8"))));
-  if (!(await s.groth16.verify(vk, publicSignals, proof))) throw new Error(`prover: local verification failed (${circuit.id})`);
+  if (!(await s.groth16.verify(vk, publicSignals, proof))) throw new ProverError(`prover: local verification failed (${circuit.id})`);
   const big = (x: string): bigint => BigInt(x);
   const a = [big(proof.pi_a[0]!), big(proof.pi_a[1]!)] as const;
   // The Solidity verifier takes each G2 coordinate as (imaginary, real).

@@ -1,0 +1,31 @@
+import { VeritrainError } from "../core/errors.ts";
+
+/** Typed errors of content-addressed documents (specs, datasets): fetching them by URI, publishing them by hash. */
+export class ContentError extends VeritrainError {
+  override name = "ContentError";
+}
+
+/**
+ * A job's spec could not be fetched or parsed from its URI, or is not the spec the job committed to.
+ * `transient`: the endpoint did not answer, timed out or answered 408/429/5xx, so the same fetch may succeed
+ * later (a node retries those alone); everything else (a bad URI, a 404, a refused redirect, an oversized,
+ * invalid or wrong spec) is final.
+ */
+export class SpecFetchError extends ContentError {
+  override name = "SpecFetchError";
+  readonly transient: boolean;
+  constructor(message: string, opts: { transient?: boolean } & Record<string, unknown> = {}) {
+    super(message, { ...opts, transient: opts.transient ?? false });
+    this.transient = opts.transient ?? false;
+  }
+}
+
+/** The spec could not be published (directory not writable, another spec already under its hash...). */
+export class SpecPublishError extends ContentError {
+  override name = "SpecPublishError";
+}
+
+/** The dataset could not be published (directory not writable, other bytes already under its root...). */
+export class DatasetPublishError extends ContentError {
+  override name = "DatasetPublishError";
+}
