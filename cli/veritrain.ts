@@ -9,6 +9,7 @@ import { registerSpec } from "./commands/spec.ts";
 import { registerState } from "./commands/state.ts";
 import { registerTrain } from "./commands/train.ts";
 import { VeritrainError } from "../core/errors.ts";
+import { registerVerifier } from "./commands/verifier.ts";
 
 /**
  * `veritrain <command>`: the one entry point for every role. Errors print one clear line (and exit 1);
@@ -33,6 +34,7 @@ registerState(program);
 registerDeploy(program, log);
 registerClient(program, log, controller.signal);
 registerSolver(program, log, controller.signal);
+registerVerifier(program, log, controller.signal);
 
 try {
   await program.parseAsync(process.argv);

@@ -20,22 +20,8 @@ export class JobWaitError extends ClientError {
   override name = "JobWaitError";
 }
 
-/** The trained model could not be fetched or decoded. */
-export class ModelFetchError extends ClientError {
-  override name = "ModelFetchError";
-}
-
-/** The fetched model's state root is not the final root the solver committed on chain. */
-export class ModelRootMismatchError extends ModelFetchError {
-  override name = "ModelRootMismatchError";
-  readonly expected: string;
-  readonly actual: string;
-  constructor(jobId: bigint, expected: string, actual: string, uri: string) {
-    super(`the model of job ${jobId} at ${uri} has state root ${actual}, the committed final root is ${expected}`, { jobId: jobId.toString(), expected, actual, uri });
-    this.expected = expected;
-    this.actual = actual;
-  }
-}
+// Fetching states moved to content/ (the verifier fetches checkpoints the same way); the SDK keeps the names.
+export { ModelFetchError, ModelRootMismatchError } from "../content/errors.ts";
 
 /** A job parameter (escrow, bonds, steps, durations...) the market would reject or that makes no sense. */
 export class JobParamsError extends ClientError {

@@ -14,9 +14,7 @@ import { toHex } from "../commitment/hash.ts";
 import { stateRoot } from "../commitment/stateRoot.ts";
 import { initialState } from "../engine/state.ts";
 import { encodeState } from "../engine/stateFile.ts";
-import { runJob } from "../solver/runJob.ts";
-import { startStoreServer } from "../solver/server.ts";
-import { openStore } from "../solver/store.ts";
+import { publishForSolver, startInProcessSolver } from "../test/helpers/inProcessSolver.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
 import { fetchModel, fetchVerifiedState, stateFileSize } from "./fetchModel.ts";
@@ -52,31 +50,34 @@ describe("fetchModel over HTTP", () => {
     const d = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000 });
     const market = d.jobMarket;
     const dir = await mkdtemp(path.join(tmpdir(), "veritrain-fetch-"));
-    const server = await startStoreServer({ store: await openStore(dir) });
+    const pub = await publishForSolver(dir, spec, dataset);
+    const s = await startInProcessSolver({ client: solver!, market, dataDir: path.join(dir, "solver"), datasets: [pub.datasetFile] });
+    const server = s.node.server;
     try {
       const { jobId } = await postJob(client!, {
-        market, spec, dataset, specURI: "file:///spec.json", steps: STEPS, checkpointInterval: INTERVAL, escrow: 1_000n, requiredBond: 100n, challengeBond: 50n,
+        market, spec, dataset, specURI: pub.specURI, steps: STEPS, checkpointInterval: INTERVAL, escrow: 1_000n, requiredBond: 100n, challengeBond: 50n,
         commitDuration: 3_600n, challengeWindow: WINDOW, clockDuration: 600n,
       });
-      const solving = runJob({ client: solver!, market, jobId, spec, dataset, dataDir: dir, backend: "reference", pollIntervalMs: 20, modelBaseUrl: server.url });
       await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 20, timeoutMs: 30_000 });
       await tc.increaseTime({ seconds: Number(WINDOW) });
       await tc.mine({ blocks: 1 });
-      const r = await solving;
-      assert.equal(r.modelURI, `${server.url}/state/${r.finalRoot.slice(2)}`);
+      const r = await s.nextReport();
+      assert.equal(r.status, "withdrawn");
+      const finalRoot = r.finalRoot as `0x${string}`;
+      assert.equal(r.modelURI, `${server.url}/state/${finalRoot.slice(2)}`);
       const m = await fetchModel(pc, { market, jobId, spec });
       assert.equal(m.modelURI, r.modelURI);
-      assert.equal(m.root, r.finalRoot);
+      assert.equal(m.root, finalRoot);
       assert.equal(m.state.step, STEPS);
 
       // The same URI served by the server directly, through fetchVerifiedState: the same state.
-      const direct = await fetchVerifiedState({ uri: r.modelURI, spec, expectedRoot: r.finalRoot, jobId });
-      assert.equal(direct.root, r.finalRoot);
+      const direct = await fetchVerifiedState({ uri: r.modelURI!, spec, expectedRoot: finalRoot, jobId });
+      assert.equal(direct.root, finalRoot);
       // Expecting another root: refused.
       const other = toHex(stateRoot(spec, initialState(spec)));
-      await assert.rejects(fetchVerifiedState({ uri: r.modelURI, spec, expectedRoot: other, jobId }), ModelRootMismatchError);
+      await assert.rejects(fetchVerifiedState({ uri: r.modelURI!, spec, expectedRoot: other, jobId }), ModelRootMismatchError);
     } finally {
-      await server.close();
+      await s.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -13,7 +13,7 @@ import { network } from "hardhat";
 import { getAddress, type Hash } from "viem";
 import { deployProtocol } from "../chain/deploy.ts";
 import { disputeGameAbi, jobMarketAbi } from "../chain/generated/contracts.ts";
-import { runJob } from "../solver/runJob.ts";
+import { publishForSolver, startInProcessSolver } from "../test/helpers/inProcessSolver.ts";
 import { makeHistory } from "../test/contracts/helpers/market.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { getJobEvents, getVerificationReport, type JobEvent, postJob, watchJob } from "./index.ts";
@@ -30,8 +30,8 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
   const market = d.jobMarket, game = d.disputeGame;
   const dataset = syntheticDataset(64, 12, 4);
   const spec = tinySpec(dataset);
-  const post = () => postJob(client!, {
-    market, spec, dataset, specURI: "file:///spec.json", steps: STEPS, checkpointInterval: INTERVAL, escrow: 1_000n, requiredBond: BOND, challengeBond: CHALLENGE_BOND,
+  const post = (specURI = "file:///spec.json") => postJob(client!, {
+    market, spec, dataset, specURI, steps: STEPS, checkpointInterval: INTERVAL, escrow: 1_000n, requiredBond: BOND, challengeBond: CHALLENGE_BOND,
     commitDuration: 3_600n, challengeWindow: WINDOW, clockDuration: CLOCK,
   });
   const mined = async (hash: Promise<Hash>) => {
@@ -64,10 +64,11 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
 
   it("an honest job: events in chain order, watchJob reports each once, verdict finalized-unchallenged, model verified", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "veritrain-report-"));
+    const pub = await publishForSolver(dir, spec, dataset);
+    const s = await startInProcessSolver({ client: solver!, market, dataDir: path.join(dir, "solver"), datasets: [pub.datasetFile] });
     try {
-      const { jobId, receipt } = await post();
+      const { jobId, receipt } = await post(pub.specURI);
       const seen: JobEvent[] = [];
-      const solving = runJob({ client: solver!, market, jobId, spec, dataset, dataDir: dir, backend: "reference", pollIntervalMs: 20 });
       const first = await watchJob(pc, { market, jobId, fromBlock: receipt.blockNumber, until: ["Committed"], pollingIntervalMs: 20, timeoutMs: 60_000, onEvent: (e) => seen.push(e) });
       assert.equal(first.job.status, "Committed");
       assert.deepEqual(kinds(first.events), ["posted", "assigned", "committed"]);
@@ -77,7 +78,8 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
       assert.equal(pending.verdict, "pending");
       assert.equal(pending.model.checked, false);
       await advance(WINDOW);
-      const r = await solving;
+      const r = await s.nextReport();
+      assert.equal(r.status, "withdrawn");
       const all = await watchJob(pc, { market, jobId, pollingIntervalMs: 20, timeoutMs: 30_000 });
       assert.equal(all.job.status, "Finalized");
       assert.deepEqual(kinds(all.events).filter((k) => k !== "credited"), ["posted", "assigned", "committed", "finalized"]);
@@ -103,6 +105,7 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
       assert.equal(report.solver, getAddress(solver!.account.address));
       assert.equal(report.price, 1_000n);
     } finally {
+      await s.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -29,3 +29,20 @@ export class SpecPublishError extends ContentError {
 export class DatasetPublishError extends ContentError {
   override name = "DatasetPublishError";
 }
+
+/** A training state (a trained model, a checkpoint) could not be fetched or decoded. */
+export class ModelFetchError extends ContentError {
+  override name = "ModelFetchError";
+}
+
+/** The fetched state's root is not the root committed on chain. */
+export class ModelRootMismatchError extends ModelFetchError {
+  override name = "ModelRootMismatchError";
+  readonly expected: string;
+  readonly actual: string;
+  constructor(jobId: bigint, expected: string, actual: string, uri: string) {
+    super(`the state of job ${jobId} at ${uri} has state root ${actual}, the committed root is ${expected}`, { jobId: jobId.toString(), expected, actual, uri });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

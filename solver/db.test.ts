@@ -50,7 +50,7 @@ describe("solver database", () => {
   it("records each game once, ends it with an outcome, and keeps it across reopening", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "solver-db-"));
     let db = openSolverDb(dir);
-    const g = { gameId: 3n, jobId: 7n, loStep: 10, hiStep: 20, challenger: "0x" + "cd".repeat(20), openedBlock: 99n };
+    const g = { gameId: 3n, jobId: 7n, side: "solver" as const, loStep: 10, hiStep: 20, challenger: "0x" + "cd".repeat(20), openedBlock: 99n };
     assert.equal(db.insertGame(g), true);
     assert.equal(db.insertGame({ ...g, loStep: 0 }), false); // a second sighting changes nothing
     assert.equal(db.insertGame({ ...g, gameId: 4n }), true);

@@ -9,7 +9,7 @@ import path from "node:path";
 import { initialState } from "../engine/state.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { parseRange, startStoreServer, type StoreServer } from "./server.ts";
-import { openStore, type StoredState } from "./store.ts";
+import { openStore, type StoredState } from "../node/store.ts";
 import { bareHex } from "../core/root.ts";
 
 interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { bareHex, toRoot } from "../core/root.ts";
-import { rootHexProblem, type StateStore } from "./store.ts";
+import { rootHexProblem, type StateStore } from "../node/store.ts";
 
 /**
  * The solver's content-addressed HTTP server over its checkpoint store (node:http, no framework):
@@ -33,6 +33,8 @@ export interface StoreServerOptions {
   /** Default 0 (an ephemeral port). */
   readonly port?: number;
   readonly log?: Logger;
+  /** Test-only (a withholding adversary, solver/adversary.ts): every state and derived document is a 404. */
+  readonly withhold?: boolean;
   /** GET /status: this JSON (the node's jobs), when given. */
   readonly status?: () => unknown;
   /** GET /trace/<root> and /batch/<root>, when given (solver/traceSource.ts). */
@@ -152,6 +154,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<StoreServ
         return sendJson(res, 405, { error: `method ${req.method} is not allowed (GET or HEAD)` }, { Allow: "GET, HEAD" });
       }
       if (isStatus) return sendJson(res, 200, o.status!());
+      if (o.withhold && (isState || derived)) return sendJson(res, 404, { error: "withheld" });
       if (derived) {
         await serveDerived(req, res, o.derived!, derived[1] as "trace" | "batch", pathname.slice(derived[0].length));
         log?.debug({ method: req.method, url: rawUrl.slice(0, 200), status: res.statusCode }, "derived request");

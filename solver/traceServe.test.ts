@@ -21,7 +21,7 @@ import { createRunner, train } from "../training/train.ts";
 import { traceStep } from "../training/traceStep.ts";
 import { openSolverDb, type SolverDb } from "./db.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
-import { openStore } from "./store.ts";
+import { openStore } from "../node/store.ts";
 import { traceSource } from "./traceSource.ts";
 import { trainJob } from "./trainStep.ts";
 import { bareHex } from "../core/root.ts";

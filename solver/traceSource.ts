@@ -12,10 +12,10 @@ import type { BackendName } from "../engine/runner.ts";
 import { parseSpec } from "../engine/spec.ts";
 import { createRunner } from "../training/train.ts";
 import { traceStep } from "../training/traceStep.ts";
-import type { LocalDataset } from "./datasets.ts";
+import type { LocalDataset } from "../node/datasets.ts";
 import type { SolverDb } from "./db.ts";
 import type { DerivedSource } from "./server.ts";
-import type { StateStore } from "./store.ts";
+import type { StateStore } from "../node/store.ts";
 
 /**
  * The documents the store server derives from a stored checkpoint state (the pre-state of the next step),

@@ -3,10 +3,11 @@ import type { Checkpoint } from "../commitment/history.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { BackendName } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
+import type { TrainingState } from "../engine/state.ts";
 import { train } from "../training/train.ts";
 import type { SolverDb } from "./db.ts";
 import { SolverError } from "./errors.ts";
-import type { StateStore } from "./store.ts";
+import type { StateStore } from "../node/store.ts";
 
 /**
  * Trains a won job to its last step, resumable: it starts from the latest checkpoint recorded in the database
@@ -27,6 +28,8 @@ export interface TrainJobOptions {
   readonly signal?: AbortSignal;
   readonly onCheckpoint?: (c: { step: number; root: Root; index: number }) => void;
   readonly onResume?: (fromStep: number) => void;
+  /** Test-only adversaries (solver/adversary.ts): train()'s override. */
+  readonly override?: (pre: TrainingState) => TrainingState | undefined;
 }
 
 export interface TrainedJob {
@@ -56,6 +59,7 @@ export async function trainJob(o: TrainJobOptions): Promise<TrainedJob> {
     spec: o.spec, dataset: o.dataset, steps: o.steps - startStep, checkpointInterval: o.checkpointInterval, backend: o.backend,
     ...(start ? { start } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.override ? { override: o.override } : {}),
     onCheckpoint: async (c, state) => {
       const root = toRoot(c.root);
       // The resumed start is already recorded: train() re-announces it as its first checkpoint.

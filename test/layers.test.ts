@@ -57,6 +57,8 @@ export const RULES: readonly Rule[] = [
     forbids: (l) => IMPURE.includes(l),
   },
   { name: "chain/ is below the nodes and the SDK", from: (l) => l === "chain", forbids: (l) => ["solver", "verifier", "node", "client", "dispute", "cli"].includes(l) },
+  { name: "dispute/ (the game player) and node/ (the node skeleton) are below the roles", from: (l) => l === "dispute" || l === "node", forbids: (l) => ["solver", "verifier", "client"].includes(l) },
+  { name: "the roles do not import each other (solver/, verifier/, client/)", from: (l) => ["solver", "verifier", "client"].includes(l), forbids: (l) => ["solver", "verifier", "client"].includes(l) },
 ];
 
 /** Every (file, import, rule) that breaks a rule. */

@@ -26,6 +26,11 @@ export interface TrainOptions {
   readonly signal?: AbortSignal;
   readonly onStep?: (info: StepInfo) => void;
   readonly onCheckpoint?: (c: Checkpoint, state: TrainingState) => void | Promise<void>;
+  /**
+   * Test-only adversaries (solver/adversary.ts): a post-state to use instead of the engine's step from `pre`
+   * (undefined: the engine's step). Honest training never sets it.
+   */
+  readonly override?: (pre: TrainingState) => TrainingState | undefined;
 }
 
 export interface StepInfo {
@@ -87,9 +92,15 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     const end = s.step + o.steps;
     while (s.step < end) {
       o.signal?.throwIfAborted();
-      const r = await applyStep(runner, o.spec, o.dataset, s);
-      s = r.state;
-      o.onStep?.({ step: s.step, steps: end, loss: batchLoss(r.logits, r.labels, o.spec.quant.targetOne) });
+      const forced = o.override?.(s);
+      if (forced) {
+        s = forced;
+        o.onStep?.({ step: s.step, steps: end, loss: Number.NaN });
+      } else {
+        const r = await applyStep(runner, o.spec, o.dataset, s);
+        s = r.state;
+        o.onStep?.({ step: s.step, steps: end, loss: batchLoss(r.logits, r.labels, o.spec.quant.targetOne) });
+      }
       if (s.step % o.checkpointInterval === 0 || s.step === end) await checkpoint();
     }
   } finally {

@@ -21,8 +21,8 @@ export function registerSolver(program: Command, log: () => Logger, signal: Abor
       const { startSolverNode } = await import("../../solver/node.ts");
       const cfg = await loadSolverConfig(f.config);
       const account = await loadAccount(cfg);
-      const { solverLogger } = await import("../../solver/logRedact.ts");
-      const l = solverLogger(log());
+      const { nodeLogger } = await import("../../node/logRedact.ts");
+      const l = nodeLogger(log(), "solver");
       const node = await startSolverNode({
         config: cfg, account, log: l, signal,
         onJobDone: (r) => process.stdout.write(JSON.stringify(r) + "\n"),

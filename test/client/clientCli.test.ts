@@ -1,7 +1,7 @@
 // `veritrain client submit|status|result` as subprocesses against ONE local Hardhat node (chain/localNode.ts)
 // for the whole file. Bad input: each case exits 1 with one clear line on stderr, and no transaction left the
 // client's account (nonce, balance and the market's job count unchanged). The honest path: submit the MNIST
-// spec, an in-process solver (solver/runJob.ts) takes, trains, commits; the test moves the clock; the job
+// spec, an in-process solver node (solver/node.ts) takes, trains, commits; the test moves the clock; the job
 // finalizes; `result` downloads the model, verifies it, writes it; a tampered model exits 3.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -23,7 +23,8 @@ import { syntheticDataset } from "../vectors/generate.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
 import { initialState } from "../../engine/state.ts";
 import { decodeState, encodeState } from "../../engine/stateFile.ts";
-import { runJob } from "../../solver/runJob.ts";
+import { startInProcessSolver } from "../helpers/inProcessSolver.ts";
+import { bareHex, toRoot } from "../../core/root.ts";
 import { waitForJob } from "../../client/index.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -187,13 +188,15 @@ describe("veritrain client (CLI, one local node)", () => {
     assert.equal(JSON.parse(early.stdout).verdict, "pending");
 
     const solver = local.wallet(privateKeyToAccount(node.accounts[3]!.privateKey));
-    const solving = runJob({ client: solver, market, jobId, spec, dataset: data.train, dataDir: path.join(dir, "solver"), backend: "reference", pollIntervalMs: 50 });
+    const solving = await startInProcessSolver({ client: solver, market, dataDir: path.join(dir, "solver"), datasets: ["mnist"], pollIntervalMs: 50 });
+    try {
     const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
     // Polled in-process (a subprocess per poll would only slow the test): the CLI's status is tested above.
     await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 100, timeoutMs: 120_000 });
     await tc.increaseTime({ seconds: 101 });
     await tc.mine({ blocks: 1 });
-    const solved = await solving;
+    const solved = await solving.nextReport();
+    assert.equal(solved.status, "withdrawn");
 
     const out = path.join(dir, "model.vtst");
     const r = await veritrain(["result", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--out", out, "--json"]);
@@ -218,15 +221,19 @@ describe("veritrain client (CLI, one local node)", () => {
     assert.match(text.stdout, /verdict\s+finalized-unchallenged/);
     assert.match(text.stdout, /0 of 2 challenged on chain/);
 
-    // Another valid state where the solver's model URI points: refused, exit 3, and nothing written.
-    await writeFile(fileURLToPath(solved.modelURI), encodeState(spec, initialState(spec)));
+    // Another valid state where the solver's model URI points (its store file replaced): refused, exit 3,
+    // and nothing written.
+    await writeFile(path.join(dir, "solver", "states", `${bareHex(toRoot(solved.finalRoot!))}.state`), encodeState(spec, initialState(spec)));
     const out2 = path.join(dir, "model2.vtst");
     const bad = await veritrain(["result", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--out", out2, "--json"]);
     assert.equal(bad.code, 3, bad.stderr);
     const badReport = JSON.parse(bad.stdout);
     assert.equal(badReport.model.verified, false);
-    assert.match(badReport.model.error, /committed final root is/);
+    assert.match(badReport.model.error, /committed root is/);
     await assert.rejects(readFile(out2), { code: "ENOENT" });
+    } finally {
+      await solving.stop();
+    }
   });
 
   it("submit --follow logs each event as it happens and ends with the verification report", async () => {
@@ -238,14 +245,20 @@ describe("veritrain client (CLI, one local node)", () => {
     }
     const jobId = jobs + 1n;
     const solver = local.wallet(privateKeyToAccount(node.accounts[3]!.privateKey));
-    const solving = runJob({ client: solver, market, jobId, spec, dataset: data.train, dataDir: path.join(dir, "solver2"), backend: "reference", pollIntervalMs: 50 });
-    const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
-    // Polled in-process (a subprocess per poll would only slow the test): the CLI's status is tested above.
-    await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 100, timeoutMs: 120_000 });
-    await tc.increaseTime({ seconds: 101 });
-    await tc.mine({ blocks: 1 });
-    const solved = await solving;
-    const r = await following;
+    const solving = await startInProcessSolver({ client: solver, market, dataDir: path.join(dir, "solver2"), datasets: ["mnist"], pollIntervalMs: 50 });
+    let solved, r;
+    try {
+      const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
+      // Polled in-process (a subprocess per poll would only slow the test): the CLI's status is tested above.
+      await waitForJob(pc, { market, jobId, status: "Committed", pollingIntervalMs: 100, timeoutMs: 120_000 });
+      await tc.increaseTime({ seconds: 101 });
+      await tc.mine({ blocks: 1 });
+      solved = await solving.nextReport();
+      while (solved.jobId !== String(jobId)) solved = await solving.nextReport(); // the previous test's job: lost
+      r = await following; // its report fetches the model from the solver's server
+    } finally {
+      await solving.stop();
+    }
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     assert.equal(out.jobId, String(jobId));

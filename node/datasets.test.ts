@@ -10,7 +10,7 @@ import { DatasetPublishError } from "../content/errors.ts";
 import { encodeDataset } from "../engine/datasetFile.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { loadDatasets } from "./datasets.ts";
-import { SolverConfigError } from "./errors.ts";
+import { ConfigError } from "./config.ts";
 
 describe("published datasets: a client publishes by root, a solver accepts the file", () => {
   it("publishDataset writes <root>.vtds once; loadDatasets accepts it by path or file:// URL and keys it by root", async () => {
@@ -29,11 +29,11 @@ describe("published datasets: a client publishes by root, a solver accepts the f
       const other = syntheticDataset(41, 9, 3);
       await writeFile(pub.path, encodeDataset(other));
       await assert.rejects(publishDataset({ dataset: d, dir }), (e: unknown) => e instanceof DatasetPublishError && /refusing to overwrite/.test(e.message));
-      assert.throws(() => loadDatasets([pub.path]), (e: unknown) => e instanceof SolverConfigError && /hashes to dataset root [0-9a-f]{64}, not to the root its name gives/.test(e.message));
+      assert.throws(() => loadDatasets([pub.path]), (e: unknown) => e instanceof ConfigError && /hashes to dataset root [0-9a-f]{64}, not to the root its name gives/.test(e.message));
       // Garbage, a missing file, an unknown name.
       const junk = path.join(dir, "junk.vtds");
       await writeFile(junk, "not a dataset file at all");
-      assert.throws(() => loadDatasets([junk]), (e: unknown) => e instanceof SolverConfigError && e.field === "accept.datasets" && /not a dataset file/.test(e.message));
+      assert.throws(() => loadDatasets([junk]), (e: unknown) => e instanceof ConfigError && e.field === "accept.datasets" && /not a dataset file/.test(e.message));
       assert.throws(() => loadDatasets([pathToFileURL(path.join(dir, "missing.vtds")).href]), /cannot read the dataset file/);
       assert.throws(() => loadDatasets(["cifar"]), /unknown dataset "cifar" \(known: mnist, or a \.vtds dataset file\)/);
     } finally {

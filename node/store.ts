@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { stateRoot } from "../commitment/stateRoot.ts";
@@ -8,8 +8,9 @@ import { decodeState, encodeState } from "../engine/stateFile.ts";
 import type { TrainingState } from "../engine/state.ts";
 
 /**
- * The solver's local content-addressed checkpoint store: each state file (engine/stateFile.ts) is named by
- * its state root (`<dir>/<bareHex(root)>.state`), written atomically (temporary file, then rename).
+ * A node's local content-addressed state store (the solver's checkpoints, the verifier's verified states):
+ * each state file (engine/stateFile.ts) is named by its state root (`<dir>/<bareHex(root)>.state`), written
+ * atomically (temporary file, then rename), and checked against its root on every read.
  */
 export interface StoredState {
   readonly root: Root;
@@ -37,6 +38,8 @@ export interface StateStore {
   /** The state with this root, checked against it on read. */
   get(spec: TrainingSpec, root: Root): Promise<TrainingState>;
   pathOf(root: Root): string;
+  /** Whether a state with this root is stored (not read: `get` checks it). */
+  has(root: Root): Promise<boolean>;
 }
 
 export async function openStore(dir: string): Promise<StateStore> {
@@ -46,6 +49,7 @@ export async function openStore(dir: string): Promise<StateStore> {
   return {
     dir: abs,
     pathOf,
+    has: (root) => access(pathOf(root)).then(() => true, () => false),
     async put(spec, state) {
       const root = toRoot(stateRoot(spec, state));
       const file = pathOf(root);

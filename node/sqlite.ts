@@ -3,7 +3,7 @@ import type * as Sqlite from "node:sqlite";
 
 /**
  * node:sqlite, loaded with only its own ExperimentalWarning silenced: the module is built into Node 24 and is
- * what the solver's database runs on; every other warning still reaches stderr.
+ * what the nodes' databases run on; every other warning still reaches stderr.
  */
 let loaded: typeof Sqlite | undefined;
 

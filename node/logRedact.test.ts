@@ -4,13 +4,13 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { generatePrivateKey } from "viem/accounts";
-import { solverLogger } from "./logRedact.ts";
+import { nodeLogger } from "./logRedact.ts";
 
 describe("solver logger redaction", () => {
   it("never writes a private key or password field", () => {
     let out = "";
     const sink = new Writable({ write(chunk, _enc, cb) { out += String(chunk); cb(); } });
-    const log = solverLogger(pino({ level: "info" }, sink));
+    const log = nodeLogger(pino({ level: "info" }, sink), "solver");
     const key = generatePrivateKey();
     log.info({ privateKey: key, account: { privateKey: key, password: "hunter2" }, env: { VERITRAIN_PRIVATE_KEY: key } }, "starting");
     log.info({ key }, "another");

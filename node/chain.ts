@@ -1,0 +1,67 @@
+import type { Account, Address, Chain, Client, Transport } from "viem";
+
+import { getBlock, getCode, readContract } from "viem/actions";
+import { connect } from "../chain/connect.ts";
+import { ChainError, ChainIdMismatchError } from "../chain/errors.ts";
+import { jobMarketAbi } from "../chain/generated/contracts.ts";
+import { NODE_DEFAULTS } from "../core/defaults.ts";
+
+/**
+ * A node's access to the chain: one wallet client (its account, the endpoint's chain) used for reads and
+ * writes, the market it works on, and the game contract behind it. Built from an RPC URL, or from a given
+ * client (an in-process chain in tests). The node only reads the chain's clock, never moves it.
+ */
+export type NodeClient = Client<Transport, Chain, Account>;
+
+export interface NodeChain {
+  readonly client: NodeClient;
+  readonly chainId: number;
+  readonly market: Address;
+  readonly me: Address;
+  /** The latest block's timestamp: the chain's clock, which every deadline is measured against. */
+  now(): Promise<bigint>;
+  /** The market's DisputeGame (read once). */
+  game(): Promise<Address>;
+  /** Whether an address is this node's account (case-insensitive). */
+  mine(a: string): boolean;
+}
+
+export interface OpenNodeChainOptions {
+  readonly market: Address;
+  readonly account: Account;
+  /** The endpoint (unless `client` is given). */
+  readonly rpcUrl?: string;
+  /** An existing client whose account is `account` (tests on an in-process chain). */
+  readonly client?: NodeClient;
+  /** Refuse an endpoint that serves another chain. */
+  readonly chainId?: number;
+  readonly pollingIntervalMs?: number;
+}
+
+export async function openNodeChain(o: OpenNodeChainOptions): Promise<NodeChain> {
+  let client: NodeClient;
+  let chainId: number;
+  if (o.client) {
+    client = o.client;
+    chainId = client.chain.id;
+    if (o.chainId !== undefined && o.chainId !== chainId) throw new ChainIdMismatchError(o.chainId, chainId, "the given client");
+  } else {
+    if (!o.rpcUrl) throw new ChainError("a node needs an RPC URL or a client");
+    const c = await connect({
+      rpcUrl: o.rpcUrl, chainId: o.chainId, account: o.account, timeoutMs: NODE_DEFAULTS.rpcTimeoutMs, retryCount: NODE_DEFAULTS.rpcRetryCount,
+      pollingIntervalMs: Math.min(o.pollingIntervalMs ?? NODE_DEFAULTS.pollIntervalMs, 500),
+    });
+    client = c.walletClient;
+    chainId = c.chainId;
+  }
+  const code = await getCode(client, { address: o.market });
+  if (!code || code === "0x") throw new ChainError(`no contract at market ${o.market} on chain ${chainId}`);
+  const me = o.account.address;
+  let game: Address | undefined;
+  return {
+    client, chainId, market: o.market, me,
+    now: async () => (await getBlock(client, { blockTag: "latest" })).timestamp,
+    game: async () => (game ??= await readContract(client, { address: o.market, abi: jobMarketAbi, functionName: "game" })),
+    mine: (a) => a.toLowerCase() === me.toLowerCase(),
+  };
+}

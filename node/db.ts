@@ -1,0 +1,196 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import { VeritrainError } from "../core/errors.ts";
+import { type JobId, type StepIndex, toJobId, toStepIndex } from "../core/root.ts";
+import { sqlite } from "./sqlite.ts";
+
+/**
+ * The part of a node's embedded database (node:sqlite, one file, WAL) that every node keeps: the identity it
+ * belongs to (chain, market, account), the persisted cursors of its chain watchers, every transaction it sent
+ * and every dispute game it plays. A role adds its own tables on the same connection (`exec`/`prepare`). Each
+ * write is its own transaction, so a SIGKILL leaves the file consistent at the last completed write.
+ */
+export class NodeDbError extends VeritrainError {
+  override name = "NodeDbError";
+}
+
+export interface TxRow {
+  readonly id: number;
+  readonly jobId: JobId;
+  readonly action: string;
+  readonly hash: string;
+  readonly status: "sent" | "success" | "reverted" | "dropped";
+  readonly gasUsed: bigint | null;
+  readonly feesWei: bigint | null;
+}
+
+/** A dispute game the node plays: open while it plays, then won, lost or aborted (from its side's view). */
+export const GAME_STATUSES = ["open", "won", "lost", "aborted"] as const;
+export type GameStatus = (typeof GAME_STATUSES)[number];
+export type GameSide = "solver" | "challenger";
+
+export interface GameRow {
+  readonly gameId: bigint;
+  readonly jobId: JobId;
+  /** Which side this node plays. */
+  readonly side: GameSide;
+  /** The challenged checkpoint interval [loStep, hiStep] as opened (the game narrows it; a view replays from loStep). */
+  readonly loStep: StepIndex;
+  readonly hiStep: StepIndex;
+  readonly challenger: string;
+  /** The block of its ChallengeOpened event (event lookups start there). */
+  readonly openedBlock: bigint;
+  readonly status: GameStatus;
+  /** How it ended (DisputeGame.Reason name, or "voided"), when it did. */
+  readonly outcome: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS txs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL,
+  gas_used TEXT,
+  fees_wei TEXT
+);
+CREATE TABLE IF NOT EXISTS games (
+  game_id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  side TEXT NOT NULL DEFAULT 'solver',
+  lo_step INTEGER NOT NULL,
+  hi_step INTEGER NOT NULL,
+  challenger TEXT NOT NULL,
+  opened_block TEXT NOT NULL,
+  status TEXT NOT NULL,
+  outcome TEXT,
+  updated_at INTEGER NOT NULL
+);
+`;
+
+export type Raw = Record<string, unknown>;
+export const big = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string));
+
+/** A value as SQLite stores it: bigints as decimal text, booleans as 0/1. */
+export function sqlValue(v: unknown): string | number | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return v as string | number;
+}
+
+function gameOf(r: Raw): GameRow {
+  return {
+    gameId: BigInt(r.game_id as string), jobId: toJobId(r.job_id as string), side: (r.side as GameSide | null) ?? "solver", loStep: toStepIndex(Number(r.lo_step)), hiStep: toStepIndex(Number(r.hi_step)),
+    challenger: r.challenger as string, openedBlock: BigInt(r.opened_block as string), status: r.status as GameStatus, outcome: (r.outcome as string | null) ?? null,
+  };
+}
+
+function txOf(r: Raw): TxRow {
+  return { id: Number(r.id), jobId: toJobId(r.job_id as string), action: r.action as string, hash: r.hash as string, status: r.status as TxRow["status"], gasUsed: big(r.gas_used), feesWei: big(r.fees_wei) };
+}
+
+export class NodeDb {
+  readonly file: string;
+  readonly #db: DatabaseSync;
+
+  /** Opens (or creates) the database; `schema` holds the role's own CREATE TABLE IF NOT EXISTS statements. */
+  constructor(file: string, schema = "") {
+    this.file = file;
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    try {
+      this.#db = new (sqlite().DatabaseSync)(file);
+      this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+      this.#db.exec(SCHEMA + schema);
+    } catch (e) {
+      throw new NodeDbError(`cannot open the database ${file}: ${(e as Error).message}`);
+    }
+  }
+
+  /** The connection, for the role's own tables. */
+  get sql(): DatabaseSync {
+    return this.#db;
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** Binds the database to one (chain, market, account): a data dir reused for another one is refused. */
+  bindIdentity(identity: string): void {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'identity'").get() as Raw | undefined;
+    if (!row) {
+      this.#db.prepare("INSERT INTO meta (key, value) VALUES ('identity', ?)").run(identity);
+      return;
+    }
+    if (row.value !== identity) throw new NodeDbError(`the database ${this.file} belongs to ${row.value as string}, not ${identity}: use another dataDir`);
+  }
+
+  /** The next block watcher `name` has not scanned yet (undefined: never scanned). */
+  cursor(name = "market"): bigint | undefined {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = ?").get(cursorKey(name)) as Raw | undefined;
+    return row ? BigInt(row.value as string) : undefined;
+  }
+
+  setCursor(next: bigint, name = "market"): void {
+    this.#db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(cursorKey(name), next.toString());
+  }
+
+  /** Records a game the first time it is seen (status open); false when it was already known. */
+  insertGame(g: Omit<GameRow, "status" | "outcome" | "jobId" | "loStep" | "hiStep"> & { jobId: bigint; loStep: number; hiStep: number }): boolean {
+    const r = this.#db.prepare("INSERT OR IGNORE INTO games (game_id, job_id, side, lo_step, hi_step, challenger, opened_block, status, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)")
+      .run(g.gameId.toString(), g.jobId.toString(), g.side, g.loStep, g.hiStep, g.challenger, g.openedBlock.toString(), Date.now());
+    return Number(r.changes) === 1;
+  }
+
+  endGame(gameId: bigint, status: Exclude<GameStatus, "open">, outcome: string): void {
+    this.#db.prepare("UPDATE games SET status = ?, outcome = ?, updated_at = ? WHERE game_id = ?").run(status, outcome, Date.now(), gameId.toString());
+  }
+
+  game(gameId: bigint): GameRow | undefined {
+    const r = this.#db.prepare("SELECT * FROM games WHERE game_id = ?").get(gameId.toString()) as Raw | undefined;
+    return r ? gameOf(r) : undefined;
+  }
+
+  games(jobId?: bigint): GameRow[] {
+    const rows = jobId === undefined
+      ? this.#db.prepare("SELECT * FROM games ORDER BY CAST(game_id AS INTEGER)").all()
+      : this.#db.prepare("SELECT * FROM games WHERE job_id = ? ORDER BY CAST(game_id AS INTEGER)").all(jobId.toString());
+    return (rows as Raw[]).map(gameOf);
+  }
+
+  recordTx(jobId: bigint, action: string, hash: string): void {
+    this.#db.prepare("INSERT OR IGNORE INTO txs (job_id, action, hash, status) VALUES (?, ?, ?, 'sent')").run(jobId.toString(), action, hash);
+  }
+
+  settleTx(hash: string, status: "success" | "reverted" | "dropped", gasUsed?: bigint, feesWei?: bigint): void {
+    this.#db.prepare("UPDATE txs SET status = ?, gas_used = ?, fees_wei = ? WHERE hash = ?").run(status, sqlValue(gasUsed), sqlValue(feesWei), hash);
+  }
+
+  txs(jobId?: bigint): TxRow[] {
+    const rows = jobId === undefined
+      ? this.#db.prepare("SELECT * FROM txs ORDER BY id").all()
+      : this.#db.prepare("SELECT * FROM txs WHERE job_id = ? ORDER BY id").all(jobId.toString());
+    return (rows as Raw[]).map(txOf);
+  }
+
+  /** Transactions sent whose outcome is not recorded yet (the process died waiting for them). */
+  pendingTxs(jobId: bigint, action: string): TxRow[] {
+    return (this.#db.prepare("SELECT * FROM txs WHERE job_id = ? AND action = ? AND status = 'sent' ORDER BY id").all(jobId.toString(), action) as Raw[]).map(txOf);
+  }
+
+  /** Total gas and fees of a job's transactions (every action, disputes included). */
+  spent(jobId: bigint): { gasUsed: bigint; feesWei: bigint } {
+    let gasUsed = 0n, feesWei = 0n;
+    for (const t of this.txs(jobId)) {
+      gasUsed += t.gasUsed ?? 0n;
+      feesWei += t.feesWei ?? 0n;
+    }
+    return { gasUsed, feesWei };
+  }
+}
+
+const cursorKey = (name: string) => (name === "market" ? "cursor" : `cursor:${name}`);

@@ -1,0 +1,87 @@
+import type { Logger } from "../log/logger.ts";
+import { sleep } from "../core/sleep.ts";
+
+/**
+ * The skeleton every long-running veritrain node is built on (the solver and the verifier), in the manner of
+ * Lodestar's beacon node: the role's `init` creates its modules in dependency order and `add`s each one (each
+ * with its own child logger); `run` calls every module's `tick` in that order once per poll until the shared
+ * AbortSignal fires; `close` closes the modules in reverse order. A module's failed tick is logged with its
+ * name and retried on the next poll: one module's trouble never stops the others.
+ */
+export interface NodeModule {
+  readonly name: string;
+  /** One round of work; called once per poll, in the order the modules were added. */
+  tick?(): Promise<void>;
+  /** Stops background work and releases what the module holds. Called once, in reverse order. */
+  close?(): Promise<void>;
+}
+
+export interface NodeOptions {
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly pollIntervalMs: number;
+}
+
+export class Node {
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  readonly pollIntervalMs: number;
+  readonly #modules: NodeModule[] = [];
+  #closed = false;
+
+  constructor(o: NodeOptions) {
+    this.log = o.log;
+    this.signal = o.signal;
+    this.pollIntervalMs = o.pollIntervalMs;
+  }
+
+  /** A child logger for module `name` (every line carries `module: name`). */
+  logger(name: string): Logger {
+    return this.log.child({ module: name });
+  }
+
+  /** Adds a module (after the ones it depends on); returns it for wiring. */
+  add<M extends NodeModule>(m: M): M {
+    this.#modules.push(m);
+    return m;
+  }
+
+  get modules(): readonly NodeModule[] {
+    return this.#modules;
+  }
+
+  /** One poll: every module's tick, in order. */
+  async tick(): Promise<void> {
+    for (const m of this.#modules) {
+      if (this.signal.aborted) return;
+      if (!m.tick) continue;
+      try {
+        await m.tick();
+      } catch (e) {
+        if (this.signal.aborted) return;
+        this.log.warn({ module: m.name, err: (e as Error).message }, `${m.name} failed; retrying on the next poll`);
+      }
+    }
+  }
+
+  /** Polls until the signal aborts. */
+  async run(): Promise<void> {
+    while (!this.signal.aborted) {
+      await this.tick();
+      await sleep(this.pollIntervalMs, this.signal);
+    }
+  }
+
+  /** Closes every module, last added first; errors are logged, never thrown (every module gets its close). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const m of [...this.#modules].reverse()) {
+      try {
+        await m.close?.();
+      } catch (e) {
+        this.log.error({ module: m.name, err: (e as Error).message }, `${m.name} did not close cleanly`);
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { checkCommitments } from "../commitment/specCommitments.ts";
+import { SpecFetchError } from "../content/errors.ts";
+import { fetchSpec } from "../content/fetchSpec.ts";
+import { getJob } from "../chain/jobs.ts";
+import { canonicalSpecJson } from "../engine/spec.ts";
+import { VeritrainError } from "../core/errors.ts";
+import type { NodeModule } from "../node/node.ts";
+import type { VerifierContext } from "./context.ts";
+import type { VJobRow } from "./db.ts";
+
+/**
+ * seen -> watching | rejected: a posted job this verifier can check has a dataset it holds, at most
+ * accept.maxSteps steps, and a spec (fetched from its URI) whose commitments are the job's (spec hash,
+ * program, initial state, dataset). A job it cannot check is rejected with the reason, loudly: nobody is
+ * checking it here. A transient spec fetch failure is retried on the next poll.
+ */
+export class Evaluator implements NodeModule {
+  readonly name = "evaluator";
+  readonly #ctx: VerifierContext;
+
+  constructor(ctx: VerifierContext) {
+    this.#ctx = ctx;
+  }
+
+  async tick(): Promise<void> {
+    for (const job of this.#ctx.db.jobs()) if (job.status === "seen" && !this.#ctx.signal.aborted) await this.#evaluate(job);
+  }
+
+  async #evaluate(row: VJobRow): Promise<void> {
+    const { db, cfg, chain, log } = this.#ctx;
+    const jobId = row.jobId;
+    const reject = (reason: string) => {
+      db.updateJob(jobId, { status: "rejected", reason });
+      log.warn({ jobId: jobId.toString(), reason }, "cannot check this job");
+    };
+    const job = await getJob(chain.client, { market: chain.market, jobId });
+    if (job.steps > BigInt(cfg.accept.maxSteps)) return reject(`${job.steps} steps exceed accept.maxSteps ${cfg.accept.maxSteps}`);
+    const ds = this.#ctx.datasets.get(job.datasetRoot.slice(2).toLowerCase());
+    if (!ds) return reject(`dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
+    let specJson: string;
+    try {
+      const spec = await fetchSpec({ uri: row.specURI ?? "", specHash: job.specHash, maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
+      checkCommitments(job, spec, ds.dataset, `job ${jobId}`);
+      specJson = canonicalSpecJson(spec);
+    } catch (e) {
+      if (e instanceof SpecFetchError && e.transient) {
+        log.warn({ jobId: jobId.toString(), err: e.message }, "spec fetch failed; retrying on the next poll");
+        return;
+      }
+      if (e instanceof VeritrainError) return reject(e.message);
+      throw e;
+    }
+    db.updateJob(jobId, {
+      status: row.roots ? "committed" : "watching", specJson, datasetRoot: ds.root, steps: Number(job.steps), checkpointInterval: Number(job.checkpointInterval),
+      sampleBps: job.sampleBps, challengeBond: job.challengeBond,
+    });
+    log.info({ jobId: jobId.toString(), steps: Number(job.steps), checkpointInterval: Number(job.checkpointInterval), sampleBps: job.sampleBps }, row.roots ? "job accepted (already committed)" : "job accepted: waiting for its commit");
+  }
+}
