@@ -98,21 +98,36 @@ library ProgramCommitment {
         if (computed != root) revert ProgramRootMismatch(root, computed);
     }
 
-    /// @dev Big-endian u32s, packed.
+    /// @dev Big-endian u32s, packed: one 32-byte store per element (its 4 high bytes), each store's zero tail
+    ///      overwritten by the next element's.
     function _u32s(uint32[] memory xs) private pure returns (bytes memory out) {
-        out = new bytes(xs.length * 4);
-        for (uint256 i = 0; i < xs.length; i++) {
-            bytes4 b = bytes4(xs[i]);
-            for (uint256 k = 0; k < 4; k++) out[i * 4 + k] = b[k];
+        uint256 n = xs.length;
+        out = new bytes(n * 4);
+        assembly ("memory-safe") {
+            // SAFETY: `out` was allocated last, so the 28-byte zero tail of the last store lies at or past the free
+            // memory pointer (temporary memory, never read as part of `out`); a memory uint32[] element is a clean
+            // word, so shl(224) leaves exactly its 4 bytes, big-endian, at the top.
+            let dst := add(out, 32)
+            let src := add(xs, 32)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(dst, mul(i, 4)), shl(224, mload(add(src, mul(i, 32)))))
+            }
         }
     }
 
-    /// @dev Big-endian two's complement i64s, packed.
+    /// @dev Big-endian two's complement i64s, packed: one 32-byte store per element (its low 8 bytes, at the
+    ///      top), each store's zero tail overwritten by the next element's.
     function _i64s(int64[] memory xs) private pure returns (bytes memory out) {
-        out = new bytes(xs.length * 8);
-        for (uint256 i = 0; i < xs.length; i++) {
-            bytes8 b = bytes8(uint64(xs[i]));
-            for (uint256 k = 0; k < 8; k++) out[i * 8 + k] = b[k];
+        uint256 n = xs.length;
+        out = new bytes(n * 8);
+        assembly ("memory-safe") {
+            // SAFETY: as in _u32s; an int64 element is a sign-extended word, and shl(192) keeps its low 8 bytes
+            // (the two's complement of the i64) and drops the sign extension.
+            let dst := add(out, 32)
+            let src := add(xs, 32)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(dst, mul(i, 8)), shl(192, mload(add(src, mul(i, 32)))))
+            }
         }
     }
 }
