@@ -8,7 +8,7 @@ import { ACCUMULATION_CODES } from "../chain/settlementOperands.ts";
 import { chooseResponse, dissectionPoints, rootsHash } from "./dissection.ts";
 import { GameStateError } from "./errors.ts";
 import { type GameView, Party, Phase, type Side } from "./gameState.ts";
-import { chooseTermResponse, solverTermsMove, termViewOf, type TermView } from "./terms.ts";
+import { chooseTermResponse, postTermsArgs, programTermCount, termViewOf, type TermView } from "./terms.ts";
 import { descentNodes, nodeOf } from "./treeNodes.ts";
 import type { ComputationView } from "./view.ts";
 
@@ -124,8 +124,10 @@ export async function nextMove(view: ComputationView, side: Side, gameId: bigint
     }
     case Phase.SolverTerms: {
       const tv = await termViewAt(view, hi, st.entry, Number(st.element));
-      const { K, sums } = solverTermsMove(tv, st.termLo, st.termHi, st.termCount);
-      return move("postTerms", [K, sums]);
+      // INV-GAME-9: the game takes only the program's K; a view that counts other terms has no move.
+      const { K } = programTermCount(view.program, st.entry);
+      if (st.termHi === 0n && tv.K !== K) return stuck(`its element has ${tv.K} terms, the program's K is ${K}`);
+      return move("postTerms", postTermsArgs(view.program, st.entry, tv, st.termLo, st.termHi, st.termCount));
     }
     case Phase.ChallengerTerms: {
       const tv = await termViewAt(view, hi, st.entry, Number(st.element));

@@ -44,7 +44,8 @@ import {
     UnexpectedSolverLeaf,
     TooManyElements,
     ZeroTermCount,
-    TermCountTooLarge,
+    WrongTermCount,
+    OperandNotMatrix,
     TermCountChanged,
     WrongSumCount,
     SumsMismatch
@@ -69,7 +70,8 @@ import {LeafDiff} from "./lib/LeafDiff.sol";
 ///           output ({revealDataRoot}); a descent over the data trees finds the leftmost differing 1 KiB leaf;
 ///           both reveal it ({revealLeaf}); the game takes the first differing element e;
 ///         - level 4 (terms, only when entry k is a matmul (code 1) or a col_sum (code 7)): the element is a
-///           sum of K terms; the solver declares K and posts its partial sums at up to 7 points of the term
+///           sum of K terms; the solver declares K (proved from the program: a dimension of the first
+///           operand, INV-GAME-9) and posts its partial sums at up to 7 points of the term
 ///           interval ({postTerms}), the challenger names the first one it disagrees with ({respondTerms}),
 ///           until at most TERM_SLICE terms are left: [termLo, termHi), with the agreed partial sum accIn at
 ///           termLo and the solver's claimed partial sum at termHi;
@@ -415,8 +417,10 @@ contract DisputeGame is IDisputeGame {
             if (width != 4 && width != 8) revert InvalidWidth(width);
             uint256 n = TensorCommitment.elementCount(dims);
             if (n > type(uint64).max) revert TooManyElements(n);
+            uint8 code = rec.code;
             g.width = width;
-            g.code = rec.code;
+            g.code = code;
+            if (code == MATMUL_CODE || code == COL_SUM_CODE) _rememberTermOperand(g, rec, code);
             g.elementCount = uint64(n);
             g.shapeHash = keccak256(abi.encode(dims));
             g.solverNode = rec.outputRoot;
@@ -499,24 +503,36 @@ contract DisputeGame is IDisputeGame {
 
     /// @notice Solver: posts its partial sums P(p_i) = sum_{s < p_i} a_s * b_s at the m = min(7, hi - lo - 1)
     ///         dissection points of the term interval [lo, hi] (the points of {bisectStep}), or none when
-    ///         hi - lo <= TERM_SLICE (then settlement starts). Its first call declares K = `termCount`: the
-    ///         interval starts as [0, K] with the agreed P(0) = 0 and its claim P(K) = its element value. K is
-    ///         checked only at settlement, against the operand shapes (INV-GAME-9): a wrong K cannot be
-    ///         settled and the solver loses by the settlement timeout. The game keeps only keccak256 of the
+    ///         hi - lo <= TERM_SLICE (then settlement starts). Its first call declares K = `termCount` and proves
+    ///         it from the program (INV-GAME-9): K must be the dimension of entry k's first input that the
+    ///         accumulation runs over (matmul: op(A) is [m, K], K = transA ? dims[0] : dims[1]; col_sum: D is
+    ///         [K, n], K = dims[0]), opened from that tensor's program leaf (`operand`); another K reverts
+    ///         ({WrongTermCount}) and the solver is still to move. The interval then starts as [0, K] with the
+    ///         agreed P(0) = 0 and its claim P(K) = its element value. The game keeps only keccak256 of the
     ///         sums; the challenger answers from the {TermsPosted} event.
     /// @param gameId The game.
     /// @param termCount K; the first call fixes it, later calls must repeat it.
     /// @param sums The solver's partial sums at p_0 .. p_{m-1}; exactly m.
-    function postTerms(uint256 gameId, uint64 termCount, int256[] calldata sums) external {
+    /// @param operand First call: the program's description of entry k's first input (matmul A, col_sum D:
+    ///        a state tensor's leaf 1 + E + j or its producing entry's leaf 1 + e) and its path. Ignored on
+    ///        later calls: pass an empty one.
+    function postTerms(
+        uint256 gameId,
+        uint64 termCount,
+        int256[] calldata sums,
+        ProgramCommitment.TensorDescription calldata operand
+    ) external {
         Game storage g = _games[gameId];
         _beginMove(g, gameId, Phase.SolverTerms);
         uint64 lo = g.termLo;
         uint64 hi = g.termHi;
         if (hi == 0) {
             if (termCount == 0) revert ZeroTermCount(gameId);
-            // K is an operand dimension (u32): a larger K can never settle, and would only make the
-            // challenger pay for more rounds (at most 10 with this bound).
-            if (termCount > type(uint32).max) revert TermCountTooLarge(gameId, termCount);
+            uint256 operandK = _termOperandDim(g, gameId, operand);
+            // INVARIANT: INV-GAME-9: K is the operand dimension the program fixes, not the solver's word: a
+            // wrong K is refused here, before the challenger answers any round (the kernel verifier checks it
+            // again at settlement).
+            if (termCount != operandK) revert WrongTermCount(gameId, termCount, operandK);
             // termLo and accIn are zero: P(0) = 0 is agreed by definition.
             hi = termCount;
             g.termHi = termCount;
@@ -858,6 +874,31 @@ contract DisputeGame is IDisputeGame {
         g.challengerNode = vC;
         g.phase = Phase.SolverTerms;
         emit TermsStarted(gameId, g.entry, e, vS, vC);
+    }
+
+    /// @dev Level 4 of entry k (matmul/col_sum) accumulates over one dimension of its first input: matmul
+    ///      op(A) is [m, K], so K is dims[1] of A, or dims[0] when transA (attrs[0] == 1); col_sum D is [K, n],
+    ///      K = dims[0]. Remembers that tensor and dimension from record k (which matches the program) for the
+    ///      solver's first {postTerms} (INV-GAME-9). A matmul/col_sum without inputs (a malformed program,
+    ///      which no kernel verifier settles either) gets ANCHOR_TENSOR_ID: no 2-D tensor has it, so no K can
+    ///      be proved for it.
+    function _rememberTermOperand(Game storage g, TraceCommitment.Record calldata rec, uint8 code) private {
+        g.termOperand = rec.inputs.length != 0 ? rec.inputs[0] : ANCHOR_TENSOR_ID;
+        g.termDim = code == MATMUL_CODE && (rec.attrs.length == 0 || rec.attrs[0] != 1) ? 1 : 0;
+    }
+
+    /// @dev The K the program fixes for level 4: dimension termDim of tensor termOperand, opened from the
+    ///      program leaf `d` describes (ProgramCommitment.openTensor: reverts unless it is that tensor's leaf of
+    ///      the job's program).
+    function _termOperandDim(Game storage g, uint256 gameId, ProgramCommitment.TensorDescription calldata d)
+        private
+        view
+        returns (uint256)
+    {
+        uint32 id = g.termOperand;
+        (, uint32[] memory dims) = ProgramCommitment.openTensor(g.programRoot, g.entries, id, d);
+        if (dims.length != 2) revert OperandNotMatrix(gameId, id, dims.length);
+        return dims[g.termDim];
     }
 
     /// @dev Reverts unless `leaf` hashes to `node`.

@@ -126,8 +126,15 @@ error IdenticalLeaves();
 /// @notice postTerms declaring K = 0 (an accumulation has at least one term).
 error ZeroTermCount(uint256 gameId);
 
-/// @notice postTerms declaring a K above 2^32 - 1 (K is an operand dimension, a u32).
-error TermCountTooLarge(uint256 gameId, uint64 termCount);
+/// @notice The first postTerms declaring a K that is not the program's (INV-GAME-9): K must be the dimension
+///         of entry k's first input the accumulation runs over.
+/// @param declared The solver's K.
+/// @param operandK The dimension opened from the program.
+error WrongTermCount(uint256 gameId, uint64 declared, uint256 operandK);
+
+/// @notice Entry k's first input, as the program describes it, is not 2-D: no K for level 4 (a malformed
+///         program, which no kernel verifier settles either).
+error OperandNotMatrix(uint256 gameId, uint32 tensorId, uint256 rank);
 
 /// @notice postTerms with a K other than the one the solver declared first.
 error TermCountChanged(uint256 gameId, uint64 declared, uint64 given);
