@@ -10,6 +10,7 @@ import { GameStateError } from "./errors.ts";
 import { type GameView, Party, Phase, type Side } from "./gameState.ts";
 import { chooseTermResponse, postTermsArgs, programTermCount, termViewOf, type TermView } from "./terms.ts";
 import { descentNodes, nodeOf } from "./treeNodes.ts";
+import type { TraceReveal } from "./solverTrace.ts";
 import type { ComputationView } from "./view.ts";
 
 /** What the other side posted earlier in the game (from its events), as a move needs it. */
@@ -22,6 +23,9 @@ export interface GameEvents {
   solverLeaf(): Promise<Hex>;
   /** The nodes of the solver's latest revealNodes (NodesRevealed by the solver). */
   solverNodes(): Promise<Hex[]>;
+  /** Every round of the solver's level-2 (trace) descent (its NodesRevealed of level 2), for the challenger's
+   *  copy of the solver's trace tree at settlement (solverTrace.ts). */
+  solverTraceReveals(): Promise<TraceReveal[]>;
 }
 
 export type MoveFunction = "bisectStep" | "respondStep" | "postTrace" | "revealNodes" | "openRecord" | "revealDataRoot" | "revealLeaf" | "postTerms" | "respondTerms";
