@@ -117,12 +117,10 @@ export async function playGame(o: PlayGameOptions): Promise<GameOutcome> {
         const r = await send("timeout", st.phase, "timeout", [gameId]);
         if (r) progress({ kind: "timeout", phase: st.phase, tx: r.transactionHash, gasUsed: r.gasUsed, feesWei: r.gasUsed * r.effectiveGasPrice });
         acted = r !== undefined;
-      } else if (!mine && !reported.has("settle")) {
+      } else if (side === "solver" && !mine && !reported.has("settle")) {
+        // (A challenger facing a true claim just waits for the solver's settle, as it always did.)
         reported.add("settle");
-        const reason = tv === undefined
-          ? "the declared term count is not the operands'"
-          : side === "solver" ? `its claim ${st.solverNode} is not the true value ${tv}` : `the solver's claim ${st.solverNode} is the true value`;
-        progress({ kind: "stuck", phase: st.phase, reason });
+        progress({ kind: "stuck", phase: st.phase, reason: tv === undefined ? "the declared term count is not the operands'" : `its claim ${st.solverNode} is not the true value ${tv}` });
       }
     } else if (st.turn === me) {
       const m = await nextMove(view, side, gameId, st, events);
