@@ -12,7 +12,10 @@ import { sleep } from "../core/sleep.ts";
 import type { Logger } from "../log/logger.ts";
 import { isOver, Phase } from "./gameState.ts";
 import { gameOutcome, playGame, readGame } from "./playGame.ts";
+import { gameEvents } from "./gameEvents.ts";
 import { detectKernel, settleCall } from "./settleCall.ts";
+import { solverTraceCopy } from "./solverTrace.ts";
+import { trueValueOf } from "./trueValue.ts";
 
 export interface PlayLies {
   readonly stallAfterMoves?: number;
@@ -49,13 +52,18 @@ export function lyingPlay(lies: PlayLies, log: Logger): typeof playGame {
         if (st.phase === Phase.Settlement && !settleLie && (lies.replaySettlement || lies.falseSettle)) {
           settleLie = true;
           const kernel = await detectKernel(o.client, o.game);
+          // The challenger opens earlier entries in its copy of the solver's trace, as playGame does.
+          const solverTrace = o.side === "challenger"
+            ? solverTraceCopy(await o.view.trace(Number(st.hiStep)), st.solverTrace, st.entry, await gameEvents(o.client, o.game, o.gameId, o.fromBlock ?? 0n).solverTraceReveals())
+            : undefined;
           if (lies.replaySettlement) {
             const other = { ...st, element: st.element + 1n < st.elementCount ? st.element + 1n : st.element - 1n };
-            const call = await settleCall(o.view, other, kernel).catch(() => undefined);
+            const value = (await trueValueOf(o.view, other).catch(() => undefined)) ?? st.solverNode;
+            const call = await settleCall(o.view, other, kernel, { value, ...(solverTrace ? { solverTrace } : {}) }).catch(() => undefined);
             if (call) await send("replayed another dispute's settlement", "settle", [o.gameId, call.operands, call.proof]);
           }
           if (lies.falseSettle) {
-            const call = await settleCall(o.view, st, kernel).catch(() => undefined);
+            const call = await settleCall(o.view, st, kernel, { value: st.solverNode }).catch(() => undefined);
             await send("settled a false claim", "settle", [o.gameId, call?.operands ?? "0x", call?.proof ?? "0x"]);
           }
         }

@@ -6,6 +6,7 @@ import { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { GameStateError } from "./errors.ts";
 import { Party } from "./gameState.ts";
 import type { GameEvents } from "./move.ts";
+import type { TraceReveal } from "./solverTrace.ts";
 
 export function gameEvents(client: Client, game: Address, gameId: bigint, fromBlock = 0n): GameEvents {
   const base = { address: game, abi: disputeGameAbi, args: { gameId }, fromBlock, strict: true } as const;
@@ -27,6 +28,11 @@ export function gameEvents(client: Client, game: Address, gameId: bigint, fromBl
       const last = logs.at(-1);
       if (!last) throw new GameStateError(`game ${gameId}: the solver has not revealed its leaf (no LeafRevealed since block ${fromBlock})`);
       return last.args.leaf;
+    },
+    async solverTraceReveals(): Promise<TraceReveal[]> {
+      const logs = (await getContractEvents(client, { ...base, eventName: "NodesRevealed" })).filter((l) => l.args.by === Party.Solver && l.args.level === 2);
+      if (logs.length === 0) throw new GameStateError(`game ${gameId}: the solver has not revealed trace nodes (no level-2 NodesRevealed since block ${fromBlock})`);
+      return logs.map((l) => ({ round: l.args.round, index: l.args.index, nodes: [...l.args.nodes] }));
     },
     async solverNodes(): Promise<Hex[]> {
       const logs = (await getContractEvents(client, { ...base, eventName: "NodesRevealed" })).filter((l) => l.args.by === Party.Solver);

@@ -8,8 +8,9 @@ import { ACCUMULATION_CODES } from "../settlement/operandRule.ts";
 import { chooseResponse, dissectionPoints, rootsHash } from "./dissection.ts";
 import { GameStateError } from "./errors.ts";
 import { type GameView, Party, Phase, type Side } from "./gameState.ts";
-import { chooseTermResponse, solverTermsMove, termViewOf, type TermView } from "./terms.ts";
+import { chooseTermResponse, postTermsArgs, programTermCount, termViewOf, type TermView } from "./terms.ts";
 import { descentNodes, nodeOf } from "./treeNodes.ts";
+import type { TraceReveal } from "./solverTrace.ts";
 import type { ComputationView } from "./view.ts";
 
 /** What the other side posted earlier in the game (from its events), as a move needs it. */
@@ -22,6 +23,9 @@ export interface GameEvents {
   solverLeaf(): Promise<Hex>;
   /** The nodes of the solver's latest revealNodes (NodesRevealed by the solver). */
   solverNodes(): Promise<Hex[]>;
+  /** Every round of the solver's level-2 (trace) descent (its NodesRevealed of level 2), for the challenger's
+   *  copy of the solver's trace tree at settlement (solverTrace.ts). */
+  solverTraceReveals(): Promise<TraceReveal[]>;
 }
 
 export type MoveFunction = "bisectStep" | "respondStep" | "postTrace" | "revealNodes" | "openRecord" | "revealDataRoot" | "revealLeaf" | "postTerms" | "respondTerms";
@@ -124,8 +128,10 @@ export async function nextMove(view: ComputationView, side: Side, gameId: bigint
     }
     case Phase.SolverTerms: {
       const tv = await termViewAt(view, hi, st.entry, Number(st.element));
-      const { K, sums } = solverTermsMove(tv, st.termLo, st.termHi, st.termCount);
-      return move("postTerms", [K, sums]);
+      // INV-GAME-9: the game takes only the program's K; a view that counts other terms has no move.
+      const { K } = programTermCount(view.program, st.entry);
+      if (st.termHi === 0n && tv.K !== K) return stuck(`its element has ${tv.K} terms, the program's K is ${K}`);
+      return move("postTerms", postTermsArgs(view.program, st.entry, tv, st.termLo, st.termHi, st.termCount));
     }
     case Phase.ChallengerTerms: {
       const tv = await termViewAt(view, hi, st.entry, Number(st.element));

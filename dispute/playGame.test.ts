@@ -1,22 +1,51 @@
-// dispute/playGame on an in-process chain (DisputeGame + RecomputeKernelVerifier + TestMarket): both sides are
-// playGame loops running at once over ReplayViews of the tiny world, one of them lying as a
-// gameWorld.ts Deviation says. The honest solver wins by settlement whatever the lie (an elementwise op, a
-// matmul through level 4, a wrong post-state); a lying solver cannot settle and loses on the settlement
-// clock. A view outside its interval answers with a ViewError.
+// dispute/playGame on an in-process chain (DisputeGame + RecomputeKernelVerifier, or Groth16KernelVerifier,
+// + TestMarket): both sides are playGame loops running at once over ReplayViews of the tiny world, one of them
+// lying as a gameWorld.ts Deviation says. Whoever is honest wins by its own settle call as soon as the game
+// reaches settlement, whatever the lie (an elementwise op, a matmul through level 4, a wrong post-state, a
+// batch input): the honest solver settles its claim, the honest challenger settles against the lying solver
+// with its copy of the solver's trace (solverTrace.ts), never waiting for the settlement clock. A view
+// outside its interval answers with a ViewError.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
+import type { Hex } from "viem";
+import { shutdownProver, zkCircuits } from "../settlement/prover.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { referenceRunner } from "../engine/reference.ts";
-import { createGame, deployGame, type Fixture, paramsFor } from "../test/contracts/helpers/gamePlayer.ts";
+import { createGame, deployGame, type Fixture, GasRecorder, paramsFor, type Viem } from "../test/contracts/helpers/gamePlayer.ts";
 import { type Deviation, makeWorld, runStep, type World } from "../test/contracts/helpers/gameWorld.ts";
 import { ViewError } from "./errors.ts";
 import { Phase, Reason, type Side } from "./gameState.ts";
 import { type GameOutcome, playGame, type PlayProgress, readGame } from "./playGame.ts";
 import { engineStepper, ReplayView, type Stepper } from "./replayView.ts";
+import type { KernelKind } from "./settleCall.ts";
+
+after(shutdownProver);
 
 const HI = 4;
+
+interface Played {
+  readonly outcome: GameOutcome;
+  readonly entry: number;
+  readonly moves: readonly (PlayProgress & { readonly side: Side })[];
+  readonly id: bigint;
+}
+
+/** deployGame with a Groth16KernelVerifier: every settlement circuit's snarkjs verifier in its registry. */
+async function deployGroth16Game(viem: Viem): Promise<Fixture> {
+  const [deployer, solver, challenger, other] = await viem.getWalletClients();
+  const regs = [];
+  for (const c of zkCircuits()) {
+    const v: { address: Hex } = await viem.deployContract(c.contractName as never);
+    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
+  }
+  const verifier = await viem.deployContract("Groth16KernelVerifier", [regs]);
+  const game = await viem.deployContract("DisputeGame", [verifier.address]);
+  const market = await viem.deployContract("TestMarket", [game.address]);
+  await game.write.setMarket([market.address]);
+  return { viem, pc: await viem.getPublicClient(), tc: await viem.getTestClient(), game, market, verifier, deployer: deployer!, solver: solver!, challenger: challenger!, other: other!, gas: new GasRecorder() };
+}
 
 function viewOf(w: World, dev?: Deviation): ReplayView {
   const honest = engineStepper(referenceRunner(w.graph), w.spec, w.dataset);
@@ -35,33 +64,33 @@ describe("dispute/playGame: both sides automatic", async () => {
   const relu = w.program.entries.findIndex((p) => p.code === 4);
   const matmul = w.program.entries.findIndex((p) => p.code === 1);
 
-  /** One game on [0, HI]: `liar` plays the deviated view, the other side the honest one. */
-  async function play(liar: Side, dev: Deviation): Promise<{ outcome: GameOutcome; entry: number; moves: PlayProgress[] }> {
-    const honest = viewOf(w), lying = viewOf(w, dev);
+  /** One game on [0, HI]: `liar` plays the deviated view, the other side the honest one. No time travel: a
+   *  game that waits for a clock fails the test (its players are interrupted). */
+  async function play(liar: Side, dev: Deviation, fx: Fixture = f, kernel: KernelKind = "recompute", world: World = w): Promise<Played> {
+    const honest = viewOf(world), lying = viewOf(world, dev);
     const [sv, cv] = liar === "solver" ? [lying, honest] : [honest, lying];
-    const id = await createGame(f, paramsFor(f, w, 0, HI, await sv.stateRoot(HI), await cv.stateRoot(HI)));
-    const moves: PlayProgress[] = [];
-    let done = false;
-    // A lying solver never settles: once it said so, move the chain's clock past the settlement deadline.
-    const clock = (async () => {
-      while (!done) {
-        const st = await readGame(f.pc, f.game.address, id);
-        if (st.phase === Phase.Settlement && moves.some((m) => m.kind === "stuck" && m.phase === Phase.Settlement)) {
-          await f.tc.increaseTime({ seconds: 3_601 });
-          await f.tc.mine({ blocks: 1 });
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
-    const common = { game: f.game.address, gameId: id, pollMs: 10, kernel: "recompute" as const, onProgress: (e: PlayProgress) => moves.push(e) };
+    const id = await createGame(fx, paramsFor(fx, world, 0, HI, await sv.stateRoot(HI), await cv.stateRoot(HI)));
+    const moves: (PlayProgress & { side: Side })[] = [];
+    const signal = AbortSignal.timeout(120_000);
+    const common = { game: fx.game.address, gameId: id, pollMs: 10, kernel, signal };
     const [a, b] = await Promise.all([
-      playGame({ ...common, client: f.solver, side: "solver", view: sv }),
-      playGame({ ...common, client: f.challenger, side: "challenger", view: cv }),
-    ]).finally(() => (done = true));
-    await clock;
+      playGame({ ...common, client: fx.solver, side: "solver", view: sv, onProgress: (e) => moves.push({ ...e, side: "solver" }) }),
+      playGame({ ...common, client: fx.challenger, side: "challenger", view: cv, onProgress: (e) => moves.push({ ...e, side: "challenger" }) }),
+    ]);
     expect(a).to.deep.equal(b);
-    const st = await readGame(f.pc, f.game.address, id);
-    return { outcome: a, entry: st.entry, moves };
+    const st = await readGame(fx.pc, fx.game.address, id);
+    return { outcome: a, entry: st.entry, moves, id };
+  }
+
+  /** The game's settlement: who sent it, and how long after the game reached settlement (block times). */
+  async function settlementOf(fx: Fixture, id: bigint): Promise<{ from: string; after: bigint; window: bigint }> {
+    const ev = async (eventName: "ReachedSettlement" | "Settled") =>
+      (await fx.pc.getContractEvents({ address: fx.game.address, abi: fx.game.abi, eventName, args: { gameId: id }, fromBlock: 0n }))[0] as unknown as { blockNumber: bigint; transactionHash: Hex };
+    const [reached, settled] = [await ev("ReachedSettlement"), await ev("Settled")];
+    const time = async (n: bigint) => (await fx.pc.getBlock({ blockNumber: n })).timestamp;
+    const tx = await fx.pc.getTransaction({ hash: settled.transactionHash });
+    const st = await readGame(fx.pc, fx.game.address, id);
+    return { from: tx.from.toLowerCase(), after: (await time(settled.blockNumber)) - (await time(reached.blockNumber)), window: st.clockDuration };
   }
 
   it("a lying challenger on an elementwise op (relu) loses by settlement", async () => {
@@ -84,12 +113,42 @@ describe("dispute/playGame: both sides automatic", async () => {
     expect(r.entry).to.equal(w.entries - 1);
   });
 
-  it("a lying solver (elementwise op, matmul, post-state) cannot settle and loses on the settlement clock", async () => {
-    for (const dev of [{ kind: "op", step: 2, entry: relu, element: 1 }, { kind: "op", step: 4, entry: matmul, element: 0 }, { kind: "post", step: 3 }] as const) {
-      const r = await play("solver", dev);
-      expect(r.outcome, JSON.stringify(dev)).to.deep.equal({ resolved: true, solverWon: false, reason: Reason.SettlementTimeout });
-      expect(r.moves.some((m) => m.kind === "stuck" && m.phase === Phase.Settlement)).to.equal(true);
-      expect(r.moves.some((m) => m.kind === "settle")).to.equal(false);
+  const medium = makeWorld("medium", HI); // its entry 5 is x . W0 with K = 48: one level-4 round
+  const lies: [string, Deviation, World][] = [
+    ["an elementwise op (relu)", { kind: "op", step: 2, entry: relu, element: 1 }, w],
+    ["a matmul element (K = 6), after level 4", { kind: "op", step: 4, entry: matmul, element: 0 }, w],
+    ["a matmul element (K = 48), after a level-4 round (the slice's accIn is a posted sum)", { kind: "op", step: 2, entry: matmul, element: 9 }, medium],
+    ["the post-state anchor", { kind: "post", step: 3 }, w],
+    ["a batch-input entry (x)", { kind: "op", step: 3, entry: 1, element: 4 }, w],
+  ];
+  for (const [name, dev, world] of lies) {
+    it(`an honest challenger against a solver lying on ${name} settles at once with its copy of the solver's trace: Reason.Settled by the challenger's own settle, long before the settlement window closes`, async () => {
+      const r = await play("solver", dev, f, "recompute", world);
+      expect(r.outcome, JSON.stringify(dev)).to.deep.equal({ resolved: true, solverWon: false, reason: Reason.Settled });
+      expect(r.entry).to.equal(dev.kind === "op" ? dev.entry : world.entries - 1);
+      if (dev.kind === "op" && dev.entry === matmul) expect(r.moves.some((m) => m.kind === "move" && m.label === "postTerms")).to.equal(true);
+      if (world === medium) {
+        expect(r.moves.some((m) => m.kind === "move" && m.label.startsWith("respondTerms"))).to.equal(true);
+        expect((await readGame(f.pc, f.game.address, r.id)).accIn).to.not.equal(0n);
+      }
+      expect(r.moves.filter((m) => m.kind === "settle").map((m) => m.side)).to.deep.equal(["challenger"]);
+      expect(r.moves.some((m) => m.kind === "stuck" && m.side === "solver" && m.phase === Phase.Settlement)).to.equal(true);
+      expect(r.moves.filter((m) => m.kind === "error" || m.kind === "timeout")).to.deep.equal([]);
+      const s = await settlementOf(f, r.id);
+      expect(s.from).to.equal(f.challenger.account.address.toLowerCase());
+      expect(s.after < s.window / 60n, `settled ${s.after} s after reaching settlement, window ${s.window} s`).to.equal(true);
+    });
+  }
+
+  it("with a Groth16KernelVerifier the honest challenger settles too (a relu element and a matmul slice, each with a proof of the true value under the game's context)", async () => {
+    const g = await deployGroth16Game(viem);
+    for (const [, dev, world] of [lies[0]!, lies[2]!]) {
+      const r = await play("solver", dev, g, "groth16", world);
+      expect(r.outcome, JSON.stringify(dev)).to.deep.equal({ resolved: true, solverWon: false, reason: Reason.Settled });
+      const settles = r.moves.filter((m) => m.kind === "settle");
+      expect(settles.map((m) => m.side)).to.deep.equal(["challenger"]);
+      expect(settles[0]!.kind === "settle" && settles[0]!.proveMs !== undefined, "a proof was made").to.equal(true);
+      expect((await settlementOf(g, r.id)).from).to.equal(g.challenger.account.address.toLowerCase());
     }
   });
 

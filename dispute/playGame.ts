@@ -1,5 +1,6 @@
 // Plays one side of a DisputeGame to its end: polls gameState, moves on its own turn, settles at Settlement
-// when its claim is the true value (the solver), calls timeout when the other side's clock has run out, and
+// as soon as the true value is on its side (the solver: its claim is the true value; the challenger: the
+// solver's claim is not), calls timeout when the other side's clock has run out, and
 // stops when the game is Resolved or Aborted. It keeps no state of its own: a restarted process calling it
 // again picks the game up where the chain says it is. Progress goes to `onProgress`; it never logs.
 import type { Account, Address, Chain, Client, Hash, Transport } from "viem";
@@ -11,6 +12,7 @@ import { gameEvents } from "./gameEvents.ts";
 import { type GameView, isOver, partyOf, Phase, type Side } from "./gameState.ts";
 import { nextMove } from "./move.ts";
 import { detectKernel, type KernelKind, settleCall } from "./settleCall.ts";
+import { solverTraceCopy } from "./solverTrace.ts";
 import { trueValueOf } from "./trueValue.ts";
 import type { ComputationView } from "./view.ts";
 import { sleep } from "../core/sleep.ts";
@@ -93,19 +95,25 @@ export async function playGame(o: PlayGameOptions): Promise<GameOutcome> {
     const now = (await getBlock(client, { blockTag: "latest" })).timestamp;
     let acted = false;
     if (st.phase === Phase.Settlement) {
-      const tv = side === "solver" ? await trueValueOf(view, st) : undefined;
-      if (tv !== undefined && tv === st.solverNode && now < st.deadline) {
+      // Either side settles at once when the true value (from the agreed operands) is on its side: the solver
+      // when it is its claim, the challenger when it is not (the solver's claim is false: settlement fails it).
+      const tv = await trueValueOf(view, st);
+      const mine = tv !== undefined && (side === "solver" ? tv === st.solverNode : tv !== st.solverNode);
+      if (mine && now < st.deadline) {
         kernel ??= await detectKernel(client, game);
-        const call = await settleCall(view, st, kernel);
+        // The verifier opens earlier entries against the solver's trace root: the challenger's copy of that tree.
+        const solverTrace = side === "challenger" ? solverTraceCopy(await view.trace(Number(st.hiStep)), st.solverTrace, st.entry, await events.solverTraceReveals()) : undefined;
+        const call = await settleCall(view, st, kernel, { value: tv, ...(solverTrace ? { solverTrace } : {}) });
         const r = await send("settle", st.phase, "settle", [gameId, call.operands, call.proof]);
         if (r) progress({ kind: "settle", tx: r.transactionHash, gasUsed: r.gasUsed, feesWei: r.gasUsed * r.effectiveGasPrice, ...(call.proveMs !== undefined ? { proveMs: call.proveMs } : {}) });
         acted = r !== undefined;
       } else if (now >= st.deadline) {
-        // Nobody settled in time: the solver loses (INV-GAME: the solver carries the burden of settlement).
+        // Nobody settled in time: the solver loses (it carries the burden of settlement, docs/protocol.md 3.5).
         const r = await send("timeout", st.phase, "timeout", [gameId]);
         if (r) progress({ kind: "timeout", phase: st.phase, tx: r.transactionHash, gasUsed: r.gasUsed, feesWei: r.gasUsed * r.effectiveGasPrice });
         acted = r !== undefined;
-      } else if (side === "solver" && !reported.has("settle")) {
+      } else if (side === "solver" && !mine && !reported.has("settle")) {
+        // (A challenger facing a true claim just waits for the solver's settle, as it always did.)
         reported.add("settle");
         progress({ kind: "stuck", phase: st.phase, reason: tv === undefined ? "the declared term count is not the operands'" : `its claim ${st.solverNode} is not the true value ${tv}` });
       }

@@ -1,15 +1,16 @@
-// The settle(gameId, operands, proof) call data of a game at Settlement, from the solver's view: the
-// operands opened against the game's roots (settlement/operands.ts) and, when the game's kernel
-// verifier is a Groth16KernelVerifier, a proof that the claimed value is the kernel's output.
+// The settle(gameId, operands, proof) call data of a game at Settlement, from either side's view: the
+// operands opened against the game's roots (settlement/operands.ts; the challenger opens earlier entries
+// in its copy of the solver's trace, solverTrace.ts) and, when the game's kernel verifier is a
+// Groth16KernelVerifier, a proof that the true value is the kernel's output.
 import type { Address, Client, Hex } from "viem";
 import { readContract } from "viem/actions";
 import { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { type KernelKind, kernelKindOf } from "../chain/kernelKind.ts";
 import { proveKernel } from "../settlement/prover.ts";
 import { operandValues, settlementOperands } from "../settlement/operands.ts";
-import { INPUT_CODE } from "../commitment/trace.ts";
+import { INPUT_CODE, type OpTrace } from "../commitment/trace.ts";
 import type { GameView } from "./gameState.ts";
-import { elementOf, isAccumulation } from "./move.ts";
+import { isAccumulation } from "./move.ts";
 import type { ComputationView } from "./view.ts";
 import { operandIndices, type TermSlice } from "../settlement/operandRule.ts";
 import type { SettlementContext } from "../settlement/abi.ts";
@@ -43,28 +44,40 @@ export interface SettleCall {
   readonly proveMs?: number;
 }
 
+export interface SettleCallOptions {
+  /** The true value of the settled item (trueValue.ts): what a Groth16 proof proves the kernel outputs. */
+  readonly value: Hex;
+  /**
+   * The challenger's copy of the solver's trace of the step (solverTrace.ts): the verifier opens earlier
+   * entries against the solver's trace root (the game's Context.traceRoot). The solver leaves it out: its
+   * own trace is that tree.
+   */
+  readonly solverTrace?: OpTrace;
+}
+
 /**
- * The settle arguments for the view's claim (the caller checked that the view's value is the solver's
- * claim). `kernel` groth16: the op entries (codes 1..9) get a proof; batch inputs and anchors need none.
+ * The settle arguments of a game at Settlement, opened from the view's agreed operands (the pre-state, and
+ * entries before the disputed one in `o.solverTrace` or, for the solver, its own trace). `kernel` groth16: the
+ * op entries (codes 1..9) get a proof that `o.value` is the kernel's output under the game's context (the
+ * caller settles only when that is what it wants proved: the solver its claim, the challenger a value other
+ * than the solver's claim); batch inputs and anchors need none.
  */
-export async function settleCall(view: ComputationView, st: GameView, kernel: KernelKind): Promise<SettleCall> {
+export async function settleCall(view: ComputationView, st: GameView, kernel: KernelKind, o: SettleCallOptions): Promise<SettleCall> {
   const step = Number(st.hiStep), entry = st.entry, element = Number(st.element);
-  const src = await view.settlementSource(step);
+  const own = await view.settlementSource(step);
+  const src = o.solverTrace ? { ...own, trace: o.solverTrace } : own;
   const slice = sliceOf(st);
   const operands = settlementOperands(src, entry, element, slice);
   const p = view.program.entries[entry]!;
   const isOp = entry < view.program.header.entries - 1 && p.code !== INPUT_CODE;
   if (kernel === "recompute" || !isOp) return { operands, proof: "0x" };
   const ctx = gameContext(st);
+  const output = BigInt.asIntN(256, BigInt(o.value));
   const inputs = operandValues(src, entry);
   const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), element, slice);
   const open = (i: number) => idx[i]!.map((ix) => BigInt(inputs[i]!.data[ix]!));
-  if (slice) {
-    const sums = await view.partialSums(step, entry, element);
-    const r = await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output: sums[slice.hi]!, slice: { a: open(0), ...(p.code === 1 ? { b: open(1) } : {}) } });
-    return { operands, proof: r.proof, proveMs: r.ms };
-  }
-  const output = elementOf(await view.output(step, entry), element);
-  const r = await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0]!), output, outShape: p.shape });
+  const r = slice
+    ? await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...(p.code === 1 ? { b: open(1) } : {}) } })
+    : await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0]!), output, outShape: p.shape });
   return { operands, proof: r.proof, proveMs: r.ms };
 }

@@ -1,6 +1,13 @@
 // Level 4 of the game (matmul/col_sum accumulation): the points at which the solver posts partial sums, its
-// postTerms arguments and the challenger's answer; pure functions both sides and the contract tests share.
+// postTerms arguments (K proved from the program on the first call) and the challenger's answer; pure
+// functions both sides and the contract tests share.
+import type { ContractFunctionArgs } from "viem";
+import type { disputeGameAbi } from "../chain/generated/contracts.ts";
+import { toHex } from "../commitment/hash.ts";
+import { proofOf } from "../commitment/merkle.ts";
+import { type Program, programLeafIndex } from "../commitment/program.ts";
 import { dissectionPoints } from "./dissection.ts";
+import { GameStateError } from "./errors.ts";
 
 /** DisputeGame.TERM_SLICE: level 4 ends when at most this many terms are left. */
 export const TERM_SLICE = 8;
@@ -27,6 +34,67 @@ export function solverTermsMove(v: TermView, termLo: bigint, termHi: bigint, ter
   const K = termHi === 0n ? v.K : Number(termCount);
   const lo = Number(termLo), hi = termHi === 0n ? K : Number(termHi);
   return { K: BigInt(K), sums: termPoints(lo, hi).map((p) => v.sum(p)) };
+}
+
+/** DisputeGame.postTerms's `operand` (ProgramCommitment.TensorDescription), as viem takes it. */
+export type TensorDescription = ContractFunctionArgs<typeof disputeGameAbi, "nonpayable", "postTerms">[3];
+
+/** The description later postTerms calls pass: the game reads it only on the call that declares K. */
+export const NO_OPERAND: TensorDescription = {
+  isState: false,
+  state: { index: 0, tensorId: 0, width: 0, dims: [] },
+  producer: { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], width: 0, dims: [] },
+  path: [],
+};
+
+/**
+ * The program's description of graph tensor `id` with the path of its leaf, as ProgramCommitment.openTensor
+ * checks it: state tensor j = id - 2 (leaf 1 + E + j), or the trace entry whose output it is (leaf 1 + e: x,
+ * the labels or an op). Throws a GameStateError for an id the program does not describe.
+ */
+export function tensorDescription(program: Program, id: number): TensorDescription {
+  const h = program.header;
+  const st = program.stateTensors[id - 2];
+  if (id >= 2 && id < 2 + h.stateTensors && st && st.tensorId === id) {
+    return {
+      ...NO_OPERAND,
+      isState: true,
+      state: { index: st.index, tensorId: st.tensorId, width: st.width, dims: [...st.shape] },
+      path: proofOf(program.tree, programLeafIndex.state(h, st.index)).map(toHex),
+    };
+  }
+  const e = id === 0 ? 1 : id === 1 ? 2 : id >= h.firstOpTensorId ? 3 + (id - h.firstOpTensorId) : -1;
+  const p = program.entries[e];
+  if (e < 1 || e >= h.entries - 1 || !p || p.tensorId !== id) throw new GameStateError(`tensor ${id} is neither a state tensor nor the output of a program entry`);
+  return {
+    ...NO_OPERAND,
+    producer: { entry: p.entry, tensorId: p.tensorId, code: p.code, inputs: [...p.inputs], attrs: p.attrs.map(BigInt), width: p.width, dims: [...p.shape] },
+    path: proofOf(program.tree, programLeafIndex.entry(e)).map(toHex),
+  };
+}
+
+/**
+ * K of accumulation entry `entry` as the program fixes it (INV-GAME-9), and the tensor it comes from: the
+ * first input's dimension the sum runs over (matmul: op(A) is [m, K], K = A's dims[transA ? 0 : 1]; col_sum:
+ * D [K, n], K = dims[0]), as DisputeGame.postTerms checks it.
+ */
+export function programTermCount(program: Program, entry: number): { readonly K: number; readonly operand: number } {
+  const p = program.entries[entry];
+  if (!p || (p.code !== 1 && p.code !== 7)) throw new GameStateError(`program entry ${entry} is not a matmul or col_sum`);
+  const operand = p.inputs[0]!;
+  const d = tensorDescription(program, operand);
+  const dims = d.isState ? d.state.dims : d.producer.dims;
+  if (dims.length !== 2) throw new GameStateError(`entry ${entry}'s first input (tensor ${operand}) is not 2-D`);
+  return { K: dims[p.code === 1 && p.attrs[0] !== 1 ? 1 : 0]!, operand };
+}
+
+/**
+ * The solver's whole postTerms arguments (after the game id): K, its sums and, on the call that declares K,
+ * the program's description of the operand K is a dimension of (later calls: NO_OPERAND).
+ */
+export function postTermsArgs(program: Program, entry: number, v: TermView, termLo: bigint, termHi: bigint, termCount: bigint): [bigint, bigint[], TensorDescription] {
+  const { K, sums } = solverTermsMove(v, termLo, termHi, termCount);
+  return [K, sums, termHi === 0n ? tensorDescription(program, programTermCount(program, entry).operand) : NO_OPERAND];
 }
 
 /**

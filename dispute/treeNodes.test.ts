@@ -9,7 +9,7 @@ import { DESCENT_LEVELS, descentLevels, descentNodes, firstDifference, nodeOf } 
 /** A tree of `n` distinct leaves (padded to a power of two). */
 const treeOf = (n: number) => buildTree(Array.from({ length: n }, (_, i) => sha256(Buffer.from(`leaf ${i}`))));
 
-/** The root of a list of nodes, hashed up pairwise (what DisputeGame._subtreeRoot computes). */
+/** The root of a list of nodes, hashed up pairwise (what contracts/game/lib/Descent.sol subtreeRoot computes). */
 function subtreeRoot(nodes: readonly string[]): string {
   let level: Hash[] = nodes.map((h) => Buffer.from(h.slice(2), "hex"));
   while (level.length > 1) level = Array.from({ length: level.length / 2 }, (_, j) => nodeHash(level[2 * j]!, level[2 * j + 1]!));

@@ -29,8 +29,9 @@ function tensorOf(src: SettlementSource, id: number): Tensor {
 /**
  * The true value (bytes32, as the game compares it) of the item a game at Settlement disputes, given the
  * view's agreed operands: the post-state root assembled from the trace's state outputs (post anchor), the
- * batch element (entries 1, 2), the true partial sum at termHi (matmul/col_sum after level 4; undefined when
- * the declared K is not the operands': such a slice cannot settle), else the op recomputed on its inputs.
+ * batch element (entries 1, 2), accIn plus the slice's terms (matmul/col_sum after level 4, as the verifier
+ * adds them: the true partial sum at termHi when accIn is true; undefined when the declared K is not the
+ * operands', which the game no longer lets through: INV-GAME-9), else the op recomputed on its inputs.
  */
 export async function trueValueOf(view: ComputationView, st: GameView): Promise<Hex | undefined> {
   const step = Number(st.hiStep), entry = st.entry, e = Number(st.element);
@@ -49,8 +50,9 @@ export async function trueValueOf(view: ComputationView, st: GameView): Promise<
   }
   const slice = sliceOf(st);
   if (slice) {
+    // The verifier's value: the agreed accIn plus the slice's terms (P(hi) - P(lo) of the agreed operands).
     const sums = await view.partialSums(step, entry, e);
-    return sums.length - 1 === slice.count ? valueWord(sums[slice.hi]!) : undefined;
+    return sums.length - 1 === slice.count ? valueWord(st.accIn + sums[slice.hi]! - sums[slice.lo]!) : undefined;
   }
   const op = graph.ops[entry - 3]!;
   const out = opDef(op.kind).reference(op.inputs.map((id) => tensorOf(src, id)), op.attrs);

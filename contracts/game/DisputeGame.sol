@@ -9,7 +9,50 @@ import {TraceCommitment} from "../lib/TraceCommitment.sol";
 import {ProgramCommitment} from "../lib/ProgramCommitment.sol";
 import {TensorCommitment} from "../lib/TensorCommitment.sol";
 import {InvalidWidth, ProofDepthMismatch} from "../lib/CommitmentErrors.sol";
-import {LeafDiff} from "./LeafDiff.sol";
+import {Phase, Party, Reason, Game, GameView} from "./lib/GameTypes.sol";
+import {
+    ZeroAddress,
+    NotDeployer,
+    MarketAlreadySet,
+    NotMarket,
+    EmptyInterval,
+    RootsAgree,
+    ZeroClockDuration,
+    GameNotFound,
+    GameClosed,
+    WrongPhase,
+    NotYourTurn,
+    ClockExpired,
+    ClockNotExpired,
+    SettlementExpired,
+    WrongRootCount,
+    ZeroRoot,
+    RootsMismatch,
+    ChoiceOutOfRange,
+    SameAsSolverRoot,
+    TooFewEntries,
+    ProgramTooDeep,
+    AnchorMismatch,
+    RecordMismatch,
+    NodesMismatch,
+    WrongNodeCount,
+    UnexpectedSolverNodes,
+    SolverNodesMismatch,
+    ShapeMismatch,
+    DataRootMismatch,
+    LeafMismatch,
+    UnexpectedSolverLeaf,
+    TooManyElements,
+    ZeroTermCount,
+    WrongTermCount,
+    OperandNotMatrix,
+    TermCountChanged,
+    WrongSumCount,
+    SumsMismatch
+} from "./lib/GameErrors.sol";
+import {Dissection} from "./lib/Dissection.sol";
+import {Descent} from "./lib/Descent.sol";
+import {LeafDiff} from "./lib/LeafDiff.sol";
 
 /// @title DisputeGame
 /// @notice The dispute game of docs/protocol.md, section 3: one contract, many games by id. It
@@ -27,7 +70,8 @@ import {LeafDiff} from "./LeafDiff.sol";
 ///           output ({revealDataRoot}); a descent over the data trees finds the leftmost differing 1 KiB leaf;
 ///           both reveal it ({revealLeaf}); the game takes the first differing element e;
 ///         - level 4 (terms, only when entry k is a matmul (code 1) or a col_sum (code 7)): the element is a
-///           sum of K terms; the solver declares K and posts its partial sums at up to 7 points of the term
+///           sum of K terms; the solver declares K (proved from the program: a dimension of the first
+///           operand, INV-GAME-9) and posts its partial sums at up to 7 points of the term
 ///           interval ({postTerms}), the challenger names the first one it disagrees with ({respondTerms}),
 ///           until at most TERM_SLICE terms are left: [termLo, termHi), with the agreed partial sum accIn at
 ///           termLo and the solver's claimed partial sum at termHi;
@@ -40,155 +84,13 @@ import {LeafDiff} from "./LeafDiff.sol";
 ///      {setMarket} once from the deployer. Every move emits an event carrying what an off-chain player needs
 ///      to answer it; {gameState} returns the whole state for nodes and tests.
 ///
-///      Storage: a game is 16 slots (the last two for level 4 only); the first is written by every move
-///      (clocks, phase, descent counters), and each move writes only the fields later moves need. The "current nodes" are each party's
-///      commitment at the current point: trace root, then trace-tree nodes down to record k's hash, then
-///      record k's output root, data root, data-tree nodes down to a leaf hash, and finally, at settlement,
-///      the two claimed values (level 4 on: the solver's claimed partial sum at termHi and the
-///      challenger's element value).
+///      Layout (as Optimism's dispute contracts split theirs): this contract keeps the state, the events and
+///      the moves; lib/GameTypes.sol holds the types (Phase, Party, Reason, the Game storage struct and its
+///      16-slot layout, the GameView), lib/GameErrors.sol every custom error of the game family,
+///      lib/Dissection.sol the dissection arithmetic of levels 1 and 4, lib/Descent.sol the Merkle descent
+///      helpers of levels 2 and 3, lib/LeafDiff.sol the first differing element of two leaves. The libraries
+///      are internal (inlined): one deployed contract.
 contract DisputeGame is IDisputeGame {
-    // ================================================================== types
-
-    /// @notice Where a game stands. Odd phases 1..15 are the solver's turn, even phases 2..16 the
-    ///         challenger's; `Settlement` is nobody's turn; `Resolved` and `Aborted` are final.
-    enum Phase {
-        None, // 0: no game with this id
-        Bisect, // 1: level 1, solver: bisectStep (dissection roots)
-        Respond, // 2: level 1, challenger: respondStep
-        SolverTrace, // 3: level 2, solver: postTrace
-        ChallengerTrace, // 4: level 2, challenger: postTrace
-        SolverTraceNodes, // 5: level 2 descent, solver: revealNodes
-        ChallengerTraceNodes, // 6: level 2 descent, challenger: revealNodes
-        SolverRecord, // 7: level 2, solver: openRecord
-        ChallengerRecord, // 8: level 2, challenger: openRecord
-        SolverDataRoot, // 9: level 3, solver: revealDataRoot
-        ChallengerDataRoot, // 10: level 3, challenger: revealDataRoot
-        SolverDataNodes, // 11: level 3 descent, solver: revealNodes
-        ChallengerDataNodes, // 12: level 3 descent, challenger: revealNodes
-        SolverLeaf, // 13: level 3, solver: revealLeaf
-        ChallengerLeaf, // 14: level 3, challenger: revealLeaf
-        SolverTerms, // 15: level 4, solver: postTerms (declares K first)
-        ChallengerTerms, // 16: level 4, challenger: respondTerms
-        Settlement, // 17: anyone: settle
-        Resolved, // 18: final, reported to the market
-        Aborted // 19: final, never reported
-    }
-
-    /// @notice A side of a game.
-    enum Party {
-        None,
-        Solver,
-        Challenger
-    }
-
-    /// @notice Why a game ended.
-    enum Reason {
-        Settled, // the kernel verifier decided (INV-GAME-6)
-        Timeout, // the mover's clock ran out
-        SettlementTimeout, // nobody settled within clockDuration: the solver loses
-        RecordNotInProgram, // the opener's record does not match the step program (INV-GAME-4)
-        PaddingLeaf, // the descent ended past the last real leaf: the party with a non-zero leaf there loses
-        PaddingElement // the first differing element is past the tensor's end (INV-GAME-5)
-    }
-
-    /// @notice One game (16 slots). See the contract's notes for the "current nodes".
-    struct Game {
-        // slot 0: written by every move
-        uint64 lastMove; // time of the last move (or of creation, or of reaching settlement)
-        uint64 solverUsed; // seconds of the solver's clock spent
-        uint64 challengerUsed; // seconds of the challenger's clock spent
-        Phase phase;
-        uint8 depth; // depth of the current descent's tree (trace tree, then data tree)
-        uint8 round; // levels of the current descent completed (the current nodes' distance from the root)
-        uint8 width; // element width of entry k's output (level 3)
-        uint8 programDepth; // depth of the program tree (length of the header's path)
-        uint8 code; // op code of entry k (from the solver's record, level 2): 1 and 7 go to level 4
-        // slot 1
-        address solver;
-        uint64 clockDuration;
-        uint32 entries; // E, from the program header (level 2 on)
-        // slot 2
-        address challenger;
-        uint32 entry; // k, the disputed trace entry (end of level 2 on)
-        uint64 elementCount; // n, elements of entry k's output (level 3)
-        // slot 3
-        uint64 loStep;
-        uint64 hiStep;
-        uint64 index; // position of the current nodes in the current descent's tree level
-        uint64 element; // e, the disputed element (settlement)
-        // slots 4-14
-        bytes32 agreedRoot; // state root at loStep, agreed by both
-        bytes32 solverRoot; // the solver's state root at hiStep
-        bytes32 challengerRoot; // the challenger's state root at hiStep
-        bytes32 programRoot;
-        bytes32 datasetRoot;
-        bytes32 solverTrace; // the solver's trace root of step hiStep (the agreed prefix, for settlement)
-        bytes32 solverNode; // the solver's current node (see above)
-        bytes32 challengerNode; // the challenger's current node
-        bytes32 pendingHash; // keccak256 of what the solver posted for the challenger to answer: its
-        // dissection roots (level 1), its revealed nodes (descents), its partial sums (level 4)
-        bytes32 shapeHash; // keccak256(abi.encode(dims)) of entry k's output (level 3)
-        // slot 15 (level 4): the term interval [termLo, termHi) and K as the solver declared it
-        uint64 termLo;
-        uint64 termHi;
-        uint64 termCount;
-        // slot 16 (level 4): the agreed partial sum at termLo (the solver's at termHi is solverNode)
-        int256 accIn;
-    }
-
-    /// @notice Everything {gameState} returns.
-    /// @param level 1 steps, 2 ops, 3 elements, 4 terms, 5 settlement; 0 for no game or a closed one.
-    /// @param turn Whose move it is (None at settlement and once closed).
-    /// @param deadline When the mover's clock runs out (settlement: when settling closes); 0 when closed.
-    /// @param pendingHash Level 1 (Respond): keccak256(abi.encodePacked(roots)) of the solver's dissection
-    ///        roots (the roots themselves are in its {StepBisected} event); descents (the challenger's turn):
-    ///        keccak256(abi.encodePacked(nodes)) of the solver's revealed nodes (in its {NodesRevealed});
-    ///        level 4 (ChallengerTerms): keccak256(abi.encodePacked(sums)) of the solver's partial sums.
-    /// @param round Descents: levels descended so far (the current nodes' distance from the tree's root).
-    /// @param index Descents: the current nodes' position in their tree level; at a leaf: the leaf's index.
-    /// @param code Op code of entry k (once the solver opened its record).
-    /// @param termLo Level 4 on: start of the term interval (the agreed partial sum there is accIn).
-    /// @param termHi Level 4 on: end of the term interval (the solver's claimed partial sum there is
-    ///        solverNode); zero until the solver declared K.
-    /// @param termCount Level 4 on: K as the solver declared it.
-    /// @param accIn Level 4 on: the agreed partial sum at termLo.
-    struct GameView {
-        Phase phase;
-        uint8 level;
-        Party turn;
-        address solver;
-        address challenger;
-        uint64 loStep;
-        uint64 hiStep;
-        bytes32 agreedRoot;
-        bytes32 solverRoot;
-        bytes32 challengerRoot;
-        bytes32 solverTrace;
-        bytes32 solverNode;
-        bytes32 challengerNode;
-        bytes32 pendingHash;
-        uint32 entries;
-        uint32 entry;
-        uint8 depth;
-        uint8 round;
-        uint64 index;
-        uint8 width;
-        uint64 elementCount;
-        uint64 element;
-        uint64 clockDuration;
-        uint64 solverUsed;
-        uint64 challengerUsed;
-        uint64 lastMove;
-        uint256 deadline;
-        bytes32 programRoot;
-        bytes32 datasetRoot;
-        uint8 code;
-        uint64 termLo;
-        uint64 termHi;
-        uint64 termCount;
-        int256 accIn;
-    }
-
     // ================================================================== constants
 
     /// @notice Tensor id of the two anchor records (commitment/trace.ts ANCHOR_TENSOR_ID).
@@ -198,7 +100,7 @@ contract DisputeGame is IDisputeGame {
     /// @notice Code of the post-state anchor, entry E - 1.
     uint8 public constant POST_ANCHOR_CODE = 255;
     /// @notice Level 1 cuts [lo, hi] into at most this many parts (at most DISSECTION - 1 posted roots).
-    uint256 public constant DISSECTION = 8;
+    uint256 public constant DISSECTION = Dissection.PARTS;
     /// @notice Level 4 ends when at most this many terms are left: the settlement opens and checks that
     ///         many products (docs/benchmarks.md: the settle gas of a slice of this length, recomputed and Groth16).
     uint64 public constant TERM_SLICE = 8;
@@ -209,7 +111,7 @@ contract DisputeGame is IDisputeGame {
     ///         not a multiple of it, fewer): the mover reveals the 2^3 = 8 nodes three levels below its
     ///         current node. Fewer transactions for more calldata per move: docs/benchmarks.md (gas) has the
     ///         measurement behind the choice.
-    uint8 public constant DESCENT_LEVELS = 3;
+    uint8 public constant DESCENT_LEVELS = Descent.LEVELS;
 
     // ================================================================== state
 
@@ -271,85 +173,6 @@ contract DisputeGame is IDisputeGame {
     event GameResolved(uint256 indexed gameId, bool solverWon, Reason reason);
     /// @notice The market aborted the game; it is never reported.
     event GameAborted(uint256 indexed gameId);
-
-    // ================================================================== errors
-
-    /// @notice A zero address where one is required.
-    error ZeroAddress();
-    /// @notice {setMarket} by someone other than the deployer.
-    error NotDeployer(address caller);
-    /// @notice {setMarket} a second time.
-    error MarketAlreadySet(address market);
-    /// @notice {create}/{abort} by someone other than the market (or before {setMarket}).
-    error NotMarket(address caller);
-    /// @notice {create} with `loStep >= hiStep`.
-    error EmptyInterval(uint64 loStep, uint64 hiStep);
-    /// @notice {create} with equal solver and challenger roots: nothing to dispute.
-    error RootsAgree(bytes32 root);
-    /// @notice {create} with a zero clock.
-    error ZeroClockDuration();
-    /// @notice No game has this id.
-    error GameNotFound(uint256 gameId);
-    /// @notice The game is resolved or aborted.
-    error GameClosed(uint256 gameId, Phase phase);
-    /// @notice This move does not belong to the game's current phase.
-    error WrongPhase(uint256 gameId, Phase phase);
-    /// @notice The caller is not the party whose turn it is.
-    error NotYourTurn(uint256 gameId, address caller, address mover);
-    /// @notice The mover's clock ran out at `deadline`: call {timeout}.
-    error ClockExpired(uint256 gameId, Party mover, uint256 deadline);
-    /// @notice {timeout} before the mover's clock (or the settlement window) ran out.
-    error ClockNotExpired(uint256 gameId, uint256 deadline);
-    /// @notice {settle} after the settlement window closed at `deadline`: call {timeout}.
-    error SettlementExpired(uint256 gameId, uint256 deadline);
-    /// @notice {bisectStep} with a number of roots other than m = min(7, hi - lo - 1).
-    error WrongRootCount(uint256 gameId, uint256 expected, uint256 given);
-    /// @notice A zero state root in level 1 (the zero hash is the padding leaf, never a state root).
-    error ZeroRoot(uint256 gameId);
-    /// @notice {respondStep} with roots that are not the solver's posted ones (their keccak256 differs).
-    error RootsMismatch(uint256 gameId, bytes32 stored, bytes32 computed);
-    /// @notice {respondStep} with a choice past m (the number of posted roots).
-    error ChoiceOutOfRange(uint256 gameId, uint256 choice, uint256 count);
-    /// @notice {respondStep} disagreeing with the solver's root at a point while claiming that same root.
-    error SameAsSolverRoot(uint256 gameId, bytes32 root);
-    /// @notice A program header with fewer than two entries (it cannot hold both anchors).
-    error TooFewEntries(uint32 entries);
-    /// @notice A program path longer than 255 levels.
-    error ProgramTooDeep(uint256 depth);
-    /// @notice An anchor record is not at its leaf of the posted trace (INV-GAME-2).
-    error AnchorMismatch(uint256 gameId, uint32 entry, bytes32 traceRoot, bytes32 computed);
-    /// @notice The revealed nodes do not hash (r levels of Sha256Merkle.nodeHash) to the mover's current node.
-    error NodesMismatch(uint256 gameId, bytes32 node, bytes32 computed);
-    /// @notice {revealNodes} with a number of nodes other than 2^r, r = min(DESCENT_LEVELS, depth - round).
-    error WrongNodeCount(uint256 gameId, uint256 expected, uint256 given);
-    /// @notice The solver's {revealNodes} passes `solverNodes` (only the challenger's does).
-    error UnexpectedSolverNodes(uint256 gameId);
-    /// @notice The challenger's {revealNodes} with solver nodes that are not the solver's revealed ones (their
-    ///         keccak256 differs).
-    error SolverNodesMismatch(uint256 gameId, bytes32 stored, bytes32 computed);
-    /// @notice The opened record does not hash to the mover's leaf k.
-    error RecordMismatch(uint256 gameId, bytes32 leaf, bytes32 computed);
-    /// @notice `dims` are not the shape of the disputed entry's output.
-    error ShapeMismatch(uint256 gameId);
-    /// @notice tensorRoot(width, dims, dataRoot) is not the mover's output root.
-    error DataRootMismatch(uint256 gameId, bytes32 outputRoot, bytes32 computed);
-    /// @notice A revealed leaf does not hash to its node.
-    error LeafMismatch(uint256 gameId, bytes32 node, bytes32 computed);
-    /// @notice The solver's {revealLeaf} passes no `solverLeaf` (only the challenger's does).
-    error UnexpectedSolverLeaf(uint256 gameId);
-    /// @notice An output tensor with 2^64 or more elements.
-    error TooManyElements(uint256 count);
-    /// @notice {postTerms} declaring K = 0 (an accumulation has at least one term).
-    error ZeroTermCount(uint256 gameId);
-    /// @notice {postTerms} declaring a K above 2^32 - 1 (K is an operand dimension, a u32).
-    error TermCountTooLarge(uint256 gameId, uint64 termCount);
-    /// @notice {postTerms} with a K other than the one the solver declared first.
-    error TermCountChanged(uint256 gameId, uint64 declared, uint64 given);
-    /// @notice {postTerms} with a number of sums other than m (min(7, hi - lo - 1), or 0 when hi - lo <=
-    ///         TERM_SLICE).
-    error WrongSumCount(uint256 gameId, uint256 expected, uint256 given);
-    /// @notice {respondTerms} with sums that are not the solver's posted ones (their keccak256 differs).
-    error SumsMismatch(uint256 gameId, bytes32 stored, bytes32 computed);
 
     // ================================================================== setup
 
@@ -421,7 +244,7 @@ contract DisputeGame is IDisputeGame {
         _beginMove(g, gameId, Phase.Bisect);
         uint64 lo = g.loStep;
         uint64 hi = g.hiStep;
-        uint256 m = _pointCount(lo, hi);
+        uint256 m = Dissection.pointCount(lo, hi);
         if (roots.length != m) revert WrongRootCount(gameId, m, roots.length);
         for (uint256 i; i < m; ++i) {
             if (roots[i] == bytes32(0)) revert ZeroRoot(gameId);
@@ -451,27 +274,19 @@ contract DisputeGame is IDisputeGame {
         // The hash binds the roots, hence their number: m = min(7, hi - lo - 1) >= 1, checked by bisectStep.
         uint256 m = roots.length;
         if (choice > m) revert ChoiceOutOfRange(gameId, choice, m);
-        uint64 lo = g.loStep;
-        uint64 hi = g.hiStep;
         // INVARIANT: INV-GAME-1: the agreed root only ever becomes a root the solver posted and the challenger
         // accepted (every posted root before its first disagreement), and the roots at the new hi always
         // differ (the solver's posted root against the challenger's different own root, or the roots at hi
         // unchanged): the interval stays a sub-dispute of the original one.
+        (uint64 lo, uint64 hi) = Dissection.choose(g.loStep, g.hiStep, m, choice);
+        if (choice != 0) g.agreedRoot = roots[choice - 1];
         if (choice == m) {
-            lo = _point(lo, hi, m, m - 1);
-            g.agreedRoot = roots[m - 1];
             ownRoot = bytes32(0);
         } else {
             bytes32 solverRoot = roots[choice];
             if (ownRoot == solverRoot) revert SameAsSolverRoot(gameId, ownRoot);
             if (ownRoot == bytes32(0)) revert ZeroRoot(gameId);
-            uint64 newHi = _point(lo, hi, m, choice);
-            if (choice != 0) {
-                lo = _point(lo, hi, m, choice - 1);
-                g.agreedRoot = roots[choice - 1];
-            }
-            hi = newHi;
-            g.hiStep = newHi;
+            g.hiStep = hi;
             g.solverRoot = solverRoot;
             g.challengerRoot = ownRoot;
         }
@@ -602,8 +417,10 @@ contract DisputeGame is IDisputeGame {
             if (width != 4 && width != 8) revert InvalidWidth(width);
             uint256 n = TensorCommitment.elementCount(dims);
             if (n > type(uint64).max) revert TooManyElements(n);
+            uint8 code = rec.code;
             g.width = width;
-            g.code = rec.code;
+            g.code = code;
+            if (code == MATMUL_CODE || code == COL_SUM_CODE) _rememberTermOperand(g, rec, code);
             g.elementCount = uint64(n);
             g.shapeHash = keccak256(abi.encode(dims));
             g.solverNode = rec.outputRoot;
@@ -639,7 +456,7 @@ contract DisputeGame is IDisputeGame {
             g.phase = Phase.ChallengerDataRoot;
         } else {
             g.challengerNode = dataRoot;
-            uint256 depth = TensorCommitment.depthFor(_leafCount(g.elementCount, width));
+            uint256 depth = TensorCommitment.depthFor(Descent.leafCount(g.elementCount, width));
             g.depth = uint8(depth);
             g.round = 0;
             g.index = 0;
@@ -686,24 +503,36 @@ contract DisputeGame is IDisputeGame {
 
     /// @notice Solver: posts its partial sums P(p_i) = sum_{s < p_i} a_s * b_s at the m = min(7, hi - lo - 1)
     ///         dissection points of the term interval [lo, hi] (the points of {bisectStep}), or none when
-    ///         hi - lo <= TERM_SLICE (then settlement starts). Its first call declares K = `termCount`: the
-    ///         interval starts as [0, K] with the agreed P(0) = 0 and its claim P(K) = its element value. K is
-    ///         checked only at settlement, against the operand shapes (INV-GAME-9): a wrong K cannot be
-    ///         settled and the solver loses by the settlement timeout. The game keeps only keccak256 of the
+    ///         hi - lo <= TERM_SLICE (then settlement starts). Its first call declares K = `termCount` and proves
+    ///         it from the program (INV-GAME-9): K must be the dimension of entry k's first input that the
+    ///         accumulation runs over (matmul: op(A) is [m, K], K = transA ? dims[0] : dims[1]; col_sum: D is
+    ///         [K, n], K = dims[0]), opened from that tensor's program leaf (`operand`); another K reverts
+    ///         ({WrongTermCount}) and the solver is still to move. The interval then starts as [0, K] with the
+    ///         agreed P(0) = 0 and its claim P(K) = its element value. The game keeps only keccak256 of the
     ///         sums; the challenger answers from the {TermsPosted} event.
     /// @param gameId The game.
     /// @param termCount K; the first call fixes it, later calls must repeat it.
     /// @param sums The solver's partial sums at p_0 .. p_{m-1}; exactly m.
-    function postTerms(uint256 gameId, uint64 termCount, int256[] calldata sums) external {
+    /// @param operand First call: the program's description of entry k's first input (matmul A, col_sum D:
+    ///        a state tensor's leaf 1 + E + j or its producing entry's leaf 1 + e) and its path. Ignored on
+    ///        later calls: pass an empty one.
+    function postTerms(
+        uint256 gameId,
+        uint64 termCount,
+        int256[] calldata sums,
+        ProgramCommitment.TensorDescription calldata operand
+    ) external {
         Game storage g = _games[gameId];
         _beginMove(g, gameId, Phase.SolverTerms);
         uint64 lo = g.termLo;
         uint64 hi = g.termHi;
         if (hi == 0) {
             if (termCount == 0) revert ZeroTermCount(gameId);
-            // K is an operand dimension (u32): a larger K can never settle, and would only make the
-            // challenger pay for more rounds (at most 10 with this bound).
-            if (termCount > type(uint32).max) revert TermCountTooLarge(gameId, termCount);
+            uint256 operandK = _termOperandDim(g, gameId, operand);
+            // INVARIANT: INV-GAME-9: K is the operand dimension the program fixes, not the solver's word: a
+            // wrong K is refused here, before the challenger answers any round (the kernel verifier checks it
+            // again at settlement).
+            if (termCount != operandK) revert WrongTermCount(gameId, termCount, operandK);
             // termLo and accIn are zero: P(0) = 0 is agreed by definition.
             hi = termCount;
             g.termHi = termCount;
@@ -711,7 +540,7 @@ contract DisputeGame is IDisputeGame {
         } else if (termCount != g.termCount) {
             revert TermCountChanged(gameId, g.termCount, termCount);
         }
-        uint256 m = hi - lo <= TERM_SLICE ? 0 : _pointCount(lo, hi);
+        uint256 m = hi - lo <= TERM_SLICE ? 0 : Dissection.pointCount(lo, hi);
         if (sums.length != m) revert WrongSumCount(gameId, m, sums.length);
         emit TermsPosted(gameId, termCount, lo, hi, sums);
         if (m == 0) {
@@ -739,28 +568,23 @@ contract DisputeGame is IDisputeGame {
         // The hash binds the sums, hence their number: m >= 1, checked by postTerms.
         uint256 m = sums.length;
         if (choice > m) revert ChoiceOutOfRange(gameId, choice, m);
-        uint64 lo = g.termLo;
-        uint64 hi = g.termHi;
-        int256 accIn = g.accIn;
         // INVARIANT: INV-GAME-8: the agreed partial sum only ever becomes one the solver posted and the
         // challenger accepted (P(0) = 0 at the start), and the solver's claim at hi is always its own posted
         // sum (its element value at K): a solver whose claim at K is false keeps a false claim at hi above a
         // true accIn, whatever the honest challenger answers.
-        if (choice == m) {
-            lo = _point(lo, hi, m, m - 1);
-            accIn = sums[m - 1];
+        (uint64 lo, uint64 hi) = Dissection.choose(g.termLo, g.termHi, m, choice);
+        int256 accIn;
+        if (choice == 0) {
+            accIn = g.accIn;
         } else {
-            uint64 newHi = _point(lo, hi, m, choice);
-            if (choice != 0) {
-                lo = _point(lo, hi, m, choice - 1);
-                accIn = sums[choice - 1];
-            }
-            hi = newHi;
-            g.termHi = newHi;
+            accIn = sums[choice - 1];
+            g.accIn = accIn;
+        }
+        if (choice != m) {
+            g.termHi = hi;
             g.solverNode = bytes32(uint256(sums[choice]));
         }
         g.termLo = lo;
-        g.accIn = accIn;
         emit TermsResponded(gameId, choice, lo, hi, accIn, int256(uint256(g.solverNode)));
         if (hi - lo <= TERM_SLICE) {
             _reachSettlement(g, gameId, g.entry, g.element, g.solverNode, g.challengerNode);
@@ -890,19 +714,6 @@ contract DisputeGame is IDisputeGame {
         g.lastMove = uint64(block.timestamp);
     }
 
-    /// @dev Number of dissection points of [lo, hi] (hi - lo >= 2): m = min(DISSECTION - 1, hi - lo - 1).
-    function _pointCount(uint64 lo, uint64 hi) private pure returns (uint256) {
-        uint256 inner = uint256(hi - lo) - 1;
-        return inner < DISSECTION - 1 ? inner : DISSECTION - 1;
-    }
-
-    /// @dev Dissection point p_i = lo + floor((i + 1) * (hi - lo) / (m + 1)) of [lo, hi], for i < m: the
-    ///      points are strictly increasing and strictly inside (lo, hi), since m + 1 <= hi - lo.
-    function _point(uint64 lo, uint64 hi, uint256 m, uint256 i) private pure returns (uint64) {
-        // SAFETY: (i + 1) / (m + 1) < 1, so the offset is below hi - lo and lo + offset < hi fits in uint64.
-        return lo + uint64(((i + 1) * uint256(hi - lo)) / (m + 1));
-    }
-
     /// @dev Odd phases 1..15 are the solver's moves.
     function _solverMoves(Phase phase) private pure returns (bool) {
         return uint8(phase) & 1 == 1;
@@ -982,14 +793,12 @@ contract DisputeGame is IDisputeGame {
         returns (uint8 r)
     {
         uint8 round = g.round;
-        {
-            uint8 left = g.depth - round; // SAFETY: round < depth in a descent phase (it ends at round == depth).
-            r = left < DESCENT_LEVELS ? left : DESCENT_LEVELS;
-            if (nodes.length != uint256(1) << r) revert WrongNodeCount(gameId, uint256(1) << r, nodes.length);
-        }
+        // SAFETY: round < depth in a descent phase (it ends at round == depth).
+        r = Descent.levels(g.depth, round);
+        if (nodes.length != uint256(1) << r) revert WrongNodeCount(gameId, uint256(1) << r, nodes.length);
         {
             bytes32 node = bySolver ? g.solverNode : g.challengerNode;
-            bytes32 computed = _subtreeRoot(nodes);
+            bytes32 computed = Descent.subtreeRoot(nodes);
             if (computed != node) revert NodesMismatch(gameId, node, computed);
         }
         emit NodesRevealed(gameId, bySolver ? Party.Solver : Party.Challenger, traceLevel ? 2 : 3, round, g.index, nodes);
@@ -1013,8 +822,7 @@ contract DisputeGame is IDisputeGame {
         // also binds its length 2^r), the challenger's to its own, and the two current nodes differ. So the
         // scan stops inside the lists, the new current nodes differ, and every leaf left of the final index
         // is equal in both trees.
-        uint256 i;
-        while (solverNodes[i] == nodes[i]) ++i;
+        uint256 i = Descent.leftmostDifference(solverNodes, nodes);
         g.solverNode = solverNodes[i];
         g.challengerNode = nodes[i];
         // SAFETY: index < 2^round and i < 2^r, so the new index is below 2^(round + r) <= 2^depth, and
@@ -1023,18 +831,6 @@ contract DisputeGame is IDisputeGame {
         index = (g.index << r) | uint64(i);
         g.index = index;
         g.round += r;
-    }
-
-    /// @dev The root of the complete subtree whose nodes at its lowest level are `nodes` (a power of two of
-    ///      them): log2(length) levels of Sha256Merkle.nodeHash, computed in place in a memory copy.
-    function _subtreeRoot(bytes32[] calldata nodes) private pure returns (bytes32) {
-        bytes32[] memory level = nodes;
-        for (uint256 n = level.length >> 1; n != 0; n >>= 1) {
-            for (uint256 j; j < n; ++j) {
-                level[j] = Sha256Merkle.nodeHash(level[2 * j], level[2 * j + 1]);
-            }
-        }
-        return level[0];
     }
 
     /// @dev The trace descent ended at leaf `k`.
@@ -1056,7 +852,7 @@ contract DisputeGame is IDisputeGame {
 
     /// @dev The data descent ended at leaf `l`.
     function _endDataDescent(Game storage g, uint256 gameId, uint64 l) private {
-        if (l >= _leafCount(g.elementCount, g.width)) {
+        if (l >= Descent.leafCount(g.elementCount, g.width)) {
             // INVARIANT: INV-GAME-5 (padding leaves): past the tensor's last leaf an honest data tree holds the
             // zero hash; the party with a non-zero node there loses.
             _resolve(gameId, g, g.solverNode == bytes32(0), Reason.PaddingLeaf);
@@ -1080,10 +876,29 @@ contract DisputeGame is IDisputeGame {
         emit TermsStarted(gameId, g.entry, e, vS, vC);
     }
 
-    /// @dev Number of 1 KiB leaves of a tensor of `n` elements of `width` bytes (at least one).
-    function _leafCount(uint256 n, uint256 width) private pure returns (uint256) {
-        uint256 leaves = (n * width + TensorCommitment.LEAF_BYTES - 1) / TensorCommitment.LEAF_BYTES;
-        return leaves == 0 ? 1 : leaves;
+    /// @dev Level 4 of entry k (matmul/col_sum) accumulates over one dimension of its first input: matmul
+    ///      op(A) is [m, K], so K is dims[1] of A, or dims[0] when transA (attrs[0] == 1); col_sum D is [K, n],
+    ///      K = dims[0]. Remembers that tensor and dimension from record k (which matches the program) for the
+    ///      solver's first {postTerms} (INV-GAME-9). A matmul/col_sum without inputs (a malformed program,
+    ///      which no kernel verifier settles either) gets ANCHOR_TENSOR_ID: no 2-D tensor has it, so no K can
+    ///      be proved for it.
+    function _rememberTermOperand(Game storage g, TraceCommitment.Record calldata rec, uint8 code) private {
+        g.termOperand = rec.inputs.length != 0 ? rec.inputs[0] : ANCHOR_TENSOR_ID;
+        g.termDim = code == MATMUL_CODE && (rec.attrs.length == 0 || rec.attrs[0] != 1) ? 1 : 0;
+    }
+
+    /// @dev The K the program fixes for level 4: dimension termDim of tensor termOperand, opened from the
+    ///      program leaf `d` describes (ProgramCommitment.openTensor: reverts unless it is that tensor's leaf of
+    ///      the job's program).
+    function _termOperandDim(Game storage g, uint256 gameId, ProgramCommitment.TensorDescription calldata d)
+        private
+        view
+        returns (uint256)
+    {
+        uint32 id = g.termOperand;
+        (, uint32[] memory dims) = ProgramCommitment.openTensor(g.programRoot, g.entries, id, d);
+        if (dims.length != 2) revert OperandNotMatrix(gameId, id, dims.length);
+        return dims[g.termDim];
     }
 
     /// @dev Reverts unless `leaf` hashes to `node`.

@@ -50,12 +50,8 @@ error StateOutCountMismatch(uint256 expected, uint256 supplied);
 
 // ---------------------------------------------------------------- operands
 
-/// @notice A trace record, or a program description, that is not the one the operand needs.
-/// @param expectedEntry The entry that must hold the operand.
-/// @param expectedTensorId The operand's tensor id.
-/// @param entry The entry supplied.
-/// @param tensorId The tensor id supplied.
-error OperandMismatch(uint256 expectedEntry, uint256 expectedTensorId, uint256 entry, uint256 tensorId);
+// OperandMismatch (a record or program description that is not the operand's) is in
+// contracts/lib/CommitmentErrors.sol: ProgramCommitment's tensor openings raise it too.
 
 /// @notice An operand opened from a trace entry at or after the disputed one: only earlier entries are
 ///         the same in both traces.

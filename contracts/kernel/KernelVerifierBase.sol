@@ -8,7 +8,7 @@ import {StateCommitment} from "../lib/StateCommitment.sol";
 import {TensorCommitment} from "../lib/TensorCommitment.sol";
 import {DatasetCommitment} from "../lib/DatasetCommitment.sol";
 import {Sha256Merkle} from "../lib/Sha256Merkle.sol";
-import {InvalidWidth} from "../lib/CommitmentErrors.sol";
+import {InvalidWidth, OperandMismatch} from "../lib/CommitmentErrors.sol";
 import {KernelMath} from "./KernelMath.sol";
 import {
     OperandsTooShort,
@@ -19,7 +19,6 @@ import {
     MisplacedEntry,
     DisputedElementOutOfRange,
     StateOutCountMismatch,
-    OperandMismatch,
     OperandNotAgreed,
     UnknownTensor,
     ArityMismatch,
@@ -78,7 +77,7 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     uint32 internal constant LABELS_ENTRY = 2;
     uint256 internal constant FIRST_OP_ENTRY = 3;
     /// @notice Graph tensor id of state tensor 0.
-    uint256 internal constant FIRST_STATE_TENSOR = 2;
+    uint256 internal constant FIRST_STATE_TENSOR = ProgramCommitment.FIRST_STATE_TENSOR;
 
     /// @notice Leaf 0 of the pre-state root: the header fields and their path.
     struct PreState {
@@ -430,23 +429,20 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     ) private pure returns (Tensor memory t) {
         if (id >= FIRST_STATE_TENSOR && id < FIRST_STATE_TENSOR + header.stateTensors) {
             // A state tensor: the agreed pre-state holds it.
-            uint256 j = id - FIRST_STATE_TENSOR;
-            ProgramCommitment.StateTensor memory st = op.state;
-            if (st.index != j || st.tensorId != id) revert OperandMismatch(j, id, st.index, st.tensorId);
-            ProgramCommitment.verifyState(ctx.programRoot, header.entries, st, op.programPath);
-            StateCommitment.verifyTensorRoot(ctx.preStateRoot, j, op.tensorRoot, op.rootPath);
-            return Tensor(st.width, st.dims, op.tensorRoot);
+            (t.width, t.dims) = ProgramCommitment.openStateTensor(ctx.programRoot, header.entries, id, op.state, op.programPath);
+            StateCommitment.verifyTensorRoot(ctx.preStateRoot, id - FIRST_STATE_TENSOR, op.tensorRoot, op.rootPath);
+            t.root = op.tensorRoot;
+            return t;
         }
         uint256 e = _entryOfTensor(header, id);
         // INVARIANT: an operand comes from an entry both traces agree on: one before the disputed entry.
         if (e >= ctx.entry) revert OperandNotAgreed(id, e, ctx.entry);
-        ProgramCommitment.Entry memory p = op.producer;
-        if (p.entry != e || p.tensorId != id) revert OperandMismatch(e, id, p.entry, p.tensorId);
-        ProgramCommitment.verifyEntry(ctx.programRoot, p, op.programPath);
+        if (op.producer.entry != e) revert OperandMismatch(e, id, op.producer.entry, op.producer.tensorId);
+        (t.width, t.dims) = ProgramCommitment.openProducer(ctx.programRoot, id, op.producer, op.programPath);
         TraceCommitment.Record memory r = op.record;
         if (r.entry != e || r.tensorId != id) revert OperandMismatch(e, id, r.entry, r.tensorId);
         TraceCommitment.verifyRecord(ctx.traceRoot, r, op.rootPath);
-        return Tensor(p.width, p.dims, r.outputRoot);
+        t.root = r.outputRoot;
     }
 
     /// @dev Trace entry of a batch input or op output (entryOfTensor of commitment/trace.ts).
@@ -580,8 +576,8 @@ abstract contract KernelVerifierBase is IKernelVerifier {
 
     /// @dev Checks the game's term slice against the true K of the operand shapes.
     function _checkTerms(Terms memory terms, uint256 k) private pure {
-        // INVARIANT: INV-GAME-9: only the true K settles: a solver that declared another K cannot be settled
-        // (and loses by the settlement timeout); the slice lies inside [0, K] and is not empty.
+        // INVARIANT: INV-GAME-9 (defence in depth: the game already refused any K but the program's at
+        // declaration): only the true K settles, and the slice lies inside [0, K] and is not empty.
         if (terms.count != k) revert TermCountMismatch(k, terms.count);
         if (terms.lo >= terms.hi || terms.hi > k) revert TermSliceOutOfRange(terms.lo, terms.hi, k);
     }

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 // Custom errors shared by the commitment libraries (TensorCommitment, StateCommitment,
-// HistoryCommitment, TraceCommitment, DatasetCommitment). Merkle-path errors
+// HistoryCommitment, TraceCommitment, DatasetCommitment, ProgramCommitment) and their users. Merkle-path errors
 // (ProofTooLong, IndexOutOfRange) come from Sha256Merkle.
 
 // ---------------------------------------------------------------- tensors
@@ -90,3 +90,11 @@ error EmptyDataset();
 /// @param expected The committed program root.
 /// @param computed The root implied by the path.
 error ProgramRootMismatch(bytes32 expected, bytes32 computed);
+
+/// @notice A program description (a state tensor or the entry producing a tensor) or a trace record that is
+///         not the one a tensor needs: another tensor id, state index or entry.
+/// @param expectedEntry The entry (or state index) that must describe or hold the tensor.
+/// @param expectedTensorId The tensor's id.
+/// @param entry The entry (or state index) supplied.
+/// @param tensorId The tensor id supplied.
+error OperandMismatch(uint256 expectedEntry, uint256 expectedTensorId, uint256 entry, uint256 tensorId);

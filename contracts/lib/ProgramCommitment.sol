@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Sha256Merkle} from "./Sha256Merkle.sol";
-import {TooManyInputs, TooManyAttrs, RankTooLarge, ProgramRootMismatch} from "./CommitmentErrors.sol";
+import {TooManyInputs, TooManyAttrs, RankTooLarge, ProgramRootMismatch, OperandMismatch} from "./CommitmentErrors.sol";
 
 /// @title ProgramCommitment
 /// @notice Verifies leaves of a job's step program (commitment/program.ts): what each op-trace entry
@@ -17,6 +17,9 @@ library ProgramCommitment {
     uint8 internal constant HEADER_TAG = 0x08;
     uint8 internal constant ENTRY_TAG = 0x09;
     uint8 internal constant STATE_TAG = 0x0a;
+    /// @notice Graph tensor id of state tensor 0 (engine/graph.ts: 0 = x, 1 = labels, 2 .. 2 + S - 1 the
+    ///         state tensors, then the op outputs): state tensor j is graph tensor 2 + j.
+    uint256 internal constant FIRST_STATE_TENSOR = 2;
 
     /// @notice The program header (ProgramHeader of commitment/program.ts).
     struct Header {
@@ -44,6 +47,16 @@ library ProgramCommitment {
         uint32 tensorId;
         uint8 width;
         uint32[] dims;
+    }
+
+    /// @notice A graph tensor's description in the program with the path of its leaf: state tensor `state`
+    ///         (leaf 1 + entries + state.index) when `isState`, else the entry `producer` whose output the tensor
+    ///         is (leaf 1 + producer.entry: a batch input or an op). The form not used is left empty.
+    struct TensorDescription {
+        bool isState;
+        StateTensor state;
+        Entry producer;
+        bytes32[] path;
     }
 
     /// @notice The header's leaf hash.
@@ -93,26 +106,85 @@ library ProgramCommitment {
         _check(root, stateHash(s), 1 + uint256(entries) + s.index, siblings);
     }
 
+    /// @notice Opens graph tensor `id`'s description as state tensor j = id - 2 of a program of `entries` trace
+    ///         entries (leaf 1 + entries + j): its width and shape.
+    /// @dev Reverts with {OperandMismatch} when `s` describes another tensor, {ProgramRootMismatch} when it
+    ///      is not the program's.
+    function openStateTensor(bytes32 root, uint32 entries, uint256 id, StateTensor calldata s, bytes32[] calldata siblings)
+        internal
+        pure
+        returns (uint8 width, uint32[] memory dims)
+    {
+        // INVARIANT: state tensor j is graph tensor 2 + j: the description of another tensor cannot stand in.
+        if (s.tensorId != id || uint256(s.index) + FIRST_STATE_TENSOR != id) {
+            revert OperandMismatch(id < FIRST_STATE_TENSOR ? type(uint256).max : id - FIRST_STATE_TENSOR, id, s.index, s.tensorId);
+        }
+        StateTensor memory m = s;
+        verifyState(root, entries, m, siblings);
+        return (m.width, m.dims);
+    }
+
+    /// @notice Opens the program entry `p` whose output is graph tensor `id` (leaf 1 + p.entry): the output's
+    ///         width and shape.
+    /// @dev In a program every tensor is the output of one entry at most (and a state tensor of none), so a
+    ///      program entry naming `id` as its output is its producer; a caller that knows which entry that must
+    ///      be (from the header's numbering: KernelVerifierBase) checks `p.entry` as well. Reverts with
+    ///      {OperandMismatch} when `p` outputs another tensor, {ProgramRootMismatch} when it is not the program's.
+    function openProducer(bytes32 root, uint256 id, Entry calldata p, bytes32[] calldata siblings)
+        internal
+        pure
+        returns (uint8 width, uint32[] memory dims)
+    {
+        if (p.tensorId != id) revert OperandMismatch(p.entry, id, p.entry, p.tensorId);
+        Entry memory m = p;
+        verifyEntry(root, m, siblings);
+        return (m.width, m.dims);
+    }
+
+    /// @notice {openStateTensor} or {openProducer}, as the description `d` says.
+    function openTensor(bytes32 root, uint32 entries, uint256 id, TensorDescription calldata d)
+        internal
+        pure
+        returns (uint8 width, uint32[] memory dims)
+    {
+        return d.isState ? openStateTensor(root, entries, id, d.state, d.path) : openProducer(root, id, d.producer, d.path);
+    }
+
     function _check(bytes32 root, bytes32 leaf, uint256 index, bytes32[] calldata siblings) private pure {
         bytes32 computed = Sha256Merkle.computeRoot(leaf, index, siblings);
         if (computed != root) revert ProgramRootMismatch(root, computed);
     }
 
-    /// @dev Big-endian u32s, packed.
+    /// @dev Big-endian u32s, packed: one 32-byte store per element (its 4 high bytes), each store's zero tail
+    ///      overwritten by the next element's.
     function _u32s(uint32[] memory xs) private pure returns (bytes memory out) {
-        out = new bytes(xs.length * 4);
-        for (uint256 i = 0; i < xs.length; i++) {
-            bytes4 b = bytes4(xs[i]);
-            for (uint256 k = 0; k < 4; k++) out[i * 4 + k] = b[k];
+        uint256 n = xs.length;
+        out = new bytes(n * 4);
+        assembly ("memory-safe") {
+            // SAFETY: `out` was allocated last, so the 28-byte zero tail of the last store lies at or past the free
+            // memory pointer (temporary memory, never read as part of `out`); a memory uint32[] element is a clean
+            // word, so shl(224) leaves exactly its 4 bytes, big-endian, at the top.
+            let dst := add(out, 32)
+            let src := add(xs, 32)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(dst, mul(i, 4)), shl(224, mload(add(src, mul(i, 32)))))
+            }
         }
     }
 
-    /// @dev Big-endian two's complement i64s, packed.
+    /// @dev Big-endian two's complement i64s, packed: one 32-byte store per element (its low 8 bytes, at the
+    ///      top), each store's zero tail overwritten by the next element's.
     function _i64s(int64[] memory xs) private pure returns (bytes memory out) {
-        out = new bytes(xs.length * 8);
-        for (uint256 i = 0; i < xs.length; i++) {
-            bytes8 b = bytes8(uint64(xs[i]));
-            for (uint256 k = 0; k < 8; k++) out[i * 8 + k] = b[k];
+        uint256 n = xs.length;
+        out = new bytes(n * 8);
+        assembly ("memory-safe") {
+            // SAFETY: as in _u32s; an int64 element is a sign-extended word, and shl(192) keeps its low 8 bytes
+            // (the two's complement of the i64) and drops the sign extension.
+            let dst := add(out, 32)
+            let src := add(xs, 32)
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                mstore(add(dst, mul(i, 8)), shl(192, mload(add(src, mul(i, 32)))))
+            }
         }
     }
 }

@@ -51,4 +51,13 @@ contract ProgramHarness {
         ProgramCommitment.verifyState(root, entries, s, siblings);
         return true;
     }
+
+    /// @notice See {ProgramCommitment-openTensor}: the described tensor's width and shape, or a revert.
+    function openTensor(bytes32 root, uint32 entries, uint256 id, ProgramCommitment.TensorDescription calldata d)
+        external
+        pure
+        returns (uint8 width, uint32[] memory dims)
+    {
+        return ProgramCommitment.openTensor(root, entries, id, d);
+    }
 }

@@ -39,6 +39,7 @@ function check(d: Draw, out: GameResult): string | undefined {
     }
   }
   if (x.recordEntry !== undefined && out.recordEntry !== x.recordEntry) problems.push(`record ${out.recordEntry} opened, expected ${x.recordEntry}`);
+  if (x.noTermAnswers && out.termAnswers !== 0) problems.push(`the challenger answered ${out.termAnswers} level-4 round(s) of a refused K`);
   if (out.reason === Reason.Timeout && out.timedOut !== (spec.side === "solver" ? Party.Solver : Party.Challenger)) problems.push(`the honest party timed out`);
   return problems.length ? problems.join("; ") : undefined;
 }
@@ -117,7 +118,9 @@ describe("DisputeGame, randomized games (seeded)", async () => {
     // slices reached after a dissection round; its invalid moves reverted with their named errors.
     for (const k of ["matmul slice", "col_sum slice", "slice after a level-4 round"]) assert.ok(t.get("settled at", k) > 0, `settled at ${k}`);
     for (const v of TERM_VARIANTS) assert.ok(t.get("terms", v) > 0, `terms variant ${v}`);
-    for (const k of ["postTerms:WrongSumCount", "respondTerms:SumsMismatch", "respondTerms:ChoiceOutOfRange"]) assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
+    for (const k of ["postTerms:WrongSumCount", "postTerms:ZeroTermCount", "postTerms:WrongTermCount", "postTerms:OperandMismatch", "postTerms:ProgramRootMismatch", "respondTerms:SumsMismatch", "respondTerms:ChoiceOutOfRange"]) {
+      assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);
+    }
     // Descents (levels 2 and 3): wrong nodes, a wrong number of them, and forged solver nodes, each reverted.
     for (const k of ["revealNodes:NodesMismatch", "revealNodes:WrongNodeCount", "revealNodes:UnexpectedSolverNodes", "revealNodes:SolverNodesMismatch", "revealNodes:NotYourTurn", "revealNodes:WrongPhase"]) {
       assert.ok(t.get("reverted", k) > 0, `invalid ${k}`);

@@ -13,7 +13,7 @@ import {
   at, createGame, deployGame, dissectionPoints, expectRevert, hex, honestValue, paramsFor, Party, Phase, playGame, Player, postedSums, Reason,
   send, setHonestValue, sliceOf, stateOf, traceAt, valueWord, type Fixture, type GameState, type Settler,
 } from "./helpers/gamePlayer.ts";
-import { honestTerms, lyingView, solverTermsMove, TERM_SLICE } from "./helpers/terms.ts";
+import { honestTerms, lyingView, NO_OPERAND, postTermsArgs, programTermCount, solverTermsMove, TERM_SLICE, tensorDescription } from "./helpers/terms.ts";
 
 const sumsHash = (sums: readonly bigint[]): Hex => keccak256(concatHex(sums.map((x) => valueWord(x))));
 
@@ -23,8 +23,12 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
   const m: Fixture = await deployGame(viem, "RecomputeKernelVerifier");
   const tiny = makeWorld("tiny", 2);
   const medium = makeWorld("medium", 2);
-  // medium entry 5: matmul x [4,48] . W0 [48,16] -> [4,16] (K = 48); tiny entry 5: K = 6; tiny entry 16: col_sum, K = 4.
-  const MM = 5, COL_SUM = 16;
+  const long = makeWorld("long", 2);
+  // medium entry 5: matmul x [4,48] . W0 [48,16] -> [4,16] (K = 48); long entry 5: K = 72; tiny entry 5: K = 6;
+  // tiny entry 16: col_sum, K = 4; tiny entry 20: matmul x^T . dZ (transA: x [4,6] stored [K, m], K = 4).
+  const MM = 5, COL_SUM = 16, MM_TRANS_A = 20;
+  /** The program's description of entry k's first input: the K proof of the first postTerms. */
+  const operandOf = (w: World, k: number) => tensorDescription(w.program, w.program.entries[k]!.inputs[0]!);
 
   async function events(fx: Fixture, id: bigint) {
     const logs = (await fx.pc.getContractEvents({ address: fx.game.address, abi: fx.game.abi, fromBlock: 0n })) as unknown as { eventName: string; args: Record<string, unknown> }[];
@@ -59,12 +63,12 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     expect(ev.at(-1)!.args).to.include({ entry: MM, element: 7n, solverValue: st.solverNode, challengerValue: honestValue(tiny, 1, MM, 7) });
     const K = honestTerms(tiny, 1, MM, 7).K;
     expect(K).to.equal(6);
-    await expectRevert(f.game.write.postTerms([id, 6n, [1n]], { account: f.solver.account }), "WrongSumCount");
-    await expectRevert(f.game.write.postTerms([id, 0n, []], { account: f.solver.account }), "ZeroTermCount");
-    await expectRevert(f.game.write.postTerms([id, 2n ** 32n, dissectionPoints(0, 2 ** 32).map(BigInt)], { account: f.solver.account }), "TermCountTooLarge");
-    await expectRevert(f.game.write.postTerms([id, 6n, []], { account: f.challenger.account }), "NotYourTurn");
+    const x = operandOf(tiny, MM);
+    await expectRevert(f.game.write.postTerms([id, 6n, [1n], x], { account: f.solver.account }), "WrongSumCount");
+    await expectRevert(f.game.write.postTerms([id, 0n, [], x], { account: f.solver.account }), "ZeroTermCount");
+    await expectRevert(f.game.write.postTerms([id, 6n, [], x], { account: f.challenger.account }), "NotYourTurn");
     await expectRevert(f.game.write.respondTerms([id, [], 0], { account: f.challenger.account }), "WrongPhase");
-    await send(f, f.game, "postTerms", [id, 6n, []], f.solver, "postTerms +to settlement");
+    await send(f, f.game, "postTerms", [id, 6n, [], x], f.solver, "postTerms +to settlement");
     const s2 = await stateOf(f, id);
     expect([s2.phase, s2.level, s2.termLo, s2.termHi, s2.termCount, s2.accIn]).to.deep.equal([Phase.Settlement, 5, 0n, 6n, 6n, 0n]);
     const ctx = {
@@ -86,11 +90,11 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
       const h = honestTerms(medium, 1, MM, 17);
       expect(h.K).to.equal(48);
       const v = lyingView(h, BigInt.asIntN(256, BigInt(st.solverNode)), { kind: "drift" });
-      const { K, sums } = solverTermsMove(v, st.termLo, st.termHi, st.termCount);
+      const [K, sums, x] = postTermsArgs(medium.program, MM, v, st.termLo, st.termHi, st.termCount);
       const pts = dissectionPoints(0, 48);
       expect(sums.length).to.equal(7);
-      await expectRevert(f.game.write.postTerms([id, K, sums.slice(1)], { account: f.solver.account }), "WrongSumCount");
-      await send(f, f.game, "postTerms", [id, K, sums], f.solver, "postTerms");
+      await expectRevert(f.game.write.postTerms([id, K, sums.slice(1), x], { account: f.solver.account }), "WrongSumCount");
+      await send(f, f.game, "postTerms", [id, K, sums, x], f.solver, "postTerms");
       const s1 = await stateOf(f, id);
       expect([s1.phase, s1.level, s1.turn, s1.termLo, s1.termHi, s1.termCount, s1.pendingHash]).to.deep.equal([Phase.ChallengerTerms, 4, Party.Challenger, 0n, 48n, 48n, sumsHash(sums)]);
       const posted = await postedSums(f, id);
@@ -98,7 +102,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
       await expectRevert(f.game.write.respondTerms([id, posted.map((x, i) => (i === 2 ? x + 1n : x)), 0], { account: f.challenger.account }), "SumsMismatch");
       await expectRevert(f.game.write.respondTerms([id, posted, 8], { account: f.challenger.account }), "ChoiceOutOfRange");
       await expectRevert(f.game.write.respondTerms([id, posted, 0], { account: f.solver.account }), "NotYourTurn");
-      await expectRevert(f.game.write.postTerms([id, K, sums], { account: f.solver.account }), "WrongPhase");
+      await expectRevert(f.game.write.postTerms([id, K, sums, NO_OPERAND], { account: f.solver.account }), "WrongPhase");
       const j = choiceOf(7);
       await send(f, f.game, "respondTerms", [id, posted, j], f.challenger, "respondTerms");
       const s2 = await stateOf(f, id);
@@ -139,48 +143,72 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     expect([end.termLo, end.termHi, end.termCount]).to.deep.equal([0n, 4n, 4n]);
   });
 
-  it("a solver that declares a wrong K cannot be settled: the settlement window closes and it loses (INV-GAME-9)", async () => {
-    for (const [fx, err] of [[f, "ValueNotSet"], [m, "TermCountMismatch"]] as const) {
-      const { id, bad } = await toTerms(fx, tiny, MM, 3);
-      await send(fx, fx.game, "postTerms", [id, 7n, []], fx.solver, "postTerms +to settlement");
-      const st = await stateOf(fx, id);
-      expect([st.phase, st.termHi, st.termCount]).to.deep.equal([Phase.Settlement, 7n, 7n]);
-      if (fx === f) {
-        await setHonestValue(f, tiny, st); // nothing to set: the slice reaches past the true K
-        await send(f, f.verifier, "setSliceValue", [MM, 3n, 6n, 6n, honestValue(tiny, 1, MM, 3, 6)], f.other, null);
-        await expectRevert(f.game.write.settle([id, "0x", "0x"]), err);
-      } else {
-        // The honest operands of the whole element under the declared slice: the verifier checks K first.
-        const pre = tiny.states[0]!;
-        const src = { spec: tiny.spec, graph: tiny.graph, program: tiny.program, pre, preCommitment: commitState(tiny.spec, pre), trace: traceAt(bad, 1), dataset: tiny.dataset };
-        await expectRevert(m.game.write.settle([id, settlementOperands(src, MM, 3), "0x"]), err);
+  it("INV-GAME-9: a wrong K is refused at declaration (WrongTermCount naming both values, for matmul, transposed matmul and col_sum) and costs the challenger no round: the solver is still to move, and one that keeps its wrong K loses on its own clock", async () => {
+    for (const [w, k, e, K] of [[tiny, MM, 3, 6], [tiny, MM_TRANS_A, 5, 4], [tiny, COL_SUM, 2, 4], [medium, MM, 9, 48]] as const) {
+      const { id, st } = await toTerms(f, w, k, e);
+      expect(programTermCount(w.program, k).K).to.equal(K);
+      expect(honestTerms(w, 1, k, e).K).to.equal(K);
+      const x = operandOf(w, k);
+      for (const wrong of [K - 1, K + 1, 2 * K, 2 ** 32]) {
+        await expectRevert(f.game.write.postTerms([id, BigInt(wrong), solverTermsMove({ K: wrong, sum: () => 0n }, 0n, 0n, 0n).sums, x], { account: f.solver.account }), "WrongTermCount", [id, BigInt(wrong), BigInt(K)]);
       }
-      await at(fx, st.deadline);
-      await send(fx, fx.game, "timeout", [id], fx.other, "timeout");
-      const ev = await events(fx, id);
-      expect(ev.at(-1)!.args).to.include({ solverWon: false, reason: Reason.SettlementTimeout });
+      // Nothing moved: level 4 has not started its first round, the challenger's clock is untouched.
+      const after = await stateOf(f, id);
+      expect([after.phase, after.turn, after.termHi, after.termCount, after.challengerUsed]).to.deep.equal([Phase.SolverTerms, Party.Solver, 0n, 0n, st.challengerUsed]);
+      const names = (await events(f, id)).map((ev) => ev.eventName);
+      expect(names.at(-1)).to.equal("TermsStarted");
+      expect(names).to.not.include("TermsPosted");
     }
+    // A solver that insists on its K cannot move: its clock runs out and the challenger wins without a level-4 move.
+    const { id, st } = await toTerms(f, medium, MM, 11);
+    await expectRevert(f.game.write.postTerms([id, 47n, [], operandOf(medium, MM)], { account: f.solver.account }), "WrongTermCount", [id, 47n, 48n]);
+    await at(f, st.deadline);
+    await expectRevert(f.game.write.postTerms([id, 48n, [], operandOf(medium, MM)], { account: f.solver.account }), "ClockExpired");
+    await send(f, f.game, "timeout", [id], f.other, "timeout");
+    const ev = await events(f, id);
+    expect(ev.at(-1)!.args).to.include({ solverWon: false, reason: Reason.Timeout });
+    expect(ev.map((x) => x.eventName).filter((n) => n === "TermsPosted" || n === "TermsResponded")).to.deep.equal([]);
   });
 
-  it("K stays the declared one across rounds (TermCountChanged); clocks run at level 4: a solver that stalls loses, a challenger that stalls loses", async () => {
-    // A solver declaring K = 1000 (wrong, but only settlement can tell) gets a second round after j = 0.
-    const g1 = await toTerms(f, medium, MM, 1);
-    const pts = dissectionPoints(0, 1000);
-    await send(f, f.game, "postTerms", [g1.id, 1000n, pts.map(BigInt)], f.solver, "postTerms");
-    await send(f, f.game, "respondTerms", [g1.id, pts.map(BigInt), 0], f.challenger, "respondTerms");
+  it("the K proof must be the program leaf of entry k's first input: another tensor's description or the wrong form (OperandMismatch), a leaf or path not in the program (ProgramRootMismatch, IndexOutOfRange)", async () => {
+    const { id } = await toTerms(f, tiny, MM, 4);
+    const x = operandOf(tiny, MM);
+    expect([x.isState, x.producer.entry, x.producer.tensorId, x.producer.dims]).to.deep.equal([false, 1, 0, [4, 6]]);
+    const state0 = tensorDescription(tiny.program, 2); // state tensor 0
+    expect([state0.isState, state0.state.index, state0.state.tensorId]).to.deep.equal([true, 0, 2]);
+    const call = (d: typeof x) => f.game.write.postTerms([id, 6n, [], d], { account: f.solver.account });
+    await expectRevert(call(state0), "OperandMismatch");
+    await expectRevert(call(operandOf(tiny, 11)), "OperandMismatch");
+    await expectRevert(call({ ...x, isState: true }), "OperandMismatch");
+    await expectRevert(call({ ...x, producer: { ...x.producer, dims: [6, 4] } }), "ProgramRootMismatch");
+    await expectRevert(call({ ...x, path: x.path.slice(1) }), "ProgramRootMismatch");
+    await expectRevert(call(NO_OPERAND), "IndexOutOfRange"); // no path: no leaf 1 of a one-leaf tree
+    await send(f, f.game, "postTerms", [id, 6n, [], x], f.solver, "postTerms +to settlement");
+    expect((await stateOf(f, id)).termCount).to.equal(6n);
+  });
+
+  it("K stays the declared one across rounds (TermCountChanged; later calls carry no K proof); clocks run at level 4: a solver that stalls loses, a challenger that stalls loses", async () => {
+    // K = 72 (long world): a second round after j = 0 ([0, 9]).
+    const g1 = await toTerms(f, long, MM, 1);
+    const h1 = honestTerms(long, 1, MM, 1);
+    expect(h1.K).to.equal(72);
+    const pts = dissectionPoints(0, 72);
+    await send(f, f.game, "postTerms", [g1.id, 72n, pts.map((p) => h1.sums[p]!), operandOf(long, MM)], f.solver, "postTerms");
+    await send(f, f.game, "respondTerms", [g1.id, pts.map((p) => h1.sums[p]!), 0], f.challenger, "respondTerms");
     const s1 = await stateOf(f, g1.id);
-    expect([s1.phase, s1.termLo, s1.termHi, s1.termCount]).to.deep.equal([Phase.SolverTerms, 0n, BigInt(pts[0]!), 1000n]);
-    await expectRevert(f.game.write.postTerms([g1.id, 48n, dissectionPoints(0, pts[0]!).map(BigInt)], { account: f.solver.account }), "TermCountChanged");
+    expect([s1.phase, s1.termLo, s1.termHi, s1.termCount]).to.deep.equal([Phase.SolverTerms, 0n, BigInt(pts[0]!), 72n]);
+    const sums2 = dissectionPoints(0, pts[0]!).map((p) => h1.sums[p]!);
+    await expectRevert(f.game.write.postTerms([g1.id, 48n, sums2, operandOf(long, MM)], { account: f.solver.account }), "TermCountChanged");
     // ... and stalls there: the challenger wins on time.
     await at(f, s1.deadline);
-    await expectRevert(f.game.write.postTerms([g1.id, 1000n, dissectionPoints(0, pts[0]!).map(BigInt)], { account: f.solver.account }), "ClockExpired");
+    await expectRevert(f.game.write.postTerms([g1.id, 72n, sums2, NO_OPERAND], { account: f.solver.account }), "ClockExpired");
     await send(f, f.game, "timeout", [g1.id], f.other, "timeout");
     expect((await events(f, g1.id)).at(-1)!.args).to.include({ solverWon: false, reason: Reason.Timeout });
 
     // A challenger that never answers the solver's sums loses.
     const g2 = await toTerms(f, medium, MM, 2);
     const h = honestTerms(medium, 1, MM, 2);
-    await send(f, f.game, "postTerms", [g2.id, 48n, dissectionPoints(0, 48).map((p) => h.sums[p]!)], f.solver, "postTerms");
+    await send(f, f.game, "postTerms", [g2.id, 48n, dissectionPoints(0, 48).map((p) => h.sums[p]!), operandOf(medium, MM)], f.solver, "postTerms");
     const s2: GameState = await stateOf(f, g2.id);
     expect(s2.turn).to.equal(Party.Challenger);
     await at(f, s2.deadline - 1n);

@@ -14,6 +14,7 @@ import { makeSpec } from "../../engine/spec.ts";
 import { datasetRoot } from "../../commitment/dataset.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
 import { expectRevert } from "./helpers/viem.ts";
+import { tensorDescription } from "../../dispute/terms.ts";
 
 interface HeaderVec { entries: number; stateTensors: number; batchSize: number; firstOpTensorId: number; stateOutEntries: number[]; hash: Hex; siblings: Hex[] }
 interface EntryVec { entry: number; tensorId: number; code: number; inputs: number[]; attrs: number[]; width: number; shape: number[]; hash: Hex; siblings: Hex[] }
@@ -104,6 +105,27 @@ describe("ProgramCommitment (Solidity) vs commitments.v1.json and commitment/pro
     await expectRevert(h.read.verifyHeader([P.root, { ...header(P.header), stateOutEntries: P.header.stateOutEntries.slice(1) }, P.header.siblings]), "ProgramRootMismatch");
     const s = P.stateTensors[0]!;
     await expectRevert(h.read.verifyState([P.root, P.header.entries + 1, state(s), s.siblings]), "ProgramRootMismatch");
+  });
+
+  it("openTensor gives every state tensor's and every batch input's or op output's width and shape from its leaf, and rejects another tensor's description (OperandMismatch) or a leaf not in the program (the K proof of DisputeGame.postTerms, the verifier's operand opening)", async () => {
+    const prog: Program = buildProgram(tinySpec(syntheticDataset(12, 6, 3)), buildStepGraph(tinySpec(syntheticDataset(12, 6, 3))));
+    const root = toHex(prog.root), E = prog.header.entries;
+    const described = [...prog.stateTensors.map((t) => ({ id: t.tensorId, width: t.width, shape: t.shape })), ...prog.entries.slice(1, -1).map((e) => ({ id: e.tensorId, width: e.width, shape: e.shape }))];
+    expect(described.length).to.equal(prog.header.stateTensors + E - 2);
+    for (const t of described) {
+      const d = tensorDescription(prog, t.id);
+      expect(d.isState).to.equal(t.id >= 2 && t.id < 2 + prog.header.stateTensors);
+      expect(await h.read.openTensor([root, E, BigInt(t.id), d]), `tensor ${t.id}`).to.deep.equal([t.width, t.shape]);
+    }
+    const st = tensorDescription(prog, 3), op = tensorDescription(prog, prog.header.firstOpTensorId + 2);
+    await expectRevert(h.read.openTensor([root, E, 4n, st]), "OperandMismatch", [2n, 4n, 1n, 3n]);
+    await expectRevert(h.read.openTensor([root, E, 3n, { ...st, state: { ...st.state, index: 2 } }]), "OperandMismatch");
+    await expectRevert(h.read.openTensor([root, E, 0n, { ...st, state: { ...st.state, tensorId: 0, index: 0 } }]), "OperandMismatch");
+    await expectRevert(h.read.openTensor([root, E, BigInt(prog.header.firstOpTensorId), op]), "OperandMismatch");
+    await expectRevert(h.read.openTensor([root, E, 3n, { ...st, isState: false }]), "OperandMismatch");
+    await expectRevert(h.read.openTensor([root, E, 3n, { ...st, state: { ...st.state, dims: [...st.state.dims, 1] } }]), "ProgramRootMismatch");
+    await expectRevert(h.read.openTensor([root, E + 1, 3n, st]), "ProgramRootMismatch");
+    await expectRevert(h.read.openTensor([root, E, BigInt(prog.header.firstOpTensorId + 2), { ...op, producer: { ...op.producer, width: 8 } }]), "ProgramRootMismatch");
   });
 
   it("rejects more than 255 inputs, attributes or dims (one-byte counts)", async () => {

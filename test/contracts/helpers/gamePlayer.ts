@@ -21,7 +21,7 @@ import { descentNodes, nodeOf } from "../../../dispute/treeNodes.ts";
 export { chooseResponse, DISSECTION, dissectionPoints, level1Rounds, rootsHash, valueWord, ZERO32 } from "../../../dispute/dissection.ts";
 export { Party, Phase, Reason, type Side } from "../../../dispute/gameState.ts";
 export { DESCENT_LEVELS, descentLevels, descentNodes, firstDifference, nodeOf } from "../../../dispute/treeNodes.ts";
-import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, solverTermsMove, type TermLie } from "./terms.ts";
+import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, postTermsArgs, type TermLie } from "./terms.ts";
 
 import { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
 export { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
@@ -265,8 +265,7 @@ export class Player {
         const mine = BigInt(decodeElements(c.bytes, c.width, 1, Number(st.element) * c.width)[0]!);
         const view = mine === h.sums[h.K] ? honestView(h) : lyingView(h, mine, this.termLie);
         if (st.phase === Phase.SolverTerms) {
-          const { K, sums } = solverTermsMove(view, st.termLo, st.termHi, st.termCount);
-          return this.move("postTerms", [gameId, K, sums], "postTerms");
+          return this.move("postTerms", [gameId, ...postTermsArgs(this.program, st.entry, view, st.termLo, st.termHi, st.termCount)], "postTerms");
         }
         const posted = await postedSums(this.f, gameId);
         const choice = chooseTermResponse(Number(st.termLo), Number(st.termHi), posted, view, rnd);

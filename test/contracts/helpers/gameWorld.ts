@@ -19,7 +19,7 @@ import { initialState, type TrainingState } from "../../../engine/state.ts";
 import type { Tensor } from "../../../engine/tensor.ts";
 import { syntheticDataset, tinySpec } from "../../vectors/generate.ts";
 
-export type WorldKind = "tiny" | "medium" | "wide";
+export type WorldKind = "tiny" | "medium" | "wide" | "long";
 
 /** What a party knows: its state root at each step, and its op trace of each step (index = step). */
 export interface History {
@@ -51,11 +51,14 @@ function specFor(kind: WorldKind): { dataset: Dataset; spec: TrainingSpec } {
     const dataset = syntheticDataset(12, 6, 3);
     return { dataset, spec: tinySpec(dataset) };
   }
-  const dataset = kind === "medium" ? syntheticDataset(16, 48, 4) : syntheticDataset(12, 6, 3);
+  const dataset = kind === "medium" ? syntheticDataset(16, 48, 4) : kind === "long" ? syntheticDataset(16, 72, 4) : syntheticDataset(12, 6, 3);
   const data = { root: datasetRoot(dataset).toString("hex"), count: dataset.count, features: dataset.features, classes: dataset.classes };
   const spec = kind === "medium"
     // [48, 16] tensors: 768 int32 elements = 3 leaves, a depth-2 data tree with one padding leaf.
     ? makeSpec({ layers: [48, 16, 4], batchSize: 4, seed: "03".repeat(32), data })
+    : kind === "long"
+    // x . W0 sums K = 72 products: level 4 takes two rounds (72 -> 9 -> 2).
+    ? makeSpec({ layers: [72, 8, 4], batchSize: 4, seed: "04".repeat(32), data })
     // Unclamped weights: matmul outputs need 8-byte elements.
     : makeSpec({ layers: [6, 5, 4, 3], batchSize: 3, seed: "02".repeat(32), data, quant: { weightShift: 0, weightMax: 2 ** 31 - 1, masterMax: 2 ** 31 - 1 }, optimizer: { momentumNum: 7 } });
   return { dataset, spec };

@@ -20,13 +20,14 @@
 //   invalid   an op/post liar that tries invalid moves (each must revert) before its valid ones
 //   nosettle  an op/post solver that lets settlement expire (SettlementTimeout)
 //   terms     an op liar at a matmul/col_sum element, to level 4: a solver whose partial sums carry the lie
-//             at the end, from one point on, or spread evenly, or that declares a wrong K (unsettleable:
-//             SettlementTimeout), or that stalls at level 4; or a challenger answering level 4 at random
+//             at the end, from one point on, or spread evenly, or that declares a wrong K (refused at once:
+//             it runs out of time, the challenger answers no level-4 round), or that stalls at level 4; or a
+//             challenger answering level 4 at random
 import assert from "node:assert/strict";
 import { bytesToHex, parseEventLogs, type Hex, type TransactionReceipt } from "viem";
 import { settlementOperands } from "../../../settlement/operands.ts";
 import { decodeElements } from "../../../commitment/tensorCommit.ts";
-import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, solverTermsMove, TERM_SLICE, type TermLie } from "./terms.ts";
+import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, NO_OPERAND, postTermsArgs, TERM_SLICE, type TensorDescription, type TermLie } from "./terms.ts";
 import { sha256 } from "../../../commitment/hash.ts";
 import { depthFor, proofOf } from "../../../commitment/merkle.ts";
 import { commitState } from "../../../commitment/stateRoot.ts";
@@ -216,8 +217,7 @@ export class Agent {
         return { fn: "revealLeaf", args: [id, leaf, solverLeaf], kind: "revealLeaf(challenger)" };
       }
       case Phase.SolverTerms: {
-        const { K, sums } = solverTermsMove(this.termView(st), st.termLo, st.termHi, st.termCount);
-        return { fn: "postTerms", args: [id, K, sums], kind: "postTerms" };
+        return { fn: "postTerms", args: [id, ...postTermsArgs(this.world.program, st.entry, this.termView(st), st.termLo, st.termHi, st.termCount)], kind: "postTerms" };
       }
       case Phase.ChallengerTerms: {
         assert.ok(postedSums, "the solver's posted sums are not known");
@@ -326,9 +326,18 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
       break;
     }
     case Phase.SolverTerms: {
-      const [, K, sums] = a as [bigint, bigint, bigint[]];
-      out.push(byMover([id, K, [...sums, 1n]], "WrongSumCount"));
-      out.push(st.termHi === 0n ? byMover([id, 0n, sums], "ZeroTermCount") : byMover([id, K + 1n, sums], "TermCountChanged"));
+      const [, K, sums, operand] = a as [bigint, bigint, bigint[], TensorDescription];
+      out.push(byMover([id, K, [...sums, 1n], operand], "WrongSumCount"));
+      if (st.termHi === 0n) {
+        // INV-GAME-9: K must be the program's, proved by the operand's program leaf.
+        out.push(byMover([id, 0n, sums, operand], "ZeroTermCount"));
+        out.push(byMover([id, K + 1n + BigInt(j.charCodeAt(4) % 4), sums, operand], "WrongTermCount"));
+        const other = { ...operand, state: { ...operand.state, tensorId: operand.state.tensorId + 1 }, producer: { ...operand.producer, tensorId: operand.producer.tensorId + 1 } };
+        out.push(byMover([id, K, sums, other], "OperandMismatch"));
+        out.push(byMover([id, K, sums, { ...operand, path: operand.path.map((x, i) => (i === 0 ? j : x)) }], "ProgramRootMismatch"));
+      } else {
+        out.push(byMover([id, K + 1n, sums, operand], "TermCountChanged"));
+      }
       break;
     }
     case Phase.ChallengerTerms: {
@@ -362,7 +371,7 @@ export function wrongTurnAttempt(id: bigint, st: GameState, tag: string): Attemp
       return call("openRecord", [id, { entry: 0, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: j }, 4, [1], []]);
     case Phase.SolverDataRoot: case Phase.ChallengerDataRoot: return call("revealDataRoot", [id, j, []]);
     case Phase.SolverLeaf: case Phase.ChallengerLeaf: return call("revealLeaf", [id, "0x", "0x"]);
-    case Phase.SolverTerms: return call("postTerms", [id, 1n, []]);
+    case Phase.SolverTerms: return call("postTerms", [id, 1n, [], NO_OPERAND]);
     case Phase.ChallengerTerms: return call("respondTerms", [id, [], 0]);
     default: return call("revealNodes", [id, [j, j], []]);
   }
@@ -395,6 +404,8 @@ export interface Expectation {
   at?: { step?: number; entry: number; element?: number };
   /** The trace entry of the last opened record (RecordNotInProgram). */
   recordEntry?: number;
+  /** The challenger answers no level-4 round (the solver's K is refused at declaration: INV-GAME-9). */
+  noTermAnswers?: boolean;
 }
 
 /** The printable parameters of a game. */
@@ -511,7 +522,7 @@ export function drawGame(seed: number, o: DrawOptions): Draw {
         case "wrongK": {
           const delta = R.pick([1, -1, K, 7 * K]);
           spec.detail.delta = delta;
-          return { ...base, liar: d.liar, skipped: d.skipped, termLie: { kind: "wrongK", delta }, expect: { reason: Reason.SettlementTimeout, at: d.at } };
+          return { ...base, liar: d.liar, skipped: d.skipped, termLie: { kind: "wrongK", delta }, expect: { reason: Reason.Timeout, noTermAnswers: true } };
         }
         case "stall":
           // Refuses its first level-4 move (the only one it surely has: K <= 64 here takes one round).
@@ -633,6 +644,8 @@ export interface GameResult {
   moves: number;
   reverts: number;
   timeTravels: number;
+  /** respondTerms moves (level-4 rounds the challenger answered). */
+  termAnswers: number;
   reached?: { step: number; entry: number; element: number; code: number; terms?: [number, number, number] };
   recordEntry?: number;
   timedOut?: number;
@@ -732,7 +745,7 @@ export class Arena {
     const id = (created.logs.find((l) => l.eventName === "GameCreated")!.args.gameId) as bigint;
     this.log?.(`game ${id}: ${JSON.stringify(spec)}`);
 
-    const res: GameResult = { solverWon: false, reason: -1, moves: 0, reverts: 0, timeTravels: 0 };
+    const res: GameResult = { solverWon: false, reason: -1, moves: 0, reverts: 0, timeTravels: 0, termAnswers: 0 };
     let resolved = 0, liarMoves = 0, termMoves = 0, solverLeaf: Hex | undefined, posted: readonly Hex[] | undefined, postedSums: readonly bigint[] | undefined, solverNodes: readonly Hex[] | undefined;
     const absorb = (logs: Log[]) => {
       for (const l of logs) {
@@ -787,19 +800,11 @@ export class Arena {
           const slice = sliceOf(st);
           const step = Number(st.hiStep), e = Number(st.element);
           const K = slice ? honestTerms(w, step, st.entry, e).K : 0;
-          if (slice && slice.count !== K) {
-            // INV-GAME-9: the solver declared a K that is not the true one: nothing settles; the window closes.
-            if (slice.hi <= K) await this.tx(f, f.verifier, "setSliceValue", [st.entry, st.element, st.termHi, BigInt(K), honestValue(w, step, st.entry, e, slice.hi)], f.other, null);
-            await this.attempt(f, { fn: "settle", args: [id, "0x", "0x"], from: "other", error: "ValueNotSet" }, f.other, f.other);
-            await this.travelTo(f, st.deadline);
-            res.timeTravels++;
-            res.reverts++;
-            absorb((await this.tx(f, f.game, "timeout", [id], f.other, "timeout (settlement)")).logs);
-          } else {
-            if (slice) await this.tx(f, f.verifier, "setSliceValue", [st.entry, st.element, st.termHi, BigInt(K), honestValue(w, step, st.entry, e, slice.hi)], f.other, null);
-            else await this.tx(f, f.verifier, "setValue", [st.entry, st.element, honestValue(w, step, st.entry, e)], f.other, null);
-            absorb((await this.tx(f, f.game, "settle", [id, "0x", "0x"], f.other, slice ? "settle (dot slice)" : "settle")).logs);
-          }
+          // INV-GAME-9: the game took only the program's K, so every slice reaching settlement has the true K.
+          if (slice) assert.equal(slice.count, K, "a slice with a K other than the operands' reached settlement");
+          if (slice) await this.tx(f, f.verifier, "setSliceValue", [st.entry, st.element, st.termHi, BigInt(K), honestValue(w, step, st.entry, e, slice.hi)], f.other, null);
+          else await this.tx(f, f.verifier, "setValue", [st.entry, st.element, honestValue(w, step, st.entry, e)], f.other, null);
+          absorb((await this.tx(f, f.game, "settle", [id, "0x", "0x"], f.other, slice ? "settle (dot slice)" : "settle")).logs);
         }
         continue;
       }
@@ -814,6 +819,15 @@ export class Arena {
           res.reverts++;
         }
       } else {
+        if (d.termLie?.kind === "wrongK" && st.phase === Phase.SolverTerms && st.termHi === 0n) {
+          // INV-GAME-9: the liar's K (the true one + delta) is refused at declaration; it has no other and runs
+          // out of time. The challenger has answered no level-4 round.
+          assert.ok(move, "a wrong-K solver has a declaration to try");
+          await this.attempt(f, { fn: move.fn, args: move.args, from: "mover", error: "WrongTermCount" }, mover, waiter);
+          res.reverts++;
+          await runOut(st);
+          continue;
+        }
         if ((d.stopAfter !== undefined && liarMoves >= d.stopAfter) || (d.stallTerms !== undefined && st.phase === Phase.SolverTerms && termMoves >= d.stallTerms)) {
           assert.ok(move, "a stopping liar has a move it refuses");
           await runOut(st, { move, from: mover });
@@ -846,6 +860,7 @@ export class Arena {
       res.moves++;
       if (liarTurn) liarMoves++;
       if (liarTurn && move.fn === "postTerms") termMoves++;
+      if (move.fn === "respondTerms") res.termAnswers++;
     }
 
     // Exactly one resolution, reported once to the market with the same outcome; the game takes no more calls.

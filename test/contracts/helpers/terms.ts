@@ -5,7 +5,7 @@ import { accumulationTerms, type OperandValues, partialSums } from "../../../set
 import { decodeElements } from "../../../commitment/tensorCommit.ts";
 import type { World } from "./gameWorld.ts";
 import type { TermView } from "../../../dispute/terms.ts";
-export { chooseTermResponse, solverTermsMove, TERM_SLICE, termPoints, type TermView } from "../../../dispute/terms.ts";
+export { chooseTermResponse, NO_OPERAND, postTermsArgs, programTermCount, solverTermsMove, TERM_SLICE, tensorDescription, termPoints, type TensorDescription, type TermView } from "../../../dispute/terms.ts";
 export { isAccumulation } from "../../../dispute/move.ts";
 
 /** The true partial sums P(0..K) of element `element` of entry `entry` at step `step`. */
@@ -51,7 +51,8 @@ export function honestTerms(world: World, step: number, entry: number, element: 
  *   end    every interior sum true: the lie is only at K (the last slice);
  *   step   true before a point r, shifted by the lie from r on (the lie sits in one slice);
  *   drift  the lie spread evenly: P(t) + floor(lie * t / K) (every slice looks wrong);
- *   wrongK declares K + delta (delta != 0), its sums the true ones clamped at K: unsettleable (INV-GAME-9).
+ *   wrongK declares K + delta (delta != 0), its sums the true ones clamped at K: the game refuses it at
+ *          declaration (INV-GAME-9), so it has no valid level-4 move.
  */
 export type TermLie =
   | { readonly kind: "end" }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {TensorCommitment} from "../lib/TensorCommitment.sol";
-import {InvalidWidth, LeafLengthMismatch} from "../lib/CommitmentErrors.sol";
+import {TensorCommitment} from "../../lib/TensorCommitment.sol";
+import {InvalidWidth, LeafLengthMismatch} from "../../lib/CommitmentErrors.sol";
+import {IdenticalLeaves} from "./GameErrors.sol";
 
 /// @title LeafDiff
 /// @notice Finds the first element at which two 1 KiB tensor leaves differ, and decodes it from both
@@ -10,10 +11,6 @@ import {InvalidWidth, LeafLengthMismatch} from "../lib/CommitmentErrors.sol";
 /// @dev Elements are decoded by {TensorCommitment-decodeElement} (little-endian two's complement of `width`
 ///      bytes, sign-extended), the decoder of every tensor opening.
 library LeafDiff {
-    /// @notice The two leaves are byte-for-byte equal: no element differs.
-    /// @dev Unreachable from the game, which only compares leaves with different hashes.
-    error IdenticalLeaves();
-
     /// @notice The first element slot at which `a` and `b` differ, and its value in each.
     /// @dev Reverts with {InvalidWidth} unless width is 4 or 8, {LeafLengthMismatch} unless both leaves are
     ///      {TensorCommitment-LEAF_BYTES} long, {IdenticalLeaves} if they are equal.
