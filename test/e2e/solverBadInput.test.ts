@@ -41,7 +41,7 @@ describe("veritrain solver: bad input (processes)", { timeout: 120_000 }, () => 
       ["unreachable", { rpcUrl: `http://127.0.0.1:${await freePort()}` }, env, /RpcUnreachableError: cannot reach the RPC endpoint http:\/\/127\.0\.0\.1:\d+/],
       ["wrong-chain", { chainId: 1 }, env, /ChainIdMismatchError: wrong chain id: expected 1, the RPC endpoint http:\/\/127\.0\.0\.1:\d+ serves chain 31337/],
       ["no-key", {}, {}, /MissingPrivateKeyError: VERITRAIN_PRIVATE_KEY is not set/],
-      ["no-market-code", {}, env, /SolverError: no contract at market 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0 on chain 31337/],
+      ["no-market-code", {}, env, /ChainError: no contract at market 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0 on chain 31337/],
     ];
     for (const [name, patch, e, re] of cases) {
       const r = await runCli(["solver", "start", "--config", await config(name, patch)], { VERITRAIN_PRIVATE_KEY: "", ...e });
