@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Hex } from "viem";
+import { nonceManager } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { InvalidPrivateKeyError, KeystoreError, MissingPrivateKeyError } from "./errors.ts";
 
@@ -25,11 +26,14 @@ export function privateKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Hex {
   return `0x${hex.toLowerCase()}`;
 }
 
-/** The account whose key is in PRIVATE_KEY_ENV. */
+/**
+ * The account whose key is in PRIVATE_KEY_ENV. Every account of a node carries viem's nonce manager: a node
+ * sends from several tasks at once (games, challenges, withdrawals), and each send must take its own nonce.
+ */
 export function accountFromEnv(env: NodeJS.ProcessEnv = process.env): PrivateKeyAccount {
   const key = privateKeyFromEnv(env);
   try {
-    return privateKeyToAccount(key);
+    return privateKeyToAccount(key, { nonceManager });
   } catch {
     throw new InvalidPrivateKeyError(PRIVATE_KEY_ENV, "the value is not a valid secp256k1 private key (zero or not below the curve order)");
   }
@@ -66,5 +70,5 @@ export async function loadAccount(src: KeySource, env: NodeJS.ProcessEnv = proce
   if (password === undefined) throw new KeystoreError(`the keystore needs a password: set ${KEYSTORE_PASSWORD_ENV} or config keystorePasswordFile`);
   // Loaded on use: the CLI's other commands need no KDF.
   const { decryptKeystore } = await import("./keystore.ts");
-  return privateKeyToAccount(decryptKeystore(text, password));
+  return privateKeyToAccount(decryptKeystore(text, password), { nonceManager });
 }

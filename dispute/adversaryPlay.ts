@@ -1,8 +1,8 @@
 // TEST-ONLY: the game play of a lying node (the adversary switches of solver/adversary.ts and
 // verifier/adversary.ts, refused unless VERITRAIN_TEST_ADVERSARY=1). It is playGame with one of these lies:
 //   stallAfterMoves   stop moving after that many moves, then wait until the game is over (lost on the clock);
-//   replaySettlement  at settlement, submit settle call data that is valid for another element of the
-//                     disputed step (another dispute's settlement), then carry on;
+//   replaySettlement  at settlement, submit settle call data that is valid for another op entry of the
+//                     disputed step (the settlement of another dispute), then carry on;
 //   falseSettle       at settlement, settle with its own (false) claim's operands anyway.
 // Every lie is logged. Honest nodes never reach this file.
 import { writeContract } from "viem/actions";
@@ -57,7 +57,11 @@ export function lyingPlay(lies: PlayLies, log: Logger): typeof playGame {
             ? solverTraceCopy(await o.view.trace(Number(st.hiStep)), st.solverTrace, st.entry, await gameEvents(o.client, o.game, o.gameId, o.fromBlock ?? 0n).solverTraceReveals())
             : undefined;
           if (lies.replaySettlement) {
-            const other = { ...st, element: st.element + 1n < st.elementCount ? st.element + 1n : st.element - 1n };
+            // A settlement that is valid in another dispute: one that ended on another op entry of this step.
+            const E = o.view.program.header.entries;
+            const k = st.entry >= 4 ? st.entry - 1 : st.entry + 1 < E - 1 ? st.entry + 1 : st.entry;
+            const code = o.view.program.entries[k]!.code;
+            const other = { ...st, entry: k, element: 0n, code, termLo: 0n, termHi: 0n, termCount: 0n, accIn: 0n };
             const value = (await trueValueOf(o.view, other).catch(() => undefined)) ?? st.solverNode;
             const call = await settleCall(o.view, other, kernel, { value, ...(solverTrace ? { solverTrace } : {}) }).catch(() => undefined);
             if (call) await send("replayed another dispute's settlement", "settle", [o.gameId, call.operands, call.proof]);
@@ -67,7 +71,8 @@ export function lyingPlay(lies: PlayLies, log: Logger): typeof playGame {
             await send("settled a false claim", "settle", [o.gameId, call?.operands ?? "0x", call?.proof ?? "0x"]);
           }
         }
-        await sleep(o.pollMs ?? 500, inner.signal);
+        // A settlement lie must land before the honest side settles: look often.
+        await sleep(lies.replaySettlement || lies.falseSettle ? 20 : (o.pollMs ?? 500), inner.signal);
       }
     })();
     try {

@@ -13,8 +13,8 @@ import { VerifierConfigError } from "./errors.ts";
  *                      computation that changed one weight update at the interval's last step, and plays
  *                      that lie consistently;
  *   stallAfterMoves    stops moving in its games after that many moves (and loses on its clock);
- *   replaySettlement   at settlement, submits settle call data that is valid for another element of the
- *                      disputed step (another dispute's settlement) before doing nothing.
+ *   replaySettlement   at settlement, submits settle call data that is valid for another op entry of the
+ *                      disputed step (the settlement of another dispute) before doing nothing.
  */
 export const ADVERSARY_ENV = "VERITRAIN_TEST_ADVERSARY";
 

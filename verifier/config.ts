@@ -36,7 +36,7 @@ export function parseVerifierConfig(raw: unknown, baseDir: string = process.cwd(
     ...node,
     ...(sampleBps === undefined ? {} : { sampleBps }),
     ...(maxChallengeBondWei === undefined ? {} : { maxChallengeBondWei }),
-    maxStateBytes: int(raw, "maxStateBytes", "maxStateBytes", 1_024, 4 << 30, 512 << 20),
+    maxStateBytes: int(raw, "maxStateBytes", "maxStateBytes", 1_024, 4 * 2 ** 30, 512 * 2 ** 20),
     stateTimeoutMs: int(raw, "stateTimeoutMs", "stateTimeoutMs", 100, 600_000, 30_000),
     ...(adversary === undefined ? {} : { adversary }),
   };

@@ -19,7 +19,7 @@ import { getJob } from "../../chain/jobs.ts";
 import { postJob } from "../../client/postJob.ts";
 import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
-import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
+import { startSolverProcess, type SolverProcess } from "./helpers/nodeProcess.ts";
 
 const STEPS = 40, INTERVAL = 20;
 const ETH = 10n ** 18n, ESCROW = ETH, BOND = ETH / 10n, WINDOW = 60n, BID_DURATION = 600n;

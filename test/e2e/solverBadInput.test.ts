@@ -9,7 +9,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { createPublicClient, http } from "viem";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
-import { runCli } from "./helpers/solverProcess.ts";
+import { runCli } from "./helpers/nodeProcess.ts";
 
 describe("veritrain solver: bad input (processes)", { timeout: 120_000 }, () => {
   let node: LocalNode;

@@ -35,7 +35,7 @@ import { engineStepper, ReplayView, type Stepper } from "../../dispute/replayVie
 import { createRunner, train } from "../../training/train.ts";
 import { type Deviation, runStep } from "../contracts/helpers/gameWorld.ts";
 import { makeHistory } from "../contracts/helpers/market.ts";
-import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
+import { startSolverProcess, type SolverProcess } from "./helpers/nodeProcess.ts";
 import type { KernelKind } from "../../chain/kernelKind.ts";
 
 const STEPS = 20, INTERVAL = 10, LIE_STEP = 4;

@@ -23,7 +23,7 @@ import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson, makeSpec, specHash } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";
 import { train } from "../../training/train.ts";
-import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
+import { startSolverProcess, type SolverProcess } from "./helpers/nodeProcess.ts";
 import { specCommitments } from "../../commitment/specCommitments.ts";
 
 const STEPS = 200, INTERVAL = 20;

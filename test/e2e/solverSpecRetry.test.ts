@@ -17,7 +17,7 @@ import { postJob } from "../../client/postJob.ts";
 import { mnistSpec } from "../../training/mnistJob.ts";
 import { canonicalSpecJson } from "../../engine/spec.ts";
 import { SolverDb } from "../../solver/db.ts";
-import { startSolverProcess, type SolverProcess } from "./helpers/solverProcess.ts";
+import { startSolverProcess, type SolverProcess } from "./helpers/nodeProcess.ts";
 
 const ESCROW = 10n ** 18n, BOND = 10n ** 17n;
 

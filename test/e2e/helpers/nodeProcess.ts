@@ -4,7 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
- * `veritrain solver start --config <file>` as a child process for end-to-end tests: its stderr log lines
+ * `veritrain solver|verifier start --config <file>` as a child process for end-to-end tests: its stderr log lines
  * (pino JSON) and stdout report lines are collected and parsed, and tests wait on predicates over them.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
@@ -12,7 +12,7 @@ export const CLI = path.join(ROOT, "cli", "veritrain.ts");
 
 export type Line = Record<string, unknown>;
 
-export interface SolverProcess {
+export interface NodeProcess {
   readonly child: ChildProcess;
   readonly logs: Line[];
   readonly reports: Line[];
@@ -23,7 +23,7 @@ export interface SolverProcess {
   kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startSolverProcess(args: string[], env: NodeJS.ProcessEnv): SolverProcess {
+export function startNodeProcess(args: string[], env: NodeJS.ProcessEnv): NodeProcess {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: ROOT, env: { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "info", ...env }, stdio: ["ignore", "pipe", "pipe"],
   });
@@ -62,7 +62,7 @@ export function startSolverProcess(args: string[], env: NodeJS.ProcessEnv): Solv
     async waitFor(what, pred, timeoutMs = 120_000) {
       const end = Date.now() + timeoutMs;
       while (!pred()) {
-        if (done) throw new Error(`the solver exited before ${what}:\n${raw.slice(-3000)}`);
+        if (done) throw new Error(`the process exited before ${what}:\n${raw.slice(-3000)}`);
         if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${raw.slice(-3000)}`);
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => (waiters.delete(w), resolve()), 200);
@@ -90,3 +90,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
     child.on("close", (code) => (clearTimeout(t), resolve({ code, stdout, stderr })));
   });
 }
+
+/** The solver node's process (`veritrain solver start`). */
+export type SolverProcess = NodeProcess;
+export const startSolverProcess = startNodeProcess;
