@@ -90,7 +90,7 @@ export function jobLie(a: SolverAdversary, w: DeviationWorld, jobId: bigint, ste
     deviations,
     ...(a.cheat === "fake-root" ? { fakeRoot: { index: a.checkpoint!, root: `0x${draw("root").toString("hex")}` as const } } : {}),
   };
-  log?.warn({ adversary: true, cheat: a.cheat ?? "none", deviations, fakeRoot: lie.fakeRoot, withhold: a.withhold, dispute: a.dispute }, "ADVERSARY: this job's result will be wrong");
+  log?.warn({ adversary: true, jobId: jobId.toString(), cheat: a.cheat ?? "none", deviations, fakeRoot: lie.fakeRoot, withhold: a.withhold, dispute: a.dispute }, "ADVERSARY: this job's result will be wrong");
   return lie;
 }
 

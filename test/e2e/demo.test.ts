@@ -1,6 +1,7 @@
-// End to end: `veritrain demo --json` as a subprocess (a Hardhat node child, the solver as its own
-// process), with a short job. Checks the exit code, the model's root against the committed root and an
-// in-process re-training, exact balance changes from the receipts' fees, and that no child is left behind.
+// End to end: `veritrain demo --json` as a subprocess (a Hardhat node child; a solver, a verifier and a
+// cheating solver as their own processes), with a short honest job. Checks the exit code, the model's root
+// against the committed root and an in-process re-training, the verifier's sample and attestation, the
+// cheating job caught and failed, exact balance changes from the receipts' fees, and that no child is left.
 import { describe, it } from "node:test";
 import { spawn } from "node:child_process";
 import { connect } from "node:net";
@@ -45,8 +46,8 @@ function alive(pid: number): boolean {
   }
 }
 
-describe("veritrain demo (local node, auction, solver node process)", { timeout: 120_000 }, () => {
-  it("runs the honest job end to end: verified model, exact payments, no stray processes", async () => {
+describe("veritrain demo (local node, auction, solver, verifier and cheating solver processes)", { timeout: 180_000 }, () => {
+  it("runs the honest job (verified, attested, paid) and catches the cheating one (challenged, slashed): exact payments, no stray processes", async () => {
     const r = await run(["demo", "--json", "--steps", String(STEPS), "--checkpoint-interval", String(INTERVAL)]);
     expect(r.code, r.stderr).to.equal(0);
     const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
@@ -65,9 +66,23 @@ describe("veritrain demo (local node, auction, solver node process)", { timeout:
     expect(out.checkpoints).to.equal(STEPS / INTERVAL + 1);
     expect(out.heldoutAccuracy).to.be.a("number").within(0.5, 1);
 
+    // The verifier sampled one of the honest job's intervals (its 5%), re-executed it and attested.
+    expect(out.verification.intervals).to.have.length(1);
+    expect(out.verification.of).to.equal(STEPS / INTERVAL);
+    expect(out.verification.attested).to.equal(true);
+    expect(out.verification.detectionOneBadInterval["1"]).to.be.closeTo(1 / (STEPS / INTERVAL), 1e-4); // printed to 4 places
+    // The cheating job: every interval re-executed, the corrupted one challenged, the dispute won by the
+    // verifier through settlement (a Groth16 proof), the job failed.
+    expect(out.cheat.sampled).to.have.length(10);
+    expect(out.cheat.jobStatus).to.equal("Failed");
+    expect(out.cheat.outcome).to.deep.equal({ verifier: "won", reason: "settled" });
+    expect(out.cheat.challengedInterval).to.equal(Math.floor((out.cheat.lie.deviations[0].step - 1) / 20));
+    expect(out.cheat.proofMs).to.be.a("number");
+
     // Money: an auction won at the solver's opening bid (90% of the escrow, its pricing rule); the client paid
-    // exactly the price plus its gas (it withdrew its refund); the solver got the price and its bond back minus
-    // its gas; the treasury is untouched.
+    // exactly the price plus its gas (it withdrew its refund, and the cheating job's whole escrow); the solver
+    // got the price and its bond back minus its gas; the cheater lost its bond: 90% to the verifier, 10% to the
+    // treasury.
     const price = BigInt(out.price);
     expect(price).to.equal((BigInt(out.escrow) * 9_000n) / 10_000n);
     expect(out.solverReportedStatus).to.equal("withdrawn");
@@ -75,16 +90,20 @@ describe("veritrain demo (local node, auction, solver node process)", { timeout:
     const delta = (k: string) => BigInt(out.balances[k].delta);
     const fees = (k: string) => BigInt(out.gas[k].feesWei);
     expect(fees("client") > 0n && fees("solver") > 0n && fees("deployer") > 0n).to.equal(true);
+    const bond = BigInt(out.requiredBond), share = (bond * 9_000n) / 10_000n;
     expect(delta("client")).to.equal(-price - fees("client"));
     expect(delta("solver")).to.equal(price - fees("solver"));
-    expect(delta("treasury")).to.equal(0n);
-    expect(out.gas.client.transactions).to.equal(2); // postJob, withdraw (the refund escrow - price)
+    expect(delta("verifier")).to.equal(share - fees("verifier"));
+    expect(delta("cheater")).to.equal(-bond - fees("cheater"));
+    expect(delta("treasury")).to.equal(bond - share - fees("treasury"));
+    expect(out.gas.client.transactions).to.equal(4); // postJob twice, withdraw twice (the refund escrow - price, the failed job's escrow)
     expect(out.gas.solver.transactions).to.equal(5); // bid, closeBidding, commitResult, finalize, withdraw
-    for (const k of ["node", "deploy", "post", "bid", "solve", "finalize", "fetchEvaluate", "total"]) expect(out.phases[k], k).to.be.a("number");
+    for (const k of ["node", "deploy", "nodes", "post", "bid", "solve", "verify", "finalize", "fetchEvaluate", "cheat", "total"]) expect(out.phases[k], k).to.be.a("number");
 
-    // Clean shutdown: the node's port is closed, the node and the solver are gone.
+    // Clean shutdown: the node's port is closed, the node and every node process are gone.
     expect(await portOpen(out.nodePort)).to.equal(false);
     expect(alive(out.nodePid)).to.equal(false);
-    expect(alive(out.solverPid)).to.equal(false);
+    expect(out.processPids).to.have.length(3);
+    for (const pid of out.processPids) expect(alive(pid), `process ${pid}`).to.equal(false);
   });
 });
