@@ -23,6 +23,8 @@ export interface TrainOptions {
   readonly backend?: BackendName;
   /** Resume from this state instead of the spec's initial state. */
   readonly start?: TrainingState;
+  /** A runner of this spec's graph to use (and leave open) instead of creating one per call. */
+  readonly runner?: StepRunner;
   readonly signal?: AbortSignal;
   readonly onStep?: (info: StepInfo) => void;
   readonly onCheckpoint?: (c: Checkpoint, state: TrainingState) => void | Promise<void>;
@@ -78,8 +80,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (!Number.isSafeInteger(o.checkpointInterval) || o.checkpointInterval < 1) {
     throw new RangeError(`checkpointInterval must be a positive integer, got ${o.checkpointInterval}`);
   }
-  const graph = buildStepGraph(o.spec);
-  const runner = await createRunner(graph, o.backend);
+  const runner = o.runner ?? (await createRunner(buildStepGraph(o.spec), o.backend));
   let s = o.start ?? initialState(o.spec);
   const checkpoints: Checkpoint[] = [];
   const checkpoint = async () => {
@@ -104,7 +105,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (s.step % o.checkpointInterval === 0 || s.step === end) await checkpoint();
     }
   } finally {
-    await runner.close();
+    if (!o.runner) await runner.close();
   }
   return { state: s, checkpoints, historyRoot: historyRoot(checkpoints) };
 }

@@ -10,7 +10,7 @@ import { reexecute } from "./reexecute.ts";
 import type { VerifierAdversary } from "./adversary.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { buildStepGraph } from "../engine/graph.ts";
-import type { BackendName } from "../engine/runner.ts";
+import type { BackendName, StepRunner } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
 import { engineStepper, ReplayView } from "../dispute/replayView.ts";
@@ -52,9 +52,19 @@ export class Checker implements NodeModule {
   }
 
   async #check(job: VJobRow): Promise<void> {
-    const { db, log, chain } = this.#ctx;
     const spec = parseSpec(JSON.parse(job.specJson!));
     const dataset = this.#ctx.datasets.get(spec.data.root)!.dataset;
+    // One runner (one engine session) for every interval of the job.
+    const runner = await createRunner(buildStepGraph(spec), this.#ctx.cfg.backend);
+    try {
+      await this.#intervals(job, spec, dataset, runner);
+    } finally {
+      await runner.close();
+    }
+  }
+
+  async #intervals(job: VJobRow, spec: TrainingSpec, dataset: Dataset, runner: StepRunner): Promise<void> {
+    const { db, log, chain } = this.#ctx;
     const roots = job.roots!;
     const ids = { jobId: job.jobId.toString() };
     for (const c of db.checks(job.jobId)) {
@@ -67,7 +77,7 @@ export class Checker implements NodeModule {
       }
       const i = c.interval;
       const t0 = performance.now();
-      const start = await checkpointState(this.#ctx, job, spec, dataset, i);
+      const start = await checkpointState(this.#ctx, job, spec, dataset, i, runner);
       if (start.kind === "mismatch") {
         // Found while rebuilding an earlier checkpoint: that interval is provably wrong (not a sampled one).
         db.addChecks(job.jobId, [start.interval]);
@@ -78,7 +88,7 @@ export class Checker implements NodeModule {
       const toStep = scheduledStep(i + 1, job.steps, job.checkpointInterval);
       log.info({ ...ids, interval: i, fromStep: start.state.step, toStep, source: start.source }, "re-executing interval");
       const r = await reexecute({
-        spec, dataset, start: start.state, toStep, backend: this.#ctx.cfg.backend, signal: this.#ctx.signal,
+        spec, dataset, start: start.state, toStep, backend: this.#ctx.cfg.backend, runner, signal: this.#ctx.signal,
         onProgress: (p) => log.info({ ...ids, interval: i, ...p, stepsPerSecond: Math.round(p.stepsPerSecond) }, "re-executing"),
       });
       const computed = toHex(stateRoot(spec, r.state));

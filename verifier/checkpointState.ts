@@ -4,6 +4,7 @@ import { toHex } from "../commitment/hash.ts";
 import { stateRoot } from "../commitment/stateRoot.ts";
 import { fetchVerifiedState } from "../content/fetchState.ts";
 import type { Dataset } from "../engine/batch.ts";
+import type { StepRunner } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import type { VerifierContext } from "./context.ts";
@@ -32,7 +33,7 @@ export function stateBaseOf(modelURI: string | null): string | undefined {
   return m?.[1];
 }
 
-export async function checkpointState(ctx: VerifierContext, job: VJobRow, spec: TrainingSpec, dataset: Dataset, i: number): Promise<CheckpointState> {
+export async function checkpointState(ctx: VerifierContext, job: VJobRow, spec: TrainingSpec, dataset: Dataset, i: number, runner?: StepRunner): Promise<CheckpointState> {
   const roots = job.roots!;
   const root = roots[i]!;
   const ids = { jobId: job.jobId.toString(), checkpoint: i };
@@ -65,7 +66,7 @@ export async function checkpointState(ctx: VerifierContext, job: VJobRow, spec: 
   for (let m = j + 1; m <= i; m++) {
     const toStep = scheduledStep(m, job.steps, job.checkpointInterval);
     const r = await reexecute({
-      spec, dataset, start: s, toStep, backend: ctx.cfg.backend, signal: ctx.signal,
+      spec, dataset, start: s, toStep, backend: ctx.cfg.backend, signal: ctx.signal, ...(runner ? { runner } : {}),
       onProgress: (p) => ctx.log.info({ ...ids, rebuilding: m, ...p, stepsPerSecond: Math.round(p.stepsPerSecond) }, "rebuilding"),
     });
     s = r.state;

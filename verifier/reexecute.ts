@@ -1,5 +1,5 @@
 import type { Dataset } from "../engine/batch.ts";
-import type { BackendName } from "../engine/runner.ts";
+import type { BackendName, StepRunner } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
 import { train } from "../training/train.ts";
@@ -14,6 +14,8 @@ export interface ReexecuteOptions {
   readonly start: TrainingState;
   readonly toStep: number;
   readonly backend: BackendName;
+  /** A runner to reuse across intervals (its session is created once per job, not per interval). */
+  readonly runner?: StepRunner;
   readonly signal?: AbortSignal;
   readonly progressMs?: number;
   readonly onProgress?: (p: { step: number; toStep: number; stepsPerSecond: number }) => void;
@@ -26,7 +28,7 @@ export async function reexecute(o: ReexecuteOptions): Promise<{ state: TrainingS
   if (steps === 0) return { state: o.start, seconds: 0 };
   let last = t0;
   const r = await train({
-    spec: o.spec, dataset: o.dataset, steps, checkpointInterval: steps, backend: o.backend, start: o.start,
+    spec: o.spec, dataset: o.dataset, steps, checkpointInterval: steps, backend: o.backend, start: o.start, ...(o.runner ? { runner: o.runner } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     onStep: (i) => {
       const now = performance.now();

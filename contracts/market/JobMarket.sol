@@ -32,10 +32,10 @@ contract JobMarket is IJobMarket {
     uint16 public immutable forfeitBps;
 
     /// @inheritdoc IJobMarket
-    /// @dev Chosen by measurement (docs/protocol.md, 1.1): a commit of 2,048 roots costs about 2.7M gas (the
-    ///      EIP-7623 calldata floor included), far below the 2^24 gas cap of one transaction (EIP-7825), and
-    ///      its 64 KiB of roots stay well inside the 128 KiB transaction size that mempools relay (4,096
-    ///      would not: 5.29M gas, but 128 KiB of roots alone).
+    /// @dev Chosen by measurement (docs/protocol.md, section 1, "Commit"): a commit of 2,048 random roots costs
+    ///      3.4M gas (above its EIP-7623 calldata floor of 2.6M), a fifth of the 2^24 gas cap of one transaction
+    ///      (EIP-7825), and its 64 KiB of roots stay inside the 128 KiB transaction size that mempools relay
+    ///      (4,096 would not: 128 KiB of roots alone).
     uint64 public constant MAX_CHECKPOINTS = 2048;
 
     /// @inheritdoc IJobMarket
