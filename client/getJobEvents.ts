@@ -25,7 +25,11 @@ export type JobEvent = EventPosition & (
   | {
     readonly kind: "committed"; readonly solver: Address; readonly historyRoot: Root; readonly finalRoot: Root; readonly checkpointCount: bigint;
     readonly challengeDeadline: bigint; readonly modelURI: string;
+    /** Every checkpoint's state root, in order (checkpoint i at step min(i * interval, steps)). */
+    readonly roots: readonly Root[];
   }
+  /** A verifier re-executed these checkpoint intervals and found the solver's roots (an attestation, not a proof). */
+  | { readonly kind: "attested"; readonly verifier: Address; readonly intervals: readonly bigint[] }
   | { readonly kind: "slashed"; readonly solver: Address; readonly escrowRefunded: bigint; readonly bondForfeited: bigint }
   | { readonly kind: "finalized"; readonly solver: Address; readonly solverPaid: bigint; readonly clientRefund: bigint }
   | { readonly kind: "challenged"; readonly gameId: bigint; readonly challenger: Address; readonly bond: bigint; readonly loIndex: bigint; readonly claimedRoot: Root }
@@ -83,7 +87,7 @@ function toJobEvent(log: MarketLog, jobId: bigint, reasons: ReadonlyMap<bigint, 
       const a = log.args;
       return a.jobId === jobId ? {
         ...at, kind: "committed", solver: a.solver!, historyRoot: toRoot(a.historyRoot!), finalRoot: toRoot(a.finalRoot!), checkpointCount: a.checkpointCount!,
-        challengeDeadline: a.challengeDeadline!, modelURI: a.modelURI!,
+        challengeDeadline: a.challengeDeadline!, modelURI: a.modelURI!, roots: (a.roots ?? []).map((r) => toRoot(r)),
       } : undefined;
     }
     case "JobSlashed": {
@@ -116,14 +120,18 @@ function toJobEvent(log: MarketLog, jobId: bigint, reasons: ReadonlyMap<bigint, 
       const a = log.args;
       return a.jobId === jobId ? { ...at, kind: "credited", account: a.account!, amount: a.amount! } : undefined;
     }
+    case "Attested": {
+      const a = log.args;
+      return a.jobId === jobId ? { ...at, kind: "attested", verifier: a.verifier!, intervals: [...(a.intervals ?? [])] } : undefined;
+    }
     default:
       return undefined;
   }
 }
 
 /**
- * The job's history from the market's events, in chain order: posted, bids, assignment, commitment,
- * challenges, game outcomes (with the DisputeGame's reason), failure/voids, finalization, slashing or
+ * The job's history from the market's events, in chain order: posted, bids, assignment, commitment (with
+ * every checkpoint root), verifiers' attestations, challenges, game outcomes (with the DisputeGame's reason), failure/voids, finalization, slashing or
  * cancellation, and every credit to a pull balance. Reads the market's logs over the block range and keeps
  * those of this job (the jobId is indexed at different positions in different events, so one topic filter
  * cannot select them all).

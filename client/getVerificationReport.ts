@@ -31,6 +31,13 @@ export interface DisputeReport {
   readonly failedJob: boolean;
 }
 
+/** A verifier's attestation: which checkpoint intervals it re-executed and found right (not a proof of checking). */
+export interface AttestationReport {
+  readonly verifier: Address;
+  readonly intervals: readonly bigint[];
+  readonly blockNumber: bigint;
+}
+
 export interface ModelCheck {
   /** False when no model was fetched (no spec given, or the job has no committed model). */
   readonly checked: boolean;
@@ -62,9 +69,14 @@ export interface VerificationReport {
   readonly checkpointCount: bigint;
   readonly modelURI: string | undefined;
   readonly challengeDeadline: bigint | undefined;
-  /** Checkpoint intervals of the committed history (checkpointCount - 1) and how many were challenged on chain. */
-  readonly intervals: { readonly total: bigint; readonly challenged: bigint };
+  /**
+   * Checkpoint intervals of the committed history (checkpointCount - 1), how many were challenged on chain,
+   * and how many distinct ones some verifier attested it re-executed and found right.
+   */
+  readonly intervals: { readonly total: bigint; readonly challenged: bigint; readonly attested: bigint };
   readonly disputes: readonly DisputeReport[];
+  /** Every verifier attestation of the job (JobMarket.attest), in chain order. */
+  readonly attestations: readonly AttestationReport[];
   readonly model: ModelCheck;
   readonly events: readonly JobEvent[];
 }
@@ -125,15 +137,25 @@ export function verdictOf(status: JobStatusName, disputes: readonly DisputeRepor
   }
 }
 
-// SAFETY: there is no verifier node yet: "unchallenged" must never read as "re-executed and found correct".
-function summaryOf(verdict: Verdict, status: JobStatusName, disputes: readonly DisputeReport[], model: ModelCheck): string {
+/** "intervals 3, 7 re-executed by 0xab…: match; intervals 2 by 0xcd…: match" (attestations, in chain order). */
+function attestedText(attestations: readonly AttestationReport[]): string {
+  return attestations.map((a) => `interval${a.intervals.length === 1 ? "" : "s"} ${a.intervals.join(", ")} re-executed by ${a.verifier}: match`).join("; ");
+}
+
+// SAFETY: "unchallenged" must never read as "re-executed and found correct": only attestations say what a
+// verifier re-executed, and they are its word, not a proof.
+function summaryOf(verdict: Verdict, status: JobStatusName, disputes: readonly DisputeReport[], attestations: readonly AttestationReport[], total: bigint, model: ModelCheck): string {
   const m = model.checked ? (model.verified ? " The downloaded model's state root is the committed final root." : ` The downloaded model does NOT verify: ${model.error}.`) : "";
+  const attested = new Set(attestations.flatMap((a) => a.intervals)).size;
+  const a = attestations.length === 0 ? "" : ` Verifiers attested: ${attestedText(attestations)} (${attested} of ${total} intervals; an attestation is a verifier's word, not a proof of checking).`;
   switch (verdict) {
     case "finalized-unchallenged":
-      return "Finalized: nobody challenged the committed result on chain during the challenge window. Unchallenged is not re-executed: no step was checked on chain." + m;
+      return (attestations.length === 0
+        ? "Finalized: nobody challenged the committed result on chain during the challenge window, and no verifier attested any interval. Unchallenged is not re-executed: no step was checked on chain."
+        : "Finalized: nobody challenged the committed result on chain during the challenge window." + a) + m;
     case "finalized-after-disputes": {
       const n = disputes.length;
-      return `Finalized after ${n} dispute${n === 1 ? "" : "s"} on chain, none of which the solver lost: the challenged intervals were checked by the dispute game, the others were not.` + m;
+      return `Finalized after ${n} dispute${n === 1 ? "" : "s"} on chain, none of which the solver lost: the challenged intervals were checked by the dispute game.` + (a || " The others were not checked on chain.") + m;
     }
     case "solver-failed":
       return "Failed: a challenger won a dispute against the solver's result; the escrow was credited back to the client." + m;
@@ -142,7 +164,7 @@ function summaryOf(verdict: Verdict, status: JobStatusName, disputes: readonly D
     case "cancelled":
       return "Cancelled before assignment; the escrow was credited back to the client.";
     default:
-      return `Not settled yet: the job is ${status}${disputes.some((d) => d.outcome === "open") ? " with disputes open" : ""}.` + m;
+      return `Not settled yet: the job is ${status}${disputes.some((d) => d.outcome === "open") ? " with disputes open" : ""}.` + a + m;
   }
 }
 
@@ -177,17 +199,19 @@ export async function getVerificationReport(client: Client<Transport, Chain | un
   // The zero address until a bid or a take: an open auction's best bidder counts as its (prospective) solver.
   const hasSolver = job.solver !== zeroAddress;
   const challengedIntervals = new Set(disputes.map((d) => d.loIndex)).size;
+  const attestations: AttestationReport[] = events.flatMap((e) => (e.kind === "attested" ? [{ verifier: e.verifier, intervals: e.intervals, blockNumber: e.blockNumber }] : []));
+  const total = job.historyRoot === ZERO_ROOT ? 0n : job.checkpointCount - 1n;
   const verdict = verdictOf(job.status, disputes);
   const report: VerificationReport = {
-    jobId: p.jobId, market: p.market, status: job.status, verdict, summary: summaryOf(verdict, job.status, disputes, model),
+    jobId: p.jobId, market: p.market, status: job.status, verdict, summary: summaryOf(verdict, job.status, disputes, attestations, total, model),
     client: job.client, solver: hasSolver ? job.solver : undefined, escrow: job.escrow, price: hasSolver ? job.price : undefined,
     steps: job.steps, checkpointInterval: job.checkpointInterval,
     roots: { specHash: job.specHash, programRoot: job.programRoot, initialRoot: job.initialRoot, datasetRoot: job.datasetRoot, historyRoot: job.historyRoot, finalRoot: job.finalRoot },
     checkpointCount: job.checkpointCount,
     modelURI: committed?.kind === "committed" ? committed.modelURI : undefined,
     challengeDeadline: committed?.kind === "committed" ? committed.challengeDeadline : undefined,
-    intervals: { total: job.historyRoot === ZERO_ROOT ? 0n : job.checkpointCount - 1n, challenged: BigInt(challengedIntervals) },
-    disputes, model, events,
+    intervals: { total, challenged: BigInt(challengedIntervals), attested: BigInt(new Set(attestations.flatMap((x) => x.intervals)).size) },
+    disputes, attestations, model, events,
   };
   return { report, state };
 }

@@ -10,12 +10,12 @@ const VALUES = [
   "ChainIdMismatchError", "ClientError", "ClientTransactionError", "DatasetPublishError", "DatasetRootMismatchError", "GAME_REASONS", "InsufficientFundsError",
   "JOB_STATUS", "JobNotFoundError", "JobParamsError", "JobWaitError", "MAX_AMOUNT", "ModelFetchError", "ModelRootMismatchError", "NotAMarketError",
   "RpcUnreachableError", "SpecFetchError", "SpecPublishError", "TERMINAL_STATUSES", "UnsettleableSpecError", "VeritrainError", "bareHex", "checkChain",
-  "checkJobParams", "checkMarket", "checkSettleable", "disputesOf", "fetchModel", "fetchSpec", "getJob", "getJobEvents", "getVerificationReport", "postJob",
+  "checkChallengeWindow", "checkJobParams", "checkMarket", "checkSettleable", "disputesOf", "fetchModel", "fetchSpec", "getJob", "getJobEvents", "getVerificationReport", "postJob",
   "publishDataset", "publishSpec", "specCommitments", "toJobId", "toRoot", "verdictOf", "waitForJob", "watchJob",
 ];
 
 const TYPES = [
-  "CheckChainParameters", "CheckJobParamsParameters", "DisputeReport", "FetchModelParameters", "FetchModelReturnType", "FetchSpecParameters", "GameReason",
+  "AttestationReport", "CheckChainParameters", "CheckChallengeWindowParameters", "CheckChallengeWindowReturnType", "CheckJobParamsParameters", "DisputeReport", "FetchModelParameters", "FetchModelReturnType", "FetchSpecParameters", "GameReason",
   "GetJobEventsParameters", "GetJobParameters", "GetVerificationReportParameters", "GetVerificationReportReturnType", "Job", "JobEvent", "JobEventKind", "JobId",
   "JobParams", "JobStatusName", "ModelCheck", "PostJobParameters", "PostJobReturnType", "PublishDatasetParameters", "PublishDatasetReturnType",
   "PublishSpecParameters", "PublishSpecReturnType", "Root", "SpecCommitments", "Verdict", "VerificationReport", "WaitForJobParameters",

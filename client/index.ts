@@ -9,6 +9,7 @@
 export { checkChain, type CheckChainParameters } from "./checkChain.ts";
 export { checkMarket } from "./checkMarket.ts";
 export { checkJobParams, MAX_AMOUNT, type CheckJobParamsParameters } from "./checkJobParams.ts";
+export { checkChallengeWindow, type CheckChallengeWindowParameters, type CheckChallengeWindowReturnType } from "./checkChallengeWindow.ts";
 export { checkSettleable } from "./checkSettleable.ts";
 export { specCommitments, type SpecCommitments } from "../commitment/specCommitments.ts";
 
@@ -27,7 +28,7 @@ export { waitForJob, type WaitForJobParameters } from "./waitForJob.ts";
 export { fetchSpec, type FetchSpecParameters } from "../content/fetchSpec.ts";
 export { fetchModel, type FetchModelParameters, type FetchModelReturnType } from "./fetchModel.ts";
 export {
-  disputesOf, getVerificationReport, verdictOf, type DisputeReport, type GetVerificationReportParameters, type GetVerificationReportReturnType, type ModelCheck,
+  disputesOf, getVerificationReport, verdictOf, type AttestationReport, type DisputeReport, type GetVerificationReportParameters, type GetVerificationReportReturnType, type ModelCheck,
   type Verdict, type VerificationReport,
 } from "./getVerificationReport.ts";
 

@@ -8,6 +8,7 @@ import { specCommitments } from "../commitment/specCommitments.ts";
 import { type JobId, toJobId } from "../core/root.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
+import { checkChallengeWindow } from "./checkChallengeWindow.ts";
 import { checkJobParams, type CheckJobParamsParameters } from "./checkJobParams.ts";
 import { ClientTransactionError } from "./errors.ts";
 import { JOB_DEFAULTS, RECEIPT_TIMEOUT_MS } from "../core/defaults.ts";
@@ -31,6 +32,8 @@ export interface PostJobReturnType {
   readonly params: JobParams;
   readonly hash: Hash;
   readonly receipt: TransactionReceipt;
+  /** What the checks found risky but allowed (a challenge window too short for a verifier's rebuild). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -40,6 +43,7 @@ export interface PostJobReturnType {
  */
 export async function postJob(client: Client<Transport, Chain, Account>, p: PostJobParameters): Promise<PostJobReturnType> {
   checkJobParams(p);
+  const window = checkChallengeWindow({ spec: p.spec, steps: p.steps, challengeWindow: p.challengeWindow });
   const firstCome = p.firstCome ?? true;
   const params: JobParams = {
     ...specCommitments(p.spec, p.dataset),
@@ -65,5 +69,5 @@ export async function postJob(client: Client<Transport, Chain, Account>, p: Post
   if (receipt.status !== "success") throw new ClientTransactionError("postJob", `transaction ${hash} reverted`, { hash });
   const [ev] = parseEventLogs({ abi: jobMarketAbi, eventName: "JobPosted", logs: receipt.logs });
   if (!ev) throw new ClientTransactionError("postJob", `no JobPosted event in ${hash}`, { hash });
-  return { jobId: toJobId(ev.args.jobId), params, hash, receipt };
+  return { jobId: toJobId(ev.args.jobId), params, hash, receipt, warnings: window.warning ? [window.warning] : [] };
 }

@@ -99,7 +99,8 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
       assert.match(report.summary, /nobody challenged .* Unchallenged is not re-executed/);
       assert.deepEqual(report.model, { checked: true, verified: true, uri: r.modelURI, root: r.finalRoot });
       assert.equal(state?.step, STEPS);
-      assert.deepEqual(report.intervals, { total: 3n, challenged: 0n });
+      assert.deepEqual(report.intervals, { total: 3n, challenged: 0n, attested: 0n });
+      assert.deepEqual(report.attestations, []);
       assert.deepEqual(report.disputes, []);
       assert.equal(report.roots.historyRoot, r.historyRoot);
       assert.equal(report.solver, getAddress(solver!.account.address));
@@ -133,7 +134,7 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
       gameId, challenger: getAddress(c1!.account.address), bond: CHALLENGE_BOND, loIndex: 1n, loStep: 3n, hiStep: 6n, claimedRoot: `0x${"c1".repeat(32)}`,
       outcome: "solver-won", reason: "Timeout", failedJob: false,
     }]);
-    assert.deepEqual(report.intervals, { total: 3n, challenged: 1n });
+    assert.deepEqual(report.intervals, { total: 3n, challenged: 1n, attested: 0n });
     assert.equal(report.model.checked, true);
     assert.equal(report.model.verified, false);
     assert.match(report.model.error!, /cannot read the model at file:\/\/\/nowhere\/model\.vtst/);
@@ -157,8 +158,24 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
       [g2, getAddress(c2!.account.address), 2n, "voided", undefined, false],
     ]);
     assert.deepEqual([report.disputes[1]!.loStep, report.disputes[1]!.hiStep], [6n, 9n]);
-    assert.deepEqual(report.intervals, { total: 3n, challenged: 2n });
+    assert.deepEqual(report.intervals, { total: 3n, challenged: 2n, attested: 0n });
     assert.equal(report.model.checked, false); // a failed job has no model to fetch
     assert.deepEqual(kinds(report.events).filter((k) => k !== "credited"), ["posted", "assigned", "committed", "challenged", "challenged", "failed", "gameResolved", "gameVoided"]);
+  });
+
+  it("verifiers' attestations: the report says which intervals were re-executed by whom, and that it is their word", async () => {
+    const { jobId } = await committedJob();
+    await mined(c1!.writeContract({ address: market, abi: jobMarketAbi, functionName: "attest", args: [jobId, [0n, 2n]] }));
+    await mined(c2!.writeContract({ address: market, abi: jobMarketAbi, functionName: "attest", args: [jobId, [2n]] }));
+    await advance(WINDOW);
+    await mined(anyone!.writeContract({ address: market, abi: jobMarketAbi, functionName: "finalize", args: [jobId] }));
+    const { report } = await getVerificationReport(pc, { market, jobId });
+    assert.equal(report.verdict, "finalized-unchallenged");
+    assert.deepEqual(report.attestations.map((a) => [a.verifier, a.intervals]), [[getAddress(c1!.account.address), [0n, 2n]], [getAddress(c2!.account.address), [2n]]]);
+    assert.deepEqual(report.intervals, { total: 3n, challenged: 0n, attested: 2n });
+    assert.match(report.summary, new RegExp(`intervals 0, 2 re-executed by ${getAddress(c1!.account.address)}: match; interval 2 re-executed by ${getAddress(c2!.account.address)}: match \\(2 of 3 intervals; an attestation is a verifier's word, not a proof of checking\\)`));
+    assert.doesNotMatch(report.summary, /Unchallenged is not re-executed/);
+    const committed = report.events.find((e) => e.kind === "committed");
+    assert.ok(committed?.kind === "committed" && committed.roots.length === 4 && committed.roots[0] === report.roots.initialRoot);
   });
 });

@@ -65,3 +65,15 @@ export const SPEC_MAX_BYTES = 1 << 20;
 export const SPEC_TIMEOUT_MS = 30_000;
 /** How long a sender waits for a transaction's receipt. */
 export const RECEIPT_TIMEOUT_MS = 120_000;
+
+/**
+ * What a job's challenge window must leave a verifier (docs/verifier.md, "The window a job needs"): time to
+ * rebuild every checkpoint from the initial state when the solver withholds them all, at a conservative
+ * engine throughput (below the TypeScript reference backend on the 2-core development machine, which runs the
+ * default model's 13.3M multiply-adds per step at 1.2 to 2.4 GMAC/s), plus a margin for the sampling block,
+ * the challenge transaction and a node restart.
+ */
+export const VERIFIER_WINDOW = {
+  referenceMacsPerSecond: 1e9,
+  marginSeconds: 300,
+} as const;

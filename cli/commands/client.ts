@@ -147,6 +147,8 @@ export function describeEvent(e: JobEvent): string {
       return `game ${e.gameId} voided, ${e.challenger} refunded ${eth(e.bondRefunded)}`;
     case "credited":
       return `${e.account} credited ${eth(e.amount)}`;
+    case "attested":
+      return `intervals ${e.intervals.join(", ")} re-executed by ${e.verifier}: match (attested)`;
   }
 }
 
@@ -168,7 +170,8 @@ function printReport(r: VerificationReport): void {
     `dataset root        ${r.roots.datasetRoot}`,
     `history root        ${r.roots.historyRoot} (${r.checkpointCount} checkpoints)`,
     `final root          ${r.roots.finalRoot}`,
-    `intervals           ${r.intervals.challenged} of ${r.intervals.total} challenged on chain (no verifier node re-executes steps yet)`,
+    `intervals           ${r.intervals.challenged} of ${r.intervals.total} challenged on chain, ${r.intervals.attested} attested re-executed by a verifier`,
+    ...r.attestations.map((a) => `  intervals ${a.intervals.join(", ")} re-executed by ${a.verifier}: match (an attestation, not a proof)`),
     `disputes            ${r.disputes.length === 0 ? "none" : ""}`,
     ...r.disputes.map((d) => `  game ${d.gameId} by ${d.challenger}: checkpoints ${d.loIndex}-${d.loIndex + 1n} (steps ${d.loStep}-${d.hiStep}), ${d.outcome}${d.reason ? ` (${d.reason})` : ""}, bond ${eth(d.bond)}`),
     `model               ${!r.model.checked ? "not checked" : r.model.verified ? `verified: root ${r.model.root} = committed final root` : `NOT verified: ${r.model.error}`}`,
@@ -218,6 +221,9 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
   c.checkJobParams(job);
   const account = accountFromEnv();
   log.info({ phase: "checks", specHash: commitments.specHash, datasetRoot: commitments.datasetRoot, steps: f.steps, escrow: formatEther(f.escrow) }, "spec and job parameters valid");
+  // Allowed, but said: a window too short for a verifier that must rebuild the run (withheld checkpoints).
+  const window = c.checkChallengeWindow({ spec, steps: f.steps, challengeWindow: f.challengeWindow });
+  if (window.warning) log.warn({ phase: "window", requiredSeconds: Number(window.requiredSeconds), challengeWindow: Number(f.challengeWindow) }, window.warning);
   // 2. The chain: endpoint, chain id, market, funds.
   const conn = await connectTo(f);
   const { publicClient: pc, chainId } = conn;
