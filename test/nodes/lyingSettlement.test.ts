@@ -57,12 +57,15 @@ describe("settlement lies (in-process chain)", async () => {
     return parseEventLogs({ abi: jobMarketAbi, eventName: "ChallengeOpened", logs: r.logs })[0]!.args.gameId;
   }
 
-  /** Plays `side` until the game reaches settlement (it makes no settlement itself), or to the end. */
+  /**
+   * Plays `side` up to settlement and no further: its view cannot answer what settling asks (the settlement
+   * source), so playGame stops there, deterministically, without settling.
+   */
   async function playUntilSettlement(o: Parameters<typeof playGame>[0]): Promise<void> {
-    const stop = new AbortController();
-    const watch = setInterval(() => void readGame(pc, d.disputeGame, o.gameId).then((st) => st.phase === Phase.Settlement && stop.abort()), 10);
-    await playGame({ ...o, signal: stop.signal }).catch(() => {});
-    clearInterval(watch);
+    const v = o.view;
+    const paused = new Proxy(v, { get: (t, p, r) => (p === "settlementSource" ? () => Promise.reject(new Error("paused before settling")) : Reflect.get(t, p, r)) });
+    await assert.rejects(playGame({ ...o, view: paused }), /paused before settling/);
+    assert.equal((await readGame(pc, d.disputeGame, o.gameId)).phase, Phase.Settlement);
   }
 
   /** A logger whose lines the test can read, and a wait for one of them. */
