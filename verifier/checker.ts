@@ -1,7 +1,7 @@
 import { scheduledStep } from "../chain/checkpoints.ts";
 import { toHex } from "../commitment/hash.ts";
 import { stateRoot } from "../commitment/stateRoot.ts";
-import { parseSpec } from "../engine/spec.ts";
+import { canonicalSpecJson, parseSpec } from "../engine/spec.ts";
 import type { NodeModule } from "../node/node.ts";
 import { checkpointState } from "./checkpointState.ts";
 import type { VerifierContext } from "./context.ts";
@@ -28,9 +28,26 @@ export class Checker implements NodeModule {
   readonly name = "checker";
   readonly #ctx: VerifierContext;
   readonly #running = new Map<string, Promise<void>>();
+  /**
+   * One warm engine session per spec, kept for the node's life: a session's first steps run several times
+   * slower than the rest (bench:dispute), and a verifier checks many jobs of the same model. Checks of one
+   * spec run one at a time on it (a session is not re-entrant).
+   */
+  readonly #runners = new Map<string, { runner: Promise<StepRunner>; busy: Promise<void> }>();
 
   constructor(ctx: VerifierContext) {
     this.#ctx = ctx;
+  }
+
+  /** Runs `use` with the spec's warm session, after the other checks of that spec. */
+  async #withRunner<T>(spec: TrainingSpec, use: (r: StepRunner) => Promise<T>): Promise<T> {
+    const key = canonicalSpecJson(spec);
+    let e = this.#runners.get(key);
+    if (!e) this.#runners.set(key, (e = { runner: createRunner(buildStepGraph(spec), this.#ctx.cfg.backend), busy: Promise.resolve() }));
+    const entry = e;
+    const run = entry.busy.then(async () => use(await entry.runner));
+    entry.busy = run.then(() => {}, () => {});
+    return run;
   }
 
   get running(): number {
@@ -54,13 +71,7 @@ export class Checker implements NodeModule {
   async #check(job: VJobRow): Promise<void> {
     const spec = parseSpec(JSON.parse(job.specJson!));
     const dataset = this.#ctx.datasets.get(spec.data.root)!.dataset;
-    // One runner (one engine session) for every interval of the job.
-    const runner = await createRunner(buildStepGraph(spec), this.#ctx.cfg.backend);
-    try {
-      await this.#intervals(job, spec, dataset, runner);
-    } finally {
-      await runner.close();
-    }
+    await this.#withRunner(spec, (runner) => this.#intervals(job, spec, dataset, runner));
   }
 
   async #intervals(job: VJobRow, spec: TrainingSpec, dataset: Dataset, runner: StepRunner): Promise<void> {
@@ -78,6 +89,7 @@ export class Checker implements NodeModule {
       const i = c.interval;
       const t0 = performance.now();
       const start = await checkpointState(this.#ctx, job, spec, dataset, i, runner);
+      const r0 = performance.now() / 1000;
       if (start.kind === "mismatch") {
         // Found while rebuilding an earlier checkpoint: that interval is provably wrong (not a sampled one).
         db.addChecks(job.jobId, [start.interval]);
@@ -109,7 +121,7 @@ export class Checker implements NodeModule {
         log.warn({ ...ids, interval: i, committed: roots[i + 1], computed, seconds: Number(seconds.toFixed(2)) }, "MISMATCH: the solver's root is not the engine's: challenging");
         return;
       }
-      log.info({ ...ids, interval: i, root: computed, seconds: Number(seconds.toFixed(2)) }, "interval matches");
+      log.info({ ...ids, interval: i, root: computed, seconds: Number(seconds.toFixed(3)), startSeconds: Number((r0 - t0 / 1000).toFixed(3)), reexecuteSeconds: Number(r.seconds.toFixed(3)) }, "interval matches");
     }
     if (db.checks(job.jobId).every((c) => c.status === "match")) {
       db.updateJob(job.jobId, { status: "checked" });
@@ -119,6 +131,8 @@ export class Checker implements NodeModule {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.#running.values());
+    for (const e of this.#runners.values()) await e.runner.then((r) => r.close(), () => {});
+    this.#runners.clear();
   }
 }
 
