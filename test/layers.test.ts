@@ -107,4 +107,11 @@ describe("layers", () => {
       `engine/bad.ts imports "../solver/w.ts": ${pure}`,
     ]);
   });
+
+  it("the README's layout table names every folder of the project, and only those", () => {
+    const folders = readdirSync(ROOT, { withFileTypes: true }).filter((e) => e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith(".")).map((e) => e.name).sort();
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const rows = [...readme.matchAll(/^\| `([a-z]+)\/` \|/gm)].map((m) => m[1]!).sort();
+    assert.deepEqual(rows, folders);
+  });
 });
