@@ -2,7 +2,8 @@
 // history (states, state roots and op traces of every step, computed with the engine), and dishonest
 // histories derived from it: a dispute/deviation.ts Deviation (one tensor element changed at a chosen
 // step/entry/element with everything after recomputed consistently, a wrong post-state assembly, a skipped
-// step), or hand-crafted traces (padding garbage, records that break the program).
+// step), or hand-crafted traces (padding garbage, records that break the program). historyView.ts presents a
+// History to the production player as its ComputationView.
 import { datasetRoot } from "../../../commitment/dataset.ts";
 import { type Hash, sha256 } from "../../../commitment/hash.ts";
 import { buildTree, type MerkleTree } from "../../../commitment/merkle.ts";
