@@ -1,4 +1,6 @@
 import { network } from "hardhat";
+import { type Hash, parseEventLogs } from "viem";
+import { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { datasetRoot } from "../commitment/dataset.ts";
 import { toHex } from "../commitment/hash.ts";
 import { buildProgram } from "../commitment/program.ts";
@@ -12,13 +14,20 @@ import { makeSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { deviate, type World } from "../test/contracts/helpers/gameWorld.ts";
-import { DESCENT_LEVELS, level1Rounds, Reason, sliceOf, stateOf } from "../test/contracts/helpers/gamePlayer.ts";
+import { GasRecorder } from "../test/contracts/helpers/gamePlayer.ts";
+import { HistoryView } from "../test/contracts/helpers/historyView.ts";
+import { level1Rounds } from "../dispute/dissection.ts";
+import { Reason } from "../dispute/gameState.ts";
+import { playGame, type PlayProgress, readGame } from "../dispute/playGame.ts";
+import { sliceOf } from "../dispute/settleCall.ts";
+import { DESCENT_LEVELS } from "../dispute/treeNodes.ts";
+import type { ComputationView } from "../dispute/view.ts";
 import { proveKernel, shutdownProver, zkCircuits } from "../settlement/prover.ts";
 import { accumulationTerms, operandValues, partialSums, settlementOperands } from "../settlement/operands.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { getJob, JobStatus, send } from "../test/contracts/helpers/market.ts";
-import { challenge, commit, committedHistory, deployProtocolFixture, Dispute, jobParams, postJob } from "../test/contracts/helpers/protocol.ts";
+import { challenge, commit, committedHistory, deployProtocolFixture, jobParams, postJob } from "../test/contracts/helpers/protocol.ts";
 import { report } from "./report.ts";
 import { operandIndices } from "../settlement/operandRule.ts";
 
@@ -28,8 +37,9 @@ import { operandIndices } from "../settlement/operandRule.ts";
  * bidding, committing a real history, and a full dispute over one checkpoint interval of 1,024 steps of a
  * [64, 64, 64, 10] MLP (batch 4: 36 ops, 40 trace entries; l1.w is 64x64 = 4,096 elements) in which the
  * solver changed one element of l1.w's sgd_update output at step BENCH_DEV_STEP (default 700) and
- * propagated it; the honest challenger disputes (level 1: 8-ary dissection, 4 rounds for 1,024 steps); the game
- * is settled by the RecomputeKernelVerifier.
+ * propagated it; the honest challenger disputes (level 1: 8-ary dissection, 4 rounds for 1,024 steps); both sides
+ * play with the production player (dispute/playGame.ts, over views of the two histories), and the honest
+ * challenger settles through the RecomputeKernelVerifier.
  * A second job on the same chain runs the DEFAULT model (784-128-10, batch 64) for 1,024 steps; the solver
  * changed one element of the first layer's matmul output l0.z = x . W0 (K = 784 products) at step 700: the
  * dispute goes through level 4 (terms) down to a slice of TERM_SLICE products, settled by the recomputing verifier; the same
@@ -68,9 +78,39 @@ interface Scenario {
 }
 
 /**
+ * One game played to its end by the production player (dispute/playGame.ts) on both sides at once, the solver
+ * over `solverView`, the challenger over `challengerView`; around it, the gas of every transaction it sent,
+ * recorded in the order sent by its move's label, marked when the move ended the game or reached settlement
+ * (the settle call as "settle").
+ */
+async function dispute(gameId: bigint, solverView: ComputationView, challengerView: ComputationView) {
+  const sent: { label: string; tx: Hash; gasUsed: bigint }[] = [];
+  const record = (side: string) => (e: PlayProgress) => {
+    if (e.kind === "move") sent.push({ label: e.label, tx: e.tx, gasUsed: e.gasUsed });
+    else if (e.kind === "settle") sent.push({ label: "settle", tx: e.tx, gasUsed: e.gasUsed });
+    else if (e.kind === "stuck") log(`  ${side}: no move (${e.reason})`);
+    else throw new Error(`${side}: unexpected ${e.kind} in game ${gameId}: ${JSON.stringify(e, (_, v) => (typeof v === "bigint" ? String(v) : v))}`);
+  };
+  const common = { game: p.game.address, gameId, kernel: "recompute" as const, pollMs: 5 };
+  const [outcome] = await Promise.all([
+    playGame({ ...common, client: p.solver, side: "solver", view: solverView, onProgress: record("solver") }),
+    playGame({ ...common, client: verifier!, side: "challenger", view: challengerView, onProgress: record("challenger") }),
+  ]);
+  const gas = new GasRecorder();
+  const receipts = await Promise.all(sent.map((x) => pc.getTransactionReceipt({ hash: x.tx })));
+  for (const i of sent.map((_, i) => i).sort((a, b) => Number(receipts[a]!.blockNumber - receipts[b]!.blockNumber))) {
+    const names = parseEventLogs({ abi: disputeGameAbi, logs: receipts[i]!.logs }).map((l) => l.eventName);
+    const { label, gasUsed } = sent[i]!;
+    gas.record(label !== "settle" && names.includes("GameResolved") ? `${label} +resolve` : names.includes("ReachedSettlement") ? `${label} +to settlement` : label, gasUsed);
+  }
+  return { outcome, end: await readGame(pc, p.game.address, gameId), gas, txs: sent.length };
+}
+
+/**
  * Runs the honest history of `steps` steps, a solver that changed one element of `tensor` at `devStep`
  * (propagated), and a whole job through the market: post, two bids, close, commit, one challenge of the
- * single checkpoint interval, and the dispute played to the end by Players (settled by the RecomputeKernelVerifier).
+ * single checkpoint interval, and the dispute played to the end by the production player (settled by the
+ * RecomputeKernelVerifier).
  */
 async function runScenario(sc: Scenario) {
   const { spec, dataset } = sc;
@@ -94,7 +134,7 @@ async function runScenario(sc: Scenario) {
     }
     return traces[t];
   };
-  // gameWorld's World; `kind` is only a label (neither deviate nor the Players read it).
+  // gameWorld's World; `kind` is only a label (neither deviate nor the views read it).
   const world: World = { kind: "wide", dataset, spec, graph, program, states, roots, traces, entries: program.header.entries, trace: traceOf };
   const opIndex = graph.ops.findIndex((op) => graph.tensors[op.output]!.name === sc.tensor);
   if (opIndex < 0) throw new Error(`${sc.name}: no op computes ${sc.tensor}`);
@@ -125,14 +165,13 @@ async function runScenario(sc: Scenario) {
 
   const claimed = toHex(roots[sc.steps]!);
   const opened = await challenge(p, jobId, ch, 1, claimed, verifier!, jp.challengeBond);
-  const d = new Dispute(p, world, opened.gameId, { wallet: p.solver, history: lie }, { wallet: verifier!, history: world });
-  const out = await d.play();
+  const d = await dispute(opened.gameId, new HistoryView(world, lie), new HistoryView(world));
+  const { outcome: out, end } = d;
   const job = await getJob(p.market, jobId);
-  if (out.solverWon || out.reason !== Reason.Settled || job.status !== JobStatus.Failed || out.settledAt?.entry !== entry) {
-    throw new Error(`${sc.name}: unexpected dispute outcome: ${JSON.stringify({ ...out, settledAt: String(out.settledAt?.entry), status: job.status })}`);
+  if (out.solverWon || out.reason !== Reason.Settled || job.status !== JobStatus.Failed || end.entry !== entry) {
+    throw new Error(`${sc.name}: unexpected dispute outcome: ${JSON.stringify({ ...out, settledAt: end.entry, status: job.status })}`);
   }
-  const end = await stateOf(d.fixture, opened.gameId);
-  log(`${sc.name}: dispute: ${out.txs} moves, settled on entry ${out.settledAt.entry} element ${out.settledAt.element}${sliceOf(end) ? ` terms [${end.termLo}, ${end.termHi}) of K = ${end.termCount}` : ""}; job failed (${elapsed()})`);
+  log(`${sc.name}: dispute: ${d.txs} moves, settled on entry ${end.entry} element ${end.element}${sliceOf(end) ? ` terms [${end.termLo}, ${end.termHi}) of K = ${end.termCount}` : ""}; job failed (${elapsed()})`);
 
   const kinds = [...d.gas.byKind.entries()];
   const maxOf = (pred: (k: string) => boolean) => kinds.filter(([k]) => pred(k)).flatMap(([, xs]) => xs).reduce((a, b) => (b > a ? b : a), 0n);
@@ -180,9 +219,8 @@ const termsMax = mm.maxOf((k) => /Terms/.test(k));
 async function sliceSettleGas() {
   const end = mm.end;
   const slice = sliceOf(end)!;
-  const t = Number(end.hiStep);
-  const pre = mm.world.states[t - 1]!;
-  const src = { spec: mmSpec, graph: mm.graph, program: mm.program, pre, preCommitment: commitState(mmSpec, pre), trace: mm.lie.trace(t)!, dataset: mmData };
+  // The solver's operands: the agreed pre-state and its trace of the disputed step.
+  const src = new HistoryView(mm.world, mm.lie).sourceAt(Number(end.hiStep));
   const p0 = mm.program.entries[end.entry]!;
   const inputs = operandValues(src, end.entry);
   const idx = operandIndices(p0.code, p0.attrs, p0.shape, inputs.map((x) => x.shape), Number(end.element), slice);

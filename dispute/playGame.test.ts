@@ -1,6 +1,6 @@
 // dispute/playGame on an in-process chain (DisputeGame + RecomputeKernelVerifier, or Groth16KernelVerifier,
 // + TestMarket): both sides are playGame loops running at once over ReplayViews of the tiny world, one of them
-// lying as a gameWorld.ts Deviation says. Whoever is honest wins by its own settle call as soon as the game
+// lying as a deviation.ts Deviation says. Whoever is honest wins by its own settle call as soon as the game
 // reaches settlement, whatever the lie (an elementwise op, a matmul through level 4, a wrong post-state, a
 // batch input): the honest solver settles its claim, the honest challenger settles against the lying solver
 // with its copy of the solver's trace (solverTrace.ts), never waiting for the settlement clock. A view
@@ -14,7 +14,8 @@ import { shutdownProver, zkCircuits } from "../settlement/prover.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { referenceRunner } from "../engine/reference.ts";
 import { createGame, deployGame, type Fixture, GasRecorder, paramsFor, type Viem } from "../test/contracts/helpers/gamePlayer.ts";
-import { type Deviation, makeWorld, runStep, type World } from "../test/contracts/helpers/gameWorld.ts";
+import { makeWorld, type World } from "../test/contracts/helpers/gameWorld.ts";
+import { type Deviation, deviatingStepper } from "./deviation.ts";
 import { ViewError } from "./errors.ts";
 import { Phase, Reason, type Side } from "./gameState.ts";
 import { type GameOutcome, playGame, type PlayProgress, readGame } from "./playGame.ts";
@@ -49,10 +50,7 @@ async function deployGroth16Game(viem: Viem): Promise<Fixture> {
 
 function viewOf(w: World, dev?: Deviation): ReplayView {
   const honest = engineStepper(referenceRunner(w.graph), w.spec, w.dataset);
-  const stepper: Stepper = !dev ? honest : {
-    next: async (pre) => (pre.step + 1 === dev.step ? runStep(w, pre, dev).post : honest.next(pre)),
-    traced: async (pre) => (pre.step + 1 === dev.step ? runStep(w, pre, dev) : honest.traced(pre)),
-  };
+  const stepper: Stepper = dev ? deviatingStepper(honest, w, [dev]) : honest;
   return new ReplayView({ spec: w.spec, dataset: w.dataset, start: w.states[0]!, hiStep: HI, graph: w.graph, program: w.program, stepper });
 }
 

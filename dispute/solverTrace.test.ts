@@ -9,7 +9,8 @@ import { toHex } from "../commitment/hash.ts";
 import { proofOf, verifyProof } from "../commitment/merkle.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { type OpTrace, proveRecord } from "../commitment/trace.ts";
-import { type Deviation, deviate, makeWorld, type World } from "../test/contracts/helpers/gameWorld.ts";
+import { deviate, makeWorld, type World } from "../test/contracts/helpers/gameWorld.ts";
+import type { Deviation } from "./deviation.ts";
 import { proveSolverRecord, SolverTraceError, solverTraceCopy, type TraceReveal } from "./solverTrace.ts";
 import { descentLevels, descentNodes, firstDifference } from "./treeNodes.ts";
 

@@ -12,7 +12,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
-import { deployGame, Party, Reason, type Fixture } from "./helpers/gamePlayer.ts";
+import { Party, Reason } from "../../dispute/gameState.ts";
+import { deployGame, type Fixture } from "./helpers/gamePlayer.ts";
 import { Arena, drawGame, reasonName, STRATEGIES, TERM_VARIANTS, type Draw, type GameResult } from "./helpers/strategies.ts";
 
 const HEAVY = process.env.TEST_PROFILE === "heavy";

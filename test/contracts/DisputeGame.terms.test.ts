@@ -6,14 +6,18 @@ import { describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { concatHex, keccak256, type Hex } from "viem";
-import { commitState } from "../../commitment/stateRoot.ts";
-import { settlementOperands } from "../../settlement/operands.ts";
-import { deviate, makeWorld, type History, type World } from "./helpers/gameWorld.ts";
+import { toHex as hex } from "../../commitment/hash.ts";
+import { dissectionPoints, valueWord } from "../../dispute/dissection.ts";
+import { gameEvents } from "../../dispute/gameEvents.ts";
+import { type GameView, Party, Phase, Reason } from "../../dispute/gameState.ts";
+import { NO_OPERAND, postTermsArgs, programTermCount, solverTermsMove, TERM_SLICE, tensorDescription } from "../../dispute/terms.ts";
+import { deviate, makeWorld, type World } from "./helpers/gameWorld.ts";
 import {
-  at, createGame, deployGame, dissectionPoints, expectRevert, hex, honestValue, paramsFor, Party, Phase, playGame, Player, postedSums, Reason,
-  send, setHonestValue, sliceOf, stateOf, traceAt, valueWord, type Fixture, type GameState, type Settler,
+  at, createGame, deployGame, expectRevert, honestValue, paramsFor, playGame, Player, send, setHonestValue, settlerFor, stateOf, traceAt, type Fixture,
 } from "./helpers/gamePlayer.ts";
-import { honestTerms, lyingView, NO_OPERAND, postTermsArgs, programTermCount, solverTermsMove, TERM_SLICE, tensorDescription } from "./helpers/terms.ts";
+import { HistoryView } from "./helpers/historyView.ts";
+import { randomAnswers, termLie } from "./helpers/strategies.ts";
+import { honestTerms, lyingView } from "./helpers/terms.ts";
 
 const sumsHash = (sums: readonly bigint[]): Hex => keccak256(concatHex(sums.map((x) => valueWord(x))));
 
@@ -39,20 +43,14 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
   async function toTerms(fx: Fixture, w: World, k: number, e: number, delta = 4096) {
     const bad = deviate(w, { kind: "op", step: 1, entry: k, element: e, delta });
     const id = await createGame(fx, paramsFor(fx, w, 0, 1, bad.roots[1]!, w.roots[1]!));
-    const s = new Player(fx, "solver", bad, w.program), c = new Player(fx, "challenger", w, w.program);
+    const s = new Player(fx, "solver", new HistoryView(w, bad)), c = new Player(fx, "challenger", new HistoryView(w));
     for (let i = 0; i < 100; i++) {
       const st = await stateOf(fx, id);
       if (st.phase === Phase.SolverTerms) return { id, bad, st, s, c };
-      await (st.turn === Party.Solver ? s : c).act(id, st, w);
+      await (st.turn === Party.Solver ? s : c).act(id, st);
     }
     throw new Error("level 4 not reached");
   }
-
-  const settlerFor = (w: World, solverHistory: History): Settler => (st) => {
-    const pre = w.states[0]!;
-    const src = { spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace: traceAt(solverHistory, 1), dataset: w.dataset };
-    return settlementOperands(src, st.entry, Number(st.element), sliceOf(st));
-  };
 
   it("level 3 ending on a matmul element starts level 4 (TermsStarted, code 1, level 4, the solver's turn); K <= TERM_SLICE goes straight to settlement with the slice [0, K) in the verifier's context", async () => {
     const { id, bad, st } = await toTerms(f, tiny, MM, 7);
@@ -97,7 +95,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
       await send(f, f.game, "postTerms", [id, K, sums, x], f.solver, "postTerms");
       const s1 = await stateOf(f, id);
       expect([s1.phase, s1.level, s1.turn, s1.termLo, s1.termHi, s1.termCount, s1.pendingHash]).to.deep.equal([Phase.ChallengerTerms, 4, Party.Challenger, 0n, 48n, 48n, sumsHash(sums)]);
-      const posted = await postedSums(f, id);
+      const posted = await gameEvents(f.pc, f.game.address, id).postedSums();
       expect(posted).to.deep.equal(sums);
       await expectRevert(f.game.write.respondTerms([id, posted.map((x, i) => (i === 2 ? x + 1n : x)), 0], { account: f.challenger.account }), "SumsMismatch");
       await expectRevert(f.game.write.respondTerms([id, posted, 8], { account: f.challenger.account }), "ChoiceOutOfRange");
@@ -120,7 +118,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     m.gas = f.gas;
     for (const r of [5, 30, 47]) {
       const { id, bad, s, c } = await toTerms(m, medium, MM, 33, -(1 << 20));
-      s.termLie = { kind: "step", r };
+      s.lie = termLie({ kind: "step", r });
       const out = await playGame(m, medium, id, s, c, settlerFor(medium, bad));
       expect(out).to.deep.include({ solverWon: false, reason: Reason.Settled });
       const st = await stateOf(m, id);
@@ -130,7 +128,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     const id = await createGame(m, paramsFor(m, medium, 0, 1, medium.roots[1]!, bad.roots[1]!));
     let seed = 7;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const out = await playGame(m, medium, id, new Player(m, "solver", medium, medium.program), new Player(m, "challenger", bad, medium.program, { random }), settlerFor(medium, medium));
+    const out = await playGame(m, medium, id, new Player(m, "solver", new HistoryView(medium)), new Player(m, "challenger", new HistoryView(medium, bad), randomAnswers(random)), settlerFor(medium, medium));
     expect(out).to.deep.include({ solverWon: true, reason: Reason.Settled });
   });
 
@@ -209,7 +207,7 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     const g2 = await toTerms(f, medium, MM, 2);
     const h = honestTerms(medium, 1, MM, 2);
     await send(f, f.game, "postTerms", [g2.id, 48n, dissectionPoints(0, 48).map((p) => h.sums[p]!), operandOf(medium, MM)], f.solver, "postTerms");
-    const s2: GameState = await stateOf(f, g2.id);
+    const s2: GameView = await stateOf(f, g2.id);
     expect(s2.turn).to.equal(Party.Challenger);
     await at(f, s2.deadline - 1n);
     await expectRevert(f.game.write.timeout([g2.id]), "ClockNotExpired");

@@ -1,26 +1,30 @@
 // DisputeGame (contracts/game/DisputeGame.sol) played with real data: histories, op traces and tensor
-// commitments computed by the engine (test/contracts/helpers/gameWorld.ts), and an automatic player per
-// party (helpers/gamePlayer.ts). A dishonest party is an honest computation with one element changed (and
-// everything after recomputed), a wrong post-state assembly, hand-crafted traces, or random garbage.
+// commitments computed by the engine (test/contracts/helpers/gameWorld.ts), and the production player's move
+// (dispute/move.ts) for each party over its own view (helpers/historyView.ts), sent by helpers/gamePlayer.ts.
+// A dishonest party is an honest computation with one element changed (and everything after recomputed), a
+// wrong post-state assembly, hand-crafted traces, or random garbage (helpers/strategies.ts's deviations).
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { bytesToHex, type Hex } from "viem";
-import { sha256 } from "../../commitment/hash.ts";
+import { sha256, toHex as hex } from "../../commitment/hash.ts";
 import { ANCHOR_TENSOR_ID, POST_ANCHOR_CODE, PRE_ANCHOR_CODE, recordHash } from "../../commitment/trace.ts";
 import { buildTree, proofOf } from "../../commitment/merkle.ts";
 import { programEntryHash, programHeaderHash, programStateHash } from "../../commitment/program.ts";
 import { LEAF_BYTES, decodeElements } from "../../commitment/tensorCommit.ts";
-import { commitState } from "../../commitment/stateRoot.ts";
-import { settlementOperands } from "../../settlement/operands.ts";
 import { referenceRunner } from "../../engine/reference.ts";
 import { traceStep } from "../../training/traceStep.ts";
-import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type Deviation, type History, type World } from "./helpers/gameWorld.ts";
+import type { Deviation } from "../../dispute/deviation.ts";
+import { dissectionPoints, level1Rounds, rootsHash, valueWord, ZERO32 } from "../../dispute/dissection.ts";
+import { type GameView, Party, Phase, Reason, type Side } from "../../dispute/gameState.ts";
+import { DESCENT_LEVELS, descentNodes, firstDifference } from "../../dispute/treeNodes.ts";
+import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type History, type World } from "./helpers/gameWorld.ts";
 import {
-  at, createGame, DESCENT_LEVELS, descentNodes, deployGame, dissectionPoints, firstDifference, expectRevert, hex, honestValue, level1Rounds, now, Party, paramsFor, Phase, playGame, Player, Reason,
-  rootsHash, send, sliceOf, stateOf, traceAt, valueWord, ZERO32, type Fixture, type GameParams, type GameState, type Settler, type Side,
+  at, createGame, deployGame, expectRevert, honestValue, type Lie, now, paramsFor, playGame, Player, send, settlerFor, stateOf, traceAt, type Fixture, type GameParams,
 } from "./helpers/gamePlayer.ts";
+import { HistoryView, worldView } from "./helpers/historyView.ts";
+import { garbage, stallAt } from "./helpers/strategies.ts";
 
 const EIP170_LIMIT = 24_576;
 const BISECTION_GAS_TARGET = 100_000n;
@@ -32,8 +36,8 @@ describe("DisputeGame", async () => {
   const medium = makeWorld("medium", 3);
   const wide = makeWorld("wide", 3);
 
-  const honest = (side: Side, w: World) => new Player(f, side, w, w.program);
-  const party = (side: Side, w: World, h: History, opts = {}) => new Player(f, side, h, w.program, opts);
+  const honest = (side: Side, w: World) => new Player(f, side, worldView(w));
+  const party = (side: Side, w: World, h: History, lie?: Lie) => new Player(f, side, new HistoryView(w, h), lie);
 
   /** Opens a game on [lo, hi] between two histories (agreed root: the world's root at lo). */
   async function open(w: World, lo: number, hi: number, s: History, c: History, clock = 3600n): Promise<bigint> {
@@ -49,11 +53,11 @@ describe("DisputeGame", async () => {
   });
 
   /** Plays moves until `stop` holds. */
-  async function driveUntil(gameId: bigint, s: Player, c: Player, stop: (st: GameState) => boolean, w: World = tiny): Promise<GameState> {
+  async function driveUntil(gameId: bigint, s: Player, c: Player, stop: (st: GameView) => boolean): Promise<GameView> {
     for (let i = 0; i < 400; i++) {
       const st = await stateOf(f, gameId);
       if (stop(st)) return st;
-      const r = await (st.turn === Party.Solver ? s : c).act(gameId, st, w);
+      const r = await (st.turn === Party.Solver ? s : c).act(gameId, st);
       assert.equal(r, "moved", `stuck in phase ${st.phase}`);
     }
     throw new Error("driveUntil: too many moves");
@@ -360,7 +364,7 @@ describe("DisputeGame", async () => {
         for (const d of [...new Set([hi, lo + 1])]) {
           const lie: History = { roots: honestRoots.map((r, t) => (t >= d ? sha256(Buffer.from(`lie ${t}`)) : r)), trace: noTrace };
           const id = await createGame(f, { ...fakeParams(lo, hi), agreedRoot: hex(honestRoots[lo]!), solverRoot: hex(lie.roots[hi]!), challengerRoot: hex(honestRoots[hi]!) });
-          const s = new Player(f, "solver", lie, tiny.program), c = new Player(f, "challenger", { roots: honestRoots, trace: noTrace }, tiny.program);
+          const s = new Player(f, "solver", new HistoryView(tiny, lie)), c = new Player(f, "challenger", new HistoryView(tiny, { roots: honestRoots, trace: noTrace }));
           const st = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTrace);
           const moves = (await gameEvents(id)).filter((e) => e.eventName.startsWith("Step")).length;
           const expected = L === 1 ? 0 : d === hi ? 2 * ceilLog8(L) : 2 * (1 + floorLog8Half(L));
@@ -662,14 +666,14 @@ describe("DisputeGame", async () => {
       const prog = altered({ header: { entries: 1 } });
       const bad = deviate(tiny, { kind: "op", step: 1, entry: 5, element: 0 });
       const id = await createGame(f, { ...paramsFor(f, tiny, 0, 1, bad.roots[1]!, tiny.roots[1]!), programRoot: hex(prog.root) });
-      await expectRevert(new Player(f, "solver", bad, prog).act(id), "TooFewEntries");
+      await expectRevert(new Player(f, "solver", new HistoryView(tiny, bad, prog)).act(id), "TooFewEntries");
     });
 
     it("an entry whose output width is neither 4 nor 8: InvalidWidth at the solver's openRecord", async () => {
       const prog = altered({ entry: { k: 5, width: 5 } });
       const bad = deviate(tiny, { kind: "op", step: 1, entry: 5, element: 0 });
       const id = await createGame(f, { ...paramsFor(f, tiny, 0, 1, bad.roots[1]!, tiny.roots[1]!), programRoot: hex(prog.root) });
-      const s = new Player(f, "solver", bad, prog), c = new Player(f, "challenger", tiny, prog);
+      const s = new Player(f, "solver", new HistoryView(tiny, bad, prog)), c = new Player(f, "challenger", new HistoryView(tiny, tiny, prog));
       await driveUntil(id, s, c, (x) => x.phase === Phase.SolverRecord);
       await expectRevert(s.act(id), "InvalidWidth");
     });
@@ -679,7 +683,7 @@ describe("DisputeGame", async () => {
 
   describe("settlement", () => {
     const bad = deviate(tiny, { kind: "op", step: 2, entry: 9, element: 4 });
-    async function toSettlement(): Promise<{ id: bigint; st: GameState }> {
+    async function toSettlement(): Promise<{ id: bigint; st: GameView }> {
       const id = await open(tiny, 1, 2, tiny, bad);
       const st = await driveUntil(id, honest("solver", tiny), party("challenger", tiny, bad), (x) => x.phase === Phase.Settlement);
       expect([st.entry, st.element]).to.deep.equal([9, 4n]);
@@ -753,7 +757,7 @@ describe("DisputeGame", async () => {
       expect(st.deadline).to.equal(st.lastMove + st.clockDuration - st.challengerUsed);
       await at(f, st.deadline);
       await expectRevert(party("challenger", tiny, bad).act(id), "ClockExpired");
-      const c = party("challenger", tiny, bad, { stopAt: Phase.ChallengerRecord });
+      const c = party("challenger", tiny, bad, stallAt(Phase.ChallengerRecord));
       const out = await playGame(f, tiny, id, honest("solver", tiny), c);
       expect(out).to.deep.include({ solverWon: true, reason: Reason.Timeout });
       const ev = await gameEvents(id);
@@ -803,7 +807,7 @@ describe("DisputeGame", async () => {
         if (bad.roots[1]!.equals(w.roots[1]!)) continue;
         const id = await open(w, 0, 1, bad, w);
         const s = party("solver", w, bad), c = honest("challenger", w);
-        const st0 = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTraceNodes, w);
+        const st0 = await driveUntil(id, s, c, (x) => x.phase === Phase.SolverTraceNodes);
         const sT = traceAt(bad, 1).tree, cT = w.traces[1]!.tree;
         let st = st0;
         const rounds: number[] = [];
@@ -812,8 +816,8 @@ describe("DisputeGame", async () => {
           const first = firstDifference(sN, cN);
           if (sN.filter((x, i) => x !== cN[i]).length > 1) multi++;
           rounds.push(sN.length);
-          await s.act(id, st, w);
-          await c.act(id, undefined, w);
+          await s.act(id, st);
+          await c.act(id);
           const next = await stateOf(f, id);
           expect(next.index, `${w.kind} entry ${entry}`).to.equal((st.index << BigInt(Math.log2(sN.length))) + BigInt(first));
           expect([next.solverNode, next.challengerNode]).to.deep.equal([sN[first], cN[first]]);
@@ -924,9 +928,9 @@ describe("DisputeGame", async () => {
           continue;
         }
         const id = side === "solver" ? await open(w, lo, hi, h, w) : await open(w, lo, hi, w, h);
-        const opts = kind === "garbage" ? { random: R.next, invalidRate: 0.05 } : {};
-        const s = side === "solver" ? party("solver", w, h, opts) : honest("solver", w);
-        const c = side === "challenger" ? party("challenger", w, h, opts) : honest("challenger", w);
+        const lie = kind === "garbage" ? garbage(R.next, 0.05) : undefined;
+        const s = side === "solver" ? party("solver", w, h, lie) : honest("solver", w);
+        const c = side === "challenger" ? party("challenger", w, h, lie) : honest("challenger", w);
         const out = await playGame(f, w, id, s, c);
         const where = `game ${games}: ${w.kind} [${lo}, ${hi}] ${side} ${kind} ${JSON.stringify(dev)}`;
         expect(out.solverWon, where).to.equal(side === "challenger");
@@ -954,14 +958,8 @@ describe("DisputeGame", async () => {
   describe("settled by the RecomputeKernelVerifier (operands from chain/settlementOperands.ts)", async () => {
     const m = await deployGame(viem, "RecomputeKernelVerifier");
     m.gas = f.gas;
-    /** Operands opened against the game's context: the agreed pre-state and the SOLVER's trace of step hi. */
-    const settlerFor = (w: World, solverHistory: History): Settler => (st) => {
-      const t = Number(st.hiStep);
-      const pre = w.states[t - 1]!;
-      expect(st.agreedRoot).to.equal(hex(w.roots[t - 1]!));
-      const src = { spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace: traceAt(solverHistory, t), dataset: w.dataset };
-      return settlementOperands(src, st.entry, Number(st.element), sliceOf(st));
-    };
+    // settlerFor: operands opened against the game's context (the agreed pre-state, checked to be the world's
+    // state at hi - 1, and the SOLVER's trace of step hi).
     const cases: { w: World; side: Side; dev: Deviation }[] = [
       { w: tiny, side: "solver", dev: { kind: "op", step: 2, entry: 5, element: 7 } },
       { w: tiny, side: "challenger", dev: { kind: "op", step: 3, entry: 16, element: 1 } },
@@ -978,7 +976,7 @@ describe("DisputeGame", async () => {
         const lo = dev.step - 1, hi = Math.min(dev.step + 1, w.roots.length - 1);
         const [sh, ch] = side === "solver" ? [h, w] : [w, h];
         const id = await createGame(m, paramsFor(m, w, lo, hi, sh.roots[hi]!, ch.roots[hi]!));
-        const out = await playGame(m, w, id, new Player(m, "solver", sh, w.program), new Player(m, "challenger", ch, w.program), settlerFor(w, sh));
+        const out = await playGame(m, w, id, new Player(m, "solver", new HistoryView(w, sh)), new Player(m, "challenger", new HistoryView(w, ch)), settlerFor(w, sh));
         expect(out).to.deep.include({ solverWon: side === "challenger", reason: Reason.Settled });
         expect(out.settledAt!.entry).to.equal(dev.kind === "op" ? dev.entry : w.entries - 1);
       });

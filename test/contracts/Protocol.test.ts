@@ -1,6 +1,6 @@
 // The whole protocol end to end: the REAL JobMarket + DisputeGame + RecomputeKernelVerifier, deployed by
 // chain/deploy.ts, with real training histories (training/train.ts, test/contracts/helpers/gameWorld.ts),
-// games played by the automatic Players (helpers/gamePlayer.ts) and settled by the RecomputeKernelVerifier
+// games played by the production player's moves (helpers/gamePlayer.ts's Players) and settled by the RecomputeKernelVerifier
 // recomputing the disputed element from operands built by chain/settlementOperands.ts. Every transaction
 // is followed by the solvency check INV-MKT-3 (market balance == totalLiabilities() == sum of buckets);
 // every scenario ends with all pull balances withdrawn (exact ether received) and an empty market.
@@ -12,7 +12,8 @@ import { toHex } from "../../commitment/hash.ts";
 import { train } from "../../training/train.ts";
 import { syntheticDataset, tinySpec } from "../vectors/generate.ts";
 import { deviate, garbageHistory, makeWorld, type History, type World } from "./helpers/gameWorld.ts";
-import { Phase, Reason, type Wallet } from "./helpers/gamePlayer.ts";
+import { Phase, Reason } from "../../dispute/gameState.ts";
+import type { Wallet } from "./helpers/gamePlayer.ts";
 import { eventsOf, expectRevert, GameStatus, getGame, getJob, type JobParams, JobStatus, send, sendReverts } from "./helpers/market.ts";
 import {
   assertEmpty, challenge, commit, committedHistory, deployProtocolFixture, Dispute, firstDisagreement, jobParams, playAll, postJob, type Protocol,

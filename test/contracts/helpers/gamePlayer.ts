@@ -1,57 +1,36 @@
-// An automatic DisputeGame player: given a party's view of the computation (its state roots and op traces,
-// see gameWorld.ts), it reads the game's state (gameState) and events and plays that party's every move.
-// Also: the deployment fixture, the driver that plays a whole game between two players (timing out a
-// player that cannot move and settling with the honest value), a gas recorder and revert decoding.
+// The DisputeGame test driver around the production player: the deployment fixture, a Player per party that
+// sends dispute/move.ts's nextMove over its HistoryView (historyView.ts) one move at a time (or, for a lying
+// party, a deliberate deviation from it: strategies.ts), the driver that plays a whole game between two
+// players (timing out a player that cannot move and settling with the honest value), a gas recorder and the
+// settlement operands of the recomputing verifier.
 //
 // Contract handles are typed loosely (artifacts/ is outside tsconfig's `include`): reads return `unknown`
 // and are cast here.
 import assert from "node:assert/strict";
-import type { network } from "hardhat";
-import { bytesToHex, type Hex } from "viem";
-import { type Hash, sha256, toHex } from "../../../commitment/hash.ts";
-import { proofOf, type MerkleTree } from "../../../commitment/merkle.ts";
-import type { Program } from "../../../commitment/program.ts";
-import { decodeElements, LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
+import type { ContractFunctionArgs, Hex } from "viem";
+import type { disputeGameAbi } from "../../../chain/generated/contracts.ts";
+import { type Hash, toHex } from "../../../commitment/hash.ts";
+import { decodeElements } from "../../../commitment/tensorCommit.ts";
 import type { OpTrace } from "../../../commitment/trace.ts";
-import type { TermSlice } from "../../../settlement/operandRule.ts";
+import { settlementOperands } from "../../../settlement/operands.ts";
+import { valueWord } from "../../../dispute/dissection.ts";
+import { ViewError } from "../../../dispute/errors.ts";
+import { gameEvents } from "../../../dispute/gameEvents.ts";
+import { type GameView, Party, partyOf, Phase, type Side } from "../../../dispute/gameState.ts";
+import { isAccumulation, type Move, nextMove, type GameEvents } from "../../../dispute/move.ts";
+import { readGame } from "../../../dispute/playGame.ts";
+import { sliceOf } from "../../../dispute/settleCall.ts";
+import type { ComputationView } from "../../../dispute/view.ts";
 import type { History, World } from "./gameWorld.ts";
-import { chooseResponse, dissectionPoints, rootsHash, valueWord } from "../../../dispute/dissection.ts";
-import { Party, Phase, type Side } from "../../../dispute/gameState.ts";
-import { descentNodes, nodeOf } from "../../../dispute/treeNodes.ts";
-export { chooseResponse, DISSECTION, dissectionPoints, level1Rounds, rootsHash, valueWord, ZERO32 } from "../../../dispute/dissection.ts";
-export { Party, Phase, Reason, type Side } from "../../../dispute/gameState.ts";
-export { DESCENT_LEVELS, descentLevels, descentNodes, firstDifference, nodeOf } from "../../../dispute/treeNodes.ts";
-import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, postTermsArgs, type TermLie } from "./terms.ts";
-
+import { HistoryView } from "./historyView.ts";
+import { honestTerms } from "./terms.ts";
 import { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
 export { expectRevert, type Contract, type PublicClient, type TestClient, type Viem, type Wallet } from "./viem.ts";
 
-// ------------------------------------------------------------------ on-chain mirrors
-
-
-export interface GameState {
-  phase: number; level: number; turn: number;
-  solver: Hex; challenger: Hex;
-  loStep: bigint; hiStep: bigint;
-  agreedRoot: Hex; solverRoot: Hex; challengerRoot: Hex; solverTrace: Hex;
-  solverNode: Hex; challengerNode: Hex; pendingHash: Hex;
-  entries: number; entry: number; depth: number; round: number; index: bigint;
-  width: number; elementCount: bigint; element: bigint;
-  clockDuration: bigint; solverUsed: bigint; challengerUsed: bigint; lastMove: bigint; deadline: bigint;
-  programRoot: Hex; datasetRoot: Hex;
-  code: number; termLo: bigint; termHi: bigint; termCount: bigint; accIn: bigint;
-}
-
-export interface GameParams {
-  jobId: bigint; solver: Hex; challenger: Hex; loStep: bigint; hiStep: bigint;
-  agreedRoot: Hex; solverRoot: Hex; challengerRoot: Hex; clockDuration: bigint; programRoot: Hex; datasetRoot: Hex;
-}
-
-export const hex = (b: Uint8Array): Hex => toHex(b);
-
-// ------------------------------------------------------------------ level 1: 8-ary dissection
-
 // ------------------------------------------------------------------ fixture
+
+/** What DisputeGame.create takes (the TestMarket passes it on). */
+export type GameParams = ContractFunctionArgs<typeof disputeGameAbi, "nonpayable", "create">[0];
 
 export interface Fixture {
   viem: Viem;
@@ -80,13 +59,9 @@ export async function deployGame(viem: Viem, verifierName = "TestKernelVerifier"
 export function paramsFor(f: Fixture, world: World, lo: number, hi: number, solverRoot: Hash, challengerRoot: Hash, clockDuration = 3600n): GameParams {
   return {
     jobId: 7n, solver: f.solver.account.address, challenger: f.challenger.account.address, loStep: BigInt(lo), hiStep: BigInt(hi),
-    agreedRoot: hex(world.roots[lo]!), solverRoot: hex(solverRoot), challengerRoot: hex(challengerRoot), clockDuration,
-    programRoot: hex(world.program.root), datasetRoot: hex(datasetRootOf(world)),
+    agreedRoot: toHex(world.roots[lo]!), solverRoot: toHex(solverRoot), challengerRoot: toHex(challengerRoot), clockDuration,
+    programRoot: toHex(world.program.root), datasetRoot: `0x${world.spec.data.root}`,
   };
-}
-
-function datasetRootOf(world: World): Hash {
-  return Buffer.from(world.spec.data.root, "hex");
 }
 
 /** Opens a game through the market double; returns its id. */
@@ -96,8 +71,8 @@ export async function createGame(f: Fixture, p: GameParams): Promise<bigint> {
   return before + 1n;
 }
 
-export async function stateOf(f: Fixture, gameId: bigint): Promise<GameState> {
-  return (await f.game.read.gameState([gameId])) as GameState;
+export function stateOf(f: Fixture, gameId: bigint): Promise<GameView> {
+  return readGame(f.pc, f.game.address, gameId);
 }
 
 export async function now(f: Fixture): Promise<bigint> {
@@ -131,7 +106,7 @@ export class GasRecorder {
 }
 
 /** Sends a transaction and waits for it; records its gas under `kind` (null: not recorded). */
-export async function send(f: Fixture, c: Contract, fn: string, args: unknown[], from: Wallet, kind: string | null = fn) {
+export async function send(f: Fixture, c: Contract, fn: string, args: readonly unknown[], from: Wallet, kind: string | null = fn) {
   const hash = await c.write[fn](args, { account: from.account });
   const receipt = await f.pc.waitForTransactionReceipt({ hash });
   assert.equal(receipt.status, "success");
@@ -139,212 +114,81 @@ export async function send(f: Fixture, c: Contract, fn: string, args: unknown[],
   return receipt;
 }
 
-
 // ------------------------------------------------------------------ the player
 
-export interface PlayerOptions {
-  /** Deterministic randomness: a garbage player answers level 1 with random valid choices and may make invalid moves. */
-  readonly random?: () => number;
-  /** Probability, per move, that a garbage player sends an invalid move (then stops). */
-  readonly invalidRate?: number;
-  /** Phase at which the player stops moving (to test clocks). */
-  readonly stopAt?: number;
+/**
+ * The production move of `side` (dispute/move.ts) from its view, or stuck where the view cannot answer what
+ * the game asks (a history without that trace, an output it cannot open: nextMove throws a ViewError there).
+ */
+export async function productionMove(view: ComputationView, side: Side, gameId: bigint, st: GameView, events: GameEvents): Promise<Move> {
+  try {
+    return await nextMove(view, side, gameId, st, events);
+  } catch (e) {
+    if (e instanceof ViewError) return { kind: "stuck", reason: e.message };
+    throw e;
+  }
 }
 
-/** The result of Player.act: moved, cannot move (its view has no valid answer), or not its turn. */
+/** A call that must revert with `error`, sent by the mover, the waiting party or a third account. */
+export interface Attempt {
+  readonly fn: string;
+  readonly args: readonly unknown[];
+  readonly from: "mover" | "other" | "waiter";
+  readonly error: string;
+}
+
+export interface LieContext {
+  readonly gameId: bigint;
+  readonly st: GameView;
+  readonly side: Side;
+  readonly view: ComputationView;
+}
+
+/**
+ * A deliberate deviation from the production move (strategies.ts), given that move: the move to make
+ * instead (or a stuck one: it refuses to move), or an invalid call that must revert (the player then stops).
+ */
+export type Lie = (production: Move, c: LieContext) => Promise<Move | Attempt>;
+
+/** The result of Player.act: moved, cannot or will not move, or not its turn. */
 export type ActResult = "moved" | "stuck" | "waiting";
 
 export class Player {
   readonly f: Fixture;
   readonly side: Side;
-  readonly history: History;
-  readonly program: Program;
-  readonly opts: PlayerOptions;
-  /** A dishonest solver's level-4 sums (default: the lie only at K). */
-  termLie: TermLie | undefined;
+  readonly view: ComputationView;
+  /** A lying party's deviation from the production move (strategies.ts), if it lies in its moves too. */
+  lie: Lie | undefined;
 
-  constructor(f: Fixture, side: Side, history: History, program: Program, opts: PlayerOptions = {}) {
+  constructor(f: Fixture, side: Side, view: ComputationView, lie?: Lie) {
     this.f = f;
     this.side = side;
-    this.history = history;
-    this.program = program;
-    this.opts = opts;
+    this.view = view;
+    this.lie = lie;
   }
 
   get wallet(): Wallet {
     return this.side === "solver" ? this.f.solver : this.f.challenger;
   }
 
-  private myNode(st: GameState): Hex {
-    return this.side === "solver" ? st.solverNode : st.challengerNode;
-  }
-
-  /** Sends a move; its gas is recorded under `kind`, marked when the move also ended the game (which
-   *  includes the market's onGameResolved) or reached settlement. */
-  private async move(fn: string, args: unknown[], kind: string): Promise<ActResult> {
-    const r = await send(this.f, this.f.game, fn, args, this.wallet, null);
-    const gameId = args[0] as bigint;
+  /** Plays this party's move in game `gameId` if it is its turn: sends it and records its gas. */
+  async act(gameId: bigint, st?: GameView): Promise<ActResult> {
+    st ??= await stateOf(this.f, gameId);
+    if (st.turn !== partyOf(this.side)) return "waiting";
+    const production = await productionMove(this.view, this.side, gameId, st, gameEvents(this.f.pc, this.f.game.address, gameId));
+    const m = this.lie ? await this.lie(production, { gameId, st, side: this.side, view: this.view }) : production;
+    if ("error" in m) {
+      await expectRevert(this.f.game.write[m.fn](m.args, { account: this.wallet.account }), m.error);
+      return "stuck";
+    }
+    if (m.kind === "stuck") return "stuck";
+    const r = await send(this.f, this.f.game, m.functionName, m.args, this.wallet, null);
+    // Its gas under the move's label, marked when the move also ended the game (which includes the market's
+    // onGameResolved) or reached settlement.
     const phase = (await stateOf(this.f, gameId)).phase;
-    this.f.gas.record(phase === Phase.Resolved ? `${kind} +resolve` : phase === Phase.Settlement ? `${kind} +to settlement` : kind, r.gasUsed);
+    this.f.gas.record(phase === Phase.Resolved ? `${m.label} +resolve` : phase === Phase.Settlement ? `${m.label} +to settlement` : m.label, r.gasUsed);
     return "moved";
   }
-
-  /**
-   * Plays this party's move in game `gameId` if it is its turn. Level 4 (terms) needs the honest `world`
-   * (the operands both agree on); its interior partial sums are the true ones, its claim at K its own value.
-   */
-  async act(gameId: bigint, st?: GameState, world?: World): Promise<ActResult> {
-    st ??= await stateOf(this.f, gameId);
-    const mine = this.side === "solver" ? Party.Solver : Party.Challenger;
-    if (st.turn !== mine) return "waiting";
-    if (this.opts.stopAt !== undefined && st.phase >= this.opts.stopAt) return "stuck";
-    const rnd = this.opts.random;
-    if (rnd && rnd() < (this.opts.invalidRate ?? 0)) return this.invalidMove(gameId, st);
-    const s = this.side;
-    const lo = Number(st.loStep), hi = Number(st.hiStep);
-    const roots = this.history.roots;
-    switch (st.phase) {
-      case Phase.Bisect:
-        return this.move("bisectStep", [gameId, dissectionPoints(lo, hi).map((p) => hex(roots[p]!))], "bisectStep");
-      case Phase.Respond: {
-        const posted = await postedRoots(this.f, gameId);
-        assert.equal(rootsHash(posted), st.pendingHash, "the posted roots are the ones the game stored");
-        const { choice, ownRoot } = chooseResponse(dissectionPoints(lo, hi), posted, roots, rnd);
-        return this.move("respondStep", [gameId, posted, choice, ownRoot], choice < posted.length ? "respondStep(disagree)" : "respondStep(agree)");
-      }
-      case Phase.SolverTrace:
-      case Phase.ChallengerTrace: {
-        const tr = this.history.trace(hi);
-        const own = s === "solver" ? st.solverRoot : st.challengerRoot;
-        if (!tr || hex(tr.entries[0]!.outputRoot) !== st.agreedRoot || hex(tr.entries.at(-1)!.outputRoot) !== own) return "stuck";
-        const h = this.program.header;
-        const header = { entries: h.entries, stateTensors: h.stateTensors, batchSize: h.batchSize, firstOpTensorId: h.firstOpTensorId, stateOutEntries: h.stateOutEntries };
-        const E = tr.entries.length;
-        return this.move("postTrace", [gameId, hex(tr.root), header, proofOf(this.program.tree, 0).map(hex), proofOf(tr.tree, 0).map(hex), proofOf(tr.tree, E - 1).map(hex)], `postTrace(${s})`);
-      }
-      case Phase.SolverTraceNodes:
-      case Phase.ChallengerTraceNodes: {
-        const tr = this.history.trace(hi)!;
-        if (nodeOf(tr.tree, st.depth, st.round, st.index) !== this.myNode(st)) return "stuck";
-        return this.revealNodes(gameId, descentNodes(tr.tree, st.depth, st.round, st.index));
-      }
-      case Phase.SolverRecord:
-      case Phase.ChallengerRecord: {
-        const tr = this.history.trace(hi)!;
-        const k = st.entry;
-        const e = tr.entries[k]!;
-        const p = this.program.entries[k]!;
-        const rec = { entry: e.entry, tensorId: e.tensorId, code: e.code, inputs: e.inputs, attrs: e.attrs.map(BigInt), outputRoot: hex(e.outputRoot) };
-        return this.move("openRecord", [gameId, rec, p.width, p.shape, proofOf(this.program.tree, 1 + k).map(hex)], `openRecord(${s})`);
-      }
-      case Phase.SolverDataRoot:
-      case Phase.ChallengerDataRoot: {
-        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
-        return this.move("revealDataRoot", [gameId, hex(c.tree.root), c.shape], `revealDataRoot(${s})`);
-      }
-      case Phase.SolverDataNodes:
-      case Phase.ChallengerDataNodes: {
-        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
-        if (nodeOf(c.tree, st.depth, st.round, st.index) !== this.myNode(st)) return "stuck";
-        return this.revealNodes(gameId, descentNodes(c.tree, st.depth, st.round, st.index));
-      }
-      case Phase.SolverLeaf:
-      case Phase.ChallengerLeaf: {
-        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
-        const l = Number(st.index);
-        const leaf = bytesToHex(c.bytes.subarray(l * LEAF_BYTES, (l + 1) * LEAF_BYTES));
-        if (s === "solver") return this.move("revealLeaf", [gameId, leaf, "0x"], "revealLeaf(solver)");
-        const solverLeaf = await revealedSolverLeaf(this.f, gameId);
-        return this.move("revealLeaf", [gameId, leaf, solverLeaf], "revealLeaf(challenger)");
-      }
-      case Phase.SolverTerms:
-      case Phase.ChallengerTerms: {
-        if (!world) return "stuck";
-        const h = honestTerms(world, hi, st.entry, Number(st.element));
-        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
-        const mine = BigInt(decodeElements(c.bytes, c.width, 1, Number(st.element) * c.width)[0]!);
-        const view = mine === h.sums[h.K] ? honestView(h) : lyingView(h, mine, this.termLie);
-        if (st.phase === Phase.SolverTerms) {
-          return this.move("postTerms", [gameId, ...postTermsArgs(this.program, st.entry, view, st.termLo, st.termHi, st.termCount)], "postTerms");
-        }
-        const posted = await postedSums(this.f, gameId);
-        const choice = chooseTermResponse(Number(st.termLo), Number(st.termHi), posted, view, rnd);
-        return this.move("respondTerms", [gameId, posted, choice], choice < posted.length ? "respondTerms(disagree)" : "respondTerms(agree)");
-      }
-      default:
-        throw new Error(`no move in phase ${st.phase}`);
-    }
-  }
-
-  /** A descent round: the solver's nodes, or the challenger's with the solver's (from its NodesRevealed). */
-  private async revealNodes(gameId: bigint, nodes: Hex[]): Promise<ActResult> {
-    if (this.side === "solver") return this.move("revealNodes", [gameId, nodes, []], "revealNodes(solver)");
-    return this.move("revealNodes", [gameId, nodes, await revealedSolverNodes(this.f, gameId)], "revealNodes(challenger)");
-  }
-
-  /** A garbage move: random data where the game checks a hash; it must revert, and the player then stops. */
-  private async invalidMove(gameId: bigint, st: GameState): Promise<ActResult> {
-    const junk = hex(sha256(Buffer.from(`junk ${gameId} ${st.phase} ${st.round}`)));
-    let p: Promise<unknown>;
-    switch (st.phase) {
-      case Phase.Bisect: // one root too many
-        await expectRevert(this.f.game.write.bisectStep([gameId, [...dissectionPoints(Number(st.loStep), Number(st.hiStep)).map(() => junk), junk]], { account: this.wallet.account }), "WrongRootCount");
-        return "stuck";
-      case Phase.Respond: // roots that are not the posted ones
-        await expectRevert(this.f.game.write.respondStep([gameId, [junk], 0, junk], { account: this.wallet.account }), "RootsMismatch");
-        return "stuck";
-      case Phase.SolverTrace:
-      case Phase.ChallengerTrace:
-        p = this.f.game.write.postTrace([gameId, junk, { entries: 0, stateTensors: 0, batchSize: 0, firstOpTensorId: 0, stateOutEntries: [] }, [], [], []], { account: this.wallet.account });
-        break;
-      case Phase.SolverLeaf:
-      case Phase.ChallengerLeaf:
-        p = this.f.game.write.revealLeaf([gameId, bytesToHex(Buffer.alloc(LEAF_BYTES, 7)), this.side === "solver" ? "0x" : bytesToHex(Buffer.alloc(LEAF_BYTES, 7))], { account: this.wallet.account });
-        break;
-      case Phase.SolverRecord:
-      case Phase.ChallengerRecord:
-        p = this.f.game.write.openRecord([gameId, { entry: st.entry, tensorId: 0, code: 0, inputs: [], attrs: [], outputRoot: junk }, 4, [1], []], { account: this.wallet.account });
-        break;
-      case Phase.SolverDataRoot:
-      case Phase.ChallengerDataRoot:
-        p = this.f.game.write.revealDataRoot([gameId, junk, []], { account: this.wallet.account });
-        break;
-      default: // nodes that do not hash to its node (or of the wrong number)
-        p = this.f.game.write.revealNodes([gameId, new Array(8).fill(junk), []], { account: this.wallet.account });
-    }
-    await assert.rejects(p);
-    return "stuck";
-  }
-}
-
-/** The roots of the solver's latest bisectStep in game `gameId` (from its StepBisected event). */
-export async function postedRoots(f: Fixture, gameId: bigint): Promise<Hex[]> {
-  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "StepBisected", args: { gameId }, fromBlock: 0n })) as unknown as { args: { roots: readonly Hex[] } }[];
-  assert.ok(logs.length > 0, "the solver has not posted its roots");
-  return [...logs.at(-1)!.args.roots];
-}
-
-/** The sums of the solver's latest postTerms in game `gameId` (from its TermsPosted event). */
-export async function postedSums(f: Fixture, gameId: bigint): Promise<bigint[]> {
-  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "TermsPosted", args: { gameId }, fromBlock: 0n })) as unknown as { args: { sums: readonly bigint[] } }[];
-  assert.ok(logs.length > 0, "the solver has not posted its sums");
-  return [...logs.at(-1)!.args.sums];
-}
-
-/** The nodes of the solver's latest revealNodes in game `gameId` (from its NodesRevealed events). */
-export async function revealedSolverNodes(f: Fixture, gameId: bigint): Promise<Hex[]> {
-  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "NodesRevealed", args: { gameId }, fromBlock: 0n })) as unknown as { args: { by: number; nodes: readonly Hex[] } }[];
-  const mine = logs.filter((l) => l.args.by === Party.Solver);
-  assert.ok(mine.length > 0, "the solver has not revealed its nodes");
-  return [...mine.at(-1)!.args.nodes];
-}
-
-/** The leaf the solver revealed in game `gameId` (from its LeafRevealed event). */
-export async function revealedSolverLeaf(f: Fixture, gameId: bigint): Promise<Hex> {
-  const logs = (await f.pc.getContractEvents({ address: f.game.address, abi: f.game.abi, eventName: "LeafRevealed", args: { gameId }, fromBlock: 0n })) as unknown as { args: { by: number; leaf: Hex } }[];
-  const mine = logs.filter((l) => l.args.by === Party.Solver);
-  assert.ok(mine.length > 0, "the solver has not revealed its leaf");
-  return mine.at(-1)!.args.leaf;
 }
 
 // ------------------------------------------------------------------ the truth, and the driver
@@ -354,7 +198,7 @@ export async function revealedSolverLeaf(f: Fixture, gameId: bigint): Promise<He
  * (matmul/col_sum after level 4: the true partial sum at `termHi` when given, else the element).
  */
 export function honestValue(world: World, step: number, entry: number, element: number, termHi?: number): Hex {
-  if (entry === world.entries - 1) return hex(world.roots[step]!);
+  if (entry === world.entries - 1) return toHex(world.roots[step]!);
   if (termHi !== undefined && termHi > 0) return valueWord(honestTerms(world, step, entry, element).sums[termHi]!);
   const c = world.traces[step]!.commitments[entry - 1]!;
   return valueWord(decodeElements(c.bytes, c.width, 1, element * c.width)[0]!);
@@ -373,7 +217,7 @@ export interface Outcome {
  * true partial sum at termHi under the TRUE K (so a game whose solver declared another K cannot settle).
  * Returns false when there is no honest value to set (a wrong K whose slice reaches past the true K).
  */
-export async function setHonestValue(f: Fixture, world: World, st: GameState): Promise<boolean> {
+export async function setHonestValue(f: Fixture, world: World, st: GameView): Promise<boolean> {
   const step = Number(st.hiStep), e = Number(st.element);
   if (st.termHi === 0n || !isAccumulation(st.code)) {
     await send(f, f.verifier, "setValue", [st.entry, st.element, honestValue(world, step, st.entry, e)], f.other, null);
@@ -385,14 +229,18 @@ export async function setHonestValue(f: Fixture, world: World, st: GameState): P
   return true;
 }
 
-/** The term slice of a game at settlement after level 4 (matmul/col_sum), else undefined. */
-export function sliceOf(st: GameState): TermSlice | undefined {
-  if (!isAccumulation(st.code) || st.termHi === 0n) return undefined;
-  return { lo: Number(st.termLo), hi: Number(st.termHi), count: Number(st.termCount) };
-}
-
 /** Builds the `operands` of settle for a game at settlement (for a real kernel verifier). */
-export type Settler = (st: GameState) => Hex;
+export type Settler = (st: GameView) => Hex;
+
+/** Settlement operands opened against the game's context: the agreed pre-state and the SOLVER's trace of step hi. */
+export function settlerFor(world: World, solverHistory: History): Settler {
+  const view = new HistoryView(world, solverHistory);
+  return (st) => {
+    const t = Number(st.hiStep);
+    assert.equal(st.agreedRoot, toHex(world.roots[t - 1]!), "the agreed pre-state is the honest state at hi - 1");
+    return settlementOperands(view.sourceAt(t), st.entry, Number(st.element), sliceOf(st));
+  };
+}
 
 /**
  * Plays game `gameId` to the end: each player moves in turn; a player that cannot move is timed out; at
@@ -417,7 +265,7 @@ export async function playGame(f: Fixture, world: World, gameId: bigint, solver:
       continue;
     }
     const mover = st.turn === Party.Solver ? solver : challenger;
-    const r = await mover.act(gameId, st, world);
+    const r = await mover.act(gameId, st);
     if (r === "stuck") {
       const t = await now(f);
       await at(f, st.deadline > t ? st.deadline : t + 1n);

@@ -1,8 +1,9 @@
 // Training "worlds" for the DisputeGame tests: a spec, its dataset, step graph and program, the honest
 // history (states, state roots and op traces of every step, computed with the engine), and dishonest
-// histories derived from it: one tensor element changed at a chosen step/entry/element (everything after
-// recomputed consistently), a wrong post-state assembly, or hand-crafted traces (padding garbage, records
-// that break the program).
+// histories derived from it: a dispute/deviation.ts Deviation (one tensor element changed at a chosen
+// step/entry/element with everything after recomputed consistently, a wrong post-state assembly, a skipped
+// step), or hand-crafted traces (padding garbage, records that break the program). historyView.ts presents a
+// History to the production player as its ComputationView.
 import { datasetRoot } from "../../../commitment/dataset.ts";
 import { type Hash, sha256 } from "../../../commitment/hash.ts";
 import { buildTree, type MerkleTree } from "../../../commitment/merkle.ts";
@@ -10,14 +11,15 @@ import { buildProgram, type Program } from "../../../commitment/program.ts";
 import { commitState } from "../../../commitment/stateRoot.ts";
 import { LEAF_BYTES, leafHash, tensorRootFromData, type TensorCommitment, type Width } from "../../../commitment/tensorCommit.ts";
 import { buildTrace, type OpTrace, recordHash, type TraceEntry } from "../../../commitment/trace.ts";
-import { sampleBatch, type Dataset } from "../../../engine/batch.ts";
+import type { Dataset } from "../../../engine/batch.ts";
 import { buildStepGraph, type StepGraph } from "../../../engine/graph.ts";
-import { opDef } from "../../../engine/ops/index.ts";
-import { nextRng } from "../../../engine/random.ts";
 import { makeSpec, type TrainingSpec } from "../../../engine/spec.ts";
 import { initialState, type TrainingState } from "../../../engine/state.ts";
-import type { Tensor } from "../../../engine/tensor.ts";
+import { type Deviation, deviatedStep, type DeviationWorld } from "../../../dispute/deviation.ts";
 import { syntheticDataset, tinySpec } from "../../vectors/generate.ts";
+
+// test/e2e/solverDispute.test.ts still imports the step and its type from here.
+export { deviatedStep as runStep, type Deviation } from "../../../dispute/deviation.ts";
 
 export type WorldKind = "tiny" | "medium" | "wide" | "long";
 
@@ -39,13 +41,6 @@ export interface World extends History {
   readonly entries: number;
 }
 
-/** A change to one step of the honest computation. */
-export type Deviation =
-  /** Entry `entry` (1 .. E-2) of step `step` gets element `element` changed (+delta, default 4096; labels: next class). */
-  | { readonly kind: "op"; readonly step: number; readonly entry: number; readonly element: number; readonly delta?: number }
-  /** Step `step` computes every op honestly but assembles a wrong post-state (data cursor off by one). */
-  | { readonly kind: "post"; readonly step: number };
-
 function specFor(kind: WorldKind): { dataset: Dataset; spec: TrainingSpec } {
   if (kind === "tiny") {
     const dataset = syntheticDataset(12, 6, 3);
@@ -64,43 +59,20 @@ function specFor(kind: WorldKind): { dataset: Dataset; spec: TrainingSpec } {
   return { dataset, spec };
 }
 
-/** Runs one step with the reference kernels, optionally changing one element of one trace entry. */
-/** One step from `pre`, executed op by op with the reference kernels, with the deviation (if any) applied. */
-export function runStep(w: { graph: StepGraph; spec: TrainingSpec; dataset: Dataset }, pre: TrainingState, dev?: Deviation): { post: TrainingState; all: Tensor[] } {
-  const { graph, spec, dataset } = w;
-  const batch = sampleBatch(dataset, pre.rng, spec);
-  const values: Tensor[] = new Array(graph.tensors.length);
-  const tamper = (entry: number, id: number) => {
-    if (dev?.kind !== "op" || dev.entry !== entry) return;
-    const t = values[id]!;
-    const data = Float64Array.from(t.data);
-    data[dev.element] = id === graph.labels ? (data[dev.element]! + 1) % spec.data.classes : data[dev.element]! + (dev.delta ?? 4096);
-    values[id] = { shape: t.shape, data };
-  };
-  values[graph.x] = batch.x;
-  tamper(1, graph.x);
-  values[graph.labels] = batch.labels;
-  tamper(2, graph.labels);
-  graph.stateIn.forEach((id, i) => (values[id] = pre.tensors[i]!));
-  graph.ops.forEach((op, i) => {
-    values[op.output] = opDef(op.kind).reference(op.inputs.map((id) => values[id]!), op.attrs);
-    tamper(3 + i, op.output);
-  });
-  const cursor = pre.dataCursor + spec.training.batchSize + (dev?.kind === "post" ? 1 : 0);
-  const post: TrainingState = { specHash: pre.specHash, step: pre.step + 1, dataCursor: cursor, rng: nextRng(pre.rng), tensors: graph.stateOut.map((id) => values[id]!) };
-  return { post, all: values };
-}
-
-function runHistory(w: { graph: StepGraph; spec: TrainingSpec; dataset: Dataset }, start: readonly TrainingState[], from: number, steps: number, dev?: Deviation) {
-  const states = start.slice(0, from + 1);
-  const roots = states.map((s) => commitState(w.spec, s).root);
+/**
+ * Steps first .. last from `start` (the state at first - 1, committed as `startRoot`), with the deviation (if
+ * any) at its step: the states and roots from first - 1 on, the traces by step.
+ */
+function runHistory(w: DeviationWorld, start: TrainingState, startRoot: Hash, first: number, last: number, dev?: Deviation) {
+  const states = [start];
+  const roots = [startRoot];
   const traces: OpTrace[] = [];
-  for (let t = from + 1; t <= steps; t++) {
-    const { post, all } = runStep(w, states[t - 1]!, dev?.step === t ? dev : undefined);
+  for (let t = first; t <= last; t++) {
+    const { post, all } = deviatedStep(w, states.at(-1)!, dev?.step === t ? dev : undefined);
     const postRoot = commitState(w.spec, post).root;
+    traces[t] = buildTrace(w.graph, all, roots.at(-1)!, postRoot);
     states.push(post);
     roots.push(postRoot);
-    traces[t] = buildTrace(w.graph, all, roots[t - 1]!, postRoot);
   }
   return { states, roots, traces };
 }
@@ -110,16 +82,20 @@ export function makeWorld(kind: WorldKind, steps: number): World {
   const { dataset, spec } = specFor(kind);
   const graph = buildStepGraph(spec);
   const program = buildProgram(spec, graph);
-  const base = { graph, spec, dataset };
-  const { states, roots, traces } = runHistory(base, [initialState(spec)], 0, steps);
+  const init = initialState(spec);
+  const { states, roots, traces } = runHistory({ graph, spec, dataset }, init, commitState(spec, init).root, 1, steps);
   return { kind, dataset, spec, graph, program, states, roots, traces, entries: program.header.entries, trace: (t) => traces[t] };
 }
 
-/** The history of a party that deviates from the honest one as `dev` says (identical before dev.step). */
-export function deviate(world: World, dev: Deviation): History {
-  const steps = world.roots.length - 1;
-  const { roots, traces } = runHistory(world, world.states, dev.step - 1, steps, dev);
-  return { roots, trace: (t) => (t < dev.step ? world.traces[t] : traces[t]) };
+/**
+ * The history of a party that deviates from the honest one as `dev` says (identical before dev.step), through
+ * step `last` (default: the world's last; a game on [lo, hi] never asks a party about a step past hi). Only
+ * steps dev.step .. last are computed: the world's roots and traces before dev.step are the party's.
+ */
+export function deviate(world: World, dev: Deviation, last = world.roots.length - 1): History {
+  const from = runHistory(world, world.states[dev.step - 1]!, world.roots[dev.step - 1]!, dev.step, last, dev);
+  const roots = [...world.roots.slice(0, dev.step - 1), ...from.roots];
+  return { roots, trace: (t) => (t < dev.step ? world.trace(t) : from.traces[t]) };
 }
 
 /** A history equal to `base` except for the given roots and traces. */

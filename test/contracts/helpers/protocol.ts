@@ -2,23 +2,21 @@
 // setMarket) on an in-process Hardhat network, with the pieces the integration tests and bench/gas.ts share:
 // named participants, job parameters computed from a world's spec (commitment/program.ts etc.), committed
 // histories of a party's view, challenges opened on the first disagreeing checkpoint, and a dispute driver
-// that plays a real game between two gamePlayer.ts Players through the REAL market, settles with
-// RecomputeKernelVerifier operands (chain/settlementOperands.ts) and checks solvency (INV-MKT-3) after every
-// transaction.
+// that plays a real game between two gamePlayer.ts Players (the production move over each party's view)
+// through the REAL market, settles with RecomputeKernelVerifier operands (settlement/operands.ts) and checks
+// solvency (INV-MKT-3) after every transaction.
 import assert from "node:assert/strict";
 import { getContract, type Address, type Hex } from "viem";
 import { deployProtocol, type ProtocolDeployment } from "../../../chain/deploy.ts";
 import { disputeGameAbi, jobMarketAbi, recomputeKernelVerifierAbi } from "../../../chain/generated/contracts.ts";
-import { settlementOperands } from "../../../settlement/operands.ts";
 import { toHex } from "../../../commitment/hash.ts";
-import { commitState } from "../../../commitment/stateRoot.ts";
 import type { Dataset } from "../../../engine/batch.ts";
 import type { TrainingSpec } from "../../../engine/spec.ts";
 import { specCommitments } from "../../../commitment/specCommitments.ts";
+import { type GameView, isOver, Party, Phase } from "../../../dispute/gameState.ts";
 import type { History, World } from "./gameWorld.ts";
-import {
-  type Fixture, GasRecorder, Party, Phase, Player, type GameState, type PublicClient, type Settler, sliceOf, stateOf, type TestClient, type Viem, type Wallet,
-} from "./gamePlayer.ts";
+import { type Fixture, GasRecorder, Player, type PublicClient, type Settler, settlerFor, stateOf, type TestClient, type Viem, type Wallet } from "./gamePlayer.ts";
+import { HistoryView } from "./historyView.ts";
 import {
   assertSolvent, Clock, type Contract, eventsOf, type History as CommittedHistory, type JobParams, makeHistory, scheduleSteps, send,
 } from "./market.ts";
@@ -121,19 +119,6 @@ export async function challenge(p: Protocol, jobId: bigint, ch: CommittedHistory
 
 // ------------------------------------------------------------------ disputes
 
-/** Settlement operands opened against the game's context: the agreed pre-state and the solver's trace of step hi. */
-export function settlerFor(world: World, solverHistory: History): Settler {
-  return (st: GameState) => {
-    const t = Number(st.hiStep);
-    assert.equal(st.agreedRoot, toHex(world.roots[t - 1]!), "the agreed pre-state is the honest state at hi - 1");
-    const pre = world.states[t - 1]!;
-    const trace = solverHistory.trace(t);
-    assert.ok(trace, `the solver has no trace of step ${t}`);
-    const src = { spec: world.spec, graph: world.graph, program: world.program, pre, preCommitment: commitState(world.spec, pre), trace, dataset: world.dataset };
-    return settlementOperands(src, st.entry, Number(st.element), sliceOf(st));
-  };
-}
-
 export interface DisputeOutcome {
   readonly solverWon: boolean;
   readonly reason: number;
@@ -170,12 +155,12 @@ export class Dispute {
       viem: p.viem, pc: p.pc, tc: p.tc, game: p.game, market: p.market, verifier: p.verifier, deployer: p.deployer,
       solver: solver.wallet, challenger: challenger.wallet, other: p.anyone, gas,
     };
-    this.solver = new Player(this.fixture, "solver", solver.history, world.program);
-    this.challenger = new Player(this.fixture, "challenger", challenger.history, world.program);
+    this.solver = new Player(this.fixture, "solver", new HistoryView(world, solver.history));
+    this.challenger = new Player(this.fixture, "challenger", new HistoryView(world, challenger.history));
     this.settler = settlerFor(world, solver.history);
   }
 
-  state(): Promise<GameState> {
+  state(): Promise<GameView> {
     return stateOf(this.fixture, this.gameId);
   }
 
@@ -188,14 +173,14 @@ export class Dispute {
   /** One action; "done" once the game is resolved or aborted. */
   async step(allowTimeout = true): Promise<"moved" | "stuck" | "done"> {
     const st = await this.state();
-    if (st.phase === Phase.Resolved || st.phase === Phase.Aborted) return "done";
+    if (isOver(st.phase)) return "done";
     if (st.phase === Phase.Settlement) {
       this.settledAt = { entry: st.entry, element: st.element };
       await this.sent("settle", this.p.game.write.settle([this.gameId, this.settler(st), "0x"], { account: this.p.anyone.account }));
       return "moved";
     }
     const mover = st.turn === Party.Solver ? this.solver : this.challenger;
-    const r = await mover.act(this.gameId, st, this.world);
+    const r = await mover.act(this.gameId, st);
     if (r === "moved") {
       this.txs++;
       await assertSolvent(this.p);

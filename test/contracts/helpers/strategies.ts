@@ -5,8 +5,10 @@
 // random choice of the strategy, so any game replays alone (GAME_SEED=<seed>). The driver (Arena) plays many
 // games on one DisputeGame instance, one after the other: one gameState read per move, transactions sent with
 // a fixed gas limit (no estimation) and their receipts decoded for the events the players need (the solver's
-// revealed leaf, settlement, resolution) instead of scanning logs. Invalid moves are checked by estimation:
-// each must revert with its expected custom error.
+// posted roots, sums, nodes and leaf, settlement, resolution) instead of scanning logs. Every move of either
+// side is the production player's (dispute/move.ts's nextMove over the party's HistoryView); a lie in the
+// moves themselves is a deliberate deviation from it (the lies below, also used by gamePlayer.ts's Player).
+// Invalid moves are checked by estimation: each must revert with its expected custom error.
 //
 // Strategies of the dishonest party (the other side plays honestly):
 //   op        one element of one trace entry changed at a step, everything after recomputed (consistent lie)
@@ -25,19 +27,25 @@
 //             challenger answering level 4 at random
 import assert from "node:assert/strict";
 import { bytesToHex, parseEventLogs, type Hex, type TransactionReceipt } from "viem";
-import { settlementOperands } from "../../../settlement/operands.ts";
-import { decodeElements } from "../../../commitment/tensorCommit.ts";
-import { chooseTermResponse, honestTerms, honestView, isAccumulation, lyingView, NO_OPERAND, postTermsArgs, TERM_SLICE, type TensorDescription, type TermLie } from "./terms.ts";
-import { sha256 } from "../../../commitment/hash.ts";
-import { depthFor, proofOf } from "../../../commitment/merkle.ts";
-import { commitState } from "../../../commitment/stateRoot.ts";
+import { type Hash, sha256, toHex } from "../../../commitment/hash.ts";
+import { depthFor } from "../../../commitment/merkle.ts";
 import { LEAF_BYTES } from "../../../commitment/tensorCommit.ts";
-import { buildTrace, type OpTrace, type TraceEntry } from "../../../commitment/trace.ts";
-import { commitBytes, craftTrace, garbageHistory, makeWorld, rng, runStep, withOverrides, type Deviation, type History, type World, type WorldKind } from "./gameWorld.ts";
+import type { TraceEntry } from "../../../commitment/trace.ts";
+import type { Deviation } from "../../../dispute/deviation.ts";
+import { chooseResponse, dissectionPoints, level1Rounds, ZERO32 } from "../../../dispute/dissection.ts";
+import { GameStateError } from "../../../dispute/errors.ts";
+import { type GameView, Party, Phase, Reason, type Side } from "../../../dispute/gameState.ts";
+import { elementOf, type GameEvents, isAccumulation, type Move, termViewAt } from "../../../dispute/move.ts";
+import { sliceOf } from "../../../dispute/settleCall.ts";
+import type { TraceReveal } from "../../../dispute/solverTrace.ts";
+import { chooseTermResponse, NO_OPERAND, postTermsArgs, TERM_SLICE, type TensorDescription } from "../../../dispute/terms.ts";
+import { DESCENT_LEVELS } from "../../../dispute/treeNodes.ts";
+import { commitBytes, craftTrace, deviate, garbageHistory, makeWorld, rng, withOverrides, type History, type World, type WorldKind } from "./gameWorld.ts";
 import {
-  DESCENT_LEVELS, descentNodes, chooseResponse, dissectionPoints, expectRevert, hex, honestValue, level1Rounds, nodeOf, Party, Phase, Reason, rootsHash, sliceOf, ZERO32,
-  type Contract, type Fixture, type GameState, type Side, type Wallet,
+  type Attempt, expectRevert, honestValue, type Contract, type Fixture, type Lie, type LieContext, productionMove, settlerFor, type Wallet,
 } from "./gamePlayer.ts";
+import { HistoryView, worldView } from "./historyView.ts";
+import { honestTerms, lyingView, type TermLie } from "./terms.ts";
 
 type Rng = ReturnType<typeof rng>;
 
@@ -56,191 +64,91 @@ export function worldOf(kind: WorldKind, steps: number): World {
   return w;
 }
 
-
-/**
- * deviate() of gameWorld.ts, cheaper: the world's roots before dev.step are reused (not recommitted) and only
- * steps dev.step .. last are recomputed (a game on [lo, hi] never asks a party about a step past hi).
- */
-export function deviateTo(world: World, dev: Deviation, last: number): History {
-  const roots = world.roots.slice(0, dev.step);
-  const traces: OpTrace[] = [];
-  let pre = world.states[dev.step - 1]!;
-  for (let t = dev.step; t <= last; t++) {
-    const { post, all } = runStep(world, pre, t === dev.step ? dev : undefined);
-    const postRoot = commitState(world.spec, post).root;
-    traces[t] = buildTrace(world.graph, all, roots[t - 1]!, postRoot);
-    roots.push(postRoot);
-    pre = post;
-  }
-  return { roots, trace: (t) => (t < dev.step ? world.traces[t] : traces[t]) };
-}
-
 const numel = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-// ================================================================== the move planner
+// ================================================================== lies: deliberate deviations from the production move
 
-export interface Move {
-  readonly fn: string;
-  readonly args: readonly unknown[];
-  /** Gas-recorder kind. */
-  readonly kind: string;
+/** A move the production player sends (not a stuck one). */
+export type Call = Extract<Move, { kind: "move" }>;
+
+/** A deviation that changes only the move (the Arena's liars; gamePlayer.ts's Player takes it as a Lie). */
+export type MoveLie = (production: Move, c: LieContext) => Promise<Move>;
+
+/** Level 1 at random: a uniformly random VALID answer (any point where its root differs, or m) instead of the first. */
+export function randomLevel1(random: () => number): MoveLie {
+  return async (m, c) => {
+    if (m.kind !== "move" || m.functionName !== "respondStep") return m;
+    const posted = m.args[1] as Hex[];
+    const pts = dissectionPoints(Number(c.st.loStep), Number(c.st.hiStep));
+    const own: Hash[] = [];
+    for (const p of pts) own[p] = await c.view.stateRoot(p);
+    const { choice, ownRoot } = chooseResponse(pts, posted, own, random);
+    return { ...m, args: [c.gameId, posted, choice, ownRoot], label: choice < posted.length ? "respondStep(disagree)" : "respondStep(agree)" };
+  };
 }
 
-interface ProgramCache {
-  header: { entries: number; stateTensors: number; batchSize: number; firstOpTensorId: number; stateOutEntries: readonly number[] };
-  headerPath: Hex[];
-  paths: Map<number, Hex[]>;
-}
-const programCaches = new WeakMap<World, ProgramCache>();
-
-function programCache(w: World): ProgramCache {
-  let c = programCaches.get(w);
-  if (!c) {
-    const h = w.program.header;
-    c = {
-      header: { entries: h.entries, stateTensors: h.stateTensors, batchSize: h.batchSize, firstOpTensorId: h.firstOpTensorId, stateOutEntries: h.stateOutEntries },
-      headerPath: proofOf(w.program.tree, 0).map(hex),
-      paths: new Map(),
-    };
-    programCaches.set(w, c);
-  }
-  return c;
+/** Level 4 at random: any choice in [0, m] (every one is valid: the challenger posts no value of its own). */
+export function randomTerms(random: () => number): MoveLie {
+  return async (m, c) => {
+    if (m.kind !== "move" || m.functionName !== "respondTerms") return m;
+    const { st } = c;
+    const posted = m.args[1] as bigint[];
+    const own = await termViewAt(c.view, Number(st.hiStep), st.entry, Number(st.element));
+    const choice = chooseTermResponse(Number(st.termLo), Number(st.termHi), posted, own, random);
+    return { ...m, args: [c.gameId, posted, choice], label: choice < posted.length ? "respondTerms(disagree)" : "respondTerms(agree)" };
+  };
 }
 
-function programPath(w: World, leaf: number): Hex[] {
-  const c = programCache(w);
-  let p = c.paths.get(leaf);
-  if (!p) {
-    p = proofOf(w.program.tree, leaf).map(hex);
-    c.paths.set(leaf, p);
-  }
-  return p;
+/** Level 1 and level 4 at random. */
+export const randomAnswers = (random: () => number): MoveLie => lies(randomLevel1(random), randomTerms(random));
+
+/**
+ * A dishonest solver's level-4 sums as `lie` says (terms.ts) around its claim at K, instead of the production
+ * move's (the true sums before K: the lie "end").
+ */
+export function termLie(lie: TermLie): MoveLie {
+  return async (m, c) => {
+    if (m.kind !== "move" || m.functionName !== "postTerms") return m;
+    const { st, view } = c;
+    const step = Number(st.hiStep), e = Number(st.element);
+    const sums = await view.partialSums(step, st.entry, e);
+    const v = lyingView({ K: sums.length - 1, sums }, elementOf(await view.output(step, st.entry), e), lie);
+    return { ...m, args: [c.gameId, ...postTermsArgs(view.program, st.entry, v, st.termLo, st.termHi, st.termCount)] };
+  };
+}
+
+/** No move from phase `phase` on: its clock runs out. */
+export function stallAt(phase: number): MoveLie {
+  return async (m, c) => (c.st.phase >= phase ? { kind: "stuck", reason: `it stalls from phase ${phase} on` } : m);
+}
+
+/** The lies in turn. */
+export function lies(...ls: readonly (MoveLie | undefined)[]): MoveLie {
+  const xs = ls.filter((l): l is MoveLie => l !== undefined);
+  return async (m, c) => {
+    for (const l of xs) m = await l(m, c);
+    return m;
+  };
 }
 
 /**
- * What a party with view `history` plays (the protocol's answer from its own data; the same moves as
- * gamePlayer.ts's Player, computed without sending). Undefined: it has no valid move (stuck). With `random`,
- * level-1 answers are random valid choices (a garbage challenger). `posted`: the roots of the solver's latest
- * StepBisected (needed to respond).
+ * A garbage player (gamePlayer.ts's Player): before each move, with probability `invalidRate`, one of the
+ * mover's invalid variants of its move instead (invalidAttempts: it must revert, and the player stops);
+ * else its move with random answers at levels 1 and 4.
  */
-export class Agent {
-  readonly side: Side;
-  readonly history: History;
-  readonly world: World;
-  readonly random: (() => number) | undefined;
-  /** A dishonest solver's partial sums at level 4 (default: the lie only at K). */
-  readonly termLie: TermLie | undefined;
-  /** Level-4 answers at random (default: `random`). */
-  readonly termRandom: (() => number) | undefined;
-
-  constructor(side: Side, history: History, world: World, random?: () => number, termLie?: TermLie, termRandom?: () => number) {
-    this.side = side;
-    this.history = history;
-    this.world = world;
-    this.random = random;
-    this.termLie = termLie;
-    this.termRandom = termRandom ?? random;
-  }
-
-  /** Its partial sums of the disputed element: the true ones, or a lie ending at its own element value. */
-  private termView(st: GameState) {
-    const hi = Number(st.hiStep), e = Number(st.element);
-    const h = honestTerms(this.world, hi, st.entry, e);
-    const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
-    const mine = BigInt(decodeElements(c.bytes, c.width, 1, e * c.width)[0]!);
-    return mine === h.sums[h.K] && this.termLie === undefined ? honestView(h) : lyingView(h, mine, this.termLie);
-  }
-
-  /** A descent round: the solver's nodes, or the challenger's with the solver's (from its NodesRevealed). */
-  private revealNodes(id: bigint, st: GameState, nodes: Hex[], solverNodes: readonly Hex[] | undefined): Move {
-    if (this.side === "solver") return { fn: "revealNodes", args: [id, nodes, []], kind: "revealNodes(solver)" };
-    assert.ok(solverNodes && rootsHash(solverNodes) === st.pendingHash, "the solver's revealed nodes are not known");
-    return { fn: "revealNodes", args: [id, nodes, solverNodes], kind: "revealNodes(challenger)" };
-  }
-
-  plan(id: bigint, st: GameState, solverLeaf: Hex | undefined, posted?: readonly Hex[], postedSums?: readonly bigint[], solverNodes?: readonly Hex[]): Move | undefined {
-    const s = this.side;
-    const lo = Number(st.loStep), hi = Number(st.hiStep);
-    const my = s === "solver" ? st.solverNode : st.challengerNode;
-    switch (st.phase) {
-      case Phase.Bisect:
-        return { fn: "bisectStep", args: [id, dissectionPoints(lo, hi).map((p) => hex(this.history.roots[p]!))], kind: "bisectStep" };
-      case Phase.Respond: {
-        assert.ok(posted && rootsHash(posted) === st.pendingHash, "the solver's posted roots are not known");
-        const { choice, ownRoot } = chooseResponse(dissectionPoints(lo, hi), posted, this.history.roots, this.random);
-        return { fn: "respondStep", args: [id, posted, choice, ownRoot], kind: choice < posted.length ? "respondStep(disagree)" : "respondStep(agree)" };
-      }
-      case Phase.SolverTrace:
-      case Phase.ChallengerTrace: {
-        const tr = this.history.trace(hi);
-        const own = s === "solver" ? st.solverRoot : st.challengerRoot;
-        if (!tr || hex(tr.entries[0]!.outputRoot) !== st.agreedRoot || hex(tr.entries.at(-1)!.outputRoot) !== own) return undefined;
-        const pc = programCache(this.world);
-        const E = tr.entries.length;
-        // The challenger's header and header path are ignored by the game: it sends an empty path.
-        return { fn: "postTrace", args: [id, hex(tr.root), pc.header, s === "solver" ? pc.headerPath : [], proofOf(tr.tree, 0).map(hex), proofOf(tr.tree, E - 1).map(hex)], kind: `postTrace(${s})` };
-      }
-      case Phase.SolverTraceNodes:
-      case Phase.ChallengerTraceNodes: {
-        const tr = this.history.trace(hi)!;
-        if (tr.tree.depth !== st.depth || nodeOf(tr.tree, st.depth, st.round, st.index) !== my) return undefined;
-        return this.revealNodes(id, st, descentNodes(tr.tree, st.depth, st.round, st.index), solverNodes);
-      }
-      case Phase.SolverRecord:
-      case Phase.ChallengerRecord: {
-        const k = st.entry;
-        const e = this.history.trace(hi)!.entries[k]!;
-        const p = this.world.program.entries[k]!;
-        const rec = { entry: e.entry, tensorId: e.tensorId, code: e.code, inputs: e.inputs, attrs: e.attrs.map(BigInt), outputRoot: hex(e.outputRoot) };
-        return { fn: "openRecord", args: [id, rec, p.width, p.shape, programPath(this.world, 1 + k)], kind: `openRecord(${s})` };
-      }
-      case Phase.SolverDataRoot:
-      case Phase.ChallengerDataRoot: {
-        const c = this.history.trace(hi)!.commitments[st.entry - 1];
-        if (!c || hex(c.root) !== my) return undefined; // an output root it cannot open
-        return { fn: "revealDataRoot", args: [id, hex(c.tree.root), c.shape], kind: `revealDataRoot(${s})` };
-      }
-      case Phase.SolverDataNodes:
-      case Phase.ChallengerDataNodes: {
-        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
-        if (c.tree.depth !== st.depth || nodeOf(c.tree, st.depth, st.round, st.index) !== my) return undefined;
-        return this.revealNodes(id, st, descentNodes(c.tree, st.depth, st.round, st.index), solverNodes);
-      }
-      case Phase.SolverLeaf:
-      case Phase.ChallengerLeaf: {
-        const c = this.history.trace(hi)!.commitments[st.entry - 1]!;
-        if (c.tree.depth !== st.depth || nodeOf(c.tree, st.depth, st.depth, st.index) !== my) return undefined;
-        const l = Number(st.index);
-        const leaf = bytesToHex(c.bytes.subarray(l * LEAF_BYTES, (l + 1) * LEAF_BYTES));
-        if (s === "solver") return { fn: "revealLeaf", args: [id, leaf, "0x"], kind: "revealLeaf(solver)" };
-        assert.ok(solverLeaf, "the solver's leaf is not known");
-        return { fn: "revealLeaf", args: [id, leaf, solverLeaf], kind: "revealLeaf(challenger)" };
-      }
-      case Phase.SolverTerms: {
-        return { fn: "postTerms", args: [id, ...postTermsArgs(this.world.program, st.entry, this.termView(st), st.termLo, st.termHi, st.termCount)], kind: "postTerms" };
-      }
-      case Phase.ChallengerTerms: {
-        assert.ok(postedSums, "the solver's posted sums are not known");
-        const choice = chooseTermResponse(Number(st.termLo), Number(st.termHi), postedSums, this.termView(st), this.termRandom);
-        return { fn: "respondTerms", args: [id, postedSums, choice], kind: choice < postedSums.length ? "respondTerms(disagree)" : "respondTerms(agree)" };
-      }
-      default:
-        throw new Error(`no move in phase ${st.phase}`);
-    }
-  }
+export function garbage(random: () => number, invalidRate: number): Lie {
+  const answers = randomAnswers(random);
+  return async (m, c) => {
+    if (random() >= invalidRate) return answers(m, c);
+    const tag = `${c.gameId} ${c.st.phase} ${c.st.round}`;
+    const menu = invalidAttempts(c.gameId, c.st, m.kind === "move" ? m : undefined, tag).filter((a) => a.from === "mover");
+    return menu[junkOf(tag).charCodeAt(5) % menu.length]!;
+  };
 }
 
 // ================================================================== invalid moves
 
-/** A call that must revert with `error`. */
-export interface Attempt {
-  readonly fn: string;
-  readonly args: readonly unknown[];
-  readonly from: "mover" | "other" | "waiter";
-  readonly error: string;
-}
-
-const junkOf = (tag: string): Hex => hex(sha256(Buffer.from(`junk ${tag}`)));
+const junkOf = (tag: string): Hex => toHex(sha256(Buffer.from(`junk ${tag}`)));
 function junkLeaf(tag: string): Hex {
   const parts: Buffer[] = [];
   for (let i = 0; i < LEAF_BYTES / 32; i++) parts.push(sha256(Buffer.from(`junk leaf ${tag} ${i}`)));
@@ -249,7 +157,7 @@ function junkLeaf(tag: string): Hex {
 const EMPTY_HEADER = { entries: 0, stateTensors: 0, batchSize: 0, firstOpTensorId: 0, stateOutEntries: [] };
 
 /** Invalid variants of the mover's turn in state `st` (`valid`: the mover's own valid move, if any). */
-export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefined, tag: string): Attempt[] {
+export function invalidAttempts(id: bigint, st: GameView, valid: Call | undefined, tag: string): Attempt[] {
   const j = junkOf(tag);
   const out: Attempt[] = [
     st.phase <= Phase.Respond
@@ -260,8 +168,8 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
   ];
   if (!valid) return out;
   const a = valid.args as unknown[];
-  const byMover = (args: unknown[], error: string): Attempt => ({ fn: valid.fn, args, from: "mover", error });
-  out.push({ fn: valid.fn, args: a, from: "other", error: "NotYourTurn" });
+  const byMover = (args: unknown[], error: string): Attempt => ({ fn: valid.functionName, args, from: "mover", error });
+  out.push({ fn: valid.functionName, args: a, from: "other", error: "NotYourTurn" });
   switch (st.phase) {
     case Phase.Bisect: {
       const [, roots] = a as [bigint, Hex[]];
@@ -360,7 +268,7 @@ export function invalidAttempts(id: bigint, st: GameState, valid: Move | undefin
 }
 
 /** A call of the current phase's move by the party that is NOT to move: NotYourTurn. */
-export function wrongTurnAttempt(id: bigint, st: GameState, tag: string): Attempt {
+export function wrongTurnAttempt(id: bigint, st: GameView, tag: string): Attempt {
   const j = junkOf(tag);
   const call = (fn: string, args: unknown[]): Attempt => ({ fn, args, from: "waiter", error: "NotYourTurn" });
   switch (st.phase) {
@@ -484,7 +392,7 @@ export function drawGame(seed: number, o: DrawOptions): Draw {
         const entry = entries ? R.pick(entries) : 1 + R.int(E - 2);
         dev = { kind: "op", step, entry, element: R.int(numel(w.program.entries[entry]!.shape)), delta: R.pick(DELTAS) };
       }
-      const liar = deviateTo(w, dev, hi);
+      const liar = deviate(w, dev, hi);
       if (!liar.roots[hi]!.equals(w.roots[hi]!)) {
         const at = { step, entry: dev.kind === "op" ? dev.entry : E - 1, element: dev.kind === "op" ? dev.element : 0 };
         spec.detail = { ...dev };
@@ -679,6 +587,38 @@ export const reasonName = (r: number): string => REASON_NAMES[r] ?? String(r);
 
 type Log = { eventName: string; args: Record<string, unknown> };
 
+/**
+ * What the solver posted in game `id`, from the events of the receipts the driver decodes (the Arena reads no
+ * logs), as the production move reads it (dispute/move.ts's GameEvents).
+ */
+function receiptEvents(id: bigint): { absorb(l: Log): void; readonly events: GameEvents } {
+  let roots: Hex[] | undefined, sums: bigint[] | undefined, leaf: Hex | undefined, nodes: Hex[] | undefined;
+  const reveals: TraceReveal[] = [];
+  const known = <T>(x: T | undefined, what: string): T => {
+    if (x === undefined) throw new GameStateError(`game ${id}: no ${what} yet`);
+    return x;
+  };
+  return {
+    absorb(l) {
+      const a = l.args;
+      if (l.eventName === "StepBisected") roots = [...(a.roots as Hex[])];
+      if (l.eventName === "TermsPosted") sums = [...(a.sums as bigint[])];
+      if (l.eventName === "LeafRevealed" && a.by === Party.Solver) leaf = a.leaf as Hex;
+      if (l.eventName === "NodesRevealed" && a.by === Party.Solver) {
+        nodes = [...(a.nodes as Hex[])];
+        if (a.level === 2) reveals.push({ round: a.round as number, index: a.index as bigint, nodes });
+      }
+    },
+    events: {
+      postedRoots: async () => known(roots, "StepBisected"),
+      postedSums: async () => known(sums, "TermsPosted"),
+      solverLeaf: async () => known(leaf, "LeafRevealed by the solver"),
+      solverNodes: async () => known(nodes, "NodesRevealed by the solver"),
+      solverTraceReveals: async () => reveals,
+    },
+  };
+}
+
 /** Plays drawn games on a fixture (TestKernelVerifier) and, for mock games, on `mock` (RecomputeKernelVerifier). */
 export class Arena {
   readonly f: Fixture;
@@ -731,29 +671,28 @@ export class Arena {
     const { spec, world: w, rng: R } = d;
     const f = spec.mock ? this.mock : this.f;
     const honestSide: Side = spec.side === "solver" ? "challenger" : "solver";
-    const liar = new Agent(spec.side, d.liar, w, d.randomAnswers ? R.next : undefined, d.termLie, d.termRandom ? R.next : undefined);
-    const honest = new Agent(honestSide, w, w);
-    const solverAgent = spec.side === "solver" ? liar : honest;
+    // The production player's views: the world's for the honest side, the liar's own history for the liar,
+    // whose moves may also lie (random answers, level-4 sums other than the production move's).
+    const honestView = worldView(w), liarView = new HistoryView(w, d.liar);
+    const lie = lies(d.randomAnswers ? randomLevel1(R.next) : undefined, d.termRandom || d.randomAnswers ? randomTerms(R.next) : undefined, d.termLie ? termLie(d.termLie) : undefined);
     const wallet = (side: Side) => (side === "solver" ? f.solver : f.challenger);
     const [sRoots, cRoots] = spec.side === "solver" ? [d.liar.roots, w.roots] : [w.roots, d.liar.roots];
     const params = {
       jobId: BigInt(spec.seed), solver: f.solver.account.address, challenger: f.challenger.account.address, loStep: BigInt(spec.lo), hiStep: BigInt(spec.hi),
-      agreedRoot: hex(w.roots[spec.lo]!), solverRoot: hex(sRoots[spec.hi]!), challengerRoot: hex(cRoots[spec.hi]!), clockDuration: BigInt(spec.clock),
-      programRoot: hex(w.program.root), datasetRoot: `0x${w.spec.data.root}`,
+      agreedRoot: toHex(w.roots[spec.lo]!), solverRoot: toHex(sRoots[spec.hi]!), challengerRoot: toHex(cRoots[spec.hi]!), clockDuration: BigInt(spec.clock),
+      programRoot: toHex(w.program.root), datasetRoot: `0x${w.spec.data.root}`,
     };
     const created = await this.tx(f, f.market, "create", [params], f.deployer, "create");
     const id = (created.logs.find((l) => l.eventName === "GameCreated")!.args.gameId) as bigint;
     this.log?.(`game ${id}: ${JSON.stringify(spec)}`);
 
     const res: GameResult = { solverWon: false, reason: -1, moves: 0, reverts: 0, timeTravels: 0, termAnswers: 0 };
-    let resolved = 0, liarMoves = 0, termMoves = 0, solverLeaf: Hex | undefined, posted: readonly Hex[] | undefined, postedSums: readonly bigint[] | undefined, solverNodes: readonly Hex[] | undefined;
+    let resolved = 0, liarMoves = 0, termMoves = 0;
+    const seen = receiptEvents(id);
     const absorb = (logs: Log[]) => {
       for (const l of logs) {
         if (l.args.gameId !== id) continue;
-        if (l.eventName === "LeafRevealed" && l.args.by === Party.Solver) solverLeaf = l.args.leaf as Hex;
-        if (l.eventName === "StepBisected") posted = l.args.roots as readonly Hex[];
-        if (l.eventName === "TermsPosted") postedSums = l.args.sums as readonly bigint[];
-        if (l.eventName === "NodesRevealed" && l.args.by === Party.Solver) solverNodes = l.args.nodes as readonly Hex[];
+        seen.absorb(l);
         if (l.eventName === "RecordOpened") res.recordEntry = Number(l.args.entry);
         if (l.eventName === "GameTimedOut") res.timedOut = Number(l.args.loser);
         if (l.eventName === "GameResolved") {
@@ -764,19 +703,19 @@ export class Arena {
       }
     };
     /** The mover cannot or will not move: its clock runs out and anyone times it out. */
-    const runOut = async (st: GameState, late?: { move: Move; from: Wallet }) => {
+    const runOut = async (st: GameView, late?: { move: Call; from: Wallet }) => {
       await this.attempt(f, { fn: "timeout", args: [id], from: "other", error: "ClockNotExpired" }, f.other, f.other);
       await this.travelTo(f, st.deadline);
       res.timeTravels++;
       // A move at or after the deadline reverts: that instant belongs to timeout.
-      if (late) await expectRevert(f.game.write[late.move.fn](late.move.args, { account: late.from.account }), "ClockExpired");
+      if (late) await expectRevert(f.game.write[late.move.functionName](late.move.args, { account: late.from.account }), "ClockExpired");
       res.reverts += late ? 2 : 1;
       absorb((await this.tx(f, f.game, "timeout", [id], f.other, "timeout")).logs);
     };
 
     for (let guard = 0; ; guard++) {
       assert.ok(guard < 500, "the game does not end");
-      const st = (await f.game.read.gameState([id])) as GameState;
+      const st = (await f.game.read.gameState([id])) as GameView;
       if (st.phase === Phase.Resolved) break;
       assert.notEqual(st.phase, Phase.Aborted);
       if (st.phase === Phase.Settlement) {
@@ -789,13 +728,9 @@ export class Arena {
           res.reverts += 2;
           absorb((await this.tx(f, f.game, "timeout", [id], f.other, "timeout (settlement)")).logs);
         } else if (spec.mock) {
-          const t = Number(st.hiStep);
-          assert.equal(st.agreedRoot, hex(w.roots[t - 1]!));
-          const pre = w.states[t - 1]!;
-          const trace = solverAgent.history.trace(t)!;
-          const slice = sliceOf(st);
-          const operands = settlementOperands({ spec: w.spec, graph: w.graph, program: w.program, pre, preCommitment: commitState(w.spec, pre), trace, dataset: w.dataset }, st.entry, Number(st.element), slice);
-          absorb((await this.tx(f, f.game, "settle", [id, operands, "0x"], f.other, slice ? "settle (RecomputeKernelVerifier, dot slice)" : "settle (RecomputeKernelVerifier)", undefined)).logs);
+          // The SOLVER's operands (its trace's agreed prefix), opened against the agreed pre-state.
+          const operands = settlerFor(w, spec.side === "solver" ? d.liar : w)(st);
+          absorb((await this.tx(f, f.game, "settle", [id, operands, "0x"], f.other, sliceOf(st) ? "settle (RecomputeKernelVerifier, dot slice)" : "settle (RecomputeKernelVerifier)", undefined)).logs);
         } else {
           const slice = sliceOf(st);
           const step = Number(st.hiStep), e = Number(st.element);
@@ -809,9 +744,11 @@ export class Arena {
         continue;
       }
       const liarTurn = st.turn === (spec.side === "solver" ? Party.Solver : Party.Challenger);
-      const agent = liarTurn ? liar : honest;
-      const mover = wallet(agent.side), waiter = wallet(liarTurn ? honestSide : spec.side);
-      const move = agent.plan(id, st, solverLeaf, posted, postedSums, solverNodes);
+      const side = liarTurn ? spec.side : honestSide, view = liarTurn ? liarView : honestView;
+      const mover = wallet(side), waiter = wallet(liarTurn ? honestSide : spec.side);
+      const production = await productionMove(view, side, id, st, seen.events);
+      const m = liarTurn ? await lie(production, { gameId: id, st, side, view }) : production;
+      const move = m.kind === "move" ? m : undefined;
       if (!liarTurn) {
         assert.ok(move, `the honest ${honestSide} has no move in phase ${st.phase}`);
         if (d.invalidRate > 0 && R.next() < d.invalidRate / 4) {
@@ -823,7 +760,7 @@ export class Arena {
           // INV-GAME-9: the liar's K (the true one + delta) is refused at declaration; it has no other and runs
           // out of time. The challenger has answered no level-4 round.
           assert.ok(move, "a wrong-K solver has a declaration to try");
-          await this.attempt(f, { fn: move.fn, args: move.args, from: "mover", error: "WrongTermCount" }, mover, waiter);
+          await this.attempt(f, { fn: move.functionName, args: move.args, from: "mover", error: "WrongTermCount" }, mover, waiter);
           res.reverts++;
           await runOut(st);
           continue;
@@ -841,7 +778,7 @@ export class Arena {
           }
           if (st.phase === Phase.SolverTerms || st.phase === Phase.ChallengerTerms) {
             // Level 4 is reached by few games: there the liar tries every malformed variant of its move.
-            for (const a of menu.filter((x) => x.from === "mover" && x.fn === move?.fn)) {
+            for (const a of menu.filter((x) => x.from === "mover" && x.fn === move?.functionName)) {
               await this.attempt(f, a, mover, waiter);
               res.reverts++;
             }
@@ -852,15 +789,15 @@ export class Arena {
           continue;
         }
       }
-      absorb((await this.tx(f, f.game, move.fn, move.args, mover, move.kind)).logs);
-      if (move.fn === "respondStep") {
+      absorb((await this.tx(f, f.game, move.functionName, move.args, mover, move.label)).logs);
+      if (move.functionName === "respondStep") {
         const [, roots, choice] = move.args as [bigint, readonly Hex[], number];
         this.tally.note("choice", choice === 0 ? "first" : choice === roots.length ? "all" : "middle");
       }
       res.moves++;
       if (liarTurn) liarMoves++;
-      if (liarTurn && move.fn === "postTerms") termMoves++;
-      if (move.fn === "respondTerms") res.termAnswers++;
+      if (liarTurn && move.functionName === "postTerms") termMoves++;
+      if (move.functionName === "respondTerms") res.termAnswers++;
     }
 
     // Exactly one resolution, reported once to the market with the same outcome; the game takes no more calls.
