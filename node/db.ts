@@ -110,6 +110,31 @@ export class NodeDb {
     }
   }
 
+  // ---------------------------------------------------------------- a role's jobs table
+  // Both roles keep a `jobs` table keyed by job_id with a status and an updated_at column; these read and
+  // write its rows generically (the role maps a raw row to its typed row).
+
+  /** Records a job the first time it is seen (status 'seen'); false when it was already known. */
+  insertJob(jobId: bigint): boolean {
+    const r = this.#db.prepare("INSERT OR IGNORE INTO jobs (job_id, status, updated_at) VALUES (?, 'seen', ?)").run(jobId.toString(), Date.now());
+    return Number(r.changes) === 1;
+  }
+
+  protected jobRaw(jobId: bigint): Raw | undefined {
+    return this.#db.prepare("SELECT * FROM jobs WHERE job_id = ?").get(jobId.toString()) as Raw | undefined;
+  }
+
+  protected jobsRaw(): Raw[] {
+    return this.#db.prepare("SELECT * FROM jobs ORDER BY CAST(job_id AS INTEGER)").all() as Raw[];
+  }
+
+  /** Sets the given fields of a job's row: `columns` names each field's column, `encode` turns a value into what is stored. */
+  protected updateJobRow(jobId: bigint, columns: Readonly<Record<string, string>>, u: Readonly<Record<string, unknown>>, encode: (field: string, v: unknown) => unknown = (_f, v) => v): void {
+    const keys = Object.keys(u);
+    if (keys.length === 0) return;
+    this.#db.prepare(`UPDATE jobs SET ${keys.map((k) => `${columns[k]} = ?`).join(", ")}, updated_at = ? WHERE job_id = ?`).run(...keys.map((k) => sqlValue(encode(k, u[k]))), Date.now(), jobId.toString());
+  }
+
   /** The connection, for the role's own tables. */
   get sql(): DatabaseSync {
     return this.#db;

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { type JobId, type Root, type StepIndex, toJobId, toRoot, toStepIndex } from "../core/root.ts";
-import { big, NodeDb, type Raw, sqlValue } from "../node/db.ts";
+import { big, NodeDb, type Raw } from "../node/db.ts";
 import { SolverError } from "./errors.ts";
 
 /**
@@ -113,26 +113,16 @@ export class SolverDb extends NodeDb {
   }
 
   job(jobId: bigint): JobRow | undefined {
-    const r = this.sql.prepare("SELECT * FROM jobs WHERE job_id = ?").get(jobId.toString()) as Raw | undefined;
+    const r = this.jobRaw(jobId);
     return r ? jobOf(r) : undefined;
   }
 
   jobs(): JobRow[] {
-    return (this.sql.prepare("SELECT * FROM jobs ORDER BY CAST(job_id AS INTEGER)").all() as Raw[]).map(jobOf);
-  }
-
-  /** Records a job the first time it is seen; false when it was already known. */
-  insertJob(jobId: bigint): boolean {
-    const r = this.sql.prepare("INSERT OR IGNORE INTO jobs (job_id, status, updated_at) VALUES (?, 'seen', ?)").run(jobId.toString(), Date.now());
-    return Number(r.changes) === 1;
+    return this.jobsRaw().map(jobOf);
   }
 
   updateJob(jobId: bigint, u: JobUpdate): void {
-    const keys = Object.keys(u) as (keyof JobUpdate)[];
-    if (keys.length === 0) return;
-    const sets = keys.map((k) => `${COLUMN[k]} = ?`).join(", ");
-    const value = (k: keyof JobUpdate) => (k === "historyRoot" || k === "finalRoot" ? toRoot(u[k]!) : u[k]);
-    this.sql.prepare(`UPDATE jobs SET ${sets}, updated_at = ? WHERE job_id = ?`).run(...keys.map((k) => sqlValue(value(k))), Date.now(), jobId.toString());
+    this.updateJobRow(jobId, COLUMN, u, (k, v) => (k === "historyRoot" || k === "finalRoot" ? toRoot(v as string) : v));
   }
 
   checkpoints(jobId: bigint): CheckpointRow[] {

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Root } from "../core/root.ts";
-import { big, NodeDb, type Raw, sqlValue } from "../node/db.ts";
+import { big, NodeDb, type Raw } from "../node/db.ts";
 
 /**
  * The verifier's embedded database (`<dataDir>/verifier.db`): the node's shared tables (node/db.ts: cursor,
@@ -120,25 +120,16 @@ export class VerifierDb extends NodeDb {
   }
 
   job(jobId: bigint): VJobRow | undefined {
-    const r = this.sql.prepare("SELECT * FROM jobs WHERE job_id = ?").get(jobId.toString()) as Raw | undefined;
+    const r = this.jobRaw(jobId);
     return r ? jobOf(r) : undefined;
   }
 
   jobs(): VJobRow[] {
-    return (this.sql.prepare("SELECT * FROM jobs ORDER BY CAST(job_id AS INTEGER)").all() as Raw[]).map(jobOf);
-  }
-
-  /** Records a job the first time it is seen; false when it was already known. */
-  insertJob(jobId: bigint): boolean {
-    const r = this.sql.prepare("INSERT OR IGNORE INTO jobs (job_id, status, updated_at) VALUES (?, 'seen', ?)").run(jobId.toString(), Date.now());
-    return Number(r.changes) === 1;
+    return this.jobsRaw().map(jobOf);
   }
 
   updateJob(jobId: bigint, u: VJobUpdate): void {
-    const keys = Object.keys(u) as (keyof VJobUpdate)[];
-    if (keys.length === 0) return;
-    const value = (k: keyof VJobUpdate) => (k === "roots" || k === "intervals" ? JSON.stringify(u[k]) : sqlValue(u[k]));
-    this.sql.prepare(`UPDATE jobs SET ${keys.map((k) => `${COLUMN[k]} = ?`).join(", ")}, updated_at = ? WHERE job_id = ?`).run(...keys.map(value), Date.now(), jobId.toString());
+    this.updateJobRow(jobId, COLUMN, u, (k, v) => (k === "roots" || k === "intervals" ? JSON.stringify(v) : v));
   }
 
   checks(jobId: bigint): CheckRow[] {

@@ -33,7 +33,7 @@ import { Phase, Reason } from "../../dispute/gameState.ts";
 import { playGame, type PlayProgress, readGame } from "../../dispute/playGame.ts";
 import { engineStepper, ReplayView, type Stepper } from "../../dispute/replayView.ts";
 import { createRunner, train } from "../../training/train.ts";
-import { type Deviation, runStep } from "../contracts/helpers/gameWorld.ts";
+import { type Deviation, deviatingStepper } from "../../dispute/deviation.ts";
 import { makeHistory } from "../contracts/helpers/market.ts";
 import { startSolverProcess, type SolverProcess } from "./helpers/nodeProcess.ts";
 import type { KernelKind } from "../../chain/kernelKind.ts";
@@ -100,10 +100,7 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
     const dev: Deviation = { kind: "op", step: LIE_STEP, entry: matmul, element: 77 };
     const runner = await createRunner(graph, "onnx");
     const honest = engineStepper(runner, spec, data.train);
-    const lying: Stepper = {
-      next: async (pre) => (pre.step + 1 === LIE_STEP ? runStep({ graph, spec, dataset: data.train }, pre, dev).post : honest.next(pre)),
-      traced: async (pre) => (pre.step + 1 === LIE_STEP ? runStep({ graph, spec, dataset: data.train }, pre, dev) : honest.traced(pre)),
-    };
+    const lying: Stepper = deviatingStepper(honest, { graph, spec, dataset: data.train }, [dev]);
     const view = new ReplayView({ spec, dataset: data.train, start: initialState(spec), hiStep: INTERVAL, graph, program, stepper: lying });
     const trained = await train({ spec, dataset: data.train, steps: STEPS, checkpointInterval: INTERVAL });
     const committed = makeHistory(STEPS, INTERVAL, toHex(trained.checkpoints[0]!.root), (i) => toHex(trained.checkpoints[i]!.root));

@@ -19,7 +19,7 @@ import { type Deviation, deviatedStep, type DeviationWorld } from "../../../disp
 import { syntheticDataset, tinySpec } from "../../vectors/generate.ts";
 
 // test/e2e/solverDispute.test.ts still imports the step and its type from here.
-export { deviatedStep as runStep, type Deviation } from "../../../dispute/deviation.ts";
+export type { Deviation } from "../../../dispute/deviation.ts";
 
 export type WorldKind = "tiny" | "medium" | "wide" | "long";
 
