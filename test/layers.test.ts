@@ -10,7 +10,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SKIP = new Set(["node_modules", "artifacts", "cache", "build"]);
+// Folders .gitignore names at the top level (node_modules, build outputs, out/): not the project's own.
+const SKIP = new Set([...readFileSync(path.join(ROOT, ".gitignore"), "utf8").matchAll(/^\/?([A-Za-z0-9_.-]+)\/$/gm)].map((m) => m[1]!));
 
 /** Repo-relative paths of every .ts file (build products and dot folders excepted). */
 function tsFiles(dir = ""): string[] {
