@@ -7,15 +7,11 @@ import { engineStepper, ReplayView } from "../dispute/replayView.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { parseSpec } from "../engine/spec.ts";
 import type { Logger } from "../log/logger.ts";
-import { type NodeClient, openNodeChain } from "../node/chain.ts";
-import { loadDatasets } from "../node/datasets.ts";
+import type { NodeClient } from "../node/chain.ts";
 import { GamePlayer } from "../node/games.ts";
-import { Node } from "../node/node.ts";
-import { openStore } from "../node/store.ts";
-import { TxSender } from "../node/txSender.ts";
-import { Waits } from "../node/waits.ts";
+import type { Node } from "../node/node.ts";
+import { openNode } from "../node/open.ts";
 import { ChainWatcher, type WatchedLog } from "../node/watcher.ts";
-import { shutdownProver } from "../settlement/prover.ts";
 import { createRunner } from "../training/train.ts";
 import { jobLie, lyingStepper, solverPlay, wrongTraceView } from "./adversary.ts";
 import { Bidder } from "./bidder.ts";
@@ -69,16 +65,11 @@ export interface SolverNode {
 
 export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode> {
   const { config: cfg, signal, log } = o;
-  const chain = await openNodeChain({ market: cfg.market, account: o.account, rpcUrl: cfg.rpcUrl, ...(o.client ? { client: o.client } : {}), ...(cfg.chainId !== undefined ? { chainId: cfg.chainId } : {}), pollingIntervalMs: cfg.pollIntervalMs });
-  const db = openSolverDb(cfg.dataDir);
-  const node = new Node({ log, signal, pollIntervalMs: cfg.pollIntervalMs });
+  const opened = await openNode({ config: cfg, role: "solver", account: o.account, log, signal, ...(o.client ? { client: o.client } : {}), openDb: openSolverDb });
+  const { node } = opened;
+  const { chain, db, store, datasets } = opened.ctx;
   let server: StoreServer | undefined;
   try {
-    db.bindIdentity(`chain ${chain.chainId} market ${cfg.market} solver ${chain.me}`);
-    const datasets = loadDatasets(cfg.accept.datasets);
-    const store = await openStore(path.join(cfg.dataDir, "states"));
-    const tx = node.add(new TxSender({ client: chain.client, db, log: node.logger("transactions") }));
-    await tx.init();
     const srv = await startStoreServer({
       store, host: cfg.serve.host, port: cfg.serve.port, log, ...(cfg.adversary?.withhold ? { withhold: true } : {}),
       derived: traceSource({ db, store, datasets, backend: cfg.backend, cacheDir: path.join(cfg.dataDir, "derived") }),
@@ -87,7 +78,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     server = srv;
     node.add({ name: "store server", close: () => srv.close() });
     const ctx: SolverContext = {
-      cfg, chain, db, store, datasets, tx, log, waits: new Waits(log), signal, modelBase: cfg.serve.publicUrl ?? srv.url,
+      ...opened.ctx, modelBase: cfg.serve.publicUrl ?? srv.url,
       finish: (jobId, status, reason) => {
         db.updateJob(jobId, { status, reason });
         const r = jobReport(db, jobId);
@@ -107,7 +98,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     node.add(new Finalizer(ctx));
     const lies = cfg.adversary ? solverPlay(cfg.adversary, node.logger("adversary")) : undefined;
     node.add(new GamePlayer({
-      side: "solver", chain, db, tx, log: node.logger("games"), signal, pollMs: cfg.pollIntervalMs, ...(lies ? { play: lies } : {}),
+      side: "solver", chain, db, tx: ctx.tx, log: node.logger("games"), signal, pollMs: cfg.pollIntervalMs, ...(lies ? { play: lies } : {}),
       viewOf: async (g) => {
         const job = db.job(g.jobId)!;
         const spec = parseSpec(JSON.parse(job.specJson!));
@@ -127,19 +118,10 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     log.info({ chainId: chain.chainId, solver: chain.me, market: cfg.market, rpc: redactUrl(cfg.rpcUrl), dataDir: cfg.dataDir, serve: srv.url }, "solver node started");
     if (cfg.adversary) log.warn({ adversary: cfg.adversary }, "ADVERSARY: this solver cheats (test-only switch)");
   } catch (e) {
-    await node.close();
-    db.close();
+    await opened.close();
     throw e;
   }
-  return {
-    db, server: server!, chainId: chain.chainId, address: chain.me, node,
-    run: () => node.run(),
-    async close() {
-      await node.close();
-      await shutdownProver(); // snarkjs's worker threads (a Groth16 settlement) would keep the process alive
-      db.close();
-    },
-  };
+  return { db, server: server!, chainId: chain.chainId, address: chain.me, node, run: () => node.run(), close: opened.close };
 }
 
 /** The market's events, into the database (idempotent: a page replayed after a crash changes nothing). */

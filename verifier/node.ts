@@ -1,20 +1,15 @@
-import path from "node:path";
 import type { Account, Address } from "viem";
 
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
-import { shutdownProver } from "../settlement/prover.ts";
 import { engineStepper, ReplayView } from "../dispute/replayView.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { parseSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
 import type { Logger } from "../log/logger.ts";
-import { type NodeClient, openNodeChain } from "../node/chain.ts";
-import { loadDatasets } from "../node/datasets.ts";
+import type { NodeClient } from "../node/chain.ts";
 import { GamePlayer } from "../node/games.ts";
-import { Node } from "../node/node.ts";
-import { openStore } from "../node/store.ts";
-import { TxSender } from "../node/txSender.ts";
-import { Waits } from "../node/waits.ts";
+import type { Node } from "../node/node.ts";
+import { openNode } from "../node/open.ts";
 import { ChainWatcher, type WatchedLog } from "../node/watcher.ts";
 import { createRunner } from "../training/train.ts";
 import { adversaryPlay } from "./adversary.ts";
@@ -55,16 +50,10 @@ export interface VerifierNode {
 
 export async function startVerifierNode(o: VerifierNodeOptions): Promise<VerifierNode> {
   const { config: cfg, signal } = o;
-  const chain = await openNodeChain({ market: cfg.market, account: o.account, rpcUrl: cfg.rpcUrl, ...(o.client ? { client: o.client } : {}), ...(cfg.chainId !== undefined ? { chainId: cfg.chainId } : {}), pollingIntervalMs: cfg.pollIntervalMs });
-  const db = openVerifierDb(cfg.dataDir);
-  const node = new Node({ log: o.log, signal, pollIntervalMs: cfg.pollIntervalMs });
+  const opened = await openNode({ config: cfg, role: "verifier", account: o.account, log: o.log, signal, ...(o.client ? { client: o.client } : {}), openDb: openVerifierDb });
+  const { node, ctx } = opened;
+  const { chain, db, store, datasets, tx } = ctx;
   try {
-    db.bindIdentity(`chain ${chain.chainId} market ${cfg.market} verifier ${chain.me}`);
-    const datasets = loadDatasets(cfg.accept.datasets);
-    const store = await openStore(path.join(cfg.dataDir, "states"));
-    const tx = node.add(new TxSender({ client: chain.client, db, log: node.logger("transactions") }));
-    await tx.init();
-    const ctx: VerifierContext = { cfg, chain, db, store, datasets, tx, log: o.log, waits: new Waits(o.log), signal };
     const challenger = new Challenger(ctx);
     node.add(new ChainWatcher({
       name: "market", client: chain.client, db, log: node.logger("watcher"), address: cfg.market, abi: jobMarketAbi, fromBlock: cfg.fromBlock, logChunk: cfg.logChunk, signal,
@@ -95,19 +84,10 @@ export async function startVerifierNode(o: VerifierNodeOptions): Promise<Verifie
     }));
     o.log.info({ chainId: chain.chainId, verifier: chain.me, market: cfg.market, dataDir: cfg.dataDir, sampleBps: cfg.sampleBps ?? "the job's", backend: cfg.backend }, "verifier node started");
   } catch (e) {
-    await node.close();
-    db.close();
+    await opened.close();
     throw e;
   }
-  return {
-    db, chainId: chain.chainId, address: chain.me, node,
-    run: () => node.run(),
-    async close() {
-      await node.close();
-      await shutdownProver();
-      db.close();
-    },
-  };
+  return { db, chainId: chain.chainId, address: chain.me, node, run: () => node.run(), close: opened.close };
 }
 
 /** The market's events, into the database (idempotent: a page replayed after a crash changes nothing). */
