@@ -85,3 +85,26 @@ export class Node {
     }
   }
 }
+
+/**
+ * One module's pass over the node's jobs, in order, until the signal aborts. A job whose step throws is
+ * logged with its id and status and tried again on the next poll: one job's trouble (a transaction that
+ * keeps reverting, an RPC error) never holds up the jobs after it, as a failure of the whole tick would,
+ * poll after poll.
+ */
+export async function forEachJob<R extends { readonly jobId: bigint; readonly status: string }>(
+  ctx: { readonly signal: AbortSignal; readonly log: Logger },
+  module: string,
+  rows: readonly R[],
+  step: (row: R) => Promise<void> | void,
+): Promise<void> {
+  for (const row of rows) {
+    if (ctx.signal.aborted) return;
+    try {
+      await step(row);
+    } catch (e) {
+      if (ctx.signal.aborted) return;
+      ctx.log.warn({ module, jobId: row.jobId.toString(), status: row.status, err: (e as Error).message }, `${module} failed on job ${row.jobId}; retrying on the next poll`);
+    }
+  }
+}

@@ -8,7 +8,7 @@ import { fetchSpec } from "../content/fetchSpec.ts";
 import { bareHex } from "../core/root.ts";
 import { canonicalSpecJson } from "../engine/spec.ts";
 import { Backoff } from "../node/backoff.ts";
-import type { NodeModule } from "../node/node.ts";
+import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
 import { describeMissing } from "../settlement/coverage.ts";
 import type { SolverContext } from "./context.ts";
@@ -36,15 +36,10 @@ export class Bidder implements NodeModule {
   }
 
   async tick(): Promise<void> {
-    for (const row of this.#ctx.db.jobs()) {
-      if (this.#ctx.signal.aborted) return;
-      try {
-        if (row.status === "seen") await this.#evaluate(row);
-        else if (row.status === "bidding") await this.#followAuction(row);
-      } catch (e) {
-        this.#ctx.log.warn({ jobId: row.jobId.toString(), status: row.status, err: (e as Error).message }, "job step failed; retrying on the next poll");
-      }
-    }
+    await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (row) => {
+      if (row.status === "seen") await this.#evaluate(row);
+      else if (row.status === "bidding") await this.#followAuction(row);
+    });
   }
 
   #market(j: Job) {

@@ -6,7 +6,7 @@ import type { Checkpoint } from "../commitment/history.ts";
 import { rootBytes } from "../core/root.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { parseSpec } from "../engine/spec.ts";
-import type { NodeModule } from "../node/node.ts";
+import { forEachJob, type NodeModule } from "../node/node.ts";
 import { jobLie } from "./adversary.ts";
 import type { SolverContext } from "./context.ts";
 import type { JobRow } from "./db.ts";
@@ -26,14 +26,9 @@ export class Committer implements NodeModule {
   }
 
   async tick(): Promise<void> {
-    for (const row of this.#ctx.db.jobs()) {
-      if (row.status !== "trained" || this.#ctx.signal.aborted) continue;
-      try {
-        await this.#commit(row);
-      } catch (e) {
-        this.#ctx.log.warn({ jobId: row.jobId.toString(), err: (e as Error).message }, "commit failed; retrying on the next poll");
-      }
-    }
+    await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (row) => {
+      if (row.status === "trained") await this.#commit(row);
+    });
   }
 
   /** The checkpoints this node commits for a job: the stored ones (with a test-only adversary's made-up root). */

@@ -1,7 +1,7 @@
 import { writeContract } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob } from "../chain/jobs.ts";
-import type { NodeModule } from "../node/node.ts";
+import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
 import type { SolverContext } from "./context.ts";
 import type { JobRow } from "./db.ts";
@@ -21,15 +21,10 @@ export class Finalizer implements NodeModule {
   }
 
   async tick(): Promise<void> {
-    for (const row of this.#ctx.db.jobs()) {
-      if (this.#ctx.signal.aborted) return;
-      try {
-        if (row.status === "committed") await this.#finalize(row);
-        else if (row.status === "finalized") await this.#collect(row);
-      } catch (e) {
-        this.#ctx.log.warn({ jobId: row.jobId.toString(), status: row.status, err: (e as Error).message }, "job step failed; retrying on the next poll");
-      }
-    }
+    await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (row) => {
+      if (row.status === "committed") await this.#finalize(row);
+      else if (row.status === "finalized") await this.#collect(row);
+    });
   }
 
   async #finalize(row: JobRow): Promise<void> {

@@ -1,8 +1,9 @@
 import { writeContract } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob } from "../chain/jobs.ts";
-import type { NodeModule } from "../node/node.ts";
+import { forEachJob, type NodeModule } from "../node/node.ts";
 import type { VerifierContext } from "./context.ts";
+import type { VJobRow } from "./db.ts";
 
 /**
  * checked -> attested: publishes what this node re-executed and found right (JobMarket.attest: an on-chain
@@ -18,24 +19,26 @@ export class Attester implements NodeModule {
   }
 
   async tick(): Promise<void> {
+    await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (job) => {
+      if (job.status === "checked" || job.status === "attested") await this.#attest(job);
+    });
+  }
+
+  async #attest(job: VJobRow): Promise<void> {
     const { db, chain, tx, log } = this.#ctx;
-    for (const job of db.jobs()) {
-      if (this.#ctx.signal.aborted) return;
-      if (job.status !== "checked" && job.status !== "attested") continue;
-      const onChain = await getJob(chain.client, { market: chain.market, jobId: job.jobId });
-      if (job.status === "attested") {
-        if (onChain.status === "Finalized" || onChain.status === "Failed") db.updateJob(job.jobId, { status: "done", reason: `attested; the job is ${onChain.status}` });
-        continue;
-      }
-      if (onChain.status !== "Committed" && onChain.status !== "Finalized") {
-        db.updateJob(job.jobId, { status: "done", reason: `checked, not attested: the job is ${onChain.status}` });
-        continue;
-      }
-      const intervals = db.checks(job.jobId).map((c) => BigInt(c.interval));
-      const { receipt } = await tx.send(job.jobId, "attest", () =>
-        writeContract(chain.client, { address: chain.market, abi: jobMarketAbi, functionName: "attest", args: [job.jobId, intervals], account: chain.client.account, chain: chain.client.chain }));
-      db.updateJob(job.jobId, { status: "attested" });
-      log.info({ jobId: job.jobId.toString(), intervals: intervals.map(Number), tx: receipt.transactionHash, gasUsed: receipt.gasUsed.toString() }, "attested: intervals re-executed, roots match");
+    const onChain = await getJob(chain.client, { market: chain.market, jobId: job.jobId });
+    if (job.status === "attested") {
+      if (onChain.status === "Finalized" || onChain.status === "Failed") db.updateJob(job.jobId, { status: "done", reason: `attested; the job is ${onChain.status}` });
+      return;
     }
+    if (onChain.status !== "Committed" && onChain.status !== "Finalized") {
+      db.updateJob(job.jobId, { status: "done", reason: `checked, not attested: the job is ${onChain.status}` });
+      return;
+    }
+    const intervals = db.checks(job.jobId).map((c) => BigInt(c.interval));
+    const { receipt } = await tx.send(job.jobId, "attest", () =>
+      writeContract(chain.client, { address: chain.market, abi: jobMarketAbi, functionName: "attest", args: [job.jobId, intervals], account: chain.client.account, chain: chain.client.chain }));
+    db.updateJob(job.jobId, { status: "attested" });
+    log.info({ jobId: job.jobId.toString(), intervals: intervals.map(Number), tx: receipt.transactionHash, gasUsed: receipt.gasUsed.toString() }, "attested: intervals re-executed, roots match");
   }
 }

@@ -3,7 +3,7 @@ import { readContract, writeContract } from "viem/actions";
 import { committedHistory, scheduledStep } from "../chain/checkpoints.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob } from "../chain/jobs.ts";
-import type { NodeModule } from "../node/node.ts";
+import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
 import type { VerifierContext } from "./context.ts";
 import type { VJobRow } from "./db.ts";
@@ -28,14 +28,13 @@ export class Challenger implements NodeModule {
   }
 
   async tick(): Promise<void> {
-    for (const job of this.#ctx.db.jobs()) {
-      if (this.#ctx.signal.aborted) return;
+    await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (job) => {
       if (job.status === "sampled" || job.status === "challenged") {
         const bad = this.#ctx.db.checks(job.jobId).find((c) => c.status === "mismatch");
         if (bad && !this.#gameOn(job, bad.interval)) await this.#challenge(job, bad.interval, bad.computedRoot as `0x${string}`);
       }
       if (job.status === "challenged") await this.#followGames(job);
-    }
+    });
   }
 
   #gameOn(job: VJobRow, interval: number): boolean {

@@ -4,7 +4,7 @@ import { fetchSpec } from "../content/fetchSpec.ts";
 import { getJob } from "../chain/jobs.ts";
 import { canonicalSpecJson } from "../engine/spec.ts";
 import { VeritrainError } from "../core/errors.ts";
-import type { NodeModule } from "../node/node.ts";
+import { forEachJob, type NodeModule } from "../node/node.ts";
 import type { VerifierContext } from "./context.ts";
 import type { VJobRow } from "./db.ts";
 
@@ -23,7 +23,9 @@ export class Evaluator implements NodeModule {
   }
 
   async tick(): Promise<void> {
-    for (const job of this.#ctx.db.jobs()) if (job.status === "seen" && !this.#ctx.signal.aborted) await this.#evaluate(job);
+    await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (job) => {
+      if (job.status === "seen") await this.#evaluate(job);
+    });
   }
 
   async #evaluate(row: VJobRow): Promise<void> {

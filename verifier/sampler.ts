@@ -1,5 +1,5 @@
 import { getBlock } from "viem/actions";
-import type { NodeModule } from "../node/node.ts";
+import { forEachJob, type NodeModule } from "../node/node.ts";
 import type { VerifierContext } from "./context.ts";
 import type { VJobRow } from "./db.ts";
 import { detectionProbability, sampleIntervals } from "./sampling.ts";
@@ -20,7 +20,9 @@ export class Sampler implements NodeModule {
   }
 
   async tick(): Promise<void> {
-    for (const job of this.#ctx.db.jobs()) if (job.status === "committed" && !this.#ctx.signal.aborted) await this.#sample(job);
+    await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (job) => {
+      if (job.status === "committed") await this.#sample(job);
+    });
   }
 
   async #sample(job: VJobRow): Promise<void> {
