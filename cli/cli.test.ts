@@ -70,6 +70,22 @@ describe("veritrain CLI", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it("--help works for every command and subcommand (exit 0, a usage line, no error)", async () => {
+    const seen: string[] = [];
+    const walk = async (words: string[]): Promise<void> => {
+      const r = await veritrain(...words, "--help");
+      expect(r.code, `veritrain ${words.join(" ")} --help: ${r.stderr}`).to.equal(0);
+      expect(r.stdout).to.match(/^Usage: veritrain/);
+      expect(r.stderr).to.equal("");
+      seen.push(words.join(" "));
+      const commands = r.stdout.split("Commands:\n")[1] ?? "";
+      const names = [...commands.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
+      await Promise.all(names.map((n) => walk([...words, n])));
+    };
+    await walk([]);
+    expect(seen).to.include.members(["client submit", "client result", "solver start", "solver keystore", "verifier start", "verifier status", "deploy", "demo"]);
+  });
+
   it("rejects bad train flags, naming the flag (no training starts)", async () => {
     const [steps, zero, seed, layers, backend] = await Promise.all([
       veritrain("train", "--steps", "abc"),

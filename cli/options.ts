@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 
 /** Parsers for CLI flags: each rejects a bad value with a message naming the flag's expectation. */
 export function positiveInt(name: string, max = Number.MAX_SAFE_INTEGER) {
@@ -29,4 +29,13 @@ export function layerList(v: string): number[] {
 export function backendName(v: string): "onnx" | "reference" {
   if (v !== "onnx" && v !== "reference") throw new InvalidArgumentError(`--backend must be "onnx" or "reference", got "${v}"`);
   return v;
+}
+
+/**
+ * Gives every bigint default in the command tree a printable description (its decimal value) where it has
+ * none: commander prints defaults with JSON.stringify, which throws on a bigint, so `--help` would crash.
+ */
+export function describeBigIntDefaults(cmd: Command): void {
+  for (const o of cmd.options) if (typeof o.defaultValue === "bigint" && o.defaultValueDescription === undefined) o.defaultValueDescription = o.defaultValue.toString();
+  for (const sub of cmd.commands) describeBigIntDefaults(sub);
 }

@@ -10,6 +10,7 @@ import { registerState } from "./commands/state.ts";
 import { registerTrain } from "./commands/train.ts";
 import { VeritrainError } from "../core/errors.ts";
 import { registerVerifier } from "./commands/verifier.ts";
+import { describeBigIntDefaults } from "./options.ts";
 
 /**
  * `veritrain <command>`: the one entry point for every role. Errors print one clear line (and exit 1);
@@ -35,6 +36,7 @@ registerDeploy(program, log);
 registerClient(program, log, controller.signal);
 registerSolver(program, log, controller.signal);
 registerVerifier(program, log, controller.signal);
+describeBigIntDefaults(program);
 
 try {
   await program.parseAsync(process.argv);

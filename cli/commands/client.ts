@@ -1,5 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Address, formatEther, getAddress, isAddress, parseEther } from "viem";
 import { connect, type Connection } from "../../chain/connect.ts";
 import { toRoot } from "../../core/root.ts";
@@ -70,6 +70,15 @@ function ether(flag: string) {
     if (!/^[0-9]+(\.[0-9]{1,18})?$/.test(v)) throw new InvalidArgumentError(`${flag} must be an amount of ETH like 1 or 0.25 (at most 18 decimals), got "${v}"`);
     return parseEther(v);
   };
+}
+
+/**
+ * An ETH amount flag with a default in wei, shown in help as ETH (commander prints a default with
+ * JSON.stringify, which cannot print a bigint).
+ */
+function etherOption(flags: string, description: string, defaultWei: bigint): Option {
+  const flag = flags.split(" ")[0]!;
+  return new Option(flags, description).argParser(ether(flag)).default(defaultWei, formatEther(defaultWei));
 }
 
 function seconds(flag: string) {
@@ -352,8 +361,8 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
     .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), JOB_DEFAULTS.steps)
     .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval", 10_000_000), JOB_DEFAULTS.checkpointInterval)
     .requiredOption("--escrow <eth>", "the most the job pays, held by the market (ETH)", ether("--escrow"))
-    .option("--bond <eth>", "the solver's bond (ETH)", ether("--bond"), JOB_DEFAULTS.requiredBond)
-    .option("--challenge-bond <eth>", "the minimum challenger bond (ETH)", ether("--challenge-bond"), JOB_DEFAULTS.challengeBond)
+    .addOption(etherOption("--bond <eth>", "the solver's bond (ETH)", JOB_DEFAULTS.requiredBond))
+    .addOption(etherOption("--challenge-bond <eth>", "the minimum challenger bond (ETH)", JOB_DEFAULTS.challengeBond))
     .option("--auction", "a reverse auction instead of first come (see --bid-duration)")
     .option("--bid-duration <s>", `auction length in seconds (implies --auction; default ${JOB_DEFAULTS.bidDuration})`, seconds("--bid-duration"))
     .option("--commit-duration <s>", "seconds from assignment to the commit deadline", seconds("--commit-duration"), JOB_DEFAULTS.commitDuration)
