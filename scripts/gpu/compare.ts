@@ -1,7 +1,7 @@
 /**
  * Turns what replay.py brought back from the GPU into state roots and compares them with the CPU's
- * (scripts/gpu/README.md). Prints `{"bench":"gpu-check","metrics":{...}}` last and writes
- * bench/results/gpu-check.json; exits 1 when any exact-mode step or root differs.
+ * (docs/engine.md, "On a GPU"). Prints `{"bench":"gpu-check","metrics":{...}}` last and writes
+ * bench/results/gpu-check.json; exits 1 when a step or root of the exact, tf32 or cpu run differs, or the bf16 control does not.
  *
  *   node scripts/gpu/compare.ts BUNDLE_DIR REPLAY_OUT_DIR
  */
@@ -52,16 +52,16 @@ for (const c of manifest.cases) {
 
   // The checkpoint states that came back (the GPU's exact run; torch on the CPU where there was no GPU),
   // rooted here with the production commitment code.
-  const exact = runs.find((r) => r.states_file !== null);
-  if (!exact?.states_file) throw new Error(`${c.name}: no checkpoint states came back in ${replayed}`);
-  metrics[`${c.name}_rooted_mode`] = exact.mode;
-  const blob = readFileSync(path.join(replayed, exact.states_file));
+  const returned = runs.find((r) => r.states_file !== null);
+  if (!returned?.states_file) throw new Error(`${c.name}: no checkpoint states came back in ${replayed}`);
+  metrics[`${c.name}_rooted_mode`] = returned.mode;
+  const blob = readFileSync(path.join(replayed, returned.states_file));
   const per = c.stateShapes.reduce((n, s) => n + sizeOf(s), 0) * 8;
-  if (blob.length !== per * exact.state_steps.length) throw new Error(`${exact.states_file}: ${blob.length} bytes, expected ${per * exact.state_steps.length}`);
+  if (blob.length !== per * returned.state_steps.length) throw new Error(`${returned.states_file}: ${blob.length} bytes, expected ${per * returned.state_steps.length}`);
   const ckptAt = new Map(c.checkpoints.map((k) => [k.step, k]));
   const rooted: Checkpoint[] = [];
   let equal = 0;
-  exact.state_steps.forEach((step, k) => {
+  returned.state_steps.forEach((step, k) => {
     const want = ckptAt.get(step);
     if (want === undefined) throw new Error(`${c.name}: step ${step} is not a checkpoint`);
     let off = k * per;
@@ -77,8 +77,8 @@ for (const c of manifest.cases) {
     else ok = false;
     rooted.push({ step, root });
   });
-  metrics[`${c.name}_roots_equal`] = `${equal}/${exact.state_steps.length}`;
-  if (exact.state_steps.length === c.checkpoints.length) {
+  metrics[`${c.name}_roots_equal`] = `${equal}/${returned.state_steps.length}`;
+  if (returned.state_steps.length === c.checkpoints.length) {
     const same = historyRoot(rooted).toString("hex") === c.historyRoot;
     metrics[`${c.name}_history_root_equal`] = same;
     if (!same) ok = false;

@@ -1,5 +1,5 @@
 /**
- * Writes the bundle for the GPU check (scripts/gpu/README.md): for each model, the ONNX step graph the
+ * Writes the bundle for the GPU check (docs/engine.md, "On a GPU"): for each model, the ONNX step graph the
  * solver runs, the start state, every step's batch, and what the CPU backend computed: the sha256 of each
  * state tensor after every step, and the state root at every checkpoint. `replay.py` runs the same graph on
  * a GPU with PyTorch; `compare.ts` turns the GPU's final states into roots.

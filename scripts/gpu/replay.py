@@ -1,4 +1,4 @@
-"""Replays the bundle of scripts/gpu/export.ts on a GPU with PyTorch (scripts/gpu/README.md).
+"""Replays the bundle of scripts/gpu/export.ts on a GPU with PyTorch (docs/engine.md, "On a GPU").
 
 Each ONNX node of the engine's step graph is run as the matching torch op on CUDA tensors: no onnxruntime,
 so nothing is shared with the CPU backend but the graph itself. After every step the sha256 of each state
@@ -142,13 +142,16 @@ def replay(bundle, case, mode, out_dir, write_states):
     if 0 in keep:
         kept.append((0, b"".join(tensor_bytes(t) for t in state)))
 
-    matched, first_mismatch = 0, None
-    current = state
-    for s in range(steps):
+    def advance(current, s):
         feeds = dict(feeds_of[s])
         feeds.update(zip(case["stateIn"], current))
         outs = g.run(feeds)
-        current = [outs[index[n]] for n in case["stateOut"]]
+        return [outs[index[n]] for n in case["stateOut"]]
+
+    matched, first_mismatch = 0, None
+    current = state
+    for s in range(steps):
+        current = advance(current, s)
         blobs = [tensor_bytes(t) for t in current]
         got = [sha(b) for b in blobs]
         want = case["stepHashes"][s]
@@ -167,10 +170,7 @@ def replay(bundle, case, mode, out_dir, write_states):
     sync()
     t0 = time.perf_counter()
     for s in range(steps):
-        feeds = dict(feeds_of[s])
-        feeds.update(zip(case["stateIn"], current))
-        outs = g.run(feeds)
-        current = [outs[index[n]] for n in case["stateOut"]]
+        current = advance(current, s)
     sync()
     step_ms = (time.perf_counter() - t0) * 1000 / steps
 
@@ -191,10 +191,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     manifest = json.load(open(os.path.join(bundle, "manifest.json")))
     cuda = torch.cuda.is_available()
-    env = {
-        "torch": torch.__version__, "cuda": torch.version.cuda, "device": torch.cuda.get_device_name(0) if cuda else "none",
-        "cublas_workspace": os.environ.get("CUBLAS_WORKSPACE_CONFIG", ""),
-    }
+    env = {"torch": torch.__version__, "cuda": torch.version.cuda, "device": torch.cuda.get_device_name(0) if cuda else "none"}
     print(json.dumps(env), flush=True)
     runs = []
     for case in manifest["cases"]:
