@@ -25,6 +25,19 @@ else
   NODE_DIR="$PWD/.node24/node_modules/.bin"
 fi
 
+# The explorer's browser tests drive Debian's Chromium through playwright-core (which must never fetch a
+# browser of its own). Installed once, as root, when apt is there; elsewhere those tests say so and skip.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium for the explorer's browser tests (about a minute)" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >&2 \
+      || echo "setup: chromium could not be installed; the browser tests will skip and say so" >&2
+  else
+    echo "setup: no /usr/bin/chromium and no root apt-get to install it; the browser tests will skip and say so" >&2
+  fi
+fi
+
 echo "setup: installing dependencies with Node $("$NODE_DIR/node" --version)" >&2
 # `npm install`, not `npm ci`: the lockfile pins every version, but npm ci also insists on optional
 # platform packages of other systems (EDR's macOS/Windows builds), some of which this registry lacks.
