@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { type Address, getAddress, isAddress } from "viem";
+import { type Address, getAddress } from "viem";
+import { addressProblem } from "../chain/address.ts";
 import { parseRpcUrl } from "../chain/rpcUrl.ts";
 import { VeritrainError } from "../core/errors.ts";
 import type { BackendName } from "../engine/runner.ts";
@@ -113,7 +114,8 @@ export function parseNodeFields(raw: Obj, baseDir: string, Err: new (field: stri
   }
   const chainId = raw.chainId === undefined ? undefined : int(raw, "chainId", "chainId", 1, Number.MAX_SAFE_INTEGER);
   const marketRaw = str(raw, "market", "market");
-  if (!isAddress(marketRaw, { strict: false })) throw new Err("market", `must be a 20-byte hex address (0x + 40 hex characters), got ${JSON.stringify(marketRaw)}`);
+  const marketProblem = addressProblem(marketRaw);
+  if (marketProblem !== undefined) throw new Err("market", marketProblem);
   const dataDir = path.resolve(baseDir, str(raw, "dataDir", "dataDir"));
   const backend = str(raw, "backend", "backend", "onnx");
   if (backend !== "onnx" && backend !== "reference") throw new Err("backend", `must be "onnx" or "reference", got ${JSON.stringify(backend)}`);
