@@ -39,11 +39,16 @@ export class ChainIdMismatchError extends ChainError {
   }
 }
 
-/** The deployer's private key is not set (it is read from the environment only, never from a flag). */
+/**
+ * A role's private key is not set (it is read from the environment or a node's keystore, never from a flag).
+ * The message names the role whose key it is (the deployer, the client, a solver...) and, for a node, the
+ * keystore alternative.
+ */
 export class MissingPrivateKeyError extends ChainError {
   override name = "MissingPrivateKeyError";
-  constructor(variable: string) {
-    super(`${variable} is not set: export the deployer's private key (32 bytes of hex) in it (it is never taken as a flag)`, { variable });
+  constructor(variable: string, role = "account", keystoreAlternative = false) {
+    const or = keystoreAlternative ? ", or set \"keystore\" in the node's config" : "";
+    super(`${variable} is not set: export the ${role}'s private key (32 bytes of hex) in it${or} (it is never taken as a flag)`, { variable, role });
   }
 }
 

@@ -23,6 +23,11 @@ describe("keys", () => {
   it("names what is wrong with the variable, never its value", () => {
     assert.throws(() => accountFromEnv({}), MissingPrivateKeyError);
     assert.throws(() => accountFromEnv({ [PRIVATE_KEY_ENV]: "  " }), MissingPrivateKeyError);
+    // Each role is told whose key to export (not "the deployer's" to a client); a node also hears of its keystore.
+    for (const role of ["deployer", "client"]) {
+      assert.throws(() => accountFromEnv({}, { role }), (e: unknown) => e instanceof MissingPrivateKeyError
+        && e.message === `${PRIVATE_KEY_ENV} is not set: export the ${role}'s private key (32 bytes of hex) in it (it is never taken as a flag)`);
+    }
     const bad = (v: string, re: RegExp) => assert.throws(() => accountFromEnv({ [PRIVATE_KEY_ENV]: v }), (e: unknown) =>
       e instanceof InvalidPrivateKeyError && re.test(e.message) && !e.message.includes(v.replace(/^0x/, "").slice(0, 16)));
     bad(KEY.slice(0, 40), /got 38 characters/);
@@ -42,6 +47,10 @@ describe("keys", () => {
       assert.equal((await loadAccount({}, { [PRIVATE_KEY_ENV]: KEY })).address, want);
       await assert.rejects(loadAccount({ keystore }, { [PRIVATE_KEY_ENV]: KEY, [KEYSTORE_PASSWORD_ENV]: "pw" }), (e: unknown) => e instanceof KeystoreError && /both VERITRAIN_PRIVATE_KEY and a keystore/.test(e.message));
       await assert.rejects(loadAccount({ keystore }, {}), (e: unknown) => e instanceof KeystoreError && /needs a password/.test(e.message));
+      for (const role of ["solver", "verifier"]) {
+        await assert.rejects(loadAccount({}, {}, role), (e: unknown) => e instanceof MissingPrivateKeyError
+          && e.message === `${PRIVATE_KEY_ENV} is not set: export the ${role}'s private key (32 bytes of hex) in it, or set "keystore" in the node's config (it is never taken as a flag)`);
+      }
       await assert.rejects(loadAccount({ keystore: path.join(dir, "none.json") }, {}), (e: unknown) => e instanceof KeystoreError && /ENOENT/.test(e.message));
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -15,10 +15,17 @@ export const PRIVATE_KEY_ENV = "VERITRAIN_PRIVATE_KEY";
 /** The keystore password's environment variable (else the node's `keystorePasswordFile`). */
 export const KEYSTORE_PASSWORD_ENV = "VERITRAIN_KEYSTORE_PASSWORD";
 
+/** Whose key is asked for, named in the error when it is missing: "deployer", "client", "solver"... */
+export interface KeyUse {
+  readonly role?: string;
+  /** A node may have a keystore instead: the error says so. */
+  readonly keystoreAlternative?: boolean;
+}
+
 /** The private key in PRIVATE_KEY_ENV, checked (32 bytes of hex, optional 0x) and normalized to lowercase 0x hex. */
-export function privateKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Hex {
+export function privateKeyFromEnv(env: NodeJS.ProcessEnv = process.env, use: KeyUse = {}): Hex {
   const raw = env[PRIVATE_KEY_ENV]?.trim();
-  if (raw === undefined || raw === "") throw new MissingPrivateKeyError(PRIVATE_KEY_ENV);
+  if (raw === undefined || raw === "") throw new MissingPrivateKeyError(PRIVATE_KEY_ENV, use.role, use.keystoreAlternative);
   const hex = raw.startsWith("0x") || raw.startsWith("0X") ? raw.slice(2) : raw;
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
     throw new InvalidPrivateKeyError(PRIVATE_KEY_ENV, `expected 32 bytes of hex (64 hex characters, optional 0x prefix), got ${hex.length} characters${/^[0-9a-fA-F]*$/.test(hex) ? "" : " with non-hex ones"}`);
@@ -30,8 +37,8 @@ export function privateKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Hex {
  * The account whose key is in PRIVATE_KEY_ENV. Every account of a node carries viem's nonce manager: a node
  * sends from several tasks at once (games, challenges, withdrawals), and each send must take its own nonce.
  */
-export function accountFromEnv(env: NodeJS.ProcessEnv = process.env): PrivateKeyAccount {
-  const key = privateKeyFromEnv(env);
+export function accountFromEnv(env: NodeJS.ProcessEnv = process.env, use: KeyUse = {}): PrivateKeyAccount {
+  const key = privateKeyFromEnv(env, use);
   try {
     return privateKeyToAccount(key, { nonceManager });
   } catch {
@@ -49,8 +56,8 @@ export interface KeySource {
  * A node's account: from `keystore` (decrypted with the password from VERITRAIN_KEYSTORE_PASSWORD or
  * `keystorePasswordFile`) or else from VERITRAIN_PRIVATE_KEY. Both at once is refused as ambiguous.
  */
-export async function loadAccount(src: KeySource, env: NodeJS.ProcessEnv = process.env): Promise<PrivateKeyAccount> {
-  if (!src.keystore) return accountFromEnv(env);
+export async function loadAccount(src: KeySource, env: NodeJS.ProcessEnv = process.env, role?: string): Promise<PrivateKeyAccount> {
+  if (!src.keystore) return accountFromEnv(env, { ...(role === undefined ? {} : { role }), keystoreAlternative: true });
   if (env[PRIVATE_KEY_ENV]) throw new KeystoreError(`both ${PRIVATE_KEY_ENV} and a keystore are configured: use one`);
   let text: string;
   try {

@@ -20,7 +20,7 @@ export function registerSolver(program: Command, log: () => Logger, signal: Abor
       const { loadSolverConfig } = await import("../../solver/config.ts");
       const { startSolverNode } = await import("../../solver/node.ts");
       const cfg = await loadSolverConfig(f.config);
-      const account = await loadAccount(cfg);
+      const account = await loadAccount(cfg, process.env, "solver");
       const { nodeLogger } = await import("../../node/logRedact.ts");
       const l = nodeLogger(log(), "solver");
       const node = await startSolverNode({
@@ -43,8 +43,9 @@ export function registerSolver(program: Command, log: () => Logger, signal: Abor
     .action(async (f: { out: string; passwordFile?: string; kdf: string }) => {
       const { encryptKeystore } = await import("../../chain/keystore.ts");
       if (f.kdf !== "scrypt" && f.kdf !== "pbkdf2") throw new KeystoreError(`--kdf must be scrypt or pbkdf2, got ${JSON.stringify(f.kdf)}`);
-      const key = privateKeyFromEnv();
-      const account = accountFromEnv();
+      // The key to encrypt: the solver's (a verifier's keystore is made the same way).
+      const key = privateKeyFromEnv(process.env, { role: "solver" });
+      const account = accountFromEnv(process.env, { role: "solver" });
       let password = process.env[KEYSTORE_PASSWORD_ENV];
       if (f.passwordFile) password = (await readFile(f.passwordFile, "utf8")).replace(/\r?\n$/, "");
       if (!password) throw new KeystoreError(`no password: set ${KEYSTORE_PASSWORD_ENV} or pass --password-file`);

@@ -19,7 +19,7 @@ export function registerVerifier(program: Command, log: () => Logger, signal: Ab
       const { startVerifierNode } = await import("../../verifier/node.ts");
       const { nodeLogger } = await import("../../node/logRedact.ts");
       const cfg = await loadVerifierConfig(f.config);
-      const account = await loadAccount(cfg);
+      const account = await loadAccount(cfg, process.env, "verifier");
       const l = nodeLogger(log(), "verifier");
       const node = await startVerifierNode({ config: cfg, account, log: l, signal });
       try {
