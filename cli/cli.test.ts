@@ -17,9 +17,11 @@ interface Run {
 
 function veritrain(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" };
+    delete env.VERITRAIN_PRIVATE_KEY; // no test here signs: a key in the caller's shell must not change that
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,
-      env: { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "", stderr = "";
@@ -43,16 +45,32 @@ function expectCleanError(r: Run, mention: RegExp): void {
   expect(r.stdout).to.equal("");
 }
 
-/** A rejected flag (commander): non-zero exit, an error line naming the flag, no stack trace. */
-function expectFlagError(r: Run, flag: string, mention: RegExp): void {
-  expect(r.code).to.not.equal(0);
-  expect(r.code).to.not.equal(null);
-  const errorLine = r.stderr.split("\n").find((l) => l.startsWith("error:"));
-  expect(errorLine, r.stderr).to.be.a("string");
-  expect(errorLine).to.include(flag);
-  expect(errorLine).to.match(mention);
+/**
+ * A rejected flag (commander): exit 1, ONE line on stderr (no help text after it) naming the flag and where
+ * the help is, no stack trace.
+ */
+function expectFlagError(r: Run, flag: string, mention: RegExp, command = /veritrain [a-z ]+/): void {
+  expect(r.code, r.stderr).to.equal(1);
+  const lines = r.stderr.trimEnd().split("\n");
+  expect(lines, r.stderr).to.have.length(1);
+  expect(lines[0]).to.match(/^error: /);
+  expect(lines[0]).to.include(flag);
+  expect(lines[0]).to.match(mention);
+  expect(lines[0]).to.match(new RegExp(`\\(see \`${command.source} --help\`\\)$`));
   expect(r.stderr).to.not.match(STACK);
   expect(r.stdout).to.equal("");
+}
+
+/**
+ * The command tree, walked through each command's --help (help itself excepted): every command's words
+ * ([], ["client"], ["client", "submit"]...) with its --help run.
+ */
+async function commandTree(words: string[] = []): Promise<{ words: string[]; help: Run }[]> {
+  const help = await veritrain(...words, "--help");
+  const commands = help.stdout.split("Commands:\n")[1] ?? "";
+  const names = [...commands.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
+  const below = await Promise.all(names.map((n) => commandTree([...words, n])));
+  return [{ words, help }, ...below.flat()];
 }
 
 describe("veritrain CLI", () => {
@@ -70,20 +88,83 @@ describe("veritrain CLI", () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  let tree: { words: string[]; help: Run }[] = [];
   it("--help works for every command and subcommand (exit 0, a usage line, no error)", async () => {
-    const seen: string[] = [];
-    const walk = async (words: string[]): Promise<void> => {
-      const r = await veritrain(...words, "--help");
+    tree = await commandTree();
+    for (const { words, help: r } of tree) {
       expect(r.code, `veritrain ${words.join(" ")} --help: ${r.stderr}`).to.equal(0);
       expect(r.stdout).to.match(/^Usage: veritrain/);
       expect(r.stderr).to.equal("");
-      seen.push(words.join(" "));
-      const commands = r.stdout.split("Commands:\n")[1] ?? "";
-      const names = [...commands.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((n) => n !== "help");
-      await Promise.all(names.map((n) => walk([...words, n])));
-    };
-    await walk([]);
-    expect(seen).to.include.members(["client submit", "client result", "solver start", "solver keystore", "verifier start", "verifier status", "deploy", "demo"]);
+    }
+    expect(tree.map((c) => c.words.join(" "))).to.include.members(["client submit", "client result", "solver start", "solver keystore", "verifier start", "verifier status", "deploy", "demo"]);
+  });
+
+  it("a bad flag on any command, subcommand included: exit 1 and one line naming it and where the help is", async () => {
+    if (tree.length === 0) tree = await commandTree(); // run alone (--test-name-pattern)
+    expect(tree.map((c) => c.words.join(" "))).to.include.members(["", "deploy", "train", "demo", "state", "spec", "spec default", "client result", "solver start", "verifier status"]);
+    const runs = await Promise.all(tree.map(({ words }) => veritrain(...words, "--no-such-flag")));
+    tree.forEach(({ words }, i) => {
+      const r = runs[i]!;
+      const where = `veritrain ${words.join(" ")}`;
+      expect(r.code, `${where}: ${r.stderr}`).to.equal(1);
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines, `${where}: ${r.stderr}`).to.have.length(1);
+      // commander checks required options and arguments before unknown ones: either is one line, named.
+      expect(lines[0], where).to.match(/^error: (unknown option '--no-such-flag'|required option '--[a-z-]+ <[a-z]+>' not specified|missing required argument '[a-z]+')/);
+      expect(lines[0], where).to.include(`(see \`${["veritrain", ...words].join(" ")} --help\`)`);
+      expect(r.stdout, where).to.equal("");
+    });
+    // With its required options and arguments given, each of the commands that printed their whole help
+    // before names the bad flag itself.
+    const named = await Promise.all([
+      veritrain("deploy", "--rpc-url", "http://127.0.0.1:9", "--no-such-flag"),
+      veritrain("train", "--no-such-flag"),
+      veritrain("demo", "--no-such-flag"),
+      veritrain("state", "x.bin", "--spec", "x.json", "--no-such-flag"),
+      veritrain("spec", "--no-such-flag"),
+      veritrain("spec", "check", "x.json", "--no-such-flag"),
+    ]);
+    for (const r of named) expectFlagError(r, "--no-such-flag", /^error: unknown option '--no-such-flag'/);
+    expectFlagError(await veritrain("demo", "--backend", "gpu"), "--backend", /"onnx" or "reference", got "gpu"/, /veritrain demo/);
+    expectFlagError(await veritrain("deploy", "--rpc-url", "http://127.0.0.1:9", "--forfeit-bps", "x"), "--forfeit-bps", /basis points/, /veritrain deploy/);
+    expectFlagError(await veritrain("spec", "check", "a.json", "b.json"), "b.json", /too many arguments/, /veritrain spec check/);
+  });
+
+  it("--version prints the package's version and Node's", async () => {
+    const { version } = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8"));
+    for (const flag of ["--version", "-V"]) {
+      const r = await veritrain(flag);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal(`veritrain ${version} (node ${process.versions.node})\n`);
+      expect(r.stderr).to.equal("");
+    }
+  });
+
+  it("an address flag with a wrong EIP-55 checksum is refused with the checksummed form; lowercase and uppercase are not", async () => {
+    const good = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", wrong = "0x5AaEb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+    const deploy = (...extra: string[]) => veritrain("deploy", "--rpc-url", "http://127.0.0.1:9", ...extra);
+    const [treasury, kernel, market, lower, upper] = await Promise.all([
+      deploy("--treasury", wrong),
+      deploy("--kernel-verifier", wrong),
+      veritrain("client", "status", "--rpc-url", "http://127.0.0.1:9", "--job", "1", "--market", wrong),
+      deploy("--treasury", good.toLowerCase()),
+      deploy("--treasury", `0x${good.slice(2).toUpperCase()}`),
+    ]);
+    const checksum = new RegExp(`${wrong} fails its EIP-55 checksum .*checksum as ${good}`);
+    expectFlagError(treasury, "--treasury", checksum, /veritrain deploy/);
+    expectFlagError(kernel, "--kernel-verifier", checksum, /veritrain deploy/);
+    expectFlagError(market, "--market", checksum, /veritrain client status/);
+    // Accepted: the command goes on to the key, which this test does not give.
+    for (const r of [lower, upper]) expectCleanError(r, /MissingPrivateKeyError: VERITRAIN_PRIVATE_KEY is not set: export the deployer's private key/);
+  });
+
+  it("an --out that cannot be written: one FileWriteError line naming the path and the cause, before any training", async () => {
+    const [missingDir, isDir] = await Promise.all([
+      veritrain("train", "--steps", "1", "--out", path.join(dir, "no-such-dir", "s.bin")),
+      veritrain("train", "--steps", "1", "--out", dir),
+    ]);
+    expectCleanError(missingDir, new RegExp(`^veritrain: FileWriteError: --out ${dir}/no-such-dir/s\\.bin cannot be written: its directory ${dir}/no-such-dir does not exist \\(ENOENT: no such file or directory\\)$`));
+    expectCleanError(isDir, new RegExp(`^veritrain: FileWriteError: --out ${dir} cannot be written: it is a directory$`));
   });
 
   it("rejects bad train flags, naming the flag (no training starts)", async () => {

@@ -1,14 +1,13 @@
-import { writeFile } from "node:fs/promises";
 import { toHex } from "../commitment/hash.ts";
 import { DatasetError } from "../engine/errors.ts";
-import { accuracy } from "../engine/evaluate.ts";
-import { stateLayout } from "../engine/graph.ts";
+import { stateAccuracy } from "../engine/evaluate.ts";
 import type { BackendName } from "../engine/runner.ts";
 import { specHash, type TrainingSpec } from "../engine/spec.ts";
 import { encodeState } from "../engine/stateFile.ts";
 import type { MnistSplit } from "../engine/mnist.ts";
 import { train } from "../training/train.ts";
 import type { Logger } from "../log/logger.ts";
+import { checkWritable, writeOutFile } from "./outFile.ts";
 import { createProgress } from "./progress.ts";
 
 export interface TrainJobOptions {
@@ -39,6 +38,7 @@ export async function runTrainJob(log: Logger, o: TrainJobOptions): Promise<Trai
   if (o.spec.data.count !== o.data.train.count) {
     throw new DatasetError(`the spec expects ${o.spec.data.count} training examples, the MNIST training split has ${o.data.train.count}`);
   }
+  if (o.out) await checkWritable("--out", o.out);
   const hash = specHash(o.spec);
   log.info({ specHash: hash, layers: o.spec.model.layers, batchSize: o.spec.training.batchSize, steps: o.steps, backend: o.backend }, "training");
   const progress = createProgress(log, "train", o.steps);
@@ -55,11 +55,10 @@ export async function runTrainJob(log: Logger, o: TrainJobOptions): Promise<Trai
   });
   progress.stop();
   const trainSeconds = (performance.now() - t0) / 1000;
-  const weights = result.state.tensors.slice(0, stateLayout(o.spec).filter((s) => !s.name.endsWith(".v")).length);
-  const acc = await accuracy(o.spec, weights, o.data.heldout, o.backend);
+  const acc = await stateAccuracy(o.spec, result.state, o.data.heldout, o.backend);
   const last = result.checkpoints[result.checkpoints.length - 1]!;
   if (o.out) {
-    await writeFile(o.out, encodeState(o.spec, result.state));
+    await writeOutFile("--out", o.out, encodeState(o.spec, result.state), "trained, but ");
     log.info({ file: o.out, step: result.state.step }, "state written");
   }
   return {

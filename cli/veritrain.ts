@@ -10,7 +10,8 @@ import { registerState } from "./commands/state.ts";
 import { registerTrain } from "./commands/train.ts";
 import { VeritrainError } from "../core/errors.ts";
 import { registerVerifier } from "./commands/verifier.ts";
-import { describeBigIntDefaults } from "./options.ts";
+import { describeBigIntDefaults, oneLineErrors } from "./options.ts";
+import { versionLine } from "./version.ts";
 
 /**
  * `veritrain <command>`: the one entry point for every role. Errors print one clear line (and exit 1);
@@ -25,7 +26,7 @@ process.once("SIGTERM", () => controller.abort(new Error("terminated")));
 const program = new Command()
   .name("veritrain")
   .description("verifiable ML training: deterministic integer engine, Merkle commitments, on-chain disputes")
-  .showHelpAfterError()
+  .version(versionLine(), "-V, --version", "print the version of veritrain and of Node")
   .exitOverride();
 
 registerDemo(program, log, controller.signal);
@@ -37,6 +38,7 @@ registerClient(program, log, controller.signal);
 registerSolver(program, log, controller.signal);
 registerVerifier(program, log, controller.signal);
 describeBigIntDefaults(program);
+oneLineErrors(program);
 
 try {
   await program.parseAsync(process.argv);

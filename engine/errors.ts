@@ -35,6 +35,11 @@ export class FileReadError extends VeritrainError {
   override name = "FileReadError";
 }
 
+/** A file the user asked for (an --out file) cannot be written: its message names the path and the cause. */
+export class FileWriteError extends VeritrainError {
+  override name = "FileWriteError";
+}
+
 /** A dataset is malformed, or does not match the root it is claimed to have. */
 export class DatasetError extends VeritrainError {
   override name = "DatasetError";

@@ -1,9 +1,10 @@
 import { gather, type Dataset } from "./batch.ts";
-import { buildForwardGraph } from "./graph.ts";
+import { buildForwardGraph, stateLayout } from "./graph.ts";
 import { onnxRunner } from "./onnx/runner.ts";
 import { referenceRunner } from "./reference.ts";
 import type { BackendName } from "./runner.ts";
 import type { TrainingSpec } from "./spec.ts";
+import type { TrainingState } from "./state.ts";
 import type { Tensor } from "./tensor.ts";
 
 /** Index of the largest logit; ties go to the lowest index, so the prediction is deterministic. */
@@ -38,4 +39,10 @@ export async function accuracy(spec: TrainingSpec, weights: readonly Tensor[], d
     await runner.close();
   }
   return correct / data.count;
+}
+
+/** Accuracy of the model a training state holds (its weights: the optimizer's velocities are no part of it). */
+export function stateAccuracy(spec: TrainingSpec, state: TrainingState, data: Dataset, backend: BackendName = "onnx"): Promise<number> {
+  const weights = state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
+  return accuracy(spec, weights, data, backend);
 }

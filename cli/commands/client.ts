@@ -1,6 +1,6 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { type Address, formatEther, getAddress, isAddress, parseEther } from "viem";
+import { type Address, formatEther, parseEther } from "viem";
 import { connect, type Connection } from "../../chain/connect.ts";
 import { toRoot } from "../../core/root.ts";
 import { InsufficientFundsError, JobParamsError } from "../../client/errors.ts";
@@ -15,7 +15,9 @@ import type { TrainingSpec } from "../../engine/spec.ts";
 import { encodeState } from "../../engine/stateFile.ts";
 import type { Logger } from "../../log/logger.ts";
 import { mnistSpec } from "../../training/mnistJob.ts";
-import { positiveInt } from "../options.ts";
+import { addressArg, positiveInt } from "../options.ts";
+import { evaluateHeldout, readHeldoutFile } from "../heldout.ts";
+import { checkWritable, writeOutFile } from "../outFile.ts";
 import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
 import { loadSpecFile } from "./train.ts";
 import { BPS, JOB_DEFAULTS } from "../../core/defaults.ts";
@@ -56,13 +58,6 @@ interface SubmitFlags extends ChainFlags {
   publishDir: string;
   follow?: boolean;
   followTimeout?: number;
-}
-
-function address(flag: string) {
-  return (v: string): Address => {
-    if (!isAddress(v, { strict: false })) throw new InvalidArgumentError(`${flag} must be a 20-byte hex address (0x + 40 hex characters), got "${v}"`);
-    return getAddress(v);
-  };
 }
 
 function ether(flag: string) {
@@ -228,7 +223,7 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
     commitDuration: f.commitDuration, challengeWindow: f.challengeWindow, clockDuration: f.clockDuration, sampleBps: f.sampleBps,
   };
   c.checkJobParams(job);
-  const account = accountFromEnv();
+  const account = accountFromEnv(process.env, { role: "client" });
   log.info({ phase: "checks", specHash: commitments.specHash, datasetRoot: commitments.datasetRoot, steps: f.steps, escrow: formatEther(f.escrow) }, "spec and job parameters valid");
   // Allowed, but said: a window too short for a verifier that must rebuild the run (withheld checkpoints).
   const window = c.checkChallengeWindow({ spec, steps: f.steps, challengeWindow: f.challengeWindow });
@@ -288,6 +283,8 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
 async function status(f: ChainFlags & { job: bigint }): Promise<void> {
   const c = await sdk();
   const { publicClient: pc } = await connectTo(f);
+  // As submit: an address that is not a JobMarket is named as such, not as a failed contract call.
+  await c.checkMarket(pc, { market: f.market });
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
   const events = await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...(f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {}) });
   if (f.json) {
@@ -305,9 +302,19 @@ async function status(f: ChainFlags & { job: bigint }): Promise<void> {
   ].join("\n") + "\n");
 }
 
-async function result(f: ChainFlags & { job: bigint; out?: string; spec?: string }, log: Logger): Promise<void> {
+interface ResultFlags extends ChainFlags {
+  job: bigint;
+  out?: string;
+  spec?: string;
+  heldout?: string;
+}
+
+async function result(f: ResultFlags, log: Logger): Promise<void> {
   const c = await sdk();
+  if (f.out !== undefined) await checkWritable("--out", f.out);
+  const heldoutFile = f.heldout === undefined ? undefined : { file: f.heldout, dataset: await readHeldoutFile(f.heldout) };
   const { publicClient: pc } = await connectTo(f);
+  await c.checkMarket(pc, { market: f.market });
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
   const fb = f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {};
   let spec: TrainingSpec;
@@ -326,17 +333,20 @@ async function result(f: ChainFlags & { job: bigint; out?: string; spec?: string
   log.info({ phase: "model", verified: report.model.verified, checked: report.model.checked }, report.model.verified ? "model verified" : "model not verified");
   let written: string | undefined;
   if (f.out !== undefined && state !== undefined) {
-    try {
-      await writeFile(f.out, encodeState(spec, state));
-    } catch (e) {
-      throw new FileReadError(`the model verified, but ${f.out} cannot be written: ${(e as Error).message}`, { path: f.out });
-    }
+    await writeOutFile("--out", f.out, encodeState(spec, state), "the model verified, but ");
     written = f.out;
     log.info({ phase: "write", out: f.out }, "state file written");
   }
-  if (f.json) process.stdout.write(toJson({ ...report, ...(written ? { stateFile: written } : {}) }) + "\n");
+  // What the client paid for, measured here on the verified model: not a number the solver reported.
+  const heldout = state === undefined ? undefined : await evaluateHeldout(spec, state, heldoutFile);
+  if (heldout) log.info({ phase: "evaluate", ...heldout }, "model evaluated on the held-out split");
+  if (f.json) process.stdout.write(toJson({ ...report, ...heldout, ...(written ? { stateFile: written } : {}) }) + "\n");
   else {
     printReport(report);
+    if (heldout && "heldoutAccuracy" in heldout) {
+      const on = heldout.heldoutDataset === "mnist" ? "held-out MNIST digits (never trained on)" : `examples of ${heldout.heldoutDataset}`;
+      process.stdout.write(`held-out accuracy   ${(100 * heldout.heldoutAccuracy).toFixed(2)}% of ${heldout.heldoutExamples} ${on}, measured here on the verified model\n`);
+    } else if (heldout) process.stdout.write(`held-out accuracy   not measured: ${heldout.heldoutNotEvaluated}\n`);
     if (written) process.stdout.write(`state file          ${written}\n`);
   }
   if (!report.model.verified) process.exitCode = EXIT_NOT_VERIFIED;
@@ -345,7 +355,7 @@ async function result(f: ChainFlags & { job: bigint; out?: string; spec?: string
 function chainOptions(cmd: Command): Command {
   return cmd
     .requiredOption("--rpc-url <url>", "JSON-RPC endpoint (http or https)")
-    .requiredOption("--market <address>", "the JobMarket's address", address("--market"))
+    .requiredOption("--market <address>", "the JobMarket's address", addressArg("--market"))
     .option("--chain-id <n>", "refuse to run unless the endpoint serves this chain", positiveInt("--chain-id"))
     .option("--json", "print one JSON object")
     // One clear line for a bad flag: no help text after it.
@@ -377,10 +387,11 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
     .requiredOption("--job <id>", "the job id", jobIdArg)
     .option("--from-block <n>", "read events from this block (default 0; use the market's deployment block on long chains)", blockArg)
     .action((f: ChainFlags & { job: bigint }) => status(f));
-  chainOptions(client.command("result").description(`download the model, verify it against the committed final root, print the verification report (exit ${EXIT_NOT_VERIFIED} if it does not verify)`))
+  chainOptions(client.command("result").description(`download the model, verify it against the committed final root, print the verification report and the verified model's held-out accuracy (exit ${EXIT_NOT_VERIFIED} if it does not verify)`))
     .requiredOption("--job <id>", "the job id", jobIdArg)
     .option("--out <file>", "write the verified model (a .vtst state file) here")
     .option("--spec <file>", "the job's spec (default: fetched from the job's spec URI); checked against the job's spec hash")
+    .option("--heldout <file>", "evaluate the verified model on this held-out dataset file (.vtds; default: the MNIST digits held out from training, when the job trains on the shipped MNIST split)")
     .option("--from-block <n>", "read events from this block (default 0)", blockArg)
-    .action((f: ChainFlags & { job: bigint; out?: string; spec?: string }) => result(f, log()));
+    .action((f: ResultFlags) => result(f, log()));
 }

@@ -3,7 +3,7 @@ import { formatEther } from "viem";
 import { JOB_DEFAULTS } from "../../core/defaults.ts";
 import type { Logger } from "../../log/logger.ts";
 import { DemoError, type DemoFlags, runDemo } from "../demo/runDemo.ts";
-import { positiveInt } from "../options.ts";
+import { backendName, positiveInt } from "../options.ts";
 
 export { DemoError, runDemo } from "../demo/runDemo.ts";
 
@@ -43,10 +43,7 @@ export function registerDemo(program: Command, log: () => Logger, signal: AbortS
     .description("run the main job end to end on a local chain: a solver, a verifier and a cheating solver as processes; the honest job verified and paid, the cheating one caught and slashed")
     .option("--steps <n>", "training steps", positiveInt("--steps", 1_000_000), JOB_DEFAULTS.steps)
     .option("--checkpoint-interval <n>", "steps between checkpoints", positiveInt("--checkpoint-interval", 1_000_000), JOB_DEFAULTS.checkpointInterval)
-    .option("--backend <name>", "engine backend of the solver and the evaluation (onnx or reference)", (v: string) => {
-      if (v !== "onnx" && v !== "reference") throw new DemoError(`--backend must be onnx or reference, got "${v}"`);
-      return v;
-    }, "onnx")
+    .option("--backend <name>", "engine backend of the solver and the evaluation (onnx or reference)", backendName, "onnx")
     .option("--data-dir <dir>", "keep the spec and the solver's checkpoint store here (default: a temporary directory, removed)")
     .option("--json", "print the result as one JSON object")
     .action(async (f: DemoFlags) => {

@@ -1,12 +1,13 @@
 import { writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
-import { type Address, getAddress, isAddress } from "viem";
+import type { Address } from "viem";
 import { connect } from "../../chain/connect.ts";
 import { ChainError, DeploymentError, DeploymentFileError, redactUrl } from "../../chain/errors.ts";
 import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
 import { parseRpcUrl } from "../../chain/rpcUrl.ts";
 import type { Logger } from "../../log/logger.ts";
-import { positiveInt } from "../options.ts";
+import { addressArg, positiveInt } from "../options.ts";
+import { checkWritable } from "../outFile.ts";
 import { BPS, DEPLOY_DEFAULTS } from "../../core/defaults.ts";
 
 export interface DeployFlags {
@@ -17,13 +18,6 @@ export interface DeployFlags {
   kernelVerifier?: Address;
   kernel: "recompute" | "groth16";
   out?: string;
-}
-
-function address(flag: string) {
-  return (v: string): Address => {
-    if (!isAddress(v, { strict: false })) throw new InvalidArgumentError(`${flag} must be a 20-byte hex address (0x + 40 hex characters), got "${v}"`);
-    return getAddress(v);
-  };
 }
 
 function bps(v: string): number {
@@ -57,14 +51,15 @@ export function registerDeploy(program: Command, log: () => Logger): void {
     .description(`deploy the protocol (a kernel verifier, DisputeGame, JobMarket) through an RPC endpoint; the key comes from ${PRIVATE_KEY_ENV}`)
     .requiredOption("--rpc-url <url>", "JSON-RPC endpoint (http or https)")
     .option("--chain-id <n>", "refuse to deploy unless the endpoint serves this chain", positiveInt("--chain-id"))
-    .option("--treasury <address>", "account credited with the forfeited share of lost bonds (default: the deployer)", address("--treasury"))
+    .option("--treasury <address>", "account credited with the forfeited share of lost bonds (default: the deployer)", addressArg("--treasury"))
     .option("--forfeit-bps <n>", "forfeited share of a lost bond, in basis points", bps, DEPLOY_DEFAULTS.forfeitBps)
     .option("--kernel <kind>", "kernel verifier to deploy: recompute (RecomputeKernelVerifier: recomputes the disputed element on chain) or groth16 (Groth16KernelVerifier and one verifier per settlement circuit)", kernelKind, "recompute")
-    .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying one", address("--kernel-verifier"))
+    .option("--kernel-verifier <address>", "use this deployed kernel verifier instead of deploying one", addressArg("--kernel-verifier"))
     .option("--out <file>", "also write the deployment JSON to this file")
     .action(async (f: DeployFlags) => {
-      const account = accountFromEnv();
+      const account = accountFromEnv(process.env, { role: "deployer" });
       parseRpcUrl(f.rpcUrl);
+      if (f.out) await checkWritable("--out", f.out);
       const { deployProtocol, deploymentJson } = await loadDeployer();
       const { chainId, publicClient, walletClient } = await connect({ rpcUrl: f.rpcUrl, chainId: f.chainId, account });
       const balance = await publicClient.getBalance({ address: account.address }).catch(() => undefined);

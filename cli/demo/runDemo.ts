@@ -13,8 +13,7 @@ import { DEPLOY_DEFAULTS, JOB_DEFAULTS, NODE_DEFAULTS } from "../../core/default
 import { VeritrainError } from "../../core/errors.ts";
 import { sleep } from "../../core/sleep.ts";
 import type { Dataset } from "../../engine/batch.ts";
-import { accuracy } from "../../engine/evaluate.ts";
-import { stateLayout } from "../../engine/graph.ts";
+import { stateAccuracy } from "../../engine/evaluate.ts";
 import { makeSpec } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
 import { type Line, type NodeProcess, startNodeProcess } from "../../node/nodeProcess.ts";
@@ -197,8 +196,7 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
     await withdrawAll(client, pc, d.jobMarket); // escrow - price, credited at finalization
     phase("finalize");
     const model = await fetchModel(pc, { market: d.jobMarket, jobId, spec, fromBlock: d.deploymentBlock });
-    const weights = model.state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
-    const acc = await accuracy(spec, weights, data.heldout, f.backend);
+    const acc = await stateAccuracy(spec, model.state, data.heldout, f.backend);
     phase("fetchEvaluate");
 
     // --- Job 2: a cheating solver, caught.

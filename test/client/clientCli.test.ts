@@ -26,6 +26,7 @@ import { decodeState, encodeState } from "../../engine/stateFile.ts";
 import { startInProcessSolver } from "../helpers/inProcessSolver.ts";
 import { bareHex, toRoot } from "../../core/root.ts";
 import { waitForJob } from "../../client/index.ts";
+import { stateAccuracy } from "../../engine/evaluate.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -65,6 +66,7 @@ describe("veritrain client (CLI, one local node)", () => {
   let node: LocalNode;
   let dir = "";
   let market: Address;
+  let game: Address;
   let clientKey: `0x${string}`;
   let clientAddress: Address;
   let rpc = "";
@@ -81,6 +83,7 @@ describe("veritrain client (CLI, one local node)", () => {
     const deployer = local.wallet(privateKeyToAccount(node.accounts[0]!.privateKey));
     const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: node.accounts[1]!.address, forfeitBps: 1_000 });
     market = d.jobMarket;
+    game = d.disputeGame;
     clientKey = node.accounts[2]!.privateKey;
     clientAddress = node.accounts[2]!.address;
   });
@@ -139,6 +142,15 @@ describe("veritrain client (CLI, one local node)", () => {
     oneLineError(await veritrain(["status", "--rpc-url", "http://127.0.0.1:9", "--market", market, "--job", "1"]), /RpcUnreachableError: cannot reach .*127\.0\.0\.1:9/);
   });
 
+  it("status and result on an address that is not a JobMarket (no code; another contract): one NotAMarketError line, no stack", async () => {
+    const nowhere = "0x000000000000000000000000000000000000dEaD";
+    for (const cmd of ["status", "result"]) {
+      oneLineError(await veritrain([cmd, "--rpc-url", rpc, "--market", nowhere, "--job", "1"]), new RegExp(`^veritrain: NotAMarketError: no contract at ${nowhere} on this chain`));
+      // The DisputeGame: a contract, whose views are not the market's.
+      oneLineError(await veritrain([cmd, "--rpc-url", rpc, "--market", game, "--job", "1"]), new RegExp(`^veritrain: NotAMarketError: the contract at ${game} does not answer as a JobMarket`));
+    }
+  });
+
   it("malformed --market, --job, --escrow and job values, a missing key: one line, nothing sent", async () => {
     await nothingSent(async () => {
       oneLineError(await veritrain(["submit", "--rpc-url", rpc, "--market", "0x1234", "--escrow", "1", "--mnist"], clientKey), /^error: option '--market <address>' argument '0x1234' is invalid\. --market must be a 20-byte hex address/);
@@ -147,7 +159,11 @@ describe("veritrain client (CLI, one local node)", () => {
       oneLineError(await veritrain(submit("--mnist", "--escrow", "0"), clientKey), /^veritrain: JobParamsError: invalid job parameter escrow: must be more than 0 wei/);
       oneLineError(await veritrain(submit("--mnist", "--escrow", "0.01", "--challenge-bond", "0.05"), clientKey), /^veritrain: JobParamsError: invalid job parameter challengeBond: .* exceeds the escrow/);
       oneLineError(await veritrain(submit("--mnist", "--checkpoint-interval", "5"), clientKey), /^veritrain: JobParamsError: invalid job parameter checkpointInterval: 5 exceeds steps 4/);
-      oneLineError(await veritrain(submit("--mnist", "--escrow", "1000000")), /^veritrain: MissingPrivateKeyError: VERITRAIN_PRIVATE_KEY is not set/);
+      oneLineError(await veritrain(submit("--mnist", "--escrow", "1000000")), /^veritrain: MissingPrivateKeyError: VERITRAIN_PRIVATE_KEY is not set: export the client's private key/);
+      // A mixed-case market address with a wrong EIP-55 checksum (one letter's case flipped) is refused, not used.
+      const i = [...market].findIndex((ch, k) => k > 1 && /[a-fA-F]/.test(ch));
+      const flipped = market.slice(0, i) + (market[i] === market[i]!.toLowerCase() ? market[i]!.toUpperCase() : market[i]!.toLowerCase()) + market.slice(i + 1);
+      oneLineError(await veritrain(["submit", "--rpc-url", rpc, "--market", flipped, "--escrow", "1", "--mnist"], clientKey), new RegExp(`^error: option '--market <address>' argument '${flipped}' is invalid\\. --market ${flipped} fails its EIP-55 checksum .*checksum as ${market}`));
       oneLineError(await veritrain(submit("--mnist", "--escrow", "1000000"), clientKey), /^veritrain: InsufficientFundsError: .* less than the escrow 1000000 ETH/);
     });
     oneLineError(await veritrain(["status", "--rpc-url", rpc, "--market", market, "--job", "abc"]), /^error: option '--job <id>' argument 'abc' is invalid\. --job must be a job id/);
@@ -198,6 +214,10 @@ describe("veritrain client (CLI, one local node)", () => {
     const solved = await solving.nextReport();
     assert.equal(solved.status, "withdrawn");
 
+    // An --out that cannot be written is said before anything is fetched: a write error naming the path.
+    const unwritable = path.join(dir, "no-such-dir", "model.vtst");
+    oneLineError(await veritrain(["result", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--out", unwritable]), /^veritrain: FileWriteError: --out .*no-such-dir\/model\.vtst cannot be written: its directory .*no-such-dir does not exist \(ENOENT/);
+
     const out = path.join(dir, "model.vtst");
     const r = await veritrain(["result", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--out", out, "--json"]);
     assert.equal(r.code, 0, r.stderr);
@@ -215,11 +235,28 @@ describe("veritrain client (CLI, one local node)", () => {
     const state = decodeState(spec, await readFile(out));
     assert.equal(toHex(stateRoot(spec, state)), solved.finalRoot);
     assert.equal(state.step, 4);
+    // The verified model evaluated on the MNIST digits held out from its training split: the same number as
+    // this test measures on the state it wrote.
+    assert.equal(report.heldoutDataset, "mnist");
+    assert.equal(report.heldoutExamples, data.heldout.count);
+    assert.equal(report.heldoutAccuracy, await stateAccuracy(spec, state, data.heldout));
+    // ...or on a held-out dataset file given with --heldout; the training set itself is refused as one.
+    const heldoutFile = path.join(dir, "heldout.vtds");
+    const other = syntheticDataset(40, spec.data.features, spec.data.classes);
+    await writeFile(heldoutFile, encodeDataset(other));
+    const h = await veritrain(["result", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--heldout", heldoutFile, "--json"]);
+    assert.equal(h.code, 0, h.stderr);
+    const hr = JSON.parse(h.stdout);
+    assert.deepEqual([hr.heldoutDataset, hr.heldoutExamples, hr.heldoutAccuracy], [heldoutFile, 40, await stateAccuracy(spec, state, other)]);
+    const trainFile = path.join(dir, "train.vtds");
+    await writeFile(trainFile, encodeDataset(data.train));
+    oneLineError(await veritrain(["result", "--rpc-url", rpc, "--market", market, "--job", String(jobId), "--heldout", trainFile]), /^veritrain: DatasetError: --heldout .*train\.vtds is the job's training set itself/);
 
     const text = await veritrain(["result", "--rpc-url", rpc, "--market", market, "--job", String(jobId)]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /verdict\s+finalized-unchallenged/);
     assert.match(text.stdout, /0 of 2 challenged on chain/);
+    assert.match(text.stdout, new RegExp(`\\nheld-out accuracy   ${(100 * report.heldoutAccuracy).toFixed(2)}% of ${data.heldout.count} held-out MNIST digits \\(never trained on\\), measured here on the verified model\\n`));
 
     // Another valid state where the solver's model URI points (its store file replaced): refused, exit 3,
     // and nothing written.
@@ -229,6 +266,7 @@ describe("veritrain client (CLI, one local node)", () => {
     assert.equal(bad.code, 3, bad.stderr);
     const badReport = JSON.parse(bad.stdout);
     assert.equal(badReport.model.verified, false);
+    assert.equal(badReport.heldoutAccuracy, undefined); // nothing evaluated that did not verify
     assert.match(badReport.model.error, /committed root is/);
     await assert.rejects(readFile(out2), { code: "ENOENT" });
     } finally {
