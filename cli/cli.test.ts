@@ -16,9 +16,15 @@ interface Run {
 }
 
 function veritrain(...args: string[]): Promise<Run> {
+  return veritrainWith({}, ...args);
+}
+
+/** `extra` added to the environment; VERITRAIN_PRIVATE_KEY only if there (a key in the caller's shell must not count). */
+function veritrainWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" };
-    delete env.VERITRAIN_PRIVATE_KEY; // no test here signs: a key in the caller's shell must not change that
+    delete env.VERITRAIN_PRIVATE_KEY;
+    Object.assign(env, extra);
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: ROOT,
       env,
@@ -159,10 +165,13 @@ describe("veritrain CLI", () => {
   });
 
   it("an --out that cannot be written: one FileWriteError line naming the path and the cause, before any training", async () => {
-    const [missingDir, isDir] = await Promise.all([
+    const [missingDir, isDir, deploy] = await Promise.all([
       veritrain("train", "--steps", "1", "--out", path.join(dir, "no-such-dir", "s.bin")),
       veritrain("train", "--steps", "1", "--out", dir),
+      // A deployment costs gas: its --out is checked before the endpoint is even reached.
+      veritrainWith({ VERITRAIN_PRIVATE_KEY: `0x${"11".repeat(32)}` }, "deploy", "--rpc-url", "http://127.0.0.1:9", "--out", path.join(dir, "no-such-dir", "d.json")),
     ]);
+    expectCleanError(deploy, /^veritrain: FileWriteError: --out .*no-such-dir\/d\.json cannot be written: its directory .* does not exist/);
     expectCleanError(missingDir, new RegExp(`^veritrain: FileWriteError: --out ${dir}/no-such-dir/s\\.bin cannot be written: its directory ${dir}/no-such-dir does not exist \\(ENOENT: no such file or directory\\)$`));
     expectCleanError(isDir, new RegExp(`^veritrain: FileWriteError: --out ${dir} cannot be written: it is a directory$`));
   });
