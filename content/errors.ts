@@ -46,3 +46,44 @@ export class ModelRootMismatchError extends ModelFetchError {
     this.actual = actual;
   }
 }
+
+/**
+ * Content could not be read from its URI (content/readUri.ts): `details.reason` says what failed (bad-uri,
+ * unsupported, file, unreachable, timeout, redirect, status, too-large). `transient`: the same read may pass
+ * later (no answer, a timeout, 408/429/5xx).
+ */
+export class ContentReadError extends ContentError {
+  override name = "ContentReadError";
+  readonly transient: boolean;
+  constructor(message: string, details: { transient?: boolean } & Record<string, unknown> = {}) {
+    super(message, { ...details, transient: details.transient ?? false });
+    this.transient = details.transient ?? false;
+  }
+}
+
+/** The bytes served at a URI are not the content the protocol committed to: refused, whatever the transport. */
+export class ContentHashMismatchError extends ContentError {
+  override name = "ContentHashMismatchError";
+  readonly expected: string;
+  readonly actual: string;
+  constructor(what: string, uri: string, expected: string, actual: string) {
+    super(`${what} at ${uri} hashes to ${actual}, expected ${expected}: refused (the host serves other bytes than the ones committed to)`, { uri, expected, actual });
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/** An ipfs:// URI that names no valid CID, or no gateway to read it through. */
+export class IpfsUriError extends ContentReadError {
+  override name = "IpfsUriError";
+}
+
+/** A dataset could not be fetched from its URI, or is not the dataset its root names. */
+export class DatasetFetchError extends ContentError {
+  override name = "DatasetFetchError";
+  readonly transient: boolean;
+  constructor(message: string, details: { transient?: boolean } & Record<string, unknown> = {}) {
+    super(message, { ...details, transient: details.transient ?? false });
+    this.transient = details.transient ?? false;
+  }
+}
