@@ -10,6 +10,9 @@ import path from "node:path";
  * same data dir too) never sees half an entry and two writers of the same content do not collide.
  */
 
+/** A node's content cache: `<dataDir>/content`. */
+export const CONTENT_CACHE_DIR = "content";
+
 /** The entry's bytes, or undefined when there is none (or it cannot be read: the caller fetches instead). */
 export async function readCacheEntry(dir: string, name: string): Promise<Uint8Array | undefined> {
   try {

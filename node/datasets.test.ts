@@ -21,7 +21,7 @@ describe("published datasets: a client publishes by root, a solver accepts the f
       assert.equal(path.basename(pub.path), `${bareHex(pub.root)}.vtds`);
       assert.deepEqual(await publishDataset({ dataset: d, dir }), pub, "publishing again keeps the file");
       for (const entry of [pub.path, pub.uri]) {
-        const m = loadDatasets([entry]);
+        const m = await loadDatasets([entry]);
         assert.deepEqual([...m.keys()], [bareHex(pub.root)]);
         assert.equal(m.get(bareHex(pub.root))!.dataset.count, 40);
       }
@@ -29,13 +29,13 @@ describe("published datasets: a client publishes by root, a solver accepts the f
       const other = syntheticDataset(41, 9, 3);
       await writeFile(pub.path, encodeDataset(other));
       await assert.rejects(publishDataset({ dataset: d, dir }), (e: unknown) => e instanceof DatasetPublishError && /refusing to overwrite/.test(e.message));
-      assert.throws(() => loadDatasets([pub.path]), (e: unknown) => e instanceof ConfigError && /hashes to dataset root [0-9a-f]{64}, not to the root its name gives/.test(e.message));
+      await assert.rejects(loadDatasets([pub.path]), (e: unknown) => e instanceof ConfigError && /hashes to 0x[0-9a-f]{64}, expected 0x[0-9a-f]{64}: refused/.test(e.message));
       // Garbage, a missing file, an unknown name.
       const junk = path.join(dir, "junk.vtds");
       await writeFile(junk, "not a dataset file at all");
-      assert.throws(() => loadDatasets([junk]), (e: unknown) => e instanceof ConfigError && e.field === "accept.datasets" && /not a dataset file/.test(e.message));
-      assert.throws(() => loadDatasets([pathToFileURL(path.join(dir, "missing.vtds")).href]), /cannot read the dataset file/);
-      assert.throws(() => loadDatasets(["cifar"]), /unknown dataset "cifar" \(known: mnist, or a \.vtds dataset file\)/);
+      await assert.rejects(loadDatasets([junk]), (e: unknown) => e instanceof ConfigError && e.field === "accept.datasets" && /not a dataset file/.test(e.message));
+      await assert.rejects(loadDatasets([pathToFileURL(path.join(dir, "missing.vtds")).href]), /cannot read the dataset at file:/);
+      await assert.rejects(loadDatasets(["cifar"]), /unknown dataset "cifar" \(known: mnist, a \.vtds dataset file, or an http\(s\):\/\/ or ipfs:\/\/ URI naming its root\)/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
