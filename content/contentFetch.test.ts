@@ -12,8 +12,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { bareHex, toRoot } from "../core/root.ts";
 import { specHash as rawSpecHash, type TrainingSpec } from "../engine/spec.ts";
-import { ConfigError } from "../node/config.ts";
-import { loadDatasets } from "../node/datasets.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { DatasetFetchError, SpecFetchError } from "./errors.ts";
 import { fetchDataset } from "./fetchDataset.ts";
@@ -160,20 +158,5 @@ describe("content by hash over HTTP and IPFS, with a local cache", () => {
     assert.equal(hits[`/${specDoc.name}`], 3);
     // A cached entry never stands in for other content: another hash, another name, a fetch.
     await assert.rejects(fetchSpec({ uri: `${base}/wrong.json`, specHash: hash, cacheDir: path.join(dir, "cache2") }), SpecFetchError);
-  });
-
-  it("a node's accept.datasets by URI: fetched and checked once, then from its cache (no second request)", async () => {
-    const cacheDir = path.join(dir, "node-content");
-    const uri = `${base}/${dataDoc.name}`;
-    hits[`/${dataDoc.name}`] = 0;
-    const first = await loadDatasets([uri], { cacheDir });
-    assert.deepEqual([...first.keys()], [bareHex(dataDoc.hash)]);
-    assert.equal(hits[`/${dataDoc.name}`], 1);
-    const again = await loadDatasets([uri], { cacheDir });
-    assert.equal(again.get(bareHex(dataDoc.hash))!.dataset.count, 24);
-    assert.equal(hits[`/${dataDoc.name}`], 1, "the restart reads the cache");
-    // A remote dataset that names no root cannot be checked: refused; one whose name lies: refused.
-    await assert.rejects(loadDatasets([`${base}/data.vtds`], { cacheDir }), (e: unknown) => e instanceof ConfigError && /does not name its dataset root/.test(e.message));
-    await assert.rejects(loadDatasets([`${base}/${dataDoc.name}#${"ab".repeat(32)}`], { cacheDir }), (e: unknown) => e instanceof ConfigError && /expected 0x(ab){32}: refused/.test(e.message));
   });
 });
