@@ -1,7 +1,9 @@
 // `veritrain client publish` end to end (the CLI as a process): --out writes <hash>.json / <root>.vtds for any
 // static host and prints <base-url>/<name>; a static server of that directory then serves exactly what
 // fetchSpec / fetchDataset accept. --serve serves them itself (GET/HEAD by content name, 404, 405) until
-// interrupted, and its printed URIs round-trip into fetchSpec.
+// interrupted, and its printed URIs round-trip into fetchSpec. `client submit --spec-uri/--dataset-uri` (local
+// Hardhat node) posts the served URI as the job's spec URI, and refuses, sending nothing, a URI that serves
+// another spec than --spec.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
@@ -18,6 +20,13 @@ import { fetchDataset } from "../content/fetchDataset.ts";
 import { fetchSpec } from "../content/fetchSpec.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { datasetRoot } from "../commitment/dataset.ts";
+import { privateKeyToAccount } from "viem/accounts";
+import { getContractEvents } from "viem/actions";
+import { connect } from "../chain/connect.ts";
+import { deployProtocol } from "../chain/deploy.ts";
+import { jobMarketAbi } from "../chain/generated/contracts.ts";
+import { startLocalNode } from "../chain/localNode.ts";
+import { runCli } from "../node/nodeProcess.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -37,7 +46,7 @@ function run(...args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-describe("veritrain client publish", { timeout: 60_000 }, () => {
+describe("veritrain client publish", { timeout: 180_000 }, () => {
   const dataset = syntheticDataset(30, 6, 3);
   const spec = tinySpec(dataset);
   const hash = toRoot(specHash(spec)), root = toRoot(datasetRoot(dataset));
@@ -112,6 +121,43 @@ describe("veritrain client publish", { timeout: 60_000 }, () => {
     }
     assert.equal(await exited, 0, stderr);
     assert.match(stderr, /stopped serving/);
+  });
+
+  it("client submit --spec-uri/--dataset-uri posts the served URI as the job's spec URI; a URI serving another spec is refused before anything is sent", async () => {
+    const node = await startLocalNode({ accounts: 3 });
+    const child = start("client", "publish", "--spec", specFile, "--dataset", dataFile, "--serve", "--port", "0", "--json");
+    let stdout = "";
+    child.stdout.setEncoding("utf8").on("data", (x: string) => (stdout += x));
+    try {
+      const [deployerKey, treasuryKey, clientKey] = node.accounts;
+      const local = await connect({ rpcUrl: node.url, chainId: node.chainId });
+      const d = await deployProtocol({ walletClient: local.wallet(privateKeyToAccount(deployerKey!.privateKey)), publicClient: local.publicClient, treasury: treasuryKey!.address, forfeitBps: 1_000 });
+      while (!stdout.includes("\n")) {
+        if (child.exitCode !== null) assert.fail("publish --serve exited");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const served = JSON.parse(stdout.split("\n")[0]!) as { specURI: string; datasetURI: string };
+      const submit = (...flags: string[]) => runCli(["client", "submit", "--rpc-url", node.url, "--market", d.jobMarket, "--escrow", "1", "--steps", "20", "--checkpoint-interval", "10", "--json", ...flags],
+        { VERITRAIN_PRIVATE_KEY: clientKey!.privateKey, VERITRAIN_LOG_LEVEL: "warn" });
+      const posted = await submit("--spec-uri", served.specURI, "--dataset-uri", served.datasetURI);
+      assert.equal(posted.code, 0, posted.stderr);
+      const out = JSON.parse(posted.stdout) as { jobId: string; specURI: string; specHash: string };
+      assert.equal(out.specURI, served.specURI);
+      assert.equal(out.specHash, hash);
+      const [ev] = await getContractEvents(local.publicClient, { address: d.jobMarket, abi: jobMarketAbi, eventName: "JobPosted", fromBlock: d.deploymentBlock, strict: true });
+      assert.equal(ev!.args.params.specURI, served.specURI, "the job commits to the served URI");
+      // Another spec (another dataset size) with the served URI: the URI does not serve it, nothing is sent.
+      const otherSpec = path.join(dir, "other-spec.json");
+      await writeFile(otherSpec, canonicalSpecJson(tinySpec(syntheticDataset(31, 6, 3))));
+      const nonce = await local.publicClient.getTransactionCount({ address: clientKey!.address });
+      const refused = await submit("--spec", otherSpec, "--spec-uri", served.specURI, "--dataset-uri", served.datasetURI);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /SpecFetchError: the spec at http:\/\/\S+ hashes to 0x[0-9a-f]{64}, the job committed to 0x[0-9a-f]{64}: not the job's spec/);
+      assert.equal(await local.publicClient.getTransactionCount({ address: clientKey!.address }), nonce, "no transaction sent");
+    } finally {
+      child.kill("SIGINT");
+      await node.stop();
+    }
   });
 
   it("refuses a dataset that is not the spec's, and neither or both of --out / --serve", async () => {
