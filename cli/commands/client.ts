@@ -232,7 +232,7 @@ async function jobSpec(f: SubmitFlags): Promise<{ spec: TrainingSpec; dataset: D
   if (f.dataset !== undefined && f.datasetUri !== undefined) throw new JobParamsError("dataset", "give either --dataset <file> or --dataset-uri <uri>, not both");
   const fetchOpts = { ipfsGateway: f.ipfsGateway };
   if (f.mnist) {
-    if (f.dataset !== undefined || f.datasetUri !== undefined) throw new JobParamsError("dataset", "--mnist trains on the shipped MNIST split: give --dataset only with --spec");
+    if (f.dataset !== undefined || f.datasetUri !== undefined) throw new JobParamsError("dataset", "--mnist trains on the shipped MNIST split: give --dataset or --dataset-uri only with --spec or --spec-uri");
     const m = mnistSpec();
     if (f.specUri !== undefined) await fetchSpec({ uri: f.specUri, specHash: toRoot(specHash(m.spec)), ...fetchOpts });
     return { spec: m.spec, dataset: m.data.train, datasetFile: false };
