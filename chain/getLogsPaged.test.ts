@@ -10,7 +10,8 @@ import type { AddressInfo } from "node:net";
 import { createPublicClient, custom } from "viem";
 import { jobMarketAbi } from "./generated/contracts.ts";
 import { getLogsPaged, isRangeRefusal, LogRangeError, refusedRangeLimit } from "./getLogsPaged.ts";
-import { rateLimitedFetch, retryAfterMs } from "./rateLimitedFetch.ts";
+import { retryAfterMs } from "../core/retryAfter.ts";
+import { rateLimitedFetch } from "./rateLimitedFetch.ts";
 
 const MARKET = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 

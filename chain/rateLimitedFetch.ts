@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { retryAfterMs } from "../core/retryAfter.ts";
 
 /**
  * The fetch under the RPC transport (viem's http transport `fetchFn`): an HTTP 429 (Too Many Requests, what
@@ -20,15 +21,6 @@ export interface RateLimitOptions {
 }
 
 export const RATE_LIMIT_DEFAULTS = { retries: 6, baseDelayMs: 250, maxDelayMs: 5_000 } as const;
-
-/** Milliseconds a Retry-After header asks for (seconds or an HTTP date), or undefined. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (header === null) return undefined;
-  const h = header.trim();
-  if (/^[0-9]+$/.test(h)) return Number(h) * 1000;
-  const at = Date.parse(h);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 export function rateLimitedFetch(o: RateLimitOptions = {}): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
   const retries = o.retries ?? RATE_LIMIT_DEFAULTS.retries;

@@ -82,6 +82,9 @@ describe("content by hash over HTTP and IPFS, with a local cache", () => {
     }));
     ({ server: gateway, base: gatewayBase } = await listen((req, res) => {
       gatewayPaths.push(req.url ?? "");
+      // A gateway moving path-style requests elsewhere (as public gateways redirect to their subdomain form).
+      if (req.url === `/ipfs/${dataCid}`) return res.writeHead(301, { Location: `/moved/${dataCid}` }).end();
+      if (req.url === `/moved/${dataCid}`) return res.end(dataDoc.bytes);
       const m = /^\/ipfs\/([^/?]+)$/.exec(req.url ?? "");
       const bytes = m ? pinned.get(m[1]!) : undefined;
       if (!bytes) return res.writeHead(404).end();
@@ -123,8 +126,11 @@ describe("content by hash over HTTP and IPFS, with a local cache", () => {
     const opts = { ipfsGateway: `${gatewayBase}/` };
     assert.equal(specHash(await fetchSpec({ uri: `ipfs://${specCid}`, specHash: hash, ...opts })), hash);
     assert.ok(gatewayPaths.includes(`/ipfs/${specCid}`), "read as <gateway>/ipfs/<cid>");
+    // The gateway's redirect is followed (the bytes are checked anyway); the same redirect from a plain http host is refused.
     const ds = await fetchDataset({ uri: `ipfs://${dataCid}#${bareHex(dataDoc.hash)}`, root: dataDoc.hash, ...opts });
     assert.equal(ds.dataset.count, 24);
+    assert.ok(gatewayPaths.includes(`/moved/${dataCid}`));
+    await assert.rejects(fetchDataset({ uri: `${gatewayBase}/ipfs/${dataCid}`, root: dataDoc.hash }), (e: unknown) => e instanceof DatasetFetchError && /HTTP 301 redirect to \/moved\/\S+ refused \(redirects are refused\)/.test(e.message));
     // A gateway that serves other bytes under a CID: refused, expected vs got.
     await assert.rejects(fetchSpec({ uri: `ipfs://${lyingCid}`, specHash: hash, ...opts }), (e: unknown) =>
       e instanceof SpecFetchError && e.message.includes(`hashes to ${specHash(other)}, the job committed to ${hash}`));

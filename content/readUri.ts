@@ -1,6 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { retryAfterMs } from "../core/retryAfter.ts";
 import { ContentReadError } from "./errors.ts";
 import { ipfsGatewayUrl } from "./ipfs.ts";
 
@@ -99,14 +100,6 @@ async function readLocal(url: URL, what: string, maxBytes: number): Promise<Uint
   } catch (e) {
     throw new ContentReadError(`cannot read ${what} at ${where}: ${(e as Error).message}`, { uri: where, reason: "file" });
   }
-}
-
-/** Seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-function retryAfterMs(h: string | null): number | undefined {
-  if (h === null) return undefined;
-  if (/^[0-9]+$/.test(h.trim())) return Number(h.trim()) * 1000;
-  const at = Date.parse(h);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 async function readHttp(first: URL, uri: string, what: string, o: ReadUriOptions, maxRedirects: number): Promise<Uint8Array> {
