@@ -2,13 +2,16 @@ import {
   type Account, type Chain, createPublicClient, createWalletClient, defineChain, http, type HttpTransport, type PublicClient, type Transport, type WalletClient,
 } from "viem";
 import { ChainIdMismatchError, isTransportError, redactUrl, RpcUnreachableError, shortReason, transportReason, transportUrl } from "./errors.ts";
+import { rateLimitedFetch, type RateLimitOptions } from "./rateLimitedFetch.ts";
 import { parseRpcUrl } from "./rpcUrl.ts";
 
 /**
  * The one way onto a chain through an RPC endpoint, for the CLI, the nodes, the demo and the tests: the URL
  * is checked (parseRpcUrl), the endpoint's chain id is read once (RpcUnreachableError when it does not
  * answer) and compared with the one asked for (ChainIdMismatchError), and every client shares one transport
- * and one viem Chain built from that id.
+ * and one viem Chain built from that id. Requests answered HTTP 429 (a public endpoint's rate limit) are
+ * waited out and sent again by the transport itself (chain/rateLimitedFetch.ts, Retry-After honoured), apart
+ * from `retryCount`; log reads page their block range (chain/getLogsPaged.ts).
  */
 export interface ConnectParameters {
   /** http(s) JSON-RPC endpoint. */
@@ -23,6 +26,8 @@ export interface ConnectParameters {
   readonly retryCount?: number;
   /** How often the clients poll (receipts, blocks); default viem's. */
   readonly pollingIntervalMs?: number;
+  /** Waits and re-sends on HTTP 429 (default RATE_LIMIT_DEFAULTS). */
+  readonly rateLimit?: RateLimitOptions;
 }
 
 export interface Connection {
@@ -63,7 +68,7 @@ export async function connect<A extends Account>(p: ConnectParameters & { readon
 export async function connect(p: ConnectParameters): Promise<Connection>;
 export async function connect(p: ConnectParameters): Promise<Connection> {
   const url = parseRpcUrl(p.rpcUrl).href;
-  const transport = http(url, { retryCount: p.retryCount ?? 0, timeout: p.timeoutMs ?? RPC_TIMEOUT_MS });
+  const transport = http(url, { retryCount: p.retryCount ?? 0, timeout: p.timeoutMs ?? RPC_TIMEOUT_MS, fetchFn: rateLimitedFetch(p.rateLimit) });
   const chainId = await fetchChainId(createPublicClient({ transport }));
   if (p.chainId !== undefined && p.chainId !== chainId) throw new ChainIdMismatchError(p.chainId, chainId, `the RPC endpoint ${redactUrl(p.rpcUrl)}`);
   const chain = chainOf(chainId, url);

@@ -137,7 +137,7 @@ describe("fetchModel over HTTP", () => {
     }
     const dead = await reason(get(`http://127.0.0.1:${await freePort()}`));
     assert.equal(dead.reason, "unreachable");
-    assert.match(dead.message, /cannot reach the model .*ECONNREFUSED/);
+    assert.match(dead.message, /cannot fetch the model at .*: no answer \(ECONNREFUSED/);
     await assert.rejects(fetchVerifiedState({ uri: "ftp://x/y", spec, expectedRoot: root, jobId: 1n }), /scheme ftp: is not supported/);
   });
 });

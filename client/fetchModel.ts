@@ -1,6 +1,7 @@
 import type { Address, Chain, Client, Transport } from "viem";
-import { getContractEvents } from "viem/actions";
+import { firstBlockAtOrAfter } from "../chain/blockAtTime.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
+import { getLogsPaged } from "../chain/getLogsPaged.ts";
 import { getJob } from "../chain/jobs.ts";
 import { fetchVerifiedState } from "../content/fetchState.ts";
 import type { Root } from "../core/root.ts";
@@ -15,8 +16,16 @@ export interface FetchModelParameters {
   readonly jobId: bigint;
   /** The job's spec (its hash must be the job's spec hash). */
   readonly spec: TrainingSpec;
-  /** Where to start looking for the job's ResultCommitted event (default: block 0). */
+  /** Where to start looking for the job's ResultCommitted event (default: the first block at or after the job's committedAt). */
   readonly fromBlock?: bigint;
+  /** Most blocks per eth_getLogs request (default DEFAULT_LOG_RANGE). */
+  readonly logRange?: number;
+  /** The IPFS gateway an ipfs:// model URI is read through. */
+  readonly ipfsGateway?: string | undefined;
+  /** The local content cache (states by root). */
+  readonly cacheDir?: string | undefined;
+  /** Retries of a transient download failure (default 2, with a doubling pause). */
+  readonly retries?: number;
   /** http(s) model URIs: abort the download after this long (default 60 s). */
   readonly timeoutMs?: number;
   /** Refuse a model larger than this (default: the exact state file size of the spec). */
@@ -39,14 +48,15 @@ export interface FetchModelReturnType {
 export async function fetchModel(client: Client<Transport, Chain | undefined>, p: FetchModelParameters): Promise<FetchModelReturnType> {
   const job = await getJob(client, p);
   if (job.status !== "Committed" && job.status !== "Finalized") throw new ModelFetchError(`job ${p.jobId} is ${job.status}: it has no committed model`);
-  const events = await getContractEvents(client, {
-    address: p.market, abi: jobMarketAbi, eventName: "ResultCommitted", args: { jobId: p.jobId }, fromBlock: p.fromBlock ?? 0n, toBlock: "latest",
+  const events = await getLogsPaged(client, {
+    address: p.market, abi: jobMarketAbi, eventName: "ResultCommitted", args: { jobId: p.jobId }, fromBlock: p.fromBlock ?? (await firstBlockAtOrAfter(client, job.committedAt)),
+    ...(p.logRange !== undefined ? { range: p.logRange } : {}),
   });
   const ev = events[events.length - 1];
   if (!ev) throw new ModelFetchError(`no ResultCommitted event for job ${p.jobId}`);
   const modelURI = ev.args.modelURI!;
   const { state, root } = await fetchVerifiedState({
-    uri: modelURI, spec: p.spec, expectedRoot: job.finalRoot, jobId: p.jobId,
+    uri: modelURI, spec: p.spec, expectedRoot: job.finalRoot, jobId: p.jobId, retries: p.retries ?? 2, ipfsGateway: p.ipfsGateway, cacheDir: p.cacheDir,
     ...(p.maxBytes !== undefined ? { maxBytes: p.maxBytes } : {}), ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}), ...(p.signal ? { signal: p.signal } : {}),
   });
   return { state, root, modelURI };

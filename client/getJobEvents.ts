@@ -1,6 +1,10 @@
-import type { Address, BlockNumber, BlockTag, Chain, Client, Hash, Transport } from "viem";
-import { getContractEvents, readContract } from "viem/actions";
+import type { Address, BlockNumber, Chain, Client, Hash, Transport } from "viem";
+import { getBlockNumber, readContract } from "viem/actions";
+import { firstBlockAtOrAfter } from "../chain/blockAtTime.ts";
+import { JobNotFoundError } from "../chain/errors.ts";
 import { disputeGameAbi, jobMarketAbi } from "../chain/generated/contracts.ts";
+import { getLogsPaged } from "../chain/getLogsPaged.ts";
+import { getJob } from "../chain/jobs.ts";
 import { type Root, toRoot } from "../core/root.ts";
 import type { JobParams } from "./postJob.ts";
 
@@ -47,15 +51,35 @@ export type JobEventKind = JobEvent["kind"];
 export interface GetJobEventsParameters {
   readonly market: Address;
   readonly jobId: bigint;
-  /** Default 0: the whole chain. On a long chain pass the market's deployment block. */
+  /**
+   * First block read. Default: the block that posted the job (the first block at or after the job's postedAt,
+   * found by a binary search over block headers), so a job's history costs its own blocks, not the chain's.
+   */
   readonly fromBlock?: BlockNumber;
-  readonly toBlock?: BlockNumber | BlockTag;
+  /** Last block read (default: the latest when the read starts). */
+  readonly toBlock?: BlockNumber | "latest";
+  /** Most blocks per eth_getLogs request (default DEFAULT_LOG_RANGE, chain/getLogsPaged.ts). */
+  readonly logRange?: number;
 }
 
 type MarketLog = Awaited<ReturnType<typeof marketLogs>>[number];
 
-function marketLogs(client: Client<Transport, Chain | undefined>, p: GetJobEventsParameters) {
-  return getContractEvents(client, { address: p.market, abi: jobMarketAbi, fromBlock: p.fromBlock ?? 0n, toBlock: p.toBlock ?? "latest" });
+function marketLogs(client: Client<Transport, Chain | undefined>, p: GetJobEventsParameters & { fromBlock: bigint; toBlock: bigint }) {
+  return getLogsPaged(client, { address: p.market, abi: jobMarketAbi, fromBlock: p.fromBlock, toBlock: p.toBlock, ...(p.logRange !== undefined ? { range: p.logRange } : {}) });
+}
+
+/** The block range of a job's event read: `toBlock` resolved once, `fromBlock` defaulting to the job's posting block. */
+async function jobBlockRange(client: Client<Transport, Chain | undefined>, p: GetJobEventsParameters): Promise<{ fromBlock: bigint; toBlock: bigint } | undefined> {
+  const toBlock = typeof p.toBlock === "bigint" ? p.toBlock : await getBlockNumber(client, { cacheTime: 0 });
+  if (p.fromBlock !== undefined) return { fromBlock: p.fromBlock, toBlock };
+  let postedAt: bigint;
+  try {
+    postedAt = (await getJob(client, { market: p.market, jobId: p.jobId })).postedAt;
+  } catch (e) {
+    if (e instanceof JobNotFoundError) return undefined; // no such job: no events
+    throw e;
+  }
+  return { fromBlock: await firstBlockAtOrAfter(client, postedAt), toBlock };
 }
 
 /** The market event as a JobEvent if it concerns `jobId` (Withdrawn, which names no job, never does). */
@@ -132,18 +156,20 @@ function toJobEvent(log: MarketLog, jobId: bigint, reasons: ReadonlyMap<bigint, 
 /**
  * The job's history from the market's events, in chain order: posted, bids, assignment, commitment (with
  * every checkpoint root), verifiers' attestations, challenges, game outcomes (with the DisputeGame's reason), failure/voids, finalization, slashing or
- * cancellation, and every credit to a pull balance. Reads the market's logs over the block range and keeps
- * those of this job (the jobId is indexed at different positions in different events, so one topic filter
- * cannot select them all).
+ * cancellation, and every credit to a pull balance. Reads the market's logs over the block range in pages
+ * (chain/getLogsPaged.ts) and keeps those of this job (the jobId is indexed at different positions in
+ * different events, so one topic filter cannot select them all).
  */
 export async function getJobEvents(client: Client<Transport, Chain | undefined>, p: GetJobEventsParameters): Promise<JobEvent[]> {
-  const logs = await marketLogs(client, p);
+  const blocks = await jobBlockRange(client, p);
+  if (!blocks) return [];
+  const logs = await marketLogs(client, { ...p, ...blocks });
   const resolvedGames = logs.filter((l) => l.eventName === "GameResolved" && l.args.jobId === p.jobId).map((l) => (l.args as { gameId: bigint }).gameId);
   const reasons = new Map<bigint, GameReason>();
   if (resolvedGames.length > 0) {
     const game = await readContract(client, { address: p.market, abi: jobMarketAbi, functionName: "game" });
-    const gameLogs = await getContractEvents(client, {
-      address: game, abi: disputeGameAbi, eventName: "GameResolved", args: { gameId: resolvedGames }, fromBlock: p.fromBlock ?? 0n, toBlock: p.toBlock ?? "latest",
+    const gameLogs = await getLogsPaged(client, {
+      address: game, abi: disputeGameAbi, eventName: "GameResolved", args: { gameId: resolvedGames }, ...blocks, ...(p.logRange !== undefined ? { range: p.logRange } : {}),
     });
     for (const l of gameLogs) {
       const r = GAME_REASONS[l.args.reason!];

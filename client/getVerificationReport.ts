@@ -88,6 +88,12 @@ export interface GetVerificationReportParameters {
   readonly spec?: TrainingSpec;
   readonly fromBlock?: BlockNumber;
   readonly modelTimeoutMs?: number;
+  /** Most blocks per eth_getLogs request (default DEFAULT_LOG_RANGE). */
+  readonly logRange?: number;
+  /** The IPFS gateway an ipfs:// model URI is read through. */
+  readonly ipfsGateway?: string | undefined;
+  /** The local content cache (states by root). */
+  readonly cacheDir?: string | undefined;
 }
 
 export interface GetVerificationReportReturnType {
@@ -176,7 +182,8 @@ function summaryOf(verdict: Verdict, status: JobStatusName, disputes: readonly D
  */
 export async function getVerificationReport(client: Client<Transport, Chain | undefined>, p: GetVerificationReportParameters): Promise<GetVerificationReportReturnType> {
   const job = await getJob(client, p);
-  const events = await getJobEvents(client, { market: p.market, jobId: p.jobId, ...(p.fromBlock !== undefined ? { fromBlock: p.fromBlock } : {}) });
+  const range = p.logRange !== undefined ? { logRange: p.logRange } : {};
+  const events = await getJobEvents(client, { market: p.market, jobId: p.jobId, ...(p.fromBlock !== undefined ? { fromBlock: p.fromBlock } : {}), ...range });
   const disputes = disputesOf(job, events);
   const committed = events.findLast((e) => e.kind === "committed");
   let model: ModelCheck = { checked: false, verified: false };
@@ -185,6 +192,7 @@ export async function getVerificationReport(client: Client<Transport, Chain | un
     try {
       const m = await fetchModel(client, {
         market: p.market, jobId: p.jobId, spec: p.spec, ...(p.fromBlock !== undefined ? { fromBlock: p.fromBlock } : {}), ...(p.modelTimeoutMs !== undefined ? { timeoutMs: p.modelTimeoutMs } : {}),
+        ...range, ipfsGateway: p.ipfsGateway, cacheDir: p.cacheDir,
       });
       model = { checked: true, verified: true, uri: m.modelURI, root: m.root };
       state = m.state;

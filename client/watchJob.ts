@@ -1,4 +1,5 @@
 import type { Address, BlockNumber, Chain, Client, Transport } from "viem";
+import { getBlockNumber } from "viem/actions";
 import { JobWaitError } from "./errors.ts";
 import { getJob, type Job, type JobStatusName } from "../chain/jobs.ts";
 import { getJobEvents, type JobEvent } from "./getJobEvents.ts";
@@ -16,7 +17,10 @@ export interface WatchJobParameters {
   readonly onStatus?: (job: Job) => void;
   /** Return once the job has one of these statuses (default: any terminal status). */
   readonly until?: readonly JobStatusName[];
+  /** First block read (default: the block that posted the job); each later round reads only the blocks after the last one read. */
   readonly fromBlock?: BlockNumber;
+  /** Most blocks per eth_getLogs request (default DEFAULT_LOG_RANGE). */
+  readonly logRange?: number;
   /** Default 1 s. */
   readonly pollingIntervalMs?: number;
   /** Default: none (follow until `until`). */
@@ -45,6 +49,8 @@ export async function watchJob(client: Client<Transport, Chain | undefined>, p: 
   const seen = new Set<string>();
   const events: JobEvent[] = [];
   let lastStatus: JobStatusName | undefined;
+  // The next block to read: each round reads only the blocks mined since the last (a cursor, not a re-read).
+  let next: bigint | undefined;
   for (;;) {
     p.signal?.throwIfAborted();
     const job = await getJob(client, p);
@@ -52,7 +58,14 @@ export async function watchJob(client: Client<Transport, Chain | undefined>, p: 
       lastStatus = job.status;
       p.onStatus?.(job);
     }
-    for (const e of await getJobEvents(client, { market: p.market, jobId: p.jobId, ...(p.fromBlock !== undefined ? { fromBlock: p.fromBlock } : {}) })) {
+    // Read after the status, so the events include the one that moved the job to it.
+    const latest = await getBlockNumber(client, { cacheTime: 0 });
+    const from = next ?? p.fromBlock;
+    const fresh = from !== undefined && from > latest ? [] : await getJobEvents(client, {
+      market: p.market, jobId: p.jobId, toBlock: latest, ...(from !== undefined ? { fromBlock: from } : {}), ...(p.logRange !== undefined ? { logRange: p.logRange } : {}),
+    });
+    next = latest + 1n;
+    for (const e of fresh) {
       if (seen.has(key(e))) continue;
       seen.add(key(e));
       events.push(e);

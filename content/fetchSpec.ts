@@ -1,109 +1,81 @@
-import { readFile, stat } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { SPEC_MAX_BYTES, SPEC_TIMEOUT_MS } from "../core/defaults.ts";
-import { toRoot } from "../core/root.ts";
+import { bareHex, type Root, toRoot } from "../core/root.ts";
 import { parseSpec, specHash, type TrainingSpec } from "../engine/spec.ts";
-import { SpecFetchError } from "./errors.ts";
+import { ContentError, ContentHashMismatchError, ContentReadError, SpecFetchError } from "./errors.ts";
+import { fetchContent } from "./fetchContent.ts";
+import { readUri, shownUri } from "./readUri.ts";
 
 /**
- * The one spec fetcher, for the client SDK and the nodes: a job's spec from its spec URI, file:// (a local
- * file) or http(s):// (global fetch, no redirects, a time limit, a size limit checked on Content-Length and
- * while streaming). Whatever comes back is parsed and validated (engine/spec.ts) and, when the job's spec
- * hash is given, returned only if it hashes to it. Every failure is a SpecFetchError, marked `transient` when
- * the same fetch may succeed later (no answer, a timeout, 408/429/5xx): a node retries those alone.
- * Messages name the URL without its query (it may carry a token).
+ * The one spec fetcher, for the client SDK and the nodes: a job's spec from its spec URI (file://, http(s)://,
+ * ipfs://CID through a gateway), read by the bounded reader (content/readUri.ts: size and time limits, no
+ * redirects but a gateway's, transient failures retried with a doubling pause). Whatever comes back is parsed
+ * and validated (engine/spec.ts) and, when the job's spec hash is given, returned only if it hashes to it,
+ * whatever the transport; with a cache directory too, a spec cached under its hash is used without a fetch.
+ * Every failure is a SpecFetchError, marked `transient` when the same fetch may succeed later (no answer, a
+ * timeout, 408/429/5xx): a node retries those alone. Messages name the URL without its query (it may carry a
+ * token).
  */
 export interface FetchSpecParameters {
-  /** The job's spec URI (file://, http://, https://). */
+  /** The job's spec URI (file://, http://, https://, ipfs://). */
   readonly uri: string;
   /** The job's committed spec hash (0x-prefixed or bare hex): the spec is returned only if it hashes to it. */
   readonly specHash?: string;
   /** Largest spec document accepted (default SPEC_MAX_BYTES, 1 MiB: a spec is a few kilobytes). */
   readonly maxBytes?: number;
-  /** http(s) only: abort after this long (default SPEC_TIMEOUT_MS, 30 s). */
+  /** http(s)/ipfs: abort one attempt after this long (default SPEC_TIMEOUT_MS, 30 s). */
   readonly timeoutMs?: number;
+  /** Retries of a transient failure (default 2; a node that retries on its own schedule passes 0). */
+  readonly retries?: number;
+  readonly retryDelayMs?: number;
+  /** The IPFS gateway ipfs:// URIs are read through. */
+  readonly ipfsGateway?: string | undefined;
+  /** The local content cache (used only with `specHash`: an entry is named and checked by it). */
+  readonly cacheDir?: string | undefined;
+  readonly signal?: AbortSignal;
 }
 
-async function readSpecFile(url: URL, maxBytes: number): Promise<string> {
-  const file = fileURLToPath(url);
-  const st = await stat(file).catch((e: Error) => {
-    throw new SpecFetchError(`cannot read the spec at ${url.href}: ${e.message}`, { uri: url.href });
-  });
-  if (!st.isFile()) throw new SpecFetchError(`the spec at ${url.href} is not a file`, { uri: url.href });
-  if (st.size > maxBytes) throw new SpecFetchError(`the spec at ${url.href} has ${st.size} bytes, over the limit of ${maxBytes}`, { uri: url.href });
+function specOf(bytes: Uint8Array, shown: string): TrainingSpec {
+  let json: unknown;
   try {
-    return await readFile(file, "utf8");
+    json = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch (e) {
-    throw new SpecFetchError(`cannot read the spec at ${url.href}: ${(e as Error).message}`, { uri: url.href });
+    throw new SpecFetchError(`the spec at ${shown} is not JSON: ${(e as Error).message}`, { uri: shown });
   }
-}
-
-async function fetchSpecText(url: URL, maxBytes: number, timeoutMs: number): Promise<string> {
-  const where = `${url.origin}${url.pathname}`;
-  let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
+    return parseSpec(json);
   } catch (e) {
-    // No answer or a timeout may pass; a refused redirect (the fetcher's policy) will not.
-    const redirect = /redirect/i.test(String((e as { cause?: { message?: string } }).cause?.message ?? ""));
-    throw new SpecFetchError(`cannot fetch the spec at ${where}: ${(e as Error).message}${redirect ? " (redirects are refused)" : ""}`, { transient: !redirect, uri: where });
+    throw new SpecFetchError(`the spec at ${shown} is invalid: ${(e as Error).message}`, { uri: shown });
   }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => {});
-    const transient = res.status === 408 || res.status === 429 || res.status >= 500;
-    throw new SpecFetchError(`fetching the spec at ${where}: HTTP ${res.status}`, { transient, uri: where, status: res.status });
-  }
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw new SpecFetchError(`the spec at ${where} declares ${declared} bytes, over the limit of ${maxBytes}`, { uri: where });
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of res.body ?? []) {
-      total += chunk.length;
-      if (total > maxBytes) throw new SpecFetchError(`the spec at ${where} is over the limit of ${maxBytes} bytes`, { uri: where });
-      chunks.push(chunk);
-    }
-  } catch (e) {
-    if (e instanceof SpecFetchError) throw e;
-    throw new SpecFetchError(`reading the spec at ${where}: ${(e as Error).message}`, { transient: true, uri: where });
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Reads, parses and validates the spec at `p.uri`; with `p.specHash`, returns it only if it hashes to it. */
 export async function fetchSpec(p: FetchSpecParameters): Promise<TrainingSpec> {
-  const shown = p.uri.slice(0, 200);
-  let url: URL;
+  let shown = p.uri.slice(0, 200);
   try {
-    url = new URL(p.uri);
+    shown = shownUri(new URL(p.uri));
   } catch {
-    throw new SpecFetchError(`spec URI ${JSON.stringify(shown)} is not a URL`, { uri: shown });
+    // readUri names a URI that is not a URL.
   }
-  const maxBytes = p.maxBytes ?? SPEC_MAX_BYTES;
-  let text: string;
-  if (url.protocol === "file:") text = await readSpecFile(url, maxBytes);
-  else if (url.protocol === "http:" || url.protocol === "https:") text = await fetchSpecText(url, maxBytes, p.timeoutMs ?? SPEC_TIMEOUT_MS);
-  else throw new SpecFetchError(`spec URI scheme ${url.protocol} is not supported (file, http, https)`, { uri: shown });
-  let json: unknown;
+  const opts = {
+    what: "the spec", maxBytes: p.maxBytes ?? SPEC_MAX_BYTES, timeoutMs: p.timeoutMs ?? SPEC_TIMEOUT_MS, ipfsGateway: p.ipfsGateway,
+    ...(p.retries !== undefined ? { retries: p.retries } : {}), ...(p.retryDelayMs !== undefined ? { retryDelayMs: p.retryDelayMs } : {}), ...(p.signal ? { signal: p.signal } : {}),
+  };
   try {
-    json = JSON.parse(text);
+    if (p.specHash === undefined) return specOf(await readUri(p.uri, opts), shown);
+    const expected: Root = toRoot(p.specHash, "the job's spec hash");
+    let spec: TrainingSpec | undefined;
+    await fetchContent({
+      ...opts, uri: p.uri, expected, cacheDir: p.cacheDir, cacheName: `${bareHex(expected)}.json`,
+      hash: (bytes) => toRoot(specHash((spec = specOf(bytes, shown)))),
+    });
+    return spec!;
   } catch (e) {
-    throw new SpecFetchError(`the spec at ${shown} is not JSON: ${(e as Error).message}`, { uri: shown });
-  }
-  let spec: TrainingSpec;
-  try {
-    spec = parseSpec(json);
-  } catch (e) {
-    throw new SpecFetchError(`the spec at ${shown} is invalid: ${(e as Error).message}`, { uri: shown });
-  }
-  if (p.specHash !== undefined) {
-    const got = toRoot(specHash(spec));
-    if (got !== toRoot(p.specHash, "the job's spec hash")) {
-      throw new SpecFetchError(`the spec at ${shown} hashes to ${got}, the job committed to ${p.specHash}: not the job's spec`, { uri: shown, expected: p.specHash, actual: got });
+    if (e instanceof ContentHashMismatchError) {
+      throw new SpecFetchError(`the spec at ${shown} hashes to ${e.actual}, the job committed to ${p.specHash}: not the job's spec`, { uri: shown, expected: p.specHash, actual: e.actual });
     }
+    if (e instanceof SpecFetchError) throw e;
+    if (e instanceof ContentReadError) throw new SpecFetchError(e.message, { ...e.details, transient: e.transient });
+    if (e instanceof ContentError) throw new SpecFetchError(e.message, e.details);
+    throw e;
   }
-  return spec;
 }

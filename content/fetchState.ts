@@ -1,98 +1,39 @@
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { stateRoot } from "../commitment/stateRoot.ts";
 import { VeritrainError } from "../core/errors.ts";
-import { type Root, toRoot } from "../core/root.ts";
+import { bareHex, type Root, toRoot } from "../core/root.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { decodeState, encodeState } from "../engine/stateFile.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
-import { ModelFetchError, ModelRootMismatchError } from "./errors.ts";
+import { ContentHashMismatchError, ContentReadError, ModelFetchError, ModelRootMismatchError } from "./errors.ts";
+import { fetchContent } from "./fetchContent.ts";
+import { DEFAULT_READ_TIMEOUT_MS, readUri, type ReadUriOptions } from "./readUri.ts";
+
+export type { ReadUriOptions } from "./readUri.ts";
 
 /**
- * A training state fetched by URI (file://, http://, https://: a solver's model or checkpoint, served by its
+ * A training state fetched by URI (file://, http://, https://, ipfs://: a solver's model or checkpoint, served by its
  * state server as `<base>/state/<root>`), with a time and size limit, decoded against the job's spec and
- * returned only when its state root is the committed one: for the client's model and the verifier's
+ * returned only when its state root is the committed one (the bounded reader: content/readUri.ts; an
+ * optional cache by root: content/fetchContent.ts): for the client's model and the verifier's
  * checkpoints alike. Every failure is a ModelFetchError (ModelRootMismatchError for a valid state of
  * another root).
  */
 /** Default time limit of an http(s) model download. */
-export const DEFAULT_FETCH_TIMEOUT_MS = 60_000;
+export const DEFAULT_FETCH_TIMEOUT_MS = DEFAULT_READ_TIMEOUT_MS;
 
-export interface ReadUriOptions {
-  /** Refuse a body longer than this many bytes (checked on Content-Length and while streaming). */
-  readonly maxBytes: number;
-  /** http(s) only: abort after this long (default 60 s). */
-  readonly timeoutMs?: number;
-  readonly signal?: AbortSignal;
+/** ModelFetchError for a failed read, with the reader's `reason` (unreachable, timeout, status, too-large...). */
+function modelReadError(e: unknown): unknown {
+  if (e instanceof ContentReadError) return new ModelFetchError(e.message, { ...e.details, transient: e.transient });
+  return e;
 }
 
-async function readHttp(url: URL, uri: string, o: ReadUriOptions): Promise<Uint8Array> {
-  const timeoutMs = o.timeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  const signals = [AbortSignal.timeout(timeoutMs), ...(o.signal ? [o.signal] : [])];
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.any(signals), redirect: "error", headers: { Accept: "application/octet-stream" } });
-  } catch (e) {
-    const err = e as Error & { cause?: { code?: string; message?: string } };
-    if (err.name === "TimeoutError") throw new ModelFetchError(`fetching the model at ${uri} timed out after ${timeoutMs} ms`, { uri, reason: "timeout" });
-    if (o.signal?.aborted) throw o.signal.reason;
-    const cause = err.cause?.code ?? err.cause?.message ?? err.message;
-    throw new ModelFetchError(`cannot reach the model at ${uri}: ${cause}`, { uri, reason: "unreachable", cause });
-  }
-  if (res.status !== 200) {
-    await res.body?.cancel().catch(() => {});
-    throw new ModelFetchError(`the model server answered ${res.status} ${res.statusText} for ${uri}`, { uri, reason: "status", status: res.status });
-  }
-  const tooLarge = (n: string) => new ModelFetchError(`the model at ${uri} is larger than ${o.maxBytes} bytes (${n}): refused`, { uri, reason: "too-large", maxBytes: o.maxBytes });
-  const declared = res.headers.get("content-length");
-  if (declared !== null && Number(declared) > o.maxBytes) {
-    await res.body?.cancel().catch(() => {});
-    throw tooLarge(`Content-Length ${declared}`);
-  }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    if (res.body) {
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        total += value.byteLength;
-        if (total > o.maxBytes) {
-          await reader.cancel().catch(() => {});
-          throw tooLarge(`more than ${o.maxBytes} bytes received`);
-        }
-        chunks.push(value);
-      }
-    }
-  } catch (e) {
-    if (e instanceof ModelFetchError) throw e;
-    const err = e as Error;
-    if (err.name === "TimeoutError") throw new ModelFetchError(`fetching the model at ${uri} timed out after ${timeoutMs} ms`, { uri, reason: "timeout" });
-    if (o.signal?.aborted) throw o.signal.reason;
-    throw new ModelFetchError(`the download of the model at ${uri} failed: ${err.message}`, { uri, reason: "unreachable" });
-  }
-  return Buffer.concat(chunks, total);
-}
-
-/** Reads the bytes at a model URI (file://, http://, https://), unverified: the caller checks them against a root. */
+/** Reads the bytes at a model URI (file://, http://, https://, ipfs://), unverified: the caller checks them against a root. */
 export async function readModelUri(uri: string, o: ReadUriOptions): Promise<Uint8Array> {
-  let url: URL;
   try {
-    url = new URL(uri);
-  } catch {
-    throw new ModelFetchError(`model URI ${JSON.stringify(uri)} is not a URL`);
-  }
-  if (url.protocol === "http:" || url.protocol === "https:") return readHttp(url, uri, o);
-  if (url.protocol !== "file:") throw new ModelFetchError(`model URI scheme ${url.protocol} is not supported (file://, http://, https://)`);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(fileURLToPath(url));
+    return await readUri(uri, { what: "the model", retries: 0, ...o });
   } catch (e) {
-    throw new ModelFetchError(`cannot read the model at ${uri}: ${(e as Error).message}`);
+    throw modelReadError(e);
   }
-  if (bytes.byteLength > o.maxBytes) throw new ModelFetchError(`the model at ${uri} is larger than ${o.maxBytes} bytes: refused`, { uri, reason: "too-large", maxBytes: o.maxBytes });
-  return bytes;
 }
 
 /** The exact size of a state file of this spec (a state file's length depends on the spec only). */
@@ -111,6 +52,11 @@ export interface FetchVerifiedStateParameters {
   readonly maxBytes?: number;
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Retries of a transient failure (default 0: the verifier falls back to a rebuild, the SDK passes its own). */
+  readonly retries?: number;
+  readonly ipfsGateway?: string | undefined;
+  /** The local content cache: a state cached under its root is used without a fetch. */
+  readonly cacheDir?: string | undefined;
 }
 
 /**
@@ -118,18 +64,25 @@ export interface FetchVerifiedStateParameters {
  * `expectedRoot` (ModelRootMismatchError otherwise; ModelFetchError for anything unreadable or undecodable).
  */
 export async function fetchVerifiedState(p: FetchVerifiedStateParameters): Promise<{ state: TrainingState; root: Root }> {
-  const bytes = await readModelUri(p.uri, {
-    maxBytes: p.maxBytes ?? stateFileSize(p.spec), ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}), ...(p.signal ? { signal: p.signal } : {}),
-  });
-  let state: TrainingState;
+  const expected = toRoot(p.expectedRoot, "the expected root");
+  let state: TrainingState | undefined;
+  const hash = (bytes: Uint8Array): Root => {
+    try {
+      state = decodeState(p.spec, bytes);
+    } catch (e) {
+      if (e instanceof VeritrainError) throw new ModelFetchError(`the model at ${p.uri} is not a valid state of the job's spec: ${e.message}`);
+      throw e;
+    }
+    return toRoot(stateRoot(p.spec, state));
+  };
   try {
-    state = decodeState(p.spec, bytes);
+    await fetchContent({
+      uri: p.uri, what: "the model", expected, hash, cacheDir: p.cacheDir, cacheName: `${bareHex(expected)}.vtst`, ipfsGateway: p.ipfsGateway, retries: p.retries ?? 0,
+      maxBytes: p.maxBytes ?? stateFileSize(p.spec), ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}), ...(p.signal ? { signal: p.signal } : {}),
+    });
   } catch (e) {
-    if (e instanceof VeritrainError) throw new ModelFetchError(`the model at ${p.uri} is not a valid state of the job's spec: ${e.message}`);
-    throw e;
+    if (e instanceof ContentHashMismatchError) throw new ModelRootMismatchError(p.jobId, p.expectedRoot, e.actual, p.uri);
+    throw modelReadError(e);
   }
-  const root = toRoot(stateRoot(p.spec, state));
-  if (root !== toRoot(p.expectedRoot, "the expected root")) throw new ModelRootMismatchError(p.jobId, p.expectedRoot, root, p.uri);
-  return { state, root };
+  return { state: state!, root: expected };
 }
-

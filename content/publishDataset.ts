@@ -5,6 +5,7 @@ import type { Dataset } from "../engine/batch.ts";
 import { encodeDataset } from "../engine/datasetFile.ts";
 import { writeContentAddressed } from "./contentAddressed.ts";
 import { DatasetPublishError } from "./errors.ts";
+import type { ContentDocument } from "./publishSpec.ts";
 
 export interface PublishDatasetParameters {
   readonly dataset: Dataset;
@@ -26,8 +27,13 @@ export interface PublishDatasetReturnType {
  * committed to (solver config `accept.datasets`). Same write rules as publishSpec.
  */
 export async function publishDataset(p: PublishDatasetParameters): Promise<PublishDatasetReturnType> {
-  const bytes = encodeDataset(p.dataset);
-  const root = toRoot(datasetRoot(p.dataset));
-  const file = await writeContentAddressed(p.dir, `${bareHex(root)}.vtds`, bytes, (m, d) => new DatasetPublishError(`dataset ${bareHex(root)}: ${m}`, d));
-  return { uri: pathToFileURL(file).href, path: file, root };
+  const doc = datasetDocument(p.dataset);
+  const file = await writeContentAddressed(p.dir, doc.name, doc.bytes, (m, d) => new DatasetPublishError(`dataset ${bareHex(doc.hash)}: ${m}`, d));
+  return { uri: pathToFileURL(file).href, path: file, root: doc.hash };
+}
+
+/** The dataset as published: `<dataset root>.vtds` holding its dataset file. */
+export function datasetDocument(dataset: Dataset): ContentDocument {
+  const root = toRoot(datasetRoot(dataset));
+  return { name: `${bareHex(root)}.vtds`, bytes: encodeDataset(dataset), hash: root };
 }

@@ -25,8 +25,20 @@ export interface PublishSpecReturnType {
  * The write goes through a temporary file and a rename, so a reader never sees half a spec.
  */
 export async function publishSpec(p: PublishSpecParameters): Promise<PublishSpecReturnType> {
-  const json = canonicalSpecJson(p.spec);
-  const hash = toRoot(specHash(p.spec));
-  const file = await writeContentAddressed(p.dir, `${bareHex(hash)}.json`, Buffer.from(json + "\n"), (m, d) => new SpecPublishError(`spec ${hash}: ${m}`, d));
-  return { uri: pathToFileURL(file).href, path: file, specHash: hash };
+  const doc = specDocument(p.spec);
+  const file = await writeContentAddressed(p.dir, doc.name, doc.bytes, (m, d) => new SpecPublishError(`spec ${doc.hash}: ${m}`, d));
+  return { uri: pathToFileURL(file).href, path: file, specHash: doc.hash };
+}
+
+/** A published document: its content-addressed name, its bytes and the hash the name gives. */
+export interface ContentDocument {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly hash: Root;
+}
+
+/** The spec as published: `<specHash>.json` holding its canonical JSON (and a newline). */
+export function specDocument(spec: TrainingSpec): ContentDocument {
+  const hash = toRoot(specHash(spec));
+  return { name: `${bareHex(hash)}.json`, bytes: Buffer.from(canonicalSpecJson(spec) + "\n"), hash };
 }

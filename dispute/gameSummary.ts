@@ -2,8 +2,9 @@
 // events), which level each move belongs to, who sent it and its gas, and how the game ended. For the demo's
 // summary, the dispute benchmark and anyone auditing a dispute.
 import type { Address, Client, Hash } from "viem";
-import { getBlock, getContractEvents, getTransaction, getTransactionReceipt } from "viem/actions";
+import { getBlock, getTransaction, getTransactionReceipt } from "viem/actions";
 import { disputeGameAbi } from "../chain/generated/contracts.ts";
+import { getLogsPaged } from "../chain/getLogsPaged.ts";
 import { Party, REASON_NAMES } from "./gameState.ts";
 
 /** A game's transaction: its level (1 steps, 2 ops, 3 elements, 4 terms, 5 settlement / timeout), sender and gas. */
@@ -36,8 +37,9 @@ const LEVEL: Record<string, 1 | 2 | 3 | 4 | 5> = {
   TermsPosted: 4, TermsResponded: 4, Settled: 5, GameTimedOut: 5,
 };
 
-export async function gameSummary(client: Client, game: Address, gameId: bigint, fromBlock = 0n): Promise<GameSummary> {
-  const logs = await getContractEvents(client, { address: game, abi: disputeGameAbi, args: { gameId }, fromBlock, strict: true });
+/** The game's events are read in pages of `logRange` blocks (default DEFAULT_LOG_RANGE) from `fromBlock` (the block that opened it, if known). */
+export async function gameSummary(client: Client, game: Address, gameId: bigint, fromBlock = 0n, logRange?: number): Promise<GameSummary> {
+  const logs = await getLogsPaged(client, { address: game, abi: disputeGameAbi, args: { gameId }, fromBlock, strict: true, ...(logRange !== undefined ? { range: logRange } : {}) });
   const byTx = new Map<Hash, { level: 1 | 2 | 3 | 4 | 5; label: string; by: GameMove["by"]; block: bigint }>();
   let created: bigint | undefined, resolved: bigint | undefined, outcome: GameSummary["outcome"];
   for (const l of logs as unknown as { eventName: string; args: Record<string, unknown>; transactionHash: Hash; blockNumber: bigint }[]) {

@@ -49,10 +49,12 @@ export interface NodeConfig {
   readonly keystore?: string;
   /** File holding the keystore password (else VERITRAIN_KEYSTORE_PASSWORD). */
   readonly keystorePasswordFile?: string;
+  /** The IPFS HTTP gateway ipfs:// specs and datasets are read through (content/ipfs.ts); none: ipfs:// is refused. */
+  readonly ipfsGateway?: string;
 }
 
 /** The top-level fields every node config may have. */
-export const NODE_FIELDS = ["rpcUrl", "chainId", "market", "dataDir", "backend", "accept", "pollIntervalMs", "fromBlock", "logChunk", "keystore", "keystorePasswordFile"] as const;
+export const NODE_FIELDS = ["rpcUrl", "chainId", "market", "dataDir", "backend", "accept", "pollIntervalMs", "fromBlock", "logChunk", "keystore", "keystorePasswordFile", "ipfsGateway"] as const;
 
 /** Environment variables that override config fields, for every node (a role adds its own). */
 export const NODE_ENV_OVERRIDES: Readonly<Record<string, string>> = {
@@ -64,6 +66,7 @@ export const NODE_ENV_OVERRIDES: Readonly<Record<string, string>> = {
   VERITRAIN_POLL_INTERVAL_MS: "pollIntervalMs",
   VERITRAIN_KEYSTORE: "keystore",
   VERITRAIN_KEYSTORE_PASSWORD_FILE: "keystorePasswordFile",
+  VERITRAIN_IPFS_GATEWAY: "ipfsGateway",
 };
 
 export type Obj = Record<string, unknown>;
@@ -137,6 +140,8 @@ export function parseNodeFields(raw: Obj, baseDir: string, Err: new (field: stri
   if (raw.fromBlock !== undefined) fromBlock = BigInt(int(raw, "fromBlock", "fromBlock", 0, Number.MAX_SAFE_INTEGER));
   const keystore = raw.keystore === undefined ? undefined : path.resolve(baseDir, str(raw, "keystore", "keystore"));
   const keystorePasswordFile = raw.keystorePasswordFile === undefined ? undefined : path.resolve(baseDir, str(raw, "keystorePasswordFile", "keystorePasswordFile"));
+  const ipfsGateway = raw.ipfsGateway === undefined ? undefined : str(raw, "ipfsGateway", "ipfsGateway");
+  if (ipfsGateway !== undefined && !/^https?:\/\/[^/\s]+/i.test(ipfsGateway)) throw new Err("ipfsGateway", `must be an http(s) URL of an IPFS gateway (e.g. https://ipfs.io), got ${JSON.stringify(ipfsGateway)}`);
   return {
     rpcUrl, ...(chainId === undefined ? {} : { chainId }), market: getAddress(marketRaw), dataDir, backend, accept,
     pollIntervalMs: int(raw, "pollIntervalMs", "pollIntervalMs", 50, 3_600_000, NODE_DEFAULTS.pollIntervalMs),
@@ -144,6 +149,7 @@ export function parseNodeFields(raw: Obj, baseDir: string, Err: new (field: stri
     logChunk: int(raw, "logChunk", "logChunk", 1, 100_000, NODE_DEFAULTS.logChunk),
     ...(keystore === undefined ? {} : { keystore }),
     ...(keystorePasswordFile === undefined ? {} : { keystorePasswordFile }),
+    ...(ipfsGateway === undefined ? {} : { ipfsGateway }),
   };
 }
 

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Account } from "viem";
 import type { Logger } from "../log/logger.ts";
+import { CONTENT_CACHE_DIR } from "../content/contentCache.ts";
 import { shutdownProver } from "../settlement/prover.ts";
 import { type NodeClient, openNodeChain } from "./chain.ts";
 import type { NodeConfig } from "./config.ts";
@@ -50,7 +51,7 @@ export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNo
   };
   try {
     db.bindIdentity(`chain ${chain.chainId} market ${cfg.market} ${o.role} ${chain.me}`);
-    const datasets = loadDatasets(cfg.accept.datasets);
+    const datasets = await loadDatasets(cfg.accept.datasets, { ipfsGateway: cfg.ipfsGateway, cacheDir: path.join(cfg.dataDir, CONTENT_CACHE_DIR), signal });
     const store = await openStore(path.join(cfg.dataDir, "states"));
     const tx = node.add(new TxSender({ client: chain.client, db, log: node.logger("transactions") }));
     await tx.init();

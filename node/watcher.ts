@@ -1,5 +1,6 @@
 import type { Abi, Address, Log } from "viem";
-import { getBlockNumber, getContractEvents } from "viem/actions";
+import { getBlockNumber } from "viem/actions";
+import { getLogsPaged } from "../chain/getLogsPaged.ts";
 import type { Logger } from "../log/logger.ts";
 import type { NodeClient } from "./chain.ts";
 import type { NodeDb } from "./db.ts";
@@ -55,7 +56,8 @@ export class ChainWatcher<A extends Abi> implements NodeModule {
     const want = new Set(o.events);
     while (from <= latest && !o.signal.aborted) {
       const to = from + BigInt(o.logChunk) - 1n < latest ? from + BigInt(o.logChunk) - 1n : latest;
-      const logs = (await getContractEvents(o.client, { address: o.address, abi: o.abi as Abi, fromBlock: from, toBlock: to, strict: true })) as unknown as WatchedLog[];
+      // One page of the cursor, read in smaller pages if the endpoint refuses its range (chain/getLogsPaged.ts).
+      const logs = (await getLogsPaged(o.client, { address: o.address, abi: o.abi as Abi, fromBlock: from, toBlock: to, strict: true, range: o.logChunk })) as unknown as WatchedLog[];
       const page = logs.filter((l) => want.has(l.eventName)).sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
       if (page.length > 0) await o.onLogs(page);
       o.db.setCursor(to + 1n, o.name);

@@ -1,5 +1,7 @@
+import path from "node:path";
 import { checkCommitments } from "../commitment/specCommitments.ts";
 import { SpecFetchError } from "../content/errors.ts";
+import { CONTENT_CACHE_DIR } from "../content/contentCache.ts";
 import { fetchSpec } from "../content/fetchSpec.ts";
 import { getJob } from "../chain/jobs.ts";
 import { canonicalSpecJson } from "../engine/spec.ts";
@@ -41,7 +43,10 @@ export class Evaluator implements NodeModule {
     if (!ds) return reject(`dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
     let specJson: string;
     try {
-      const spec = await fetchSpec({ uri: row.specURI ?? "", specHash: job.specHash, maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs });
+      const spec = await fetchSpec({
+        uri: row.specURI ?? "", specHash: job.specHash, maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs, retries: 0,
+        ipfsGateway: cfg.ipfsGateway, cacheDir: path.join(cfg.dataDir, CONTENT_CACHE_DIR),
+      });
       checkCommitments(job, spec, ds.dataset, `job ${jobId}`);
       specJson = canonicalSpecJson(spec);
     } catch (e) {

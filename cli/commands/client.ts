@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type Address, formatEther, parseEther } from "viem";
 import { connect, type Connection } from "../../chain/connect.ts";
-import { toRoot } from "../../core/root.ts";
+import { bareHex, toRoot } from "../../core/root.ts";
 import { InsufficientFundsError, JobParamsError } from "../../client/errors.ts";
 import { SpecFetchError } from "../../content/errors.ts";
 import type { JobEvent } from "../../client/getJobEvents.ts";
@@ -11,13 +11,15 @@ import type { Dataset } from "../../engine/batch.ts";
 import { decodeDataset } from "../../engine/datasetFile.ts";
 import { DatasetError, FileReadError } from "../../engine/errors.ts";
 import { loadMnist } from "../../engine/mnist.ts";
-import type { TrainingSpec } from "../../engine/spec.ts";
+import { specHash, type TrainingSpec } from "../../engine/spec.ts";
+import { fetchSpec } from "../../content/fetchSpec.ts";
 import { encodeState } from "../../engine/stateFile.ts";
 import type { Logger } from "../../log/logger.ts";
 import { mnistSpec } from "../../training/mnistJob.ts";
 import { addressArg, positiveInt } from "../options.ts";
 import { evaluateHeldout, readHeldoutFile } from "../heldout.ts";
 import { checkWritable, writeOutFile } from "../outFile.ts";
+import { DEFAULT_LOG_RANGE, LOG_RANGE_ENV } from "../../chain/getLogsPaged.ts";
 import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
 import { loadSpecFile } from "./train.ts";
 import { BPS, JOB_DEFAULTS } from "../../core/defaults.ts";
@@ -38,12 +40,20 @@ interface ChainFlags {
   chainId?: number;
   fromBlock?: bigint;
   json?: boolean;
+  /** Blocks per eth_getLogs request (--log-range, VERITRAIN_LOG_RANGE). */
+  logRange?: number;
+  /** The IPFS gateway ipfs:// content is read through. */
+  ipfsGateway?: string;
 }
 
 interface SubmitFlags extends ChainFlags {
   spec?: string;
   mnist?: boolean;
   dataset?: string;
+  /** The job's spec URI as published elsewhere (`client publish`): http(s)://, ipfs://, file://. */
+  specUri?: string;
+  /** The training set by URI (checked against its root). */
+  datasetUri?: string;
   steps: number;
   checkpointInterval: number;
   escrow: bigint;
@@ -114,6 +124,9 @@ async function sdk(): Promise<typeof import("../../client/index.ts")> {
 function connectTo(f: ChainFlags): Promise<Connection> {
   return connect({ rpcUrl: f.rpcUrl, chainId: f.chainId, pollingIntervalMs: 500 });
 }
+
+/** The --log-range flag as the SDK's logRange parameter. */
+const logRange = (f: ChainFlags) => (f.logRange !== undefined ? { logRange: f.logRange } : {});
 
 /** JSON with bigints as decimal strings. */
 export function toJson(x: unknown): string {
@@ -186,29 +199,55 @@ function printReport(r: VerificationReport): void {
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-/** The spec and the dataset it names: the shipped MNIST training split, or a dataset file (--dataset). */
-async function jobSpec(f: SubmitFlags): Promise<{ spec: TrainingSpec; dataset: Dataset; datasetFile: boolean }> {
-  if (f.spec !== undefined && f.mnist) throw new JobParamsError("spec", "give either --spec <file> or --mnist, not both");
-  if (f.spec === undefined && !f.mnist) throw new JobParamsError("spec", "give the job's spec: --spec <file>, or --mnist for the default MNIST spec");
-  if (f.mnist) {
-    if (f.dataset !== undefined) throw new JobParamsError("dataset", "--mnist trains on the shipped MNIST split: give --dataset only with --spec");
-    const m = mnistSpec();
-    return { spec: m.spec, dataset: m.data.train, datasetFile: false };
-  }
-  const spec = await loadSpecFile(f.spec!);
-  if (f.dataset === undefined) return { spec, dataset: loadMnist().train, datasetFile: false };
+/** A dataset file read from disk (--dataset). */
+async function datasetFile(file: string): Promise<Dataset> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(f.dataset);
+    bytes = await readFile(file);
   } catch (e) {
-    throw new JobParamsError("dataset", `cannot read ${f.dataset}: ${(e as Error).message}`);
+    throw new JobParamsError("dataset", `cannot read ${file}: ${(e as Error).message}`);
   }
   try {
-    return { spec, dataset: decodeDataset(bytes), datasetFile: true };
+    return decodeDataset(bytes);
   } catch (e) {
-    if (e instanceof DatasetError) throw new JobParamsError("dataset", `${f.dataset}: ${e.message}`);
+    if (e instanceof DatasetError) throw new JobParamsError("dataset", `${file}: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * The spec and the dataset it names: the shipped MNIST training split, a dataset file (--dataset) or a
+ * dataset by URI (--dataset-uri, checked against its root). With --spec-uri the spec is the one that URI
+ * serves: fetched, or, given --spec/--mnist too, checked to be that spec (a job whose spec URI serves
+ * anything else could never be taken).
+ */
+async function jobSpec(f: SubmitFlags): Promise<{ spec: TrainingSpec; dataset: Dataset; datasetFile: boolean }> {
+  if (f.spec !== undefined && f.mnist) throw new JobParamsError("spec", "give either --spec <file> or --mnist, not both");
+  if (f.spec === undefined && !f.mnist && f.specUri === undefined) throw new JobParamsError("spec", "give the job's spec: --spec <file>, --spec-uri <uri> (published with `veritrain client publish`), or --mnist for the default MNIST spec");
+  if (f.dataset !== undefined && f.datasetUri !== undefined) throw new JobParamsError("dataset", "give either --dataset <file> or --dataset-uri <uri>, not both");
+  const fetchOpts = { ipfsGateway: f.ipfsGateway };
+  if (f.mnist) {
+    if (f.dataset !== undefined || f.datasetUri !== undefined) throw new JobParamsError("dataset", "--mnist trains on the shipped MNIST split: give --dataset or --dataset-uri only with --spec or --spec-uri");
+    const m = mnistSpec();
+    if (f.specUri !== undefined) await fetchSpec({ uri: f.specUri, specHash: toRoot(specHash(m.spec)), ...fetchOpts });
+    return { spec: m.spec, dataset: m.data.train, datasetFile: false };
+  }
+  let spec: TrainingSpec;
+  if (f.spec !== undefined) {
+    spec = await loadSpecFile(f.spec);
+    if (f.specUri !== undefined) await fetchSpec({ uri: f.specUri, specHash: toRoot(specHash(spec)), ...fetchOpts });
+  } else {
+    spec = await fetchSpec({ uri: f.specUri!, ...fetchOpts });
+  }
+  if (f.datasetUri !== undefined) {
+    const { datasetUriRoot, fetchDataset } = await import("../../content/fetchDataset.ts");
+    const root = datasetUriRoot(f.datasetUri) ?? spec.data.root;
+    const got = await fetchDataset({ uri: f.datasetUri, root, ...fetchOpts });
+    if (bareHex(got.root) !== spec.data.root) throw new JobParamsError("dataset", `the dataset at ${f.datasetUri} has root ${got.root}, the spec's data.root is ${spec.data.root}`);
+    return { spec, dataset: got.dataset, datasetFile: false };
+  }
+  if (f.dataset === undefined) return { spec, dataset: loadMnist().train, datasetFile: false };
+  return { spec, dataset: await datasetFile(f.dataset), datasetFile: true };
 }
 
 async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise<void> {
@@ -238,9 +277,9 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
     throw new InsufficientFundsError(`${account.address} holds ${eth(balance)} on chain ${chainId}, less than the escrow ${eth(f.escrow)} (plus gas)`, { account: account.address });
   }
   log.info({ phase: "chain", chainId, market: f.market, kernel: coverage.kernel, client: account.address, balance: formatEther(balance) }, "chain and market checked");
-  // 3. Publish, then post: the only transaction.
-  const published = await c.publishSpec({ spec, dir: f.publishDir });
-  log.info({ phase: "publish", uri: published.uri }, "spec published");
+  // 3. Publish (unless the spec is already published at --spec-uri, checked above), then post: the only transaction.
+  const published = f.specUri !== undefined ? { uri: f.specUri } : await c.publishSpec({ spec, dir: f.publishDir });
+  log.info({ phase: "publish", uri: published.uri }, f.specUri !== undefined ? "spec URI serves the spec" : "spec published");
   if (datasetFile) {
     // Content-addressed beside the spec: solvers that accept it list this file in accept.datasets.
     const ds = await c.publishDataset({ dataset, dir: f.publishDir });
@@ -255,11 +294,11 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
   };
   if (f.follow) {
     const followed = await c.watchJob(pc, {
-      market: f.market, jobId: posted.jobId, fromBlock: posted.receipt.blockNumber, pollingIntervalMs: 1_000, signal,
+      market: f.market, jobId: posted.jobId, fromBlock: posted.receipt.blockNumber, pollingIntervalMs: 1_000, signal, ...logRange(f),
       ...(f.followTimeout !== undefined ? { timeoutMs: f.followTimeout * 1000 } : {}),
       onEvent: (e) => log.info({ phase: "follow", jobId: posted.jobId.toString(), event: e.kind, block: e.blockNumber.toString() }, describeEvent(e)),
     });
-    const { report } = await c.getVerificationReport(pc, { market: f.market, jobId: posted.jobId, spec, fromBlock: posted.receipt.blockNumber });
+    const { report } = await c.getVerificationReport(pc, { market: f.market, jobId: posted.jobId, spec, fromBlock: posted.receipt.blockNumber, ...logRange(f), ipfsGateway: f.ipfsGateway });
     out.report = report;
     if (f.json) process.stdout.write(toJson(out) + "\n");
     else printReport(report);
@@ -286,7 +325,7 @@ async function status(f: ChainFlags & { job: bigint }): Promise<void> {
   // As submit: an address that is not a JobMarket is named as such, not as a failed contract call.
   await c.checkMarket(pc, { market: f.market });
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
-  const events = await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...(f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {}) });
+  const events = await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...(f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {}), ...logRange(f) });
   if (f.json) {
     process.stdout.write(toJson({ jobId: f.job, market: f.market, job, events }) + "\n");
     return;
@@ -316,20 +355,19 @@ async function result(f: ResultFlags, log: Logger): Promise<void> {
   const { publicClient: pc } = await connectTo(f);
   await c.checkMarket(pc, { market: f.market });
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
-  const fb = f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {};
+  const fb = { ...(f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {}), ...logRange(f) };
   let spec: TrainingSpec;
   if (f.spec !== undefined) {
     spec = await loadSpecFile(f.spec);
-    const { specHash } = await import("../../engine/spec.ts");
     const hash = toRoot(specHash(spec));
     if (hash !== job.specHash) throw new SpecFetchError(`the spec in ${f.spec} hashes to ${hash}, job ${f.job} committed to ${job.specHash}`);
   } else {
     const posted = (await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...fb })).find((e) => e.kind === "posted");
     if (posted?.kind !== "posted") throw new SpecFetchError(`no JobPosted event for job ${f.job} from block ${f.fromBlock ?? 0n}: give --spec <file> or an earlier --from-block`);
-    spec = await c.fetchSpec({ uri: posted.params.specURI, specHash: job.specHash });
+    spec = await c.fetchSpec({ uri: posted.params.specURI, specHash: job.specHash, ipfsGateway: f.ipfsGateway });
   }
   log.info({ phase: "spec", jobId: f.job.toString(), specHash: job.specHash }, "spec loaded and checked against the job's spec hash");
-  const { report, state } = await c.getVerificationReport(pc, { market: f.market, jobId: f.job, spec, ...fb });
+  const { report, state } = await c.getVerificationReport(pc, { market: f.market, jobId: f.job, spec, ...fb, ipfsGateway: f.ipfsGateway });
   log.info({ phase: "model", verified: report.model.verified, checked: report.model.checked }, report.model.verified ? "model verified" : "model not verified");
   let written: string | undefined;
   if (f.out !== undefined && state !== undefined) {
@@ -352,12 +390,74 @@ async function result(f: ResultFlags, log: Logger): Promise<void> {
   if (!report.model.verified) process.exitCode = EXIT_NOT_VERIFIED;
 }
 
+interface PublishFlags {
+  spec: string;
+  dataset?: string;
+  out?: string;
+  baseUrl?: string;
+  serve?: boolean;
+  host: string;
+  port: number;
+  json?: boolean;
+}
+
+/**
+ * `client publish`: the spec (and its dataset) under their content names, `<spec hash>.json` and
+ * `<dataset root>.vtds`, written into --out for any static host (the URIs printed are --base-url + name), or
+ * served from here over HTTP (read-only, until interrupted). Whoever fetches them checks them against the
+ * hash their name gives and the job commits to, so the host needs no trust.
+ */
+async function publish(f: PublishFlags, log: Logger, signal: AbortSignal): Promise<void> {
+  if ((f.out === undefined) === (f.serve !== true)) throw new JobParamsError("publish", "give either --out <dir> (write the files for any static host) or --serve (serve them from here)");
+  const { datasetDocument, publishDataset } = await import("../../content/publishDataset.ts");
+  const { publishSpec, specDocument } = await import("../../content/publishSpec.ts");
+  const spec = await loadSpecFile(f.spec);
+  const dataset = f.dataset === undefined ? undefined : await datasetFile(f.dataset);
+  const docs = [specDocument(spec), ...(dataset ? [datasetDocument(dataset)] : [])];
+  if (docs[1] && bareHex(docs[1].hash) !== spec.data.root) {
+    throw new JobParamsError("dataset", `${f.dataset} has dataset root ${docs[1].hash}, the spec's data.root is 0x${spec.data.root}: not the spec's training set`);
+  }
+  const named = (base: string | undefined, name: string, fallback: string) => (base === undefined ? fallback : `${base.replace(/\/+$/, "")}/${name}`);
+  let uris: string[];
+  let server: Awaited<ReturnType<typeof import("../../content/contentServer.ts").serveContent>> | undefined;
+  if (f.out !== undefined) {
+    const written = [(await publishSpec({ spec, dir: f.out })).uri, ...(dataset ? [(await publishDataset({ dataset, dir: f.out })).uri] : [])];
+    uris = docs.map((d, i) => named(f.baseUrl, d.name, written[i]!));
+  } else {
+    const { serveContent } = await import("../../content/contentServer.ts");
+    server = await serveContent({
+      documents: docs, host: f.host, port: f.port,
+      onRequest: (r) => log.info({ phase: "serve", method: r.method, path: r.path, status: r.status, bytes: r.bytes }, "request"),
+    });
+    uris = docs.map((d) => named(f.baseUrl ?? server!.url, d.name, ""));
+  }
+  const [specUri, datasetUri] = uris;
+  if (f.json) {
+    process.stdout.write(toJson({ specHash: docs[0]!.hash, specURI: specUri, ...(docs[1] ? { datasetRoot: docs[1].hash, datasetURI: datasetUri } : {}), ...(server ? { serving: server.url } : {}) }) + "\n");
+  } else {
+    process.stdout.write([
+      `spec                ${specUri} (hash ${docs[0]!.hash})`,
+      ...(docs[1] ? [`dataset             ${datasetUri} (root ${docs[1].hash})`] : []),
+      `post the job with   veritrain client submit --spec-uri ${specUri}${datasetUri ? ` --dataset-uri ${datasetUri}` : ""} ...`,
+      ...(datasetUri ? [`solvers and verifiers accept the dataset with  "accept": { "datasets": ["${datasetUri}"] }`] : []),
+      ...(f.out !== undefined && f.baseUrl === undefined ? ["(file:// URIs serve this machine only: copy the files to a static host and give --base-url for the URIs others use)"] : []),
+    ].join("\n") + "\n");
+  }
+  if (!server) return;
+  log.info({ phase: "serve", url: server.url, documents: docs.map((d) => d.name) }, "serving until interrupted (Ctrl-C)");
+  await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
+  await server.close();
+  log.info({ phase: "serve" }, "stopped serving");
+}
+
 function chainOptions(cmd: Command): Command {
   return cmd
     .requiredOption("--rpc-url <url>", "JSON-RPC endpoint (http or https)")
     .requiredOption("--market <address>", "the JobMarket's address", addressArg("--market"))
     .option("--chain-id <n>", "refuse to run unless the endpoint serves this chain", positiveInt("--chain-id"))
     .option("--json", "print one JSON object")
+    .addOption(new Option("--log-range <n>", `most blocks per eth_getLogs request (public endpoints cap it; a refused range is halved; default ${DEFAULT_LOG_RANGE})`).env(LOG_RANGE_ENV).argParser(positiveInt("--log-range")))
+    .option("--ipfs-gateway <url>", "the IPFS HTTP gateway ipfs:// specs, datasets and models are read through (e.g. https://ipfs.io; env VERITRAIN_IPFS_GATEWAY)", process.env.VERITRAIN_IPFS_GATEWAY)
     // One clear line for a bad flag: no help text after it.
     .showHelpAfterError(false);
 }
@@ -368,6 +468,8 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
     .option("--spec <file>", "the job's spec JSON (see `veritrain spec`); its data root must be the shipped MNIST training split's")
     .option("--mnist", "post the default MNIST spec")
     .option("--dataset <file>", "with --spec: the training set as a dataset file (.vtds, engine/datasetFile.ts; default: the shipped MNIST split); published as <root>.vtds in --publish-dir")
+    .option("--spec-uri <uri>", "the job's spec URI as published (`veritrain client publish`: http(s)://, ipfs://CID, file://): fetched, or checked against --spec/--mnist, and posted as is instead of a file:// URI in --publish-dir")
+    .option("--dataset-uri <uri>", "the training set by URI (http(s)://.../<root>.vtds, ipfs://CID#<root>, file://), checked against its root and the spec's data.root")
     .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), JOB_DEFAULTS.steps)
     .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval", 10_000_000), JOB_DEFAULTS.checkpointInterval)
     .requiredOption("--escrow <eth>", "the most the job pays, held by the market (ETH)", ether("--escrow"))
@@ -383,6 +485,17 @@ export function registerClient(program: Command, log: () => Logger, signal: Abor
     .option("--follow", `follow the job until it settles, then print its verification report (exit ${EXIT_NOT_VERIFIED} unless finalized with a verified model)`)
     .option("--follow-timeout <s>", "with --follow: give up after this many seconds", positiveInt("--follow-timeout"))
     .action((f: SubmitFlags) => submit(f, log(), signal));
+  client.command("publish").description("publish a spec (and its dataset) by content hash: write them for any static host (--out) or serve them over HTTP (--serve)")
+    .requiredOption("--spec <file>", "the job's spec JSON; published as <spec hash>.json")
+    .option("--dataset <file>", "its training set as a dataset file (.vtds); published as <dataset root>.vtds (must be the spec's data.root)")
+    .option("--out <dir>", "write the files into this directory (created if missing; a file with other bytes under a content name is refused)")
+    .option("--base-url <url>", "the URL the files are reachable at (the static host's, or this server's public one): the printed URIs are <base-url>/<name>")
+    .option("--serve", "serve the files over HTTP from here (read-only: GET/HEAD by content name) until interrupted")
+    .option("--host <host>", "with --serve: the address to listen on (0.0.0.0 for other machines)", "127.0.0.1")
+    .option("--port <n>", "with --serve: the port (0: any free port)", (v: string) => (v === "0" ? 0 : positiveInt("--port", 65_535)(v)), 8_700)
+    .option("--json", "print one JSON object")
+    .showHelpAfterError(false)
+    .action((f: PublishFlags) => publish(f, log(), signal));
   chainOptions(client.command("status").description("a job's status and its event history"))
     .requiredOption("--job <id>", "the job id", jobIdArg)
     .option("--from-block <n>", "read events from this block (default 0; use the market's deployment block on long chains)", blockArg)

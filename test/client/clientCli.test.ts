@@ -115,7 +115,7 @@ describe("veritrain client (CLI, one local node)", () => {
     o.data.root = "ab".repeat(32);
     await writeFile(otherData, JSON.stringify(o));
     await nothingSent(async () => oneLineError(await veritrain(submit("--spec", otherData), clientKey), new RegExp(`^veritrain: DatasetRootMismatchError: the dataset's root ${spec.data.root} is not the spec's data root ${"ab".repeat(32)}`)));
-    oneLineError(await veritrain(submit(), clientKey), /^veritrain: JobParamsError: .*--spec <file>, or --mnist/);
+    oneLineError(await veritrain(submit(), clientKey), /^veritrain: JobParamsError: .*--spec <file>, --spec-uri <uri> .*, or --mnist/);
     // --dataset: a file that is not a dataset, and a real dataset file that is not the spec's training set.
     const specFile = path.join(dir, "mnist-spec.json");
     await writeFile(specFile, canonicalSpecJson(spec));
