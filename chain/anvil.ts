@@ -40,11 +40,13 @@ export interface AnvilArgs {
 
 /**
  * anvil's arguments for a node like Hardhat's: the same mnemonic, funded accounts and chain id, on
- * 127.0.0.1. `--block-time` alone would stop mining a block per transaction (each would wait for the next
- * tick); `--mixed-mining` keeps both, as Hardhat's interval mining does.
+ * 127.0.0.1. `--enable-tx-gas-limit`: anvil runs Osaka but does not enforce its per-transaction gas cap
+ * (EIP-7825, 2^24) unless told, while Hardhat and mainnet refuse a transaction above it. `--block-time`
+ * alone would stop mining a block per transaction (each would wait for the next tick); `--mixed-mining`
+ * keeps both, as Hardhat's interval mining does.
  */
 export function anvilArgs(a: AnvilArgs): string[] {
-  const args = ["--host", "127.0.0.1", "--port", String(a.port), "--mnemonic", a.mnemonic, "--accounts", String(a.funded), "--chain-id", String(a.chainId)];
+  const args = ["--host", "127.0.0.1", "--port", String(a.port), "--mnemonic", a.mnemonic, "--accounts", String(a.funded), "--chain-id", String(a.chainId), "--enable-tx-gas-limit"];
   if (a.blockTimeSeconds !== undefined) args.push("--block-time", String(a.blockTimeSeconds), "--mixed-mining");
   return args;
 }
