@@ -114,7 +114,7 @@ async function waitExit(child: ChildProcess, graceMs: number): Promise<void> {
 }
 
 function lastLines(output: string): string {
-  return output.trim().split("\n").slice(-3).join(" | ");
+  return output.trim().split("\n").slice(-3).map((l) => l.trim().replace(/\s+/g, " ")).join(" | ");
 }
 
 /** Whether `port` can be listened on at 127.0.0.1 right now. */

@@ -2,7 +2,8 @@
 // chain id, the dev accounts with their keys, marked as public test keys; the market when it deploys), the
 // chain answers eth_chainId, mines blocks on its own with nobody sending anything, and the command stops the
 // node on SIGINT, SIGTERM and SIGHUP (exit 0, saying what it does; the node's process gone, its port
-// closed). Bad input: one clear error, nothing started.
+// closed). A node that dies by itself ends the command (exit 1, saying so). Bad input: one clear error,
+// nothing started.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -128,6 +129,14 @@ describe("veritrain chain start (subprocess)", { timeout: 180_000 }, () => {
   it("anvil: prints the chain and its public test keys, deploys, mines on its own, stops on SIGTERM", { skip: noAnvil }, () => checkChain("anvil", "SIGTERM", true));
   it("anvil: stops on SIGINT", { skip: noAnvil }, () => checkChain("anvil", "SIGINT", false));
   it("anvil: stops on SIGHUP (the terminal closed)", { skip: noAnvil }, () => checkChain("anvil", "SIGHUP", false));
+
+  it("anvil: a node that dies by itself ends the command with one clear error", { skip: noAnvil }, async () => {
+    const c = await startChain(["--impl", "anvil", "--port", String(await freePort())]);
+    process.kill(c.out.pid, "SIGKILL");
+    assert.equal(await c.closed, 1, c.stderr());
+    assert.match(c.stderr(), /^veritrain: ChainError: the local anvil node stopped by itself \(signal SIGKILL\)/m);
+    assert.doesNotMatch(c.stderr(), STACK);
+  });
 
   it("a port in use: one clear error, no node left", async () => {
     const server = createServer().listen(0, "127.0.0.1");

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { formatEther } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { connect } from "../../chain/connect.ts";
+import { connect, type Connection } from "../../chain/connect.ts";
 import { ChainError, DeploymentFileError } from "../../chain/errors.ts";
 import { FUNDED_DEV_ACCOUNTS, HARDHAT_MNEMONIC, LOCAL_NODE_IMPLS, type LocalNode, type LocalNodeImpl, startLocalNode } from "../../chain/localNode.ts";
 import { DEPLOY_DEFAULTS } from "../../core/defaults.ts";
@@ -95,6 +95,16 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
 }
 
+/** Logs the chain's height and time once every HEARTBEAT_MS until `signal` aborts. */
+async function heartbeat(publicClient: Connection["publicClient"], log: Logger, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    await sleep(HEARTBEAT_MS, signal);
+    if (signal.aborted) break;
+    const b = await publicClient.getBlock({ blockTag: "latest" }).catch(() => undefined);
+    if (b && !signal.aborted) log.info({ block: Number(b.number), chainTime: new Date(Number(b.timestamp) * 1000).toISOString() }, "local chain running");
+  }
+}
+
 async function runChain(f: ChainStartFlags, log: Logger, interrupt: AbortSignal): Promise<void> {
   // SIGHUP (the terminal closed) stops the chain too; veritrain.ts handles SIGINT and SIGTERM.
   const hangup = new AbortController();
@@ -102,6 +112,7 @@ async function runChain(f: ChainStartFlags, log: Logger, interrupt: AbortSignal)
   process.once("SIGHUP", onHup);
   const stopAsked = AbortSignal.any([interrupt, hangup.signal]);
   log.info({ impl: f.impl, port: f.port, blockTimeSeconds: f.blockTime }, "starting a local chain");
+  const done = new AbortController();
   const node = await startLocalNode({ impl: f.impl, port: f.port, accounts: f.accounts, blockTimeSeconds: f.blockTime, detached: true, signal: stopAsked });
   try {
     const { publicClient } = await connect({ rpcUrl: node.url, chainId: node.chainId });
@@ -118,20 +129,13 @@ async function runChain(f: ChainStartFlags, log: Logger, interrupt: AbortSignal)
       printChain(node, balances, deployment, f.out);
     }
     log.info({ rpcUrl: node.url, chainId: node.chainId, pid: node.pid }, "local chain up: Ctrl-C stops it");
+    void heartbeat(publicClient, log, AbortSignal.any([stopAsked, done.signal]));
 
-    const heartbeat = (async () => {
-      while (!stopAsked.aborted) {
-        await sleep(HEARTBEAT_MS, stopAsked);
-        if (stopAsked.aborted) break;
-        const b = await publicClient.getBlock({ blockTag: "latest" }).catch(() => undefined);
-        if (b) log.info({ block: Number(b.number), chainTime: new Date(Number(b.timestamp) * 1000).toISOString() }, "local chain running");
-      }
-    })();
     const how = await Promise.race([node.exited, aborted(stopAsked).then(() => undefined)]);
     if (how !== undefined && !stopAsked.aborted) throw new ChainError(`the local ${node.impl} node stopped by itself (${how}): ${node.lastOutput()}`);
-    await heartbeat;
     log.info({ reason: (stopAsked.reason as Error | undefined)?.message, pid: node.pid }, "stopping the local chain");
   } finally {
+    done.abort();
     await node.stop();
     process.off("SIGHUP", onHup);
   }
