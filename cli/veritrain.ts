@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { createLogger, type Logger } from "../log/logger.ts";
+import { registerChain } from "./commands/chain.ts";
 import { registerClient } from "./commands/client.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDeploy } from "./commands/deploy.ts";
@@ -34,6 +35,7 @@ registerTrain(program, log, controller.signal);
 registerSpec(program);
 registerState(program);
 registerDeploy(program, log);
+registerChain(program, log, controller.signal);
 registerClient(program, log, controller.signal);
 registerSolver(program, log, controller.signal);
 registerVerifier(program, log, controller.signal);

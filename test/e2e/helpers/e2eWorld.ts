@@ -1,4 +1,4 @@
-// A whole protocol on one local Hardhat node for multi-process end-to-end tests: the contracts deployed,
+// A whole protocol on one local node (Hardhat's or anvil: chain/localNode.ts) for multi-process end-to-end tests: the contracts deployed,
 // funded dev accounts, content-addressed specs and datasets published per "lane" (each lane has its own
 // synthetic dataset, so a job reaches exactly the nodes that accept that dataset), solver and verifier nodes
 // started as `veritrain ... start` processes with their own configs and keys, and a chain driver that mines
@@ -7,14 +7,14 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Address, createTestClient, type Hex } from "viem";
+import { type Address, type Chain, createTestClient, type Hex, type TestClient, type Transport } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { readContract, writeContract } from "viem/actions";
 import { connect, type Connection } from "../../../chain/connect.ts";
 import { deployProtocol } from "../../../chain/deploy.ts";
 import type { KernelKind } from "../../../chain/kernelKind.ts";
 import { disputeGameAbi, jobMarketAbi } from "../../../chain/generated/contracts.ts";
-import { freePort, type LocalNode, startLocalNode } from "../../../chain/localNode.ts";
+import { freePort, type LocalNode, type LocalNodeImpl, startLocalNode } from "../../../chain/localNode.ts";
 import { postJob } from "../../../client/postJob.ts";
 import { publishDataset } from "../../../content/publishDataset.ts";
 import { publishSpec } from "../../../content/publishSpec.ts";
@@ -42,6 +42,10 @@ export interface E2EWorld {
   readonly market: Address;
   readonly game: Address;
   readonly fromBlock: bigint;
+  /** The node's test methods (mine, increaseTime), in its implementation's own RPC dialect. */
+  readonly test: TestClient<LocalNodeImpl, Transport, Chain>;
+  /** Moves the chain's clock on by `seconds` and mines a block at the new time. */
+  passTime(seconds: bigint | number): Promise<void>;
   /** The dev account i (0 deployer, 1 treasury, 2 client; the rest for nodes). */
   key(i: number): Hex;
   address(i: number): Address;
@@ -60,13 +64,13 @@ export interface E2EWorld {
   close(): Promise<void>;
 }
 
-export async function startE2EWorld(o: { accounts: number; kernel?: KernelKind }): Promise<E2EWorld> {
-  const node = await startLocalNode({ accounts: o.accounts });
+export async function startE2EWorld(o: { accounts: number; kernel?: KernelKind; impl?: LocalNodeImpl }): Promise<E2EWorld> {
+  const node = await startLocalNode({ accounts: o.accounts, impl: o.impl });
   const dir = await mkdtemp(path.join(tmpdir(), "veritrain-e2e-"));
   const procs: NodeProcess[] = [];
   const local = await connect({ rpcUrl: node.url, chainId: node.chainId, pollingIntervalMs: 100 });
   const pc = local.publicClient;
-  const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: "hardhat" });
+  const tc = createTestClient({ chain: local.chain, transport: local.transport, mode: node.impl });
   const wallet = (i: number) => local.wallet(privateKeyToAccount(node.accounts[i]!.privateKey));
   const d = await deployProtocol({ walletClient: wallet(0), publicClient: pc, treasury: node.accounts[1]!.address, forfeitBps: Number(FORFEIT_BPS), kernel: o.kernel ?? "recompute" });
   const lanes = new Map<number, Lane>();
@@ -76,7 +80,11 @@ export async function startE2EWorld(o: { accounts: number; kernel?: KernelKind }
     return file;
   };
   const w: E2EWorld = {
-    node, dir, local, market: d.jobMarket, game: d.disputeGame, fromBlock: d.deploymentBlock,
+    node, dir, local, market: d.jobMarket, game: d.disputeGame, fromBlock: d.deploymentBlock, test: tc,
+    async passTime(seconds) {
+      await tc.increaseTime({ seconds: Number(seconds) });
+      await tc.mine({ blocks: 1 });
+    },
     key: (i) => node.accounts[i]!.privateKey,
     address: (i) => node.accounts[i]!.address,
     async lane(k) {
