@@ -1,5 +1,6 @@
 import type { Logger } from "../log/logger.ts";
 import { sleep } from "../core/sleep.ts";
+import type { Waits } from "./waits.ts";
 
 /**
  * The skeleton every long-running veritrain node is built on (the solver and the verifier), in the manner of
@@ -90,10 +91,11 @@ export class Node {
  * One module's pass over the node's jobs, in order, until the signal aborts. A job whose step throws is
  * logged with its id and status and tried again on the next poll: one job's trouble (a transaction that
  * keeps reverting, an RPC error) never holds up the jobs after it, as a failure of the whole tick would,
- * poll after poll.
+ * poll after poll. With `waits`, the failure is recorded as the job's last error (status shows it) and cleared
+ * once the module's step on that job succeeds.
  */
 export async function forEachJob<R extends { readonly jobId: bigint; readonly status: string }>(
-  ctx: { readonly signal: AbortSignal; readonly log: Logger },
+  ctx: { readonly signal: AbortSignal; readonly log: Logger; readonly waits?: Waits },
   module: string,
   rows: readonly R[],
   step: (row: R) => Promise<void> | void,
@@ -102,8 +104,10 @@ export async function forEachJob<R extends { readonly jobId: bigint; readonly st
     if (ctx.signal.aborted) return;
     try {
       await step(row);
+      ctx.waits?.succeeded(row.jobId, module);
     } catch (e) {
       if (ctx.signal.aborted) return;
+      ctx.waits?.failed(row.jobId, module, (e as Error).message);
       ctx.log.warn({ module, jobId: row.jobId.toString(), status: row.status, err: (e as Error).message }, `${module} failed on job ${row.jobId}; retrying on the next poll`);
     }
   }

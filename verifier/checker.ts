@@ -59,9 +59,11 @@ export class Checker implements NodeModule {
       if (job.status !== "sampled" || this.#running.has(job.jobId.toString())) continue;
       const key = job.jobId.toString();
       const p = this.#check(job)
+        .then(() => this.#ctx.waits.succeeded(job.jobId, this.name))
         .catch((e) => {
-          if (this.#ctx.signal.aborted) this.#ctx.log.info({ jobId: key }, "checking interrupted (resumes on restart)");
-          else this.#ctx.log.error({ jobId: key, err: (e as Error).message }, "checking failed; retrying on the next poll");
+          if (this.#ctx.signal.aborted) return void this.#ctx.log.info({ jobId: key }, "checking interrupted (resumes on restart)");
+          this.#ctx.log.error({ jobId: key, err: (e as Error).message }, "checking failed; retrying on the next poll");
+          this.#ctx.waits.failed(job.jobId, this.name, (e as Error).message);
         })
         .finally(() => this.#running.delete(key));
       this.#running.set(key, p);

@@ -25,13 +25,37 @@ export class Evaluator implements NodeModule {
   async tick(): Promise<void> {
     await forEachJob(this.#ctx, this.name, this.#ctx.db.jobs(), async (job) => {
       if (job.status === "seen") await this.#evaluate(job);
+      else if (job.status === "watching") await this.#awaitCommit(job);
+      else this.#ctx.waits.done(`commit:${job.jobId}`);
     });
+  }
+
+  /** watching: accepted, no commit yet; what the job waits for on chain is read only when the wait is due for a line. */
+  async #awaitCommit(row: VJobRow): Promise<void> {
+    const { chain, waits } = this.#ctx;
+    const key = `commit:${row.jobId}`;
+    if (!waits.due(key)) return;
+    const job = await getJob(chain.client, { market: chain.market, jobId: row.jobId });
+    const now = await chain.now();
+    const id = row.jobId.toString();
+    let message: string;
+    if (job.status === "Open") {
+      const end = job.postedAt + job.bidDuration;
+      message = job.firstCome ? `job ${id}: waiting for a solver to take it, then for its commit` : `job ${id}: waiting for its auction to end at chain time ${end} (chain time now ${now}) and then for the solver's commit`;
+    } else if (job.status === "Assigned") {
+      const end = job.assignedAt + job.commitDuration;
+      message = `job ${id}: waiting for solver ${job.solver} to commit its result; the commit deadline is chain time ${end} (chain time now ${now}, ${end > now ? `${end - now} s to go` : "passed: the solver can be slashed"})`;
+    } else {
+      message = `job ${id}: waiting for the ResultCommitted event (the job is ${job.status} on chain)`;
+    }
+    waits.waiting(key, message, { jobId: id, onChain: job.status, now: now.toString() });
   }
 
   async #evaluate(row: VJobRow): Promise<void> {
     const { db, cfg, chain, log } = this.#ctx;
     const jobId = row.jobId;
     const reject = (reason: string) => {
+      this.#ctx.waits.done(`spec:${jobId}`);
       db.updateJob(jobId, { status: "rejected", reason });
       log.warn({ jobId: jobId.toString(), reason }, "cannot check this job");
     };
@@ -47,11 +71,13 @@ export class Evaluator implements NodeModule {
     } catch (e) {
       if (e instanceof SpecFetchError && e.transient) {
         log.warn({ jobId: jobId.toString(), err: e.message }, "spec fetch failed; retrying on the next poll");
+        this.#ctx.waits.waiting(`spec:${jobId}`, `job ${jobId}: waiting to fetch its spec again on the next poll (${e.message})`, { jobId: jobId.toString(), uri: row.specURI });
         return;
       }
       if (e instanceof VeritrainError) return reject(e.message);
       throw e;
     }
+    this.#ctx.waits.done(`spec:${jobId}`);
     db.updateJob(jobId, {
       status: row.roots ? "committed" : "watching", specJson, datasetRoot: ds.root, steps: Number(job.steps), checkpointInterval: Number(job.checkpointInterval),
       sampleBps: job.sampleBps, challengeBond: job.challengeBond,
