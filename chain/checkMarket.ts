@@ -20,6 +20,6 @@ export async function checkMarket(client: Client<Transport, Chain | undefined>, 
     ]);
     return { jobCount, game };
   } catch (e) {
-    throw new NotAMarketError(`the contract at ${p.market} does not answer as a JobMarket (${shortReason(e)}): is ${source} the JobMarket address of this deployment?`, { market: p.market });
+    throw new NotAMarketError(`the contract at ${p.market} does not answer as a JobMarket (${shortReason(e).replace(/\s*\n\s*/g, " ")}): is ${source} the JobMarket address of this deployment?`, { market: p.market });
   }
 }
