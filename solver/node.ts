@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import type { NodeClient } from "../node/chain.ts";
 import { GamePlayer } from "../node/games.ts";
 import type { Node } from "../node/node.ts";
+import { amounts } from "../node/amounts.ts";
 import { openNode } from "../node/open.ts";
 import { StallWatch } from "../node/stalls.ts";
 import { ChainWatcher, type WatchedLog } from "../node/watcher.ts";
@@ -163,7 +164,7 @@ function onMarketLogs(ctx: SolverContext, logs: readonly WatchedLog[]): void {
     if (l.eventName === "JobPosted") {
       if (db.insertJob(jobId)) {
         db.updateJob(jobId, { specURI: (a.params as { specURI: string }).specURI });
-        log.info({ jobId: jobId.toString(), escrow: (a.escrow as bigint).toString(), block: l.blockNumber.toString() }, "job posted");
+        log.info({ jobId: jobId.toString(), ...amounts({ escrow: a.escrow as bigint }), block: l.blockNumber.toString() }, "job posted");
       }
     } else if (l.eventName === "ChallengeOpened") {
       // A challenge on one of our jobs: recorded as a game to defend (its interval from our checkpoints).

@@ -10,6 +10,7 @@ import type { NodeClient } from "../node/chain.ts";
 import { GamePlayer } from "../node/games.ts";
 import type { Node } from "../node/node.ts";
 import { startNodeServer } from "../node/httpServer.ts";
+import { amounts } from "../node/amounts.ts";
 import { openNode } from "../node/open.ts";
 import { StallWatch } from "../node/stalls.ts";
 import { ChainWatcher, type WatchedLog } from "../node/watcher.ts";
@@ -140,7 +141,7 @@ function onMarketLogs(ctx: VerifierContext, challenger: Challenger, logs: readon
         if (db.insertJob(jobId)) {
           const p = a.params as { specURI: string };
           db.updateJob(jobId, { specURI: p.specURI });
-          log.info({ jobId: jobId.toString(), block: l.blockNumber.toString() }, "job posted");
+          log.info({ jobId: jobId.toString(), ...amounts({ escrow: a.escrow as bigint }), block: l.blockNumber.toString() }, "job posted");
         }
         break;
       }
