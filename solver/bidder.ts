@@ -7,7 +7,7 @@ import { SpecFetchError } from "../content/errors.ts";
 import { fetchSpec } from "../content/fetchSpec.ts";
 import { bareHex } from "../core/root.ts";
 import { canonicalSpecJson } from "../engine/spec.ts";
-import { amounts } from "../node/amounts.ts";
+import { amounts, eth } from "../node/amounts.ts";
 import { Backoff } from "../node/backoff.ts";
 import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
@@ -143,7 +143,7 @@ export class Bidder implements NodeModule {
     const d = decidePrice(this.#ctx.cfg.pricing, this.#market(job));
     if (d.kind === "bid") await this.#placeBid(jobId, d.price, job.requiredBond);
     else {
-      const best = job.hasBid && chain.mine(job.solver) ? `our bid of ${job.price} wei is the best` : "we do not bid lower";
+      const best = job.hasBid && chain.mine(job.solver) ? `our bid of ${eth(job.price)} is the best` : "we do not bid lower";
       waits.waiting(`auction:${key}`, `job ${key}: waiting for the auction to end at chain time ${deadline} (chain time now ${now}, ${deadline - now} s to go; ${best}; the chain's clock moves only with new blocks)`, { jobId: key, deadline: deadline.toString(), now: now.toString(), bestIsOurs: job.hasBid && chain.mine(job.solver) });
     }
   }
