@@ -84,9 +84,10 @@ export class GamePlayer implements NodeModule {
     const now = (await getBlock(chain.client, { blockTag: "latest" })).timestamp;
     const other = st.turn === Party.Solver ? "the solver" : "the challenger";
     const what = st.phase === Phase.Settlement ? "the settlement (the solver must settle the disputed value)" : `${other}'s move in phase ${PHASE_NAMES[st.phase] ?? st.phase}`;
-    const ends = now >= st.deadline
-      ? `its clock ran out at chain time ${st.deadline} (now ${now}): the timeout is being called`
-      : `its clock runs out at chain time ${st.deadline} (chain time now ${now}, ${st.deadline - now} s to go); then this node calls timeout and the game is decided`;
+    const left = now >= st.deadline ? `ran out at chain time ${st.deadline} (now ${now})` : `runs out at chain time ${st.deadline} (chain time now ${now}, ${st.deadline - now} s to go)`;
+    const ends = st.phase === Phase.Settlement
+      ? `its deadline ${left}; unsettled by then, the solver loses by timeout`
+      : `its clock ${left}; then this node calls timeout and wins the game`;
     waits.waiting(key, `job ${g.jobId} game ${g.gameId}: waiting for ${what}; ${ends}`, { jobId: g.jobId.toString(), gameId: g.gameId.toString(), side, phase: PHASE_NAMES[st.phase] ?? st.phase, deadline: st.deadline.toString(), now: now.toString() });
   }
 

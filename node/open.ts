@@ -49,7 +49,8 @@ export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNo
   const chain = await openNodeChain({
     onRpcError: (e) => metrics?.rpcError(e), market: cfg.market, account: o.account, rpcUrl: cfg.rpcUrl, ...(o.client ? { client: o.client } : {}), ...(cfg.chainId !== undefined ? { chainId: cfg.chainId } : {}), pollingIntervalMs: cfg.pollIntervalMs });
   const db = o.openDb(cfg.dataDir);
-  const node = new Node({ log, signal, pollIntervalMs: cfg.pollIntervalMs });
+  const waits = new Waits(log, { sink: db });
+  const node = new Node({ log, signal, pollIntervalMs: cfg.pollIntervalMs, waits });
   const close = async () => {
     await node.close();
     await shutdownProver(); // snarkjs's worker threads (a Groth16 settlement) would keep the process alive
@@ -60,7 +61,6 @@ export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNo
     db.clearWaits(); // the last run's waits: found again, and logged, on the first ticks
     const datasets = loadDatasets(cfg.accept.datasets);
     const store = await openStore(path.join(cfg.dataDir, "states"));
-    const waits = new Waits(log, { sink: db });
     metrics = new NodeMetrics({
       role: o.role, phases: o.phases, jobs: () => db.jobsOf(), games: () => db.games(), spent: () => db.spent(), waits: () => waits.keys().length,
       withdrawnWei: () => o.money(db).withdrawnWei, earnedWei: () => o.money(db).earnedWei,

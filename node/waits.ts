@@ -50,14 +50,15 @@ export class Waits {
 
   /**
    * Notes that the node waits on `key`: logs `message` (what is waited for and what ends it) with `fields`
-   * (`jobId` among them when the wait is a job's) unless it did so within the period.
+   * (`jobId` among them when the wait is a job's) unless it did so within the period. A retry after a failure
+   * is a wait too, logged as a warning.
    */
-  waiting(key: string, message: string, fields: Record<string, unknown> = {}): void {
+  waiting(key: string, message: string, fields: Record<string, unknown> = {}, level: "info" | "warn" = "info"): void {
     if (!this.due(key)) return;
     const now = this.#now();
     const since = this.#current.get(key)?.since ?? now;
     this.#current.set(key, { since, loggedAt: now, message });
-    this.#log.info({ wait: key, waitingForMs: now - since, ...fields }, message);
+    this.#log[level]({ wait: key, waitingForMs: now - since, ...fields }, message);
     const jobId = fields.jobId === undefined ? null : String(fields.jobId);
     this.#sink?.putWait({ key, jobId, message, fields, since, loggedAt: now });
   }
@@ -84,9 +85,9 @@ export class Waits {
     if (this.#errors.delete(`${jobId}/${module}`)) this.#sink?.clearJobError(jobId, module);
   }
 
-  /** What the node waits on now, oldest first. */
-  current(): { key: string; message: string; since: number }[] {
-    return [...this.#current].map(([key, c]) => ({ key, message: c.message, since: c.since })).sort((a, b) => a.since - b.since);
+  /** What the node waits on now, oldest first (`since`: an ISO time). */
+  current(): { key: string; message: string; since: string }[] {
+    return [...this.#current].sort((a, b) => a[1].since - b[1].since).map(([key, c]) => ({ key, message: c.message, since: new Date(c.since).toISOString() }));
   }
 
   /** Keys currently waited on. */
