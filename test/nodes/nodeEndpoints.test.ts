@@ -136,6 +136,28 @@ describe("node endpoints: /health, /metrics and status of both nodes", async () 
     }
   });
 
+  it("a fresh solver sees the jobs that closed before it as skipped, not lost: no report line, one count in status", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "veritrain-fresh-"));
+    const fresh = await startInProcessSolver({ client: deployer!, market, dataDir: path.join(dir, "s"), datasets: ["mnist"] });
+    try {
+      let reported = false;
+      void fresh.nextReport().then(() => (reported = true));
+      const end = Date.now() + 30_000;
+      while (fresh.node.db.job(1n)?.status !== "skipped") {
+        if (Date.now() > end) throw new Error(`job 1 is ${fresh.node.db.job(1n)?.status}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.equal(fresh.node.db.job(1n)!.reason, "the job was Finalized when first seen");
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(reported, false);
+      const s = solverStatus(fresh.node.db);
+      assert.deepEqual(s.jobs.map((j) => [j.jobId, j.phase, j.money.sits]), [["1", "skipped", "nothing at stake (no bid)"]]);
+    } finally {
+      await fresh.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a node pointed at a contract that is not a JobMarket refuses to start, in one line", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "veritrain-notmarket-"));
     try {
