@@ -288,6 +288,11 @@ export class NodeDb {
     return r ? { jobId: r.job_id as string, module: r.module as string, error: r.error as string, at: Number(r.at) } : undefined;
   }
 
+  /** Every recorded error as `<jobId>/<module>` (a restarted node clears them as its steps succeed). */
+  jobErrorKeys(): string[] {
+    return (this.#db.prepare("SELECT job_id, module FROM job_errors").all() as Raw[]).map((r) => `${r.job_id as string}/${r.module as string}`);
+  }
+
   /** Clears a module's last error on a job (its step succeeded); another module's error stays. */
   clearJobError(jobId: bigint, module: string): void {
     this.#db.prepare("DELETE FROM job_errors WHERE job_id = ? AND module = ?").run(jobId.toString(), module);

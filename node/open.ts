@@ -49,7 +49,7 @@ export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNo
   const chain = await openNodeChain({
     onRpcError: (e) => metrics?.rpcError(e), market: cfg.market, account: o.account, rpcUrl: cfg.rpcUrl, ...(o.client ? { client: o.client } : {}), ...(cfg.chainId !== undefined ? { chainId: cfg.chainId } : {}), pollingIntervalMs: cfg.pollIntervalMs });
   const db = o.openDb(cfg.dataDir);
-  const waits = new Waits(log, { sink: db });
+  const waits = new Waits(log, { sink: db, errors: db.jobErrorKeys() });
   const node = new Node({ log, signal, pollIntervalMs: cfg.pollIntervalMs, waits });
   const close = async () => {
     await node.close();

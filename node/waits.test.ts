@@ -74,7 +74,9 @@ describe("Waits (what a node waits for, logged at most once a minute per reason)
     assert.deepEqual(db.jobError(4n), { jobId: "4", module: "finalizer", error: "execution reverted: NotCommitted", at: 1_090_000 });
     w.succeeded(4n, "committer"); // another module's success leaves the error
     assert.equal(db.jobError(4n)?.module, "finalizer");
-    w.succeeded(4n, "finalizer");
+    // A restarted node (a new Waits on the same database) clears the error its predecessor recorded.
+    const again = new Waits(log, { now: clock.now, sink: db, errors: db.jobErrorKeys() });
+    again.succeeded(4n, "finalizer");
     assert.equal(db.jobError(4n), undefined);
     db.close();
   });

@@ -24,6 +24,8 @@ export interface WaitsOptions {
   /** The clock (ms since the epoch; tests pass a fake one). */
   readonly now?: () => number;
   readonly sink?: WaitSink;
+  /** Job errors already recorded in the sink (`<jobId>/<module>`: a restarted node's), cleared as steps succeed. */
+  readonly errors?: readonly string[];
 }
 
 export class Waits {
@@ -40,6 +42,7 @@ export class Waits {
     this.#everyMs = o.everyMs ?? 60_000;
     this.#now = o.now ?? Date.now;
     this.#sink = o.sink;
+    for (const e of o.errors ?? []) this.#errors.add(e);
   }
 
   /** Whether `waiting(key, ...)` would log now: callers whose message costs a chain read build it only then. */
