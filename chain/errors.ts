@@ -10,6 +10,11 @@ export class ChainError extends VeritrainError {
   override name = "ChainError";
 }
 
+/** The address given as the market is not a JobMarket on this chain (chain/checkMarket.ts). */
+export class NotAMarketError extends ChainError {
+  override name = "NotAMarketError";
+}
+
 /** An RPC URL that is not an http(s) URL. */
 export class InvalidRpcUrlError extends ChainError {
   override name = "InvalidRpcUrlError";

@@ -38,10 +38,8 @@ export class InsufficientFundsError extends ClientError {
   override name = "InsufficientFundsError";
 }
 
-/** The address given as the market is not a JobMarket on this chain. */
-export class NotAMarketError extends ClientError {
-  override name = "NotAMarketError";
-}
+// The market check moved to chain/ (the nodes run it at start too); the SDK keeps the name.
+export { NotAMarketError } from "../chain/errors.ts";
 
 /** The deployment's kernel verifier cannot settle a dispute on some op of the spec (no registered circuit). */
 export class UnsettleableSpecError extends ClientError {

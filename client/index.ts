@@ -23,6 +23,8 @@ export { getJob, JOB_STATUS, type GetJobParameters, type Job, type JobStatusName
 export { getJobEvents, GAME_REASONS, type GameReason, type GetJobEventsParameters, type JobEvent, type JobEventKind } from "./getJobEvents.ts";
 export { watchJob, TERMINAL_STATUSES, type WatchJobParameters, type WatchJobReturnType } from "./watchJob.ts";
 export { waitForJob, type WaitForJobParameters } from "./waitForJob.ts";
+export { describeJobWait, type JobWait } from "./describeJobWait.ts";
+export { explainNoBid, noBidReasons, type ExplainNoBidParameters, type NoBidExplanation, type NoBidReason, type NoBidReasonKind } from "./explainNoBid.ts";
 
 // Results.
 export { fetchSpec, type FetchSpecParameters } from "../content/fetchSpec.ts";

@@ -1,6 +1,7 @@
 import type { Account, Address, Chain, Client, Transport } from "viem";
 
-import { getBlock, getCode, readContract } from "viem/actions";
+import { getBlock, readContract } from "viem/actions";
+import { checkMarket } from "../chain/checkMarket.ts";
 import { connect } from "../chain/connect.ts";
 import { ChainError, ChainIdMismatchError } from "../chain/errors.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
@@ -36,6 +37,8 @@ export interface OpenNodeChainOptions {
   /** Refuse an endpoint that serves another chain. */
   readonly chainId?: number;
   readonly pollingIntervalMs?: number;
+  /** Called with every failed RPC request (the node's metrics count them). */
+  readonly onRpcError?: (e: unknown) => void;
 }
 
 export async function openNodeChain(o: OpenNodeChainOptions): Promise<NodeChain> {
@@ -54,14 +57,28 @@ export async function openNodeChain(o: OpenNodeChainOptions): Promise<NodeChain>
     client = c.walletClient;
     chainId = c.chainId;
   }
-  const code = await getCode(client, { address: o.market });
-  if (!code || code === "0x") throw new ChainError(`no contract at market ${o.market} on chain ${chainId}`);
+  if (o.onRpcError) client = countingErrors(client, o.onRpcError);
+  // A node pointed at another contract would poll it forever: refused at start, in one line.
+  let game: Address | undefined = (await checkMarket(client, { market: o.market, source: "the config's market" })).game;
   const me = o.account.address;
-  let game: Address | undefined;
   return {
     client, chainId, market: o.market, me,
     now: async () => (await getBlock(client, { blockTag: "latest" })).timestamp,
     game: async () => (game ??= await readContract(client, { address: o.market, abi: jobMarketAbi, functionName: "game" })),
     mine: (a) => a.toLowerCase() === me.toLowerCase(),
   };
+}
+
+/** The same client whose failed requests are reported to `onError` (a copy: the given client is not changed). */
+function countingErrors(client: NodeClient, onError: (e: unknown) => void): NodeClient {
+  const request = client.request;
+  const counted = (async (args: unknown, opts: unknown) => {
+    try {
+      return await (request as (a: unknown, o: unknown) => Promise<unknown>)(args, opts);
+    } catch (e) {
+      onError(e);
+      throw e;
+    }
+  }) as NodeClient["request"];
+  return { ...client, request: counted };
 }

@@ -2,6 +2,7 @@ import type { Logger } from "../log/logger.ts";
 import type { NodeChain } from "./chain.ts";
 import type { NodeConfig } from "./config.ts";
 import type { LocalDataset } from "./datasets.ts";
+import type { NodeMetrics } from "./metrics.ts";
 import type { NodeDb } from "./db.ts";
 import type { StateStore } from "./store.ts";
 import type { TxSender } from "./txSender.ts";
@@ -19,5 +20,7 @@ export interface NodeContext<C extends NodeConfig = NodeConfig, D extends NodeDb
   readonly tx: TxSender;
   readonly log: Logger;
   readonly waits: Waits;
+  /** Its Prometheus metrics (served at /metrics). */
+  readonly metrics: NodeMetrics;
   readonly signal: AbortSignal;
 }

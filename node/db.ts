@@ -69,7 +69,41 @@ CREATE TABLE IF NOT EXISTS games (
   outcome TEXT,
   updated_at INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS waits (
+  key TEXT PRIMARY KEY,
+  job_id TEXT,
+  message TEXT NOT NULL,
+  fields TEXT NOT NULL,
+  since INTEGER NOT NULL,
+  logged_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_errors (
+  job_id TEXT PRIMARY KEY,
+  module TEXT NOT NULL,
+  error TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
 `;
+
+/** What the node waits on now (node/waits.ts), as last logged: status reads it from another process. */
+export interface WaitRow {
+  readonly key: string;
+  /** The job it is about (null: the node's own, e.g. no new block). */
+  readonly jobId: string | null;
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** When the wait began and when it was last logged (ms since the epoch, the node's clock). */
+  readonly since: number;
+  readonly loggedAt: number;
+}
+
+/** The last error a module met on a job (cleared when the job's step next succeeds). */
+export interface JobErrorRow {
+  readonly jobId: string;
+  readonly module: string;
+  readonly error: string;
+  readonly at: number;
+}
 
 export type Raw = Record<string, unknown>;
 export const big = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string));
@@ -128,6 +162,11 @@ export class NodeDb {
     return this.#db.prepare("SELECT * FROM jobs ORDER BY CAST(job_id AS INTEGER)").all() as Raw[];
   }
 
+  /** Every job's id and status (what a role's typed rows have in common). */
+  jobsOf(): { jobId: bigint; status: string }[] {
+    return (this.#db.prepare("SELECT job_id, status FROM jobs").all() as Raw[]).map((r) => ({ jobId: BigInt(r.job_id as string), status: r.status as string }));
+  }
+
   /** Sets the given fields of a job's row: `columns` names each field's column, `encode` turns a value into what is stored. */
   protected updateJobRow(jobId: bigint, columns: Readonly<Record<string, string>>, u: Readonly<Record<string, unknown>>, encode: (field: string, v: unknown) => unknown = (_f, v) => v): void {
     const keys = Object.keys(u);
@@ -152,6 +191,12 @@ export class NodeDb {
       return;
     }
     if (row.value !== identity) throw new NodeDbError(`the database ${this.file} belongs to ${row.value as string}, not ${identity}: use another dataDir`);
+  }
+
+  /** The identity the database is bound to ("chain <id> market <address> <role> <account>"), if bound. */
+  identity(): string | undefined {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'identity'").get() as Raw | undefined;
+    return row?.value as string | undefined;
   }
 
   /** The next block watcher `name` has not scanned yet (undefined: never scanned). */
@@ -207,8 +252,54 @@ export class NodeDb {
     return (this.#db.prepare("SELECT * FROM txs WHERE job_id = ? AND action = ? AND status = 'sent' ORDER BY id").all(jobId.toString(), action) as Raw[]).map(txOf);
   }
 
-  /** Total gas and fees of a job's transactions (every action, disputes included). */
-  spent(jobId: bigint): { gasUsed: bigint; feesWei: bigint } {
+  /** Records (or refreshes) a wait; `since` is kept from the first record of the key. */
+  putWait(w: WaitRow): void {
+    this.#db.prepare("INSERT INTO waits (key, job_id, message, fields, since, logged_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET job_id = excluded.job_id, message = excluded.message, fields = excluded.fields, logged_at = excluded.logged_at")
+      .run(w.key, w.jobId, w.message, JSON.stringify(w.fields, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), w.since, w.loggedAt);
+  }
+
+  deleteWait(key: string): void {
+    this.#db.prepare("DELETE FROM waits WHERE key = ?").run(key);
+  }
+
+  /** Forgets every recorded wait (a starting node: its waits are found again on its first ticks). */
+  clearWaits(): void {
+    this.#db.exec("DELETE FROM waits");
+  }
+
+  waits(jobId?: bigint): WaitRow[] {
+    const rows = jobId === undefined
+      ? this.#db.prepare("SELECT * FROM waits ORDER BY since, key").all()
+      : this.#db.prepare("SELECT * FROM waits WHERE job_id = ? ORDER BY since, key").all(jobId.toString());
+    return (rows as Raw[]).map((r) => ({
+      key: r.key as string, jobId: (r.job_id as string | null) ?? null, message: r.message as string, fields: JSON.parse(r.fields as string) as Record<string, unknown>,
+      since: Number(r.since), loggedAt: Number(r.logged_at),
+    }));
+  }
+
+  setJobError(jobId: bigint, module: string, error: string, at = Date.now()): void {
+    this.#db.prepare("INSERT INTO job_errors (job_id, module, error, at) VALUES (?, ?, ?, ?) ON CONFLICT (job_id) DO UPDATE SET module = excluded.module, error = excluded.error, at = excluded.at")
+      .run(jobId.toString(), module, error, at);
+  }
+
+  /** The job's last error, if any. */
+  jobError(jobId: bigint): JobErrorRow | undefined {
+    const r = this.#db.prepare("SELECT * FROM job_errors WHERE job_id = ?").get(jobId.toString()) as Raw | undefined;
+    return r ? { jobId: r.job_id as string, module: r.module as string, error: r.error as string, at: Number(r.at) } : undefined;
+  }
+
+  /** Every recorded error as `<jobId>/<module>` (a restarted node clears them as its steps succeed). */
+  jobErrorKeys(): string[] {
+    return (this.#db.prepare("SELECT job_id, module FROM job_errors").all() as Raw[]).map((r) => `${r.job_id as string}/${r.module as string}`);
+  }
+
+  /** Clears a module's last error on a job (its step succeeded); another module's error stays. */
+  clearJobError(jobId: bigint, module: string): void {
+    this.#db.prepare("DELETE FROM job_errors WHERE job_id = ? AND module = ?").run(jobId.toString(), module);
+  }
+
+  /** Total gas and fees of a job's transactions (every action, disputes included); of all jobs without `jobId`. */
+  spent(jobId?: bigint): { gasUsed: bigint; feesWei: bigint } {
     let gasUsed = 0n, feesWei = 0n;
     for (const t of this.txs(jobId)) {
       gasUsed += t.gasUsed ?? 0n;

@@ -1,12 +1,14 @@
 import type { Logger } from "../log/logger.ts";
 import { type GameOutcome, gameOutcome, playGame, type PlayProgress, readGame } from "../dispute/playGame.ts";
-import { isOver, REASON_NAMES } from "../dispute/gameState.ts";
+import { isOver, Party, partyOf, Phase, REASON_NAMES } from "../dispute/gameState.ts";
+import { getBlock } from "viem/actions";
 import type { KernelKind } from "../dispute/settleCall.ts";
 import type { ComputationView } from "../dispute/view.ts";
 import type { NodeChain } from "./chain.ts";
 import type { GameRow, GameSide, NodeDb } from "./db.ts";
 import type { NodeModule } from "./node.ts";
 import type { TxSender } from "./txSender.ts";
+import type { Waits } from "./waits.ts";
 
 /**
  * Plays every open game of the node's database on its side to the end, each in the background
@@ -35,7 +37,14 @@ export interface GamePlayerOptions {
   readonly onEnded?: (g: GameRow, outcome: GameOutcome, status: "won" | "lost" | "aborted") => Promise<void> | void;
   /** Test-only: wraps the play of a game (an adversary that stalls or lies mid-game). */
   readonly play?: typeof playGame;
+  /** Where the waits on the other side's moves are logged (and recorded for status). */
+  readonly waits?: Waits;
 }
+
+/** A game's wait key: ends with its job id, so the job's end clears it (Waits.doneJob). */
+const gameWaitKey = (g: GameRow) => `game-${g.gameId}:${g.jobId}`;
+
+const PHASE_NAMES = Object.fromEntries(Object.entries(Phase).map(([k, v]) => [v, k])) as Record<number, string>;
 
 export class GamePlayer implements NodeModule {
   readonly name: string;
@@ -54,8 +63,32 @@ export class GamePlayer implements NodeModule {
 
   async tick(): Promise<void> {
     for (const g of this.#o.db.games()) {
-      if (g.status === "open" && g.side === this.#o.side && !this.#o.signal.aborted) this.#start(g);
+      if (g.status === "open" && g.side === this.#o.side && !this.#o.signal.aborted) {
+        this.#start(g);
+        await this.#noteWait(g).catch((e) => this.#o.log.debug({ gameId: g.gameId.toString(), err: (e as Error).message }, "could not read the game's clock"));
+      }
     }
+  }
+
+  /**
+   * A game waiting on the other side (its move, or the solver's settlement) is a wait: logged with the chain
+   * time its clock runs out, after which this side calls timeout. Read from the chain only when due (once a
+   * minute per game), so a long game costs two reads a minute, not two per poll.
+   */
+  async #noteWait(g: GameRow): Promise<void> {
+    const { waits, chain, side } = this.#o;
+    const key = gameWaitKey(g);
+    if (!waits?.due(key)) return;
+    const st = await readGame(chain.client, await chain.game(), g.gameId);
+    if (isOver(st.phase) || (st.turn === partyOf(side) && st.phase !== Phase.Settlement)) return waits.done(key);
+    const now = (await getBlock(chain.client, { blockTag: "latest" })).timestamp;
+    const other = st.turn === Party.Solver ? "the solver" : "the challenger";
+    const what = st.phase === Phase.Settlement ? "the settlement (the solver must settle the disputed value)" : `${other}'s move in phase ${PHASE_NAMES[st.phase] ?? st.phase}`;
+    const left = now >= st.deadline ? `ran out at chain time ${st.deadline} (now ${now})` : `runs out at chain time ${st.deadline} (chain time now ${now}, ${st.deadline - now} s to go)`;
+    const ends = st.phase === Phase.Settlement
+      ? `its deadline ${left}; unsettled by then, the solver loses by timeout`
+      : `its clock ${left}; then this node calls timeout and wins the game`;
+    waits.waiting(key, `job ${g.jobId} game ${g.gameId}: waiting for ${what}; ${ends}`, { jobId: g.jobId.toString(), gameId: g.gameId.toString(), side, phase: PHASE_NAMES[st.phase] ?? st.phase, deadline: st.deadline.toString(), now: now.toString() });
   }
 
   #start(g: GameRow): void {
@@ -100,6 +133,7 @@ export class GamePlayer implements NodeModule {
     const status = !out.resolved ? "aborted" : won ? "won" : "lost";
     const reason = out.resolved ? REASON_NAMES[out.reason] ?? String(out.reason) : "aborted";
     o.db.endGame(g.gameId, status, reason);
+    o.waits?.done(gameWaitKey(g));
     o.log.info({ jobId: g.jobId.toString(), gameId: g.gameId.toString(), side: o.side, status, reason }, `dispute ${status}`);
     await o.onEnded?.(g, out, status);
   }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { forEachJob } from "./node.ts";
+import { Waits } from "./waits.ts";
 
 function capturedLog() {
   const lines: Record<string, unknown>[] = [];
@@ -42,5 +43,28 @@ describe("forEachJob (one module's pass over the jobs)", () => {
     assert.deepEqual(ran, [1n]);
     await new Promise((r) => setImmediate(r));
     assert.equal(lines.length, 0);
+  });
+
+  it("with waits: a step that keeps failing is one warning a minute, its job's last error recorded, both cleared by a success", async () => {
+    const { log, lines } = capturedLog();
+    let t = 0;
+    const errors: string[] = [];
+    const sink = { putWait: () => {}, deleteWait: () => {}, setJobError: (_j: bigint, m: string, e: string) => void errors.push(`${m}: ${e}`), clearJobError: () => void errors.push("cleared") };
+    const waits = new Waits(log, { now: () => t, sink });
+    const ctx = { signal: new AbortController().signal, log, waits };
+    let fail = true;
+    const step = (row: { jobId: bigint }) => {
+      if (fail && row.jobId === 2n) throw new Error("HTTP request failed: ECONNREFUSED");
+    };
+    for (const dt of [0, 2_000, 2_000, 60_000]) {
+      t += dt;
+      await forEachJob(ctx, "finalizer", rows, step);
+    }
+    fail = false;
+    await forEachJob(ctx, "finalizer", rows, step);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(lines.map((l) => [l.level, l.jobId, l.msg]), [[40, "2", "finalizer failed on job 2; retrying on the next poll"], [40, "2", "finalizer failed on job 2; retrying on the next poll"]]);
+    assert.deepEqual(errors, [...Array(4).fill("finalizer: HTTP request failed: ECONNREFUSED"), "cleared"]);
+    assert.deepEqual(waits.keys(), []);
   });
 });

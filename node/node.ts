@@ -1,5 +1,6 @@
 import type { Logger } from "../log/logger.ts";
 import { sleep } from "../core/sleep.ts";
+import type { Waits } from "./waits.ts";
 
 /**
  * The skeleton every long-running veritrain node is built on (the solver and the verifier), in the manner of
@@ -20,12 +21,15 @@ export interface NodeOptions {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly pollIntervalMs: number;
+  /** Where a module's failed ticks are logged as waits (once a minute while it keeps failing); else every failure is. */
+  readonly waits?: Waits;
 }
 
 export class Node {
   readonly log: Logger;
   readonly signal: AbortSignal;
   readonly pollIntervalMs: number;
+  readonly #waits: Waits | undefined;
   readonly #modules: NodeModule[] = [];
   #closed = false;
 
@@ -33,6 +37,7 @@ export class Node {
     this.log = o.log;
     this.signal = o.signal;
     this.pollIntervalMs = o.pollIntervalMs;
+    this.#waits = o.waits;
   }
 
   /** A child logger for module `name` (every line carries `module: name`). */
@@ -57,9 +62,13 @@ export class Node {
       if (!m.tick) continue;
       try {
         await m.tick();
+        this.#waits?.done(`module:${m.name}`);
       } catch (e) {
         if (this.signal.aborted) return;
-        this.log.warn({ module: m.name, err: (e as Error).message }, `${m.name} failed; retrying on the next poll`);
+        const fields = { module: m.name, err: (e as Error).message };
+        const message = `${m.name} failed; retrying on the next poll`;
+        if (this.#waits) this.#waits.waiting(`module:${m.name}`, `${message} (${fields.err})`, fields, "warn");
+        else this.log.warn(fields, message);
       }
     }
   }
@@ -90,10 +99,11 @@ export class Node {
  * One module's pass over the node's jobs, in order, until the signal aborts. A job whose step throws is
  * logged with its id and status and tried again on the next poll: one job's trouble (a transaction that
  * keeps reverting, an RPC error) never holds up the jobs after it, as a failure of the whole tick would,
- * poll after poll.
+ * poll after poll. With `waits`, the failure is recorded as the job's last error (status shows it, cleared once
+ * the module's step on that job succeeds) and logged as a wait: at once, then once a minute while it repeats.
  */
 export async function forEachJob<R extends { readonly jobId: bigint; readonly status: string }>(
-  ctx: { readonly signal: AbortSignal; readonly log: Logger },
+  ctx: { readonly signal: AbortSignal; readonly log: Logger; readonly waits?: Waits },
   module: string,
   rows: readonly R[],
   step: (row: R) => Promise<void> | void,
@@ -102,9 +112,19 @@ export async function forEachJob<R extends { readonly jobId: bigint; readonly st
     if (ctx.signal.aborted) return;
     try {
       await step(row);
+      ctx.waits?.succeeded(row.jobId, module);
+      ctx.waits?.done(`${module}-retry:${row.jobId}`);
     } catch (e) {
       if (ctx.signal.aborted) return;
-      ctx.log.warn({ module, jobId: row.jobId.toString(), status: row.status, err: (e as Error).message }, `${module} failed on job ${row.jobId}; retrying on the next poll`);
+      const fields = { module, jobId: row.jobId.toString(), status: row.status, err: (e as Error).message };
+      const message = `${module} failed on job ${row.jobId}; retrying on the next poll`;
+      if (!ctx.waits) {
+        ctx.log.warn(fields, message);
+        continue;
+      }
+      ctx.waits.failed(row.jobId, module, fields.err);
+      // A step that keeps failing (an RPC down, a transaction that keeps reverting) is a wait: one line a minute.
+      ctx.waits.waiting(`${module}-retry:${row.jobId}`, message, fields, "warn");
     }
   }
 }

@@ -8,6 +8,7 @@ import type { NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
 import { loadDatasets } from "./datasets.ts";
 import type { NodeDb } from "./db.ts";
+import { NodeMetrics } from "./metrics.ts";
 import { Node } from "./node.ts";
 import { openStore } from "./store.ts";
 import { TxSender } from "./txSender.ts";
@@ -16,7 +17,11 @@ import { Waits } from "./waits.ts";
 export interface OpenNodeOptions<C extends NodeConfig, D extends NodeDb> {
   readonly config: C;
   /** The role, as the database's identity names it ("solver", "verifier"). */
-  readonly role: string;
+  readonly role: "solver" | "verifier";
+  /** Every job phase of the role (the metrics' jobs-by-phase lists them all). */
+  readonly phases: readonly string[];
+  /** What the node withdrew and what it earned, from its database (the metrics). */
+  readonly money: (db: D) => { readonly withdrawnWei: bigint; readonly earnedWei: bigint };
   readonly account: Account;
   readonly log: Logger;
   readonly signal: AbortSignal;
@@ -41,9 +46,12 @@ export interface OpenedNode<C extends NodeConfig, D extends NodeDb> {
  */
 export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNodeOptions<C, D>): Promise<OpenedNode<C, D>> {
   const { config: cfg, log, signal } = o;
-  const chain = await openNodeChain({ market: cfg.market, account: o.account, rpcUrl: cfg.rpcUrl, ...(o.client ? { client: o.client } : {}), ...(cfg.chainId !== undefined ? { chainId: cfg.chainId } : {}), pollingIntervalMs: cfg.pollIntervalMs });
+  let metrics: NodeMetrics | undefined;
+  const chain = await openNodeChain({
+    onRpcError: (e) => metrics?.rpcError(e), market: cfg.market, account: o.account, rpcUrl: cfg.rpcUrl, ...(o.client ? { client: o.client } : {}), ...(cfg.chainId !== undefined ? { chainId: cfg.chainId } : {}), pollingIntervalMs: cfg.pollIntervalMs });
   const db = o.openDb(cfg.dataDir);
-  const node = new Node({ log, signal, pollIntervalMs: cfg.pollIntervalMs });
+  const waits = new Waits(log, { sink: db, errors: db.jobErrorKeys() });
+  const node = new Node({ log, signal, pollIntervalMs: cfg.pollIntervalMs, waits });
   const close = async () => {
     await node.close();
     await shutdownProver(); // snarkjs's worker threads (a Groth16 settlement) would keep the process alive
@@ -51,11 +59,16 @@ export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNo
   };
   try {
     db.bindIdentity(`chain ${chain.chainId} market ${cfg.market} ${o.role} ${chain.me}`);
+    db.clearWaits(); // the last run's waits: found again, and logged, on the first ticks
     const datasets = await loadDatasets(cfg.accept.datasets, { ipfsGateway: cfg.ipfsGateway, cacheDir: path.join(cfg.dataDir, CONTENT_CACHE_DIR), signal });
     const store = await openStore(path.join(cfg.dataDir, "states"));
-    const tx = node.add(new TxSender({ client: chain.client, db, log: node.logger("transactions") }));
+    metrics = new NodeMetrics({
+      role: o.role, phases: o.phases, jobs: () => db.jobsOf(), games: () => db.games(), spent: () => db.spent(), waits: () => waits.keys().length,
+      withdrawnWei: () => o.money(db).withdrawnWei, earnedWei: () => o.money(db).earnedWei,
+    });
+    const tx = node.add(new TxSender({ client: chain.client, db, log: node.logger("transactions"), waits }));
     await tx.init();
-    return { ctx: { cfg, chain, db, store, datasets, tx, log, waits: new Waits(log), signal }, node, close };
+    return { ctx: { cfg, chain, db, store, datasets, tx, log, waits, metrics, signal }, node, close };
   } catch (e) {
     await node.close();
     db.close();

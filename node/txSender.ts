@@ -7,6 +7,10 @@ import type { Logger } from "../log/logger.ts";
 import type { NodeClient } from "./chain.ts";
 import type { NodeDb } from "./db.ts";
 import type { NodeModule } from "./node.ts";
+import type { Waits } from "./waits.ts";
+
+/** How long a transaction may stay pending before the wait is logged (then once a minute). */
+export const PENDING_NOTICE_MS = 10_000;
 
 /**
  * Sends the node's transactions with a record in the database: the hash is stored as soon as the node has it,
@@ -34,8 +38,10 @@ export class TxSender implements NodeModule {
   readonly #db: NodeDb;
   readonly #log: Logger;
   readonly #timeoutMs: number;
+  readonly #waits: Waits | undefined;
 
-  constructor(o: { client: NodeClient; db: NodeDb; log: Logger; receiptTimeoutMs?: number }) {
+  constructor(o: { client: NodeClient; db: NodeDb; log: Logger; receiptTimeoutMs?: number; waits?: Waits }) {
+    this.#waits = o.waits;
     this.#client = o.client;
     this.#db = o.db;
     this.#log = o.log;
@@ -58,7 +64,19 @@ export class TxSender implements NodeModule {
     }
     this.#db.recordTx(jobId, action, hash);
     this.#log.debug({ jobId: jobId.toString(), action, tx: hash }, "transaction sent; waiting for its receipt");
-    const receipt = await waitForTransactionReceipt(this.#client, { hash, timeout: this.#timeoutMs });
+    // A transaction that is not mined soon is a wait like any other (a local chain without automining mines
+    // nothing until told to): logged after PENDING_NOTICE_MS, then once a minute, until the receipt is in.
+    const key = `tx:${jobId}`, sentAt = Date.now();
+    const notice = setInterval(() => this.#waits?.waiting(key,
+      `job ${jobId}: waiting for transaction ${action} ${hash} to be mined (sent ${Math.round((Date.now() - sentAt) / 1000)} s ago; given up after ${Math.round(this.#timeoutMs / 1000)} s): a chain without traffic or automining must mine a block`,
+      { jobId: jobId.toString(), action, tx: hash }), PENDING_NOTICE_MS);
+    let receipt: TransactionReceipt;
+    try {
+      receipt = await waitForTransactionReceipt(this.#client, { hash, timeout: this.#timeoutMs });
+    } finally {
+      clearInterval(notice);
+      this.#waits?.done(key);
+    }
     const feesWei = receipt.gasUsed * receipt.effectiveGasPrice;
     this.#db.settleTx(hash, receipt.status === "success" ? "success" : "reverted", receipt.gasUsed, feesWei);
     if (receipt.status !== "success") throw new NodeTransactionError(action, `transaction ${hash} reverted`, { hash, jobId: jobId.toString() });

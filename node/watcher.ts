@@ -28,6 +28,10 @@ export interface ChainWatcherOptions<A extends Abi> {
   readonly logChunk: number;
   readonly signal: AbortSignal;
   readonly onLogs: (logs: readonly WatchedLog[]) => Promise<void> | void;
+  /** Called with the latest block number on every tick (metrics). */
+  readonly onBlock?: (latest: bigint) => void;
+  /** The clock of `lastBlockAt` (ms since the epoch; tests pass a fake one). */
+  readonly now?: () => number;
 }
 
 /** A decoded event log (viem's shape: eventName, args, blockNumber, transactionHash, logIndex). */
@@ -50,8 +54,9 @@ export class ChainWatcher<A extends Abi> implements NodeModule {
     const latest = await getBlockNumber(o.client, { cacheTime: 0 });
     if (this.lastBlock === undefined || latest > this.lastBlock) {
       this.lastBlock = latest;
-      this.lastBlockAt = Date.now();
+      this.lastBlockAt = (o.now ?? Date.now)();
     }
+    o.onBlock?.(latest);
     let from = o.db.cursor(o.name) ?? o.fromBlock;
     const want = new Set(o.events);
     while (from <= latest && !o.signal.aborted) {

@@ -2,6 +2,7 @@ import { parseEventLogs } from "viem";
 import { readContract, writeContract } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import type { Logger } from "../log/logger.ts";
+import { amounts } from "./amounts.ts";
 import type { NodeChain } from "./chain.ts";
 import type { TxSender } from "./txSender.ts";
 
@@ -16,6 +17,6 @@ export async function withdrawBalance(chain: NodeChain, tx: TxSender, log: Logge
     writeContract(chain.client, { address: chain.market, abi: jobMarketAbi, functionName: "withdraw", args: [], account: chain.client.account, chain: chain.client.chain }));
   const [ev] = parseEventLogs({ abi: jobMarketAbi, eventName: "Withdrawn", logs: receipt.logs });
   const amount = ev?.args.amount ?? balance;
-  log.info({ jobId: jobId.toString(), tx: receipt.transactionHash, amount: amount.toString() }, "withdrawn");
+  log.info({ jobId: jobId.toString(), tx: receipt.transactionHash, ...amounts({ amount }) }, "withdrawn");
   return amount;
 }

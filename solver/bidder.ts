@@ -9,6 +9,7 @@ import { CONTENT_CACHE_DIR } from "../content/contentCache.ts";
 import { fetchSpec } from "../content/fetchSpec.ts";
 import { bareHex } from "../core/root.ts";
 import { canonicalSpecJson } from "../engine/spec.ts";
+import { amounts, eth } from "../node/amounts.ts";
 import { Backoff } from "../node/backoff.ts";
 import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
@@ -52,8 +53,8 @@ export class Bidder implements NodeModule {
     const { chain, tx, db, log } = this.#ctx;
     const { receipt } = await tx.send(jobId, "bid", () =>
       writeContract(chain.client, { address: chain.market, abi: jobMarketAbi, functionName: "bid", args: [jobId, price], value: bond, account: chain.client.account, chain: chain.client.chain }));
-    db.updateJob(jobId, { status: "bidding", bidWei: price });
-    log.info({ jobId: jobId.toString(), price: price.toString(), tx: receipt.transactionHash, gasUsed: receipt.gasUsed.toString() }, "bid placed");
+    db.updateJob(jobId, { status: "bidding", bidWei: price, bondWei: bond });
+    log.info({ jobId: jobId.toString(), ...amounts({ price, bond }), tx: receipt.transactionHash, gasUsed: receipt.gasUsed.toString() }, "bid placed");
   }
 
   /** seen: evaluate the job and take it, bid on it, or reject it (nothing sent). */
@@ -62,15 +63,17 @@ export class Bidder implements NodeModule {
     const jobId = row.jobId;
     const key = jobId.toString();
     if (!this.#specRetries.ready(key)) return;
+    this.#ctx.waits.done(`spec:${key}`);
     const job = await getJob(chain.client, { market: chain.market, jobId });
     if (job.status !== "Open") {
       // Our own take or closeBidding landed before a kill let us record it: the spec was recorded before sending.
       if (chain.mine(job.solver) && row.specJson && (job.status === "Assigned" || job.status === "Committed")) {
-        db.updateJob(jobId, { status: "won", bidWei: job.price });
+        db.updateJob(jobId, { status: "won", bidWei: job.price, bondWei: job.requiredBond });
         log.info({ jobId: key, status: job.status }, "the job is already ours (a transaction landed before a restart)");
         return;
       }
-      return this.#ctx.finish(jobId, "lost", `the job was ${job.status} when evaluated`);
+      // Never bid on: not lost, not ours (a fresh node sees every past job).
+      return this.#ctx.finish(jobId, "skipped", `the job was ${job.status} when first seen`);
     }
     if (job.steps > BigInt(cfg.accept.maxSteps)) return this.#ctx.finish(jobId, "rejected", `${job.steps} steps exceed accept.maxSteps ${cfg.accept.maxSteps}`);
     const ds = datasets.get(bareHex(job.datasetRoot));
@@ -93,6 +96,7 @@ export class Bidder implements NodeModule {
         // The endpoint may come back: the job stays seen and is evaluated again after a backoff.
         const { failures, delayMs } = this.#specRetries.fail(key);
         log.warn({ jobId: key, attempt: failures, of: SPEC_ATTEMPTS, retryInMs: delayMs, err: e.message }, "spec fetch failed; retrying");
+        this.#ctx.waits.waiting(`spec:${key}`, `job ${key}: waiting to fetch its spec again in ${Math.round(delayMs / 1000)} s (attempt ${failures} of ${SPEC_ATTEMPTS} failed: ${e.message}); the job is rejected after ${SPEC_ATTEMPTS}`, { jobId: key, uri: row.specURI, attempt: failures, retryInMs: delayMs });
         return;
       }
       if (e instanceof SpecFetchError || e instanceof JobMismatchError || e instanceof CommitmentMismatchError) return this.#ctx.finish(jobId, "rejected", e.message);
@@ -105,11 +109,11 @@ export class Bidder implements NodeModule {
     if (d.kind === "take") {
       const { receipt } = await this.#ctx.tx.send(jobId, "take", () =>
         writeContract(chain.client, { address: chain.market, abi: jobMarketAbi, functionName: "take", args: [jobId], value: job.requiredBond, account: chain.client.account, chain: chain.client.chain }));
-      db.updateJob(jobId, { status: "won", bidWei: d.price });
-      log.info({ jobId: key, price: d.price.toString(), tx: receipt.transactionHash }, "job taken");
+      db.updateJob(jobId, { status: "won", bidWei: d.price, bondWei: job.requiredBond });
+      log.info({ jobId: key, ...amounts({ price: d.price, bond: job.requiredBond }), tx: receipt.transactionHash }, "job taken");
       return;
     }
-    if ((await chain.now()) >= job.postedAt + job.bidDuration) return this.#ctx.finish(jobId, "lost", "the bidding had ended when the job was evaluated");
+    if ((await chain.now()) >= job.postedAt + job.bidDuration) return this.#ctx.finish(jobId, "skipped", "the bidding had ended when the job was first seen");
     if (d.kind === "bid") await this.#placeBid(jobId, d.price, job.requiredBond);
     else db.updateJob(jobId, { status: "bidding" });
   }
@@ -124,11 +128,10 @@ export class Bidder implements NodeModule {
       waits.done(`auction:${key}`);
       if (job.status !== "Cancelled" && chain.mine(job.solver)) {
         db.updateJob(jobId, { status: "won", bidWei: job.price });
-        log.info({ jobId: key, price: job.price.toString() }, "auction won");
+        log.info({ jobId: key, ...amounts({ price: job.price }) }, "auction won");
         return;
       }
-      await withdrawBalance(chain, tx, log, jobId); // an outbid bond is already in our pull balance
-      return this.#ctx.finish(jobId, "lost", `the auction ended ${job.status === "Cancelled" ? "cancelled" : `assigned to ${job.solver}`}`);
+      return this.#lose(row, `the auction ended ${job.status === "Cancelled" ? "cancelled" : `assigned to ${job.solver}`}`);
     }
     const now = await chain.now();
     const deadline = job.postedAt + job.bidDuration;
@@ -138,14 +141,25 @@ export class Bidder implements NodeModule {
         const { receipt } = await tx.send(jobId, "closeBidding", () =>
           writeContract(chain.client, { address: chain.market, abi: jobMarketAbi, functionName: "closeBidding", args: [jobId], account: chain.client.account, chain: chain.client.chain }));
         db.updateJob(jobId, { status: "won", bidWei: job.price });
-        log.info({ jobId: key, price: job.price.toString(), tx: receipt.transactionHash }, "bidding closed: auction won");
+        log.info({ jobId: key, ...amounts({ price: job.price }), tx: receipt.transactionHash }, "bidding closed: auction won");
         return;
       }
-      await withdrawBalance(chain, tx, log, jobId); // an outbid bond is already in our pull balance
-      return this.#ctx.finish(jobId, "lost", job.hasBid ? `the bidding ended with ${job.solver}'s bid of ${job.price} wei` : "the bidding ended without our bid");
+      return this.#lose(row, job.hasBid ? `the bidding ended with ${job.solver}'s bid of ${job.price} wei` : "the bidding ended without our bid");
     }
     const d = decidePrice(this.#ctx.cfg.pricing, this.#market(job));
     if (d.kind === "bid") await this.#placeBid(jobId, d.price, job.requiredBond);
-    else waits.waiting(`auction:${key}`, `job ${key}: waiting for the auction to end at chain time ${deadline} (now ${now}; the chain's clock moves only with new blocks)`, { jobId: key, deadline: deadline.toString(), now: now.toString(), bestIsOurs: job.hasBid && chain.mine(job.solver) });
+    else {
+      const best = job.hasBid && chain.mine(job.solver) ? `our bid of ${eth(job.price)} is the best` : "we do not bid lower";
+      waits.waiting(`auction:${key}`, `job ${key}: waiting for the auction to end at chain time ${deadline} (chain time now ${now}, ${deadline - now} s to go; ${best}; the chain's clock moves only with new blocks)`, { jobId: key, deadline: deadline.toString(), now: now.toString(), bestIsOurs: job.hasBid && chain.mine(job.solver) });
+    }
+  }
+
+  /** The auction went to someone else: an outbid bond is already in our pull balance, withdrawn now. A job never bid on was never ours to lose. */
+  async #lose(row: JobRow, reason: string): Promise<void> {
+    const { chain, tx, log, db } = this.#ctx;
+    if (row.bidWei === null) return this.#ctx.finish(row.jobId, "skipped", `${reason}; this node never bid`);
+    const amount = await withdrawBalance(chain, tx, log, row.jobId);
+    if (amount > 0n) db.updateJob(row.jobId, { withdrawnWei: (row.withdrawnWei ?? 0n) + amount });
+    return this.#ctx.finish(row.jobId, "lost", reason);
   }
 }

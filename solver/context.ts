@@ -8,6 +8,6 @@ export interface SolverContext extends NodeContext<SolverConfig, SolverDb> {
   /** Base URL of the committed model URI (`<base>/state/<root>`). */
   readonly modelBase: string;
   /** Ends a job in a terminal status, recording why, and reports it. */
-  finish(jobId: bigint, status: "lost" | "rejected" | "failed" | "withdrawn", reason: string | null): void;
+  finish(jobId: bigint, status: "lost" | "rejected" | "failed" | "withdrawn" | "skipped", reason: string | null): void;
   readonly onJobDone?: (r: JobReport) => void;
 }

@@ -6,12 +6,13 @@ import { SolverError } from "./errors.ts";
 /**
  * The solver's embedded database (`<dataDir>/solver.db`): the node's shared tables (node/db.ts: identity,
  * cursor, transactions, games) plus every job it saw with its status, the checkpoints it stored and the
- * training runs (where each started: a resumed run starts at the last stored checkpoint).
+ * training runs (where each started: a resumed run starts at the last stored checkpoint). `skipped`: a job that
+ * was no longer open when the node first saw it (a fresh node sees every past job), never bid on, so not lost.
  */
-export const JOB_STATUSES = ["seen", "bidding", "won", "training", "trained", "committed", "finalized", "withdrawn", "lost", "rejected", "failed"] as const;
+export const JOB_STATUSES = ["seen", "bidding", "won", "training", "trained", "committed", "finalized", "withdrawn", "lost", "rejected", "failed", "skipped"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 /** Statuses the node has nothing more to do for. */
-export const TERMINAL: ReadonlySet<JobStatus> = new Set(["withdrawn", "lost", "rejected", "failed"]);
+export const TERMINAL: ReadonlySet<JobStatus> = new Set(["withdrawn", "lost", "rejected", "failed", "skipped"]);
 
 /**
  * Rows are typed at this boundary: job ids are JobIds, steps StepIndexes, roots Roots (written through toRoot, so
@@ -28,6 +29,8 @@ export interface JobRow {
   readonly firstCome: boolean;
   /** Our current bid (wei), when we bid. */
   readonly bidWei: bigint | null;
+  /** The bond our bid or take posted (wei): returned with the price once the job is finalized. */
+  readonly bondWei: bigint | null;
   readonly historyRoot: Root | null;
   readonly finalRoot: Root | null;
   readonly modelURI: string | null;
@@ -62,6 +65,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   checkpoint_interval INTEGER NOT NULL DEFAULT 0,
   first_come INTEGER NOT NULL DEFAULT 0,
   bid_wei TEXT,
+  bond_wei TEXT,
   history_root TEXT,
   final_root TEXT,
   model_uri TEXT,
@@ -90,26 +94,29 @@ const root = (v: unknown): Root | null => (v === null || v === undefined ? null 
 function jobOf(r: Raw): JobRow {
   return {
     jobId: toJobId(r.job_id as string), status: r.status as JobStatus, reason: (r.reason as string | null) ?? null, specURI: (r.spec_uri as string | null) ?? null, specJson: (r.spec_json as string | null) ?? null,
-    steps: Number(r.steps), checkpointInterval: Number(r.checkpoint_interval), firstCome: Number(r.first_come) === 1, bidWei: big(r.bid_wei),
+    steps: Number(r.steps), checkpointInterval: Number(r.checkpoint_interval), firstCome: Number(r.first_come) === 1, bidWei: big(r.bid_wei), bondWei: big(r.bond_wei),
     historyRoot: root(r.history_root), finalRoot: root(r.final_root), modelURI: (r.model_uri as string | null) ?? null,
     trainSeconds: Number(r.train_seconds), withdrawnWei: big(r.withdrawn_wei), updatedAt: Number(r.updated_at),
   };
 }
 
 export type JobUpdate = Partial<{
-  status: JobStatus; reason: string | null; specURI: string; specJson: string; steps: number; checkpointInterval: number; firstCome: boolean; bidWei: bigint | null;
+  status: JobStatus; reason: string | null; specURI: string; specJson: string; steps: number; checkpointInterval: number; firstCome: boolean; bidWei: bigint | null; bondWei: bigint;
   /** Any case, with or without 0x: stored as a Root. */
   historyRoot: string; finalRoot: string; modelURI: string; trainSeconds: number; withdrawnWei: bigint;
 }>;
 
 const COLUMN: Record<keyof JobUpdate, string> = {
-  status: "status", reason: "reason", specURI: "spec_uri", specJson: "spec_json", steps: "steps", checkpointInterval: "checkpoint_interval", firstCome: "first_come", bidWei: "bid_wei",
+  status: "status", reason: "reason", specURI: "spec_uri", specJson: "spec_json", steps: "steps", checkpointInterval: "checkpoint_interval", firstCome: "first_come", bidWei: "bid_wei", bondWei: "bond_wei",
   historyRoot: "history_root", finalRoot: "final_root", modelURI: "model_uri", trainSeconds: "train_seconds", withdrawnWei: "withdrawn_wei",
 };
 
 export class SolverDb extends NodeDb {
   constructor(file: string) {
     super(file, SCHEMA);
+    // A database from before bonds were recorded: the column added (older rows read null, "unknown").
+    const cols = (this.sql.prepare("PRAGMA table_info(jobs)").all() as Raw[]).map((c) => c.name);
+    if (!cols.includes("bond_wei")) this.sql.exec("ALTER TABLE jobs ADD COLUMN bond_wei TEXT");
   }
 
   job(jobId: bigint): JobRow | undefined {

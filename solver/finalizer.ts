@@ -1,6 +1,7 @@
 import { writeContract } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob } from "../chain/jobs.ts";
+import { amounts } from "../node/amounts.ts";
 import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
 import type { SolverContext } from "./context.ts";
@@ -32,6 +33,7 @@ export class Finalizer implements NodeModule {
     const jobId = row.jobId;
     const key = jobId.toString();
     const job = await getJob(chain.client, { market: chain.market, jobId });
+    if (job.status !== "Committed" || job.openGames === 0n) waits.done(`disputes:${key}`);
     if (job.status === "Finalized") {
       waits.done(`window:${key}`);
       db.updateJob(jobId, { status: "finalized" });
@@ -44,13 +46,14 @@ export class Finalizer implements NodeModule {
       return this.#ctx.finish(jobId, "failed", `the job became ${job.status} after the commit`);
     }
     if (job.openGames > 0n) {
-      waits.waiting(`window:${key}`, `job ${key}: ${job.openGames} dispute(s) open: it finalizes once they are resolved`, { jobId: key, openGames: Number(job.openGames) });
+      waits.done(`window:${key}`);
+      waits.waiting(`disputes:${key}`, `job ${key}: ${job.openGames} dispute(s) open: it finalizes once they are resolved (each game's clocks are followed by the game player)`, { jobId: key, openGames: Number(job.openGames) });
       return;
     }
     const now = await chain.now();
     const end = job.committedAt + job.challengeWindow;
     if (now < end) {
-      waits.waiting(`window:${key}`, `job ${key}: waiting for its challenge window to end at chain time ${end} (chain time now ${now}; the chain's clock moves only with new blocks)`, { jobId: key, windowEnd: end.toString(), now: now.toString() });
+      waits.waiting(`window:${key}`, `job ${key}: waiting for its challenge window to end at chain time ${end} (chain time now ${now}, ${end - now} s to go), then it finalizes and collects its pay; the chain's clock moves only with new blocks`, { jobId: key, windowEnd: end.toString(), now: now.toString() });
       return;
     }
     waits.done(`window:${key}`);
@@ -60,10 +63,18 @@ export class Finalizer implements NodeModule {
     log.info({ jobId: key, tx: receipt.transactionHash }, "job finalized");
   }
 
+  /**
+   * finalized: the market credited price + bond to our pull balance; withdrawn, and reported apart (the bond
+   * is our own money back, not pay). The balance may also hold earlier credits (an outbid bid's bond).
+   */
   async #collect(row: JobRow): Promise<void> {
     const { chain, db, log, tx } = this.#ctx;
     const amount = await withdrawBalance(chain, tx, log, row.jobId);
     db.updateJob(row.jobId, { withdrawnWei: (row.withdrawnWei ?? 0n) + amount });
+    const price = row.bidWei ?? 0n, bond = row.bondWei ?? 0n;
+    const other = amount - price - bond;
+    log.info({ jobId: row.jobId.toString(), ...amounts({ price, bondReturned: bond, withdrawn: amount, ...(other > 0n ? { otherCredits: other } : {}) }) },
+      `paid ${amounts({ price }).priceEth} for the job; bond of ${amounts({ bond }).bondEth} returned`);
     this.#ctx.finish(row.jobId, "withdrawn", null);
   }
 }

@@ -10,7 +10,9 @@ import type { Logger } from "../log/logger.ts";
 import type { NodeClient } from "../node/chain.ts";
 import { GamePlayer } from "../node/games.ts";
 import type { Node } from "../node/node.ts";
+import { amounts } from "../node/amounts.ts";
 import { openNode } from "../node/open.ts";
+import { StallWatch } from "../node/stalls.ts";
 import { ChainWatcher, type WatchedLog } from "../node/watcher.ts";
 import { createRunner } from "../training/train.ts";
 import { jobLie, lyingStepper, solverPlay, wrongTraceView } from "./adversary.ts";
@@ -18,9 +20,10 @@ import { Bidder } from "./bidder.ts";
 import { Committer } from "./committer.ts";
 import type { SolverConfig } from "./config.ts";
 import type { SolverContext } from "./context.ts";
-import { openSolverDb, type SolverDb } from "./db.ts";
+import { JOB_STATUSES, openSolverDb, type SolverDb, TERMINAL } from "./db.ts";
 import { SolverError } from "./errors.ts";
 import { Finalizer } from "./finalizer.ts";
+import { publicUrlProblem } from "./publicUrl.ts";
 import { jobReport, type JobReport } from "./report.ts";
 import { startStoreServer, type StoreServer } from "./server.ts";
 import { traceSource } from "./traceSource.ts";
@@ -65,12 +68,20 @@ export interface SolverNode {
 
 export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode> {
   const { config: cfg, signal, log } = o;
-  const opened = await openNode({ config: cfg, role: "solver", account: o.account, log, signal, ...(o.client ? { client: o.client } : {}), openDb: openSolverDb });
+  const opened = await openNode({
+    config: cfg, role: "solver", account: o.account, log, signal, ...(o.client ? { client: o.client } : {}), openDb: openSolverDb, phases: JOB_STATUSES,
+    money: (db) => solverMoney(db),
+  });
   const { node } = opened;
-  const { chain, db, store, datasets } = opened.ctx;
+  const { chain, db, store, datasets, waits, metrics } = opened.ctx;
   let server: StoreServer | undefined;
   try {
+    let watcher: ChainWatcher<typeof jobMarketAbi> | undefined;
     const srv = await startStoreServer({
+      endpoints: {
+        metrics,
+        health: () => ({ ok: true, role: "solver", address: chain.me, chainId: chain.chainId, market: cfg.market, lastBlock: watcher?.lastBlock?.toString() ?? null, lastBlockAgeSeconds: watcher?.lastBlockAt ? Math.round((Date.now() - watcher.lastBlockAt) / 1000) : null, waits: waits.current() }),
+      },
       store, host: cfg.serve.host, port: cfg.serve.port, log, ...(cfg.adversary?.withhold ? { withhold: true } : {}),
       derived: traceSource({ db, store, datasets, backend: cfg.backend, cacheDir: path.join(cfg.dataDir, "derived") }),
       status: () => ({ solver: chain.me, chainId: chain.chainId, market: cfg.market, jobs: db.jobs().map((j) => ({ jobId: j.jobId.toString(), status: j.status, reason: j.reason, historyRoot: j.historyRoot, finalRoot: j.finalRoot })) }),
@@ -81,16 +92,24 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
       ...opened.ctx, modelBase: cfg.serve.publicUrl ?? srv.url,
       finish: (jobId, status, reason) => {
         db.updateJob(jobId, { status, reason });
+        waits.doneJob(jobId);
+        // A job this node never bid on is not one it lost: no report, a debug line (a fresh node sees every job).
+        if (status === "skipped") return void log.debug({ jobId: jobId.toString(), reason }, "not ours: skipped");
         const r = jobReport(db, jobId);
         log.info({ jobId: r.jobId, status: r.status, reason: r.reason }, "job done");
         o.onJobDone?.(r);
       },
       ...(o.onJobDone ? { onJobDone: o.onJobDone } : {}),
     };
-    node.add(new ChainWatcher({
+    watcher = node.add(new ChainWatcher({
       name: "market", client: chain.client, db, log: node.logger("watcher"), address: cfg.market, abi: jobMarketAbi, fromBlock: cfg.fromBlock, logChunk: cfg.logChunk, signal,
       events: ["JobPosted", "ChallengeOpened"],
       onLogs: (logs) => onMarketLogs(ctx, logs),
+    }));
+    metrics.follow(watcher);
+    node.add(new StallWatch({
+      waits, watcher,
+      idle: () => (db.jobs().some((j) => !TERMINAL.has(j.status)) ? undefined : `no job to work on: waiting for a job to be posted on market ${cfg.market} (every posted job is evaluated at once)`),
     }));
     node.add(new Bidder(ctx));
     node.add(new Trainer(ctx));
@@ -98,7 +117,7 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
     node.add(new Finalizer(ctx));
     const lies = cfg.adversary ? solverPlay(cfg.adversary, node.logger("adversary")) : undefined;
     node.add(new GamePlayer({
-      side: "solver", chain, db, tx: ctx.tx, log: node.logger("games"), signal, pollMs: cfg.pollIntervalMs, ...(lies ? { play: lies } : {}),
+      side: "solver", chain, db, tx: ctx.tx, log: node.logger("games"), signal, pollMs: cfg.pollIntervalMs, waits, ...(lies ? { play: lies } : {}),
       viewOf: async (g) => {
         const job = db.job(g.jobId)!;
         const spec = parseSpec(JSON.parse(job.specJson!));
@@ -115,13 +134,25 @@ export async function startSolverNode(o: SolverNodeOptions): Promise<SolverNode>
         return { view: cfg.adversary?.dispute === "wrong-trace" ? wrongTraceView(view) : view, close: () => runner.close() };
       },
     }));
-    log.info({ chainId: chain.chainId, solver: chain.me, market: cfg.market, rpc: redactUrl(cfg.rpcUrl), dataDir: cfg.dataDir, serve: srv.url }, "solver node started");
+    log.info({ chainId: chain.chainId, solver: chain.me, market: cfg.market, rpc: redactUrl(cfg.rpcUrl), dataDir: cfg.dataDir, serve: srv.url, metrics: `${srv.url}/metrics` }, "solver node started");
+    const urlProblem = publicUrlProblem(ctx.modelBase, o.client ? undefined : cfg.rpcUrl, cfg.serve.publicUrl !== undefined);
+    if (urlProblem) log.warn({ modelBase: ctx.modelBase, field: "serve.publicUrl" }, `the model URL committed on chain may be unreachable for others: ${urlProblem}`);
     if (cfg.adversary) log.warn({ adversary: cfg.adversary }, "ADVERSARY: this solver cheats (test-only switch)");
   } catch (e) {
     await opened.close();
     throw e;
   }
   return { db, server: server!, chainId: chain.chainId, address: chain.me, node, run: () => node.run(), close: opened.close };
+}
+
+/** What the solver withdrew (bonds back included) and earned (the price of every job it was paid for). */
+function solverMoney(db: SolverDb): { withdrawnWei: bigint; earnedWei: bigint } {
+  let withdrawnWei = 0n, earnedWei = 0n;
+  for (const j of db.jobs()) {
+    withdrawnWei += j.withdrawnWei ?? 0n;
+    if (j.status === "withdrawn") earnedWei += j.bidWei ?? 0n;
+  }
+  return { withdrawnWei, earnedWei };
 }
 
 /** The market's events, into the database (idempotent: a page replayed after a crash changes nothing). */
@@ -133,7 +164,7 @@ function onMarketLogs(ctx: SolverContext, logs: readonly WatchedLog[]): void {
     if (l.eventName === "JobPosted") {
       if (db.insertJob(jobId)) {
         db.updateJob(jobId, { specURI: (a.params as { specURI: string }).specURI });
-        log.info({ jobId: jobId.toString(), escrow: (a.escrow as bigint).toString(), block: l.blockNumber.toString() }, "job posted");
+        log.info({ jobId: jobId.toString(), ...amounts({ escrow: a.escrow as bigint }), block: l.blockNumber.toString() }, "job posted");
       }
     } else if (l.eventName === "ChallengeOpened") {
       // A challenge on one of our jobs: recorded as a game to defend (its interval from our checkpoints).

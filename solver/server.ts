@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { bareHex, toRoot } from "../core/root.ts";
+import { listen, type NodeEndpoints, serveNodeEndpoints } from "../node/httpServer.ts";
 import { rootHexProblem, type StateStore } from "../node/store.ts";
 
 /**
@@ -19,7 +20,8 @@ import { rootHexProblem, type StateStore } from "../node/store.ts";
  *                            per example (solver/traceSource.ts); same ETag/range rules, 404 for a root that
  *                            is not a stored non-final checkpoint
  *   GET|HEAD /status         the node's jobs (when the node gives a status function)
- *   GET|HEAD /health         200 {"ok":true}
+ *   GET|HEAD /health         200 {"ok":true}, with the node's latest block and waits when it gives endpoints
+ *   GET|HEAD /metrics        Prometheus text (node/metrics.ts), when the node gives endpoints
  *
  * Errors are JSON `{"error": "..."}`: 400 malformed root, 404 unknown root or path, 405 other methods (with
  * Allow), 414 a URL longer than 2048 characters, 431 oversized headers (node's limit), 400 unparsable requests.
@@ -39,6 +41,8 @@ export interface StoreServerOptions {
   readonly status?: () => unknown;
   /** GET /trace/<root> and /batch/<root>, when given (solver/traceSource.ts). */
   readonly derived?: DerivedSource;
+  /** GET /health and /metrics of the node (node/httpServer.ts), when given. */
+  readonly endpoints?: NodeEndpoints;
 }
 
 /** Files derived from a stored state, produced on first request: a path, or why there is none (a 404). */
@@ -149,10 +153,12 @@ export async function startStoreServer(o: StoreServerOptions): Promise<StoreServ
       const isState = pathname.startsWith("/state/");
       const isStatus = pathname === "/status" && o.status !== undefined;
       const derived = o.derived && /^\/(trace|batch)\//.exec(pathname);
-      if (!isState && !isStatus && !derived && pathname !== "/health") return sendJson(res, 404, { error: `no such resource: ${JSON.stringify(pathname.slice(0, 200))} (GET /state/<root>, /trace/<root>, /batch/<root>, /status or /health)` });
+      const isMetrics = pathname === "/metrics" && o.endpoints !== undefined;
+      if (!isState && !isStatus && !derived && !isMetrics && pathname !== "/health") return sendJson(res, 404, { error: `no such resource: ${JSON.stringify(pathname.slice(0, 200))} (GET /state/<root>, /trace/<root>, /batch/<root>, /status, /health or /metrics)` });
       if (req.method !== "GET" && req.method !== "HEAD") {
         return sendJson(res, 405, { error: `method ${req.method} is not allowed (GET or HEAD)` }, { Allow: "GET, HEAD" });
       }
+      if (o.endpoints && (await serveNodeEndpoints(pathname, res, o.endpoints))) return;
       if (isStatus) return sendJson(res, 200, o.status!());
       if (o.withhold && (isState || derived)) return sendJson(res, 404, { error: "withheld" });
       if (derived) {
@@ -178,11 +184,7 @@ export async function startStoreServer(o: StoreServerOptions): Promise<StoreServ
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(o.port ?? 0, host, () => (server.off("error", reject), resolve()));
-  });
-  const addr = server.address() as AddressInfo;
+  const addr: AddressInfo = await listen(server, host, o.port ?? 0, "serve.port");
   const hostPart = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const url = `http://${hostPart}:${addr.port}`;
   log?.info({ url, dir: o.store.dir }, "serving the checkpoint store");

@@ -29,9 +29,15 @@ export class Trainer implements NodeModule {
   }
 
   #start(row: JobRow): void {
-    const { cfg, db, log, store, datasets, signal } = this.#ctx;
+    const { cfg, db, log, store, datasets, signal, waits } = this.#ctx;
     const key = row.jobId.toString();
-    if (this.#running.has(key) || this.#running.size >= cfg.maxConcurrentJobs || !this.#retries.ready(key)) return;
+    if (this.#running.has(key) || !this.#retries.ready(key)) return;
+    if (this.#running.size >= cfg.maxConcurrentJobs) {
+      waits.waiting(`slot:${key}`, `job ${key}: waiting for a training slot: ${this.#running.size} of maxConcurrentJobs ${cfg.maxConcurrentJobs} running (jobs ${[...this.#running.keys()].join(", ")}); it starts when one ends, and its commit deadline still applies`, { jobId: key, running: [...this.#running.keys()] });
+      return;
+    }
+    waits.done(`slot:${key}`);
+    waits.done(`retry:${key}`);
     const jobId = row.jobId;
     db.updateJob(jobId, { status: "training" });
     const spec = parseSpec(JSON.parse(row.specJson!));
@@ -55,11 +61,14 @@ export class Trainer implements NodeModule {
       });
       log.info({ jobId: key, startStep: r.startStep, stepsRun: r.stepsRun, seconds: Number(r.seconds.toFixed(2)), historyRoot: args.historyRoot }, "training done");
       this.#retries.clear(key);
+      waits.succeeded(jobId, this.name);
     })().catch((e) => {
       if (signal.aborted) return void log.info({ jobId: key }, "training interrupted (resumes on restart)");
       // Retried from the last stored checkpoint after a growing pause (the commit deadline still applies).
       const { failures, delayMs } = this.#retries.fail(key);
       log.error({ jobId: key, err: (e as Error).message, failures, retryInMs: delayMs }, "training failed");
+      waits.failed(jobId, this.name, (e as Error).message);
+      waits.waiting(`retry:${key}`, `job ${key}: training failed ${failures} time(s) in a row; retrying from the last stored checkpoint in ${Math.round(delayMs / 1000)} s (its commit deadline still applies)`, { jobId: key, failures, retryInMs: delayMs, err: (e as Error).message });
     }).finally(() => this.#running.delete(key));
     this.#running.set(key, p);
   }

@@ -28,7 +28,15 @@ export class Attester implements NodeModule {
     const { db, chain, tx, log } = this.#ctx;
     const onChain = await getJob(chain.client, { market: chain.market, jobId: job.jobId });
     if (job.status === "attested") {
-      if (onChain.status === "Finalized" || onChain.status === "Failed") db.updateJob(job.jobId, { status: "done", reason: `attested; the job is ${onChain.status}` });
+      const key = `final:${job.jobId}`;
+      if (onChain.status === "Finalized" || onChain.status === "Failed") {
+        this.#ctx.waits.done(key);
+        db.updateJob(job.jobId, { status: "done", reason: `attested; the job is ${onChain.status}` });
+      } else if (this.#ctx.waits.due(key)) {
+        const now = await chain.now();
+        const end = onChain.committedAt + onChain.challengeWindow;
+        this.#ctx.waits.waiting(key, `job ${job.jobId}: attested; waiting for the job to be final: its challenge window ends at chain time ${end} (chain time now ${now}${end > now ? `, ${end - now} s to go` : ""}${onChain.openGames > 0n ? `; ${onChain.openGames} dispute(s) open` : ""}), then anyone finalizes it`, { jobId: job.jobId.toString(), windowEnd: end.toString(), now: now.toString() });
+      }
       return;
     }
     if (onChain.status !== "Committed" && onChain.status !== "Finalized") {

@@ -3,6 +3,7 @@ import { readContract, writeContract } from "viem/actions";
 import { committedHistory, scheduledStep } from "../chain/checkpoints.ts";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob } from "../chain/jobs.ts";
+import { amounts } from "../node/amounts.ts";
 import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
 import type { VerifierContext } from "./context.ts";
@@ -60,7 +61,7 @@ export class Challenger implements NodeModule {
     const bond = onChain.challengeBond;
     if (cfg.maxChallengeBondWei !== undefined && bond > cfg.maxChallengeBondWei) {
       db.updateJob(job.jobId, { status: "done", reason: `interval ${i} is wrong but the job's challenge bond ${bond} wei exceeds maxChallengeBondWei` });
-      log.error({ ...ids, bond: bond.toString(), max: cfg.maxChallengeBondWei.toString() }, "a wrong interval NOT challenged: the bond is above this node's maxChallengeBondWei");
+      log.error({ ...ids, ...amounts({ bond, max: cfg.maxChallengeBondWei }) }, "a wrong interval NOT challenged: the bond is above this node's maxChallengeBondWei");
       return;
     }
     const h = committedHistory(job.roots!, job.steps, job.checkpointInterval);
@@ -72,7 +73,7 @@ export class Challenger implements NodeModule {
     const [ev] = parseEventLogs({ abi: jobMarketAbi, eventName: "ChallengeOpened", logs: receipt.logs });
     if (ev) this.recordGame(ev.args.gameId, job, Number(ev.args.loIndex), receipt.blockNumber);
     db.updateJob(job.jobId, { status: "challenged" });
-    log.info({ ...ids, gameId: ev?.args.gameId.toString(), bond: bond.toString(), claimed, tx: receipt.transactionHash, gasUsed: receipt.gasUsed.toString() }, "challenge opened");
+    log.info({ ...ids, gameId: ev?.args.gameId.toString(), ...amounts({ bond }), claimed, tx: receipt.transactionHash, gasUsed: receipt.gasUsed.toString() }, "challenge opened");
   }
 
   /** Records one of our games (from our challenge's receipt, or its ChallengeOpened event after a restart). */
@@ -105,6 +106,6 @@ export class Challenger implements NodeModule {
     const amount = await withdrawBalance(chain, tx, log, job.jobId);
     const outcomes = games.map((g) => `${g.gameId}: ${g.status} (${g.outcome})`).join(", ");
     db.updateJob(job.jobId, { status: "done", reason: `games ${outcomes}`, withdrawnWei: (job.withdrawnWei ?? 0n) + amount });
-    log.info({ jobId: job.jobId.toString(), games: outcomes, withdrawn: amount.toString() }, "disputes over");
+    log.info({ jobId: job.jobId.toString(), games: outcomes, ...amounts({ withdrawn: amount }) }, "disputes over");
   }
 }

@@ -59,9 +59,16 @@ export class Checker implements NodeModule {
       if (job.status !== "sampled" || this.#running.has(job.jobId.toString())) continue;
       const key = job.jobId.toString();
       const p = this.#check(job)
+        .then(() => {
+          this.#ctx.waits.succeeded(job.jobId, this.name);
+          this.#ctx.waits.done(`check:${key}`);
+        })
         .catch((e) => {
-          if (this.#ctx.signal.aborted) this.#ctx.log.info({ jobId: key }, "checking interrupted (resumes on restart)");
-          else this.#ctx.log.error({ jobId: key, err: (e as Error).message }, "checking failed; retrying on the next poll");
+          if (this.#ctx.signal.aborted) return void this.#ctx.log.info({ jobId: key }, "checking interrupted (resumes on restart)");
+          const err = (e as Error).message;
+          this.#ctx.waits.failed(job.jobId, this.name, err);
+          // A failure that repeats (a state that cannot be fetched nor rebuilt, an engine error) is a wait: a line a minute.
+          this.#ctx.waits.waiting(`check:${key}`, `job ${key}: checking failed (${err}); retrying on the next poll, until the challenge window closes at chain time ${job.deadline}`, { jobId: key, err, deadline: job.deadline?.toString() }, "warn");
         })
         .finally(() => this.#running.delete(key));
       this.#running.set(key, p);

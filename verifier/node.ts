@@ -9,7 +9,10 @@ import type { Logger } from "../log/logger.ts";
 import type { NodeClient } from "../node/chain.ts";
 import { GamePlayer } from "../node/games.ts";
 import type { Node } from "../node/node.ts";
+import { startNodeServer } from "../node/httpServer.ts";
+import { amounts } from "../node/amounts.ts";
 import { openNode } from "../node/open.ts";
+import { StallWatch } from "../node/stalls.ts";
 import { ChainWatcher, type WatchedLog } from "../node/watcher.ts";
 import { createRunner } from "../training/train.ts";
 import { adversaryPlay } from "./adversary.ts";
@@ -18,7 +21,7 @@ import { Challenger } from "./challenger.ts";
 import { Checker } from "./checker.ts";
 import type { VerifierConfig } from "./config.ts";
 import type { VerifierContext } from "./context.ts";
-import { openVerifierDb, type VerifierDb } from "./db.ts";
+import { openVerifierDb, type VerifierDb, VJOB_STATUSES, VTERMINAL } from "./db.ts";
 import { Evaluator } from "./evaluate.ts";
 import { Sampler } from "./sampler.ts";
 
@@ -44,29 +47,51 @@ export interface VerifierNode {
   readonly chainId: number;
   readonly address: Address;
   readonly node: Node;
+  /** Base URL of its /health and /metrics server (undefined: `"serve": false`). */
+  readonly serveUrl: string | undefined;
   run(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startVerifierNode(o: VerifierNodeOptions): Promise<VerifierNode> {
   const { config: cfg, signal } = o;
-  const opened = await openNode({ config: cfg, role: "verifier", account: o.account, log: o.log, signal, ...(o.client ? { client: o.client } : {}), openDb: openVerifierDb });
+  const opened = await openNode({
+    config: cfg, role: "verifier", account: o.account, log: o.log, signal, ...(o.client ? { client: o.client } : {}), openDb: openVerifierDb, phases: VJOB_STATUSES,
+    money: verifierMoney,
+  });
   const { node, ctx } = opened;
-  const { chain, db, store, datasets, tx } = ctx;
+  const { chain, db, store, datasets, tx, waits, metrics } = ctx;
+  let serveUrl: string | undefined;
   try {
     const challenger = new Challenger(ctx);
-    node.add(new ChainWatcher({
+    const watcher = node.add(new ChainWatcher({
       name: "market", client: chain.client, db, log: node.logger("watcher"), address: cfg.market, abi: jobMarketAbi, fromBlock: cfg.fromBlock, logChunk: cfg.logChunk, signal,
       events: ["JobPosted", "ResultCommitted", "ChallengeOpened", "JobSlashed", "JobCancelled"],
       onLogs: (logs) => onMarketLogs(ctx, challenger, logs),
     }));
+    metrics.follow(watcher);
+    node.add(new StallWatch({
+      waits, watcher,
+      idle: () => (db.jobs().some((j) => !VTERMINAL.has(j.status)) ? undefined : `nothing to verify: waiting for a job to be posted on market ${cfg.market} and its result committed`),
+    }));
+    if (cfg.serve) {
+      const srv = await startNodeServer({
+        host: cfg.serve.host, port: cfg.serve.port, field: "serve.port", log: o.log,
+        endpoints: {
+          metrics,
+          health: () => ({ ok: true, role: "verifier", address: chain.me, chainId: chain.chainId, market: cfg.market, lastBlock: watcher.lastBlock?.toString() ?? null, lastBlockAgeSeconds: watcher.lastBlockAt ? Math.round((Date.now() - watcher.lastBlockAt) / 1000) : null, waits: waits.current() }),
+        },
+      });
+      serveUrl = srv.url;
+      node.add({ name: "health server", close: () => srv.close() });
+    }
     node.add(new Evaluator(ctx));
     node.add(new Sampler(ctx));
     node.add(new Checker(ctx));
     node.add(challenger);
     node.add(new Attester(ctx));
     node.add(new GamePlayer({
-      side: "challenger", chain, db, tx, log: node.logger("games"), signal, pollMs: cfg.pollIntervalMs,
+      side: "challenger", chain, db, tx, log: node.logger("games"), signal, pollMs: cfg.pollIntervalMs, waits,
       ...(cfg.adversary ? { play: adversaryPlay(cfg.adversary, node.logger("adversary")) } : {}),
       viewOf: async (g) => {
         const job = db.job(g.jobId)!;
@@ -82,12 +107,27 @@ export async function startVerifierNode(o: VerifierNodeOptions): Promise<Verifie
         return { view: new ReplayView({ spec, dataset, start, hiStep: g.hiStep, graph, stepper }), close: () => runner.close() };
       },
     }));
-    o.log.info({ chainId: chain.chainId, verifier: chain.me, market: cfg.market, dataDir: cfg.dataDir, sampleBps: cfg.sampleBps ?? "the job's", backend: cfg.backend }, "verifier node started");
+    o.log.info({ chainId: chain.chainId, verifier: chain.me, market: cfg.market, dataDir: cfg.dataDir, sampleBps: cfg.sampleBps ?? "the job's", backend: cfg.backend, ...(serveUrl ? { metrics: `${serveUrl}/metrics`, health: `${serveUrl}/health` } : {}) }, "verifier node started");
   } catch (e) {
     await opened.close();
     throw e;
   }
-  return { db, chainId: chain.chainId, address: chain.me, node, run: () => node.run(), close: opened.close };
+  return { db, chainId: chain.chainId, address: chain.me, node, serveUrl, run: () => node.run(), close: opened.close };
+}
+
+/**
+ * What the verifier withdrew, and earned: of each job whose disputes are over, what it withdrew beyond the
+ * challenge bonds it posted (its bonds back are its own money, not earnings).
+ */
+function verifierMoney(db: VerifierDb): { withdrawnWei: bigint; earnedWei: bigint } {
+  let withdrawnWei = 0n, earnedWei = 0n;
+  for (const j of db.jobs()) {
+    const w = j.withdrawnWei ?? 0n;
+    withdrawnWei += w;
+    const bonds = j.challengeBond * BigInt(db.games(j.jobId).filter((g) => g.side === "challenger").length);
+    if (w > bonds) earnedWei += w - bonds;
+  }
+  return { withdrawnWei, earnedWei };
 }
 
 /** The market's events, into the database (idempotent: a page replayed after a crash changes nothing). */
@@ -101,7 +141,7 @@ function onMarketLogs(ctx: VerifierContext, challenger: Challenger, logs: readon
         if (db.insertJob(jobId)) {
           const p = a.params as { specURI: string };
           db.updateJob(jobId, { specURI: p.specURI });
-          log.info({ jobId: jobId.toString(), block: l.blockNumber.toString() }, "job posted");
+          log.info({ jobId: jobId.toString(), ...amounts({ escrow: a.escrow as bigint }), block: l.blockNumber.toString() }, "job posted");
         }
         break;
       }

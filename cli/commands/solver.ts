@@ -7,6 +7,7 @@ import { KeystoreError } from "../../chain/errors.ts";
 /**
  * `veritrain solver start --config <file.json>`: the solver node (solver/node.ts) until SIGINT/SIGTERM; one
  * JSON line per finished job on stdout, pino logs on stderr (with every key-like field redacted).
+ * `veritrain solver status --config <file.json> [--json] [--chain]`: what the node's database says about every job.
  * `veritrain solver keystore --out <file>`: encrypts VERITRAIN_PRIVATE_KEY into a Web3 Secret Storage v3 file.
  */
 export function registerSolver(program: Command, log: () => Logger, signal: AbortSignal): void {
@@ -33,6 +34,20 @@ export function registerSolver(program: Command, log: () => Logger, signal: Abor
         await node.close();
         l.info("solver node stopped");
       }
+    });
+  solver
+    .command("status")
+    .description("every job the solver saw: its phase, what it waits for, the price and bond at stake and where they sit, its last error (from its database; --chain adds the pull balance)")
+    .requiredOption("--config <file>", "the node's JSON config (for its dataDir)")
+    .option("--json", "one JSON object")
+    .option("--chain", "also read the node's pull balance on the market from the config's rpcUrl")
+    .action(async (f: { config: string; json?: boolean; chain?: boolean }) => {
+      const { loadSolverConfig } = await import("../../solver/config.ts");
+      const { openSolverDb } = await import("../../solver/db.ts");
+      const { solverStatus, formatSolverStatus } = await import("../../solver/status.ts");
+      const { printNodeStatus } = await import("./nodeStatus.ts");
+      const cfg = await loadSolverConfig(f.config);
+      await printNodeStatus(cfg, openSolverDb(cfg.dataDir), f, solverStatus, formatSolverStatus);
     });
   solver
     .command("keystore")

@@ -4,7 +4,7 @@ import type { Logger } from "../../log/logger.ts";
 /**
  * `veritrain verifier start --config <file.json>`: the verifier node (verifier/node.ts) until SIGINT/SIGTERM;
  * pino logs on stderr (every key-like field redacted).
- * `veritrain verifier status --config <file.json> [--json]`: what the node's database says about every job.
+ * `veritrain verifier status --config <file.json> [--json] [--chain]`: what the node's database says about every job.
  */
 export function registerVerifier(program: Command, log: () => Logger, signal: AbortSignal): void {
   const verifier = program.command("verifier").description("run a verifier node: watch committed jobs, re-execute sampled intervals, challenge wrong ones");
@@ -31,20 +31,16 @@ export function registerVerifier(program: Command, log: () => Logger, signal: Ab
     });
   verifier
     .command("status")
-    .description("every job the verifier saw: its phase, sampled intervals and checks, games, gas (from its database; no chain access)")
+    .description("every job the verifier saw: its phase, what it waits for, its checks and games, the bonds at stake and where they sit, its last error (from its database; --chain adds the pull balance)")
     .requiredOption("--config <file>", "the node's JSON config (for its dataDir)")
     .option("--json", "one JSON object")
-    .action(async (f: { config: string; json?: boolean }) => {
+    .option("--chain", "also read the node's pull balance on the market from the config's rpcUrl")
+    .action(async (f: { config: string; json?: boolean; chain?: boolean }) => {
       const { loadVerifierConfig } = await import("../../verifier/config.ts");
       const { openVerifierDb } = await import("../../verifier/db.ts");
       const { verifierStatus, formatVerifierStatus } = await import("../../verifier/status.ts");
+      const { printNodeStatus } = await import("./nodeStatus.ts");
       const cfg = await loadVerifierConfig(f.config);
-      const db = openVerifierDb(cfg.dataDir);
-      try {
-        const s = verifierStatus(db);
-        process.stdout.write(f.json ? JSON.stringify(s) + "\n" : formatVerifierStatus(s));
-      } finally {
-        db.close();
-      }
+      await printNodeStatus(cfg, openVerifierDb(cfg.dataDir), f, verifierStatus, formatVerifierStatus);
     });
 }

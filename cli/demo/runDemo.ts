@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { type Account, type Address, type Chain, createTestClient, formatEther, type PublicClient, type Transport, type WalletClient } from "viem";
+import { type Account, type Address, type Chain, createTestClient, type PublicClient, type Transport, type WalletClient } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { getContractEvents } from "viem/actions";
+import { amounts } from "../../node/amounts.ts";
 import { connect } from "../../chain/connect.ts";
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
 import { datasetRoot } from "../../commitment/dataset.ts";
@@ -99,7 +100,7 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
   const stopMiner = new AbortController();
   try {
     node = await startLocalNode({ accounts: 6, signal });
-    log.info({ url: node.url, pid: node.pid }, "local node up");
+    log.info({ url: node.url, nodePid: node.pid }, "local node up"); // pino writes its own pid: another key
     const [deployerKey, treasuryKey, clientKey, solverKey, verifierKey, cheaterKey] = node.accounts;
     const local = await connect({ rpcUrl: node.url, chainId: node.chainId, timeoutMs: 30_000, pollingIntervalMs: 200 });
     const pc = local.publicClient;
@@ -174,7 +175,7 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
     const jobId = posted.jobId;
     const job1 = jobId.toString();
     phase("post");
-    log.info({ jobId: job1, escrow: formatEther(ESCROW), steps: f.steps }, "job posted");
+    log.info({ jobId: job1, ...amounts({ escrow: ESCROW }), steps: f.steps }, "job posted");
     await until("the solver's bid", solver, (l) => l.msg === "bid placed" && l.jobId === job1);
     phase("bid");
     log.info({ jobId: job1 }, "bid placed; advancing the chain's clock past the bid deadline");

@@ -7,7 +7,11 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
+import { createServer } from "node:net";
 import { createPublicClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { connect } from "../../chain/connect.ts";
+import { deployProtocol } from "../../chain/deploy.ts";
 import { freePort, type LocalNode, startLocalNode } from "../../chain/localNode.ts";
 import { runCli } from "./helpers/nodeProcess.ts";
 
@@ -41,7 +45,7 @@ describe("veritrain solver: bad input (processes)", { timeout: 120_000 }, () => 
       ["unreachable", { rpcUrl: `http://127.0.0.1:${await freePort()}` }, env, /RpcUnreachableError: cannot reach the RPC endpoint http:\/\/127\.0\.0\.1:\d+/],
       ["wrong-chain", { chainId: 1 }, env, /ChainIdMismatchError: wrong chain id: expected 1, the RPC endpoint http:\/\/127\.0\.0\.1:\d+ serves chain 31337/],
       ["no-key", {}, {}, /MissingPrivateKeyError: VERITRAIN_PRIVATE_KEY is not set/],
-      ["no-market-code", {}, env, /ChainError: no contract at market 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0 on chain 31337/],
+      ["no-market-code", {}, env, /NotAMarketError: no contract at 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0 on this chain: is the config.s market the JobMarket address of this deployment\?/],
     ];
     for (const [name, patch, e, re] of cases) {
       const r = await runCli(["solver", "start", "--config", await config(name, patch)], { VERITRAIN_PRIVATE_KEY: "", ...e });
@@ -52,6 +56,28 @@ describe("veritrain solver: bad input (processes)", { timeout: 120_000 }, () => 
     }
     const pc = createPublicClient({ transport: http(node.url) });
     expect(await pc.getTransactionCount({ address: node.accounts[1]!.address })).to.equal(0);
+  });
+
+  it("refuses a contract that is not a JobMarket, and a port in use, each in one line (exit 1, nothing sent)", async () => {
+    const [deployerKey, solverKey] = node.accounts;
+    const local = await connect({ rpcUrl: node.url, chainId: node.chainId, pollingIntervalMs: 100 });
+    const d = await deployProtocol({ walletClient: local.wallet(privateKeyToAccount(deployerKey!.privateKey)), publicClient: local.publicClient, treasury: deployerKey!.address, forfeitBps: 1_000 });
+    const env = { VERITRAIN_PRIVATE_KEY: solverKey!.privateKey };
+    const game = await runCli(["solver", "start", "--config", await config("game-as-market", { market: d.disputeGame })], env);
+    expect(game.code, game.stderr).to.equal(1);
+    expect(game.stderr.trim().split("\n")).to.have.length(1);
+    expect(game.stderr).to.match(new RegExp(`^veritrain: NotAMarketError: the contract at ${d.disputeGame} does not answer as a JobMarket \\(.*\\): is the config's market the JobMarket address of this deployment\\?\n$`));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const busy = await runCli(["solver", "start", "--config", await config("port-in-use", { market: d.jobMarket, serve: { port } })], env);
+      expect(busy.code, busy.stderr).to.equal(1);
+      expect(busy.stderr).to.equal(`veritrain: ServeError: port ${port} on 127.0.0.1 is already in use (config field serve.port): another node or program listens there; choose another port, or 0 for any free one\n`);
+    } finally {
+      taken.close();
+    }
+    expect(await local.publicClient.getTransactionCount({ address: solverKey!.address })).to.equal(0);
   });
 
   it("creates a keystore the node decrypts; a wrong password is a clear error", async () => {

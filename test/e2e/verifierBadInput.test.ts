@@ -41,7 +41,7 @@ describe("veritrain verifier: bad input and status (processes)", { timeout: 120_
       ["unreachable", { rpcUrl: `http://127.0.0.1:${await freePort()}` }, env, /RpcUnreachableError: cannot reach the RPC endpoint http:\/\/127\.0\.0\.1:\d+/],
       ["wrong-chain", { chainId: 1 }, env, /ChainIdMismatchError: wrong chain id: expected 1, the RPC endpoint http:\/\/127\.0\.0\.1:\d+ serves chain 31337/],
       ["no-key", {}, {}, /MissingPrivateKeyError: VERITRAIN_PRIVATE_KEY is not set/],
-      ["no-market-code", {}, env, /ChainError: no contract at market 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0 on chain 31337/],
+      ["no-market-code", {}, env, /NotAMarketError: no contract at 0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0 on this chain: is the config.s market the JobMarket address of this deployment\?/],
     ];
     for (const [name, patch, e, re] of cases) {
       const r = await runCli(["verifier", "start", "--config", await config(name, patch)], { VERITRAIN_PRIVATE_KEY: "", VERITRAIN_TEST_ADVERSARY: "", ...e });
@@ -59,7 +59,7 @@ describe("veritrain verifier: bad input and status (processes)", { timeout: 120_
     const cfg = await config("status", { rpcUrl: `http://127.0.0.1:${await freePort()}` }); // nothing listens there: status needs no chain
     const empty = await runCli(["verifier", "status", "--config", cfg]);
     expect(empty.code, empty.stderr).to.equal(0);
-    expect(empty.stdout).to.equal("no jobs seen yet\n");
+    expect(empty.stdout).to.equal("verifier (database not bound to a chain yet)\nno jobs seen yet\n");
     const db = openVerifierDb(path.join(dir, "status"));
     db.insertJob(7n);
     db.updateJob(7n, { status: "attested", intervals: [3, 9], detection: 0.1 });
@@ -70,10 +70,15 @@ describe("veritrain verifier: bad input and status (processes)", { timeout: 120_
     db.updateJob(8n, { status: "rejected", reason: "dataset root 0x12 is not one of accept.datasets" });
     db.close();
     const text = await runCli(["verifier", "status", "--config", cfg]);
-    expect(text.stdout).to.equal("job 7: attested; checked 3:match 9:match; gas 0\njob 8: rejected (dataset root 0x12 is not one of accept.datasets); gas 0\n");
+    expect(text.stdout).to.equal([
+      "verifier (database not bound to a chain yet)",
+      "job 7: attested; checked 3:match 9:match; gas 0", "  money: nothing at stake (no challenge)",
+      "job 8: rejected (dataset root 0x12 is not one of accept.datasets); gas 0", "  money: nothing at stake (no challenge)", "",
+    ].join("\n"));
     const json = await runCli(["verifier", "status", "--config", cfg, "--json"]);
     const s = JSON.parse(json.stdout);
-    expect(s.jobs.map((j: { jobId: string; status: string }) => [j.jobId, j.status])).to.deep.equal([["7", "attested"], ["8", "rejected"]]);
+    expect(s.jobs.map((j: { jobId: string; phase: string }) => [j.jobId, j.phase])).to.deep.equal([["7", "attested"], ["8", "rejected"]]);
+    expect(Object.keys(s).sort()).to.deep.equal(["identity", "jobs", "pullBalanceWei", "role", "waitingFor"]);
     expect(s.jobs[0].checks).to.deep.equal([{ interval: 3, status: "match", source: "fetched", seconds: 0.25 }, { interval: 9, status: "match", source: "rebuilt", seconds: 1.5 }]);
   });
 });

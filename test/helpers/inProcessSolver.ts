@@ -3,7 +3,7 @@
 // withdraws" use the node itself, so there is one job lifecycle. The test moves the chain's clock.
 import path from "node:path";
 import type { Account, Address, Chain, Client, Transport } from "viem";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { publishDataset } from "../../content/publishDataset.ts";
 import { publishSpec } from "../../content/publishSpec.ts";
 import type { Dataset } from "../../engine/batch.ts";
@@ -34,6 +34,8 @@ export interface InProcessSolverOptions {
   readonly fromBlock?: bigint;
   /** Test-only cheating (solver/adversary.ts). */
   readonly adversary?: SolverAdversary;
+  /** Default: silent. */
+  readonly log?: Logger;
 }
 
 export interface InProcessSolver {
@@ -56,7 +58,7 @@ export async function startInProcessSolver(o: InProcessSolverOptions): Promise<I
   const waiters: ((r: JobReport) => void)[] = [];
   const controller = new AbortController();
   const node = await startSolverNode({
-    config, account: o.client.account as never, client: o.client as NodeClient, log: pino({ level: "silent" }), signal: controller.signal,
+    config, account: o.client.account as never, client: o.client as NodeClient, log: o.log ?? pino({ level: "silent" }), signal: controller.signal,
     onJobDone: (r) => {
       const w = waiters.shift();
       if (w) w(r);

@@ -18,6 +18,8 @@ export interface InProcessVerifierOptions {
   readonly pollIntervalMs?: number;
   readonly adversary?: VerifierAdversary;
   readonly log?: Logger;
+  /** Serve /health and /metrics (port 0: an ephemeral one); default: off. */
+  readonly serve?: { host: string; port: number };
 }
 
 export interface InProcessVerifier {
@@ -34,6 +36,7 @@ export async function startInProcessVerifier(o: InProcessVerifierOptions): Promi
     pollIntervalMs: o.pollIntervalMs ?? 20, fromBlock: 0n, logChunk: 2_000, maxStateBytes: 64 << 20, stateTimeoutMs: 5_000,
     ...(o.sampleBps !== undefined ? { sampleBps: o.sampleBps } : {}),
     ...(o.adversary ? { adversary: o.adversary } : {}),
+    ...(o.serve ? { serve: o.serve } : {}),
   };
   const controller = new AbortController();
   const node = await startVerifierNode({ config, account: o.client.account, client: o.client as NodeClient, log: o.log ?? pino({ level: "silent" }), signal: controller.signal });
