@@ -83,9 +83,9 @@ describe("client SDK + solver node (in-process chain)", async () => {
     const s = await startInProcessSolver({ client: solver!, market, dataDir: path.join(dir, "solver"), datasets: [pub.datasetFile] });
     try {
       let r = await s.nextReport();
-      while (r.jobId !== jobId.toString()) r = await s.nextReport(); // the first test's job is lost (not Open)
+      while (r.jobId !== jobId.toString()) r = await s.nextReport(); // the first test's job is done (not Open)
       assert.equal(r.status, "rejected");
-      assert.match(r.reason ?? "", /is not the spec's/);
+      assert.match(r.reason ?? "", /hashes to 0x[0-9a-f]{64}, the job committed to 0x[0-9a-f]{64}: not the job's spec/);
       assert.deepEqual(r.transactions, []);
       assert.equal((await getJob(pc, { market, jobId })).status, "Open");
     } finally {

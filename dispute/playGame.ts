@@ -4,7 +4,8 @@
 // stops when the game is Resolved or Aborted. It keeps no state of its own: a restarted process calling it
 // again picks the game up where the chain says it is. Progress goes to `onProgress`; it never logs.
 import type { Account, Address, Chain, Client, Hash, Transport } from "viem";
-import { getBlock, getContractEvents, readContract, waitForTransactionReceipt, writeContract } from "viem/actions";
+import { getLogsPaged } from "../chain/getLogsPaged.ts";
+import { getBlock, readContract, waitForTransactionReceipt, writeContract } from "viem/actions";
 import { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { shortReason } from "../chain/errors.ts";
 import { DisputeError } from "./errors.ts";
@@ -57,7 +58,8 @@ export function readGame(client: Client, game: Address, gameId: bigint): Promise
 /** The outcome of a game that is over (from its GameResolved event). */
 export async function gameOutcome(client: Client, game: Address, gameId: bigint, st: GameView, fromBlock = 0n): Promise<GameOutcome> {
   if (st.phase === Phase.Aborted) return { resolved: false, solverWon: false, reason: -1 };
-  const [ev] = await getContractEvents(client, { address: game, abi: disputeGameAbi, eventName: "GameResolved", args: { gameId }, fromBlock, strict: true });
+  // Paged: a game can span more blocks than a public endpoint serves in one eth_getLogs.
+  const [ev] = await getLogsPaged(client, { address: game, abi: disputeGameAbi, eventName: "GameResolved", args: { gameId }, fromBlock, strict: true });
   if (!ev) throw new DisputeError(`game ${gameId} is resolved but has no GameResolved event since block ${fromBlock}`);
   return { resolved: true, solverWon: ev.args.solverWon, reason: ev.args.reason };
 }

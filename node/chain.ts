@@ -1,4 +1,4 @@
-import type { Account, Address, Chain, Client, Transport } from "viem";
+import type { Account, Address, Chain, Client, Hash, Transport } from "viem";
 
 import { getBlock, readContract } from "viem/actions";
 import { checkMarket } from "../chain/checkMarket.ts";
@@ -19,6 +19,8 @@ export interface NodeChain {
   readonly chainId: number;
   readonly market: Address;
   readonly me: Address;
+  /** The hash of block 0: tells this chain's history from another with the same id (a restarted local chain). */
+  readonly genesis: Hash;
   /** The latest block's timestamp: the chain's clock, which every deadline is measured against. */
   now(): Promise<bigint>;
   /** The market's DisputeGame (read once). */
@@ -61,8 +63,9 @@ export async function openNodeChain(o: OpenNodeChainOptions): Promise<NodeChain>
   // A node pointed at another contract would poll it forever: refused at start, in one line.
   let game: Address | undefined = (await checkMarket(client, { market: o.market, source: "the config's market" })).game;
   const me = o.account.address;
+  const genesis = (await getBlock(client, { blockNumber: 0n })).hash;
   return {
-    client, chainId, market: o.market, me,
+    client, chainId, market: o.market, me, genesis,
     now: async () => (await getBlock(client, { blockTag: "latest" })).timestamp,
     game: async () => (game ??= await readContract(client, { address: o.market, abi: jobMarketAbi, functionName: "game" })),
     mine: (a) => a.toLowerCase() === me.toLowerCase(),

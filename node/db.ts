@@ -193,6 +193,24 @@ export class NodeDb {
     if (row.value !== identity) throw new NodeDbError(`the database ${this.file} belongs to ${row.value as string}, not ${identity}: use another dataDir`);
   }
 
+  /**
+   * Binds the database to one chain's history by its genesis block hash. The identity above cannot tell a
+   * restarted local chain from the one before: the same chain id, and the market deployed again at the same
+   * address by the same deployer's first transaction. A node reopened on it would trust rows about jobs
+   * and blocks that no longer exist (job 1 "already done" while a new job 1 waits, a cursor past the head).
+   * A database without a genesis (written before this check) takes the current one.
+   */
+  bindGenesis(genesis: string): void {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'genesis'").get() as Raw | undefined;
+    if (!row) {
+      this.#db.prepare("INSERT INTO meta (key, value) VALUES ('genesis', ?)").run(genesis);
+      return;
+    }
+    if (row.value !== genesis) {
+      throw new NodeDbError(`the database ${this.file} was written on a chain whose genesis block is ${row.value as string}, and this chain's is ${genesis}: the chain was restarted or replaced (same chain id and market address). Its jobs and cursor describe the old chain: use another dataDir (or delete this one)`);
+    }
+  }
+
   /** The identity the database is bound to ("chain <id> market <address> <role> <account>"), if bound. */
   identity(): string | undefined {
     const row = this.#db.prepare("SELECT value FROM meta WHERE key = 'identity'").get() as Raw | undefined;

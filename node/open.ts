@@ -59,6 +59,7 @@ export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNo
   };
   try {
     db.bindIdentity(`chain ${chain.chainId} market ${cfg.market} ${o.role} ${chain.me}`);
+    db.bindGenesis(chain.genesis);
     db.clearWaits(); // the last run's waits: found again, and logged, on the first ticks
     const datasets = await loadDatasets(cfg.accept.datasets, { ipfsGateway: cfg.ipfsGateway, cacheDir: path.join(cfg.dataDir, CONTENT_CACHE_DIR), signal });
     const store = await openStore(path.join(cfg.dataDir, "states"));

@@ -31,6 +31,10 @@ describe("solver database", () => {
     db = openSolverDb(dir);
     db.bindIdentity("chain 1 market 0xabc solver 0xdef");
     assert.throws(() => db.bindIdentity("chain 2 market 0xabc solver 0xdef"), /belongs to chain 1/);
+    // Bound to one chain's history too: a restarted chain (same id, same market address) has another genesis.
+    db.bindGenesis("0x" + "01".repeat(32));
+    db.bindGenesis("0x" + "01".repeat(32));
+    assert.throws(() => db.bindGenesis("0x" + "02".repeat(32)), /genesis block is 0x(01){32}, and this chain's is 0x(02){32}: the chain was restarted or replaced/);
     assert.equal(db.cursor(), 42n);
     const j = db.job(7n)!;
     assert.equal(j.status, "won");

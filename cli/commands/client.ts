@@ -135,8 +135,12 @@ export function toJson(x: unknown): string {
 
 const eth = (w: bigint) => `${formatEther(w)} ETH`;
 
-/** One line per event, for humans. */
-export function describeEvent(e: JobEvent): string {
+/**
+ * One line per event, for humans. `bond` is the solver's bond from the job's `assigned` event when known:
+ * the market credits the solver its price and its returned bond in one sum, and a line saying "paid 1.1 ETH"
+ * for a 1 ETH job would hide that 0.1 ETH of it was the solver's own money coming back.
+ */
+export function describeEvent(e: JobEvent, bond?: bigint): string {
   switch (e.kind) {
     case "posted":
       return `posted by ${e.client}, escrow ${eth(e.escrow)}, ${e.params.steps} steps, spec ${e.params.specURI}`;
@@ -153,7 +157,9 @@ export function describeEvent(e: JobEvent): string {
     case "slashed":
       return `solver ${e.solver} slashed (no commit in time): escrow ${eth(e.escrowRefunded)} refunded, bond ${eth(e.bondForfeited)} forfeited`;
     case "finalized":
-      return `finalized: solver ${e.solver} paid ${eth(e.solverPaid)}, client refunded ${eth(e.clientRefund)}`;
+      return bond !== undefined && bond <= e.solverPaid
+        ? `finalized: solver ${e.solver} paid ${eth(e.solverPaid - bond)} for the job and its bond of ${eth(bond)} returned, client refunded ${eth(e.clientRefund)}`
+        : `finalized: solver ${e.solver} credited ${eth(e.solverPaid)} (its price and its returned bond), client refunded ${eth(e.clientRefund)}`;
     case "challenged":
       return `challenge (game ${e.gameId}) by ${e.challenger} on checkpoints ${e.loIndex}-${e.loIndex + 1n}, bond ${eth(e.bond)}`;
     case "gameResolved":
@@ -169,8 +175,12 @@ export function describeEvent(e: JobEvent): string {
   }
 }
 
+/** The solver's bond, from the job's `assigned` event (undefined before one). */
+const bondOf = (events: readonly JobEvent[]) => events.findLast((e) => e.kind === "assigned")?.bond;
+
 function eventRows(events: readonly JobEvent[]): string[] {
-  return events.map((e) => `  block ${String(e.blockNumber).padEnd(8)} ${e.kind.padEnd(13)} ${describeEvent(e)}`);
+  const bond = bondOf(events);
+  return events.map((e) => `  block ${String(e.blockNumber).padEnd(8)} ${e.kind.padEnd(13)} ${describeEvent(e, bond)}`);
 }
 
 function printReport(r: VerificationReport): void {
@@ -293,11 +303,18 @@ async function submit(f: SubmitFlags, log: Logger, signal: AbortSignal): Promise
     specURI: published.uri, specHash: commitments.specHash, escrow: f.escrow, steps: f.steps, checkpointInterval: f.checkpointInterval,
   };
   if (f.follow) {
+    let bond: bigint | undefined;
     const followed = await c.watchJob(pc, {
       market: f.market, jobId: posted.jobId, fromBlock: posted.receipt.blockNumber, pollingIntervalMs: 1_000, signal, ...logRange(f),
       ...(f.followTimeout !== undefined ? { timeoutMs: f.followTimeout * 1000 } : {}),
-      onEvent: (e) => log.info({ phase: "follow", jobId: posted.jobId.toString(), event: e.kind, block: e.blockNumber.toString() }, describeEvent(e)),
+      onEvent: (e) => {
+        if (e.kind === "assigned") bond = e.bond;
+        log.info({ phase: "follow", jobId: posted.jobId.toString(), event: e.kind, block: e.blockNumber.toString() }, describeEvent(e, bond));
+      },
+      // Never silent: what the job waits for, against the chain's own clock (a local chain's moves only with blocks).
+      onWait: (w) => log.info({ phase: "follow", jobId: posted.jobId.toString(), waitingFor: w.waitingFor, deadline: w.deadline?.toString() ?? null, chainTime: w.chainTime.toString() }, w.message),
     });
+    if (followed.noBid) log.warn({ phase: "follow", jobId: posted.jobId.toString(), reasons: followed.noBid.reasons.map((r) => r.kind) }, followed.noBid.message);
     const { report } = await c.getVerificationReport(pc, { market: f.market, jobId: posted.jobId, spec, fromBlock: posted.receipt.blockNumber, ...logRange(f), ipfsGateway: f.ipfsGateway });
     out.report = report;
     if (f.json) process.stdout.write(toJson(out) + "\n");
@@ -326,8 +343,10 @@ async function status(f: ChainFlags & { job: bigint }): Promise<void> {
   await c.checkMarket(pc, { market: f.market });
   const job = await c.getJob(pc, { market: f.market, jobId: f.job });
   const events = await c.getJobEvents(pc, { market: f.market, jobId: f.job, ...(f.fromBlock !== undefined ? { fromBlock: f.fromBlock } : {}), ...logRange(f) });
+  // A job cancelled without a solver: say why it likely got no bid, not only "cancelled".
+  const noBid = job.status === "Cancelled" && !events.some((e) => e.kind === "assigned") ? await c.explainNoBid(pc, { market: f.market, jobId: f.job }) : undefined;
   if (f.json) {
-    process.stdout.write(toJson({ jobId: f.job, market: f.market, job, events }) + "\n");
+    process.stdout.write(toJson({ jobId: f.job, market: f.market, job, events, ...(noBid ? { noBid } : {}) }) + "\n");
     return;
   }
   process.stdout.write([
@@ -335,6 +354,7 @@ async function status(f: ChainFlags & { job: bigint }): Promise<void> {
     `client              ${job.client} (escrow ${eth(job.escrow)})`,
     ...(job.status !== "Open" || job.hasBid ? [`solver              ${job.solver} at ${eth(job.price)}`] : []),
     `steps               ${job.steps}, a checkpoint every ${job.checkpointInterval}`,
+    ...(noBid ? [`no bid              ${noBid.message}`] : []),
     ...(job.status === "Committed" || job.status === "Finalized" || job.status === "Failed" ? [`final root          ${job.finalRoot}`, `open games          ${job.openGames}`] : []),
     "events",
     ...eventRows(events),

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Address, type Chain, type PublicClient, type Transport, createTestClient } from "viem";
+import { type Address, type Chain, type PublicClient, type Transport, createTestClient, formatEther } from "viem";
 import { connect, type Connection } from "../../chain/connect.ts";
 import { privateKeyToAccount } from "viem/accounts";
 import { deployProtocol } from "../../chain/deploy.ts";
@@ -25,7 +25,7 @@ import { initialState } from "../../engine/state.ts";
 import { decodeState, encodeState } from "../../engine/stateFile.ts";
 import { startInProcessSolver } from "../helpers/inProcessSolver.ts";
 import { bareHex, toRoot } from "../../core/root.ts";
-import { waitForJob } from "../../client/index.ts";
+import { getJob, waitForJob } from "../../client/index.ts";
 import { stateAccuracy } from "../../engine/evaluate.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -213,6 +213,11 @@ describe("veritrain client (CLI, one local node)", () => {
     await tc.mine({ blocks: 1 });
     const solved = await solving.nextReport();
     assert.equal(solved.status, "withdrawn");
+    // The market credits the price and the returned bond in one sum; status says which part is which.
+    const { price } = await getJob(pc, { market, jobId });
+    const done = await veritrain(["status", "--rpc-url", rpc, "--market", market, "--job", String(jobId)]);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, new RegExp(`finalized: solver 0x[0-9a-fA-F]{40} paid ${formatEther(price)} ETH for the job and its bond of 0\\.1 ETH returned`));
 
     // An --out that cannot be written is said before anything is fetched: a write error naming the path.
     const unwritable = path.join(dir, "no-such-dir", "model.vtst");
