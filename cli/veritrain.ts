@@ -4,6 +4,7 @@ import { createLogger, type Logger } from "../log/logger.ts";
 import { registerClient } from "./commands/client.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDeploy } from "./commands/deploy.ts";
+import { registerExplorer } from "./commands/explorer.ts";
 import { registerSolver } from "./commands/solver.ts";
 import { registerSpec } from "./commands/spec.ts";
 import { registerState } from "./commands/state.ts";
@@ -36,6 +37,7 @@ registerDeploy(program, log);
 registerClient(program, log, controller.signal);
 registerSolver(program, log, controller.signal);
 registerVerifier(program, log, controller.signal);
+registerExplorer(program, log, controller.signal);
 describeBigIntDefaults(program);
 
 try {

@@ -58,7 +58,7 @@ interface SubmitFlags extends ChainFlags {
   followTimeout?: number;
 }
 
-function address(flag: string) {
+export function address(flag: string) {
   return (v: string): Address => {
     if (!isAddress(v, { strict: false })) throw new InvalidArgumentError(`${flag} must be a 20-byte hex address (0x + 40 hex characters), got "${v}"`);
     return getAddress(v);
@@ -93,7 +93,7 @@ function jobIdArg(v: string): bigint {
   return BigInt(v);
 }
 
-function blockArg(v: string): bigint {
+export function blockArg(v: string): bigint {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`--from-block must be a block number, got "${v}"`);
   return BigInt(v);
 }
