@@ -187,6 +187,9 @@ describe("explorer in a headless browser", () => {
       assert.equal(await text('[data-testid="verifiers-seen"]'), "1");
       const shot = await capture(page, shots, "network");
       assert.ok(shot.bytes > 10_000 && shot.bytes < MAX_SCREENSHOT_BYTES, `network screenshot ${shot.bytes} bytes`);
+      // A bad id in the address bar: the API's reason, on the page.
+      await page.goto(`${x.url}/#/job/abc`);
+      assert.equal(await waitText('[data-testid="error"]', (s) => s.length > 0, "the bad id's error"), 'job id must be a positive integer, got "abc"');
       assert.deepEqual(errors, [], "no script error on the page");
     } finally {
       if (miner) clearInterval(miner);
