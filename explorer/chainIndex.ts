@@ -12,7 +12,8 @@ import { readGame } from "../dispute/playGame.ts";
  * The explorer's copy of what the chain says about one market, kept current by `poll()` with a block cursor:
  * every job (IJobMarket.getJob) with its events (client/getJobEvents, read incrementally from the cursor:
  * a job's events are read once, then only the new blocks' while it is unsettled), and every dispute game
- * with its state (DisputeGame.gameState) and its moves (dispute/gameSummary), re-read while it is open.
+ * with its state (DisputeGame.gameState, re-read while the game is open) and its moves (dispute/gameSummary,
+ * re-read when the state shows a new move).
  * All reads go through the SDK and the game reader, so they share whatever paging those do.
  */
 export interface IndexedJob {
@@ -131,10 +132,10 @@ export class ChainIndex {
         if (e.kind !== "challenged") continue;
         const known = games.get(e.gameId);
         if (known && isOver(known.state.phase)) continue;
-        const [state, summary] = await Promise.all([
-          readGame(c, this.game, e.gameId),
-          gameSummary(c as Client, this.game, e.gameId, e.blockNumber),
-        ]);
+        const state = await readGame(c, this.game, e.gameId);
+        // The moves are read again only when the game moved (a move sets lastMove; the end sets the phase).
+        const moved = !known || known.state.lastMove !== state.lastMove || known.state.phase !== state.phase;
+        const summary = moved ? await gameSummary(c as Client, this.game, e.gameId, e.blockNumber) : known.summary;
         games.set(e.gameId, { gameId: e.gameId, jobId: j.id, state, summary, readAt: head });
       }
     }

@@ -181,7 +181,7 @@ async function renderJob(id) {
       <div><h2>Spec</h2><div class="panel"><dl class="kv">${specRows}<dt>URI</dt><dd class="mono">${esc(j.spec.uri ?? "—")}</dd><dt>spec hash</dt><dd>${root(j.roots.specHash)}</dd><dt>program root</dt><dd>${root(j.roots.programRoot)}</dd><dt>initial root</dt><dd>${root(j.roots.initialRoot)}</dd></dl></div></div>
       <div><h2>Terms</h2><div class="panel"><dl class="kv">
         <dt>assignment</dt><dd>${p.firstCome ? "first come" : `reverse auction, ${dur(p.bidDuration)}`}</dd>
-        <dt>commit within</dt><dd>${dur(p.commitDuration)}</dd><dt>challenge window</dt><dd>${dur(p.challengeWindow)}</dd><dt>dispute clock</dt><dd>${dur(p.clockDuration)} per party</dd>
+        <dt>commit within</dt><dd>${dur(p.commitDuration)}${p.assignedAt > 0 && r.status === "Assigned" ? ` <span class="muted small">· deadline ${esc(when(p.assignedAt + p.commitDuration))}</span>` : ""}</dd><dt>challenge window</dt><dd>${dur(p.challengeWindow)}</dd><dt>dispute clock</dt><dd>${dur(p.clockDuration)} per party</dd>
         <dt>sampling hint</dt><dd>${(p.sampleBps / 100).toFixed(2)}% of intervals</dd>
         <dt>posted · assigned · committed</dt><dd class="small">${esc(when(p.postedAt))} · ${esc(when(p.assignedAt))} · ${esc(when(p.committedAt))}</dd>
         ${j.commit ? `<dt>challenges until</dt><dd>${esc(when(j.commit.challengeDeadline))}</dd><dt>model</dt><dd class="mono small">${esc(j.commit.modelURI)}</dd>` : ""}
