@@ -21,6 +21,12 @@ export interface ExplorerOptions {
   readonly fromBlock?: bigint;
   readonly heldout: readonly HeldoutSet[];
   readonly pollMs?: number;
+  /**
+   * Whether file:// spec URIs are read (the local flow publishes specs as files). Only for a page served on
+   * loopback: a spec URI is anyone's text, and what a file holds (or an error quoting it) must not reach
+   * another machine's browser.
+   */
+  readonly readLocalFiles: boolean;
   readonly log: Logger;
 }
 
@@ -86,6 +92,10 @@ export class Explorer {
       return;
     }
     const uri = posted.params.specURI;
+    if (/^file:/i.test(uri) && !this.#o.readLocalFiles) {
+      this.#specs.set(id, { checked: false, uri, error: "a file:// spec URI is read only by an explorer served on loopback (--host 127.0.0.1)", at: Date.now() });
+      return;
+    }
     try {
       const spec = await fetchSpec({ uri, specHash: j.job.specHash, timeoutMs: 10_000 });
       this.#specs.set(id, { checked: true, uri, spec, at: Date.now() });

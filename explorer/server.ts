@@ -73,6 +73,7 @@ export async function startExplorerServer(o: ExplorerServerOptions): Promise<Exp
     }
     if (pathname === "/api/events") {
       res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-store", Connection: "keep-alive" });
+      if (head) return void res.end();
       res.write(`retry: 2000\n\n`);
       streams.add(res);
       req.on("close", () => streams.delete(res));

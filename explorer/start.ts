@@ -55,10 +55,15 @@ export async function heldoutFromFile(file: string): Promise<HeldoutSet> {
   }
 }
 
+/** Whether a listen address serves this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 export async function startExplorer(o: StartExplorerOptions, signal: AbortSignal): Promise<RunningExplorer> {
   const { game } = await checkMarket(o.client, { market: o.market });
   const explorer = new Explorer({
-    client: o.client, market: o.market, game, heldout: o.heldout ?? [mnistHeldout()], log: o.log,
+    client: o.client, market: o.market, game, heldout: o.heldout ?? [mnistHeldout()], log: o.log, readLocalFiles: isLoopback(o.host ?? "127.0.0.1"),
     ...(o.fromBlock !== undefined ? { fromBlock: o.fromBlock } : {}), ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
   });
   await explorer.poll();
