@@ -113,7 +113,8 @@ export function shortReason(e: unknown): string {
   if (e instanceof ContractFunctionRevertedError || (e instanceof BaseError && e.walk((x) => x instanceof ContractFunctionRevertedError))) {
     const r = (e as BaseError).walk((x) => x instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError;
     if (r.data?.errorName) return `${r.data.errorName}(${(r.data.args ?? []).map(String).join(", ")})`;
-    return r.shortMessage;
+    // viem puts the node's reason on a line of its own: one line, for one-line errors.
+    return r.shortMessage.replace(/\s*\n\s*/g, " ");
   }
   if (e instanceof BaseError) {
     // `details` holds the node's own words ("Sender doesn't have enough funds..."), shortMessage viem's summary.
