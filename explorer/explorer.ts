@@ -61,7 +61,7 @@ export class Explorer {
   async poll(): Promise<boolean> {
     const fresh = await this.index.poll();
     if (!fresh) return false;
-    for (const j of this.index.jobs()) await this.#spec(j.id);
+    await Promise.all(this.index.jobs().map((j) => this.#spec(j.id)));
     for (const f of this.#listeners) f(this.index.head!.block);
     return true;
   }
@@ -82,6 +82,7 @@ export class Explorer {
     }
   }
 
+  /** Fetches the job's spec unless it is known (or failed less than SPEC_RETRY_MS ago); the jobs' fetches run together. */
   async #spec(id: bigint): Promise<void> {
     const known = this.#specs.get(id);
     if (known && (known.checked || Date.now() - known.at < SPEC_RETRY_MS)) return;

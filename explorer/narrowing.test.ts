@@ -31,6 +31,7 @@ describe("dispute narrowing", () => {
     const [l1, l2, l3, l4, l5] = levels;
     assert.deepEqual(l1!.items.map((i) => i.range), [{ lo: 0, hi: 20, total: 20, offset: 20 }, { lo: 5, hi: 6, total: 20, offset: 20 }]);
     assert.match(l1!.items[1]!.text, /steps 25\.\.26/);
+    assert.match(l2!.items[2]!.text, /op #22 opened: \w+ \(tensor 25\)/);
     // 27 ops: a trace tree of depth 5; round 3, node 5 is the subtree over ops 20..23.
     assert.deepEqual(l2!.items.map((i) => i.range), [{ lo: 0, hi: 27, total: 27 }, { lo: 20, hi: 24, total: 27 }, { lo: 22, hi: 23, total: 27 }]);
     assert.match(l2!.items[1]!.text, /ops 20\.\.23/);

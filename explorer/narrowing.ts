@@ -1,4 +1,5 @@
 import type { GameMove } from "../dispute/gameSummary.ts";
+import { opKindOf } from "../engine/ops/index.ts";
 
 /**
  * A dispute's narrowing, level by level, from its moves' events (dispute/gameSummary.ts): the challenged
@@ -77,7 +78,7 @@ export function narrowing(moves: readonly GameMove[], loStep: number, hiStep: nu
           break;
         }
         case "RecordOpened":
-          add(2, { ...at, by: Number(a.by) === 1 ? "solver" : "challenger", text: `op #${num(a.entry)} opened (op code ${num(a.code)}, tensor ${num(a.tensorId)}): its inputs agree, its output does not`, ...(entries > 0 ? { range: { lo: num(a.entry), hi: num(a.entry) + 1, total: entries } } : {}) });
+          add(2, { ...at, by: Number(a.by) === 1 ? "solver" : "challenger", text: `op #${num(a.entry)} opened: ${opKindOf(num(a.code)) ?? `op code ${num(a.code)}`} (tensor ${num(a.tensorId)}); its inputs agree, its output does not`, ...(entries > 0 ? { range: { lo: num(a.entry), hi: num(a.entry) + 1, total: entries } } : {}) });
           break;
         case "DataRootRevealed":
           add(3, { ...at, by: Number(a.by) === 1 ? "solver" : "challenger", text: `${Number(a.by) === 1 ? "solver" : "challenger"} reveals its output's data root ${short(a.dataRoot)}` });
