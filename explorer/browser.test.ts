@@ -130,7 +130,8 @@ describe("explorer in a headless browser", () => {
       // The deepest live view the page shows before the settlement replaces the live one (the docs' screenshot).
       for (let deadline = Date.now() + 60_000; Date.now() < deadline && (await page.locator('[data-testid="winner"]').count()) === 0;) {
         if ((await page.locator('[data-testid="level-3"]').count()) > 0 && (await page.locator('[data-testid="game-live"]').count()) > 0) {
-          await capture(page, shots, "dispute");
+          const live = await capture(page, shots, "dispute");
+          assert.ok(live.bytes < MAX_SCREENSHOT_BYTES, `live dispute screenshot ${live.bytes} bytes`);
           break;
         }
         await new Promise((r) => setTimeout(r, 100));
@@ -145,7 +146,8 @@ describe("explorer in a headless browser", () => {
       assert.match(await text('[data-testid="level-1"]'), new RegExp(`steps ${opened.loIndex * BigInt(INTERVAL)}\\.\\.`));
       assert.match(await text('[data-testid="level-5"]'), /challenger wins|ran out of time/);
       assert.ok(Number((await text('[data-testid="total-gas"]')).replace(/,/g, "")) > 100_000, "the moves' gas is shown");
-      await capture(page, shots, "settled", { from: '[data-testid="winner"]' });
+      const settled = await capture(page, shots, "settled", { from: '[data-testid="winner"]', maxHeight: 1300 });
+      assert.ok(settled.bytes < MAX_SCREENSHOT_BYTES, `settled dispute screenshot ${settled.bytes} bytes`);
 
       // Stage 5: the job failed; its curve is verified point by point.
       await page.goto(`${x.url}/#/job/${jobId}`);
@@ -175,7 +177,8 @@ describe("explorer in a headless browser", () => {
       for (const end2 = Date.now() + 60_000; (await honestPoints.count()) < HONEST_STEPS / HONEST_INTERVAL + 1 && Date.now() < end2;) await new Promise((r) => setTimeout(r, 200));
       assert.equal(await honestPoints.count(), HONEST_STEPS / HONEST_INTERVAL + 1);
       await page.waitForTimeout(300);
-      await capture(page, shots, "job");
+      const jobShot = await capture(page, shots, "job");
+      assert.ok(jobShot.bytes < MAX_SCREENSHOT_BYTES, `job screenshot ${jobShot.bytes} bytes`);
 
       // Stage 7: the network view at the end.
       await page.goto(x.url);
