@@ -190,6 +190,14 @@ describe("explorer in a headless browser", () => {
       assert.equal(await text('[data-testid="verifiers-seen"]'), "1");
       const shot = await capture(page, shots, "network");
       assert.ok(shot.bytes > 10_000 && shot.bytes < MAX_SCREENSHOT_BYTES, `network screenshot ${shot.bytes} bytes`);
+      // A job's spec URI is anyone's text: shown as text, never run as markup.
+      const hostile = 'https://spec.invalid/<img src=x onerror="window.__injected=1">';
+      const injected = await postJob(client!, { market, spec, dataset, specURI: hostile, steps: STEPS, checkpointInterval: INTERVAL, escrow: parseEther("0.1"), ...terms });
+      await page.goto(`${x.url}/#/job/${injected.jobId}`);
+      await waitText('[data-testid="spec-unchecked"]', (s) => s.includes("not checked"), "the hostile spec URI unchecked", 30_000);
+      assert.ok((await page.locator("main").innerText()).includes(hostile), "the URI is shown as text");
+      assert.equal(await page.evaluate("window.__injected"), undefined, "no markup from the chain ran");
+
       // A bad id in the address bar: the API's reason, on the page.
       await page.goto(`${x.url}/#/job/abc`);
       assert.equal(await waitText('[data-testid="error"]', (s) => s.length > 0, "the bad id's error"), 'job id must be a positive integer, got "abc"');

@@ -15,7 +15,7 @@ function eth(wei) {
   const whole = a / unit, frac = (a % unit).toString().padStart(18, "0").slice(0, 6).replace(/0+$/, "");
   return `${neg ? "-" : ""}${whole}${frac ? "." + frac : ""} ETH`;
 }
-const short = (a) => (a && a.length > 14 ? `${a.slice(0, 8)}…${a.slice(-6)}` : esc(a));
+const short = (a) => esc(a && a.length > 14 ? `${a.slice(0, 8)}…${a.slice(-6)}` : a);
 const addr = (a) => (a ? `<span class="mono" title="${esc(a)}">${short(a)}</span>` : '<span class="muted">—</span>');
 const root = (r) => `<span class="mono" title="${esc(r)}">${esc(r.slice(0, 12))}…${esc(r.slice(-8))}</span>`;
 const badge = (s, cls = s) => `<span class="badge ${esc(cls)}">${esc(s)}</span>`;
