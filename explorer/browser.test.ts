@@ -145,7 +145,9 @@ describe("explorer in a headless browser", () => {
       for (const level of [1, 2, 3, 5]) assert.equal(await page.locator(`[data-testid="level-${level}"]`).count(), 1, `level ${level} is drawn`);
       assert.match(await text('[data-testid="level-1"]'), new RegExp(`steps ${opened.loIndex * BigInt(INTERVAL)}\\.\\.`));
       assert.match(await text('[data-testid="level-5"]'), /challenger wins|ran out of time/);
+      assert.equal(await page.locator('[data-testid="move-row"][data-by="anyone"]').count(), 0, "every move is named by its party (the settlement by its sender)");
       assert.ok(Number((await text('[data-testid="total-gas"]')).replace(/,/g, "")) > 100_000, "the moves' gas is shown");
+      assert.equal(await page.locator("#gas-chart canvas").count() > 0, true, "uPlot drew the gas per move");
       const settled = await capture(page, shots, "settled", { from: '[data-testid="winner"]', maxHeight: 1300 });
       assert.ok(settled.bytes < MAX_SCREENSHOT_BYTES, `settled dispute screenshot ${settled.bytes} bytes`);
 

@@ -269,6 +269,9 @@ export interface GameViewJson {
   readonly outcome?: { readonly winner: "solver" | "challenger"; readonly winnerAddress: Address; readonly reason: string; readonly chainSeconds?: number };
 }
 
+/** Addresses compare case-insensitively (a transaction's sender comes back lowercase, the game's checksummed). */
+const sameAddress = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
 export function gameView(g: IndexedGame, dispute: DisputeReport | undefined): GameViewJson {
   const s = g.state, now = Number(g.readAt.timestamp), duration = Number(s.clockDuration);
   const over = s.phase === Phase.Resolved || s.phase === Phase.Aborted;
@@ -285,7 +288,7 @@ export function gameView(g: IndexedGame, dispute: DisputeReport | undefined): Ga
       ...(s.phase === Phase.Settlement ? { settlementLeft: Math.max(0, Number(s.deadline) - now) } : {}),
     },
     levels: narrowing(g.summary.moves, loStep, hiStep, s.phase >= Phase.SolverDataRoot && s.phase !== Phase.Aborted && g.summary.moves.some((m) => m.level >= 3) ? s.depth : undefined, s),
-    moves: g.summary.moves.map((m) => ({ level: m.level, label: m.label, by: m.by !== "anyone" ? m.by : m.from === s.solver ? "solver" : m.from === s.challenger ? "challenger" : "anyone", gasUsed: w(m.gasUsed), tx: m.tx, block: w(m.block), calldataBytes: m.calldataBytes })),
+    moves: g.summary.moves.map((m) => ({ level: m.level, label: m.label, by: m.by !== "anyone" ? m.by : sameAddress(m.from, s.solver) ? "solver" : sameAddress(m.from, s.challenger) ? "challenger" : "anyone", gasUsed: w(m.gasUsed), tx: m.tx, block: w(m.block), calldataBytes: m.calldataBytes })),
     gasPerLevel: Object.fromEntries(Object.entries(g.summary.gasPerLevel).map(([k, v]) => [k, w(v)])),
     totalGas: w(g.summary.totalGas),
     ...(out ? { outcome: { winner: out.solverWon ? "solver" : "challenger", winnerAddress: out.solverWon ? s.solver : s.challenger, reason: out.reason, ...(g.summary.chainSeconds !== undefined ? { chainSeconds: g.summary.chainSeconds } : {}) } } : {}),

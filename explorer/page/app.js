@@ -4,7 +4,7 @@
 "use strict";
 
 const $main = document.getElementById("main");
-const state = { route: null, timer: null, clockTimer: null, chart: null, lastBlock: null };
+const state = { route: null, timer: null, clockTimer: null, chart: null, gasChart: null, lastBlock: null };
 
 // ---------- formatting
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -255,12 +255,33 @@ async function renderGame(id) {
     <div class="clocks">${clockBox("solver", c.solverLeft, c.duration, !g.over && c.turn === "solver", g.solver)}${clockBox("challenger", c.challengerLeft, c.duration, !g.over && c.turn === "challenger", g.challenger)}</div>
     <h2>Narrowing, level by level</h2>
     ${levels || '<p class="muted">No move yet.</p>'}
+    <h2>Gas per move</h2>
+    <div class="chart" id="gas-chart"></div>
     <div class="grid2">
       <div><h2>Gas per level</h2><table><tbody>${gas}<tr><td><b>total</b></td><td class="num" data-testid="total-gas"><b>${num(g.totalGas)}</b></td></tr></tbody></table></div>
       <div><h2>Moves</h2><table><thead><tr><th>Level</th><th>Move</th><th>By</th><th class="num">Gas</th><th class="num">Calldata</th></tr></thead><tbody>
-        ${g.moves.map((m) => `<tr><td>${m.level}</td><td>${esc(m.label)}</td><td>${badge(m.by, m.by)}</td><td class="num">${num(m.gasUsed)}</td><td class="num">${num(m.calldataBytes)} B</td></tr>`).join("")}</tbody></table></div>
+        ${g.moves.map((m) => `<tr data-testid="move-row" data-by="${esc(m.by)}"><td>${m.level}</td><td>${esc(m.label)}</td><td>${badge(m.by, m.by)}</td><td class="num">${num(m.gasUsed)}</td><td class="num">${num(m.calldataBytes)} B</td></tr>`).join("")}</tbody></table></div>
     </div>`;
+  drawGas(g);
   startClockTick();
+}
+
+/** Every move's gas as bars, by party (uPlot), in the order the moves were mined. */
+function drawGas(g) {
+  const el = document.getElementById("gas-chart");
+  if (state.gasChart) { state.gasChart.destroy(); state.gasChart = null; }
+  if (!el || typeof uPlot === "undefined") return;
+  if (!g.moves.length) { el.innerHTML = '<p class="muted">No move yet.</p>'; return; }
+  const by = (who) => g.moves.map((m) => (m.by === who ? Number(m.gasUsed) : null));
+  const bars = uPlot.paths.bars({ size: [0.7, 28] });
+  const axis = { stroke: "#8d99b3", grid: { stroke: "#2a3550", width: 1 }, ticks: { stroke: "#2a3550" } };
+  const series = (label, color) => ({ label, stroke: color, fill: color + "cc", paths: bars, points: { show: false }, value: (u, v) => (v == null ? "—" : Number(v).toLocaleString("en-US")) });
+  state.gasChart = new uPlot({
+    width: Math.max(320, el.clientWidth - 20), height: 200,
+    scales: { x: { time: false, range: [0.3, g.moves.length + 0.7] }, y: { range: (u, min, max) => [0, Math.max(1, max) * 1.1] } },
+    series: [{ label: "move", value: (u, v) => (v == null ? "—" : `#${v} · level ${g.moves[v - 1] ? g.moves[v - 1].level + " " + g.moves[v - 1].label : ""}`) }, series("solver", "#b48cff"), series("challenger", "#ff9f5b"), series("anyone", "#8d99b3")],
+    axes: [{ ...axis, label: "move", incrs: [1, 2, 5, 10] }, { ...axis, label: "gas", size: 70 }],
+  }, [g.moves.map((_, i) => i + 1), by("solver"), by("challenger"), by("anyone")], el);
 }
 
 function startClockTick() {
