@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { network } from "hardhat";
@@ -11,7 +11,9 @@ import { postJob } from "../client/postJob.ts";
 import { publishSpec } from "../content/publishSpec.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
 import { Explorer } from "./explorer.ts";
-import { isLoopback, startExplorer } from "./start.ts";
+import { encodeDataset } from "../engine/datasetFile.ts";
+import { DatasetError, FileReadError } from "../engine/errors.ts";
+import { heldoutFromFile, isLoopback, startExplorer } from "./start.ts";
 
 describe("startExplorer", async () => {
   const { viem } = await network.create();
@@ -39,6 +41,21 @@ describe("startExplorer", async () => {
       assert.deepEqual([local.job(jobId)?.spec.checked, local.job(jobId)?.spec.layers], [true, [12, 8, 4]]);
       assert.deepEqual(remote.job(jobId)?.spec, { checked: false, uri, error: "a file:// spec URI is read only by an explorer served on loopback (--host 127.0.0.1)" });
       assert.equal(local.network().jobsByState.Open, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("--heldout: a dataset file, or an error naming the file", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "veritrain-explorer-heldout-"));
+    try {
+      const data = syntheticDataset(20, 12, 4);
+      await writeFile(path.join(dir, "h.vtds"), encodeDataset(data));
+      await writeFile(path.join(dir, "bad.vtds"), "not a dataset");
+      const h = await heldoutFromFile(path.join(dir, "h.vtds"));
+      assert.deepEqual([h.name, h.data.count, h.data.features, h.data.classes], [`the held-out set ${path.join(dir, "h.vtds")}`, 20, 12, 4]);
+      await assert.rejects(heldoutFromFile(path.join(dir, "missing.vtds")), (e: unknown) => e instanceof FileReadError && e.message.includes("missing.vtds"));
+      await assert.rejects(heldoutFromFile(path.join(dir, "bad.vtds")), (e: unknown) => e instanceof DatasetError && e.message.startsWith(`${path.join(dir, "bad.vtds")} is not a dataset file`));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
