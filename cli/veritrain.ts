@@ -5,6 +5,7 @@ import { registerChain } from "./commands/chain.ts";
 import { registerClient } from "./commands/client.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDeploy } from "./commands/deploy.ts";
+import { registerExplorer } from "./commands/explorer.ts";
 import { registerSolver } from "./commands/solver.ts";
 import { registerSpec } from "./commands/spec.ts";
 import { registerState } from "./commands/state.ts";
@@ -39,6 +40,7 @@ registerChain(program, log, controller.signal);
 registerClient(program, log, controller.signal);
 registerSolver(program, log, controller.signal);
 registerVerifier(program, log, controller.signal);
+registerExplorer(program, log, controller.signal);
 describeBigIntDefaults(program);
 oneLineErrors(program);
 

@@ -148,9 +148,10 @@ function attestedText(attestations: readonly AttestationReport[]): string {
   return attestations.map((a) => `interval${a.intervals.length === 1 ? "" : "s"} ${a.intervals.join(", ")} re-executed by ${a.verifier}: match`).join("; ");
 }
 
+/** The report's one honest sentence (exported for the explorer, which builds it from events it already holds). */
 // SAFETY: "unchallenged" must never read as "re-executed and found correct": only attestations say what a
 // verifier re-executed, and they are its word, not a proof.
-function summaryOf(verdict: Verdict, status: JobStatusName, disputes: readonly DisputeReport[], attestations: readonly AttestationReport[], total: bigint, model: ModelCheck): string {
+export function summaryOf(verdict: Verdict, status: JobStatusName, disputes: readonly DisputeReport[], attestations: readonly AttestationReport[], total: bigint, model: ModelCheck): string {
   const m = model.checked ? (model.verified ? " The downloaded model's state root is the committed final root." : ` The downloaded model does NOT verify: ${model.error}.`) : "";
   const attested = new Set(attestations.flatMap((a) => a.intervals)).size;
   const a = attestations.length === 0 ? "" : ` Verifiers attested: ${attestedText(attestations)} (${attested} of ${total} intervals; an attestation is a verifier's word, not a proof of checking).`;

@@ -12,11 +12,15 @@ export interface GameMove {
   readonly level: 1 | 2 | 3 | 4 | 5;
   readonly label: string;
   readonly by: "solver" | "challenger" | "anyone";
+  /** The transaction's sender (who settled or timed out a game, where `by` is "anyone"). */
+  readonly from: Address;
   readonly tx: Hash;
   readonly block: bigint;
   readonly gasUsed: bigint;
   /** Calldata bytes of the transaction. */
   readonly calldataBytes: number;
+  /** Every game event of the transaction, in log order, with its arguments (what the move narrowed to). */
+  readonly events: readonly { readonly name: string; readonly args: Readonly<Record<string, unknown>> }[];
 }
 
 export interface GameSummary {
@@ -41,6 +45,7 @@ const LEVEL: Record<string, 1 | 2 | 3 | 4 | 5> = {
 export async function gameSummary(client: Client, game: Address, gameId: bigint, fromBlock = 0n, logRange?: number): Promise<GameSummary> {
   const logs = await getLogsPaged(client, { address: game, abi: disputeGameAbi, args: { gameId }, fromBlock, strict: true, ...(logRange !== undefined ? { range: logRange } : {}) });
   const byTx = new Map<Hash, { level: 1 | 2 | 3 | 4 | 5; label: string; by: GameMove["by"]; block: bigint }>();
+  const eventsOf = new Map<Hash, { name: string; args: Record<string, unknown> }[]>();
   let created: bigint | undefined, resolved: bigint | undefined, outcome: GameSummary["outcome"];
   for (const l of logs as unknown as { eventName: string; args: Record<string, unknown>; transactionHash: Hash; blockNumber: bigint }[]) {
     if (l.eventName === "GameCreated") created = l.blockNumber;
@@ -48,6 +53,7 @@ export async function gameSummary(client: Client, game: Address, gameId: bigint,
       resolved = l.blockNumber;
       outcome = { solverWon: l.args.solverWon as boolean, reason: REASON_NAMES[Number(l.args.reason)] ?? String(l.args.reason) };
     }
+    eventsOf.set(l.transactionHash, [...(eventsOf.get(l.transactionHash) ?? []), { name: l.eventName, args: l.args }]);
     const level = l.eventName === "NodesRevealed" ? (Number(l.args.level) as 2 | 3) : LEVEL[l.eventName];
     if (level === undefined || byTx.has(l.transactionHash)) continue;
     const who = l.args.by === undefined ? undefined : Number(l.args.by) === Party.Solver ? "solver" : "challenger";
@@ -58,7 +64,7 @@ export async function gameSummary(client: Client, game: Address, gameId: bigint,
     const [r, t] = await Promise.all([getTransactionReceipt(client, { hash: tx }), getTransaction(client, { hash: tx })]);
     // Moves without a `by` field: level 1 and 4 alternate solver (bisect/post) and challenger (respond).
     const by = m.by !== "anyone" ? m.by : m.label === "StepBisected" || m.label === "TermsPosted" ? "solver" : m.label === "StepResponded" || m.label === "TermsResponded" ? "challenger" : "anyone";
-    moves.push({ ...m, by, tx, gasUsed: r.gasUsed, calldataBytes: (t.input.length - 2) / 2 });
+    moves.push({ ...m, by, from: t.from, tx, gasUsed: r.gasUsed, calldataBytes: (t.input.length - 2) / 2, events: eventsOf.get(tx) ?? [] });
   }
   moves.sort((a, b) => (a.block < b.block ? -1 : a.block > b.block ? 1 : 0));
   const movesPerLevel = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };

@@ -1,6 +1,7 @@
 // The layers' import rule (README, "Layout"), checked on every .ts file of the repository: dependencies
 // point one way, core -> engine / commitment -> training -> settlement -> chain / content -> the nodes
-// (solver, verifier, dispute) and the SDK (client) -> cli. Nothing imports the CLI but bench/; the pure
+// (solver, verifier, dispute) and the SDK (client) -> the explorer -> cli. Nothing imports the CLI but bench/,
+// nothing imports the explorer but cli/, and the explorer (read-only) imports no node; the pure
 // layers (core, engine, commitment, settlement) import nothing that talks to a chain, a node or a user.
 // Every violation is named: the file, the import as written, and the rule it breaks.
 import { describe, it } from "node:test";
@@ -39,7 +40,7 @@ export function importsOf(source: string): string[] {
 const layerOf = (rel: string) => (rel.includes("/") ? rel.slice(0, rel.indexOf("/")) : "");
 
 /** What talks to a chain, runs a node or faces a user: never imported by a pure layer. */
-const IMPURE = ["chain", "content", "solver", "verifier", "node", "client", "dispute", "cli", "log", "bench"];
+const IMPURE = ["chain", "content", "solver", "verifier", "node", "client", "dispute", "explorer", "cli", "log", "bench"];
 
 interface Rule {
   readonly name: string;
@@ -57,9 +58,11 @@ export const RULES: readonly Rule[] = [
     from: (l) => l === "engine" || l === "commitment" || l === "settlement",
     forbids: (l) => IMPURE.includes(l),
   },
-  { name: "chain/ is below the nodes and the SDK", from: (l) => l === "chain", forbids: (l) => ["solver", "verifier", "node", "client", "dispute", "cli"].includes(l) },
-  { name: "dispute/ (the game player) and node/ (the node skeleton) are below the roles", from: (l) => l === "dispute" || l === "node", forbids: (l) => ["solver", "verifier", "client"].includes(l) },
+  { name: "chain/ is below the nodes and the SDK", from: (l) => l === "chain", forbids: (l) => ["solver", "verifier", "node", "client", "dispute", "explorer", "cli"].includes(l) },
+  { name: "dispute/ (the game player) and node/ (the node skeleton) are below the roles", from: (l) => l === "dispute" || l === "node", forbids: (l) => ["solver", "verifier", "client", "explorer"].includes(l) },
   { name: "the roles do not import each other (solver/, verifier/, client/)", from: (l) => ["solver", "verifier", "client"].includes(l), forbids: (l) => ["solver", "verifier", "client"].includes(l) },
+  { name: "nothing but cli/ imports explorer/ (the read-only web page)", from: (l) => l !== "cli", forbids: (l) => l === "explorer" },
+  { name: "explorer/ is read-only: it imports no node (solver/, verifier/, node/)", from: (l) => l === "explorer", forbids: (l) => ["solver", "verifier", "node"].includes(l) },
 ];
 
 /** Every (file, import, rule) that breaks a rule. */

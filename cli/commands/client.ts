@@ -98,7 +98,7 @@ function jobIdArg(v: string): bigint {
   return BigInt(v);
 }
 
-function blockArg(v: string): bigint {
+export function blockArg(v: string): bigint {
   if (!/^[0-9]+$/.test(v)) throw new InvalidArgumentError(`--from-block must be a block number, got "${v}"`);
   return BigInt(v);
 }
