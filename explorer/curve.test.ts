@@ -42,7 +42,7 @@ describe("verified training curve", () => {
       assert.deepEqual(c.heldout, { name: "synthetic held-out", examples: 40 });
       assert.deepEqual(c.points.map((p) => [p.checkpoint, p.step, p.verified, p.source]), [[0, 0, true, "spec's initial state"], [1, 2, true, "state server"], [2, 4, false, undefined], [3, 6, false, undefined]]);
       assert.match(c.points[2]!.reason!, /has state root .* the committed root is/);
-      assert.match(c.points[3]!.reason!, /answered 404/);
+      assert.match(c.points[3]!.reason!, /HTTP 404 Not Found/);
       // Each verified point is the engine's own accuracy of that state's weights on the held-out set.
       const nWeights = stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length;
       for (const i of [0, 1]) assert.equal(c.points[i]!.accuracy, await accuracy(spec, states.get(roots[i]!)!.tensors.slice(0, nWeights), heldout, "reference"));

@@ -6,7 +6,7 @@ import path from "node:path";
 import { network } from "hardhat";
 import { pino } from "pino";
 import { deployProtocol } from "../chain/deploy.ts";
-import { NotAMarketError } from "../client/errors.ts";
+import { NotAMarketError } from "../chain/errors.ts";
 import { postJob } from "../client/postJob.ts";
 import { publishSpec } from "../content/publishSpec.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
@@ -62,7 +62,7 @@ describe("startExplorer", async () => {
   });
 
   it("refuses an address that is not a JobMarket before it listens (no contract; another contract)", async () => {
-    for (const [market, says] of [[deployer!.account.address, /^no contract at 0x[0-9a-fA-F]{40} on this chain/], [d.disputeGame, /^the contract at 0x[0-9a-fA-F]{40} does not answer as a JobMarket \(.+\)$/]] as const) {
+    for (const [market, says] of [[deployer!.account.address, /^no contract at 0x[0-9a-fA-F]{40} on this chain/], [d.disputeGame, /^the contract at 0x[0-9a-fA-F]{40} does not answer as a JobMarket \(.+\): is --market the JobMarket address of this deployment\?$/]] as const) {
       await assert.rejects(startExplorer({ client: pc, market, log }, AbortSignal.timeout(10_000)), (e: unknown) => e instanceof NotAMarketError && says.test(e.message) && !e.message.includes("\n"));
     }
   });

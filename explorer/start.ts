@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Address, Chain, Client, Transport } from "viem";
-import { checkMarket } from "../client/checkMarket.ts";
+import { checkMarket } from "../chain/checkMarket.ts";
 import { decodeDataset } from "../engine/datasetFile.ts";
 import { DatasetError, FileReadError } from "../engine/errors.ts";
 import { loadMnist } from "../engine/mnist.ts";
@@ -10,7 +10,7 @@ import { Explorer } from "./explorer.ts";
 import { type ExplorerServer, startExplorerServer } from "./server.ts";
 
 /**
- * Starts the explorer on a market: checks that the address is a JobMarket (client/checkMarket.ts:
+ * Starts the explorer on a market: checks that the address is a JobMarket (chain/checkMarket.ts:
  * NotAMarketError otherwise, before anything listens), reads the chain once, then serves the page and polls.
  */
 export interface StartExplorerOptions {
