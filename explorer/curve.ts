@@ -8,7 +8,7 @@ import type { TrainingSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import type { Logger } from "../log/logger.ts";
 import { type HeldoutScore, scoreStates } from "./evaluateState.ts";
-import { checkpointStateUrl } from "./stateUrl.ts";
+import { checkpointStateUrl } from "../content/stateUrl.ts";
 
 /**
  * The explorer's verified training curve: for each committed checkpoint root, the state is fetched from the

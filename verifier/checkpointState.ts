@@ -3,6 +3,7 @@ import { scheduledStep } from "../chain/checkpoints.ts";
 import { toHex } from "../commitment/hash.ts";
 import { stateRoot } from "../commitment/stateRoot.ts";
 import { fetchVerifiedState } from "../content/fetchState.ts";
+import { checkpointStateUrl } from "../content/stateUrl.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { StepRunner } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
@@ -27,22 +28,16 @@ export type CheckpointState =
   | { readonly kind: "state"; readonly state: TrainingState; readonly source: "local" | "fetched" | "rebuilt" }
   | { readonly kind: "mismatch"; readonly interval: number; readonly computedRoot: Hex; readonly seconds: number };
 
-/** The base URL of a solver's state server from a job's model URI (`<base>/state/<64 hex>`), if it is one. */
-export function stateBaseOf(modelURI: string | null): string | undefined {
-  const m = modelURI ? /^(https?:\/\/.+)\/state\/[0-9a-fA-F]{64}$/.exec(modelURI) : null;
-  return m?.[1];
-}
-
 export async function checkpointState(ctx: VerifierContext, job: VJobRow, spec: TrainingSpec, dataset: Dataset, i: number, runner?: StepRunner): Promise<CheckpointState> {
   const roots = job.roots!;
   const root = roots[i]!;
   const ids = { jobId: job.jobId.toString(), checkpoint: i };
   if (await ctx.store.has(root)) return { kind: "state", state: await ctx.store.get(spec, root), source: "local" };
-  const base = stateBaseOf(job.modelURI);
-  if (base) {
+  const url = checkpointStateUrl(job.modelURI, root);
+  if (url) {
     try {
       const { state } = await fetchVerifiedState({
-        uri: `${base}/state/${root.slice(2).toLowerCase()}`, spec, expectedRoot: root, jobId: job.jobId, timeoutMs: ctx.cfg.stateTimeoutMs, signal: ctx.signal,
+        uri: url, spec, expectedRoot: root, jobId: job.jobId, timeoutMs: ctx.cfg.stateTimeoutMs, signal: ctx.signal,
         maxBytes: ctx.cfg.maxStateBytes,
       });
       await ctx.store.put(spec, state);
