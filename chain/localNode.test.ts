@@ -12,17 +12,9 @@ import { privateKeyToAccount } from "viem/accounts";
 import { anvilBinary } from "./anvil.ts";
 import { chainOf } from "./connect.ts";
 import { devAccount, LocalNodeError, type LocalNodeImpl, portFree, startLocalNode } from "./localNode.ts";
+import { alive } from "../test/helpers/alive.ts";
 
 const noAnvil = anvilBinary() ? undefined : "anvil is not installed (npm package @foundry-rs/anvil-linux-amd64, or an anvil on PATH)";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function checkImpl(impl: LocalNodeImpl): Promise<void> {
   // An hour between interval blocks: only automine can mine the transaction below within the test's time.

@@ -18,6 +18,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { anvilBinary } from "../../chain/anvil.ts";
 import { jobMarketAbi } from "../../chain/generated/contracts.ts";
 import { devAccount, freePort, type LocalNodeImpl, portFree } from "../../chain/localNode.ts";
+import { alive } from "../../test/helpers/alive.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -57,15 +58,6 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Waits until `pred` holds, polling; fails after `ms` saying what it waited for. */

@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { toHex } from "../../commitment/hash.ts";
 import { mnistSpec } from "../../training/mnistJob.ts";
 import { train } from "../../training/train.ts";
+import { alive } from "../helpers/alive.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -35,15 +36,6 @@ function portOpen(port: number): Promise<boolean> {
     s.once("connect", () => (s.destroy(), resolve(true)));
     s.once("error", () => resolve(false));
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("veritrain demo (local node, auction, solver, verifier and cheating solver processes)", { timeout: 180_000 }, () => {
