@@ -10,13 +10,13 @@ const VALUES = [
   "ChainIdMismatchError", "ClientError", "ClientTransactionError", "DatasetPublishError", "DatasetRootMismatchError", "GAME_REASONS", "InsufficientFundsError",
   "JOB_STATUS", "JobNotFoundError", "JobParamsError", "JobWaitError", "MAX_AMOUNT", "ModelFetchError", "ModelRootMismatchError", "NotAMarketError",
   "RpcUnreachableError", "SpecFetchError", "SpecPublishError", "TERMINAL_STATUSES", "UnsettleableSpecError", "VeritrainError", "bareHex", "checkChain",
-  "checkChallengeWindow", "checkJobParams", "checkMarket", "checkSettleable", "describeJobWait", "disputesOf", "explainNoBid", "fetchModel", "fetchSpec", "getJob", "getJobEvents", "getVerificationReport", "noBidReasons", "postJob",
+  "checkChallengeWindow", "checkJobParams", "checkMarket", "checkSettleable", "describeJobWait", "disputesOf", "explainNoBid", "fetchModel", "fetchSpec", "getJob", "getJobEvents", "getMarketEvents", "getVerificationReport", "noBidReasons", "postJob",
   "publishDataset", "publishSpec", "specCommitments", "toJobId", "toRoot", "verdictOf", "waitForJob", "watchJob",
 ];
 
 const TYPES = [
   "AttestationReport", "CheckChainParameters", "CheckChallengeWindowParameters", "CheckChallengeWindowReturnType", "CheckJobParamsParameters", "DisputeReport", "ExplainNoBidParameters", "FetchModelParameters", "FetchModelReturnType", "FetchSpecParameters", "GameReason",
-  "GetJobEventsParameters", "GetJobParameters", "GetVerificationReportParameters", "GetVerificationReportReturnType", "Job", "JobEvent", "JobEventKind", "JobId",
+  "GetJobEventsParameters", "GetJobParameters", "GetMarketEventsParameters", "GetVerificationReportParameters", "GetVerificationReportReturnType", "Job", "JobEvent", "JobEventKind", "JobId",
   "JobParams", "JobStatusName", "JobWait", "ModelCheck", "NoBidExplanation", "NoBidReason", "NoBidReasonKind", "PostJobParameters", "PostJobReturnType", "PublishDatasetParameters", "PublishDatasetReturnType",
   "PublishSpecParameters", "PublishSpecReturnType", "Root", "SpecCommitments", "Verdict", "VerificationReport", "WaitForJobParameters",
   "WatchJobParameters", "WatchJobReturnType",

@@ -20,7 +20,7 @@ export { postJob, type JobParams, type PostJobParameters, type PostJobReturnType
 
 // Following.
 export { getJob, JOB_STATUS, type GetJobParameters, type Job, type JobStatusName } from "../chain/jobs.ts";
-export { getJobEvents, GAME_REASONS, type GameReason, type GetJobEventsParameters, type JobEvent, type JobEventKind } from "./getJobEvents.ts";
+export { getJobEvents, getMarketEvents, GAME_REASONS, type GameReason, type GetJobEventsParameters, type GetMarketEventsParameters, type JobEvent, type JobEventKind } from "./getJobEvents.ts";
 export { watchJob, TERMINAL_STATUSES, type WatchJobParameters, type WatchJobReturnType } from "./watchJob.ts";
 export { waitForJob, type WaitForJobParameters } from "./waitForJob.ts";
 export { describeJobWait, type JobWait } from "./describeJobWait.ts";

@@ -16,7 +16,7 @@ import { disputeGameAbi, jobMarketAbi } from "../chain/generated/contracts.ts";
 import { publishForSolver, startInProcessSolver } from "../test/helpers/inProcessSolver.ts";
 import { makeHistory } from "../test/contracts/helpers/market.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
-import { getJobEvents, getVerificationReport, type JobEvent, postJob, watchJob } from "./index.ts";
+import { getJobEvents, getMarketEvents, getVerificationReport, type JobEvent, postJob, watchJob } from "./index.ts";
 
 const STEPS = 9, INTERVAL = 3, WINDOW = 1_000n, CLOCK = 600n, BOND = 100n, CHALLENGE_BOND = 50n;
 const kinds = (es: readonly JobEvent[]) => es.map((e) => e.kind);
@@ -177,5 +177,22 @@ describe("watchJob, getJobEvents, getVerificationReport (in-process chain)", asy
     assert.doesNotMatch(report.summary, /Unchallenged is not re-executed/);
     const committed = report.events.find((e) => e.kind === "committed");
     assert.ok(committed?.kind === "committed" && committed.roots.length === 4 && committed.roots[0] === report.roots.initialRoot);
+  });
+
+  it("getMarketEvents: one pass over the market gives every job exactly the events getJobEvents gives it, over the whole chain and over a slice", async () => {
+    const latest = await pc.getBlockNumber();
+    const count = await pc.readContract({ address: market, abi: jobMarketAbi, functionName: "jobCount" });
+    assert.ok(count >= 4n, `the jobs of the tests above (${count})`);
+    const all = await getMarketEvents(pc, { market, fromBlock: 0n, toBlock: latest, logRange: 7 });
+    assert.deepEqual([...all.keys()].sort((a, b) => (a < b ? -1 : 1)), Array.from({ length: Number(count) }, (_, i) => BigInt(i + 1)));
+    for (let id = 1n; id <= count; id++) assert.deepEqual(all.get(id), await getJobEvents(pc, { market, jobId: id, fromBlock: 0n, toBlock: latest }), `job ${id}`);
+    // A slice (what a watcher reads after its cursor): the jobs with an event in it, only those events.
+    const from = latest / 2n;
+    const slice = await getMarketEvents(pc, { market, fromBlock: from, toBlock: latest });
+    for (const [id, list] of all) {
+      const inSlice = list.filter((e) => e.blockNumber >= from);
+      assert.deepEqual(slice.get(id) ?? [], inSlice, `job ${id} in blocks ${from}..${latest}`);
+    }
+    assert.equal((await getMarketEvents(pc, { market, fromBlock: latest + 1n, toBlock: latest })).size, 0);
   });
 });

@@ -2,7 +2,7 @@ import type { Address, Chain, Client, Transport } from "viem";
 import { getBalance, getBlock, readContract } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob, type Job } from "../chain/jobs.ts";
-import { getJobEvents, type JobEvent } from "../client/getJobEvents.ts";
+import { getMarketEvents, type JobEvent } from "../client/getJobEvents.ts";
 import { disputesOf } from "../client/getVerificationReport.ts";
 import { isOver, type GameView } from "../dispute/gameState.ts";
 import { type GameSummary, gameSummary } from "../dispute/gameSummary.ts";
@@ -10,8 +10,9 @@ import { readGame } from "../dispute/playGame.ts";
 
 /**
  * The explorer's copy of what the chain says about one market, kept current by `poll()` with a block cursor:
- * every job (IJobMarket.getJob) with its events (client/getJobEvents, read incrementally from the cursor:
- * a job's events are read once, then only the new blocks' while it is unsettled), and every dispute game
+ * every job (IJobMarket.getJob, re-read while it is unsettled) with its events (client/getMarketEvents: one
+ * paged pass over the market's logs of the blocks since the cursor serves every job; a per-job read would
+ * cost the same blocks once per job, which a public endpoint answers with 429s), and every dispute game
  * with its state (DisputeGame.gameState, re-read while the game is open) and its moves (dispute/gameSummary,
  * re-read when the state shows a new move).
  * All reads go through the SDK and the game reader, so they share whatever paging those do.
@@ -116,15 +117,13 @@ export class ChainIndex {
       readContract(c, { address: this.market, abi: jobMarketAbi, functionName: "jobCount", blockNumber: head.block }),
       getBalance(c, { address: this.market, blockNumber: head.block }),
     ]);
+    const fresh = await getMarketEvents(c, { market: this.market, fromBlock: from, toBlock: head.block });
     const jobs = new Map(this.#jobs);
     for (let id = 1n; id <= count; id++) {
       const known = jobs.get(id);
-      if (known && !isUnsettled(known)) continue;
-      const [job, fresh] = await Promise.all([
-        getJob(c, { market: this.market, jobId: id }),
-        getJobEvents(c, { market: this.market, jobId: id, fromBlock: known ? from : this.fromBlock, toBlock: head.block }),
-      ]);
-      jobs.set(id, { id, job, events: [...(known?.events ?? []), ...fresh] });
+      const events = [...(known?.events ?? []), ...(fresh.get(id) ?? [])];
+      if (known && !isUnsettled(known) && !fresh.has(id)) continue;
+      jobs.set(id, { id, job: await getJob(c, { market: this.market, jobId: id }), events });
     }
     const games = new Map(this.#games);
     for (const j of jobs.values()) {
