@@ -1,12 +1,12 @@
 import path from "node:path";
 import type { Account } from "viem";
 import type { Logger } from "../log/logger.ts";
-import { CONTENT_CACHE_DIR } from "../content/contentCache.ts";
 import { shutdownProver } from "../settlement/prover.ts";
 import { type NodeClient, openNodeChain } from "./chain.ts";
 import type { NodeConfig } from "./config.ts";
 import type { NodeContext } from "./context.ts";
 import { loadDatasets } from "./datasets.ts";
+import { contentCacheDir } from "./jobSpec.ts";
 import type { NodeDb } from "./db.ts";
 import { NodeMetrics } from "./metrics.ts";
 import { Node } from "./node.ts";
@@ -61,7 +61,7 @@ export async function openNode<C extends NodeConfig, D extends NodeDb>(o: OpenNo
     db.bindIdentity(`chain ${chain.chainId} market ${cfg.market} ${o.role} ${chain.me}`);
     db.bindGenesis(chain.genesis);
     db.clearWaits(); // the last run's waits: found again, and logged, on the first ticks
-    const datasets = await loadDatasets(cfg.accept.datasets, { ipfsGateway: cfg.ipfsGateway, cacheDir: path.join(cfg.dataDir, CONTENT_CACHE_DIR), signal });
+    const datasets = await loadDatasets(cfg.accept.datasets, { ipfsGateway: cfg.ipfsGateway, cacheDir: contentCacheDir(cfg), signal });
     const store = await openStore(path.join(cfg.dataDir, "states"));
     metrics = new NodeMetrics({
       role: o.role, phases: o.phases, jobs: () => db.jobsOf(), games: () => db.games(), spent: () => db.spent(), waits: () => waits.keys().length,

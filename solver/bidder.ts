@@ -1,16 +1,14 @@
-import path from "node:path";
 import { writeContract } from "viem/actions";
 import { jobMarketAbi } from "../chain/generated/contracts.ts";
 import { getJob, type Job } from "../chain/jobs.ts";
 import { getSettleCoverage } from "../chain/settleCoverage.ts";
-import { checkCommitments, CommitmentMismatchError } from "../commitment/specCommitments.ts";
+import { CommitmentMismatchError } from "../commitment/specCommitments.ts";
 import { SpecFetchError } from "../content/errors.ts";
-import { CONTENT_CACHE_DIR } from "../content/contentCache.ts";
-import { fetchSpec } from "../content/fetchSpec.ts";
 import { bareHex } from "../core/root.ts";
 import { canonicalSpecJson } from "../engine/spec.ts";
 import { amounts, eth } from "../node/amounts.ts";
 import { Backoff } from "../node/backoff.ts";
+import { fetchJobSpec } from "../node/jobSpec.ts";
 import { forEachJob, type NodeModule } from "../node/node.ts";
 import { withdrawBalance } from "../node/withdraw.ts";
 import { describeMissing } from "../settlement/coverage.ts";
@@ -80,12 +78,8 @@ export class Bidder implements NodeModule {
     if (!ds) return this.#ctx.finish(jobId, "rejected", `dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
     let specJson: string;
     try {
-      // Checked against the job's spec hash whatever the transport, cached by it; retried on this module's schedule (retries: 0).
-      const spec = await fetchSpec({
-        uri: row.specURI ?? "", specHash: job.specHash, maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs, retries: 0,
-        ipfsGateway: cfg.ipfsGateway, cacheDir: path.join(cfg.dataDir, CONTENT_CACHE_DIR),
-      });
-      checkCommitments(job, spec, ds.dataset, `job ${jobId}`);
+      // One attempt: a transient failure is retried on this module's schedule (below).
+      const spec = await fetchJobSpec(cfg, row.specURI, job, jobId, ds.dataset);
       // SAFETY: under a Groth16 deployment a dispute ending on an op with no registered circuit cannot be
       // settled, and an unsettled game fails the solver even when it is right: never take such a job.
       const coverage = await getSettleCoverage(chain.client, { market: chain.market, spec });

@@ -1,12 +1,9 @@
-import path from "node:path";
-import { checkCommitments } from "../commitment/specCommitments.ts";
 import { SpecFetchError } from "../content/errors.ts";
-import { CONTENT_CACHE_DIR } from "../content/contentCache.ts";
-import { fetchSpec } from "../content/fetchSpec.ts";
 import { getJob } from "../chain/jobs.ts";
 import { canonicalSpecJson } from "../engine/spec.ts";
 import { VeritrainError } from "../core/errors.ts";
 import { Backoff } from "../node/backoff.ts";
+import { fetchJobSpec } from "../node/jobSpec.ts";
 import { forEachJob, type NodeModule } from "../node/node.ts";
 import type { VerifierContext } from "./context.ts";
 import type { VJobRow } from "./db.ts";
@@ -70,11 +67,7 @@ export class Evaluator implements NodeModule {
     if (!ds) return reject(`dataset root ${job.datasetRoot} is not one of accept.datasets (${cfg.accept.datasets.join(", ")})`);
     let specJson: string;
     try {
-      const spec = await fetchSpec({
-        uri: row.specURI ?? "", specHash: job.specHash, maxBytes: cfg.accept.maxSpecBytes, timeoutMs: cfg.accept.specTimeoutMs, retries: 0,
-        ipfsGateway: cfg.ipfsGateway, cacheDir: path.join(cfg.dataDir, CONTENT_CACHE_DIR),
-      });
-      checkCommitments(job, spec, ds.dataset, `job ${jobId}`);
+      const spec = await fetchJobSpec(cfg, row.specURI, job, jobId, ds.dataset);
       specJson = canonicalSpecJson(spec);
     } catch (e) {
       if (e instanceof SpecFetchError && e.transient) {
