@@ -62,8 +62,7 @@ export class LocalGradientWorker implements GradientWorker {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      // The shard's rows are this request's own copies: moved, not copied again.
-      this.thread.postMessage({ id, req } satisfies ToWorker, [req.x.data.buffer, req.labels.data.buffer] as ArrayBuffer[]);
+      this.thread.postMessage({ id, req } satisfies ToWorker);
     });
   }
 
