@@ -62,7 +62,7 @@ export class LocalGradientWorker implements GradientWorker {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.thread.postMessage({ id, req } satisfies ToWorker);
+      this.thread.postMessage({ kind: "gradients", id, req } satisfies ToWorker);
     });
   }
 
@@ -72,8 +72,20 @@ export class LocalGradientWorker implements GradientWorker {
     this.#pending.clear();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Asks the thread to finish its request in flight and end (terminating it while onnxruntime runs would abort
+   * the process); terminates it only if it has not ended after `graceMs`.
+   */
+  async close(graceMs = 30_000): Promise<void> {
+    const alive = !this.#dead;
     this.#die("was closed");
+    if (alive) {
+      this.thread.postMessage({ kind: "close" } satisfies ToWorker);
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([this.exited.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(resolve, graceMs, true)))]);
+      clearTimeout(timer);
+      if (!late) return;
+    }
     await this.thread.terminate();
     await this.exited;
   }

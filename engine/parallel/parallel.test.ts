@@ -18,6 +18,7 @@ import { WorkersError } from "./errors.ts";
 import { LocalGradientWorker } from "./localWorker.ts";
 import { parallelRunner, type ParallelOptions } from "./parallelRunner.ts";
 import type { GradientWorker } from "./protocol.ts";
+import { applyUpdate, onnxUpdate } from "./update.ts";
 
 /**
  * Data-parallel workers: the same committed roots for any worker count (uneven shards, momentum, both ways of
@@ -139,7 +140,7 @@ describe("worker failures", () => {
       workers, threads: 1,
       connect: async (setup, i) => {
         const w = await LocalGradientWorker.start(`gradient worker ${i}`, setup);
-        started.push(w);
+        started[i] = w;
         return wrap ? wrap(w, i) : w;
       },
     });
@@ -181,19 +182,31 @@ describe("worker failures", () => {
   });
 
   it("a worker that dies mid-step fails the step (no hang), and every later one", async () => {
-    const { runner, started } = await tapped(2, (w) => ({
+    // The thread is ended as the request goes out (not while onnxruntime runs in it: that aborts the process,
+    // which is why close() asks a worker to end instead of terminating it).
+    const { runner, started } = await tapped(2, (w, i) => ({
       rows: w.rows,
       close: () => w.close(),
       gradients: (req) => {
-        const p = w.gradients(req);
-        void w.thread.terminate();
-        return p;
+        if (i === 1) void w.thread.terminate();
+        return w.gradients(req);
       },
     }));
     try {
-      await assert.rejects(runner.run(s0.tensors, batch), /gradient worker \d (exited \(code 1\)|was closed) with a request in flight/);
-      await Promise.all(started.map((w) => w.exited));
-      await assert.rejects(runner.run(s0.tensors, batch), /gradient worker \d exited/);
+      await assert.rejects(runner.run(s0.tensors, batch), /gradient worker 1 exited \(code 1\) with a request in flight/);
+      await started[1]!.exited;
+      await assert.rejects(runner.run(s0.tensors, batch), /gradient worker 1 exited \(code 1\)/);
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it("a worker that died between steps fails the next step at once", async () => {
+    const { runner, started } = await tapped(2);
+    try {
+      await runner.run(s0.tensors, batch);
+      await started[0]!.thread.terminate();
+      await assert.rejects(runner.run(s0.tensors, batch), /gradient worker 0 exited \(code 1\)/);
     } finally {
       await runner.close();
     }
@@ -264,6 +277,38 @@ describe("the batch cut", () => {
     assert.equal(gw.name, "l0.gw");
     assert.deepEqual(gw.shape, [784, 12]);
     assert.ok(p.ops[gw.producer!]!.exactBound < graph.ops[graph.tensors[bc.cut[4]!]!.producer!]!.exactBound);
+  });
+
+  it("the update's onnxruntime session and the reference kernels agree bit for bit (real, extreme and tie sums)", async () => {
+    const bc = findBatchCut(graph);
+    const spec = variant({ layers: [784, 12, 8, 10], batchSize: 7, momentumNum: 7 });
+    const s0 = initialState(spec);
+    const real = (await (async () => {
+      const r = await parallelRunner(graph, { workers: 1, threads: 1 });
+      try {
+        return (await r.run(s0.tensors, sampleBatch(data.train, s0.rng, spec), { trace: true })).all!;
+      } finally {
+        await r.close();
+      }
+    })());
+    const cuts = [
+      bc.cut.map((id) => real[id]!),
+      bc.cut.map((id) => ({ shape: graph.tensors[id]!.shape, data: new Float64Array(real[id]!.data.length).map((_, k) => graph.tensors[id]!.range[k % 2]!) })),
+      // Odd multiples of half a learning-rate step: roundShift ties.
+      bc.cut.map((id) => ({ shape: graph.tensors[id]!.shape, data: new Float64Array(real[id]!.data.length).map((_, k) => (k % 3 - 1) * (2 * k + 1) * 2 ** 4) })),
+    ];
+    const states = [s0.tensors, s0.tensors.map((t, i) => ({ shape: t.shape, data: new Float64Array(t.data.length).map((_, k) => graph.state[i]!.range[(k + i) % 2]!) }))];
+    const u = await onnxUpdate(graph, bc);
+    try {
+      for (const st of states) {
+        for (const cut of cuts) {
+          const a = applyUpdate(graph, bc, st, cut), b = await u.apply(st, cut);
+          a.forEach((t, i) => assert.deepEqual([...b[i]!.data], [...t.data], graph.state[i]!.name));
+        }
+      }
+    } finally {
+      await u.close();
+    }
   });
 
   /** The graph with one more op appended (its output added as a tensor). */

@@ -8,7 +8,7 @@ import { findBatchCut, shardRows } from "./batchCut.ts";
 import { WorkersError } from "./errors.ts";
 import { LocalGradientWorker } from "./localWorker.ts";
 import type { GradientRequest, GradientResult, GradientWorker, WorkerSetup } from "./protocol.ts";
-import { applyUpdate, narrow } from "./update.ts";
+import { narrow, onnxUpdate } from "./update.ts";
 
 /**
  * A StepRunner that splits each batch into contiguous shards, one per gradient worker, sums the shards'
@@ -53,6 +53,14 @@ export async function parallelRunner(graph: StepGraph, o: ParallelOptions): Prom
   if (failed) {
     await Promise.allSettled(workers.map((w) => w.close()));
     throw failed.reason;
+  }
+
+  let update;
+  try {
+    update = await onnxUpdate(graph, bc);
+  } catch (e) {
+    await Promise.allSettled(workers.map((w) => w.close()));
+    throw e;
   }
 
   const cutTensors = bc.cut.map((id) => graph.tensors[id]!);
@@ -148,7 +156,7 @@ export async function parallelRunner(graph: StepGraph, o: ParallelOptions): Prom
         }
         known.fill(version);
         const cut = sum(results);
-        const next = applyUpdate(graph, bc, state, cut);
+        const next = await update.apply(state, cut);
         last = { from: version, cut };
         version = versions++;
         current = next;
@@ -159,7 +167,7 @@ export async function parallelRunner(graph: StepGraph, o: ParallelOptions): Prom
     },
     async close() {
       closed = true;
-      await Promise.allSettled([...workers.map((w) => w.close()), ...(single ? [single.close()] : [])]);
+      await Promise.allSettled([...workers.map((w) => w.close()), update.close(), ...(single ? [single.close()] : [])]);
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Tensor } from "../tensor.ts";
 import { findBatchCut, shardProgram, type BatchCut, type ShardProgram } from "./batchCut.ts";
 import { WorkersError } from "./errors.ts";
 import type { GradientRequest, GradientResult, WorkerSetup } from "./protocol.ts";
-import { applyUpdate } from "./update.ts";
+import { onnxUpdate, type UpdateRunner } from "./update.ts";
 
 /**
  * The worker side of the protocol, free of any transport: holds the state of the version it is at and one
@@ -19,6 +19,7 @@ export class ShardServer {
   readonly #lowered: LoweredGraph;
   readonly #session: ort.InferenceSession;
   #state: readonly Tensor[] | undefined;
+  #update: UpdateRunner | undefined;
   #version = -1;
 
   private constructor(setup: WorkerSetup, cut: BatchCut, program: ShardProgram, lowered: LoweredGraph, session: ort.InferenceSession) {
@@ -46,7 +47,8 @@ export class ShardServer {
       if (this.#version !== req.advance.from || !this.#state) {
         throw new WorkersError(`asked to advance from state version ${req.advance.from}, but this worker holds ${this.#version < 0 ? "none" : `version ${this.#version}`}`);
       }
-      this.#state = applyUpdate(graph, this.#cut, this.#state, req.advance.cut);
+      this.#update ??= await onnxUpdate(graph, this.#cut);
+      this.#state = await this.#update.apply(this.#state, req.advance.cut);
     } else if (this.#version !== req.version || !this.#state) {
       throw new WorkersError(`asked for gradients at state version ${req.version}, but this worker holds ${this.#version < 0 ? "none" : `version ${this.#version}`}`);
     }
@@ -66,5 +68,6 @@ export class ShardServer {
 
   async close(): Promise<void> {
     await this.#session.release();
+    await this.#update?.close();
   }
 }

@@ -4,9 +4,11 @@ import { ShardServer } from "./shardServer.ts";
 
 /**
  * A gradient worker thread (localWorker.ts starts it): opens a ShardServer on the setup in workerData, says
- * "ready" (or why it could not), then answers each { id, req } with { id, result } or { id, error }.
+ * "ready" (or why it could not), then answers each { id, req } with { id, result } or { id, error }, one at a
+ * time. On "close" it finishes the request in flight, releases its sessions and lets the thread end: a thread
+ * must not be terminated while onnxruntime runs in it (the native binding aborts the whole process).
  */
-export type ToWorker = { readonly id: number; readonly req: GradientRequest };
+export type ToWorker = { readonly kind: "gradients"; readonly id: number; readonly req: GradientRequest } | { readonly kind: "close" };
 export type FromWorker =
   | { readonly kind: "ready" }
   | { readonly kind: "failed"; readonly error: string }
@@ -25,21 +27,26 @@ function postResult(id: number, result: GradientResult): void {
     post({ kind: "result", id, result });
   }
 }
+
 let server: ShardServer | undefined;
 try {
   server = await ShardServer.open(workerData as WorkerSetup);
 } catch (e) {
-  // The starting side terminates the thread on this answer.
+  // The starting side ends the thread on this answer.
   post({ kind: "failed", error: (e as Error).message });
 }
 if (server) {
   const s = server;
-  // Requests are sequential per worker (the coordinator awaits each step), so no queue is needed here.
+  let queue = Promise.resolve();
   port.on("message", (m: ToWorker) => {
-    s.gradients(m.req).then(
+    if (m.kind === "close") {
+      queue = queue.then(() => s.close()).finally(() => port.close());
+      return;
+    }
+    queue = queue.then(() => s.gradients(m.req).then(
       (result) => postResult(m.id, result),
       (e: unknown) => post({ kind: "error", id: m.id, error: (e as Error).message }),
-    );
+    ));
   });
   post({ kind: "ready" });
 }
