@@ -16,6 +16,8 @@ export interface TrainJobOptions {
   readonly steps: number;
   readonly checkpointInterval: number;
   readonly backend: BackendName;
+  /** Data-parallel gradient workers (train()'s workers); default 1. */
+  readonly workers?: number;
   readonly out?: string;
   readonly signal?: AbortSignal;
 }
@@ -40,12 +42,13 @@ export async function runTrainJob(log: Logger, o: TrainJobOptions): Promise<Trai
   }
   if (o.out) await checkWritable("--out", o.out);
   const hash = specHash(o.spec);
-  log.info({ specHash: hash, layers: o.spec.model.layers, batchSize: o.spec.training.batchSize, steps: o.steps, backend: o.backend }, "training");
+  log.info({ specHash: hash, layers: o.spec.model.layers, batchSize: o.spec.training.batchSize, steps: o.steps, backend: o.backend, workers: o.workers ?? 1 }, "training");
   const progress = createProgress(log, "train", o.steps);
   const t0 = performance.now();
   let lossAvg = NaN;
   const result = await train({
     spec: o.spec, dataset: o.data.train, steps: o.steps, checkpointInterval: o.checkpointInterval, backend: o.backend,
+    ...(o.workers === undefined ? {} : { workers: o.workers }),
     ...(o.signal ? { signal: o.signal } : {}),
     onStep: (i) => {
       lossAvg = Number.isNaN(lossAvg) ? i.loss : 0.98 * lossAvg + 0.02 * i.loss;

@@ -33,6 +33,8 @@ describe("solver config", () => {
     assert.deepEqual(c.pricing, { minWeiPerStep: 1000n, openingBidBps: 10_000, undercutBps: 100 });
     assert.deepEqual(c.accept.datasets, ["mnist"]);
     assert.equal(c.maxConcurrentJobs, 1);
+    assert.equal(c.workers, 1);
+    assert.equal(parseSolverConfig({ ...base(), workers: 4 }, "/base").workers, 4);
     assert.equal(c.chainId, undefined);
   });
 
@@ -55,6 +57,9 @@ describe("solver config", () => {
     bad((c) => (c.serve = { publicUrl: "ftp://x" }), "serve.publicUrl", /http\(s\) URL/);
     bad((c) => (c.pollIntervalMs = 0), "pollIntervalMs", /\[50,/);
     bad((c) => (c.maxConcurrentJobs = 0), "maxConcurrentJobs", /\[1, 64\]/);
+    bad((c) => (c.workers = 0), "workers", /\[1, 64\]/);
+    bad((c) => (c.workers = 2.5), "workers", /\[1, 64\]/);
+    bad((c) => ((c.workers = 2), (c.backend = "reference")), "workers", /onnx backend/);
     bad((c) => (c.privateKey = "0x00"), "privateKey", /unknown field/);
     assert.throws(() => parseSolverConfig([], "/"), /must be a JSON object/);
   });
@@ -62,7 +67,7 @@ describe("solver config", () => {
   it("applies environment overrides, numeric ones checked", () => {
     const o = applyEnvOverrides(base(), {
       VERITRAIN_RPC_URL: "https://rpc.example:8545", VERITRAIN_CHAIN_ID: "11155111", VERITRAIN_SERVE_PORT: "9000", VERITRAIN_DATA_DIR: "/var/solver",
-      VERITRAIN_MIN_WEI_PER_STEP: "7",
+      VERITRAIN_MIN_WEI_PER_STEP: "7", VERITRAIN_WORKERS: "2",
     });
     const c = parseSolverConfig(o, "/base");
     assert.equal(c.rpcUrl, "https://rpc.example:8545");
@@ -70,6 +75,7 @@ describe("solver config", () => {
     assert.equal(c.serve.port, 9000);
     assert.equal(c.dataDir, "/var/solver");
     assert.equal(c.pricing.minWeiPerStep, 7n);
+    assert.equal(c.workers, 2);
     assert.throws(() => applyEnvOverrides(base(), { VERITRAIN_SERVE_PORT: "80a" }), (e: unknown) => e instanceof SolverConfigError && e.field === "serve.port");
   });
 

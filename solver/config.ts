@@ -1,6 +1,7 @@
 import path from "node:path";
 import { BPS, NODE_DEFAULTS } from "../core/defaults.ts";
 import { applyEnvOverrides as applyOverrides, fields, isObj, NODE_ENV_OVERRIDES, NODE_FIELDS, type NodeConfig, parseNodeFields, readConfigFile } from "../node/config.ts";
+import { MAX_WORKERS } from "../engine/parallel/parallelRunner.ts";
 import { parseSolverAdversary, type SolverAdversary } from "./adversary.ts";
 import { SolverConfigError } from "./errors.ts";
 
@@ -32,6 +33,12 @@ export interface SolverConfig extends NodeConfig {
   readonly pricing: PricingRule;
   readonly serve: ServeConfig;
   readonly maxConcurrentJobs: number;
+  /**
+   * Data-parallel gradient workers per training job (engine/parallel/): each batch is split over this many
+   * threads, each with its own onnxruntime session; the roots do not depend on it. 1 (default, or absent): one
+   * process.
+   */
+  readonly workers?: number;
   /** Test-only cheating (VERITRAIN_TEST_ADVERSARY=1 must be set too); never on by default. */
   readonly adversary?: SolverAdversary;
 }
@@ -43,15 +50,16 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   VERITRAIN_SERVE_PORT: "serve.port",
   VERITRAIN_SERVE_PUBLIC_URL: "serve.publicUrl",
   VERITRAIN_MIN_WEI_PER_STEP: "pricing.minWeiPerStep",
+  VERITRAIN_WORKERS: "workers",
 };
 
-const NUMERIC_ENV = new Set(["chainId", "serve.port", "pollIntervalMs"]);
+const NUMERIC_ENV = new Set(["chainId", "serve.port", "pollIntervalMs", "workers"]);
 
 /** Validates a parsed config object (after overrides); `baseDir` resolves relative paths. */
 export function parseSolverConfig(raw: unknown, baseDir: string = process.cwd(), env: NodeJS.ProcessEnv = process.env): SolverConfig {
   if (!isObj(raw)) throw new SolverConfigError("(root)", "the config must be a JSON object");
   const { known, str, int, wei } = fields(SolverConfigError);
-  known(raw, "", [...NODE_FIELDS, "pricing", "serve", "maxConcurrentJobs", "adversary"]);
+  known(raw, "", [...NODE_FIELDS, "pricing", "serve", "maxConcurrentJobs", "workers", "adversary"]);
   const node = parseNodeFields(raw, baseDir, SolverConfigError);
 
   const p = raw.pricing;
@@ -73,10 +81,14 @@ export function parseSolverConfig(raw: unknown, baseDir: string = process.cwd(),
     port: int(s, "port", "serve.port", 0, 65_535, NODE_DEFAULTS.servePort),
     ...(publicUrl === undefined ? {} : { publicUrl: publicUrl.replace(/\/+$/, "") }),
   };
+  if (raw.workers !== undefined && raw.workers !== 1 && node.backend !== "onnx") {
+    throw new SolverConfigError("workers", `workers > 1 runs the onnx backend in each worker; backend "${node.backend}" trains in one process (set workers to 1)`);
+  }
   const adversary = raw.adversary === undefined ? undefined : parseSolverAdversary(raw.adversary, env);
   return {
     ...node, pricing, serve,
     maxConcurrentJobs: int(raw, "maxConcurrentJobs", "maxConcurrentJobs", 1, 64, NODE_DEFAULTS.maxConcurrentJobs),
+    workers: int(raw, "workers", "workers", 1, MAX_WORKERS, 1),
     ...(adversary === undefined ? {} : { adversary }),
   };
 }

@@ -25,6 +25,8 @@ export interface TrainJobOptions {
   readonly steps: number;
   readonly checkpointInterval: number;
   readonly backend: BackendName;
+  /** Data-parallel gradient workers (train()'s workers; the solver config's `workers`). */
+  readonly workers?: number;
   readonly signal?: AbortSignal;
   readonly onCheckpoint?: (c: { step: number; root: Root; index: number }) => void;
   readonly onResume?: (fromStep: number) => void;
@@ -57,6 +59,7 @@ export async function trainJob(o: TrainJobOptions): Promise<TrainedJob> {
   const t0 = performance.now();
   await train({
     spec: o.spec, dataset: o.dataset, steps: o.steps - startStep, checkpointInterval: o.checkpointInterval, backend: o.backend,
+    ...(o.workers === undefined ? {} : { workers: o.workers }),
     ...(start ? { start } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.override ? { override: o.override } : {}),

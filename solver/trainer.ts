@@ -47,7 +47,7 @@ export class Trainer implements NodeModule {
     const p = (async () => {
       const override = lie ? trainingOverride(lie, { spec, dataset: ds.dataset, graph: buildStepGraph(spec) }) : undefined;
       const r = await trainJob({
-        db, store, jobId, spec, dataset: ds.dataset, steps: row.steps, checkpointInterval: row.checkpointInterval, backend: cfg.backend, signal,
+        db, store, jobId, spec, dataset: ds.dataset, steps: row.steps, checkpointInterval: row.checkpointInterval, backend: cfg.backend, workers: cfg.workers, signal,
         ...(override ? { override } : {}),
         onResume: (step) => log.info({ jobId: key, fromStep: step }, "resuming training from the latest stored checkpoint"),
         onCheckpoint: (c) => log.info({ jobId: key, step: c.step, index: c.index, root: c.root }, "checkpoint stored"),

@@ -1,6 +1,8 @@
 import { sampleBatch, type Dataset } from "../engine/batch.ts";
 import { buildStepGraph, type StepGraph } from "../engine/graph.ts";
 import { onnxRunner } from "../engine/onnx/runner.ts";
+import { WorkersError } from "../engine/parallel/errors.ts";
+import { MAX_WORKERS, parallelRunner } from "../engine/parallel/parallelRunner.ts";
 import { nextRng } from "../engine/random.ts";
 import { referenceRunner } from "../engine/reference.ts";
 import type { BackendName, StepRunner } from "../engine/runner.ts";
@@ -21,6 +23,11 @@ export interface TrainOptions {
   readonly steps: number;
   readonly checkpointInterval: number;
   readonly backend?: BackendName;
+  /**
+   * Data-parallel gradient workers (engine/parallel/): each batch is split over this many threads, each with
+   * its own onnxruntime session; roots are bit-identical for any count. Default 1: one in-process runner.
+   */
+  readonly workers?: number;
   /** Resume from this state instead of the spec's initial state. */
   readonly start?: TrainingState;
   /** A runner of this spec's graph to use (and leave open) instead of creating one per call. */
@@ -48,7 +55,12 @@ export interface TrainResult {
   readonly historyRoot: Hash;
 }
 
-export async function createRunner(graph: StepGraph, backend: BackendName = "onnx"): Promise<StepRunner> {
+export async function createRunner(graph: StepGraph, backend: BackendName = "onnx", workers = 1): Promise<StepRunner> {
+  if (!Number.isSafeInteger(workers) || workers < 1 || workers > MAX_WORKERS) throw new WorkersError(`workers must be an integer in [1, ${MAX_WORKERS}], got ${workers}`);
+  if (workers > 1) {
+    if (backend !== "onnx") throw new WorkersError(`workers > 1 runs the onnx backend in each worker; the ${backend} backend trains in one process (use workers = 1)`);
+    return parallelRunner(graph, { workers });
+  }
   return backend === "onnx" ? onnxRunner(graph) : referenceRunner(graph);
 }
 
@@ -80,7 +92,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (!Number.isSafeInteger(o.checkpointInterval) || o.checkpointInterval < 1) {
     throw new RangeError(`checkpointInterval must be a positive integer, got ${o.checkpointInterval}`);
   }
-  const runner = o.runner ?? (await createRunner(buildStepGraph(o.spec), o.backend));
+  const runner = o.runner ?? (await createRunner(buildStepGraph(o.spec), o.backend, o.workers));
   let s = o.start ?? initialState(o.spec);
   const checkpoints: Checkpoint[] = [];
   const checkpoint = async () => {

@@ -7,6 +7,7 @@ import { mnistSpec } from "../../training/mnistJob.ts";
 import { backendName, hex32, layerList, positiveInt } from "../options.ts";
 import { printSummary, runTrainJob } from "../trainJob.ts";
 import { JOB_DEFAULTS } from "../../core/defaults.ts";
+import { MAX_WORKERS } from "../../engine/parallel/parallelRunner.ts";
 
 export interface TrainFlags {
   steps: number;
@@ -15,6 +16,7 @@ export interface TrainFlags {
   seed?: string;
   layers?: number[];
   backend: "onnx" | "reference";
+  workers: number;
   spec?: string;
   out?: string;
   json?: boolean;
@@ -46,6 +48,7 @@ export function registerTrain(program: Command, log: () => Logger, signal: Abort
     .option("--seed <hex>", "32-byte job seed (hex)", hex32("--seed"))
     .option("--layers <widths>", "layer widths, e.g. 784,128,10", layerList)
     .option("--backend <name>", "onnx (fast) or reference (TypeScript); roots are identical", backendName, "onnx")
+    .option("--workers <n>", "data-parallel gradient workers (threads, each its own onnxruntime session); roots are identical for any count", positiveInt("--workers", MAX_WORKERS), 1)
     .option("--spec <file>", "a spec JSON file (see `veritrain spec`); overrides --seed/--layers/--batch-size")
     .option("--out <file>", "write the final training state to this file")
     .option("--json", "print the result as one JSON object")
@@ -60,7 +63,7 @@ export function registerTrain(program: Command, log: () => Logger, signal: Abort
         throw new DatasetError(`the spec's dataset root ${spec.data.root} does not match the shipped MNIST training split (${base.spec.data.root})`);
       }
       const summary = await runTrainJob(log(), {
-        spec, data: base.data, steps: f.steps, checkpointInterval: f.checkpointInterval, backend: f.backend, signal,
+        spec, data: base.data, steps: f.steps, checkpointInterval: f.checkpointInterval, backend: f.backend, workers: f.workers, signal,
         ...(f.out ? { out: f.out } : {}),
       });
       if (f.json) process.stdout.write(JSON.stringify(summary) + "\n");
