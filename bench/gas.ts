@@ -279,6 +279,8 @@ const fnName = (input: Hex) => {
     return input.slice(0, 10);
   }
 };
+// Per transaction of the first dispute: what it paid against its floor.
+log(`EIP-7623 per transaction of the first dispute (gasUsed / floor):\n${r.disputeFloors.map((t) => `  ${fnName(t.input).padEnd(14)} ${String(t.gasUsed).padStart(7)} / ${String(t.floor).padStart(7)} (${t.calldataBytes} bytes)${floorBinds(t) ? "  floor-bound" : ""}`).join("\n")}`);
 const boundNames = floorBound.map((t) => `${fnName(t.input)} (${t.calldataBytes} bytes, ${t.gasUsed} gas)`);
 
 const metrics = {
@@ -345,5 +347,6 @@ log(`  post ${metrics.post_job_gas}, bid ${metrics.bid_gas} (outbid ${metrics.bi
 report("gas", metrics, {
   devStep: DEV_STEP, devElement: DEV_ELEMENT, entry, targets: TARGETS, moves: Object.fromEntries(kinds.map(([k, xs]) => [k, xs.map(Number)])),
   floorBound: boundNames,
+  floors: flowFloors.map((t) => ({ fn: fnName(t.input), gasUsed: Number(t.gasUsed), floor: Number(t.floor), bytes: t.calldataBytes })),
   matmul: { devStep: MM_DEV_STEP, devElement: MM_DEV_ELEMENT, entry: mm.entry, moves: Object.fromEntries(mm.kinds.map(([k, xs]) => [k, xs.map(Number)])) },
 });
