@@ -235,8 +235,10 @@ metrics.level1_gas_model_difference_max = Math.max(...level1Diffs);
 // Not a run: the default model's dispute over 2^MAX_LOG2 steps, derived from its longest measured one plus
 // the tiny model's level-1 gas between the two lengths (level 1 is model-independent: the line above).
 const dLong = dSeries.at(-1)!, tLong = series.find((t) => t.L === dLong.L)!, tMax = series.at(-1)!;
-metrics[`default_dispute_gas_i${tMax.L}_derived`] = dLong.gas - tLong.level1Gas + tMax.level1Gas;
-metrics[`default_dispute_rounds_i${tMax.L}_derived`] = dLong.txs.length + 2 * (tMax.level1Rounds - tLong.level1Rounds);
+if (tMax.L > dLong.L) {
+  metrics[`default_dispute_gas_i${tMax.L}_derived`] = dLong.gas - tLong.level1Gas + tMax.level1Gas;
+  metrics[`default_dispute_rounds_i${tMax.L}_derived`] = dLong.txs.length + 2 * (tMax.level1Rounds - tLong.level1Rounds);
+}
 const dFit = fitLine(series.map((s) => Math.log2(s.L)), series.map((s) => s.gas));
 const level1Total = series.reduce((a, s) => a + s.level1Gas, 0), level1RoundsTotal = series.reduce((a, s) => a + s.level1Rounds, 0);
 const rest = series.map((s) => s.gas - s.level1Gas);
@@ -331,7 +333,7 @@ try {
 }
 
 log(`default model: ${dSeries.map((d) => `${d.L}: ${d.gas} (${d.txs.length} tx, level 1 ${d.level1Gas})`).join(", ")}; level-1 gas differs from the tiny model's by at most ${metrics.level1_gas_model_difference_max}`);
-log(`  derived, not run: the default model over ${tMax.L} steps ${metrics[`default_dispute_gas_i${tMax.L}_derived`]} gas, ${metrics[`default_dispute_rounds_i${tMax.L}_derived`]} transactions`);
+if (tMax.L > dLong.L) log(`  derived, not run: the default model over ${tMax.L} steps ${metrics[`default_dispute_gas_i${tMax.L}_derived`]} gas, ${metrics[`default_dispute_rounds_i${tMax.L}_derived`]} transactions`);
 log(`dispute: ${series.map((s) => `${s.L}: ${s.gas} (${s.txs.length} tx)`).join(", ")}`);
 log(`  ${metrics.dispute_gas_slope_per_doubling} gas per doubling of the interval (r2 ${metrics.dispute_gas_fit_r2}); a level-1 round ${metrics.dispute_gas_per_level1_round}; outside level 1 ${metrics.dispute_gas_outside_level1_min} .. ${metrics.dispute_gas_outside_level1_max}; x${metrics.dispute_work_ratio_longest_to_shortest} the work, x${metrics.dispute_gas_ratio_longest_to_shortest} the gas`);
 log(`commit: ${cSeries.map((c) => `${c.n}: ${c.commit}`).join(", ")}: ${metrics.commit_gas_per_root} per root (r2 ${metrics.commit_gas_fit_r2}); challenge: ${cSeries.map((c) => `${c.n}: ${c.challenge}`).join(", ")}: ${metrics.challenge_gas_slope_per_doubling} per doubling of N (${elapsed()})`);
