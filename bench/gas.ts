@@ -1,6 +1,6 @@
 import { network } from "hardhat";
-import { type Hash, parseEventLogs } from "viem";
-import { disputeGameAbi } from "../chain/generated/contracts.ts";
+import { decodeFunctionData, type Hash, type Hex, parseEventLogs } from "viem";
+import { disputeGameAbi, jobMarketAbi } from "../chain/generated/contracts.ts";
 import { datasetRoot } from "../commitment/dataset.ts";
 import { toHex } from "../commitment/hash.ts";
 import { buildProgram } from "../commitment/program.ts";
@@ -30,6 +30,7 @@ import { getJob, JobStatus, send } from "../test/contracts/helpers/market.ts";
 import { challenge, commit, committedHistory, deployProtocolFixture, jobParams, postJob } from "../test/contracts/helpers/protocol.ts";
 import { report } from "./report.ts";
 import { operandIndices } from "../settlement/operandRule.ts";
+import { floorBinds, floorProbe, floorsOfBlocks, gasAtFloor } from "./calldataFloor.ts";
 
 /**
  * npm run bench:gas — gas of the protocol's transactions, measured from receipts on an in-process Hardhat
@@ -44,6 +45,10 @@ import { operandIndices } from "../settlement/operandRule.ts";
  * changed one element of the first layer's matmul output l0.z = x . W0 (K = 784 products) at step 700: the
  * dispute goes through level 4 (terms) down to a slice of TERM_SLICE products, settled by the recomputing verifier; the same
  * final slice is also proved (Groth16) and both verifiers' trueValue gas is reported.
+ * EIP-7623: every transaction of both jobs' flows (post to resolution) against its calldata floor (21,000 + 10
+ * per token; bench/calldataFloor.ts): how many the floor binds, and both disputes priced at max(gasUsed, floor);
+ * a floor-bound probe transfer checks that the chain's receipts bill the floor (they must, for any figure here
+ * to be a Prague chain's).
  * Env: BENCH_STEPS (default 1024), BENCH_DEV_STEP (default 700), BENCH_DEV_ELEMENT (default 2023);
  * BENCH_MM_STEPS (default 1024), BENCH_MM_DEV_STEP (default 700), BENCH_MM_DEV_ELEMENT (default 4321).
  */
@@ -53,7 +58,7 @@ const DEV_ELEMENT = Number(process.env.BENCH_DEV_ELEMENT ?? 2023);
 const MM_STEPS = Number(process.env.BENCH_MM_STEPS ?? 1024);
 const MM_DEV_STEP = Number(process.env.BENCH_MM_DEV_STEP ?? 700);
 const MM_DEV_ELEMENT = Number(process.env.BENCH_MM_DEV_ELEMENT ?? 4321);
-const TARGETS = { max_tx_gas: 2 ** 24, bisect_move_gas_max: 100_000, full_dispute_gas: 3_000_000, terms_move_gas_max: 100_000, matmul_dispute_gas: 3_000_000, settle_gas_recompute_dot_slice: 400_000 } as const;
+const TARGETS = { max_tx_gas: 2 ** 24, bisect_move_gas_max: 100_000, full_dispute_gas: 3_000_000, terms_move_gas_max: 100_000, matmul_dispute_gas: 3_000_000, settle_gas_recompute_dot_slice: 400_000, full_dispute_gas_at_floor: 3_000_000, matmul_dispute_gas_at_floor: 3_000_000 } as const;
 const log = (msg: string) => process.stderr.write(`[bench:gas] ${msg}\n`);
 const t0 = performance.now();
 const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
@@ -153,6 +158,7 @@ async function runScenario(sc: Scenario) {
 
   const jp = jobParams(spec, dataset, { steps: BigInt(sc.steps), checkpointInterval: BigInt(sc.steps), firstCome: false, bidDuration: 600n, clockDuration: 3_600n, challengeWindow: 86_400n });
   const escrow = 10n ** 18n;
+  const firstBlock = (await pc.getBlockNumber()) + 1n;
   const posted = await postJob(p, jp, escrow);
   const jobId = posted.jobId;
   const bid1 = await send(p, p.market.write.bid([jobId, escrow - 1_000n], { account: rival!.account, value: jp.requiredBond }));
@@ -191,8 +197,12 @@ async function runScenario(sc: Scenario) {
     chainTxs += block.transactions.length;
   }
   if (chainGas !== fullDispute || chainTxs !== rounds) throw new Error(`${sc.name}: receipt sums disagree with the blocks: ${fullDispute} gas / ${rounds} txs vs ${chainGas} / ${chainTxs}`);
+  // EIP-7623: every transaction of the job's flow (post to resolution) against its calldata floor.
+  const floors = await floorsOfBlocks(pc, firstBlock, last);
+  const disputeFloors = floors.filter((t) => t.block >= opened.receipt.blockNumber);
+  if (disputeFloors.length !== rounds) throw new Error(`${sc.name}: ${disputeFloors.length} dispute transactions in the blocks, ${rounds} sent`);
   log(`${sc.name}: gas per move kind:\n${d.gas.table()}`);
-  return { sc, world, lie, element, graph, program, entry, outShape, posted, bid1, bid2, close, committed, opened, d, kinds, maxOf, fullDispute, rounds, level1Moves, end };
+  return { sc, world, lie, element, graph, program, entry, outShape, posted, bid1, bid2, close, committed, opened, d, kinds, maxOf, fullDispute, rounds, level1Moves, end, floors, disputeFloors };
 }
 
 // The first scenario: a [64, 64, 64, 10] MLP, the lie in l1.w's sgd_update output.
@@ -253,6 +263,26 @@ const mmBisectMax = mm.maxOf((k) => /^(bisectStep|respondStep|revealNodes|postTe
 const maxTxGas = [posted.gasUsed, bid1.gasUsed, bid2.gasUsed, close.gasUsed, committed.gasUsed, opened.receipt.gasUsed, ...[...kinds, ...mm.kinds].flatMap(([, xs]) => xs)]
   .reduce((a, b) => (b > a ? b : a), 0n);
 
+// EIP-7623 over both flows (each job's post to its resolution): where the floor binds, and the disputes with
+// every transaction priced at max(gasUsed, floor). The probe checks that the chain bills the floor where it
+// binds (a transfer carrying 4,096 calldata bytes must be charged exactly its floor), so that the receipts,
+// and every figure above, already include it.
+const probe = await floorProbe(pc, (data) => p.anyone.sendTransaction({ to: p.treasury.account.address, data }));
+const flowFloors = [...r.floors, ...mm.floors];
+const floorBound = flowFloors.filter(floorBinds);
+const floorRatio = (t: { floor: bigint; gasUsed: bigint }) => Number(t.floor) / Number(t.gasUsed);
+const maxRatio = flowFloors.reduce((a, t) => (floorRatio(t) > floorRatio(a) ? t : a));
+const fnName = (input: Hex) => {
+  try {
+    return decodeFunctionData({ abi: [...jobMarketAbi, ...disputeGameAbi], data: input }).functionName;
+  } catch {
+    return input.slice(0, 10);
+  }
+};
+// Per transaction of the first dispute: what it paid against its floor.
+log(`EIP-7623 per transaction of the first dispute (gasUsed / floor):\n${r.disputeFloors.map((t) => `  ${fnName(t.input).padEnd(14)} ${String(t.gasUsed).padStart(7)} / ${String(t.floor).padStart(7)} (${t.calldataBytes} bytes)${floorBinds(t) ? "  floor-bound" : ""}`).join("\n")}`);
+const boundNames = floorBound.map((t) => `${fnName(t.input)} (${t.calldataBytes} bytes, ${t.gasUsed} gas)`);
+
 const metrics = {
   max_tx_gas: Number(maxTxGas),
   post_job_gas: Number(posted.gasUsed),
@@ -289,6 +319,15 @@ const metrics = {
   matmul_slice_terms: Number(mm.end.termHi - mm.end.termLo),
   dot_slice_trueValue_gas_recompute: sliceGas.mock,
   dot_slice_trueValue_gas_groth16: sliceGas.groth16,
+  flow_txs: flowFloors.length,
+  floor_bound_txs: floorBound.length,
+  floor_to_gas_ratio_max: Math.round(floorRatio(maxRatio) * 1e4) / 1e4,
+  full_dispute_gas_at_floor: Number(gasAtFloor(r.disputeFloors)),
+  full_dispute_floor_gas: Number(r.disputeFloors.reduce((a, t) => a + t.floor, 0n)),
+  matmul_dispute_gas_at_floor: Number(gasAtFloor(mm.disputeFloors)),
+  matmul_dispute_floor_gas: Number(mm.disputeFloors.reduce((a, t) => a + t.floor, 0n)),
+  floor_probe_gas: Number(probe.gasUsed),
+  floor_probe_standard_gas: Number(probe.standard),
 };
 
 const verdict = (name: keyof typeof TARGETS) => `${name} = ${metrics[name].toLocaleString("en-US")} (target <= ${TARGETS[name].toLocaleString("en-US")}: ${metrics[name] <= TARGETS[name] ? "met" : "MISSED"})`;
@@ -302,8 +341,12 @@ log(`  ${verdict("matmul_dispute_gas")} over ${metrics.matmul_dispute_rounds} tr
 log(`  ${verdict("terms_move_gas_max")}; every bisection move of this dispute <= ${metrics.matmul_bisect_move_gas_max}`);
 log(`  ${verdict("settle_gas_recompute_dot_slice")}`);
 log(`  the same slice, trueValue called directly: RecomputeKernelVerifier ${metrics.dot_slice_trueValue_gas_recompute}, Groth16KernelVerifier ${metrics.dot_slice_trueValue_gas_groth16} (a real proof under the game's context)`);
+log(`  ${verdict("full_dispute_gas_at_floor")}; ${verdict("matmul_dispute_gas_at_floor")}`);
+log(`EIP-7623: ${metrics.floor_bound_txs} of the ${metrics.flow_txs} transactions of both flows are floor-bound${boundNames.length ? ` (${boundNames.join(", ")})` : ""}; largest floor/gasUsed ${metrics.floor_to_gas_ratio_max} (${fnName(maxRatio.input)}, ${maxRatio.calldataBytes} calldata bytes); full_dispute_gas_at_floor ${metrics.full_dispute_gas_at_floor} (floors alone ${metrics.full_dispute_floor_gas}), matmul ${metrics.matmul_dispute_gas_at_floor} (${metrics.matmul_dispute_floor_gas}); probe: a 4,096-byte transfer billed ${metrics.floor_probe_gas} (standard ${metrics.floor_probe_standard_gas})`);
 log(`  post ${metrics.post_job_gas}, bid ${metrics.bid_gas} (outbid ${metrics.bid_outbid_gas}), commit ${metrics.commit_gas}, challenge ${metrics.challenge_gas}, settle ${metrics.settle_gas_recompute}, largest move ${metrics.move_gas_max} (${elapsed()})`);
 report("gas", metrics, {
   devStep: DEV_STEP, devElement: DEV_ELEMENT, entry, targets: TARGETS, moves: Object.fromEntries(kinds.map(([k, xs]) => [k, xs.map(Number)])),
+  floorBound: boundNames,
+  floors: flowFloors.map((t) => ({ fn: fnName(t.input), gasUsed: Number(t.gasUsed), floor: Number(t.floor), bytes: t.calldataBytes })),
   matmul: { devStep: MM_DEV_STEP, devElement: MM_DEV_ELEMENT, entry: mm.entry, moves: Object.fromEntries(mm.kinds.map(([k, xs]) => [k, xs.map(Number)])) },
 });
