@@ -55,6 +55,13 @@ interface TracedEntry {
 /** How many traced steps a view keeps (the game looks at one step after level 1; a tracing bound, not a tuning knob). */
 const TRACED_KEPT = 2;
 
+/**
+ * How many states of the interval a view keeps besides the ones the game asked for: every `stride`-th, so
+ * that any state is at most `stride` steps of replay away. A state of the default model is 408 KB; keeping
+ * every state of a 100,000-step interval (the solver's default step limit, all one interval) would be 40 GB.
+ */
+export const STRIDE_KEPT = 64;
+
 export class ReplayView implements ComputationView {
   readonly loStep: number;
   readonly hiStep: number;
@@ -63,8 +70,10 @@ export class ReplayView implements ComputationView {
   readonly graph: StepGraph;
   readonly program: Program;
   private readonly stepper: Stepper;
-  // Bounded by the interval: one state and one root per step of [loStep, hiStep].
+  // Every stride-th state of [loStep, hiStep] and the states the game asked for (a few per level-1 round);
+  // any other is replayed from the nearest one before it. Roots are 32 bytes: every computed one is kept.
   private readonly states = new Map<number, TrainingState>();
+  private readonly stride: number;
   private readonly roots = new Map<number, Hash>();
   private readonly traced = new Map<number, TracedEntry>();
   private readonly sums = new Map<string, readonly bigint[]>();
@@ -79,6 +88,12 @@ export class ReplayView implements ComputationView {
     this.graph = o.graph ?? buildStepGraph(o.spec);
     this.program = o.program ?? buildProgram(o.spec, this.graph);
     this.states.set(this.loStep, o.start);
+    this.stride = Math.max(1, Math.ceil((o.hiStep - this.loStep) / STRIDE_KEPT));
+  }
+
+  /** How many states the view holds now (memory: each is one full training state). */
+  get keptStates(): number {
+    return this.states.size;
   }
 
   private check(step: number, from = this.loStep): void {
@@ -93,7 +108,7 @@ export class ReplayView implements ComputationView {
     while (at < step) {
       s = await this.stepper.next(s);
       at++;
-      this.states.set(at, s);
+      if ((at - this.loStep) % this.stride === 0 || at === step) this.states.set(at, s);
     }
     return s;
   }
