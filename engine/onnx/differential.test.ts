@@ -1,6 +1,7 @@
 import { describe, it, after } from "node:test";
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
+import onnxProto from "onnx-proto";
 import type { GraphOp, GraphTensor } from "../graph.ts";
 import { FLOAT32_EXACT, type Range } from "../int.ts";
 import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
@@ -120,6 +121,89 @@ describe("ONNX lowering vs TypeScript reference, every op", () => {
             }
             if (!(want.data[i]! >= typing.range[0] && want.data[i]! <= typing.range[1])) {
               expect.fail(`${c.name} (${pattern}): element ${i} = ${want.data[i]} escapes the declared range [${typing.range}]`);
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+/** The op types of a lowered model, in node order. */
+function nodeTypes(lowered: LoweredGraph): string[] {
+  return onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.map((n) => n.opType!);
+}
+
+/** How many inputs each Gemm of a lowered model takes (3: the update folded in, with its C). */
+function gemmArity(lowered: LoweredGraph): number[] {
+  return onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.filter((n) => n.opType === "Gemm").map((n) => n.input!.length);
+}
+
+describe("float32 rounding without Floor (the M offset)", () => {
+  it("float32 requantize, sgd_update and momentum within the offset's bounds lower without Floor; wider ones keep it", () => {
+    const lowerOne = (c: Case<OpKind>) => {
+      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+      tensors.push({ id: tensors.length, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: c.inputs.map((_, i) => i), output: c.inputs.length, exactBound: typing.exactBound } as GraphOp;
+      return nodeTypes(lowerGraph({ tensors, ops: [op] }, [c.inputs.length]));
+    };
+    const byName = (n: string) => cases.find((c) => c.name === n)!;
+    for (const n of ["requantize shift 8 with clamp", "requantize shift 4, clamp never binds", "requantize shift 1 (smallest tie)", "momentum 7/8", "sgd_update lr 1/32"]) {
+      expect(lowerOne(byName(n)), n).to.not.include("Floor");
+    }
+    // |x| >= 2^23: x * 2^-s + 2^-(s+1) needs a 25th bit, so the Floor lowering stays (and stays tested above).
+    expect(lowerOne({ ...byName("requantize shift 8 with clamp"), inputs: [{ shape: [4], range: [-(2 ** 23), 2 ** 23] }] })).to.include("Floor");
+  });
+});
+
+describe("sgd_update folded into its gradient's Gemm (the lean training graph)", () => {
+  const matmul = opDef("matmul"), sgd = opDef("sgd_update");
+  type Fused = { name: string; a: { shape: number[]; range: Range }; d: { shape: number[]; range: Range }; w: Range; attrs: OpAttrs["sgd_update"]; fused: boolean };
+  const fusedCases: Fused[] = [
+    { name: "default layer 0 (x^T d, lr 1/32)", a: { shape: [64, 40], range: [0, 15] }, d: { shape: [64, 12], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: true },
+    // The default layer 1: the gradient's bound 64 * 127 * 1024 = 8,323,072 is the largest the fold takes.
+    { name: "default layer 1 (bound 8,323,072)", a: { shape: [64, 16], range: [0, 127] }, d: { shape: [64, 10], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: true },
+    { name: "lr 4/2^3, narrow clamp", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-64, 64] }, w: [-5000, 5000], attrs: { lrNum: 4, lrShift: 3, lo: -4000, hi: 4000 }, fused: true },
+    { name: "lr 3/2^5 (not a power of two: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 3, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: false },
+    { name: "lr 1 (no rounding: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-16, 16] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 0, lo: -(2 ** 18), hi: 2 ** 18 }, fused: false },
+  ];
+  for (const c of fusedCases) {
+    it(`${c.name}: ${c.fused ? "folded, " : ""}bit-identical to matmul then sgd_update, lean and traced`, async () => {
+      const mm = matmul.type([c.a.shape, c.d.shape], [c.a.range, c.d.range], { transA: true, transB: false });
+      const up = sgd.type([mm.shape, mm.shape], [c.w, mm.range], c.attrs);
+      const tensors: GraphTensor[] = [
+        { id: 0, name: "a", shape: c.a.shape, range: c.a.range, role: "input" },
+        { id: 1, name: "d", shape: c.d.shape, range: c.d.range, role: "input" },
+        { id: 2, name: "w", shape: mm.shape, range: c.w, role: "state" },
+        { id: 3, name: "gw", shape: mm.shape, range: mm.range, role: "op", producer: 0 },
+        { id: 4, name: "w_next", shape: up.shape, range: up.range, role: "op", producer: 1 },
+      ];
+      const ops = [
+        { index: 0, kind: "matmul", attrs: { transA: true, transB: false }, inputs: [0, 1], output: 3, exactBound: mm.exactBound },
+        { index: 1, kind: "sgd_update", attrs: c.attrs, inputs: [2, 3], output: 4, exactBound: up.exactBound },
+      ] as GraphOp[];
+      const lean = lowerGraph({ tensors, ops }, [4]), traced = lowerGraph({ tensors, ops }, [3, 4]);
+      expect(gemmArity(lean), `lean graph: ${nodeTypes(lean).join(" ")}`).to.deep.equal([c.fused ? 3 : 2]);
+      // The traced graph outputs the gradient itself, so it is never folded.
+      expect(gemmArity(traced)).to.deep.equal([2]);
+      const sLean = await openSession(lean), sTraced = await openSession(traced);
+      sessions.push(sLean, sTraced);
+      const rand = rng(0xfeed ^ c.name.length);
+      const shapes = tensors.map((t) => t.shape);
+      for (let round = 0; round < 4; round++) {
+        for (const pattern of PATTERNS) {
+          const a = fill(c.a.shape, c.a.range, pattern === "alternate" ? "max" : pattern, rand);
+          const d = fill(c.d.shape, c.d.range, pattern, rand);
+          const w = fill(mm.shape, c.w, pattern === "ties" ? "random" : pattern, rand);
+          const gw = matmul.reference([a, d], { transA: true, transB: false });
+          const want = sgd.reference([w, gw], c.attrs);
+          const inputs = new Map([[0, a], [1, d], [2, w]]);
+          const gotLean = (await runLowered(sLean, lean, shapes, inputs)).get(4)!;
+          const gotTraced = (await runLowered(sTraced, traced, shapes, inputs)).get(4)!;
+          for (let i = 0; i < want.data.length; i++) {
+            if (gotLean.data[i] !== want.data[i] || gotTraced.data[i] !== want.data[i]) {
+              expect.fail(`${c.name} (${pattern}): element ${i}: lean ${gotLean.data[i]}, traced ${gotTraced.data[i]}, reference ${want.data[i]} (gradient ${gw.data[i]})`);
             }
           }
         }

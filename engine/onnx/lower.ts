@@ -40,7 +40,10 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   for (const t of graph.tensors) if (t.role !== "op") g.input(names[t.id]!, types[t.id]!, t.shape);
 
   const casts = new Map<string, string>();
+  const fused = fusableGradients(graph, types, outputIds);
   for (const op of graph.ops) {
+    // A weight gradient folded into its update's Gemm is computed there (fusedSgd), not here.
+    if ([...fused.values()].includes(op)) continue;
     const ct = computeType(op);
     const ins = op.inputs.map((id) => {
       if (types[id] === ct) return names[id]!;
@@ -54,7 +57,10 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     // The op's last node writes the tensor's name directly when no cast follows (no Identity copies).
     const sameType = types[id] === ct;
     const ins_ = op.inputs.map((i) => graph.tensors[i]!);
-    const out = lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
+    const grad = fused.get(op);
+    const out = grad
+      ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, ins[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id])
+      : lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
     if (!sameType) g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
@@ -66,17 +72,103 @@ function c(g: OnnxGraph, t: FloatType, v: number): string {
 }
 
 /**
+ * Round half up without Floor (onnxruntime's Floor is the slowest elementwise pass; two Adds are cheaper).
+ * For a float32 value v that is exact, never a half-integer and below 2^22 in magnitude, IEEE addition
+ * (round to nearest, ties to even: the default on every CPU and GPU, and the only rounding ONNX's Add has)
+ * gives fl(v + M) = M + round(v) exactly, with M = 1.5 * 2^23: the sum lies in [2^23, 2^24), where float32's
+ * spacing is exactly 1, and v is never half way between two integers, so ties never arise. roundShift's
+ * half-up rule comes from the offset 2^-(s+1) added before (x * 2^-s + 2^-(s+1) is never a half-integer).
+ */
+const M32 = 1.5 * 2 ** 23;
+const M32_REACH = 2 ** 22;
+
+/** The M-offset form fits: every value a * 2^-s + b is exact (a multiple of 2^-(s+1) below 2^24 units). */
+function roundsInFloat32(maxAbsScaled: number, s: number): boolean {
+  return s >= 1 && maxAbsScaled * 2 + 1 < FLOAT32_EXACT;
+}
+
+/**
  * roundShift(x * k, s) = floor(x * (k * 2^-s) + 1/2): one multiply by an exact power-of-two multiple, one
  * add, one floor. Exact in the op's type: x * k and x * k + 2^(s-1) are integers below the op's declared
- * bound, so scaling them by 2^-s and adding 1/2 introduces no rounding.
+ * bound, so scaling them by 2^-s and adding 1/2 introduces no rounding. In float32, where the values allow,
+ * the floor is replaced by the M offset (roundHalfUp above): x * k * 2^-s + 2^-(s+1), + M, - M.
  */
-function mulRoundShift(g: OnnxGraph, x: string, k: number, s: number, t: FloatType, out?: string): string {
+function mulRoundShift(g: OnnxGraph, x: string, k: number, s: number, t: FloatType, out?: string, xMax = Infinity): string {
   if (s === 0) return k === 1 && out === undefined ? x : g.node("Mul", [x, c(g, t, k)], {}, out);
+  if (t === "float32" && roundsInFloat32(xMax * k, s)) {
+    const v = g.node("Add", [g.node("Mul", [x, c(g, t, k * 2 ** -s)]), c(g, t, 2 ** -(s + 1))]);
+    return g.node("Add", [g.node("Add", [v, c(g, t, M32)]), c(g, t, -M32)], {}, out);
+  }
   return g.node("Floor", [g.node("Add", [g.node("Mul", [x, c(g, t, k * 2 ** -s)]), c(g, t, 0.5)])], {}, out);
 }
 
 function clip(g: OnnxGraph, x: string, lo: number, hi: number, t: FloatType, out?: string): string {
   return g.node("Clip", [x, c(g, t, lo), c(g, t, hi)], {}, out);
+}
+
+/** The clamp of sgd_update can be left out: the declared ranges prove it never binds. */
+function sgdClampIdle(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean {
+  return w[0] - roundShiftInt(grad[1] * a.lrNum, a.lrShift) >= a.lo && w[1] - roundShiftInt(grad[0] * a.lrNum, a.lrShift) <= a.hi;
+}
+
+/**
+ * sgd_update in float32 with the M offset: t = fl(-(g * k * 2^-s) - 2^-(s+1) + M) = M - roundShift(g * k, s)
+ * (roundHalfUp of the negated value: round to nearest is symmetric, and the offset keeps it off ties), then
+ * w' = clamp(Sum(w, t, -M)). Every partial sum of the three terms (w + t, w - M, t - M) is an integer below
+ * 2^24 when |w| + |delta| < 2^22, so Sum's order does not matter. Returns undefined where the bounds do
+ * not allow it (the Floor lowering is used there).
+ */
+function sgdOffsetFits(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean {
+  const gMax = maxAbs(grad) * a.lrNum;
+  // |g * k * 2^-s| + 1 bounds both the value rounded by the M offset and the step |delta|.
+  return a.lrShift >= 1 && roundsInFloat32(gMax, a.lrShift) && maxAbs(w) + gMax * 2 ** -a.lrShift + 1 < M32_REACH;
+}
+
+function sgdFromOffset(g: OnnxGraph, a: OpAttrs["sgd_update"], w: string, t: string, wr: Range, gr: Range, out?: string): string {
+  if (sgdClampIdle(a, wr, gr)) return g.node("Sum", [w, t, c(g, "float32", -M32)], {}, out);
+  return clip(g, g.node("Sum", [w, t, c(g, "float32", -M32)]), a.lo, a.hi, "float32", out);
+}
+
+/**
+ * Weight gradients that can be folded into their update's Gemm: a float32 matmul whose output only feeds
+ * one float32 sgd_update (and is not an output of the lowered graph, as it is in a traced session), with a
+ * power-of-two learning rate numerator and bounds that keep every value of fusedSgd exact. Keyed by the
+ * sgd_update op.
+ */
+function fusableGradients(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, GraphOp> {
+  const uses = new Map<number, number>();
+  for (const op of graph.ops) for (const i of op.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(graph.ops.map((op) => [op.output, op]));
+  const out = new Map<GraphOp, GraphOp>();
+  for (const op of graph.ops) {
+    if (op.kind !== "sgd_update") continue;
+    const [w, gradId] = op.inputs as [number, number];
+    const mm = producer.get(gradId);
+    if (!mm || mm.kind !== "matmul" || uses.get(gradId) !== 1 || outputIds.includes(gradId)) continue;
+    const a = op.attrs as OpAttrs["sgd_update"];
+    const float32 = computeType(op) === "float32" && computeType(mm) === "float32" && [w, op.output, ...mm.inputs].every((i) => types[i] === "float32");
+    const pow2 = a.lrNum > 0 && Number.isInteger(Math.log2(a.lrNum));
+    // mm.exactBound bounds every partial sum of the product, in any order.
+    const fits = sgdOffsetFits(a, graph.tensors[w]!.range, [-mm.exactBound, mm.exactBound]);
+    if (float32 && pow2 && fits) out.set(op, mm);
+  }
+  return out;
+}
+
+/**
+ * sgd_update folded into the Gemm of its gradient: y = Gemm(A, B, C = -2^-(s+1), alpha = -k * 2^-s) =
+ * -(A x B) * k * 2^-s - 2^-(s+1), then the M offset and the clamped Sum of sgdFromOffset. Exact whatever
+ * the Gemm's blocking or summation order: alpha is a power of two, so every value the Gemm can form (a
+ * partial sum of products, scaled by alpha, plus C) is a multiple of 2^-(s+1) below k * bound * 2^-s + 1,
+ * i.e. below 2^24 units (fusableGradients checked it); the float32 baseline folds its learning rate into
+ * alpha the same way (bench/float32Mlp.ts).
+ */
+function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: string, gradIns: string[], wr: Range, gr: Range, out: string): string {
+  const a = op.attrs;
+  const mm = grad.attrs as OpAttrs["matmul"];
+  const s = a.lrShift;
+  const y = g.node("Gemm", [...gradIns, c(g, "float32", -(2 ** -(s + 1)))], { transA: mm.transA ? 1 : 0, transB: mm.transB ? 1 : 0, alpha: { float: -a.lrNum * 2 ** -s } });
+  return sgdFromOffset(g, a, w, g.node("Add", [y, c(g, "float32", M32)]), wr, gr, out);
 }
 
 function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], out?: string): string {
@@ -91,8 +183,9 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const a = op.attrs as OpAttrs["requantize"];
       // The clamp is left out only where the input's declared range proves it can never bind.
       const [lo, hi] = inRanges[0]!;
-      if (roundShiftInt(lo, a.shift) >= a.lo && roundShiftInt(hi, a.shift) <= a.hi) return mulRoundShift(g, ins[0]!, 1, a.shift, t, out);
-      return clip(g, mulRoundShift(g, ins[0]!, 1, a.shift, t), a.lo, a.hi, t, out);
+      const xMax = maxAbs(inRanges[0]!);
+      if (roundShiftInt(lo, a.shift) >= a.lo && roundShiftInt(hi, a.shift) <= a.hi) return mulRoundShift(g, ins[0]!, 1, a.shift, t, out, xMax);
+      return clip(g, mulRoundShift(g, ins[0]!, 1, a.shift, t, undefined, xMax), a.lo, a.hi, t, out);
     }
     case "relu":
       return g.node("Relu", ins, {}, out);
@@ -104,18 +197,22 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const n = inShapes[0]![1]!;
       const col = g.node("Unsqueeze", [ins[1]!, g.constant("int64", [1], [1])]);
       const row = g.constant(t, Array.from({ length: n }, (_, j) => j), [n]);
-      const hot = g.node("Cast", [g.node("Equal", [col, row])], { to: t === "float32" ? 1 : 11 });
-      return g.node("Sub", [ins[0]!, g.node("Mul", [hot, c(g, t, a.one)])], {}, out);
+      const hot = g.node("Where", [g.node("Equal", [col, row]), c(g, t, a.one), c(g, t, 0)]);
+      return g.node("Sub", [ins[0]!, hot], {}, out);
     }
     case "col_sum":
       return g.node("ReduceSum", [ins[0]!, g.constant("int64", [0], [1])], { keepdims: 0 }, out);
     case "momentum": {
       const a = op.attrs as OpAttrs["momentum"];
-      const decayed = mulRoundShift(g, ins[0]!, a.muNum, a.muShift, t);
+      const decayed = mulRoundShift(g, ins[0]!, a.muNum, a.muShift, t, undefined, maxAbs(inRanges[0]!));
       return clip(g, g.node("Add", [decayed, ins[1]!]), a.lo, a.hi, t, out);
     }
     case "sgd_update": {
       const a = op.attrs as OpAttrs["sgd_update"];
+      if (t === "float32" && sgdOffsetFits(a, inRanges[0]!, inRanges[1]!)) {
+        const v = g.node("Add", [g.node("Mul", [ins[1]!, c(g, t, -a.lrNum * 2 ** -a.lrShift)]), c(g, t, -(2 ** -(a.lrShift + 1)))]);
+        return sgdFromOffset(g, a, ins[0]!, g.node("Add", [v, c(g, t, M32)]), inRanges[0]!, inRanges[1]!, out);
+      }
       const delta = mulRoundShift(g, ins[1]!, a.lrNum, a.lrShift, t);
       return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t, out);
     }
