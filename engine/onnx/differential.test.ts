@@ -211,3 +211,62 @@ describe("sgd_update folded into its gradient's Gemm (the lean training graph)",
     });
   }
 });
+
+describe("requantized weights held as 2^s * q when only matmuls use them (the lean training graph)", () => {
+  const requantize = opDef("requantize"), matmul = opDef("matmul");
+  type Scaled = { name: string; w: Range; attrs: OpAttrs["requantize"]; scaled: boolean };
+  const scaledCases: Scaled[] = [
+    { name: "default forward weights (shift 8, clamp idle)", w: [-(2 ** 18), 2 ** 18], attrs: { shift: 8, lo: -1024, hi: 1024 }, scaled: true },
+    { name: "clamp binding (shift 8, [-300, 200])", w: [-(2 ** 18), 2 ** 18], attrs: { shift: 8, lo: -300, hi: 200 }, scaled: true },
+    { name: "shift 1 (smallest tie)", w: [-3000, 3000], attrs: { shift: 1, lo: -1000, hi: 1000 }, scaled: true },
+    { name: "shift 0 (no rounding: not scaled)", w: [-40, 40], attrs: { shift: 0, lo: -30, hi: 30 }, scaled: false },
+  ];
+  for (const c of scaledCases) {
+    it(`${c.name}: both products bit-identical to the reference, lean and traced`, async () => {
+      const wShape = [40, 12];
+      const rq = requantize.type([wShape], [c.w], c.attrs);
+      const z1 = matmul.type([[16, 40], wShape], [[0, 15], rq.range], { transA: false, transB: false });
+      const z2 = matmul.type([[16, 12], wShape], [[-64, 64], rq.range], { transA: false, transB: true });
+      const tensors: GraphTensor[] = [
+        { id: 0, name: "x", shape: [16, 40], range: [0, 15], role: "input" },
+        { id: 1, name: "d", shape: [16, 12], range: [-64, 64], role: "input" },
+        { id: 2, name: "w", shape: wShape, range: c.w, role: "state" },
+        { id: 3, name: "wq", shape: rq.shape, range: rq.range, role: "op", producer: 0 },
+        { id: 4, name: "z1", shape: z1.shape, range: z1.range, role: "op", producer: 1 },
+        { id: 5, name: "z2", shape: z2.shape, range: z2.range, role: "op", producer: 2 },
+      ];
+      const ops = [
+        { index: 0, kind: "requantize", attrs: c.attrs, inputs: [2], output: 3, exactBound: rq.exactBound },
+        { index: 1, kind: "matmul", attrs: { transA: false, transB: false }, inputs: [0, 3], output: 4, exactBound: z1.exactBound },
+        { index: 2, kind: "matmul", attrs: { transA: false, transB: true }, inputs: [1, 3], output: 5, exactBound: z2.exactBound },
+      ] as GraphOp[];
+      const lean = lowerGraph({ tensors, ops }, [4, 5]), traced = lowerGraph({ tensors, ops }, [3, 4, 5]);
+      const alphas = (l: LoweredGraph) => onnxProto.onnx.ModelProto.decode(l.bytes).graph!.node!.filter((n) => n.opType === "Gemm").map((n) => n.attribute!.find((a) => a.name === "alpha")?.f ?? 1);
+      expect(alphas(lean)).to.deep.equal(c.scaled ? [2 ** -c.attrs.shift, 2 ** -c.attrs.shift] : [1, 1]);
+      expect(alphas(traced), "the traced graph outputs wq itself").to.deep.equal([1, 1]);
+      const sLean = await openSession(lean), sTraced = await openSession(traced);
+      sessions.push(sLean, sTraced);
+      const rand = rng(0xbeef ^ c.name.length);
+      const shapes = tensors.map((t) => t.shape);
+      for (let round = 0; round < 4; round++) {
+        for (const pattern of PATTERNS) {
+          const x = fill([16, 40], [0, 15], pattern === "ties" ? "random" : pattern, rand);
+          const d = fill([16, 12], [-64, 64], pattern === "ties" ? "random" : pattern, rand);
+          const w = fill(wShape, c.w, pattern, rand, c.attrs.shift);
+          const wq = requantize.reference([w], c.attrs);
+          const want = [matmul.reference([x, wq], { transA: false, transB: false }), matmul.reference([d, wq], { transA: false, transB: true })];
+          const inputs = new Map([[0, x], [1, d], [2, w]]);
+          for (const [label, s, l] of [["lean", sLean, lean], ["traced", sTraced, traced]] as const) {
+            const got = await runLowered(s, l, shapes, inputs);
+            for (const [k, id] of [4, 5].entries()) {
+              const g = got.get(id)!.data;
+              for (let i = 0; i < want[k]!.data.length; i++) {
+                if (g[i] !== want[k]!.data[i]) expect.fail(`${c.name} (${pattern}, ${label}): z${k + 1}[${i}] = ${g[i]}, reference ${want[k]!.data[i]}`);
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+});

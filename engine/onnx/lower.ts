@@ -41,6 +41,9 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
 
   const casts = new Map<string, string>();
   const fused = fusableGradients(graph, types, outputIds);
+  const scaled = scaledWeights(graph, types, outputIds);
+  // alpha that undoes the scaling of a matmul's scaled operands (exact: a power of two).
+  const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
   for (const op of graph.ops) {
     // A weight gradient folded into its update's Gemm is computed there (fusedSgd), not here.
     if ([...fused.values()].includes(op)) continue;
@@ -58,9 +61,14 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const sameType = types[id] === ct;
     const ins_ = op.inputs.map((i) => graph.tensors[i]!);
     const grad = fused.get(op);
+    const shift = scaled.get(id);
     const out = grad
-      ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, ins[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id])
-      : lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
+      ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, ins[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad))
+      : shift !== undefined
+        ? scaledRequantize(g, op as GraphOp<"requantize">, ins[0]!, ins_[0]!.range, names[id]!)
+        : op.kind === "matmul" && unscale(op) !== 1
+          ? g.node("Gemm", ins, { transA: (op as GraphOp<"matmul">).attrs.transA ? 1 : 0, transB: (op as GraphOp<"matmul">).attrs.transB ? 1 : 0, alpha: { float: unscale(op) } }, sameType ? names[id] : undefined)
+          : lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
     if (!sameType) g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
@@ -163,11 +171,11 @@ function fusableGradients(graph: Pick<StepGraph, "tensors" | "ops">, types: read
  * i.e. below 2^24 units (fusableGradients checked it); the float32 baseline folds its learning rate into
  * alpha the same way (bench/float32Mlp.ts).
  */
-function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: string, gradIns: string[], wr: Range, gr: Range, out: string): string {
+function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: string, gradIns: string[], wr: Range, gr: Range, out: string, unscale: number): string {
   const a = op.attrs;
   const mm = grad.attrs as OpAttrs["matmul"];
   const s = a.lrShift;
-  const y = g.node("Gemm", [...gradIns, c(g, "float32", -(2 ** -(s + 1)))], { transA: mm.transA ? 1 : 0, transB: mm.transB ? 1 : 0, alpha: { float: -a.lrNum * 2 ** -s } });
+  const y = g.node("Gemm", [...gradIns, c(g, "float32", -(2 ** -(s + 1)))], { transA: mm.transA ? 1 : 0, transB: mm.transB ? 1 : 0, alpha: { float: -a.lrNum * 2 ** -s * unscale } });
   return sgdFromOffset(g, a, w, g.node("Add", [y, c(g, "float32", M32)]), wr, gr, out);
 }
 
@@ -217,4 +225,40 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t, out);
     }
   }
+}
+
+/**
+ * Requantized weights that only feed float32 matmuls of the lean graph (the forward weights): held as
+ * 2^s * q instead of q, which takes one pass less (scaledRequantize), and the matmuls take alpha = 2^-s.
+ * A product with a 2^s * q operand is exact when the plain one is: every partial sum is the plain one times
+ * 2^s (the same significant bits), and scaling by the power of two alpha is exact. Keyed by tensor id.
+ */
+function scaledWeights(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<number, number> {
+  const consumers = new Map<number, GraphOp[]>();
+  for (const op of graph.ops) for (const i of op.inputs) consumers.set(i, [...(consumers.get(i) ?? []), op]);
+  const out = new Map<number, number>();
+  for (const op of graph.ops) {
+    if (op.kind !== "requantize") continue;
+    const a = op.attrs as OpAttrs["requantize"];
+    const [x] = op.inputs as [number];
+    const users = consumers.get(op.output) ?? [];
+    const float32 = computeType(op) === "float32" && types[x] === "float32" && types[op.output] === "float32";
+    const onlyMatmuls = users.length > 0 && users.every((u) => u.kind === "matmul" && computeType(u) === "float32");
+    if (float32 && onlyMatmuls && a.shift >= 1 && maxAbs(graph.tensors[x]!.range) + 1 < 2 ** 22 && !outputIds.includes(op.output)) out.set(op.output, a.shift);
+  }
+  return out;
+}
+
+/**
+ * 2^s * requantize(x): fl(fl(x + 1/2) + M_s) - M_s with M_s = 1.5 * 2^(23+s), where float32's spacing is
+ * 2^s, so the sum rounds x + 1/2 to the nearest multiple of 2^s; x + 1/2 is never half way between two
+ * (those are integers), and rounding it to nearest is floor((x + 2^(s-1)) / 2^s) * 2^s, roundShift's half
+ * up. |x| + 1 < 2^22 keeps x + 1/2 exact and the sum inside [2^(23+s), 2^(24+s)).
+ */
+function scaledRequantize(g: OnnxGraph, op: GraphOp<"requantize">, x: string, xr: Range, out: string): string {
+  const a = op.attrs, Ms = 1.5 * 2 ** (23 + a.shift), f = "float32";
+  const idle = roundShiftInt(xr[0], a.shift) >= a.lo && roundShiftInt(xr[1], a.shift) <= a.hi;
+  const t = g.node("Add", [g.node("Add", [x, c(g, f, 0.5)]), c(g, f, Ms)]);
+  if (idle) return g.node("Add", [t, c(g, f, -Ms)], {}, out);
+  return clip(g, g.node("Add", [t, c(g, f, -Ms)]), a.lo * 2 ** a.shift, a.hi * 2 ** a.shift, f, out);
 }
