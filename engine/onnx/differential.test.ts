@@ -270,3 +270,56 @@ describe("requantized weights held as 2^s * q when only matmuls use them (the le
     });
   }
 });
+
+describe("requantize folded into the Gemm of its matmul, through a bias_add or a relu_mask (the lean graph)", () => {
+  const matmul = opDef("matmul"), biasAdd = opDef("bias_add"), reluMask = opDef("relu_mask"), requantize = opDef("requantize");
+  for (const [name, rq] of [
+    ["activation (shift 8, clamp to 127)", { shift: 8, lo: -127, hi: 127 }],
+    ["wide clamp never binding (shift 4)", { shift: 4, lo: -(2 ** 20), hi: 2 ** 20 }],
+  ] as const) {
+    it(`${name}: bit-identical to the reference, lean (folded) and traced`, async () => {
+      const x = { shape: [16, 40], range: [0, 15] as Range }, v = { shape: [40, 12], range: [-1024, 1024] as Range };
+      const b = { shape: [12], range: [-16384, 16384] as Range }, d = { shape: [16, 7], range: [-1024, 1024] as Range }, u = { shape: [12, 7], range: [-1024, 1024] as Range };
+      const z = matmul.type([x.shape, v.shape], [x.range, v.range], { transA: false, transB: false });
+      const zb = biasAdd.type([z.shape, b.shape], [z.range, b.range], {});
+      const p = requantize.type([zb.shape], [zb.range], rq);
+      const gh = matmul.type([d.shape, u.shape], [d.range, u.range], { transA: false, transB: true });
+      const gm = reluMask.type([gh.shape, p.shape], [gh.range, p.range], {});
+      const dq = requantize.type([gm.shape], [gm.range], rq);
+      const specs = [x, v, b, d, u];
+      const tensors: GraphTensor[] = specs.map((t, id) => ({ id, name: `in${id}`, shape: t.shape, range: t.range, role: "input" }));
+      const outs = [z, zb, p, gh, gm, dq];
+      outs.forEach((t, k) => tensors.push({ id: 5 + k, name: ["z", "zb", "p", "gh", "gm", "dq"][k]!, shape: t.shape, range: t.range, role: "op", producer: k }));
+      const ops = [
+        { index: 0, kind: "matmul", attrs: { transA: false, transB: false }, inputs: [0, 1], output: 5, exactBound: z.exactBound },
+        { index: 1, kind: "bias_add", attrs: {}, inputs: [5, 2], output: 6, exactBound: zb.exactBound },
+        { index: 2, kind: "requantize", attrs: rq, inputs: [6], output: 7, exactBound: p.exactBound },
+        { index: 3, kind: "matmul", attrs: { transA: false, transB: true }, inputs: [3, 4], output: 8, exactBound: gh.exactBound },
+        { index: 4, kind: "relu_mask", attrs: {}, inputs: [8, 7], output: 9, exactBound: gm.exactBound },
+        { index: 5, kind: "requantize", attrs: rq, inputs: [9], output: 10, exactBound: dq.exactBound },
+      ] as GraphOp[];
+      const lean = lowerGraph({ tensors, ops }, [7, 10]), traced = lowerGraph({ tensors, ops }, [5, 6, 7, 8, 9, 10]);
+      expect(gemmArity(lean), `lean graph: ${nodeTypes(lean).join(" ")}`).to.deep.equal([3, 3]);
+      expect(gemmArity(traced)).to.deep.equal([2, 2]);
+      const sLean = await openSession(lean), sTraced = await openSession(traced);
+      sessions.push(sLean, sTraced);
+      const rand = rng(0xd1ce ^ name.length);
+      const shapes = tensors.map((t) => t.shape);
+      for (let round = 0; round < 4; round++) {
+        for (const pattern of PATTERNS) {
+          const ins = specs.map((t) => fill(t.shape, t.range, pattern, rand, rq.shift));
+          const all = [...ins];
+          for (const op of ops) all.push(opDef(op.kind).reference(op.inputs.map((i) => all[i]!), op.attrs));
+          const inputs = new Map(ins.map((t, k) => [k, t]));
+          for (const [label, sess, l] of [["lean", sLean, lean], ["traced", sTraced, traced]] as const) {
+            const got = await runLowered(sess, l, shapes, inputs);
+            for (const id of [7, 10]) {
+              const gd = got.get(id)!.data, want = all[id]!.data;
+              for (let i = 0; i < want.length; i++) if (gd[i] !== want[i]) expect.fail(`${name} (${pattern}, ${label}): ${tensors[id]!.name}[${i}] = ${gd[i]}, reference ${want[i]}`);
+            }
+          }
+        }
+      }
+    });
+  }
+});

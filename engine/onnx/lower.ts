@@ -44,9 +44,11 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   const scaled = scaledWeights(graph, types, outputIds);
   // alpha that undoes the scaling of a matmul's scaled operands (exact: a power of two).
   const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
+  const requantFolds = foldableRequantizes(graph, types, outputIds);
+  // Ops computed inside a later op's Gemm (fusedSgd, foldedRequantize), not on their own.
+  const folded = new Set<GraphOp>([...fused.values(), ...[...requantFolds.values()].flatMap((f) => [f.mm, f.via])]);
   for (const op of graph.ops) {
-    // A weight gradient folded into its update's Gemm is computed there (fusedSgd), not here.
-    if ([...fused.values()].includes(op)) continue;
+    if (folded.has(op)) continue;
     const ct = computeType(op);
     const ins = op.inputs.map((id) => {
       if (types[id] === ct) return names[id]!;
@@ -62,7 +64,10 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const ins_ = op.inputs.map((i) => graph.tensors[i]!);
     const grad = fused.get(op);
     const shift = scaled.get(id);
-    const out = grad
+    const fold = requantFolds.get(op);
+    const out = fold
+      ? foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!)
+      : grad
       ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, ins[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad))
       : shift !== undefined
         ? scaledRequantize(g, op as GraphOp<"requantize">, ins[0]!, ins_[0]!.range, names[id]!)
@@ -261,4 +266,55 @@ function scaledRequantize(g: OnnxGraph, op: GraphOp<"requantize">, x: string, xr
   const t = g.node("Add", [g.node("Add", [x, c(g, f, 0.5)]), c(g, f, Ms)]);
   if (idle) return g.node("Add", [t, c(g, f, -Ms)], {}, out);
   return clip(g, g.node("Add", [t, c(g, f, -Ms)]), a.lo * 2 ** a.shift, a.hi * 2 ** a.shift, f, out);
+}
+
+/** A requantize computed from a matmul's Gemm: the matmul, and the bias_add or relu_mask between them. */
+interface RequantizeFold {
+  readonly mm: GraphOp;
+  readonly via: GraphOp;
+}
+
+/**
+ * Requantizes of the lean graph whose input is a float32 matmul through a bias_add (the pre-activation) or
+ * a relu_mask (the back-propagated delta), each intermediate used once and not an output: the scale 2^-s
+ * goes into the Gemm's alpha and the half (with the bias) into its C, so that only the Floor (and the clamp)
+ * remain. Exact when the matmul's partial-sum bound plus |bias| plus 2^(s-1) is below 2^24: every value the
+ * Gemm forms is then a multiple of 2^-s below 2^24 units. Keyed by the requantize.
+ */
+function foldableRequantizes(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, RequantizeFold> {
+  const uses = new Map<number, number>();
+  for (const op of graph.ops) for (const i of op.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(graph.ops.map((op) => [op.output, op]));
+  const inner = (id: number) => uses.get(id) === 1 && !outputIds.includes(id);
+  const f32 = (op: GraphOp) => computeType(op) === "float32" && [...op.inputs, op.output].every((i) => types[i] === "float32");
+  const out = new Map<GraphOp, RequantizeFold>();
+  for (const op of graph.ops) {
+    if (op.kind !== "requantize") continue;
+    const a = op.attrs as OpAttrs["requantize"];
+    const via = producer.get(op.inputs[0]!);
+    if (!via || (via.kind !== "bias_add" && via.kind !== "relu_mask") || !inner(via.output)) continue;
+    const mm = producer.get(via.inputs[0]!);
+    if (!mm || mm.kind !== "matmul" || !inner(mm.output)) continue;
+    const bias = via.kind === "bias_add" ? maxAbs(graph.tensors[via.inputs[1]!]!.range) : 0;
+    if (a.shift >= 1 && f32(op) && f32(via) && f32(mm) && mm.exactBound + bias + 2 ** (a.shift - 1) < FLOAT32_EXACT) out.set(op, { mm, via });
+  }
+  return out;
+}
+
+/**
+ * roundShift(z + b, s) = Floor(Gemm(A, B, C = (b + 2^(s-1)) * 2^-s, alpha = 2^-s)), and for a relu_mask
+ * Floor(Where(p > 0, Gemm(A, B, C = 1/2, alpha = 2^-s), 0)) (a masked element is 0, whose roundShift is 0);
+ * then the clamp unless the input's range proves it idle. `unscale` undoes 2^s * q operands.
+ */
+function foldedRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, names: readonly string[], xr: Range, unscale: number, out: string): string {
+  const a = op.attrs, s = a.shift, f = "float32";
+  const mm = fold.mm.attrs as OpAttrs["matmul"];
+  const ab = fold.mm.inputs.map((i) => names[i]!);
+  const gemm = (cIn: string) => g.node("Gemm", [...ab, cIn], { transA: mm.transA ? 1 : 0, transB: mm.transB ? 1 : 0, alpha: { float: 2 ** -s * unscale } });
+  const scaledSum = fold.via.kind === "bias_add"
+    ? gemm(g.node("Mul", [g.node("Add", [names[fold.via.inputs[1]!]!, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)]))
+    : g.node("Where", [g.node("Greater", [names[fold.via.inputs[1]!]!, c(g, f, 0)]), gemm(c(g, f, 0.5)), c(g, f, 0)]);
+  const idle = roundShiftInt(xr[0], s) >= a.lo && roundShiftInt(xr[1], s) <= a.hi;
+  if (idle) return g.node("Floor", [scaledSum], {}, out);
+  return clip(g, g.node("Floor", [scaledSum]), a.lo, a.hi, f, out);
 }
