@@ -127,9 +127,10 @@ function sgdClampIdle(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean 
 /**
  * sgd_update in float32 with the M offset: t = fl(-(g * k * 2^-s) - 2^-(s+1) + M) = M - roundShift(g * k, s)
  * (roundHalfUp of the negated value: round to nearest is symmetric, and the offset keeps it off ties), then
- * w' = clamp(Sum(w, t, -M)). Every partial sum of the three terms (w + t, w - M, t - M) is an integer below
- * 2^24 when |w| + |delta| < 2^22, so Sum's order does not matter. Returns undefined where the bounds do
- * not allow it (the Floor lowering is used there).
+ * w' = clamp(Sum(t, w, -M)). Every partial sum of the three terms (w + t, w - M, t - M) is an integer below
+ * 2^24 when |w| + |delta| < 2^22, so Sum's order does not matter; t comes first so that onnxruntime may
+ * write the sum over t's buffer (w is a graph input). sgdOffsetFits says whether the bounds allow it (the
+ * Floor lowering is used where they do not).
  */
 function sgdOffsetFits(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean {
   const gMax = maxAbs(grad) * a.lrNum;
@@ -138,8 +139,8 @@ function sgdOffsetFits(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean
 }
 
 function sgdFromOffset(g: OnnxGraph, a: OpAttrs["sgd_update"], w: string, t: string, wr: Range, gr: Range, out?: string): string {
-  if (sgdClampIdle(a, wr, gr)) return g.node("Sum", [w, t, c(g, "float32", -M32)], {}, out);
-  return clip(g, g.node("Sum", [w, t, c(g, "float32", -M32)]), a.lo, a.hi, "float32", out);
+  if (sgdClampIdle(a, wr, gr)) return g.node("Sum", [t, w, c(g, "float32", -M32)], {}, out);
+  return clip(g, g.node("Sum", [t, w, c(g, "float32", -M32)]), a.lo, a.hi, "float32", out);
 }
 
 /**
