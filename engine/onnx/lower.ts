@@ -32,7 +32,13 @@ export function onnxName(t: GraphTensor): string {
   return `t${t.id}_${t.name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 }
 
-/** Lowers the ops of a graph (a whole step, or any op list over declared tensors) with the given outputs. */
+/**
+ * Lowers the ops of a graph (a whole step, or any op list over declared tensors) with the given outputs.
+ * A tensor that is not an output may be folded away into a Gemm (fusedSgd, scaledWeights,
+ * foldedRequantize): the training session's graph, which outputs only the next state and the logits, gets
+ * those folds; a traced graph, which outputs every tensor, gets none. Every output holds exactly the op's
+ * defined values either way.
+ */
 export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds: readonly number[]): LoweredGraph {
   const g = new OnnxGraph();
   const types = graph.tensors.map(storageType);
