@@ -1,5 +1,6 @@
 import * as ort from "onnxruntime-node";
 import { OnnxGraph } from "../engine/onnx/protoBuilder.ts";
+import { openSession, type SessionOptions } from "../engine/onnx/session.ts";
 import type { Batch, Dataset } from "../engine/batch.ts";
 import { uniformInts, hexToBytes32 } from "../engine/random.ts";
 
@@ -22,7 +23,7 @@ export function floatBatch(d: Dataset, b: Batch): FloatBatch {
  * same work per step (forward, squared-error gradient, backward, momentum SGD), with no quantization.
  * Used only by the benchmark to price determinism.
  */
-export async function float32Mlp(layers: readonly number[], batchSize: number, lr: number, mu: number) {
+export async function float32Mlp(layers: readonly number[], batchSize: number, lr: number, mu: number, options: SessionOptions = {}) {
   const g = new OnnxGraph();
   const L = layers.length - 1;
   const px = g.input("pixels", "float32", [batchSize, layers[0]!]);
@@ -46,17 +47,20 @@ export async function float32Mlp(layers: readonly number[], batchSize: number, l
   const col = g.node("Unsqueeze", [labels, g.constant("int64", [1], [1])]);
   const hot = g.node("Cast", [g.node("Equal", [col, g.constant("float32", Array.from({ length: n }, (_, j) => j), [n])])], { to: 1 });
   let d = g.node("Sub", [z, hot]);
-  const upd = (p: string, grad: string) => {
-    const step = mu > 0 ? g.node("Add", [g.node("Mul", [`v${p}`, g.constant("float32", [mu])]), grad], {}, `v${p}_next`) : grad;
-    g.node("Sub", [p, g.node("Mul", [step, g.constant("float32", [lr])])], {}, `${p}_next`);
+  // `scaled` is lr * gradient: the weight gradient's Gemm takes lr as its alpha (the deterministic lowering
+  // folds its learning rate into the same Gemm), the bias gradient is multiplied. Velocities hold lr * v.
+  const upd = (p: string, scaled: string) => {
+    const step = mu > 0 ? g.node("Add", [g.node("Mul", [`v${p}`, g.constant("float32", [mu])]), scaled], {}, `v${p}_next`) : scaled;
+    g.node("Sub", [p, step], {}, `${p}_next`);
   };
   for (let l = L - 1; l >= 0; l--) {
-    upd(`w${l}`, g.node("Gemm", [acts[l]!, d], { transA: 1 }));
-    upd(`b${l}`, g.node("ReduceSum", [d, g.constant("int64", [0], [1])], { keepdims: 0 }));
+    upd(`w${l}`, g.node("Gemm", [acts[l]!, d], { transA: 1, alpha: { float: lr } }));
+    upd(`b${l}`, g.node("Mul", [g.node("ReduceSum", [d, g.constant("int64", [0], [1])], { keepdims: 0 }), g.constant("float32", [lr])]));
     if (l > 0) d = g.node("Where", [g.node("Greater", [pre[l - 1]!, g.constant("float32", [0])]), g.node("Gemm", [d, `w${l}`], { transB: 1 }), g.constant("float32", [0])]);
   }
   for (const name of stateNames) g.output(`${name}_next`, "float32", dimsOf(name));
-  const session = await ort.InferenceSession.create(g.encode("float32_mlp"), { graphOptimizationLevel: "all", executionMode: "sequential", interOpNumThreads: 1, logSeverityLevel: 3 });
+  // The deterministic engine's own session options (engine/onnx/session.ts), so only the graphs differ.
+  const session = await openSession({ bytes: g.encode("float32_mlp") }, options);
   const seed = hexToBytes32("ab".repeat(32));
   let state: Record<string, ort.Tensor> = {};
   for (const name of stateNames) {

@@ -1,6 +1,7 @@
 import { describe, it, after } from "node:test";
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
+import onnxProto from "onnx-proto";
 import type { GraphOp, GraphTensor } from "../graph.ts";
 import { FLOAT32_EXACT, type Range } from "../int.ts";
 import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
@@ -120,6 +121,201 @@ describe("ONNX lowering vs TypeScript reference, every op", () => {
             }
             if (!(want.data[i]! >= typing.range[0] && want.data[i]! <= typing.range[1])) {
               expect.fail(`${c.name} (${pattern}): element ${i} = ${want.data[i]} escapes the declared range [${typing.range}]`);
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+/** The op types of a lowered model, in node order. */
+function nodeTypes(lowered: LoweredGraph): string[] {
+  return onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.map((n) => n.opType!);
+}
+
+/** How many inputs each Gemm of a lowered model takes (3: the update folded in, with its C). */
+function gemmArity(lowered: LoweredGraph): number[] {
+  return onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.filter((n) => n.opType === "Gemm").map((n) => n.input!.length);
+}
+
+describe("float32 rounding without Floor (the M offset)", () => {
+  it("float32 requantize, sgd_update and momentum within the offset's bounds lower without Floor; wider ones keep it", () => {
+    const lowerOne = (c: Case<OpKind>) => {
+      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+      tensors.push({ id: tensors.length, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: c.inputs.map((_, i) => i), output: c.inputs.length, exactBound: typing.exactBound } as GraphOp;
+      return nodeTypes(lowerGraph({ tensors, ops: [op] }, [c.inputs.length]));
+    };
+    const byName = (n: string) => cases.find((c) => c.name === n)!;
+    for (const n of ["requantize shift 8 with clamp", "requantize shift 4, clamp never binds", "requantize shift 1 (smallest tie)", "momentum 7/8", "sgd_update lr 1/32"]) {
+      expect(lowerOne(byName(n)), n).to.not.include("Floor");
+    }
+    // |x| >= 2^23: x * 2^-s + 2^-(s+1) needs a 25th bit, so the Floor lowering stays (and stays tested above).
+    expect(lowerOne({ ...byName("requantize shift 8 with clamp"), inputs: [{ shape: [4], range: [-(2 ** 23), 2 ** 23] }] })).to.include("Floor");
+  });
+});
+
+describe("sgd_update folded into its gradient's Gemm (the lean training graph)", () => {
+  const matmul = opDef("matmul"), sgd = opDef("sgd_update");
+  type Fused = { name: string; a: { shape: number[]; range: Range }; d: { shape: number[]; range: Range }; w: Range; attrs: OpAttrs["sgd_update"]; fused: boolean };
+  const fusedCases: Fused[] = [
+    { name: "default layer 0 (x^T d, lr 1/32)", a: { shape: [64, 40], range: [0, 15] }, d: { shape: [64, 12], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: true },
+    // The default layer 1: the gradient's bound 64 * 127 * 1024 = 8,323,072 is the largest the fold takes.
+    { name: "default layer 1 (bound 8,323,072)", a: { shape: [64, 16], range: [0, 127] }, d: { shape: [64, 10], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: true },
+    { name: "lr 4/2^3, narrow clamp", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-64, 64] }, w: [-5000, 5000], attrs: { lrNum: 4, lrShift: 3, lo: -4000, hi: 4000 }, fused: true },
+    { name: "lr 3/2^5 (not a power of two: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 3, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: false },
+    { name: "lr 1 (no rounding: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-16, 16] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 0, lo: -(2 ** 18), hi: 2 ** 18 }, fused: false },
+  ];
+  for (const c of fusedCases) {
+    it(`${c.name}: ${c.fused ? "folded, " : ""}bit-identical to matmul then sgd_update, lean and traced`, async () => {
+      const mm = matmul.type([c.a.shape, c.d.shape], [c.a.range, c.d.range], { transA: true, transB: false });
+      const up = sgd.type([mm.shape, mm.shape], [c.w, mm.range], c.attrs);
+      const tensors: GraphTensor[] = [
+        { id: 0, name: "a", shape: c.a.shape, range: c.a.range, role: "input" },
+        { id: 1, name: "d", shape: c.d.shape, range: c.d.range, role: "input" },
+        { id: 2, name: "w", shape: mm.shape, range: c.w, role: "state" },
+        { id: 3, name: "gw", shape: mm.shape, range: mm.range, role: "op", producer: 0 },
+        { id: 4, name: "w_next", shape: up.shape, range: up.range, role: "op", producer: 1 },
+      ];
+      const ops = [
+        { index: 0, kind: "matmul", attrs: { transA: true, transB: false }, inputs: [0, 1], output: 3, exactBound: mm.exactBound },
+        { index: 1, kind: "sgd_update", attrs: c.attrs, inputs: [2, 3], output: 4, exactBound: up.exactBound },
+      ] as GraphOp[];
+      const lean = lowerGraph({ tensors, ops }, [4]), traced = lowerGraph({ tensors, ops }, [3, 4]);
+      expect(gemmArity(lean), `lean graph: ${nodeTypes(lean).join(" ")}`).to.deep.equal([c.fused ? 3 : 2]);
+      // The traced graph outputs the gradient itself, so it is never folded.
+      expect(gemmArity(traced)).to.deep.equal([2]);
+      const sLean = await openSession(lean), sTraced = await openSession(traced);
+      sessions.push(sLean, sTraced);
+      const rand = rng(0xfeed ^ c.name.length);
+      const shapes = tensors.map((t) => t.shape);
+      for (let round = 0; round < 4; round++) {
+        for (const pattern of PATTERNS) {
+          const a = fill(c.a.shape, c.a.range, pattern === "alternate" ? "max" : pattern, rand);
+          const d = fill(c.d.shape, c.d.range, pattern, rand);
+          const w = fill(mm.shape, c.w, pattern === "ties" ? "random" : pattern, rand);
+          const gw = matmul.reference([a, d], { transA: true, transB: false });
+          const want = sgd.reference([w, gw], c.attrs);
+          const inputs = new Map([[0, a], [1, d], [2, w]]);
+          const gotLean = (await runLowered(sLean, lean, shapes, inputs)).get(4)!;
+          const gotTraced = (await runLowered(sTraced, traced, shapes, inputs)).get(4)!;
+          for (let i = 0; i < want.data.length; i++) {
+            if (gotLean.data[i] !== want.data[i] || gotTraced.data[i] !== want.data[i]) {
+              expect.fail(`${c.name} (${pattern}): element ${i}: lean ${gotLean.data[i]}, traced ${gotTraced.data[i]}, reference ${want.data[i]} (gradient ${gw.data[i]})`);
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+describe("requantized weights held as 2^s * q when only matmuls use them (the lean training graph)", () => {
+  const requantize = opDef("requantize"), matmul = opDef("matmul");
+  type Scaled = { name: string; w: Range; attrs: OpAttrs["requantize"]; scaled: boolean };
+  const scaledCases: Scaled[] = [
+    { name: "default forward weights (shift 8, clamp idle)", w: [-(2 ** 18), 2 ** 18], attrs: { shift: 8, lo: -1024, hi: 1024 }, scaled: true },
+    { name: "clamp binding (shift 8, [-300, 200])", w: [-(2 ** 18), 2 ** 18], attrs: { shift: 8, lo: -300, hi: 200 }, scaled: true },
+    { name: "shift 1 (smallest tie)", w: [-3000, 3000], attrs: { shift: 1, lo: -1000, hi: 1000 }, scaled: true },
+    { name: "shift 0 (no rounding: not scaled)", w: [-40, 40], attrs: { shift: 0, lo: -30, hi: 30 }, scaled: false },
+  ];
+  for (const c of scaledCases) {
+    it(`${c.name}: both products bit-identical to the reference, lean and traced`, async () => {
+      const wShape = [40, 12];
+      const rq = requantize.type([wShape], [c.w], c.attrs);
+      const z1 = matmul.type([[16, 40], wShape], [[0, 15], rq.range], { transA: false, transB: false });
+      const z2 = matmul.type([[16, 12], wShape], [[-64, 64], rq.range], { transA: false, transB: true });
+      const tensors: GraphTensor[] = [
+        { id: 0, name: "x", shape: [16, 40], range: [0, 15], role: "input" },
+        { id: 1, name: "d", shape: [16, 12], range: [-64, 64], role: "input" },
+        { id: 2, name: "w", shape: wShape, range: c.w, role: "state" },
+        { id: 3, name: "wq", shape: rq.shape, range: rq.range, role: "op", producer: 0 },
+        { id: 4, name: "z1", shape: z1.shape, range: z1.range, role: "op", producer: 1 },
+        { id: 5, name: "z2", shape: z2.shape, range: z2.range, role: "op", producer: 2 },
+      ];
+      const ops = [
+        { index: 0, kind: "requantize", attrs: c.attrs, inputs: [2], output: 3, exactBound: rq.exactBound },
+        { index: 1, kind: "matmul", attrs: { transA: false, transB: false }, inputs: [0, 3], output: 4, exactBound: z1.exactBound },
+        { index: 2, kind: "matmul", attrs: { transA: false, transB: true }, inputs: [1, 3], output: 5, exactBound: z2.exactBound },
+      ] as GraphOp[];
+      const lean = lowerGraph({ tensors, ops }, [4, 5]), traced = lowerGraph({ tensors, ops }, [3, 4, 5]);
+      const alphas = (l: LoweredGraph) => onnxProto.onnx.ModelProto.decode(l.bytes).graph!.node!.filter((n) => n.opType === "Gemm").map((n) => n.attribute!.find((a) => a.name === "alpha")?.f ?? 1);
+      expect(alphas(lean)).to.deep.equal(c.scaled ? [2 ** -c.attrs.shift, 2 ** -c.attrs.shift] : [1, 1]);
+      expect(alphas(traced), "the traced graph outputs wq itself").to.deep.equal([1, 1]);
+      const sLean = await openSession(lean), sTraced = await openSession(traced);
+      sessions.push(sLean, sTraced);
+      const rand = rng(0xbeef ^ c.name.length);
+      const shapes = tensors.map((t) => t.shape);
+      for (let round = 0; round < 4; round++) {
+        for (const pattern of PATTERNS) {
+          const x = fill([16, 40], [0, 15], pattern === "ties" ? "random" : pattern, rand);
+          const d = fill([16, 12], [-64, 64], pattern === "ties" ? "random" : pattern, rand);
+          const w = fill(wShape, c.w, pattern, rand, c.attrs.shift);
+          const wq = requantize.reference([w], c.attrs);
+          const want = [matmul.reference([x, wq], { transA: false, transB: false }), matmul.reference([d, wq], { transA: false, transB: true })];
+          const inputs = new Map([[0, x], [1, d], [2, w]]);
+          for (const [label, s, l] of [["lean", sLean, lean], ["traced", sTraced, traced]] as const) {
+            const got = await runLowered(s, l, shapes, inputs);
+            for (const [k, id] of [4, 5].entries()) {
+              const g = got.get(id)!.data;
+              for (let i = 0; i < want[k]!.data.length; i++) {
+                if (g[i] !== want[k]!.data[i]) expect.fail(`${c.name} (${pattern}, ${label}): z${k + 1}[${i}] = ${g[i]}, reference ${want[k]!.data[i]}`);
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+describe("requantize folded into the Gemm of its matmul, through a bias_add or a relu_mask (the lean graph)", () => {
+  const matmul = opDef("matmul"), biasAdd = opDef("bias_add"), reluMask = opDef("relu_mask"), requantize = opDef("requantize");
+  for (const [name, rq] of [
+    ["activation (shift 8, clamp to 127)", { shift: 8, lo: -127, hi: 127 }],
+    ["wide clamp never binding (shift 4)", { shift: 4, lo: -(2 ** 20), hi: 2 ** 20 }],
+  ] as const) {
+    it(`${name}: bit-identical to the reference, lean (folded) and traced`, async () => {
+      const x = { shape: [16, 40], range: [0, 15] as Range }, v = { shape: [40, 12], range: [-1024, 1024] as Range };
+      const b = { shape: [12], range: [-16384, 16384] as Range }, d = { shape: [16, 7], range: [-1024, 1024] as Range }, u = { shape: [12, 7], range: [-1024, 1024] as Range };
+      const z = matmul.type([x.shape, v.shape], [x.range, v.range], { transA: false, transB: false });
+      const zb = biasAdd.type([z.shape, b.shape], [z.range, b.range], {});
+      const p = requantize.type([zb.shape], [zb.range], rq);
+      const gh = matmul.type([d.shape, u.shape], [d.range, u.range], { transA: false, transB: true });
+      const gm = reluMask.type([gh.shape, p.shape], [gh.range, p.range], {});
+      const dq = requantize.type([gm.shape], [gm.range], rq);
+      const specs = [x, v, b, d, u];
+      const tensors: GraphTensor[] = specs.map((t, id) => ({ id, name: `in${id}`, shape: t.shape, range: t.range, role: "input" }));
+      const outs = [z, zb, p, gh, gm, dq];
+      outs.forEach((t, k) => tensors.push({ id: 5 + k, name: ["z", "zb", "p", "gh", "gm", "dq"][k]!, shape: t.shape, range: t.range, role: "op", producer: k }));
+      const ops = [
+        { index: 0, kind: "matmul", attrs: { transA: false, transB: false }, inputs: [0, 1], output: 5, exactBound: z.exactBound },
+        { index: 1, kind: "bias_add", attrs: {}, inputs: [5, 2], output: 6, exactBound: zb.exactBound },
+        { index: 2, kind: "requantize", attrs: rq, inputs: [6], output: 7, exactBound: p.exactBound },
+        { index: 3, kind: "matmul", attrs: { transA: false, transB: true }, inputs: [3, 4], output: 8, exactBound: gh.exactBound },
+        { index: 4, kind: "relu_mask", attrs: {}, inputs: [8, 7], output: 9, exactBound: gm.exactBound },
+        { index: 5, kind: "requantize", attrs: rq, inputs: [9], output: 10, exactBound: dq.exactBound },
+      ] as GraphOp[];
+      const lean = lowerGraph({ tensors, ops }, [7, 10]), traced = lowerGraph({ tensors, ops }, [5, 6, 7, 8, 9, 10]);
+      expect(gemmArity(lean), `lean graph: ${nodeTypes(lean).join(" ")}`).to.deep.equal([3, 3]);
+      expect(gemmArity(traced)).to.deep.equal([2, 2]);
+      const sLean = await openSession(lean), sTraced = await openSession(traced);
+      sessions.push(sLean, sTraced);
+      const rand = rng(0xd1ce ^ name.length);
+      const shapes = tensors.map((t) => t.shape);
+      for (let round = 0; round < 4; round++) {
+        for (const pattern of PATTERNS) {
+          const ins = specs.map((t) => fill(t.shape, t.range, pattern, rand, rq.shift));
+          const all = [...ins];
+          for (const op of ops) all.push(opDef(op.kind).reference(op.inputs.map((i) => all[i]!), op.attrs));
+          const inputs = new Map(ins.map((t, k) => [k, t]));
+          for (const [label, sess, l] of [["lean", sLean, lean], ["traced", sTraced, traced]] as const) {
+            const got = await runLowered(sess, l, shapes, inputs);
+            for (const id of [7, 10]) {
+              const gd = got.get(id)!.data, want = all[id]!.data;
+              for (let i = 0; i < want.length; i++) if (gd[i] !== want[i]) expect.fail(`${name} (${pattern}, ${label}): ${tensors[id]!.name}[${i}] = ${gd[i]}, reference ${want[i]}`);
             }
           }
         }

@@ -32,7 +32,13 @@ export function onnxName(t: GraphTensor): string {
   return `t${t.id}_${t.name.replace(/[^A-Za-z0-9_]/g, "_")}`;
 }
 
-/** Lowers the ops of a graph (a whole step, or any op list over declared tensors) with the given outputs. */
+/**
+ * Lowers the ops of a graph (a whole step, or any op list over declared tensors) with the given outputs.
+ * A tensor that is not an output may be folded away into a Gemm (fusedSgd, scaledWeights,
+ * foldedRequantize): the training session's graph, which outputs only the next state and the logits, gets
+ * those folds; a traced graph, which outputs every tensor, gets none. Every output holds exactly the op's
+ * defined values either way.
+ */
 export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds: readonly number[]): LoweredGraph {
   const g = new OnnxGraph();
   const types = graph.tensors.map(storageType);
@@ -40,7 +46,15 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   for (const t of graph.tensors) if (t.role !== "op") g.input(names[t.id]!, types[t.id]!, t.shape);
 
   const casts = new Map<string, string>();
+  const fused = fusableGradients(graph, types, outputIds);
+  const scaled = scaledWeights(graph, types, outputIds);
+  // alpha that undoes the scaling of a matmul's scaled operands (exact: a power of two).
+  const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
+  const requantFolds = foldableRequantizes(graph, types, outputIds);
+  // Ops computed inside a later op's Gemm (fusedSgd, foldedRequantize), not on their own.
+  const folded = new Set<GraphOp>([...fused.values(), ...[...requantFolds.values()].flatMap((f) => [f.mm, f.via])]);
   for (const op of graph.ops) {
+    if (folded.has(op)) continue;
     const ct = computeType(op);
     const ins = op.inputs.map((id) => {
       if (types[id] === ct) return names[id]!;
@@ -54,7 +68,18 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     // The op's last node writes the tensor's name directly when no cast follows (no Identity copies).
     const sameType = types[id] === ct;
     const ins_ = op.inputs.map((i) => graph.tensors[i]!);
-    const out = lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
+    const grad = fused.get(op);
+    const shift = scaled.get(id);
+    const fold = requantFolds.get(op);
+    const out = fold
+      ? foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!)
+      : grad
+      ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, ins[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad))
+      : shift !== undefined
+        ? scaledRequantize(g, op as GraphOp<"requantize">, ins[0]!, ins_[0]!.range, names[id]!)
+        : op.kind === "matmul" && unscale(op) !== 1
+          ? g.node("Gemm", ins, { transA: (op as GraphOp<"matmul">).attrs.transA ? 1 : 0, transB: (op as GraphOp<"matmul">).attrs.transB ? 1 : 0, alpha: { float: unscale(op) } }, sameType ? names[id] : undefined)
+          : lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
     if (!sameType) g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
@@ -66,17 +91,104 @@ function c(g: OnnxGraph, t: FloatType, v: number): string {
 }
 
 /**
+ * Round half up without Floor (onnxruntime's Floor is the slowest elementwise pass; two Adds are cheaper).
+ * For a float32 value v that is exact, never a half-integer and below 2^22 in magnitude, IEEE addition
+ * (round to nearest, ties to even: the default on every CPU and GPU, and the only rounding ONNX's Add has)
+ * gives fl(v + M) = M + round(v) exactly, with M = 1.5 * 2^23: the sum lies in [2^23, 2^24), where float32's
+ * spacing is exactly 1, and v is never half way between two integers, so ties never arise. roundShift's
+ * half-up rule comes from the offset 2^-(s+1) added before (x * 2^-s + 2^-(s+1) is never a half-integer).
+ */
+const M32 = 1.5 * 2 ** 23;
+const M32_REACH = 2 ** 22;
+
+/** The M-offset form fits: every value a * 2^-s + b is exact (a multiple of 2^-(s+1) below 2^24 units). */
+function roundsInFloat32(maxAbsScaled: number, s: number): boolean {
+  return s >= 1 && maxAbsScaled * 2 + 1 < FLOAT32_EXACT;
+}
+
+/**
  * roundShift(x * k, s) = floor(x * (k * 2^-s) + 1/2): one multiply by an exact power-of-two multiple, one
  * add, one floor. Exact in the op's type: x * k and x * k + 2^(s-1) are integers below the op's declared
- * bound, so scaling them by 2^-s and adding 1/2 introduces no rounding.
+ * bound, so scaling them by 2^-s and adding 1/2 introduces no rounding. In float32, where the values allow,
+ * the floor is replaced by the M offset (roundHalfUp above): x * k * 2^-s + 2^-(s+1), + M, - M.
  */
-function mulRoundShift(g: OnnxGraph, x: string, k: number, s: number, t: FloatType, out?: string): string {
+function mulRoundShift(g: OnnxGraph, x: string, k: number, s: number, t: FloatType, out?: string, xMax = Infinity): string {
   if (s === 0) return k === 1 && out === undefined ? x : g.node("Mul", [x, c(g, t, k)], {}, out);
+  if (t === "float32" && roundsInFloat32(xMax * k, s)) {
+    const v = g.node("Add", [g.node("Mul", [x, c(g, t, k * 2 ** -s)]), c(g, t, 2 ** -(s + 1))]);
+    return g.node("Add", [g.node("Add", [v, c(g, t, M32)]), c(g, t, -M32)], {}, out);
+  }
   return g.node("Floor", [g.node("Add", [g.node("Mul", [x, c(g, t, k * 2 ** -s)]), c(g, t, 0.5)])], {}, out);
 }
 
 function clip(g: OnnxGraph, x: string, lo: number, hi: number, t: FloatType, out?: string): string {
   return g.node("Clip", [x, c(g, t, lo), c(g, t, hi)], {}, out);
+}
+
+/** The clamp of sgd_update can be left out: the declared ranges prove it never binds. */
+function sgdClampIdle(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean {
+  return w[0] - roundShiftInt(grad[1] * a.lrNum, a.lrShift) >= a.lo && w[1] - roundShiftInt(grad[0] * a.lrNum, a.lrShift) <= a.hi;
+}
+
+/**
+ * sgd_update in float32 with the M offset: t = fl(-(g * k * 2^-s) - 2^-(s+1) + M) = M - roundShift(g * k, s)
+ * (roundHalfUp of the negated value: round to nearest is symmetric, and the offset keeps it off ties), then
+ * w' = clamp(Sum(t, w, -M)). Every partial sum of the three terms (w + t, w - M, t - M) is an integer below
+ * 2^24 when |w| + |delta| < 2^22, so Sum's order does not matter; t comes first so that onnxruntime may
+ * write the sum over t's buffer (w is a graph input). sgdOffsetFits says whether the bounds allow it (the
+ * Floor lowering is used where they do not).
+ */
+function sgdOffsetFits(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean {
+  const gMax = maxAbs(grad) * a.lrNum;
+  // |g * k * 2^-s| + 1 bounds both the value rounded by the M offset and the step |delta|.
+  return a.lrShift >= 1 && roundsInFloat32(gMax, a.lrShift) && maxAbs(w) + gMax * 2 ** -a.lrShift + 1 < M32_REACH;
+}
+
+function sgdFromOffset(g: OnnxGraph, a: OpAttrs["sgd_update"], w: string, t: string, wr: Range, gr: Range, out?: string): string {
+  if (sgdClampIdle(a, wr, gr)) return g.node("Sum", [t, w, c(g, "float32", -M32)], {}, out);
+  return clip(g, g.node("Sum", [t, w, c(g, "float32", -M32)]), a.lo, a.hi, "float32", out);
+}
+
+/**
+ * Weight gradients that can be folded into their update's Gemm: a float32 matmul whose output only feeds
+ * one float32 sgd_update (and is not an output of the lowered graph, as it is in a traced session), with a
+ * power-of-two learning rate numerator and bounds that keep every value of fusedSgd exact. Keyed by the
+ * sgd_update op.
+ */
+function fusableGradients(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, GraphOp> {
+  const uses = new Map<number, number>();
+  for (const op of graph.ops) for (const i of op.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(graph.ops.map((op) => [op.output, op]));
+  const out = new Map<GraphOp, GraphOp>();
+  for (const op of graph.ops) {
+    if (op.kind !== "sgd_update") continue;
+    const [w, gradId] = op.inputs as [number, number];
+    const mm = producer.get(gradId);
+    if (!mm || mm.kind !== "matmul" || uses.get(gradId) !== 1 || outputIds.includes(gradId)) continue;
+    const a = op.attrs as OpAttrs["sgd_update"];
+    const float32 = computeType(op) === "float32" && computeType(mm) === "float32" && [w, op.output, ...mm.inputs].every((i) => types[i] === "float32");
+    const pow2 = a.lrNum > 0 && Number.isInteger(Math.log2(a.lrNum));
+    // mm.exactBound bounds every partial sum of the product, in any order.
+    const fits = sgdOffsetFits(a, graph.tensors[w]!.range, [-mm.exactBound, mm.exactBound]);
+    if (float32 && pow2 && fits) out.set(op, mm);
+  }
+  return out;
+}
+
+/**
+ * sgd_update folded into the Gemm of its gradient: y = Gemm(A, B, C = -2^-(s+1), alpha = -k * 2^-s) =
+ * -(A x B) * k * 2^-s - 2^-(s+1), then the M offset and the clamped Sum of sgdFromOffset. Exact whatever
+ * the Gemm's blocking or summation order: alpha is a power of two, so every value the Gemm can form (a
+ * partial sum of products, scaled by alpha, plus C) is a multiple of 2^-(s+1) below k * bound * 2^-s + 1,
+ * i.e. below 2^24 units (fusableGradients checked it); the float32 baseline folds its learning rate into
+ * alpha the same way (bench/float32Mlp.ts).
+ */
+function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: string, gradIns: string[], wr: Range, gr: Range, out: string, unscale: number): string {
+  const a = op.attrs;
+  const mm = grad.attrs as OpAttrs["matmul"];
+  const s = a.lrShift;
+  const y = g.node("Gemm", [...gradIns, c(g, "float32", -(2 ** -(s + 1)))], { transA: mm.transA ? 1 : 0, transB: mm.transB ? 1 : 0, alpha: { float: -a.lrNum * 2 ** -s * unscale } });
+  return sgdFromOffset(g, a, w, g.node("Add", [y, c(g, "float32", M32)]), wr, gr, out);
 }
 
 function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], out?: string): string {
@@ -91,8 +203,9 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const a = op.attrs as OpAttrs["requantize"];
       // The clamp is left out only where the input's declared range proves it can never bind.
       const [lo, hi] = inRanges[0]!;
-      if (roundShiftInt(lo, a.shift) >= a.lo && roundShiftInt(hi, a.shift) <= a.hi) return mulRoundShift(g, ins[0]!, 1, a.shift, t, out);
-      return clip(g, mulRoundShift(g, ins[0]!, 1, a.shift, t), a.lo, a.hi, t, out);
+      const xMax = maxAbs(inRanges[0]!);
+      if (roundShiftInt(lo, a.shift) >= a.lo && roundShiftInt(hi, a.shift) <= a.hi) return mulRoundShift(g, ins[0]!, 1, a.shift, t, out, xMax);
+      return clip(g, mulRoundShift(g, ins[0]!, 1, a.shift, t, undefined, xMax), a.lo, a.hi, t, out);
     }
     case "relu":
       return g.node("Relu", ins, {}, out);
@@ -104,20 +217,111 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const n = inShapes[0]![1]!;
       const col = g.node("Unsqueeze", [ins[1]!, g.constant("int64", [1], [1])]);
       const row = g.constant(t, Array.from({ length: n }, (_, j) => j), [n]);
-      const hot = g.node("Cast", [g.node("Equal", [col, row])], { to: t === "float32" ? 1 : 11 });
-      return g.node("Sub", [ins[0]!, g.node("Mul", [hot, c(g, t, a.one)])], {}, out);
+      const hot = g.node("Where", [g.node("Equal", [col, row]), c(g, t, a.one), c(g, t, 0)]);
+      return g.node("Sub", [ins[0]!, hot], {}, out);
     }
     case "col_sum":
       return g.node("ReduceSum", [ins[0]!, g.constant("int64", [0], [1])], { keepdims: 0 }, out);
     case "momentum": {
       const a = op.attrs as OpAttrs["momentum"];
-      const decayed = mulRoundShift(g, ins[0]!, a.muNum, a.muShift, t);
+      const decayed = mulRoundShift(g, ins[0]!, a.muNum, a.muShift, t, undefined, maxAbs(inRanges[0]!));
       return clip(g, g.node("Add", [decayed, ins[1]!]), a.lo, a.hi, t, out);
     }
     case "sgd_update": {
       const a = op.attrs as OpAttrs["sgd_update"];
+      if (t === "float32" && sgdOffsetFits(a, inRanges[0]!, inRanges[1]!)) {
+        const v = g.node("Add", [g.node("Mul", [ins[1]!, c(g, t, -a.lrNum * 2 ** -a.lrShift)]), c(g, t, -(2 ** -(a.lrShift + 1)))]);
+        return sgdFromOffset(g, a, ins[0]!, g.node("Add", [v, c(g, t, M32)]), inRanges[0]!, inRanges[1]!, out);
+      }
       const delta = mulRoundShift(g, ins[1]!, a.lrNum, a.lrShift, t);
       return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t, out);
     }
   }
+}
+
+/**
+ * Requantized weights that only feed float32 matmuls of the lean graph (the forward weights): held as
+ * 2^s * q instead of q, which takes one pass less (scaledRequantize), and the matmuls take alpha = 2^-s.
+ * A product with a 2^s * q operand is exact when the plain one is: every partial sum is the plain one times
+ * 2^s (the same significant bits), and scaling by the power of two alpha is exact. Keyed by tensor id.
+ */
+function scaledWeights(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<number, number> {
+  const consumers = new Map<number, GraphOp[]>();
+  for (const op of graph.ops) for (const i of op.inputs) consumers.set(i, [...(consumers.get(i) ?? []), op]);
+  const out = new Map<number, number>();
+  for (const op of graph.ops) {
+    if (op.kind !== "requantize") continue;
+    const a = op.attrs as OpAttrs["requantize"];
+    const [x] = op.inputs as [number];
+    const users = consumers.get(op.output) ?? [];
+    const float32 = computeType(op) === "float32" && types[x] === "float32" && types[op.output] === "float32";
+    const onlyMatmuls = users.length > 0 && users.every((u) => u.kind === "matmul" && computeType(u) === "float32");
+    if (float32 && onlyMatmuls && a.shift >= 1 && maxAbs(graph.tensors[x]!.range) + 1 < 2 ** 22 && !outputIds.includes(op.output)) out.set(op.output, a.shift);
+  }
+  return out;
+}
+
+/**
+ * 2^s * requantize(x): fl(fl(x + 1/2) + M_s) - M_s with M_s = 1.5 * 2^(23+s), where float32's spacing is
+ * 2^s, so the sum rounds x + 1/2 to the nearest multiple of 2^s; x + 1/2 is never half way between two
+ * (those are integers), and rounding it to nearest is floor((x + 2^(s-1)) / 2^s) * 2^s, roundShift's half
+ * up. |x| + 1 < 2^22 keeps x + 1/2 exact and the sum inside [2^(23+s), 2^(24+s)).
+ */
+function scaledRequantize(g: OnnxGraph, op: GraphOp<"requantize">, x: string, xr: Range, out: string): string {
+  const a = op.attrs, Ms = 1.5 * 2 ** (23 + a.shift), f = "float32";
+  const idle = roundShiftInt(xr[0], a.shift) >= a.lo && roundShiftInt(xr[1], a.shift) <= a.hi;
+  const t = g.node("Add", [g.node("Add", [x, c(g, f, 0.5)]), c(g, f, Ms)]);
+  if (idle) return g.node("Add", [t, c(g, f, -Ms)], {}, out);
+  return clip(g, g.node("Add", [t, c(g, f, -Ms)]), a.lo * 2 ** a.shift, a.hi * 2 ** a.shift, f, out);
+}
+
+/** A requantize computed from a matmul's Gemm: the matmul, and the bias_add or relu_mask between them. */
+interface RequantizeFold {
+  readonly mm: GraphOp;
+  readonly via: GraphOp;
+}
+
+/**
+ * Requantizes of the lean graph whose input is a float32 matmul through a bias_add (the pre-activation) or
+ * a relu_mask (the back-propagated delta), each intermediate used once and not an output: the scale 2^-s
+ * goes into the Gemm's alpha and the half (with the bias) into its C, so that only the Floor (and the clamp)
+ * remain. Exact when the matmul's partial-sum bound plus |bias| plus 2^(s-1) is below 2^24: every value the
+ * Gemm forms is then a multiple of 2^-s below 2^24 units. Keyed by the requantize.
+ */
+function foldableRequantizes(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, RequantizeFold> {
+  const uses = new Map<number, number>();
+  for (const op of graph.ops) for (const i of op.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(graph.ops.map((op) => [op.output, op]));
+  const inner = (id: number) => uses.get(id) === 1 && !outputIds.includes(id);
+  const f32 = (op: GraphOp) => computeType(op) === "float32" && [...op.inputs, op.output].every((i) => types[i] === "float32");
+  const out = new Map<GraphOp, RequantizeFold>();
+  for (const op of graph.ops) {
+    if (op.kind !== "requantize") continue;
+    const a = op.attrs as OpAttrs["requantize"];
+    const via = producer.get(op.inputs[0]!);
+    if (!via || (via.kind !== "bias_add" && via.kind !== "relu_mask") || !inner(via.output)) continue;
+    const mm = producer.get(via.inputs[0]!);
+    if (!mm || mm.kind !== "matmul" || !inner(mm.output)) continue;
+    const bias = via.kind === "bias_add" ? maxAbs(graph.tensors[via.inputs[1]!]!.range) : 0;
+    if (a.shift >= 1 && f32(op) && f32(via) && f32(mm) && mm.exactBound + bias + 2 ** (a.shift - 1) < FLOAT32_EXACT) out.set(op, { mm, via });
+  }
+  return out;
+}
+
+/**
+ * roundShift(z + b, s) = Floor(Gemm(A, B, C = (b + 2^(s-1)) * 2^-s, alpha = 2^-s)), and for a relu_mask
+ * Floor(Where(p > 0, Gemm(A, B, C = 1/2, alpha = 2^-s), 0)) (a masked element is 0, whose roundShift is 0);
+ * then the clamp unless the input's range proves it idle. `unscale` undoes 2^s * q operands.
+ */
+function foldedRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, names: readonly string[], xr: Range, unscale: number, out: string): string {
+  const a = op.attrs, s = a.shift, f = "float32";
+  const mm = fold.mm.attrs as OpAttrs["matmul"];
+  const ab = fold.mm.inputs.map((i) => names[i]!);
+  const gemm = (cIn: string) => g.node("Gemm", [...ab, cIn], { transA: mm.transA ? 1 : 0, transB: mm.transB ? 1 : 0, alpha: { float: 2 ** -s * unscale } });
+  const scaledSum = fold.via.kind === "bias_add"
+    ? gemm(g.node("Mul", [g.node("Add", [names[fold.via.inputs[1]!]!, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)]))
+    : g.node("Where", [g.node("Greater", [names[fold.via.inputs[1]!]!, c(g, f, 0)]), gemm(c(g, f, 0.5)), c(g, f, 0)]);
+  const idle = roundShiftInt(xr[0], s) >= a.lo && roundShiftInt(xr[1], s) <= a.hi;
+  if (idle) return g.node("Floor", [scaledSum], {}, out);
+  return clip(g, g.node("Floor", [scaledSum]), a.lo, a.hi, f, out);
 }

@@ -12,7 +12,8 @@ export type ElemTypeName = keyof typeof ElemType;
 /** The opset the engine's graphs are written against (ReduceSum/Unsqueeze take axes as inputs). */
 export const OPSET = 17;
 
-type AttrValue = number | number[] | string;
+/** An attribute: INT (number), INTS, STRING, or FLOAT (`{ float }`: a plain number is always an INT). */
+export type AttrValue = number | number[] | string | { readonly float: number };
 
 export class OnnxGraph {
   private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
@@ -55,6 +56,7 @@ export class OnnxGraph {
     const out = output ?? this.fresh(opType.toLowerCase());
     const attribute = Object.entries(attrs).map(([name, v]) => {
       if (typeof v === "string") return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) });
+      if (typeof v === "object" && !Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v.float });
       if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
       return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
     });

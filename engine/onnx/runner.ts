@@ -2,9 +2,9 @@ import type * as ort from "onnxruntime-node";
 import type { Batch } from "../batch.ts";
 import type { StepGraph } from "../graph.ts";
 import type { StepResult, StepRunner } from "../runner.ts";
-import type { Tensor } from "../tensor.ts";
+import type { IntArray, Tensor } from "../tensor.ts";
 import { lowerGraph, type LoweredGraph } from "./lower.ts";
-import { openSession, runLowered, type SessionOptions } from "./session.ts";
+import { openSession, runLowered, toOrt, type SessionOptions } from "./session.ts";
 
 /**
  * The onnxruntime backend. Two sessions per graph: a lean one that outputs only the next state and the
@@ -16,6 +16,8 @@ export async function onnxRunner(graph: StepGraph, options: SessionOptions = {})
   const leanIds = [...graph.stateOut, graph.logits].filter((id, i, a) => a.indexOf(id) === i);
   const lean = lowerGraph(graph, leanIds);
   const leanSession = await openSession(lean, options);
+  const xName = lean.names[graph.x]!, labelsName = lean.names[graph.labels]!, logitsName = lean.names[graph.logits]!;
+  const stateNames = graph.stateIn.map((id) => lean.names[id]!), stateOutNames = graph.stateOut.map((id) => lean.names[id]!);
   let traced: { lowered: LoweredGraph; session: ort.InferenceSession } | undefined;
 
   const inputsOf = (state: readonly Tensor[], batch: Batch) => {
@@ -28,11 +30,15 @@ export async function onnxRunner(graph: StepGraph, options: SessionOptions = {})
     backend: "onnx",
     graph,
     async run(state, batch, opts): Promise<StepResult> {
-      const inputs = inputsOf(state, batch);
       if (!opts?.trace) {
-        const byId = await runLowered(leanSession, lean, shapes, inputs);
-        return { state: graph.stateOut.map((id) => byId.get(id)!), logits: byId.get(graph.logits)! };
+        // The training path: feeds and results by precomputed names, no per-step maps.
+        const feeds: Record<string, ort.Tensor> = { [xName]: toOrt(batch.x, lean.types[graph.x]!), [labelsName]: toOrt(batch.labels, lean.types[graph.labels]!) };
+        for (let i = 0; i < stateNames.length; i++) feeds[stateNames[i]!] = toOrt(state[i]!, lean.types[graph.stateIn[i]!]!);
+        const out = await leanSession.run(feeds);
+        const next = graph.stateOut.map((id, i): Tensor => ({ shape: shapes[id]!, data: out[stateOutNames[i]!]!.data as IntArray }));
+        return { state: next, logits: { shape: shapes[graph.logits]!, data: out[logitsName]!.data as IntArray } };
       }
+      const inputs = inputsOf(state, batch);
       if (!traced) {
         const lowered = lowerGraph(graph, graph.tensors.filter((t) => t.role === "op").map((t) => t.id));
         traced = { lowered, session: await openSession(lowered, options) };

@@ -8,7 +8,7 @@ export interface SessionOptions {
   readonly threads?: number;
 }
 
-export function openSession(lowered: LoweredGraph, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+export function openSession(lowered: Pick<LoweredGraph, "bytes">, options: SessionOptions = {}): Promise<ort.InferenceSession> {
   return ort.InferenceSession.create(lowered.bytes, {
     graphOptimizationLevel: "all",
     executionMode: "sequential",

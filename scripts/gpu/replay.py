@@ -13,6 +13,7 @@ ops on the CPU: a third twin).
 
     python3 scripts/gpu/replay.py BUNDLE_DIR OUT_DIR
 """
+import functools
 import hashlib
 import json
 import os
@@ -60,13 +61,20 @@ LOSSY = {"bf16": False}
 
 
 def _gemm(x, a):
-    if a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0 or len(x) > 2:
-        raise SystemExit("Gemm with alpha, beta or C is not used by the engine")
+    alpha, beta = a.get("alpha", 1.0), a.get("beta", 1.0)
+    if beta != 1.0:
+        raise SystemExit("Gemm with beta other than 1 is not used by the engine")
     A = x[0].T if a.get("transA", 0) else x[0]
     B = x[1].T if a.get("transB", 0) else x[1]
     if LOSSY["bf16"] and A.dtype == torch.float32:
-        return (A.bfloat16() @ B.bfloat16()).float()
-    return A @ B
+        y = (A.bfloat16() @ B.bfloat16()).float()
+    else:
+        y = A @ B
+    # The lean graph folds an update into its gradient's Gemm (engine/onnx/lower.ts, fusedSgd): alpha is a
+    # power of two and C an offset, so scaling and adding them after the product is exact too.
+    if alpha != 1.0:
+        y = y * alpha
+    return y + x[2] if len(x) > 2 else y
 
 
 def _unsqueeze(x, a):
@@ -79,6 +87,7 @@ def _unsqueeze(x, a):
 OPS = {
     "Add": lambda x, a: x[0] + x[1],
     "Sub": lambda x, a: x[0] - x[1],
+    "Sum": lambda x, a: functools.reduce(torch.add, x),
     "Mul": lambda x, a: x[0] * x[1],
     "Floor": lambda x, a: torch.floor(x[0]),
     "Relu": lambda x, a: torch.relu(x[0]),
