@@ -18,6 +18,7 @@ import { train } from "../training/train.ts";
 import { mnistSpec } from "../training/mnistJob.ts";
 import { floatBatch, float32Mlp } from "./float32Mlp.ts";
 import { median, report, round } from "./report.ts";
+import { measureWorkers } from "./workers.ts";
 
 /**
  * npm run bench:engine — the price of determinism: the deterministic ONNX step against a plain float32
@@ -33,7 +34,7 @@ import { median, report, round } from "./report.ts";
  * the metric is the median of the runs' ratios, and the spread (max - min over the runs) is printed next to
  * it. Step times are lower quartiles of the blocks. The wall-clock ratio of the same blocks is kept as
  * `det_vs_float32_ratio_wall` (it moves with the machine's load). Env: BENCH_RUNS, BENCH_BLOCKS,
- * BENCH_BLOCK, BENCH_BATCHES (default 64,128,256), BENCH_TRAIN_STEPS (accuracy run, default 2000).
+ * BENCH_BLOCK, BENCH_BATCHES (default 64,128,256), BENCH_TRAIN_STEPS (accuracy run, default 2000), BENCH_WORKER_STEPS and BENCH_WORKER_ROUNDS (the workers measurement, 40 and 5).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
@@ -227,6 +228,11 @@ for (let i = 0; i < 3; i++) {
 const nWeights = stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length;
 const acc = await accuracy(spec, trained.state.tensors.slice(0, nWeights), data.heldout, "onnx");
 
+// Data-parallel workers (engine/parallel): throughput per N against one process using every core, and
+// whether every N reached the same state roots over the same steps in this run (bench/workers.ts).
+log("workers: N = 1, 2, 4 against one process");
+const workers = await measureWorkers({ spec, dataset: data.train, steps: Number(process.env.BENCH_WORKER_STEPS ?? 40), rounds: Number(process.env.BENCH_WORKER_ROUNDS ?? 5), log });
+
 const commit = median(commitMs);
 const traceMs = median(runs.map((r) => r.traceMs)), traceLeanMs = median(runs.map((r) => r.traceLeanMs));
 report("engine", {
@@ -251,4 +257,5 @@ report("engine", {
   train_s: round(trainS, 2),
   batch_size: BATCHES[0]!,
   runs: RUNS,
+  ...workers,
 }, { layers: spec.model.layers, cpus: availableParallelism(), cpu: cpus()[0]?.model, runs: RUNS, blocks: BLOCKS, stepsPerBlock: BLOCK, batches: BATCHES, sessionThreads: SESSION.threads, perRun: runs });
