@@ -11,7 +11,7 @@ import { median, report } from "./report.ts";
 import { operandIndices, termCount } from "../settlement/operandRule.ts";
 import { settlementStep, type SettlementSource } from "../settlement/step.ts";
 import type { SettlementOperands } from "../settlement/abi.ts";
-import { formatBreakdown, settlementBreakdown, type Breakdown } from "./zk/breakdown.ts";
+import { formatBreakdown, openingsOpcodes, settlementBreakdown, type Breakdown } from "./zk/breakdown.ts";
 
 /**
  * npm run bench:zk — the Groth16 settlement circuits (scripts/zk-setup.ts; run `npm run build:contracts`
@@ -118,7 +118,17 @@ for (const c of zkCircuits().filter((x) => x.code === 1 || x.code === 7)) {
   maxProve = Math.max(maxProve, r.ms);
   maxGas = Math.max(maxGas, r.gas);
   breakdowns[name] = r.breakdown;
-  if (c.code === 1) forSingleInput.matmul = { claim: r.claim, values: r.values, total: r.gas, proofCheck: r.breakdown.proofCheck, proveMs: r.ms, constraints: c.constraints };
+  if (c.code === 1) {
+    forSingleInput.matmul = { claim: r.claim, values: r.values, total: r.gas, proofCheck: r.breakdown.proofCheck, proveMs: r.ms, constraints: c.constraints };
+    // The openings' execution of the largest settlement, by what it is spent on (the whole probe call: its
+    // dispatch is in `code`).
+    const ops = await openingsOpcodes(pc as never, openingsProbe as never, r.claim.ctx, encodeSettlementOperands(buildSettlementOperands(src, entry, count - 1, r.slice)), "0x");
+    metrics.breakdown_matmul_openings_precompile_gas = ops.staticcall;
+    metrics.breakdown_matmul_openings_copy_gas = ops.copies;
+    metrics.breakdown_matmul_openings_code_gas = ops.code;
+    metrics.breakdown_matmul_openings_evm_steps = ops.steps;
+    console.log(`matmul openings (traced, dispatch included): SHA-256 precompile calls ${ops.staticcall} gas, memory copies ${ops.copies}, the contract's code ${ops.code} in ${ops.steps} EVM steps`);
+  }
   console.log(`${name.padEnd(24)} ${String(c.constraints).padStart(4)} constraints  prove ${String(r.ms).padStart(4)} ms  settle ${r.gas} gas (recompute ${r.mockGas}), default model entry ${entry} [${p.shape}] slice [${r.slice.lo}, ${r.slice.hi}) of K = ${r.slice.count}`);
   // The tiny model too (the circuit's id, as the other kernels).
   const t = steps[1]!.src;

@@ -80,3 +80,30 @@ export function formatBreakdown(name: string, b: Breakdown): string {
   return `${name}: total ${k(b.total)} = base ${k(b.base)} + calldata ${k(b.calldata)} (${b.leaves} leaves: ${k(b.leafCalldata)}) + openings ${k(b.openings)}`
     + ` + proof check ${k(b.proofCheck)} (verifier call ${k(b.verifierCall)}: pairing ${k(b.pairing)}, MSM ${k(b.msm)}, code ${k(b.verifierCode)}; public inputs and ctx ${k(b.publicInputs)}) + dispatch ${k(b.dispatch)}`;
 }
+
+interface Tracer { request(a: { method: string; params: readonly unknown[] }): Promise<unknown> }
+
+/**
+ * What the openings' execution is made of (OpeningsGasHarness.trueValue traced with debug_traceCall): the
+ * gas of its STATICCALLs (the SHA-256 precompile: leaves, Merkle paths, program and record hashes), of its
+ * memory copies (MCOPY, CALLDATACOPY) and of everything else (the contract's own code: calldata decoding
+ * and bounds checks, loops), and its number of EVM steps.
+ */
+export async function openingsOpcodes(pc: Tracer, probe: Probe, ctx: SettlementContext, enc: Hex, proof: Hex): Promise<{ staticcall: number; copies: number; code: number; steps: number }> {
+  const encode = encodeFunctionData as (a: { abi: readonly unknown[]; functionName: string; args: readonly unknown[] }) => Hex;
+  const data = encode({ abi: probe.abi, functionName: "trueValue", args: [ctx, enc, proof] });
+  const t = (await pc.request({ method: "debug_traceCall", params: [{ to: probe.address, data }, "latest", { disableStorage: true, disableStack: true, enableMemory: false }] })) as {
+    structLogs: { op: string; gas: number; gasCost: number; depth: number }[];
+  };
+  const logs = t.structLogs;
+  let staticcall = 0, copies = 0, code = 0;
+  for (let i = 0; i < logs.length; i++) {
+    const l = logs[i]!;
+    // A call's price is the gas drop to the next step at its own depth (the precompiles run no steps).
+    const cost = i + 1 < logs.length ? l.gas - logs[i + 1]!.gas : l.gasCost;
+    if (l.op === "STATICCALL") staticcall += cost;
+    else if (l.op === "MCOPY" || l.op === "CALLDATACOPY") copies += cost;
+    else code += cost;
+  }
+  return { staticcall, copies, code, steps: logs.length };
+}

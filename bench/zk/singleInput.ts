@@ -76,12 +76,12 @@ interface Groth16Proof { pi_a: string[]; pi_b: string[][]; pi_c: string[] }
 
 export async function singleInputBench(args: Args): Promise<{ metrics: Record<string, number>; context: Record<string, unknown> }> {
   const log = (s: string) => console.log(`single-input: ${s}`);
-  const names = Object.keys(args.cases).filter((n) => n === "matmul" || n === "relu");
+  // BENCH_ZK_SI=relu (or matmul) measures one prototype only.
+  const only = process.env.BENCH_ZK_SI;
+  const names = Object.keys(args.cases).filter((n) => (n === "matmul" || n === "relu") && (!only || n === only));
   const mains = names.map((n) => `circuits/single-input/si_${n === "matmul" ? "dot_slice_mm8" : "relu"}.circom`);
   const built = await buildCircuits(mains);
   const powerOf = (constraints: number) => { let p = 8; while (2 ** p < constraints + 2) p++; return p; };
-  const power = Math.max(...built.map((b) => powerOf(b.constraints)));
-  const ptau = await localPtau(power, log);
   const snarkjs = (await loadSnarkJs()) as unknown as {
     zKey: {
       newZKey(r1cs: string, ptau: string, zkey: string): Promise<unknown>;
@@ -96,11 +96,13 @@ export async function singleInputBench(args: Args): Promise<{ metrics: Record<st
   };
   const template = readFileSync(path.join(ROOT, "node_modules/snarkjs/templates/verifier_groth16.sol.ejs"), "utf8");
   const [wallet] = await args.viem.getWalletClients();
-  const metrics: Record<string, number> = { si_ptau_power: power, si_ptau_ms: ptau.ms };
-  const context: Record<string, unknown> = { ptau: { power, ms: ptau.ms, cached: ptau.cached } };
+  const metrics: Record<string, number> = {};
+  const context: Record<string, unknown> = {};
 
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!, b = built[i]!, cs = args.cases[name]!;
+    // The powers of tau this circuit needs (a cached larger one serves too), and what making it took.
+    const ptau = await localPtau(powerOf(b.constraints), log);
     const dir = path.join(SINGLE_INPUT_DIR, b.name);
     mkdirSync(dir, { recursive: true });
     const z0 = path.join(dir, "0.zkey"), zkey = path.join(dir, "final.zkey");
@@ -157,6 +159,8 @@ export async function singleInputBench(args: Args): Promise<{ metrics: Record<st
       [`si_${name}_constraints`]: b.constraints,
       [`si_${name}_constraints_now`]: cs.constraints,
       [`si_${name}_ptau_power_needed`]: powerOf(b.constraints),
+      [`si_${name}_ptau_power_used`]: ptau.power,
+      [`si_${name}_ptau_ms`]: ptau.ms,
       [`si_${name}_setup_ms`]: setupMs,
       [`si_${name}_prove_ms`]: Math.round(median(times)),
       [`si_${name}_prove_ms_now`]: cs.proveMs,
