@@ -18,15 +18,22 @@ export interface Ptau {
   readonly cached: boolean;
 }
 
-export async function localPtau(power: number, log: (s: string) => void): Promise<Ptau> {
+/** The smallest cached file of at least 2^power (snarkjs reads the prefix it needs), if any. */
+export function cachedPtau(power: number): Ptau | undefined {
   const dir = path.join(SINGLE_INPUT_DIR, "ptau");
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `pot${power}_local.ptau`), info = path.join(dir, `ptau-${power}.json`);
-  // The smallest cached file that is large enough (snarkjs reads the prefix it needs).
   for (let p = power; p <= 28; p++) {
     const f = path.join(dir, `pot${p}_local.ptau`), i = path.join(dir, `ptau-${p}.json`);
     if (existsSync(f) && existsSync(i)) return { file: f, power: p, ms: (JSON.parse(readFileSync(i, "utf8")) as { ms: number }).ms, cached: true };
   }
+  return undefined;
+}
+
+export async function localPtau(power: number, log: (s: string) => void): Promise<Ptau> {
+  const dir = path.join(SINGLE_INPUT_DIR, "ptau");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `pot${power}_local.ptau`), info = path.join(dir, `ptau-${power}.json`);
+  const cached = cachedPtau(power);
+  if (cached) return cached;
   const snarkjs = await loadSnarkJs();
   const curve = await snarkjs.curves.getCurveFromName("bn128");
   const p0 = path.join(dir, `pot${power}_0.ptau`), p1 = path.join(dir, `pot${power}_1.ptau`);
