@@ -17,7 +17,7 @@ import { encodeAbiParameters, keccak256, type Hex } from "viem";
 import { buildCircuits, ROOT } from "../../scripts/circuits-build.ts";
 import { loadSnarkJs } from "../../scripts/zk-setup.ts";
 import { CONTEXT_ABI, type SettlementContext } from "../../settlement/abi.ts";
-import { FIELD_P, toField, type KernelClaim } from "../../settlement/prover.ts";
+import { FIELD_P, toField, zkCircuits, type KernelClaim } from "../../settlement/prover.ts";
 import { median } from "../report.ts";
 import { cachedPtau, localPtau, SINGLE_INPUT_DIR } from "./localPtau.ts";
 
@@ -99,34 +99,42 @@ export async function singleInputBench(args: Args): Promise<{ metrics: Record<st
   const metrics: Record<string, number> = {};
   const context: Record<string, unknown> = {};
 
-  // relu first: its one-input verifier also prices the matmul's hashed check when the matmul circuit's
-  // powers of tau (2^17) is not at hand.
-  const order = [...names.keys()].sort((x, y) => (names[x] === "relu" ? -1 : names[y] === "relu" ? 1 : 0));
-  let anyVerifier: Hex | undefined;
-  for (const i of order) {
+  // Without its powers of tau a prototype is not proved, but its on-chain check is still priced exactly: a
+  // one-input check costs the same whatever the verification key's values (the verifier's code, one ECMUL +
+  // ECADD and the 4-pair pairing; a refused proof runs the same path), so a verifier made from the relu
+  // circuit's key in use, cut to one input, prices it, and must refuse.
+  let keyedVerifier: Hex | undefined;
+  const oneInputVerifier = async (): Promise<Hex> => {
+    if (keyedVerifier) return keyedVerifier;
+    const relu = zkCircuits().find((c) => c.id === "relu");
+    if (!relu) throw new Error("single-input: no relu circuit in build/zk/manifest.json (run npm run build:contracts)");
+    const vk = JSON.parse(readFileSync(path.join(ROOT, relu.vkey), "utf8")) as { IC: unknown[] };
+    const ejs = require("ejs") as { render(t: string, d: unknown): string };
+    const { abi, bytecode } = compileVerifier(ejs.render(template, { ...vk, nPublic: 1, IC: vk.IC.slice(0, 2) }));
+    const receipt = await args.pc.waitForTransactionReceipt({ hash: await wallet!.deployContract({ abi, bytecode }) });
+    return (keyedVerifier = receipt.contractAddress!);
+  };
+  for (let i = 0; i < names.length; i++) {
     const name = names[i]!, b = built[i]!, cs = args.cases[name]!;
     const need = powerOf(b.constraints);
     Object.assign(metrics, { [`si_${name}_constraints`]: b.constraints, [`si_${name}_constraints_now`]: cs.constraints, [`si_${name}_ptau_power_needed`]: need });
     const call = async (verifier: Hex, bytes: Hex, ctx: SettlementContext, values: readonly bigint[]) => (await args.pc.readContract({
       address: args.grothProbe.address, abi: args.grothProbe.abi, functionName: "gasVerifyHashed", args: [verifier, bytes, ctx, values],
     })) as [boolean, bigint];
-    // The powers of tau this circuit needs (a cached larger one serves too), and what making it took. A
-    // large one takes long on a small machine: made only for the smallest circuit, or when asked.
-    const ptau = need <= 15 || process.env.BENCH_ZK_SI_MAKE_PTAU === "1" ? await localPtau(need, log) : cachedPtau(need);
+    // The powers of tau this circuit needs (a cached larger one serves too) and what making it took; making
+    // one takes long on a small machine (2^15: minutes; 2^17: its contribution alone 12 min here), so only
+    // when asked.
+    const ptau = process.env.BENCH_ZK_SI_MAKE_PTAU === "1" ? await localPtau(need, log) : cachedPtau(need);
     if (!ptau) {
-      if (!anyVerifier) throw new Error("single-input: no one-input verifier to price the hashed check with");
-      // The on-chain cost of a one-input check does not depend on the circuit (the verifier's code and the
-      // pairing are the same for every one-input verifier; a rejected proof runs the same path): the matmul's
-      // message hashed and checked by relu's verifier, which must refuse it.
-      const [ok, gas] = await call(anyVerifier, "0x" + "00".repeat(256) as Hex, cs.claim.ctx, cs.values);
-      if (ok) throw new Error(`single-input ${name}: another circuit's verifier accepted`);
+      const [ok, gas] = await call(await oneInputVerifier(), `0x${"00".repeat(256)}`, cs.claim.ctx, cs.values);
+      if (ok) throw new Error(`single-input ${name}: a verifier of another circuit accepted`);
       const proofCheck = Number(gas), settle = cs.total - cs.proofCheck + proofCheck;
       Object.assign(metrics, {
         [`si_${name}_proof_check_gas`]: proofCheck, [`si_${name}_proof_check_gas_now`]: cs.proofCheck,
         [`si_${name}_settle_gas`]: settle, [`si_${name}_settle_gas_now`]: cs.total,
       });
-      context[name] = { proved: false, why: `no local powers of tau of 2^${need} (BENCH_ZK_SI_MAKE_PTAU=1 makes one)` };
-      log(`${name}: ${b.constraints} constraints (now ${cs.constraints}), needs 2^${need} powers of tau (none cached: not proved; BENCH_ZK_SI_MAKE_PTAU=1 makes one), proof check ${proofCheck} gas (now ${cs.proofCheck}, priced with a one-input verifier), settle ${settle} gas (now ${cs.total})`);
+      context[name] = { proved: false, why: `no local powers of tau of 2^${need} cached (BENCH_ZK_SI_MAKE_PTAU=1 makes one)` };
+      log(`${name}: ${b.constraints} constraints (now ${cs.constraints}), needs 2^${need} powers of tau (none cached: not proved; BENCH_ZK_SI_MAKE_PTAU=1 makes one); proof check ${proofCheck} gas (now ${cs.proofCheck}), priced with a one-input verifier; settle ${settle} gas (now ${cs.total})`);
       continue;
     }
     const dir = path.join(SINGLE_INPUT_DIR, b.name);
@@ -142,7 +150,6 @@ export async function singleInputBench(args: Args): Promise<{ metrics: Record<st
     const { abi, bytecode } = compileVerifier(src);
     const receipt = await args.pc.waitForTransactionReceipt({ hash: await wallet!.deployContract({ abi, bytecode }) });
     const verifier = receipt.contractAddress!;
-    anyVerifier ??= verifier;
 
     const { h, ctx248 } = hashedInput(cs.claim.ctx, cs.values);
     const input: Record<string, string | string[]> = { h: h.toString(), ctx: ctx248.toString() };
