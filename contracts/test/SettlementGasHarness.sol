@@ -81,12 +81,26 @@ contract Groth16GasHarness is Groth16KernelVerifier {
 
     /// @notice The prototype's public input (see {gasVerifyHashed}); reverts on a value outside [-2^53, 2^53).
     function hashedInput(Context calldata ctx, int256[] calldata values) public pure returns (uint256) {
-        bytes memory msg_ = abi.encodePacked(uint248(uint256(keccak256(abi.encode(ctx))) >> 8));
-        for (uint256 i = 0; i < values.length; ++i) {
+        uint256 n = values.length;
+        uint256 c = uint256(keccak256(abi.encode(ctx))) >> 8;
+        // One allocation, the last one (so the stores below that run past its data stay above the free memory
+        // pointer), written in place: 31 bytes of context, then 7 bytes a value.
+        bytes memory msg_ = new bytes(31 + 7 * n);
+        assembly ("memory-safe") {
+            // SAFETY: writes the 31 context bytes and one byte that the first value overwrites (n = 0: a byte
+            // past the data, in the allocation's padding).
+            mstore(add(msg_, 32), shl(8, c))
+        }
+        for (uint256 i = 0; i < n; ++i) {
             int256 v = values[i];
             if (v < -int256(1 << 53) || v >= int256(1 << 53)) revert SliceValueOutOfRange(i);
             // SAFETY: 0 <= v + 2^53 < 2^54 fits 56 bits.
-            msg_ = bytes.concat(msg_, bytes7(uint56(uint256(v + int256(1 << 53)))));
+            uint256 u = uint256(v + int256(1 << 53));
+            assembly ("memory-safe") {
+                // SAFETY: value i's 7 bytes at data offset 31 + 7i; the 25 zero bytes after them are overwritten
+                // by the next values, or lie past the data (padding, then above the free memory pointer).
+                mstore(add(add(msg_, 63), mul(i, 7)), shl(200, u))
+            }
         }
         return uint256(sha256(msg_)) >> 3;
     }
