@@ -11,7 +11,8 @@ import { median, report } from "./report.ts";
 import { operandIndices, termCount } from "../settlement/operandRule.ts";
 import { settlementStep, type SettlementSource } from "../settlement/step.ts";
 import type { SettlementOperands } from "../settlement/abi.ts";
-import { formatBreakdown, openingsOpcodes, settlementBreakdown, type Breakdown } from "./zk/breakdown.ts";
+import { formatBreakdown, openingsByFunction, openingsOpcodes, settlementBreakdown, type Breakdown } from "./zk/breakdown.ts";
+import { ROOT } from "../scripts/circuits-build.ts";
 
 /**
  * npm run bench:zk — the Groth16 settlement circuits (scripts/zk-setup.ts; run `npm run build:contracts`
@@ -51,6 +52,7 @@ const verifierOf = (code: number, attrs: readonly number[], classes: number): `0
   return regs[i]!.verifier;
 };
 const breakdowns: Record<string, Breakdown> = {};
+let openingsFunctions: Record<string, number> = {};
 /** What bench/zk/singleInput.ts needs of the matmul and relu settlements measured here. */
 const forSingleInput: Record<string, { claim: Parameters<typeof proveKernel>[0]; values: bigint[]; total: number; proofCheck: number; proveMs: number; constraints: number }> = {};
 
@@ -128,6 +130,11 @@ for (const c of zkCircuits().filter((x) => x.code === 1 || x.code === 7)) {
     metrics.breakdown_matmul_openings_code_gas = ops.code;
     metrics.breakdown_matmul_openings_evm_steps = ops.steps;
     console.log(`matmul openings (traced, dispatch included): SHA-256 precompile calls ${ops.staticcall} gas, memory copies ${ops.copies}, the contract's code ${ops.code} in ${ops.steps} EVM steps`);
+    const byFn = await openingsByFunction(pc as never, openingsProbe as never, r.claim.ctx, encodeSettlementOperands(buildSettlementOperands(src, entry, count - 1, r.slice)), "0x", ROOT);
+    openingsFunctions = Object.fromEntries(byFn);
+    metrics.breakdown_matmul_openings_merkle_gas = byFn.find(([k]) => k === "Sha256Merkle.computeRoot")?.[1] ?? 0;
+    metrics.breakdown_matmul_openings_generated_gas = byFn.find(([k]) => k === "(generated)")?.[1] ?? 0;
+    console.log(`matmul openings by function (traced): ${byFn.slice(0, 8).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   }
   console.log(`${name.padEnd(24)} ${String(c.constraints).padStart(4)} constraints  prove ${String(r.ms).padStart(4)} ms  settle ${r.gas} gas (recompute ${r.mockGas}), default model entry ${entry} [${p.shape}] slice [${r.slice.lo}, ${r.slice.hi}) of K = ${r.slice.count}`);
   // The tiny model too (the circuit's id, as the other kernels).
@@ -185,7 +192,7 @@ metrics.max_prove_ms = maxProve;
 metrics.max_settle_gas = maxGas;
 // The recomputing verifier (RecomputeKernelVerifier, `deploy --kernel recompute`) on the same elements and slices.
 metrics.max_settle_gas_recompute = Math.max(...Object.entries(metrics).filter(([k]) => k.endsWith("_settle_gas_recompute")).map(([, v]) => Number(v)));
-const context: Record<string, unknown> = { reps: REPS, breakdowns };
+const context: Record<string, unknown> = { reps: REPS, breakdowns, openingsFunctions };
 if (process.argv.includes("--single-input")) {
   const { singleInputBench } = await import("./zk/singleInput.ts");
   const si = await singleInputBench({ viem, pc, grothProbe: grothProbe as never, cases: forSingleInput, reps: REPS });

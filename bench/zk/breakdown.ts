@@ -107,3 +107,75 @@ export async function openingsOpcodes(pc: Tracer, probe: Probe, ctx: SettlementC
   }
   return { staticcall, copies, code, steps: logs.length };
 }
+
+/**
+ * The openings' execution by Solidity function: the same trace as {@link openingsOpcodes}, each step's gas
+ * charged to the innermost function whose source range holds the step's source-map location (the compiled
+ * OpeningsGasHarness from artifacts/ and its build info). Steps of compiler-generated code (ABI decoding,
+ * calldata accessors and their bounds checks, checked arithmetic) are charged to "(generated)". Returns the
+ * gas per function, largest first.
+ */
+export async function openingsByFunction(pc: Tracer, probe: Probe, ctx: SettlementContext, enc: Hex, proof: Hex, root: string): Promise<[string, number][]> {
+  const { readFileSync } = await import("node:fs");
+  const path = await import("node:path");
+  const artifact = JSON.parse(readFileSync(path.join(root, "artifacts/contracts/test/SettlementGasHarness.sol/OpeningsGasHarness.json"), "utf8")) as { buildInfoId: string };
+  const out = (JSON.parse(readFileSync(path.join(root, `artifacts/build-info/${artifact.buildInfoId}.output.json`), "utf8")) as {
+    output: {
+      contracts: Record<string, Record<string, { evm: { deployedBytecode: { object: string; sourceMap: string } } }>>;
+      sources: Record<string, { id: number; ast: unknown }>;
+    };
+  }).output;
+  const bc = out.contracts["project/contracts/test/SettlementGasHarness.sol"]!["OpeningsGasHarness"]!.evm.deployedBytecode;
+  const code = Buffer.from(bc.object, "hex");
+  // Instruction index of each pc (PUSH1..PUSH32 carry 1..32 bytes).
+  const pcIndex = new Map<number, number>();
+  for (let pcv = 0, i = 0; pcv < code.length; i++) {
+    pcIndex.set(pcv, i);
+    const op = code[pcv]!;
+    pcv += 1 + (op >= 0x60 && op <= 0x7f ? op - 0x5f : 0);
+  }
+  // The compressed source map: s:l:f per instruction, an empty field repeats the previous one.
+  const locs: [number, number, number][] = [];
+  let s = -1, l = -1, f = -1;
+  for (const e of bc.sourceMap.split(";")) {
+    const [ps, pl, pf] = e.split(":");
+    if (ps) s = Number(ps);
+    if (pl) l = Number(pl);
+    if (pf) f = Number(pf);
+    locs.push([s, l, f]);
+  }
+  const fns: { file: number; start: number; end: number; name: string }[] = [];
+  const walk = (n: unknown, file: string): void => {
+    if (Array.isArray(n)) for (const x of n) walk(x, file);
+    else if (n && typeof n === "object") {
+      const o = n as { nodeType?: string; src?: string; name?: string; kind?: string };
+      if (o.nodeType === "FunctionDefinition" && o.src) {
+        const [a, b, fi] = o.src.split(":").map(Number);
+        fns.push({ file: fi!, start: a!, end: a! + b!, name: `${path.basename(file, ".sol")}.${o.name || o.kind}` });
+      }
+      for (const v of Object.values(o)) walk(v, file);
+    }
+  };
+  for (const [file, src] of Object.entries(out.sources)) walk(src.ast, file);
+  const owner = (loc: [number, number, number] | undefined): string => {
+    if (!loc) return "(generated)";
+    const [a, b, fi] = loc;
+    let best: { start: number; end: number; name: string } | undefined;
+    for (const fn of fns) if (fn.file === fi && fn.start <= a && a + b <= fn.end && (!best || fn.end - fn.start < best.end - best.start)) best = fn;
+    return best?.name ?? "(generated)";
+  };
+  const encode = encodeFunctionData as (a: { abi: readonly unknown[]; functionName: string; args: readonly unknown[] }) => Hex;
+  const data = encode({ abi: probe.abi, functionName: "trueValue", args: [ctx, enc, proof] });
+  const t = (await pc.request({ method: "debug_traceCall", params: [{ to: probe.address, data }, "latest", { disableStorage: true, disableStack: true, enableMemory: false }] })) as {
+    structLogs: { pc: number; gas: number; gasCost: number }[];
+  };
+  const logs = t.structLogs;
+  const by = new Map<string, number>();
+  for (let i = 0; i < logs.length; i++) {
+    const cost = i + 1 < logs.length ? logs[i]!.gas - logs[i + 1]!.gas : logs[i]!.gasCost;
+    const idx = pcIndex.get(logs[i]!.pc);
+    const name = owner(idx === undefined ? undefined : locs[idx]);
+    by.set(name, (by.get(name) ?? 0) + cost);
+  }
+  return [...by.entries()].sort((x, y) => y[1] - x[1]);
+}
