@@ -1,11 +1,11 @@
 import { datasetRoot } from "../commitment/dataset.ts";
 import { loadMnist, type MnistSplit } from "../engine/mnist.ts";
-import { makeSpec, type TrainingSpec } from "../engine/spec.ts";
+import { makeSpec, type TrainingSpecV1 } from "../engine/spec.ts";
 
 /** The default MNIST job: the shipped digits, the default quantization, a fixed demo seed unless given. */
 export const DEMO_SEED = "5eed".repeat(16);
 
-export function mnistSpec(opts: { seed?: string; batchSize?: number; layers?: readonly number[] } = {}): { spec: TrainingSpec; data: MnistSplit } {
+export function mnistSpec(opts: { seed?: string; batchSize?: number; layers?: readonly number[] } = {}): { spec: TrainingSpecV1; data: MnistSplit } {
   const data = loadMnist();
   const spec = makeSpec({
     seed: opts.seed ?? DEMO_SEED,
