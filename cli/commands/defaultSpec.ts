@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import { InvalidValueError } from "../../core/root.ts";
 import type { MnistSplit } from "../../engine/mnist.ts";
 import type { TrainingSpec } from "../../engine/spec.ts";
 import { mnistCnnSpec, mnistSpec } from "../../training/mnistJob.ts";
@@ -16,7 +17,7 @@ export function modelName(v: string): ModelName {
 export function defaultMnistSpec(f: { model: ModelName; seed?: string; batchSize?: number; layers?: number[] }): { spec: TrainingSpec; data: MnistSplit } {
   const common = { ...(f.seed ? { seed: f.seed } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}) };
   if (f.model === "cnn") {
-    if (f.layers) throw new InvalidArgumentError("--layers sets the MLP's widths; the CNN's layers are in its spec (write it with `veritrain spec default --model cnn` and edit it)");
+    if (f.layers) throw new InvalidValueError("--layers", "sets the MLP's widths; the CNN's layers are in its spec (write it with `veritrain spec default --model cnn` and edit it)");
     return mnistCnnSpec(common);
   }
   return mnistSpec({ ...common, ...(f.layers ? { layers: f.layers } : {}) });
