@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { makeSpec } from "../engine/spec.ts";
-import { mnistSpec } from "../training/mnistJob.ts";
+import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
 import { deployProtocol } from "./deploy.ts";
 import { getSettleCoverage } from "./settleCoverage.ts";
 
@@ -28,5 +28,12 @@ describe("settle coverage of a deployment", () => {
     const rc = await getSettleCoverage(pc, { market: r.jobMarket, spec: other });
     assert.equal(rc.kernel, "recompute");
     assert.deepEqual(rc.missing, []);
+    // The CNN's ops (10-14) have no settlement path under either verifier: both report them missing (the
+    // Groth16 registry also lacks the CNN's sgd_update learning rates).
+    const { spec: cnn } = mnistCnnSpec();
+    const rcnn = await getSettleCoverage(pc, { market: r.jobMarket, spec: cnn });
+    assert.deepEqual(rcnn.missing.map((m) => m.code).sort(), [10, 11, 12, 13, 14]);
+    const gcnn = await getSettleCoverage(pc, { market: g.jobMarket, spec: cnn });
+    assert.deepEqual(gcnn.missing.map((m) => m.code).filter((c) => c >= 10).sort(), [10, 11, 12, 13, 14]);
   });
 });

@@ -2,16 +2,17 @@
 // Groth16KernelVerifier, which of the spec's circuit instantiations (settlement/coverage.ts) it has no
 // registered verifier for. A dispute that ends on such an op cannot be settled, and an unsettled game fails
 // the SOLVER (INV-GAME-6): an honest solver never takes such a job, and a client should not post one.
-// The recomputing verifier (RecomputeKernelVerifier) settles every op: nothing is missing there.
+// The recomputing verifier (RecomputeKernelVerifier) settles every op of protocol v1; neither verifier settles
+// an op outside SETTLEABLE_OP_CODES (settlement/coverage.ts): those are reported missing under both.
 import type { Address, Chain, Client, Hex, Transport } from "viem";
 import { readContract } from "viem/actions";
 import type { TrainingSpec } from "../engine/spec.ts";
-import { type Instantiation, settleInstantiations } from "../settlement/coverage.ts";
+import { type Instantiation, SETTLEABLE_OP_CODES, settleInstantiations, unsettleableOps } from "../settlement/coverage.ts";
 import { disputeGameAbi, groth16KernelVerifierAbi, jobMarketAbi } from "./generated/contracts.ts";
 import { kernelKindOf } from "./kernelKind.ts";
 
 export type SettleCoverage =
-  | { readonly kernel: "recompute"; readonly verifier: Address; readonly missing: readonly [] }
+  | { readonly kernel: "recompute"; readonly verifier: Address; readonly missing: readonly Instantiation[] }
   | { readonly kernel: "groth16"; readonly verifier: Address; readonly missing: readonly Instantiation[] };
 
 /**
@@ -23,9 +24,11 @@ export async function getSettleCoverage(client: Client<Transport, Chain | undefi
   const verifier = await readContract(client, { address: game, abi: disputeGameAbi, functionName: "kernelVerifier" });
   const keyOf = (i: Instantiation): Promise<Hex> =>
     readContract(client, { address: verifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [i.code, i.attrs.map(BigInt), i.classes] });
-  if ((await kernelKindOf(client, verifier)) === "recompute") return { kernel: "recompute", verifier, missing: [] };
-  const wanted = settleInstantiations(p.spec);
-  const missing: Instantiation[] = [];
+  // Ops no verifier settles yet are missing whatever the deployment (and have no registry key to look up).
+  const unsettleable = unsettleableOps(p.spec);
+  if ((await kernelKindOf(client, verifier)) === "recompute") return { kernel: "recompute", verifier, missing: unsettleable };
+  const wanted = settleInstantiations(p.spec).filter((i) => SETTLEABLE_OP_CODES.has(i.code));
+  const missing: Instantiation[] = [...unsettleable];
   for (const i of wanted) {
     const registered = await readContract(client, { address: verifier, abi: groth16KernelVerifierAbi, functionName: "verifiers", args: [await keyOf(i)] });
     if (/^0x0{40}$/i.test(registered)) missing.push(i);

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
+import { mnistCnnSpec } from "../training/mnistJob.ts";
 import { deployProtocol } from "../chain/deploy.ts";
 import { ChainIdMismatchError } from "../chain/errors.ts";
 import { canonicalSpecJson, makeSpec, specHash } from "../engine/spec.ts";
@@ -69,7 +70,7 @@ describe("client checks", () => {
       await assert.rejects(fetchSpec({ uri: p.uri, specHash: p.specHash }), SpecFetchError);
       await writeFile(p.path, "{");
       await assert.rejects(fetchSpec({ uri: p.uri, specHash: p.specHash }), /is not JSON/);
-      await writeFile(p.path, JSON.stringify({ version: 2 }));
+      await writeFile(p.path, JSON.stringify({ version: 3 }));
       await assert.rejects(fetchSpec({ uri: p.uri, specHash: p.specHash }), /is invalid: invalid spec field "version"/);
       await assert.rejects(fetchSpec({ uri: "ftp://x/spec.json", specHash: p.specHash }), /scheme ftp: is not supported/);
       await assert.rejects(fetchSpec({ uri: `file://${dir}/missing.json`, specHash: p.specHash }), /cannot read the spec/);
@@ -145,5 +146,11 @@ describe("client checks", () => {
       e instanceof UnsettleableSpecError && /no settlement circuit for op code 3 attrs \[7, -127, 127\]/.test(e.message));
     const r = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000 });
     assert.equal((await checkSettleable(pc, { market: r.jobMarket, spec: shifted })).kernel, "recompute");
+    // A CNN spec (ops 10-14 have no dispute path yet) is refused by both verifiers, naming the op and its code.
+    const { spec: cnn } = mnistCnnSpec();
+    for (const market of [g.jobMarket, r.jobMarket]) {
+      await assert.rejects(checkSettleable(pc, { market, spec: cnn }), (e: unknown) =>
+        e instanceof UnsettleableSpecError && /op im2col \(code 11\) has no settlement path yet/.test(e.message));
+    }
   });
 });

@@ -20,29 +20,41 @@ export function argmaxRows(logits: Tensor): number[] {
 }
 
 /**
- * Accuracy of the model held by `weights` (the state tensors without velocities, in layout order) on a
- * dataset, with the integer forward pass of the spec.
+ * The integer forward pass's prediction (argmax of the logits) for every example of a dataset, of the model
+ * held by `weights` (the state tensors without velocities, in layout order).
  */
-export async function accuracy(spec: TrainingSpec, weights: readonly Tensor[], data: Dataset, backend: BackendName = "onnx", batchSize = 256): Promise<number> {
+export async function predictions(spec: TrainingSpec, weights: readonly Tensor[], data: Dataset, backend: BackendName = "onnx", batchSize = 256): Promise<number[]> {
   const full = buildForwardGraph(spec, batchSize);
   const runner = backend === "onnx" ? await onnxRunner(full) : referenceRunner(full);
-  let correct = 0;
+  const out: number[] = [];
   try {
     for (let start = 0; start < data.count; start += batchSize) {
       const idx = Array.from({ length: batchSize }, (_, i) => Math.min(start + i, data.count - 1));
       const batch = gather(data, idx, spec.quant);
       const { logits } = await runner.run(weights, batch);
       const pred = argmaxRows(logits);
-      for (let i = 0; i < batchSize && start + i < data.count; i++) if (pred[i] === data.labels[start + i]) correct++;
+      for (let i = 0; i < batchSize && start + i < data.count; i++) out.push(pred[i]!);
     }
   } finally {
     await runner.close();
   }
+  return out;
+}
+
+/** Accuracy of the model held by `weights` on a dataset, with the integer forward pass of the spec. */
+export async function accuracy(spec: TrainingSpec, weights: readonly Tensor[], data: Dataset, backend: BackendName = "onnx", batchSize = 256): Promise<number> {
+  const pred = await predictions(spec, weights, data, backend, batchSize);
+  let correct = 0;
+  pred.forEach((p, i) => { if (p === data.labels[i]) correct++; });
   return correct / data.count;
+}
+
+/** The weight tensors of a state (its optimizer velocities are no part of the model). */
+export function stateWeights(spec: TrainingSpec, state: TrainingState): readonly Tensor[] {
+  return state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
 }
 
 /** Accuracy of the model a training state holds (its weights: the optimizer's velocities are no part of it). */
 export function stateAccuracy(spec: TrainingSpec, state: TrainingState, data: Dataset, backend: BackendName = "onnx"): Promise<number> {
-  const weights = state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
-  return accuracy(spec, weights, data, backend);
+  return accuracy(spec, stateWeights(spec, state), data, backend);
 }

@@ -1,6 +1,7 @@
 import { SpecError } from "./errors.ts";
 import { MAX_EXACT, type Range } from "./int.ts";
 import { opDef, type OpAttrs, type OpKind } from "./ops/index.ts";
+import { type ActShape, layerShapes, type LayerSpec, v1Layers } from "./model.ts";
 import type { TrainingSpec } from "./spec.ts";
 
 /**
@@ -61,20 +62,51 @@ function sym(max: number): Range {
   return [-max, max];
 }
 
-/** Names and ranges of the state tensors a spec defines, in committed order. */
+/** A spec's model as a layer list with the per-example input shape (a version 1 spec: dense layers, ReLU between). */
+export function modelOf(spec: TrainingSpec): { readonly input: ActShape; readonly layers: readonly LayerSpec[] } {
+  if (spec.version === 1) return { input: [spec.model.layers[0]!], layers: v1Layers(spec.model.layers) };
+  const i = spec.model.input;
+  return { input: i.length === 3 ? [i[0]!, i[1]!, i[2]!] : [i[0]!], layers: spec.model.layers };
+}
+
+/** A parametric layer: its index among parametric layers (the state's `l{p}` prefix) and weight shape. */
+interface ParamLayer {
+  readonly layer: number;
+  readonly p: number;
+  readonly fanIn: number;
+  readonly units: number;
+}
+
+function paramLayers(spec: TrainingSpec): ParamLayer[] {
+  const m = modelOf(spec);
+  const shapes = layerShapes(m);
+  const out: ParamLayer[] = [];
+  m.layers.forEach((l, i) => {
+    const inShape = i === 0 ? m.input : shapes[i - 1]!;
+    if (l.kind === "dense") out.push({ layer: i, p: out.length, fanIn: inShape[0]!, units: l.units });
+    if (l.kind === "conv2d") out.push({ layer: i, p: out.length, fanIn: l.kernel * l.kernel * inShape[2]!, units: l.filters });
+  });
+  return out;
+}
+
+/**
+ * Names and ranges of the state tensors a spec defines, in committed order: per parametric layer p its master
+ * weight l{p}.w ([fan-in, units]; a conv2d kernel is [k*k*C, filters], rows in im2col's (ky, kx, c) order)
+ * and bias l{p}.b, then (with momentum) their velocities.
+ */
 export function stateLayout(spec: TrainingSpec): StateSlot[] {
-  const { layers } = spec.model;
   const master = sym(spec.quant.masterMax);
   const vel = sym(spec.optimizer.velocityMax);
+  const params = paramLayers(spec);
   const slots: StateSlot[] = [];
-  for (let l = 0; l + 1 < layers.length; l++) {
-    slots.push({ name: `l${l}.w`, shape: [layers[l]!, layers[l + 1]!], range: master });
-    slots.push({ name: `l${l}.b`, shape: [layers[l + 1]!], range: master });
+  for (const { p, fanIn, units } of params) {
+    slots.push({ name: `l${p}.w`, shape: [fanIn, units], range: master });
+    slots.push({ name: `l${p}.b`, shape: [units], range: master });
   }
   if (spec.optimizer.momentumNum > 0) {
-    for (let l = 0; l + 1 < layers.length; l++) {
-      slots.push({ name: `l${l}.w.v`, shape: [layers[l]!, layers[l + 1]!], range: vel });
-      slots.push({ name: `l${l}.b.v`, shape: [layers[l + 1]!], range: vel });
+    for (const { p, fanIn, units } of params) {
+      slots.push({ name: `l${p}.w.v`, shape: [fanIn, units], range: vel });
+      slots.push({ name: `l${p}.b.v`, shape: [units], range: vel });
     }
   }
   return slots;
@@ -83,6 +115,8 @@ export function stateLayout(spec: TrainingSpec): StateSlot[] {
 class Builder {
   readonly tensors: GraphTensor[] = [];
   readonly ops: GraphOp[] = [];
+  /** The layer being built: an exactness failure names it (version 2) or "quant" (version 1, as always). */
+  where: { field: string; layer: string } = { field: "quant", layer: "" };
   add(name: string, shape: readonly number[], range: Range, role: TensorRole, producer?: number): number {
     const id = this.tensors.length;
     this.tensors.push({ id, name, shape: [...shape], range, role, ...(producer === undefined ? {} : { producer }) });
@@ -93,87 +127,177 @@ class Builder {
     const ins = inputs.map((i) => this.tensors[i]!);
     const typing = def.type(ins.map((t) => t.shape), ins.map((t) => t.range), attrs);
     if (!(typing.exactBound < MAX_EXACT)) {
-      throw new SpecError("quant", `op ${this.ops.length} (${kind} -> ${name}) can reach ${typing.exactBound}, beyond exact integer arithmetic (2^53); narrow the widths`, { op: name, bound: typing.exactBound });
+      throw new SpecError(this.where.field, `${this.where.layer}op ${this.ops.length} (${kind} -> ${name}) can reach ${typing.exactBound}, beyond exact integer arithmetic (2^53); narrow the widths`, { op: name, bound: typing.exactBound });
     }
     const index = this.ops.length;
     const output = this.add(name, typing.shape, typing.range, "op", index);
     this.ops.push({ index, kind, attrs, inputs, output, exactBound: typing.exactBound } as GraphOp);
     return output;
   }
-}
-
-interface ForwardIds {
-  /** Per layer: the activation fed in, the quantized weight used, the pre-ReLU tensor (hidden layers). */
-  acts: number[];
-  weights: number[];
-  pre: number[];
-  logits: number;
-}
-
-function forward(b: Builder, spec: TrainingSpec, x: number, master: (l: number, kind: "w" | "b") => number): ForwardIds {
-  const q = spec.quant;
-  const L = spec.model.layers.length - 1;
-  const wr = sym(q.weightMax), br = sym(q.biasMax);
-  let a = x;
-  const ids: ForwardIds = { acts: [], weights: [], pre: [], logits: -1 };
-  for (let l = 0; l < L; l++) {
-    ids.acts.push(a);
-    const w = b.op("requantize", [master(l, "w")], { shift: q.weightShift, lo: wr[0], hi: wr[1] }, `l${l}.wq`);
-    const bq = b.op("requantize", [master(l, "b")], { shift: q.biasShift, lo: br[0], hi: br[1] }, `l${l}.bq`);
-    ids.weights.push(w);
-    const z = b.op("matmul", [a, w], { transA: false, transB: false }, `l${l}.z`);
-    const zb = b.op("bias_add", [z, bq], {}, `l${l}.zb`);
-    if (l === L - 1) {
-      ids.logits = zb;
-    } else {
-      const p = b.op("requantize", [zb], { shift: q.actShift, lo: -q.actMax, hi: q.actMax }, `l${l}.p`);
-      ids.pre.push(p);
-      a = b.op("relu", [p], {}, `l${l}.a`);
-    }
+  shape(id: number): readonly number[] {
+    return this.tensors[id]!.shape;
   }
-  return ids;
+}
+
+/** What the backward pass needs of each forward layer. */
+type Saved = { readonly layer: number; readonly p: number } & (
+  | { readonly kind: "dense"; readonly input: number; readonly weight: number }
+  | { readonly kind: "conv2d"; readonly input: number; readonly cols: number; readonly weight: number; readonly geo: OpAttrs["im2col"] }
+  | { readonly kind: "relu"; readonly pre: number }
+  | { readonly kind: "maxpool"; readonly input: number; readonly geo: OpAttrs["maxpool"] }
+  | { readonly kind: "flatten"; readonly input: number });
+
+interface Forward {
+  readonly saved: readonly Saved[];
+  readonly logits: number;
+}
+
+function setWhere(b: Builder, spec: TrainingSpec, i: number, kind: string): void {
+  b.where = spec.version === 1 ? { field: "quant", layer: "" } : { field: `model.layers[${i}]`, layer: `${kind} layer ${i}: ` };
+}
+
+/**
+ * The forward ops. Parametric layer p: l{p}.wq, l{p}.bq (forward weight and bias), [l{p}.cols (im2col)],
+ * l{p}.z (matmul), l{p}.zb (bias), then, unless it is the last layer, l{p}.p (the activation requantization);
+ * other layers are named after the parametric layer before them (l{p}.a relu, l{p}.pool, l{p}.flat).
+ * A version 1 spec builds exactly the ops, names and order of the engine before version 2.
+ */
+function forward(b: Builder, spec: TrainingSpec, x: number, master: (p: number, kind: "w" | "b") => number): Forward {
+  const q = spec.quant;
+  const m = modelOf(spec);
+  const shapes = layerShapes(m);
+  const wr = sym(q.weightMax), br = sym(q.biasMax);
+  const B = b.shape(x)[0]!;
+  const saved: Saved[] = [];
+  let a = x, p = -1, logits = -1;
+  m.layers.forEach((layer, i) => {
+    setWhere(b, spec, i, layer.kind);
+    const inShape = i === 0 ? m.input : shapes[i - 1]!;
+    const last = i === m.layers.length - 1;
+    // Bias, then (unless this layer makes the logits) back to the activation scale.
+    const biasAndRequantize = (bq: number, z: number) => {
+      const zb = b.op("bias_add", [z, bq], {}, `l${p}.zb`);
+      return last ? zb : b.op("requantize", [zb], { shift: q.actShift, lo: -q.actMax, hi: q.actMax }, `l${p}.p`);
+    };
+    switch (layer.kind) {
+      case "dense": {
+        p++;
+        const w = b.op("requantize", [master(p, "w")], { shift: q.weightShift, lo: wr[0], hi: wr[1] }, `l${p}.wq`);
+        const bq = b.op("requantize", [master(p, "b")], { shift: q.biasShift, lo: br[0], hi: br[1] }, `l${p}.bq`);
+        saved.push({ kind: "dense", layer: i, p, input: a, weight: w });
+        const z = b.op("matmul", [a, w], { transA: false, transB: false }, `l${p}.z`);
+        a = biasAndRequantize(bq, z);
+        break;
+      }
+      case "conv2d": {
+        p++;
+        const geo = { H: inShape[0]!, W: inShape[1]!, C: inShape[2]!, k: layer.kernel, stride: layer.stride, pad: layer.pad };
+        const w = b.op("requantize", [master(p, "w")], { shift: q.weightShift, lo: wr[0], hi: wr[1] }, `l${p}.wq`);
+        const bq = b.op("requantize", [master(p, "b")], { shift: q.biasShift, lo: br[0], hi: br[1] }, `l${p}.bq`);
+        const cols = b.op("im2col", [a], geo, `l${p}.cols`);
+        saved.push({ kind: "conv2d", layer: i, p, input: a, cols, weight: w, geo });
+        const z = b.op("matmul", [cols, w], { transA: false, transB: false }, `l${p}.z`);
+        a = biasAndRequantize(bq, z);
+        break;
+      }
+      case "relu":
+        saved.push({ kind: "relu", layer: i, p, pre: a });
+        a = b.op("relu", [a], {}, `l${p}.a`);
+        break;
+      case "maxpool": {
+        const geo = { H: inShape[0]!, W: inShape[1]!, C: inShape[2]!, size: layer.size };
+        // The pool reads images as rows of pixels: [B*H*W, C] (the network input arrives as [B, H*W*C]).
+        if (b.shape(a)[1] !== geo.C) a = b.op("reshape", [a], { shape: [B * geo.H * geo.W, geo.C] }, `l${p}.rows`);
+        saved.push({ kind: "maxpool", layer: i, p, input: a, geo });
+        a = b.op("maxpool", [a], geo, `l${p}.pool`);
+        break;
+      }
+      case "flatten": {
+        const n = inShape.reduce((s, d) => s * d, 1);
+        if (b.shape(a)[1] !== n) {
+          saved.push({ kind: "flatten", layer: i, p, input: a });
+          a = b.op("reshape", [a], { shape: [B, n] }, `l${p}.flat`);
+        }
+        break;
+      }
+    }
+    if (last) logits = a;
+  });
+  return { saved, logits };
 }
 
 /** Builds the training-step graph of a spec; throws SpecError if any op's exactness bound fails. */
 export function buildStepGraph(spec: TrainingSpec): StepGraph {
   const b = new Builder();
-  const { layers } = spec.model;
-  const L = layers.length - 1;
+  const m = modelOf(spec);
   const B = spec.training.batchSize;
-  const x = b.add("batch.x", [B, layers[0]!], [0, spec.quant.inputMax], "input");
+  const features = m.input.reduce((s, d) => s * d, 1);
+  const x = b.add("batch.x", [B, features], [0, spec.quant.inputMax], "input");
   const labels = b.add("batch.labels", [B], [0, spec.data.classes - 1], "input");
   const slots = stateLayout(spec);
   const stateIn = slots.map((s) => b.add(s.name, s.shape, s.range, "state"));
   const slotId = (name: string) => stateIn[slots.findIndex((s) => s.name === name)]!;
-  const f = forward(b, spec, x, (l, k) => slotId(`l${l}.${k}`));
+  const f = forward(b, spec, x, (p, k) => slotId(`l${p}.${k}`));
 
   const q = spec.quant, opt = spec.optimizer;
   const gr = sym(q.gradMax);
-  const next = new Map<string, number>();
+  const P = paramLayers(spec).length;
+  setWhere(b, spec, m.layers.length - 1, "loss");
   const err = b.op("mse_grad", [f.logits, labels], { one: q.targetOne }, "loss.e");
-  let d = b.op("requantize", [err], { shift: q.errShift, lo: gr[0], hi: gr[1] }, `l${L - 1}.d`);
+  // d is the error flowing back; `quantized` says whether it is in gradient units (±gradMax). A parametric
+  // layer's backward needs it quantized: the back-propagated error is requantized (backShift) right before it.
+  let d = b.op("requantize", [err], { shift: q.errShift, lo: gr[0], hi: gr[1] }, `l${P - 1}.d`);
   const outputError = d;
+  let quantized = true;
   const grads: { w: number; b: number }[] = [];
-  for (let l = L - 1; l >= 0; l--) {
-    const gw = b.op("matmul", [f.acts[l]!, d], { transA: true, transB: false }, `l${l}.gw`);
-    const gb = b.op("col_sum", [d], {}, `l${l}.gb`);
-    grads[l] = { w: gw, b: gb };
-    if (l > 0) {
-      const gh = b.op("matmul", [d, f.weights[l]!], { transA: false, transB: true }, `l${l - 1}.gh`);
-      const gm = b.op("relu_mask", [gh, f.pre[l - 1]!], {}, `l${l - 1}.gm`);
-      d = b.op("requantize", [gm], { shift: q.backShift, lo: gr[0], hi: gr[1] }, `l${l - 1}.d`);
+  for (let i = f.saved.length - 1; i >= 0; i--) {
+    const s = f.saved[i]!;
+    // Below the first parametric layer no gradient is needed.
+    if (!f.saved.slice(0, i + 1).some((t) => t.kind === "dense" || t.kind === "conv2d")) break;
+    setWhere(b, spec, s.layer, s.kind);
+    switch (s.kind) {
+      case "dense":
+      case "conv2d": {
+        if (!quantized) d = b.op("requantize", [d], { shift: q.backShift, lo: gr[0], hi: gr[1] }, `l${s.p}.d`);
+        quantized = true;
+        const acts = s.kind === "dense" ? s.input : s.cols;
+        const gw = b.op("matmul", [acts, d], { transA: true, transB: false }, `l${s.p}.gw`);
+        const gb = b.op("col_sum", [d], {}, `l${s.p}.gb`);
+        grads[s.p] = { w: gw, b: gb };
+        if (s.p > 0) {
+          if (s.kind === "dense") {
+            d = b.op("matmul", [d, s.weight], { transA: false, transB: true }, `l${s.p - 1}.gh`);
+          } else {
+            const gcols = b.op("matmul", [d, s.weight], { transA: false, transB: true }, `l${s.p}.gcols`);
+            d = b.op("col2im", [gcols], s.geo, `l${s.p - 1}.gh`);
+            if (!sameDims(b.shape(d), b.shape(s.input))) d = b.op("reshape", [d], { shape: [...b.shape(s.input)] }, `l${s.p - 1}.gin`);
+          }
+          quantized = false;
+        }
+        break;
+      }
+      case "relu":
+        d = b.op("relu_mask", [d, s.pre], {}, `l${s.p}.gm`);
+        break;
+      case "maxpool":
+        d = b.op("maxpool_grad", [d, s.input], s.geo, `l${s.p}.gpool`);
+        break;
+      case "flatten":
+        d = b.op("reshape", [d], { shape: [...b.shape(s.input)] }, `l${s.p}.gflat`);
+        break;
     }
   }
   const master = sym(q.masterMax), vel = sym(opt.velocityMax);
-  for (let l = 0; l < L; l++) {
+  const next = new Map<string, number>();
+  for (let p = 0; p < P; p++) {
     for (const k of ["w", "b"] as const) {
-      let g = grads[l]![k];
+      let g = grads[p]![k];
       if (opt.momentumNum > 0) {
-        g = b.op("momentum", [slotId(`l${l}.${k}.v`), g], { muNum: opt.momentumNum, muShift: opt.momentumShift, lo: vel[0], hi: vel[1] }, `l${l}.${k}.v'`);
-        next.set(`l${l}.${k}.v`, g);
+        g = b.op("momentum", [slotId(`l${p}.${k}.v`), g], { muNum: opt.momentumNum, muShift: opt.momentumShift, lo: vel[0], hi: vel[1] }, `l${p}.${k}.v'`);
+        next.set(`l${p}.${k}.v`, g);
       }
       const lrShift = k === "w" ? opt.lrShift : opt.biasLrShift;
-      next.set(`l${l}.${k}`, b.op("sgd_update", [slotId(`l${l}.${k}`), g], { lrNum: opt.lrNum, lrShift, lo: master[0], hi: master[1] }, `l${l}.${k}'`));
+      next.set(`l${p}.${k}`, b.op("sgd_update", [slotId(`l${p}.${k}`), g], { lrNum: opt.lrNum, lrShift, lo: master[0], hi: master[1] }, `l${p}.${k}'`));
     }
   }
   return {
@@ -182,15 +306,20 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
   };
 }
 
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** The inference graph of a spec for a given batch size: forward ops only, logits out. */
 export function buildForwardGraph(spec: TrainingSpec, batchSize: number): StepGraph {
   const b = new Builder();
-  const { layers } = spec.model;
-  const x = b.add("batch.x", [batchSize, layers[0]!], [0, spec.quant.inputMax], "input");
+  const m = modelOf(spec);
+  const features = m.input.reduce((s, d) => s * d, 1);
+  const x = b.add("batch.x", [batchSize, features], [0, spec.quant.inputMax], "input");
   const labels = b.add("batch.labels", [batchSize], [0, spec.data.classes - 1], "input");
   const slots = stateLayout(spec).filter((s) => !s.name.endsWith(".v"));
   const stateIn = slots.map((s) => b.add(s.name, s.shape, s.range, "state"));
-  const f = forward(b, spec, x, (l, k) => stateIn[slots.findIndex((s) => s.name === `l${l}.${k}`)]!);
+  const f = forward(b, spec, x, (p, k) => stateIn[slots.findIndex((s) => s.name === `l${p}.${k}`)]!);
   return {
     tensors: b.tensors, ops: b.ops, x, labels, state: slots, stateIn, stateOut: [], logits: f.logits,
     inputQuant: { inputShift: spec.quant.inputShift, inputMax: spec.quant.inputMax },

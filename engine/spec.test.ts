@@ -93,7 +93,7 @@ describe("parseSpec: rejections name the offending field", () => {
   });
 
   it("rejects a wrong or missing version", () => {
-    for (const v of [2, 0, "1", 1.0000001, null]) rejects((r) => { r.version = v; }, "version", /unsupported spec version/);
+    for (const v of [3, 0, "1", 1.0000001, null]) rejects((r) => { r.version = v; }, "version", /unsupported spec version/);
     rejects((r) => { delete r.version; }, "version");
   });
 

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { SpecError } from "./errors.ts";
+import { type ModelV2, type OptimizerName, parseModelV2, parseOptimizerName } from "./model.ts";
+import { hexField, intField, type Json, noExtraKeys, objField } from "./specFields.ts";
 
 /**
  * A training spec: everything that determines the result of a training step, in integers only (so that its
@@ -10,13 +12,35 @@ import { SpecError } from "./errors.ts";
  * bits when a batch is gathered; activations and inputs share one scale; forward weights are master weights shifted right by
  * `weightShift`; the output of each matmul has the activation scale plus the weight scale.
  */
-export interface TrainingSpec {
+export interface TrainingSpecV1 extends SpecSections {
   readonly version: 1;
   readonly model: {
-    /** Layer widths, input first: [784, 128, 10] is one hidden layer of 128. */
+    /** Layer widths, input first: [784, 128, 10] is one hidden layer of 128 (dense, ReLU between). */
     readonly layers: readonly number[];
   };
-  readonly quant: {
+}
+
+/**
+ * Version 2: the model is an ordered list of layers (engine/model.ts), with a loss and an optimizer chosen by
+ * name; the quantization, training and data sections are version 1's.
+ */
+export interface TrainingSpecV2 extends SpecSections {
+  readonly version: 2;
+  readonly model: ModelV2;
+  readonly optimizer: OptimizerFields & { readonly name: OptimizerName };
+}
+
+export type TrainingSpec = TrainingSpecV1 | TrainingSpecV2;
+
+/** The sections both versions share. */
+export interface SpecSections {
+  readonly quant: QuantFields;
+  readonly optimizer: OptimizerFields;
+  readonly training: TrainingFields;
+  readonly data: DataFields;
+}
+
+export interface QuantFields {
     /**
      * Input quantization, part of the batch definition: a raw feature byte p (0..255) enters the model as
      * clamp(roundShift(p, inputShift), 0, inputMax).
@@ -43,8 +67,9 @@ export interface TrainingSpec {
     /** Back-propagated errors: clamp(roundShift(dH, backShift), ±gradMax). */
     readonly backShift: number;
     readonly gradMax: number;
-  };
-  readonly optimizer: {
+}
+
+export interface OptimizerFields {
     /** Weight update = roundShift(g * lrNum, lrShift) in master units. */
     readonly lrNum: number;
     readonly lrShift: number;
@@ -58,26 +83,27 @@ export interface TrainingSpec {
     readonly momentumShift: number;
     /** Velocities are integers in [-velocityMax, velocityMax]. */
     readonly velocityMax: number;
-  };
-  readonly training: {
+}
+
+export interface TrainingFields {
     readonly batchSize: number;
     /** 32-byte seed, hex (64 chars, no 0x): weight init and batch sampling derive from it. */
     readonly seed: string;
-  };
-  readonly data: {
+}
+
+export interface DataFields {
     /** Content root of the training dataset (hex, 64 chars): binds the job to its data. */
     readonly root: string;
     readonly count: number;
     readonly features: number;
     readonly classes: number;
-  };
 }
 
 /**
  * Defaults chosen so that the big layer's ops are exact in float32 (every bound below 2^24) and the forward
  * weight/bias requantizations can never clamp (masterMax >> weightShift == weightMax).
  */
-export const DEFAULT_QUANT: TrainingSpec["quant"] = {
+export const DEFAULT_QUANT: QuantFields = {
   inputShift: 4, inputMax: 15,
   masterMax: 2 ** 18, masterFrac: 16,
   weightShift: 8, weightMax: 1024,
@@ -87,47 +113,23 @@ export const DEFAULT_QUANT: TrainingSpec["quant"] = {
   errShift: 4, backShift: 8, gradMax: 1024,
 };
 
-export const DEFAULT_OPTIMIZER: TrainingSpec["optimizer"] = {
+export const DEFAULT_OPTIMIZER: OptimizerFields = {
   lrNum: 1, lrShift: 5, biasLrShift: 1,
   momentumNum: 0, momentumShift: 3,
   velocityMax: 2 ** 19,
 };
 
-type Json = unknown;
-
-function intField(obj: Record<string, Json>, path: string, key: string, min: number, max: number): number {
-  const v = obj[key];
-  if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-    throw new SpecError(`${path}.${key}`, `must be an integer, got ${JSON.stringify(v)}`);
-  }
-  if (v < min || v > max) throw new SpecError(`${path}.${key}`, `must be in [${min}, ${max}], got ${v}`);
-  return v;
-}
-
-function objField(obj: Record<string, Json>, key: string): Record<string, Json> {
-  const v = obj[key];
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new SpecError(key, "must be an object");
-  return v as Record<string, Json>;
-}
-
-function hexField(obj: Record<string, Json>, path: string, key: string): string {
-  const v = obj[key];
-  if (typeof v !== "string" || !/^[0-9a-f]{64}$/.test(v)) {
-    throw new SpecError(`${path}.${key}`, `must be 64 lowercase hex characters, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function noExtraKeys(obj: Record<string, Json>, path: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) throw new SpecError(path ? `${path}.${k}` : k, "unknown field");
-}
-
-/** Validates an untrusted JSON value as a TrainingSpec; every error names the offending field. */
+/** Validates an untrusted JSON value as a TrainingSpec (version 1 or 2); every error names the offending field. */
 export function parseSpec(input: unknown): TrainingSpec {
   if (typeof input !== "object" || input === null || Array.isArray(input)) throw new SpecError("(root)", "spec must be a JSON object");
   const o = input as Record<string, Json>;
   noExtraKeys(o, "", ["version", "model", "quant", "optimizer", "training", "data"]);
-  if (o.version !== 1) throw new SpecError("version", `unsupported spec version ${JSON.stringify(o.version)} (this engine reads version 1)`);
+  if (o.version === 1) return parseV1(o);
+  if (o.version === 2) return parseV2(o);
+  throw new SpecError("version", `unsupported spec version ${JSON.stringify(o.version)} (this engine reads versions 1 and 2)`);
+}
+
+function parseV1(o: Record<string, Json>): TrainingSpecV1 {
   const model = objField(o, "model");
   noExtraKeys(model, "model", ["layers"]);
   const layers = model.layers;
@@ -139,11 +141,38 @@ export function parseSpec(input: unknown): TrainingSpec {
       throw new SpecError(`model.layers[${i}]`, `must be an integer in [1, 65536], got ${JSON.stringify(w)}`);
     }
   });
-  const q = objField(o, "quant");
-  const qKeys = Object.keys(DEFAULT_QUANT);
-  noExtraKeys(q, "quant", qKeys);
+  const quant = parseQuant(objField(o, "quant"));
+  const p = objField(o, "optimizer");
+  noExtraKeys(p, "optimizer", Object.keys(DEFAULT_OPTIMIZER));
+  const optimizer = parseOptimizerFields(p);
+  const training = parseTraining(objField(o, "training"));
+  const data = parseData(objField(o, "data"));
+  if (layers[0] !== data.features) throw new SpecError("model.layers[0]", `input width ${layers[0]} differs from the dataset's ${data.features} features`);
+  if (layers[layers.length - 1] !== data.classes) {
+    throw new SpecError(`model.layers[${layers.length - 1}]`, `output width ${layers[layers.length - 1]} differs from the dataset's ${data.classes} classes`);
+  }
+  return { version: 1, model: { layers: [...(layers as number[])] }, quant, optimizer, training, data };
+}
+
+function parseV2(o: Record<string, Json>): TrainingSpecV2 {
+  const modelJson = objField(o, "model");
+  const quant = parseQuant(objField(o, "quant"));
+  const p = objField(o, "optimizer");
+  noExtraKeys(p, "optimizer", ["name", ...Object.keys(DEFAULT_OPTIMIZER)]);
+  const name = parseOptimizerName(p.name);
+  const fields = parseOptimizerFields(p);
+  if (name === "sgd" && fields.momentumNum !== 0) throw new SpecError("optimizer.momentumNum", `must be 0 for optimizer "sgd" (use "momentum"), got ${fields.momentumNum}`);
+  if (name === "momentum" && fields.momentumNum === 0) throw new SpecError("optimizer.momentumNum", `must be positive for optimizer "momentum" (use "sgd" for none)`);
+  const training = parseTraining(objField(o, "training"));
+  const data = parseData(objField(o, "data"));
+  const model = parseModelV2(modelJson, data);
+  return { version: 2, model, quant, optimizer: { name, ...fields }, training, data };
+}
+
+function parseQuant(q: Record<string, Json>): QuantFields {
+  noExtraKeys(q, "quant", Object.keys(DEFAULT_QUANT));
   const M = 2 ** 40;
-  const quant = {
+  return {
     inputShift: intField(q, "quant", "inputShift", 0, 8),
     inputMax: intField(q, "quant", "inputMax", 1, 255),
     masterMax: intField(q, "quant", "masterMax", 1, 2 ** 31 - 1),
@@ -159,8 +188,9 @@ export function parseSpec(input: unknown): TrainingSpec {
     backShift: intField(q, "quant", "backShift", 0, 40),
     gradMax: intField(q, "quant", "gradMax", 1, 2 ** 31 - 1),
   };
-  const p = objField(o, "optimizer");
-  noExtraKeys(p, "optimizer", Object.keys(DEFAULT_OPTIMIZER));
+}
+
+function parseOptimizerFields(p: Record<string, Json>): OptimizerFields {
   const optimizer = {
     lrNum: intField(p, "optimizer", "lrNum", 0, 2 ** 20),
     lrShift: intField(p, "optimizer", "lrShift", 0, 52),
@@ -172,22 +202,22 @@ export function parseSpec(input: unknown): TrainingSpec {
   if (optimizer.momentumNum >= 2 ** optimizer.momentumShift) {
     throw new SpecError("optimizer.momentumNum", `momentum must be < 1, got ${optimizer.momentumNum}/2^${optimizer.momentumShift}`);
   }
-  const t = objField(o, "training");
+  return optimizer;
+}
+
+function parseTraining(t: Record<string, Json>): TrainingFields {
   noExtraKeys(t, "training", ["batchSize", "seed"]);
-  const training = { batchSize: intField(t, "training", "batchSize", 1, 65536), seed: hexField(t, "training", "seed") };
-  const d = objField(o, "data");
+  return { batchSize: intField(t, "training", "batchSize", 1, 65536), seed: hexField(t, "training", "seed") };
+}
+
+function parseData(d: Record<string, Json>): DataFields {
   noExtraKeys(d, "data", ["root", "count", "features", "classes"]);
-  const data = {
+  return {
     root: hexField(d, "data", "root"),
     count: intField(d, "data", "count", 1, 2 ** 32 - 1),
     features: intField(d, "data", "features", 1, 65536),
     classes: intField(d, "data", "classes", 2, 65536),
   };
-  if (layers[0] !== data.features) throw new SpecError("model.layers[0]", `input width ${layers[0]} differs from the dataset's ${data.features} features`);
-  if (layers[layers.length - 1] !== data.classes) {
-    throw new SpecError(`model.layers[${layers.length - 1}]`, `output width ${layers[layers.length - 1]} differs from the dataset's ${data.classes} classes`);
-  }
-  return { version: 1, model: { layers: [...(layers as number[])] }, quant, optimizer, training, data };
 }
 
 /**
@@ -201,7 +231,9 @@ export function canonicalSpecJson(spec: TrainingSpec): string {
 
 /** sha256 of the canonical encoding, domain-separated; hex without 0x. */
 export function specHash(spec: TrainingSpec): string {
-  return createHash("sha256").update("veritrain.spec.v1\0").update(canonicalSpecJson(spec)).digest("hex");
+  const s = parseSpec(spec);
+  // Each version hashes under its own domain, so no v2 encoding can collide with a v1 one.
+  return createHash("sha256").update(`veritrain.spec.v${s.version}\0`).update(JSON.stringify(s)).digest("hex");
 }
 
 export function makeSpec(args: {
@@ -211,12 +243,32 @@ export function makeSpec(args: {
   data: TrainingSpec["data"];
   quant?: Partial<TrainingSpec["quant"]>;
   optimizer?: Partial<TrainingSpec["optimizer"]>;
-}): TrainingSpec {
-  return parseSpec({
+}): TrainingSpecV1 {
+  return parseV1({
     version: 1,
     model: { layers: args.layers ?? [args.data.features, 128, args.data.classes] },
     quant: { ...DEFAULT_QUANT, ...args.quant },
     optimizer: { ...DEFAULT_OPTIMIZER, ...args.optimizer },
+    training: { batchSize: args.batchSize ?? 64, seed: args.seed },
+    data: args.data,
+  });
+}
+
+/** A version 2 spec from a model and the default quantization/optimizer, overridable (validated by parseSpec). */
+export function makeSpecV2(args: {
+  model: ModelV2;
+  batchSize?: number;
+  seed: string;
+  data: DataFields;
+  quant?: Partial<QuantFields>;
+  optimizer?: Partial<TrainingSpecV2["optimizer"]>;
+}): TrainingSpecV2 {
+  const optimizer = { ...DEFAULT_OPTIMIZER, ...args.optimizer };
+  return parseV2({
+    version: 2,
+    model: args.model as unknown as Json,
+    quant: { ...DEFAULT_QUANT, ...args.quant },
+    optimizer: { name: optimizer.momentumNum > 0 ? "momentum" : "sgd", ...optimizer },
     training: { batchSize: args.batchSize ?? 64, seed: args.seed },
     data: args.data,
   });

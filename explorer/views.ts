@@ -223,7 +223,7 @@ export function jobView(j: IndexedJob, o: { spec?: SpecInfo; games: readonly Ind
     },
     roots: { specHash: job.specHash, programRoot: job.programRoot, initialRoot: job.initialRoot, datasetRoot: job.datasetRoot, historyRoot: job.historyRoot, finalRoot: job.finalRoot },
     spec: spec === undefined ? { checked: false, error: "not fetched yet" } : spec.checked
-      ? { checked: true, uri: spec.uri, layers: spec.spec.model.layers, batchSize: spec.spec.training.batchSize, data: { ...spec.spec.data } }
+      ? { checked: true, uri: spec.uri, ...(spec.spec.version === 1 ? { layers: spec.spec.model.layers } : {}), batchSize: spec.spec.training.batchSize, data: { ...spec.spec.data } }
       : { checked: false, ...(spec.uri ? { uri: spec.uri } : {}), error: spec.error },
     bids: j.events.flatMap((e, k) => (e.kind === "bid"
       ? [{ bidder: e.bidder, price: w(e.price), bond: w(e.bond), block: w(e.blockNumber), outbid: j.events.slice(k + 1).some((x) => x.kind === "outbid" && x.bidder === e.bidder) }]

@@ -4,9 +4,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { makeSpec } from "../engine/spec.ts";
-import { mnistSpec } from "../training/mnistJob.ts";
+import { buildProgram } from "../commitment/program.ts";
+import { buildStepGraph } from "../engine/graph.ts";
+import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
-import { describeMissing, missingFrom, settleInstantiations } from "./coverage.ts";
+import { describeMissing, missingFrom, SETTLEABLE_OP_CODES, settleInstantiations, unsettleableOps } from "./coverage.ts";
+import { isOpCode } from "./operandRule.ts";
 import { zkCircuits } from "./prover.ts";
 
 describe("settle circuit coverage", () => {
@@ -30,5 +33,28 @@ describe("settle circuit coverage", () => {
     assert.deepEqual(missing[0]!.attrs, [7, -127, 127]);
     assert.match(describeMissing(missing), /op code 3 attrs \[7, -127, 127\] \(entries \d+/);
     assert.deepEqual(missingFrom(mnist, []).length, settleInstantiations(mnist).length, "nothing registered: everything missing");
+  });
+});
+
+describe("settleable op codes (the protocol guard)", () => {
+  it("is exactly the nine v1 ops: every op code the engine has, minus the ops without a dispute path", () => {
+    assert.deepEqual([...SETTLEABLE_OP_CODES].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const code of [10, 11, 12, 13, 14]) assert.ok(isOpCode(code) && !SETTLEABLE_OP_CODES.has(code), `code ${code} is an op without settlement`);
+  });
+
+  it("a v1 spec has no unsettleable op; the CNN spec names each CNN op with its code", () => {
+    const { spec: mnist } = mnistSpec();
+    assert.deepEqual(unsettleableOps(mnist), []);
+    const { spec: cnn } = mnistCnnSpec();
+    const found = unsettleableOps(cnn);
+    assert.deepEqual(found.map((m) => m.code).sort(), [10, 11, 12, 13, 14]);
+    const text = describeMissing(found);
+    for (const name of ["reshape (code 10)", "im2col (code 11)", "col2im (code 12)", "maxpool (code 13)", "maxpool_grad (code 14)"]) {
+      assert.match(text, new RegExp(`op ${name.replace(/[()]/g, "\\$&")} has no settlement path yet`));
+    }
+    // Every entry that uses such an op is listed (the program entry numbers of the step).
+    const program = buildProgram(cnn, buildStepGraph(cnn));
+    const uses = program.entries.filter((e) => e.code >= 10 && e.code <= 14).map((e) => e.entry).sort((a, b) => a - b);
+    assert.deepEqual(found.flatMap((m) => m.entries).sort((a, b) => a - b), uses);
   });
 });

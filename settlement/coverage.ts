@@ -9,6 +9,26 @@ import { opKindOf } from "../engine/ops/index.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { accumulates, isOpCode } from "./operandRule.ts";
 
+/**
+ * The op codes the deployed kernel verifiers settle, BOTH of them (RecomputeKernelVerifier recomputes these
+ * codes; Groth16KernelVerifier has circuit templates for them): the nine ops of protocol v1. The one source
+ * of truth for "can a dispute end on this op": a spec whose step program uses any other op code (the CNN ops
+ * 10-14, the language-model ops 15-19) must not be posted or taken, because a dispute ending there could not
+ * be settled and an unsettled game fails the solver (INV-GAME-6).
+ * INVARIANT: a code joins this set only with its Solidity kernel, circuit and dispute path in place.
+ */
+export const SETTLEABLE_OP_CODES: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+/** The op kinds of a spec's step program that no kernel verifier can settle yet, one entry per code. */
+export function unsettleableOps(spec: TrainingSpec): Instantiation[] {
+  const byCode = new Map<number, number[]>();
+  for (const e of buildProgram(spec, buildStepGraph(spec)).entries) {
+    if (!isOpCode(e.code) || SETTLEABLE_OP_CODES.has(e.code)) continue;
+    byCode.set(e.code, [...(byCode.get(e.code) ?? []), e.entry]);
+  }
+  return [...byCode].map(([code, entries]) => ({ code, attrs: [], classes: 0, entries }));
+}
+
 /** mse_grad: its circuit also depends on the output's column count. */
 const isMseGrad = (code: number) => opKindOf(code) === "mse_grad";
 
@@ -45,7 +65,9 @@ export function missingFrom(spec: TrainingSpec, registered: readonly { code: num
   return settleInstantiations(spec).filter((i) => !has.has(JSON.stringify([i.code, i.attrs, i.classes])));
 }
 
-/** One line naming what a Groth16 deployment cannot settle for this spec. */
+/** One line naming what a deployment cannot settle for this spec. */
 export function describeMissing(missing: readonly Instantiation[]): string {
-  return missing.map((m) => `op code ${m.code} attrs [${m.attrs.join(", ")}]${isMseGrad(m.code) ? ` classes ${m.classes}` : ""} (entries ${m.entries.join(", ")})`).join("; ");
+  return missing.map((m) => !SETTLEABLE_OP_CODES.has(m.code)
+    ? `op ${opKindOf(m.code) ?? "?"} (code ${m.code}) has no settlement path yet (entries ${m.entries.join(", ")})`
+    : `op code ${m.code} attrs [${m.attrs.join(", ")}]${isMseGrad(m.code) ? ` classes ${m.classes}` : ""} (entries ${m.entries.join(", ")})`).join("; ");
 }

@@ -1,19 +1,20 @@
 import type { Command } from "commander";
 import { canonicalSpecJson, specHash } from "../../engine/spec.ts";
-import { mnistSpec } from "../../training/mnistJob.ts";
 import { hex32, layerList, positiveInt } from "../options.ts";
+import { defaultMnistSpec, type ModelName, modelName } from "./defaultSpec.ts";
 import { loadSpecFile } from "./train.ts";
 
 export function registerSpec(program: Command): void {
   const spec = program.command("spec").description("training specs: print the default MNIST spec, or check one");
   spec
     .command("default")
-    .description("print the default MNIST training spec as JSON")
+    .description("print a default MNIST training spec as JSON: the MLP (spec version 1) or the CNN (version 2)")
+    .option("--model <name>", "mlp (dense 784-128-10) or cnn (LeNet-style, spec version 2)", modelName, "mlp")
     .option("--seed <hex>", "32-byte job seed (hex)", hex32("--seed"))
     .option("--batch-size <n>", "examples per step", positiveInt("--batch-size", 65536))
-    .option("--layers <widths>", "layer widths, e.g. 784,128,10", layerList)
-    .action((f: { seed?: string; batchSize?: number; layers?: number[] }) => {
-      const { spec: s } = mnistSpec({ ...(f.seed ? { seed: f.seed } : {}), ...(f.batchSize ? { batchSize: f.batchSize } : {}), ...(f.layers ? { layers: f.layers } : {}) });
+    .option("--layers <widths>", "layer widths of the mlp, e.g. 784,128,10", layerList)
+    .action((f: { model: ModelName; seed?: string; batchSize?: number; layers?: number[] }) => {
+      const { spec: s } = defaultMnistSpec(f);
       process.stdout.write(JSON.stringify(s, null, 2) + "\n");
     });
   spec

@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { DatasetError, FileReadError, SpecError } from "../../engine/errors.ts";
 import { parseSpec, type TrainingSpec } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
-import { mnistSpec } from "../../training/mnistJob.ts";
 import { backendName, hex32, layerList, positiveInt } from "../options.ts";
+import { defaultMnistSpec, type ModelName, modelName } from "./defaultSpec.ts";
 import { printSummary, runTrainJob } from "../trainJob.ts";
 import { JOB_DEFAULTS } from "../../core/defaults.ts";
 import { MAX_WORKERS } from "../../engine/parallel/parallelRunner.ts";
@@ -15,6 +15,7 @@ export interface TrainFlags {
   checkpointInterval: number;
   seed?: string;
   layers?: number[];
+  model: ModelName;
   backend: "onnx" | "reference";
   workers: number;
   spec?: string;
@@ -41,7 +42,8 @@ export async function loadSpecFile(path: string): Promise<TrainingSpec> {
 export function registerTrain(program: Command, log: () => Logger, signal: AbortSignal): void {
   program
     .command("train")
-    .description("train an MLP on the shipped MNIST digits with the deterministic engine; print accuracy and roots")
+    .description("train a model (the MLP, the CNN or a spec file's) on the shipped MNIST digits with the deterministic engine; print accuracy and roots")
+    .option("--model <name>", "mlp or cnn: the default spec of `veritrain spec default --model`", modelName, "mlp")
     .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), JOB_DEFAULTS.steps)
     .option("--batch-size <n>", "examples per step", positiveInt("--batch-size", 65536))
     .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval"), JOB_DEFAULTS.checkpointInterval)
@@ -49,15 +51,11 @@ export function registerTrain(program: Command, log: () => Logger, signal: Abort
     .option("--layers <widths>", "layer widths, e.g. 784,128,10", layerList)
     .option("--backend <name>", "onnx (fast) or reference (TypeScript); roots are identical", backendName, "onnx")
     .option("--workers <n>", "data-parallel gradient workers (threads, each its own onnxruntime session); roots are identical for any count", positiveInt("--workers", MAX_WORKERS), 1)
-    .option("--spec <file>", "a spec JSON file (see `veritrain spec`); overrides --seed/--layers/--batch-size")
+    .option("--spec <file>", "a spec JSON file (see `veritrain spec`); overrides --model/--seed/--layers/--batch-size")
     .option("--out <file>", "write the final training state to this file")
     .option("--json", "print the result as one JSON object")
     .action(async (f: TrainFlags) => {
-      const base = mnistSpec({
-        ...(f.seed ? { seed: f.seed } : {}),
-        ...(f.batchSize ? { batchSize: f.batchSize } : {}),
-        ...(f.layers ? { layers: f.layers } : {}),
-      });
+      const base = defaultMnistSpec(f);
       const spec = f.spec ? await loadSpecFile(f.spec) : base.spec;
       if (spec.data.root !== base.spec.data.root) {
         throw new DatasetError(`the spec's dataset root ${spec.data.root} does not match the shipped MNIST training split (${base.spec.data.root})`);

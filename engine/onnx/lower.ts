@@ -2,6 +2,7 @@ import type { GraphOp, GraphTensor, StepGraph } from "../graph.ts";
 import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import type { OpAttrs } from "../ops/index.ts";
 import { OnnxGraph, type ElemTypeName } from "./protoBuilder.ts";
+import { col2imIndices, im2colIndices } from "./windowTables.ts";
 
 /**
  * Lowers a step graph to ONNX with integer-valued floating point: an op runs in float32 when its declared
@@ -236,6 +237,54 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const delta = mulRoundShift(g, ins[1]!, a.lrNum, a.lrShift, t);
       return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t, out);
     }
+    case "reshape": {
+      const a = op.attrs as OpAttrs["reshape"];
+      return g.node("Reshape", [ins[0]!, g.constant("int64", [...a.shape], [a.shape.length])], {}, out);
+    }
+    case "im2col": {
+      // Per image: append one zero (the padding taps' source), then gather the column entries.
+      const a = op.attrs as OpAttrs["im2col"];
+      const N = a.H * a.W * a.C, B = count(inShapes[0]!) / N;
+      const idx = im2colIndices(a);
+      const flat = padOneZero(g, g.node("Reshape", [ins[0]!, shape(g, [B, N])]), t);
+      const cols = g.node("Gather", [flat, g.constant("int64", idx, [idx.length])], { axis: 1 });
+      const kkc = a.k * a.k * a.C;
+      return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kkc, kkc])], {}, out);
+    }
+    case "col2im": {
+      // Per image element: gather its T column entries (unused slots read an appended zero) and sum them;
+      // the terms are integers whose partial sums stay below the compute type's exact limit.
+      const a = op.attrs as OpAttrs["col2im"];
+      const N = a.H * a.W * a.C;
+      const { indices, terms, perImage } = col2imIndices(a);
+      const B = count(inShapes[0]!) / perImage;
+      const flat = padOneZero(g, g.node("Reshape", [ins[0]!, shape(g, [B, perImage])]), t);
+      const gathered = g.node("Gather", [flat, g.constant("int64", indices, [N, terms])], { axis: 1 });
+      const summed = g.node("ReduceSum", [gathered, g.constant("int64", [2], [1])], { keepdims: 0 });
+      return g.node("Reshape", [summed, shape(g, [B * a.H * a.W, a.C])], {}, out);
+    }
+    case "maxpool": {
+      const a = op.attrs as OpAttrs["maxpool"];
+      const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[0]!) / (a.H * a.W * a.C);
+      const win = g.node("Reshape", [ins[0]!, shape(g, [B, OH, s, OW, s, a.C])]);
+      const m = g.node("ReduceMax", [win], { axes: [2, 4], keepdims: 0 });
+      return g.node("Reshape", [m, shape(g, [B * OH * OW, a.C])], {}, out);
+    }
+    case "maxpool_grad": {
+      // Windows as the last axis in (ky, kx) order; ArgMax returns the FIRST index of the max (the tie rule),
+      // which selects where the window's gradient goes.
+      const a = op.attrs as OpAttrs["maxpool_grad"];
+      const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[1]!) / (a.H * a.W * a.C);
+      const x6 = g.node("Reshape", [ins[1]!, shape(g, [B, OH, s, OW, s, a.C])]);
+      const win = g.node("Reshape", [g.node("Transpose", [x6], { perm: [0, 1, 3, 5, 2, 4] }), shape(g, [B, OH, OW, a.C, s * s])]);
+      const first = g.node("ArgMax", [win], { axis: 4, keepdims: 1, select_last_index: 0 });
+      const slots = g.constant("int64", Array.from({ length: s * s }, (_, i) => i), [s * s]);
+      const mask = g.node("Cast", [g.node("Equal", [first, slots])], { to: t === "float32" ? 1 : 11 });
+      const gw = g.node("Reshape", [ins[0]!, shape(g, [B, OH, OW, a.C, 1])]);
+      const spread = g.node("Reshape", [g.node("Mul", [mask, gw]), shape(g, [B, OH, OW, a.C, s, s])]);
+      const back = g.node("Transpose", [spread], { perm: [0, 1, 4, 2, 5, 3] });
+      return g.node("Reshape", [back, shape(g, [B * a.H * a.W, a.C])], {}, out);
+    }
   }
 }
 
@@ -324,4 +373,17 @@ function foldedRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requant
   const idle = roundShiftInt(xr[0], s) >= a.lo && roundShiftInt(xr[1], s) <= a.hi;
   if (idle) return g.node("Floor", [scaledSum], {}, out);
   return clip(g, g.node("Floor", [scaledSum]), a.lo, a.hi, f, out);
+}
+
+function count(s: readonly number[]): number {
+  return s.reduce((a, b) => a * b, 1);
+}
+
+function shape(g: OnnxGraph, dims: readonly number[]): string {
+  return g.constant("int64", [...dims], [dims.length]);
+}
+
+/** [B, N] -> [B, N + 1], the new last column 0. */
+function padOneZero(g: OnnxGraph, x: string, t: FloatType): string {
+  return g.node("Pad", [x, g.constant("int64", [0, 0, 0, 1], [4]), c(g, t, 0)], { mode: "constant" });
 }

@@ -83,7 +83,8 @@ function valueInfo(name: string, type: ElemTypeName, dims: readonly number[]) {
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
         elemType: ElemType[type],
-        shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })) }),
+        // A negative dimension is symbolic (the batch of an exported inference graph).
+        shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create(d < 0 ? { dimParam: "N" } : { dimValue: d })) }),
       }),
     }),
   });

@@ -1,16 +1,22 @@
 import { biasAdd } from "./biasAdd.ts";
+import { col2im, type Col2imAttrs } from "./col2im.ts";
 import { colSum } from "./colSum.ts";
+import { im2col, type Im2colAttrs } from "./im2col.ts";
 import { matmul, type MatmulAttrs } from "./matmul.ts";
+import { maxpool, type MaxpoolAttrs } from "./maxpool.ts";
+import { maxpoolGrad, type MaxpoolGradAttrs } from "./maxpoolGrad.ts";
 import { momentum, type MomentumAttrs } from "./momentum.ts";
 import { mseGrad, type MseGradAttrs } from "./mseGrad.ts";
 import { OP_CODES, type OpDef, type OpKind } from "./op.ts";
 import { relu } from "./relu.ts";
 import { reluMask } from "./reluMask.ts";
 import { requantize, type RequantizeAttrs } from "./requantize.ts";
+import { reshape, type ReshapeAttrs } from "./reshape.ts";
 import { sgdUpdate, type SgdUpdateAttrs } from "./sgdUpdate.ts";
 
 export { OP_CODES, type OpDef, type OpKind, type OpTyping } from "./op.ts";
 export type { MatmulAttrs, MomentumAttrs, MseGradAttrs, RequantizeAttrs, SgdUpdateAttrs };
+export type { Col2imAttrs, Im2colAttrs, MaxpoolAttrs, MaxpoolGradAttrs, ReshapeAttrs };
 
 type NoAttrs = Record<string, never>;
 /** Attribute type of each op kind. */
@@ -24,6 +30,11 @@ export interface OpAttrs {
   col_sum: NoAttrs;
   momentum: MomentumAttrs;
   sgd_update: SgdUpdateAttrs;
+  reshape: ReshapeAttrs;
+  im2col: Im2colAttrs;
+  col2im: Col2imAttrs;
+  maxpool: MaxpoolAttrs;
+  maxpool_grad: MaxpoolGradAttrs;
 }
 
 export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
@@ -36,6 +47,11 @@ export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
   col_sum: colSum,
   momentum,
   sgd_update: sgdUpdate,
+  reshape,
+  im2col,
+  col2im,
+  maxpool,
+  maxpool_grad: maxpoolGrad,
 };
 
 /** The definition of an op kind with its attributes erased (for code that handles every kind alike). */

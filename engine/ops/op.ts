@@ -15,6 +15,11 @@ export const OP_CODES = {
   col_sum: 7,
   momentum: 8,
   sgd_update: 9,
+  reshape: 10,
+  im2col: 11,
+  col2im: 12,
+  maxpool: 13,
+  maxpool_grad: 14,
 } as const;
 export type OpKind = keyof typeof OP_CODES;
 

@@ -1,0 +1,78 @@
+import { describe, it, before, after } from "node:test";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "chai";
+import * as ort from "onnxruntime-node";
+
+/** The CLI of the model workloads: `spec default --model`, `train --model`, `export --onnx`. */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const CLI = path.join(ROOT, "cli", "veritrain.ts");
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function veritrain(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" };
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("veritrain model workloads CLI", () => {
+  let dir = "";
+  before(async () => { dir = await mkdtemp(path.join(tmpdir(), "veritrain-models-")); });
+  after(async () => { if (dir) await rm(dir, { recursive: true, force: true }); });
+
+  it("spec default --model cnn writes a version 2 spec that spec check accepts; mlp stays version 1", async () => {
+    const [cnn, mlp] = await Promise.all([veritrain("spec", "default", "--model", "cnn"), veritrain("spec", "default", "--model", "mlp")]);
+    expect(cnn.code, cnn.stderr).to.equal(0);
+    const spec = JSON.parse(cnn.stdout);
+    expect(spec.version).to.equal(2);
+    expect(spec.model.input).to.deep.equal([28, 28, 1]);
+    expect(spec.model.layers.map((l: { kind: string }) => l.kind)).to.include.members(["conv2d", "maxpool", "flatten", "dense"]);
+    expect(JSON.parse(mlp.stdout).model.layers).to.deep.equal([784, 128, 10]);
+    await writeFile(path.join(dir, "cnn.json"), cnn.stdout);
+    const c = await veritrain("spec", "check", path.join(dir, "cnn.json"));
+    expect(c.code, c.stderr).to.equal(0);
+    spec.model.layers[6] = { kind: "relu" };
+    await writeFile(path.join(dir, "bad.json"), JSON.stringify(spec));
+    const bad = await veritrain("spec", "check", path.join(dir, "bad.json"));
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.match(/^veritrain: SpecError: invalid spec field "model\.layers\[7\]": dense needs a flat input/);
+  });
+
+  it("rejects a bad --model and --layers with the CNN, naming the flag", async () => {
+    const [model, layers] = await Promise.all([veritrain("train", "--model", "rnn"), veritrain("spec", "default", "--model", "cnn", "--layers", "784,10")]);
+    expect(model.code).to.equal(1);
+    expect(model.stderr).to.match(/--model.*must be one of mlp, cnn, got "rnn"/);
+    expect(layers.code).to.equal(1);
+    expect(layers.stderr).to.match(/^veritrain: InvalidValueError: --layers sets the MLP's widths/);
+  });
+
+  it("train --out then export --onnx: a float32 model onnxruntime runs on raw pixels", async () => {
+    const state = path.join(dir, "mlp.vtst"), onnx = path.join(dir, "mlp.onnx");
+    const t = await veritrain("train", "--steps", "20", "--checkpoint-interval", "10", "--out", state, "--json");
+    expect(t.code, t.stderr).to.equal(0);
+    const e = await veritrain("export", "--onnx", onnx, "--state", state);
+    expect(e.code, e.stderr).to.equal(0);
+    expect(e.stdout).to.match(/^wrote .*mlp\.onnx \(\d+ bytes\): the model at step 20\n$/);
+    const session = await ort.InferenceSession.create(await readFile(onnx));
+    try {
+      const r = await session.run({ pixels: new ort.Tensor("float32", new Float32Array(2 * 784).fill(128), [2, 784]) });
+      expect(r.logits!.dims).to.deep.equal([2, 10]);
+    } finally {
+      await session.release();
+    }
+    // A state of another spec is refused, naming the mismatch.
+    const wrong = await veritrain("export", "--onnx", onnx, "--state", state, "--model", "cnn");
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stderr).to.match(/^veritrain: StateFormatError: /);
+  });
+});
