@@ -1,6 +1,7 @@
 import type { GraphOp, GraphTensor, StepGraph } from "../graph.ts";
 import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import type { OpAttrs } from "../ops/index.ts";
+import { lowerLmOp } from "./lowerLm.ts";
 import { OnnxGraph, type ElemTypeName } from "./protoBuilder.ts";
 
 /**
@@ -119,5 +120,11 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const delta = mulRoundShift(g, ins[1]!, a.lrNum, a.lrShift, t);
       return clip(g, g.node("Sub", [ins[0]!, delta]), a.lo, a.hi, t, out);
     }
+    case "one_hot":
+    case "softmax_ce_grad":
+    case "adam_m":
+    case "adam_v":
+    case "adam_update":
+      return lowerLmOp(g, op, ins, t, inShapes, out);
   }
 }

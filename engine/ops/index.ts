@@ -8,9 +8,15 @@ import { relu } from "./relu.ts";
 import { reluMask } from "./reluMask.ts";
 import { requantize, type RequantizeAttrs } from "./requantize.ts";
 import { sgdUpdate, type SgdUpdateAttrs } from "./sgdUpdate.ts";
+import { oneHot, type OneHotAttrs } from "./oneHot.ts";
+import { softmaxCeGrad, type SoftmaxCeGradAttrs } from "./softmaxCeGrad.ts";
+import { adamM, type AdamMAttrs } from "./adamM.ts";
+import { adamV, type AdamVAttrs } from "./adamV.ts";
+import { adamUpdate, type AdamUpdateAttrs } from "./adamUpdate.ts";
 
 export { OP_CODES, type OpDef, type OpKind, type OpTyping } from "./op.ts";
 export type { MatmulAttrs, MomentumAttrs, MseGradAttrs, RequantizeAttrs, SgdUpdateAttrs };
+export type { OneHotAttrs, SoftmaxCeGradAttrs, AdamMAttrs, AdamVAttrs, AdamUpdateAttrs };
 
 type NoAttrs = Record<string, never>;
 /** Attribute type of each op kind. */
@@ -24,6 +30,11 @@ export interface OpAttrs {
   col_sum: NoAttrs;
   momentum: MomentumAttrs;
   sgd_update: SgdUpdateAttrs;
+  one_hot: OneHotAttrs;
+  softmax_ce_grad: SoftmaxCeGradAttrs;
+  adam_m: AdamMAttrs;
+  adam_v: AdamVAttrs;
+  adam_update: AdamUpdateAttrs;
 }
 
 export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
@@ -36,6 +47,11 @@ export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
   col_sum: colSum,
   momentum,
   sgd_update: sgdUpdate,
+  one_hot: oneHot,
+  softmax_ce_grad: softmaxCeGrad,
+  adam_m: adamM,
+  adam_v: adamV,
+  adam_update: adamUpdate,
 };
 
 /** The definition of an op kind with its attributes erased (for code that handles every kind alike). */

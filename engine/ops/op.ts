@@ -15,6 +15,11 @@ export const OP_CODES = {
   col_sum: 7,
   momentum: 8,
   sgd_update: 9,
+  one_hot: 15,
+  softmax_ce_grad: 16,
+  adam_m: 17,
+  adam_v: 18,
+  adam_update: 19,
 } as const;
 export type OpKind = keyof typeof OP_CODES;
 
