@@ -3,6 +3,7 @@ import { expect } from "chai";
 import type { GraphOp, GraphTensor } from "../graph.ts";
 import { MAX_EXACT, type Range } from "../int.ts";
 import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
+import { adamMomentRanges } from "../ops/adamState.ts";
 import { ceLossNats } from "../ops/ceLoss.ts";
 import type { Tensor } from "../tensor.ts";
 import { lowerGraph } from "./lower.ts";
@@ -82,13 +83,12 @@ function buildModel() {
   const moments: number[] = [];
   const grads = [gE, gW, gb];
   const updated = params.map((p, i) => {
-    const gr = grads[i]!, gRange = g.range(gr);
-    const gAbs = Math.max(-gRange[0], gRange[1]);
-    const m = g.input(`${p.name}.m`, p.shape, [-gAbs, gAbs], "state");
-    const v = g.input(`${p.name}.v`, p.shape, [0, gAbs * gAbs], "state");
+    const gr = grads[i]!, r = adamMomentRanges(g.range(gr), 0);
+    const m = g.input(`${p.name}.m`, p.shape, r.m, "state");
+    const v = g.input(`${p.name}.v`, p.shape, r.v, "state");
     moments.push(m, v);
-    const m2 = g.op("adam_m", { b1Num: 1, b1Shift: 3, lo: -gAbs, hi: gAbs }, [m, gr], `${p.name}.m'`);
-    const v2 = g.op("adam_v", { b2Num: 1, b2Shift: 5, gShift: 0, lo: 0, hi: gAbs * gAbs }, [v, gr], `${p.name}.v'`);
+    const m2 = g.op("adam_m", { b1Num: 1, b1Shift: 3, lo: r.m[0], hi: r.m[1] }, [m, gr], `${p.name}.m'`);
+    const v2 = g.op("adam_v", { b2Num: 1, b2Shift: 5, gShift: 0, lo: r.v[0], hi: r.v[1] }, [v, gr], `${p.name}.v'`);
     // lr = 0.02 in master units (2^16 = 1.0) per unit of m / sqrt(v).
     const p2 = g.op("adam_update", { lrNum: 1311, lrShift: 0, eps: 1, lo: MASTER[0], hi: MASTER[1] }, [p.id, m2, v2], `${p.name}'`);
     return { p2, m2, v2 };

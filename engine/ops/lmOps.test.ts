@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { SpecError, ShapeError } from "../errors.ts";
 import { EXP_INDEX_FRAC_BITS, EXP_ONE_BITS } from "../expTable.ts";
 import { adamM } from "./adamM.ts";
+import { adamMomentRanges } from "./adamState.ts";
 import { adamUpdate } from "./adamUpdate.ts";
 import { adamV } from "./adamV.ts";
 import { ceLossNats } from "./ceLoss.ts";
@@ -142,5 +143,19 @@ describe("ops 15-19: codes, typing and semantics", () => {
     expect(w.data[0]).to.be.closeTo(-100, 1);
     // -37 sits 4 units (in the EMA's dead zone) above m = -33, and eps weighs more at this size: 89.
     expect(w.data[1]).to.be.closeTo(100, 12);
+  });
+
+  it("adamMomentRanges: the moments' ranges are closed under adam_m and adam_v (the clamps never bind)", () => {
+    for (const [g, gShift] of [[[-3000, 1200], 0], [[-5, 7], -6], [[0, 2 ** 20], 8]] as const) {
+      const r = adamMomentRanges(g, gShift);
+      const tm = adamM.type([[4], [4]], [r.m, g], { b1Num: 13, b1Shift: 7, lo: r.m[0], hi: r.m[1] });
+      const tv = adamV.type([[4], [4]], [r.v, g], { b2Num: 1, b2Shift: 10, gShift, lo: r.v[0], hi: r.v[1] });
+      expect(tm.range[0]).to.be.at.least(r.m[0]);
+      expect(tm.range[1]).to.be.at.most(r.m[1]);
+      expect(tv.range).to.deep.equal(r.v);
+      // Unclamped, the ops would stay inside too.
+      expect(adamM.type([[4], [4]], [r.m, g], { b1Num: 13, b1Shift: 7, lo: -(2 ** 40), hi: 2 ** 40 }).range).to.deep.equal(tm.range);
+      expect(adamV.type([[4], [4]], [r.v, g], { b2Num: 1, b2Shift: 10, gShift, lo: 0, hi: 2 ** 50 }).range).to.deep.equal(tv.range);
+    }
   });
 });
