@@ -7,10 +7,12 @@ import { buildVocab, charCorpus, charWindows, normalizeWords, sampleWord } from 
 const NAMES = ["Anna", "bob", " Carl ", "anna", "Dee", "Eve", "Flo", "Gus", "Hal", "Ida", "Jo", "Kim", "Mary-Jo"];
 
 describe("character corpus (training/charCorpus.ts)", () => {
-  it("normalizes words: trimmed, lower-cased, deduplicated, sorted; rejects the boundary and whitespace", () => {
+  it("normalizes words: trimmed, lower-cased, deduplicated, sorted; rejects the boundary and control characters; keeps inner spaces", () => {
     expect(normalizeWords(["B", " a ", "b", ""])).to.deep.equal(["a", "b"]);
     expect(() => normalizeWords(["a.b"])).to.throw(DatasetError, /boundary/);
-    expect(() => normalizeWords(["a b"])).to.throw(DatasetError, /whitespace/);
+    expect(() => normalizeWords(["a\tb"])).to.throw(DatasetError, /control character/);
+    expect(() => normalizeWords(["a\nb"])).to.throw(DatasetError, /control character/);
+    expect(normalizeWords(["Jo Ann", "D'Arcy", "Ann-Marie\r"])).to.deep.equal(["ann-marie", "d'arcy", "jo ann"]);
   });
 
   it("makes len + 1 windows per word, left-padded with the boundary, ending with it", () => {

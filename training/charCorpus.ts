@@ -6,7 +6,8 @@ import { DatasetError } from "../engine/errors.ts";
  * examples "the previous `context` characters -> the next one", padded on the left with the boundary token
  * and ending with it (so a model learns where words end). Pure: words in, datasets out.
  *
- * - Words are trimmed and lower-cased; empty ones dropped; duplicates removed; sorted by code point.
+ * - Words are trimmed and lower-cased; empty ones dropped; duplicates removed; sorted by code point. Inner
+ *   spaces, hyphens and apostrophes are characters ("jo ann", "ann-marie", "d'arcy").
  * - Vocabulary: the boundary "." at index 0, then every character of the words in code-point order.
  * - Held-out split, by word (never a word in both): every `heldOutEvery`-th word of the sorted list
  *   (index % heldOutEvery == heldOutEvery - 1), as MNIST's every sixth example.
@@ -31,14 +32,18 @@ export interface CharCorpus {
   readonly heldOut: Dataset;
 }
 
-/** Trimmed, lower-cased, deduplicated, sorted words; rejects a word holding the boundary or whitespace. */
+/** Trimmed, lower-cased, deduplicated, sorted words; rejects a word holding the boundary or a control character. */
 export function normalizeWords(words: readonly string[]): string[] {
   const out = new Set<string>();
   for (const [i, raw] of words.entries()) {
     if (typeof raw !== "string") throw new DatasetError(`word ${i} is not a string`);
     const w = raw.trim().toLowerCase();
     if (w === "") continue;
-    if (w.includes(BOUNDARY) || /\s/u.test(w)) throw new DatasetError(`word ${i} ${JSON.stringify(raw)} contains "${BOUNDARY}" (the boundary token) or whitespace`);
+    // A space inside a word is a character like any other ("jo ann"); line breaks, tabs and other
+    // control characters are not (they would come from a mis-split list).
+    if (w.includes(BOUNDARY) || /[\p{Cc}\p{Zl}\p{Zp}]/u.test(w)) {
+      throw new DatasetError(`word ${i} ${JSON.stringify(raw)} contains "${BOUNDARY}" (the boundary token) or a control character`);
+    }
     out.add(w);
   }
   return [...out].sort();
