@@ -59,20 +59,20 @@ function isqrt(g: OnnxGraph, v: string, t: FloatType): string {
   return g.node("Add", [g.node("Sub", [r0, tooBig]), tooSmall]);
 }
 
-/** [label_i == j] as a [m, n] tensor of 0/1 in type t: the column of labels against the row 0 .. n-1. */
-function hot(g: OnnxGraph, labels: string, m: number, n: number, t: FloatType): string {
-  const col = g.node("Reshape", [labels, g.constant("int64", [m, 1], [2])]);
+/**
+ * [x_i == j] as a [m, n] tensor of 0/1 in type t: the m indices (any shape, row-major) as a column against
+ * the row 0 .. n-1. Equal compares integers exactly (both are below the op's bound).
+ */
+function hot(g: OnnxGraph, x: string, m: number, n: number, t: FloatType, out?: string): string {
+  const col = g.node("Reshape", [x, g.constant("int64", [m, 1], [2])]);
   const row = g.constant(t, Array.from({ length: n }, (_, j) => j), [n]);
-  return bool(g, "Equal", col, row, t);
+  return g.node("Cast", [g.node("Equal", [col, row])], { to: t === "float32" ? 1 : 11 }, out);
 }
 
 export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inShapes: readonly (readonly number[])[], out?: string): string {
   switch (op.kind) {
-    case "one_hot": {
-      // Equal compares integers exactly (indices and 0 .. n-1 are below the op's bound); the result is 0/1.
-      const a = op.attrs as OpAttrs["one_hot"];
-      return g.node("Cast", [g.node("Equal", [g.node("Reshape", [ins[0]!, g.constant("int64", [sizeOf(inShapes[0]!), 1], [2])]), g.constant(t, Array.from({ length: a.n }, (_, j) => j), [a.n])])], { to: t === "float32" ? 1 : 11 }, out);
-    }
+    case "one_hot":
+      return hot(g, ins[0]!, sizeOf(inShapes[0]!), (op.attrs as OpAttrs["one_hot"]).n, t, out);
     case "softmax_ce_grad": {
       const a = op.attrs as OpAttrs["softmax_ce_grad"];
       const [m, n] = inShapes[0] as [number, number];
