@@ -1,5 +1,5 @@
 import { gather, type Dataset } from "./batch.ts";
-import { buildForwardGraph, stateLayout } from "./graph.ts";
+import { buildForwardGraph, isParameter, stateLayout } from "./graph.ts";
 import { onnxRunner } from "./onnx/runner.ts";
 import { referenceRunner } from "./reference.ts";
 import type { BackendName } from "./runner.ts";
@@ -43,6 +43,6 @@ export async function accuracy(spec: TrainingSpec, weights: readonly Tensor[], d
 
 /** Accuracy of the model a training state holds (its weights: the optimizer's velocities are no part of it). */
 export function stateAccuracy(spec: TrainingSpec, state: TrainingState, data: Dataset, backend: BackendName = "onnx"): Promise<number> {
-  const weights = state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
+  const weights = state.tensors.slice(0, stateLayout(spec).filter((s) => isParameter(s.name)).length);
   return accuracy(spec, weights, data, backend);
 }
