@@ -130,6 +130,16 @@ export function isParameter(name: string): boolean {
  * the forward and backward ops do not depend on the optimizer.
  */
 function adamSlots(spec: TrainingSpec & { version: 2 }, params: readonly StateSlot[]): StateSlot[] {
+  // Building the SGD twin costs a graph: state roots ask for the layout at every checkpoint, so keep it per spec.
+  const cached = adamSlotCache.get(spec);
+  if (cached) return cached;
+  const slots = adamSlotsOf(spec, params);
+  adamSlotCache.set(spec, slots);
+  return slots;
+}
+const adamSlotCache = new WeakMap<TrainingSpec, StateSlot[]>();
+
+function adamSlotsOf(spec: TrainingSpec & { version: 2 }, params: readonly StateSlot[]): StateSlot[] {
   const { adam: _adam, ...rest } = spec.optimizer;
   const sgd = buildStepGraph({ ...spec, optimizer: { ...rest, name: "sgd" } });
   const adam = spec.optimizer.adam!, gShift = adam.gShift;

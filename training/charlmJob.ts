@@ -40,7 +40,7 @@ export interface CharlmOptions {
 }
 
 export const CHARLM_DEFAULTS = {
-  context: 5, dim: 16, hidden: [128] as readonly number[], batchSize: 64, lrNum: 131, lrShift: 0,
+  context: 8, dim: 16, hidden: [128] as readonly number[], batchSize: 128, lrNum: 131, lrShift: 0,
 } as const;
 
 /** The word list: random-name's first-names.txt and middle-names.txt (read from the installed package). */
