@@ -8,7 +8,7 @@ import { initialState } from "../engine/state.ts";
 import { floatTwin } from "./charlmFloat.ts";
 import { charlmJob, heldOutNats, nameWords, parameters, sampleWords } from "./charlmJob.ts";
 import { normalizeWords } from "./charCorpus.ts";
-import { applyStep, createRunner } from "./train.ts";
+import { applyStep, createRunner, train } from "./train.ts";
 
 /**
  * The character-LM job: the random-name corpus, the committed spec file, a short training run whose integer
@@ -55,5 +55,15 @@ describe("character-level language model job (training/charlmJob.ts)", () => {
     expect(sampleWords(spec, parameters(spec, state), corpus.vocab, 8, "a"), "same seed, same words").to.deep.equal(words);
     expect(sampleWords(spec, parameters(spec, state), corpus.vocab, 8, "b"), "another seed, other words").to.not.deep.equal(words);
     for (const w of words) expect([...w].every((c) => corpus.vocab.includes(c) && c !== ".")).to.equal(true);
+  });
+
+  it("train() reports a softmax_ce spec's batch loss as cross-entropy in nats (display), falling from about ln(vocab)", async () => {
+    const small = charlmJob({ context: 3, dim: 8, hidden: [32], batchSize: 32 });
+    const losses: number[] = [];
+    await train({ spec: small.spec, dataset: small.corpus.train, steps: 60, checkpointInterval: 60, onStep: (i) => losses.push(i.loss) });
+    const V = small.corpus.vocab.length;
+    expect(Math.abs(losses[0]! - Math.log(V)), `first loss ${losses[0]} vs ln ${V}`).to.be.below(1);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-10))).to.be.below(mean(losses.slice(0, 10)) - 0.3);
   });
 });
