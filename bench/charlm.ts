@@ -1,4 +1,4 @@
-// Character-level language model benchmark (issue 13): trains the default char-LM spec (specs/charlm.json's
+// Character-level language model benchmark (issue 13): trains the default char-LM spec (docs/specs/charlm.json's
 // shape: training/charlmJob.ts) on the random-name corpus with the ONNX backend, and a float64 twin of the
 // same shape on the same batches with the same Adam; prints both held-out losses (nats per character), the
 // step time and a few words sampled from the integer model.
@@ -21,8 +21,8 @@ if (!Number.isSafeInteger(steps) || steps < 1) throw new RangeError(`CHARLM_STEP
 
 const { spec: built, corpus } = charlmJob();
 // The committed spec file must be the job's spec (its data root binds it to this corpus).
-const committed = parseSpec(JSON.parse(readFileSync(new URL("../specs/charlm.json", import.meta.url), "utf8"))) as TrainingSpecV2;
-if (JSON.stringify(committed) !== JSON.stringify(built)) throw new Error("specs/charlm.json differs from charlmJob()'s spec: regenerate it (node scripts/write-charlm-spec.ts)");
+const committed = parseSpec(JSON.parse(readFileSync(new URL("../docs/specs/charlm.json", import.meta.url), "utf8"))) as TrainingSpecV2;
+if (JSON.stringify(committed) !== JSON.stringify(built)) throw new Error("docs/specs/charlm.json differs from charlmJob()'s spec: regenerate it (node scripts/write-charlm-spec.ts)");
 const spec = committed;
 log.info({ vocab: corpus.vocab.join(""), train: corpus.train.count, heldOut: corpus.heldOut.count, steps }, "char-LM corpus");
 

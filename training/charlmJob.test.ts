@@ -26,8 +26,8 @@ describe("character-level language model job (training/charlmJob.ts)", () => {
     expect(spec.model.layers[0]).to.deep.equal({ kind: "embedding", vocab: 30, dim: 16 });
   });
 
-  it("specs/charlm.json is the job's spec (same fields, so the same hash and data root)", () => {
-    const file = parseSpec(JSON.parse(readFileSync(new URL("../specs/charlm.json", import.meta.url), "utf8")));
+  it("docs/specs/charlm.json is the job's spec (same fields, so the same hash and data root)", () => {
+    const file = parseSpec(JSON.parse(readFileSync(new URL("../docs/specs/charlm.json", import.meta.url), "utf8")));
     expect(file).to.deep.equal(spec);
   });
 
