@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { registerChain } from "./commands/chain.ts";
+import { registerCharlm } from "./commands/charlm.ts";
 import { registerClient } from "./commands/client.ts";
 import { registerDemo } from "./commands/demo.ts";
 import { registerDeploy } from "./commands/deploy.ts";
@@ -35,6 +36,7 @@ const program = new Command()
 registerDemo(program, log, controller.signal);
 registerTrain(program, log, controller.signal);
 registerSpec(program);
+registerCharlm(program, log, controller.signal);
 registerState(program);
 registerExport(program);
 registerDeploy(program, log);

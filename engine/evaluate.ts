@@ -1,5 +1,5 @@
 import { gather, type Dataset } from "./batch.ts";
-import { buildForwardGraph, stateLayout } from "./graph.ts";
+import { buildForwardGraph, isParameter, stateLayout } from "./graph.ts";
 import { onnxRunner } from "./onnx/runner.ts";
 import { referenceRunner } from "./reference.ts";
 import type { BackendName } from "./runner.ts";
@@ -51,7 +51,7 @@ export async function accuracy(spec: TrainingSpec, weights: readonly Tensor[], d
 
 /** The weight tensors of a state (its optimizer velocities are no part of the model). */
 export function stateWeights(spec: TrainingSpec, state: TrainingState): readonly Tensor[] {
-  return state.tensors.slice(0, stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length);
+  return state.tensors.slice(0, stateLayout(spec).filter((s) => isParameter(s.name)).length);
 }
 
 /** Accuracy of the model a training state holds (its weights: the optimizer's velocities are no part of it). */

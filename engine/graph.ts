@@ -3,6 +3,8 @@ import { MAX_EXACT, type Range } from "./int.ts";
 import { opDef, type OpAttrs, type OpKind } from "./ops/index.ts";
 import { type ActShape, layerShapes, type LayerSpec, v1Layers } from "./model.ts";
 import type { TrainingSpec } from "./spec.ts";
+import { adamMomentRanges } from "./ops/adamState.ts";
+import { embeddingShift, logitFracBits } from "./specLm.ts";
 
 /**
  * The step graph: the fixed, ordered list of integer ops that one training step performs, with every
@@ -75,6 +77,8 @@ interface ParamLayer {
   readonly p: number;
   readonly fanIn: number;
   readonly units: number;
+  /** An embedding table has no bias. */
+  readonly bias: boolean;
 }
 
 function paramLayers(spec: TrainingSpec): ParamLayer[] {
@@ -83,8 +87,9 @@ function paramLayers(spec: TrainingSpec): ParamLayer[] {
   const out: ParamLayer[] = [];
   m.layers.forEach((l, i) => {
     const inShape = i === 0 ? m.input : shapes[i - 1]!;
-    if (l.kind === "dense") out.push({ layer: i, p: out.length, fanIn: inShape[0]!, units: l.units });
-    if (l.kind === "conv2d") out.push({ layer: i, p: out.length, fanIn: l.kernel * l.kernel * inShape[2]!, units: l.filters });
+    if (l.kind === "dense") out.push({ layer: i, p: out.length, fanIn: inShape[0]!, units: l.units, bias: true });
+    if (l.kind === "conv2d") out.push({ layer: i, p: out.length, fanIn: l.kernel * l.kernel * inShape[2]!, units: l.filters, bias: true });
+    if (l.kind === "embedding") out.push({ layer: i, p: out.length, fanIn: l.vocab, units: l.dim, bias: false });
   });
   return out;
 }
@@ -99,10 +104,11 @@ export function stateLayout(spec: TrainingSpec): StateSlot[] {
   const vel = sym(spec.optimizer.velocityMax);
   const params = paramLayers(spec);
   const slots: StateSlot[] = [];
-  for (const { p, fanIn, units } of params) {
+  for (const { p, fanIn, units, bias } of params) {
     slots.push({ name: `l${p}.w`, shape: [fanIn, units], range: master });
-    slots.push({ name: `l${p}.b`, shape: [units], range: master });
+    if (bias) slots.push({ name: `l${p}.b`, shape: [units], range: master });
   }
+  if (spec.version === 2 && spec.optimizer.name === "adam") slots.push(...adamSlots(spec, slots));
   if (spec.optimizer.momentumNum > 0) {
     for (const { p, fanIn, units } of params) {
       slots.push({ name: `l${p}.w.v`, shape: [fanIn, units], range: vel });
@@ -110,6 +116,55 @@ export function stateLayout(spec: TrainingSpec): StateSlot[] {
     }
   }
   return slots;
+}
+
+/** Whether a state slot is a parameter (a master weight or bias) rather than optimizer state (velocities, Adam's moments). */
+export function isParameter(name: string): boolean {
+  return /^l\d+\.[wb]$/.test(name);
+}
+
+/**
+ * Adam's state: per parameter, in the parameters' order, its first moment `{param}.adam_m` and second moment
+ * `{param}.adam_v`, with the ranges adamMomentRanges gives the parameter's gradient range (closed under
+ * adam_m/adam_v, so their clamps never bind). The gradient ranges are those of the same graph with plain SGD:
+ * the forward and backward ops do not depend on the optimizer.
+ */
+function adamSlots(spec: TrainingSpec & { version: 2 }, params: readonly StateSlot[]): StateSlot[] {
+  // Building the SGD twin costs a graph: state roots ask for the layout at every checkpoint, so keep it per spec.
+  const cached = adamSlotCache.get(spec);
+  if (cached) return cached;
+  const slots = adamSlotsOf(spec, params);
+  adamSlotCache.set(spec, slots);
+  return slots;
+}
+const adamSlotCache = new WeakMap<TrainingSpec, StateSlot[]>();
+
+function adamSlotsOf(spec: TrainingSpec & { version: 2 }, params: readonly StateSlot[]): StateSlot[] {
+  const { adam: _adam, ...rest } = spec.optimizer;
+  const sgd = buildStepGraph({ ...spec, optimizer: { ...rest, name: "sgd" } });
+  const adam = spec.optimizer.adam!, gShift = adam.gShift;
+  return params.flatMap((slot) => {
+    const gradName = slot.name.replace(/\.([wb])$/, ".g$1");
+    const grad = sgd.tensors.find((t) => t.name === gradName);
+    if (!grad) throw new Error(`internal: no gradient tensor ${gradName} for ${slot.name}`);
+    const r = adamMomentRanges(grad.range, gShift);
+    if (!secondMomentExact(grad.range, r.v, adam, gShift)) {
+      const g = Math.max(-grad.range[0], grad.range[1]);
+      let fit = gShift + 1;
+      while (fit <= 52 && !secondMomentExact(grad.range, adamMomentRanges(grad.range, fit).v, adam, fit)) fit++;
+      throw new SpecError("optimizer.adam.gShift", fit <= 52
+        ? `${slot.name}'s gradient reaches ±${g}, so adam_v's arithmetic with gShift ${gShift} exceeds 2^53: raise gShift to at least ${fit}`
+        : `${slot.name}'s gradient reaches ±${g}: its square exceeds exact arithmetic (2^53) whatever gShift; narrow the widths, the batch or gradMax`);
+    }
+    return [{ name: `${slot.name}.adam_m`, shape: slot.shape, range: r.m }, { name: `${slot.name}.adam_v`, shape: slot.shape, range: r.v }];
+  });
+}
+
+/** Whether adam_v on a gradient range and its own moment range stays within exact arithmetic. */
+function secondMomentExact(g: Range, v: Range, adam: { readonly b2Num: number; readonly b2Shift: number }, gShift: number): boolean {
+  if (!Number.isSafeInteger(v[1])) return false;
+  const t = opDef("adam_v").type([[1], [1]], [v, g], { b2Num: adam.b2Num, b2Shift: adam.b2Shift, gShift, lo: v[0], hi: v[1] });
+  return t.exactBound < MAX_EXACT;
 }
 
 class Builder {
@@ -145,7 +200,8 @@ type Saved = { readonly layer: number; readonly p: number } & (
   | { readonly kind: "conv2d"; readonly input: number; readonly cols: number; readonly weight: number; readonly geo: OpAttrs["im2col"] }
   | { readonly kind: "relu"; readonly pre: number }
   | { readonly kind: "maxpool"; readonly input: number; readonly geo: OpAttrs["maxpool"] }
-  | { readonly kind: "flatten"; readonly input: number });
+  | { readonly kind: "flatten"; readonly input: number }
+  | { readonly kind: "embedding"; readonly oneHot: number; readonly rows: readonly number[] });
 
 interface Forward {
   readonly saved: readonly Saved[];
@@ -212,6 +268,20 @@ function forward(b: Builder, spec: TrainingSpec, x: number, master: (p: number, 
         a = b.op("maxpool", [a], geo, `l${p}.pool`);
         break;
       }
+      case "embedding": {
+        // Rows of the table at the activation scale, picked by one-hot rows: a gather written as a matmul
+        // (its settlement is matmul's), then each example's T rows side by side.
+        p++;
+        const table = b.op("requantize", [master(p, "w")], { shift: embeddingShift(q), lo: -q.actMax, hi: q.actMax }, `l${p}.eq`);
+        const oneHot = b.op("one_hot", [a], { n: layer.vocab }, `l${p}.oh`);
+        const picked = b.op("matmul", [oneHot, table], { transA: false, transB: false }, `l${p}.e`);
+        // A no-op on values (each row is one table row, within ±actMax) that gives the rows their true range:
+        // matmul's typing cannot know that a one-hot row has a single 1, and would bound them by vocab * actMax.
+        const rows = b.op("requantize", [picked], { shift: 0, lo: -q.actMax, hi: q.actMax }, `l${p}.rows`);
+        saved.push({ kind: "embedding", layer: i, p, oneHot, rows: [...b.shape(rows)] });
+        a = b.op("reshape", [rows], { shape: [B, shapes[i]![0]!] }, `l${p}.flat`);
+        break;
+      }
       case "flatten": {
         const n = inShape.reduce((s, d) => s * d, 1);
         if (b.shape(a)[1] !== n) {
@@ -243,17 +313,19 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
   const gr = sym(q.gradMax);
   const P = paramLayers(spec).length;
   setWhere(b, spec, m.layers.length - 1, "loss");
-  const err = b.op("mse_grad", [f.logits, labels], { one: q.targetOne }, "loss.e");
+  const err = spec.version === 2 && spec.model.loss === "softmax_ce"
+    ? b.op("softmax_ce_grad", [f.logits, labels], { fracBits: logitFracBits(q.targetOne), one: q.targetOne }, "loss.e")
+    : b.op("mse_grad", [f.logits, labels], { one: q.targetOne }, "loss.e");
   // d is the error flowing back; `quantized` says whether it is in gradient units (±gradMax). A parametric
   // layer's backward needs it quantized: the back-propagated error is requantized (backShift) right before it.
   let d = b.op("requantize", [err], { shift: q.errShift, lo: gr[0], hi: gr[1] }, `l${P - 1}.d`);
   const outputError = d;
   let quantized = true;
-  const grads: { w: number; b: number }[] = [];
+  const grads: { w: number; b?: number }[] = [];
   for (let i = f.saved.length - 1; i >= 0; i--) {
     const s = f.saved[i]!;
     // Below the first parametric layer no gradient is needed.
-    if (!f.saved.slice(0, i + 1).some((t) => t.kind === "dense" || t.kind === "conv2d")) break;
+    if (!f.saved.slice(0, i + 1).some((t) => t.kind === "dense" || t.kind === "conv2d" || t.kind === "embedding")) break;
     setWhere(b, spec, s.layer, s.kind);
     switch (s.kind) {
       case "dense":
@@ -285,13 +357,36 @@ export function buildStepGraph(spec: TrainingSpec): StepGraph {
       case "flatten":
         d = b.op("reshape", [d], { shape: [...b.shape(s.input)] }, `l${s.p}.gflat`);
         break;
+      case "embedding": {
+        // No gradient flows into the indices: only the table's, one-hot rows transposed times the rows' errors.
+        if (!quantized) d = b.op("requantize", [d], { shift: q.backShift, lo: gr[0], hi: gr[1] }, `l${s.p}.d`);
+        quantized = true;
+        const drows = b.op("reshape", [d], { shape: [...s.rows] }, `l${s.p}.drows`);
+        grads[s.p] = { w: b.op("matmul", [s.oneHot, drows], { transA: true, transB: false }, `l${s.p}.gw`) };
+        break;
+      }
     }
   }
   const master = sym(q.masterMax), vel = sym(opt.velocityMax);
   const next = new Map<string, number>();
+  const adam = spec.version === 2 && spec.optimizer.name === "adam" ? spec.optimizer.adam! : undefined;
   for (let p = 0; p < P; p++) {
     for (const k of ["w", "b"] as const) {
-      let g = grads[p]![k];
+      if (grads[p]![k] === undefined) continue; // an embedding table has no bias
+      if (adam) {
+        // Adam: m' = adam_m(m, g), v' = adam_v(v, g), P' = adam_update(P, m', v') (docs/engine.md).
+        const name = `l${p}.${k}`, g = grads[p]![k]!;
+        const mIn = slotId(`${name}.adam_m`), vIn = slotId(`${name}.adam_v`);
+        const mr = b.tensors[mIn]!.range, vr = b.tensors[vIn]!.range;
+        const m2 = b.op("adam_m", [mIn, g], { b1Num: adam.b1Num, b1Shift: adam.b1Shift, lo: mr[0], hi: mr[1] }, `${name}.adam_m'`);
+        const v2 = b.op("adam_v", [vIn, g], { b2Num: adam.b2Num, b2Shift: adam.b2Shift, gShift: adam.gShift, lo: vr[0], hi: vr[1] }, `${name}.adam_v'`);
+        const lrShift = k === "w" ? opt.lrShift : opt.biasLrShift;
+        next.set(name, b.op("adam_update", [slotId(name), m2, v2], { lrNum: opt.lrNum, lrShift, eps: adam.eps, lo: master[0], hi: master[1] }, `${name}'`));
+        next.set(`${name}.adam_m`, m2);
+        next.set(`${name}.adam_v`, v2);
+        continue;
+      }
+      let g = grads[p]![k]!;
       if (opt.momentumNum > 0) {
         g = b.op("momentum", [slotId(`l${p}.${k}.v`), g], { muNum: opt.momentumNum, muShift: opt.momentumShift, lo: vel[0], hi: vel[1] }, `l${p}.${k}.v'`);
         next.set(`l${p}.${k}.v`, g);
@@ -317,7 +412,7 @@ export function buildForwardGraph(spec: TrainingSpec, batchSize: number): StepGr
   const features = m.input.reduce((s, d) => s * d, 1);
   const x = b.add("batch.x", [batchSize, features], [0, spec.quant.inputMax], "input");
   const labels = b.add("batch.labels", [batchSize], [0, spec.data.classes - 1], "input");
-  const slots = stateLayout(spec).filter((s) => !s.name.endsWith(".v"));
+  const slots = stateLayout(spec).filter((s) => isParameter(s.name));
   const stateIn = slots.map((s) => b.add(s.name, s.shape, s.range, "state"));
   const f = forward(b, spec, x, (p, k) => stateIn[slots.findIndex((s) => s.name === `l${p}.${k}`)]!);
   return {

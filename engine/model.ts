@@ -13,7 +13,9 @@ export type LayerSpec =
   | { readonly kind: "conv2d"; readonly filters: number; readonly kernel: number; readonly stride: number; readonly pad: number }
   | { readonly kind: "maxpool"; readonly size: number }
   | { readonly kind: "relu" }
-  | { readonly kind: "flatten" };
+  | { readonly kind: "flatten" }
+  /** Character (token) indices -> rows of a [vocab, dim] table: the first layer only, on a flat input [T]. */
+  | { readonly kind: "embedding"; readonly vocab: number; readonly dim: number };
 
 export type LayerKind = LayerSpec["kind"];
 
@@ -25,12 +27,12 @@ export interface ModelV2 {
 }
 
 /** Losses and optimizers this engine implements; the others of the protocol's plan are named, not yet built. */
-export const LOSSES = ["mse"] as const;
+export const LOSSES = ["mse", "softmax_ce"] as const;
 export type LossName = (typeof LOSSES)[number];
-const PLANNED_LOSSES = ["softmax_ce"];
-export const OPTIMIZERS = ["sgd", "momentum"] as const;
+const PLANNED_LOSSES: string[] = [];
+export const OPTIMIZERS = ["sgd", "momentum", "adam"] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
-const PLANNED_OPTIMIZERS = ["adam"];
+const PLANNED_OPTIMIZERS: string[] = [];
 
 const LAYER_FIELDS: { readonly [K in LayerKind]: readonly string[] } = {
   dense: ["units"],
@@ -38,6 +40,7 @@ const LAYER_FIELDS: { readonly [K in LayerKind]: readonly string[] } = {
   maxpool: ["size"],
   relu: [],
   flatten: [],
+  embedding: ["vocab", "dim"],
 };
 
 export function parseOptimizerName(v: Json): OptimizerName {
@@ -70,6 +73,10 @@ function parseLayer(v: Json, i: number): LayerSpec {
     case "maxpool": return { kind: "maxpool", size: intField(o, path, "size", 2, 8) };
     case "relu": return { kind: "relu" };
     case "flatten": return { kind: "flatten" };
+    case "embedding": {
+      if (i !== 0) throw new SpecError(path, "an embedding must be the first layer (it reads the input's token indices)");
+      return { kind: "embedding", vocab: intField(o, path, "vocab", 2, 256), dim: intField(o, path, "dim", 1, 4096) };
+    }
   }
 }
 
@@ -130,6 +137,10 @@ export function layerShapes(model: Pick<ModelV2, "input" | "layers">): ActShape[
         s = [s.reduce((a, b) => a * b, 1)];
         break;
       case "relu":
+        break;
+      case "embedding":
+        if (s.length !== 1) throw new SpecError(path, `an embedding needs a flat input of T token indices, got [${s.join(", ")}]`);
+        s = [s[0] * l.dim];
         break;
     }
     out.push(s);

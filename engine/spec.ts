@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { SpecError } from "./errors.ts";
 import { type ModelV2, type OptimizerName, parseModelV2, parseOptimizerName } from "./model.ts";
 import { hexField, intField, type Json, noExtraKeys, objField } from "./specFields.ts";
+import { type AdamFields, checkLmRules, parseAdamFields } from "./specLm.ts";
 
 /**
  * A training spec: everything that determines the result of a training step, in integers only (so that its
@@ -27,7 +28,7 @@ export interface TrainingSpecV1 extends SpecSections {
 export interface TrainingSpecV2 extends SpecSections {
   readonly version: 2;
   readonly model: ModelV2;
-  readonly optimizer: OptimizerFields & { readonly name: OptimizerName };
+  readonly optimizer: OptimizerFields & { readonly name: OptimizerName; readonly adam?: AdamFields };
 }
 
 export type TrainingSpec = TrainingSpecV1 | TrainingSpecV2;
@@ -158,7 +159,7 @@ function parseV2(o: Record<string, Json>): TrainingSpecV2 {
   const modelJson = objField(o, "model");
   const quant = parseQuant(objField(o, "quant"));
   const p = objField(o, "optimizer");
-  noExtraKeys(p, "optimizer", ["name", ...Object.keys(DEFAULT_OPTIMIZER)]);
+  noExtraKeys(p, "optimizer", ["name", ...Object.keys(DEFAULT_OPTIMIZER), "adam"]);
   const name = parseOptimizerName(p.name);
   const fields = parseOptimizerFields(p);
   if (name === "sgd" && fields.momentumNum !== 0) throw new SpecError("optimizer.momentumNum", `must be 0 for optimizer "sgd" (use "momentum"), got ${fields.momentumNum}`);
@@ -166,7 +167,9 @@ function parseV2(o: Record<string, Json>): TrainingSpecV2 {
   const training = parseTraining(objField(o, "training"));
   const data = parseData(objField(o, "data"));
   const model = parseModelV2(modelJson, data);
-  return { version: 2, model, quant, optimizer: { name, ...fields }, training, data };
+  const adam = p.adam === undefined ? undefined : parseAdamFields(objField(p, "adam", "optimizer.adam"));
+  checkLmRules(model, quant, { name, momentumNum: fields.momentumNum, ...(adam ? { adam } : {}) });
+  return { version: 2, model, quant, optimizer: { name, ...fields, ...(adam ? { adam } : {}) }, training, data };
 }
 
 function parseQuant(q: Record<string, Json>): QuantFields {

@@ -9,6 +9,8 @@ import type { BackendName, StepRunner } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import type { Tensor } from "../engine/tensor.ts";
+import { ceLossNats } from "../engine/ops/ceLoss.ts";
+import { logitFracBits } from "../engine/specLm.ts";
 import { type Checkpoint, historyRoot } from "../commitment/history.ts";
 import { stateRoot } from "../commitment/stateRoot.ts";
 import type { Hash } from "../commitment/hash.ts";
@@ -45,7 +47,10 @@ export interface TrainOptions {
 export interface StepInfo {
   readonly step: number;
   readonly steps: number;
-  /** Mean squared error of the batch, in real units (display only: not committed). */
+  /**
+   * The batch's loss in real units (display only: not committed): mean squared error, or the cross-entropy
+   * in nats under a softmax_ce spec.
+   */
   readonly loss: number;
 }
 
@@ -87,6 +92,12 @@ export function batchLoss(logits: Tensor, labels: Tensor, one: number): number {
   return sum / m;
 }
 
+/** The loss a spec trains on, of one batch's logits, for display (stepLoss: the loss of StepInfo). */
+export function stepLoss(spec: TrainingSpec, logits: Tensor, labels: Tensor): number {
+  if (spec.version === 2 && spec.model.loss === "softmax_ce") return ceLossNats(logits, labels, logitFracBits(spec.quant.targetOne));
+  return batchLoss(logits, labels, spec.quant.targetOne);
+}
+
 export async function train(o: TrainOptions): Promise<TrainResult> {
   if (!Number.isSafeInteger(o.steps) || o.steps < 1) throw new RangeError(`steps must be a positive integer, got ${o.steps}`);
   if (!Number.isSafeInteger(o.checkpointInterval) || o.checkpointInterval < 1) {
@@ -112,7 +123,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       } else {
         const r = await applyStep(runner, o.spec, o.dataset, s);
         s = r.state;
-        o.onStep?.({ step: s.step, steps: end, loss: batchLoss(r.logits, r.labels, o.spec.quant.targetOne) });
+        o.onStep?.({ step: s.step, steps: end, loss: stepLoss(o.spec, r.logits, r.labels) });
       }
       if (s.step % o.checkpointInterval === 0 || s.step === end) await checkpoint();
     }

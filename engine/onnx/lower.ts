@@ -1,6 +1,7 @@
 import type { GraphOp, GraphTensor, StepGraph } from "../graph.ts";
 import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import type { OpAttrs } from "../ops/index.ts";
+import { lowerLmOp } from "./lowerLm.ts";
 import { OnnxGraph, type ElemTypeName } from "./protoBuilder.ts";
 import { col2imIndices, im2colIndices } from "./windowTables.ts";
 
@@ -285,6 +286,12 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       const back = g.node("Transpose", [spread], { perm: [0, 1, 4, 2, 5, 3] });
       return g.node("Reshape", [back, shape(g, [B * a.H * a.W, a.C])], {}, out);
     }
+    case "one_hot":
+    case "softmax_ce_grad":
+    case "adam_m":
+    case "adam_v":
+    case "adam_update":
+      return lowerLmOp(g, op, ins, t, inShapes, out);
   }
 }
 

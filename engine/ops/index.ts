@@ -13,10 +13,16 @@ import { reluMask } from "./reluMask.ts";
 import { requantize, type RequantizeAttrs } from "./requantize.ts";
 import { reshape, type ReshapeAttrs } from "./reshape.ts";
 import { sgdUpdate, type SgdUpdateAttrs } from "./sgdUpdate.ts";
+import { oneHot, type OneHotAttrs } from "./oneHot.ts";
+import { softmaxCeGrad, type SoftmaxCeGradAttrs } from "./softmaxCeGrad.ts";
+import { adamM, type AdamMAttrs } from "./adamM.ts";
+import { adamV, type AdamVAttrs } from "./adamV.ts";
+import { adamUpdate, type AdamUpdateAttrs } from "./adamUpdate.ts";
 
 export { OP_CODES, type OpDef, type OpKind, type OpTyping } from "./op.ts";
 export type { MatmulAttrs, MomentumAttrs, MseGradAttrs, RequantizeAttrs, SgdUpdateAttrs };
 export type { Col2imAttrs, Im2colAttrs, MaxpoolAttrs, MaxpoolGradAttrs, ReshapeAttrs };
+export type { OneHotAttrs, SoftmaxCeGradAttrs, AdamMAttrs, AdamVAttrs, AdamUpdateAttrs };
 
 type NoAttrs = Record<string, never>;
 /** Attribute type of each op kind. */
@@ -35,6 +41,11 @@ export interface OpAttrs {
   col2im: Col2imAttrs;
   maxpool: MaxpoolAttrs;
   maxpool_grad: MaxpoolGradAttrs;
+  one_hot: OneHotAttrs;
+  softmax_ce_grad: SoftmaxCeGradAttrs;
+  adam_m: AdamMAttrs;
+  adam_v: AdamVAttrs;
+  adam_update: AdamUpdateAttrs;
 }
 
 export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
@@ -52,6 +63,11 @@ export const OPS: { readonly [K in OpKind]: OpDef<OpAttrs[K]> } = {
   col2im,
   maxpool,
   maxpool_grad: maxpoolGrad,
+  one_hot: oneHot,
+  softmax_ce_grad: softmaxCeGrad,
+  adam_m: adamM,
+  adam_v: adamV,
+  adam_update: adamUpdate,
 };
 
 /** The definition of an op kind with its attributes erased (for code that handles every kind alike). */

@@ -20,6 +20,11 @@ export const OP_CODES = {
   col2im: 12,
   maxpool: 13,
   maxpool_grad: 14,
+  one_hot: 15,
+  softmax_ce_grad: 16,
+  adam_m: 17,
+  adam_v: 18,
+  adam_update: 19,
 } as const;
 export type OpKind = keyof typeof OP_CODES;
 

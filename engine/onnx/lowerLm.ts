@@ -1,0 +1,118 @@
+import type { GraphOp } from "../graph.ts";
+import { EXP_INDEX_FRAC_BITS, EXP_TABLE } from "../expTable.ts";
+import { sizeOf } from "../tensor.ts";
+import type { OpAttrs } from "../ops/index.ts";
+import { EXP_LAST } from "../ops/softmaxCeGrad.ts";
+import type { OnnxGraph } from "./protoBuilder.ts";
+import type { FloatType } from "./lower.ts";
+
+/**
+ * ONNX lowering of the language-model and Adam ops (codes 15-19), bit-identical to their TypeScript
+ * references (engine/ops/). As for every op, the graph computes in `t`: float32 when the op's declared
+ * exactness bound is below 2^24, float64 otherwise, so every integer the nodes below produce (each is named in
+ * the op's bound) is exact. Two operations are not exact in floating point, a division and a square root:
+ * each is followed by a correction with the exact remainder, as in engine/ops/intDiv.ts.
+ */
+type Ins = readonly string[];
+
+const cst = (g: OnnxGraph, t: FloatType, v: number) => g.constant(t, [v]);
+const castTo = (g: OnnxGraph, x: string, t: FloatType) => g.node("Cast", [x], { to: t === "float32" ? 1 : 11 });
+const bool = (g: OnnxGraph, op: string, a: string, b: string, t: FloatType) => castTo(g, g.node(op, [a, b]), t);
+
+/**
+ * roundShift(x * k, s), x an integer tensor: Floor(x * (k 2^-s) + 1/2). Exact: x * k and x * k + 2^(s-1) are
+ * integers within the op's bound, and scaling by 2^-s and adding 1/2 rounds nothing.
+ */
+function mulRoundShift(g: OnnxGraph, x: string, k: number, s: number, t: FloatType): string {
+  if (s === 0) return k === 1 ? x : g.node("Mul", [x, cst(g, t, k)]);
+  return g.node("Floor", [g.node("Add", [g.node("Mul", [x, cst(g, t, k * 2 ** -s)]), cst(g, t, 0.5)])]);
+}
+
+/**
+ * floor(a / b) for integer tensors a and b > 0. q0 = Floor(a / b) is within 1 of the truth: the quotient's
+ * rounding error is far below 1 for |a| < 2^24 (float32) or 2^53 (float64), even for a division that is not
+ * correctly rounded (a GPU's 2-ulp division). r = a - q0 b is then exact (|q0 b| <= |a| + b, in the bound)
+ * and one step fixes q0: q = q0 - [r < 0] + [r >= b] (never both).
+ */
+function floorDiv(g: OnnxGraph, a: string, b: string, t: FloatType): string {
+  const q0 = g.node("Floor", [g.node("Div", [a, b])]);
+  const r = g.node("Sub", [a, g.node("Mul", [q0, b])]);
+  return g.node("Add", [g.node("Sub", [q0, bool(g, "Less", r, cst(g, t, 0), t)]), bool(g, "GreaterOrEqual", r, b, t)]);
+}
+
+/** roundDiv(a, b) = floor((2a + b) / (2b)), b > 0. */
+function roundDiv(g: OnnxGraph, a: string, b: string, t: FloatType): string {
+  const b2 = g.node("Add", [b, b]);
+  return floorDiv(g, g.node("Add", [g.node("Add", [a, a]), b]), b2, t);
+}
+
+/**
+ * floor(sqrt(v)) for an integer tensor v >= 0: r0 = Floor(Sqrt(v)) is within 1 of the truth (a correctly
+ * rounded or 1-ulp square root of v < 2^53 errs by far less than 1), and r = r0 - [r0^2 > v] + [(r0+1)^2 <= v]
+ * (never both). The products are exact: (r0 + 1)^2 <= v + 2 sqrt(v) + 1, in the op's bound.
+ */
+function isqrt(g: OnnxGraph, v: string, t: FloatType): string {
+  const r0 = g.node("Floor", [g.node("Sqrt", [v])]);
+  const r1 = g.node("Add", [r0, cst(g, t, 1)]);
+  const tooBig = bool(g, "Greater", g.node("Mul", [r0, r0]), v, t);
+  const tooSmall = bool(g, "LessOrEqual", g.node("Mul", [r1, r1]), v, t);
+  return g.node("Add", [g.node("Sub", [r0, tooBig]), tooSmall]);
+}
+
+/**
+ * [x_i == j] as a [m, n] tensor of 0/1 in type t: the m indices (any shape, row-major) as a column against
+ * the row 0 .. n-1. Equal compares integers exactly (both are below the op's bound).
+ */
+function hot(g: OnnxGraph, x: string, m: number, n: number, t: FloatType, out?: string): string {
+  const col = g.node("Reshape", [x, g.constant("int64", [m, 1], [2])]);
+  const row = g.constant(t, Array.from({ length: n }, (_, j) => j), [n]);
+  return g.node("Cast", [g.node("Equal", [col, row])], { to: t === "float32" ? 1 : 11 }, out);
+}
+
+export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inShapes: readonly (readonly number[])[], out?: string): string {
+  switch (op.kind) {
+    case "one_hot":
+      return hot(g, ins[0]!, sizeOf(inShapes[0]!), (op.attrs as OpAttrs["one_hot"]).n, t, out);
+    case "softmax_ce_grad": {
+      const a = op.attrs as OpAttrs["softmax_ce_grad"];
+      const [m, n] = inShapes[0] as [number, number];
+      const z = ins[0]!;
+      // Row max (exact: a comparison), the distance d = M - z >= 0, its table index (roundShift, or an exact
+      // scaling by a power of two), clamped to the last entry; Gather reads the table (integers < 2^17).
+      const max = g.node("ReduceMax", [z], { axes: [1], keepdims: 1 });
+      const d = g.node("Sub", [max, z]);
+      const shift = a.fracBits - EXP_INDEX_FRAC_BITS;
+      const idx0 = shift >= 0 ? mulRoundShift(g, d, 1, shift, t) : g.node("Mul", [d, cst(g, t, 2 ** -shift)]);
+      const idx = g.node("Cast", [g.node("Min", [idx0, cst(g, t, EXP_LAST)])], { to: 7 });
+      const e = g.node("Gather", [g.constant(t, EXP_TABLE, [EXP_TABLE.length]), idx], { axis: 0 });
+      // The row sum (n entries <= 2^16: exact in any order), then e / S * one rounded half up.
+      const sum = g.node("ReduceSum", [e, g.constant("int64", [1], [1])], { keepdims: 1 });
+      const q = roundDiv(g, g.node("Mul", [e, cst(g, t, a.one)]), sum, t);
+      return g.node("Sub", [q, g.node("Mul", [hot(g, ins[1]!, m, n, t), cst(g, t, a.one)])], {}, out);
+    }
+    case "adam_m": {
+      const a = op.attrs as OpAttrs["adam_m"];
+      const [m, grad] = ins as [string, string];
+      const next = g.node("Add", [m, mulRoundShift(g, g.node("Sub", [grad, m]), a.b1Num, a.b1Shift, t)]);
+      return g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
+    }
+    case "adam_v": {
+      const a = op.attrs as OpAttrs["adam_v"];
+      const [v, grad] = ins as [string, string];
+      const sq = g.node("Mul", [grad, grad]);
+      // A negative gShift scales up by a power of two: exact.
+      const g2 = a.gShift >= 0 ? mulRoundShift(g, sq, 1, a.gShift, t) : g.node("Mul", [sq, cst(g, t, 2 ** -a.gShift)]);
+      const next = g.node("Add", [v, mulRoundShift(g, g.node("Sub", [g2, v]), a.b2Num, a.b2Shift, t)]);
+      return g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
+    }
+    case "adam_update": {
+      const a = op.attrs as OpAttrs["adam_update"];
+      const [w, m, v] = ins as [string, string, string];
+      const den = g.node("Mul", [g.node("Add", [isqrt(g, v, t), cst(g, t, a.eps)]), cst(g, t, 2 ** a.lrShift)]);
+      const step = roundDiv(g, g.node("Mul", [m, cst(g, t, a.lrNum)]), den, t);
+      return g.node("Clip", [g.node("Sub", [w, step]), cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
+    }
+    default:
+      throw new Error(`lowerLmOp: ${op.kind} is not a language-model or Adam op`);
+  }
+}
