@@ -4,7 +4,7 @@ import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { sampleBatch, type Batch } from "../engine/batch.ts";
 import { accuracy } from "../engine/evaluate.ts";
-import { buildStepGraph, stateLayout } from "../engine/graph.ts";
+import { buildStepGraph, isParameter, stateLayout } from "../engine/graph.ts";
 import { onnxRunner } from "../engine/onnx/runner.ts";
 import type { SessionOptions } from "../engine/onnx/session.ts";
 import { nextRng } from "../engine/random.ts";
@@ -225,7 +225,7 @@ for (let i = 0; i < 3; i++) {
   hash("sha256", hashBuf, "buffer");
   hashMs.push(performance.now() - c0);
 }
-const nWeights = stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length;
+const nWeights = stateLayout(spec).filter((s) => isParameter(s.name)).length;
 const acc = await accuracy(spec, trained.state.tensors.slice(0, nWeights), data.heldout, "onnx");
 
 // Data-parallel workers (engine/parallel): throughput per N against one process using every core, and

@@ -51,7 +51,7 @@ describe("veritrain model workloads CLI", () => {
   it("rejects a bad --model and --layers with the CNN, naming the flag", async () => {
     const [model, layers] = await Promise.all([veritrain("train", "--model", "rnn"), veritrain("spec", "default", "--model", "cnn", "--layers", "784,10")]);
     expect(model.code).to.equal(1);
-    expect(model.stderr).to.match(/--model.*must be one of mlp, cnn, got "rnn"/);
+    expect(model.stderr).to.match(/--model.*must be one of mlp, cnn, charlm, got "rnn"/);
     expect(layers.code).to.equal(1);
     expect(layers.stderr).to.match(/^veritrain: InvalidValueError: --layers sets the MLP's widths/);
   });
@@ -74,5 +74,22 @@ describe("veritrain model workloads CLI", () => {
     const wrong = await veritrain("export", "--onnx", onnx, "--state", state, "--model", "cnn");
     expect(wrong.code).to.equal(1);
     expect(wrong.stderr).to.match(/^veritrain: StateFormatError: /);
+  });
+
+  it("spec default --model charlm and train --model charlm: the char LM from the shared commands", async () => {
+    const [spec, trained, exported] = await Promise.all([
+      veritrain("spec", "default", "--model", "charlm"),
+      veritrain("train", "--model", "charlm", "--steps", "4", "--checkpoint-interval", "2", "--json"),
+      veritrain("export", "--onnx", path.join(dir, "lm.onnx"), "--state", path.join(dir, "none.vtst"), "--model", "charlm"),
+    ]);
+    expect(spec.code, spec.stderr).to.equal(0);
+    expect(JSON.parse(spec.stdout).model.layers[0].kind).to.equal("embedding");
+    expect(trained.code, trained.stderr).to.equal(0);
+    const r = JSON.parse(trained.stdout);
+    expect(r.steps).to.equal(4);
+    expect(r.heldoutNatsPerChar).to.be.a("number").and.be.above(0);
+    expect(r.samples).to.have.length(10);
+    expect(exported.code).to.equal(1);
+    expect(exported.stderr).to.match(/^veritrain: InvalidValueError: --model charlm cannot be exported yet/);
   });
 });

@@ -22,7 +22,7 @@ import { postJob } from "../client/postJob.ts";
 import { datasetRoot } from "../commitment/dataset.ts";
 import type { Dataset } from "../engine/batch.ts";
 import { accuracy } from "../engine/evaluate.ts";
-import { stateLayout } from "../engine/graph.ts";
+import { isParameter, stateLayout } from "../engine/graph.ts";
 import { loadMnist } from "../engine/mnist.ts";
 import { makeSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
@@ -161,7 +161,7 @@ describe("explorer in a headless browser", () => {
       while ((await points.count()) < committed.roots.length && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
       assert.equal(await points.count(), committed.roots.length, "every committed checkpoint fetched, checked against its root and scored");
       // Checkpoint 0 scored by the explorer = the engine's own accuracy of the initial model on the held-out split.
-      const nWeights = stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length;
+      const nWeights = stateLayout(spec).filter((s) => isParameter(s.name)).length;
       const acc0 = await accuracy(spec, initialState(spec).tensors.slice(0, nWeights), mnistHeldout().data);
       const row0 = await points.first().locator("td").allInnerTexts();
       assert.equal(row0.at(-1), `${(acc0 * 100).toFixed(2)}%`);

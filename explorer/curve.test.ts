@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { toHex } from "../commitment/hash.ts";
 import { type Root, toRoot } from "../core/root.ts";
 import { accuracy } from "../engine/evaluate.ts";
-import { stateLayout } from "../engine/graph.ts";
+import { isParameter, stateLayout } from "../engine/graph.ts";
 import { encodeState } from "../engine/stateFile.ts";
 import type { TrainingState } from "../engine/state.ts";
 import { train } from "../training/train.ts";
@@ -44,7 +44,7 @@ describe("verified training curve", () => {
       assert.match(c.points[2]!.reason!, /has state root .* the committed root is/);
       assert.match(c.points[3]!.reason!, /HTTP 404 Not Found/);
       // Each verified point is the engine's own accuracy of that state's weights on the held-out set.
-      const nWeights = stateLayout(spec).filter((s) => !s.name.endsWith(".v")).length;
+      const nWeights = stateLayout(spec).filter((s) => isParameter(s.name)).length;
       for (const i of [0, 1]) assert.equal(c.points[i]!.accuracy, await accuracy(spec, states.get(roots[i]!)!.tensors.slice(0, nWeights), heldout, "reference"));
       assert.ok(c.points[0]!.loss! > 0 && Number.isFinite(c.points[1]!.loss!));
 

@@ -1,3 +1,4 @@
+import { InvalidValueError } from "../../core/root.ts";
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { FileReadError } from "../../engine/errors.ts";
@@ -26,7 +27,8 @@ export function registerExport(program: Command): void {
     .option("--model <name>", "mlp or cnn: the default spec, when no --spec is given", modelName, "mlp")
     .option("--plain", "leave out the activation rounding (a plain float network; predictions agree slightly less)")
     .action(async (f: ExportFlags) => {
-      const spec = f.spec ? await loadSpecFile(f.spec) : defaultMnistSpec({ model: f.model }).spec;
+      if (!f.spec && f.model === "charlm") throw new InvalidValueError("--model", "charlm cannot be exported yet: export covers the MLP and the CNN (dense, conv2d, relu, maxpool, flatten)");
+      const spec = f.spec ? await loadSpecFile(f.spec) : defaultMnistSpec({ model: f.model === "charlm" ? "mlp" : f.model }).spec;
       await checkWritable("--onnx", f.onnx);
       let bytes: Buffer;
       try {

@@ -5,6 +5,8 @@ import { parseSpec, type TrainingSpec } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
 import { backendName, hex32, layerList, positiveInt } from "../options.ts";
 import { defaultMnistSpec, type ModelName, modelName } from "./defaultSpec.ts";
+import { trainCharlm } from "./charlm.ts";
+import { InvalidValueError } from "../../core/root.ts";
 import { printSummary, runTrainJob } from "../trainJob.ts";
 import { JOB_DEFAULTS } from "../../core/defaults.ts";
 import { MAX_WORKERS } from "../../engine/parallel/parallelRunner.ts";
@@ -43,7 +45,7 @@ export function registerTrain(program: Command, log: () => Logger, signal: Abort
   program
     .command("train")
     .description("train a model (the MLP, the CNN or a spec file's) on the shipped MNIST digits with the deterministic engine; print accuracy and roots")
-    .option("--model <name>", "mlp or cnn: the default spec of `veritrain spec default --model`", modelName, "mlp")
+    .option("--model <name>", "mlp, cnn or charlm: the default spec of `veritrain spec default --model`", modelName, "mlp")
     .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), JOB_DEFAULTS.steps)
     .option("--batch-size <n>", "examples per step", positiveInt("--batch-size", 65536))
     .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval"), JOB_DEFAULTS.checkpointInterval)
@@ -55,7 +57,12 @@ export function registerTrain(program: Command, log: () => Logger, signal: Abort
     .option("--out <file>", "write the final training state to this file")
     .option("--json", "print the result as one JSON object")
     .action(async (f: TrainFlags) => {
-      const base = defaultMnistSpec(f);
+      if (f.model === "charlm") {
+        // The char LM trains on its own corpus and reports nats per character and sampled words.
+        if (f.layers || f.workers > 1) throw new InvalidValueError(f.layers ? "--layers" : "--workers", "is not available with --model charlm");
+        return trainCharlm({ ...f, samples: 10 }, log(), signal);
+      }
+      const base = defaultMnistSpec({ ...f, model: f.model });
       const spec = f.spec ? await loadSpecFile(f.spec) : base.spec;
       if (spec.data.root !== base.spec.data.root) {
         throw new DatasetError(`the spec's dataset root ${spec.data.root} does not match the shipped MNIST training split (${base.spec.data.root})`);

@@ -3,6 +3,8 @@ import { expect } from "chai";
 import { accuracy, predictions, stateWeights } from "../evaluate.ts";
 import { mnistCnnSpec, mnistSpec } from "../../training/mnistJob.ts";
 import { train } from "../../training/train.ts";
+import { charlmJob, parameters } from "../../training/charlmJob.ts";
+import { initialState } from "../state.ts";
 import type { TrainingSpec } from "../spec.ts";
 import type { Dataset } from "../batch.ts";
 import { exportInferenceOnnx } from "./exportInference.ts";
@@ -43,5 +45,11 @@ describe("ONNX export of a trained model", () => {
   it("rejects a weight list that does not match the spec", () => {
     const { spec } = mnistSpec();
     expect(() => exportInferenceOnnx(spec, [])).to.throw(/expected 4 weight tensors/);
+  });
+
+  it("refuses a layer it cannot export (the char LM's embedding) instead of skipping it", () => {
+    const { spec } = charlmJob({}, Array.from({ length: 40 }, (_, i) => `w${"abcdefghij"[i % 10]}${"klmnopqrst"[Math.floor(i / 10)]}`));
+    const weights = parameters(spec, initialState(spec));
+    expect(() => exportInferenceOnnx(spec, weights)).to.throw(/model\.layers\[0\].*embedding layer cannot be exported/);
   });
 });

@@ -1,5 +1,5 @@
 import { SpecError } from "../errors.ts";
-import { modelOf, stateLayout } from "../graph.ts";
+import { modelOf, isParameter, stateLayout } from "../graph.ts";
 import { layerShapes } from "../model.ts";
 import { requantize } from "../ops/requantize.ts";
 import type { TrainingSpec } from "../spec.ts";
@@ -35,7 +35,7 @@ export interface ExportOptions {
 
 export function exportInferenceOnnx(spec: TrainingSpec, weights: readonly Tensor[], options: ExportOptions = {}): Uint8Array {
   const round = options.roundActivations ?? true;
-  const slots = stateLayout(spec).filter((s) => !s.name.endsWith(".v"));
+  const slots = stateLayout(spec).filter((s) => isParameter(s.name));
   if (weights.length !== slots.length) throw new SpecError("state", `expected ${slots.length} weight tensors (${slots.map((s) => s.name).join(", ")}), got ${weights.length}`);
   const q = spec.quant;
   const m = modelOf(spec);
@@ -94,6 +94,9 @@ export function exportInferenceOnnx(spec: TrainingSpec, weights: readonly Tensor
       const n = inShape.reduce((a, b) => a * b, 1);
       x = g.node("Reshape", [x, g.constant("int64", [-1, n], [2])]);
       layout = "flat";
+    } else {
+      // Never skip a layer silently: the graph would compute another model.
+      throw new SpecError(`model.layers[${i}]`, `a ${layer.kind} layer cannot be exported yet (export covers dense, conv2d, relu, maxpool, flatten)`);
     }
   });
   g.node("Identity", [x], {}, "logits");
