@@ -82,9 +82,8 @@ describe("spec version 2: parsing", () => {
     rejects((r) => { r.model.input = [8, 8, 3]; }, "model.input", /192 values, the dataset's examples have 128/);
     rejects((r) => { r.model.input = [8, 16]; }, "model.input");
     rejects((r) => { r.model.layers = []; }, "model.layers");
-    rejects((r) => { r.model.loss = "softmax_ce"; }, "model.loss", /not yet available/);
     rejects((r) => { r.model.loss = "hinge"; }, "model.loss", /must be one of mse/);
-    rejects((r) => { r.optimizer.name = "adam"; }, "optimizer.name", /not yet available/);
+    rejects((r) => { r.optimizer.name = "adam"; }, "optimizer.adam", /needs its rates/);
     rejects((r) => { r.optimizer.name = "sgd"; r.optimizer.momentumNum = 3; }, "optimizer.momentumNum", /must be 0 for optimizer "sgd"/);
     rejects((r) => { r.optimizer.name = "momentum"; r.optimizer.momentumNum = 0; }, "optimizer.momentumNum");
     rejects((r) => { delete r.optimizer.name; }, "optimizer.name");
