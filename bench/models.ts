@@ -1,4 +1,5 @@
-// npm run bench:models — per default model (the MLP of spec v1, the LeNet-style CNN of spec v2): held-out
+// npm run bench:models — per default model (the MLP of spec v1, the LeNet-style CNN of spec v2, and that CNN
+// with the softmax cross-entropy loss): held-out
 // accuracy after training with the deterministic engine (onnx backend), ms per step, training time, and the
 // agreement of `veritrain export --onnx`'s float32 graph with the engine's integer predictions on the held-out
 // digits (with the activation rounding, the default, and without: a plain float network).
@@ -9,7 +10,7 @@ import { exportInferenceOnnx } from "../engine/onnx/exportInference.ts";
 import { agreement, exportedPredictions } from "../engine/onnx/exportedPredictions.ts";
 import type { MnistSplit } from "../engine/mnist.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
-import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
+import { CNN_MODEL, mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
 import { train } from "../training/train.ts";
 import { report, round } from "./report.ts";
 
@@ -28,7 +29,7 @@ async function measure(name: string, spec: TrainingSpec, data: MnistSplit, steps
   let last = t0, evalMs = 0;
   const curve: { step: number; heldout: number }[] = [];
   const r = await train({
-    spec, dataset: data.train, steps, checkpointInterval: Math.min(1000, steps),
+    spec, dataset: data.train, steps, checkpointInterval: Math.min(500, steps),
     // The held-out curve (not counted in the training time).
     onCheckpoint: async (c, st) => {
       if (c.step === 0 || c.step === steps) return;
@@ -69,9 +70,12 @@ async function measure(name: string, spec: TrainingSpec, data: MnistSplit, steps
 
 const mlp = mnistSpec();
 const cnn = mnistCnnSpec();
+// The same CNN with the softmax cross-entropy loss (ops 15-16) instead of MSE: what the loss alone changes.
+const cnnCe = mnistCnnSpec({ model: { ...CNN_MODEL, loss: "softmax_ce" } });
 const metrics = {
   ...(await measure("mlp", mlp.spec, mlp.data, stepsOf("BENCH_MLP_STEPS", 2000))),
   ...(await measure("cnn", cnn.spec, cnn.data, stepsOf("BENCH_CNN_STEPS", 4000))),
+  ...(await measure("cnn_ce", cnnCe.spec, cnnCe.data, stepsOf("BENCH_CNN_STEPS", 4000))),
   heldout_examples: mlp.data.heldout.count,
 };
 report("models", metrics, { batchSize: mlp.spec.training.batchSize, cnn: cnn.spec.model, cnnOptimizer: cnn.spec.optimizer, curves });
