@@ -7,6 +7,7 @@ import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
 import { computeType, lowerGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
+import { rng } from "../../test/helpers/seededRng.ts";
 
 /**
  * Differential test of the spatial ops (reshape, im2col, col2im, maxpool, maxpool_grad): the onnxruntime
@@ -14,16 +15,6 @@ import { openSession, runLowered } from "./session.ts";
  * that skip pixels, windows larger than the stride), range extremes and ties (maxpool_grad's first-max rule:
  * inputs drawn from a handful of values make most windows tie), in float32 and float64.
  */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Pattern = "random" | "min" | "max" | "alternate" | "few";
 const PATTERNS: Pattern[] = ["random", "random", "min", "max", "alternate", "few", "few"];

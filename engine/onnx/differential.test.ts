@@ -8,22 +8,13 @@ import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
 import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
+import { rng } from "../../test/helpers/seededRng.ts";
 
 /**
  * Differential test: for every op, the onnxruntime lowering and the TypeScript reference agree bit for bit
  * on random and worst-case inputs (range extremes, alternating extremes, rounding ties), in both compute
  * types the lowering can pick (float32 under 2^24, float64 above).
  */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Pattern = "random" | "min" | "max" | "alternate" | "ties" | "small";
 

@@ -7,6 +7,7 @@ import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
 import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
+import { rng } from "../../test/helpers/seededRng.ts";
 
 /**
  * Differential test of the language-model and Adam ops (codes 15-19): the onnxruntime lowering and the
@@ -15,16 +16,6 @@ import { openSession, runLowered } from "./session.ts";
  * squares and their neighbours (isqrt), rows with equal maxima, distances past the exp table's end. Both
  * compute types are covered (float32 under 2^24, float64 above).
  */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const PATTERNS = ["random", "random", "min", "max", "alternate", "small", "special", "special"] as const;

@@ -8,6 +8,7 @@ import { ceLossNats } from "../ops/ceLoss.ts";
 import type { Tensor } from "../tensor.ts";
 import { lowerGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
+import { rng } from "../../test/helpers/seededRng.ts";
 
 /**
  * The new ops train something, identically on both backends: a tiny embedding + dense + softmax
@@ -15,16 +16,6 @@ import { openSession, runLowered } from "./session.ts";
  * same chain, docs/engine.md "Ops for language models and Adam"). Every step runs the TypeScript reference
  * and the ONNX lowering; every tensor of every step must be bit-identical, and the loss must fall.
  */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A step graph built op by op: each op typed by its OpDef (shapes, ranges, exactness bound). */
 class MiniGraph {

@@ -2,18 +2,9 @@ import { describe, it } from "node:test";
 import { expect } from "chai";
 import { isqrt } from "../isqrt.ts";
 import { correctQuotient, correctRoot, floorDiv, isqrtNumber, roundDiv } from "./intDiv.ts";
+import { rng } from "../../test/helpers/seededRng.ts";
 
 /** The doubles-based exact division and square root against bigint arithmetic, up to their stated limits. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const bigFloorDiv = (a: bigint, b: bigint) => (a >= 0n ? a / b : -((-a + b - 1n) / b));
 /** A random integer with a random magnitude up to 2^bits (uniform in log scale, so small values occur too). */
 const randInt = (rand: () => number, bits: number) => Math.floor(2 ** (rand() * bits)) * (rand() < 0.5 ? -1 : 1);

@@ -5,6 +5,7 @@ import type { Tensor } from "../tensor.ts";
 import { adamMomentRanges } from "./adamState.ts";
 import { ceLossNats } from "./ceLoss.ts";
 import { opDef, type OpAttrs, type OpKind } from "./index.ts";
+import { rng } from "../../test/helpers/seededRng.ts";
 
 /**
  * The integer softmax cross-entropy and integer Adam learn what their float definitions learn: an embedding
@@ -13,16 +14,6 @@ import { opDef, type OpAttrs, type OpKind } from "./index.ts";
  * 1/32, no bias correction) reach held-out losses within 1% of each other, both close to the language's
  * entropy. Bit-equality with ONNX is engine/onnx/lmTrain.test.ts's job.
  */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const T = (shape: number[], d: ArrayLike<number>): Tensor => ({ shape, data: Float64Array.from(d) });
 const run = <K extends OpKind>(k: K, a: OpAttrs[K], ins: Tensor[]) => opDef(k).reference(ins, a);
 

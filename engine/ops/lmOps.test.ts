@@ -11,22 +11,13 @@ import { oneHot } from "./oneHot.ts";
 import { softmaxCeGrad } from "./softmaxCeGrad.ts";
 import { OP_CODES } from "./op.ts";
 import type { Tensor } from "../tensor.ts";
+import { rng } from "../../test/helpers/seededRng.ts";
 
 /**
  * Typing (shapes, ranges, the rejections each op defines) and semantics of ops 15-19 beyond bit-equality
  * with ONNX (engine/onnx/differentialLm.test.ts): the integer softmax stays within its documented error of
  * the real softmax, and Adam's ops do what Adam does.
  */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const T = (shape: number[], v: number[]): Tensor => ({ shape, data: Float64Array.from(v) });
 
 /**
