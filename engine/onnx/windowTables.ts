@@ -1,4 +1,4 @@
-import { convOutput, type ConvGeometry } from "../ops/windowGeometry.ts";
+import { imageTaps, type ConvGeometry } from "../ops/windowGeometry.ts";
 
 /**
  * Index tables of the ONNX lowerings of im2col and col2im, per image (the batch is Gather's leading axis).
@@ -8,22 +8,8 @@ import { convOutput, type ConvGeometry } from "../ops/windowGeometry.ts";
 
 /** im2col: column entry (oy, ox, ky, kx, c) of one image -> the flat image index it copies (N: padding). */
 export function im2colIndices(g: ConvGeometry): number[] {
-  const { OH, OW } = convOutput("im2col", g);
-  const { H, W, C, k, stride, pad } = g;
-  const N = H * W * C;
-  const idx: number[] = [];
-  for (let oy = 0; oy < OH; oy++) {
-    for (let ox = 0; ox < OW; ox++) {
-      for (let ky = 0; ky < k; ky++) {
-        for (let kx = 0; kx < k; kx++) {
-          const iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
-          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
-          for (let c = 0; c < C; c++) idx.push(inside ? (iy * W + ix) * C + c : N);
-        }
-      }
-    }
-  }
-  return idx;
+  const N = g.H * g.W * g.C;
+  return Array.from(imageTaps("im2col", g), (t) => (t < 0 ? N : t));
 }
 
 /**

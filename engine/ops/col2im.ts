@@ -1,7 +1,7 @@
 import { ShapeError } from "../errors.ts";
 import type { Range } from "../int.ts";
 import type { OpDef } from "./op.ts";
-import { convOutput, tapCounts, type ConvGeometry } from "./windowGeometry.ts";
+import { convOutput, imageTaps, tapCounts, type ConvGeometry } from "./windowGeometry.ts";
 
 /**
  * The adjoint of im2col (the input gradient of a convolution): [B*OH*OW, k*k*C] -> [B*H*W, C], each image
@@ -36,28 +36,14 @@ export const col2im: OpDef<Col2imAttrs> = {
   },
   reference([x], a) {
     const { OH, OW } = convOutput("col2im", a);
-    const { H, W, C, k, stride, pad } = a;
     const B = batch(x!.shape, a, OH, OW);
-    const cols = k * k * C, d = x!.data;
-    const out = new Float64Array(B * H * W * C);
+    const taps = imageTaps("col2im", a);
+    const N = a.H * a.W * a.C, P = taps.length;
+    const d = x!.data, out = new Float64Array(B * N);
     for (let b = 0; b < B; b++) {
-      for (let oy = 0; oy < OH; oy++) {
-        for (let ox = 0; ox < OW; ox++) {
-          const row = ((b * OH + oy) * OW + ox) * cols;
-          for (let ky = 0; ky < k; ky++) {
-            const iy = oy * stride + ky - pad;
-            if (iy < 0 || iy >= H) continue;
-            for (let kx = 0; kx < k; kx++) {
-              const ix = ox * stride + kx - pad;
-              if (ix < 0 || ix >= W) continue;
-              const dst = ((b * H + iy) * W + ix) * C, src = row + (ky * k + kx) * C;
-              for (let c = 0; c < C; c++) out[dst + c]! += d[src + c]!;
-            }
-          }
-        }
-      }
+      for (let j = 0; j < P; j++) if (taps[j]! >= 0) out[b * N + taps[j]!]! += d[b * P + j]!;
     }
-    return { shape: [B * H * W, C], data: out };
+    return { shape: [B * a.H * a.W, a.C], data: out };
   },
   encodeAttrs: (a) => [a.H, a.W, a.C, a.k, a.stride, a.pad],
 };

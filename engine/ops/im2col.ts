@@ -1,6 +1,6 @@
 import type { Range } from "../int.ts";
 import type { OpDef } from "./op.ts";
-import { batchOf, convOutput, type ConvGeometry } from "./windowGeometry.ts";
+import { batchOf, convOutput, imageTaps, type ConvGeometry } from "./windowGeometry.ts";
 
 /**
  * The patches of a convolution as the rows of a matrix, so that conv2d is matmul(im2col(X), K):
@@ -22,29 +22,14 @@ export const im2col: OpDef<Im2colAttrs> = {
     return { shape: [B * OH * OW, a.k * a.k * a.C], range, exactBound: Math.max(Math.abs(range[0]), Math.abs(range[1])) };
   },
   reference([x], a) {
-    const { OH, OW } = convOutput("im2col", a);
-    const { H, W, C, k, stride, pad } = a;
-    const B = batchOf("im2col", x!.shape, H * W * C, "input");
-    const cols = k * k * C, d = x!.data;
-    const out = new Float64Array(B * OH * OW * cols);
+    const taps = imageTaps("im2col", a);
+    const N = a.H * a.W * a.C, P = taps.length;
+    const B = batchOf("im2col", x!.shape, N, "input");
+    const cols = a.k * a.k * a.C, d = x!.data, out = new Float64Array(B * P);
     for (let b = 0; b < B; b++) {
-      for (let oy = 0; oy < OH; oy++) {
-        for (let ox = 0; ox < OW; ox++) {
-          const row = ((b * OH + oy) * OW + ox) * cols;
-          for (let ky = 0; ky < k; ky++) {
-            const iy = oy * stride + ky - pad;
-            if (iy < 0 || iy >= H) continue;
-            for (let kx = 0; kx < k; kx++) {
-              const ix = ox * stride + kx - pad;
-              if (ix < 0 || ix >= W) continue;
-              const src = ((b * H + iy) * W + ix) * C, dst = row + (ky * k + kx) * C;
-              for (let c = 0; c < C; c++) out[dst + c] = d[src + c]!;
-            }
-          }
-        }
-      }
+      for (let j = 0; j < P; j++) if (taps[j]! >= 0) out[b * P + j] = d[b * N + taps[j]!]!;
     }
-    return { shape: [B * OH * OW, cols], data: out };
+    return { shape: [(B * P) / cols, cols], data: out };
   },
   encodeAttrs: (a) => [a.H, a.W, a.C, a.k, a.stride, a.pad],
 };

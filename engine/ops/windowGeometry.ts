@@ -41,22 +41,35 @@ export function batchOf(op: string, shape: readonly number[], perImage: number, 
   return n / perImage;
 }
 
-/** The number of column entries im2col copies from each image element: col2im sums that many terms. */
-export function tapCounts(g: ConvGeometry): Int32Array {
-  const { OH, OW } = convOutput("col2im", g);
-  const counts = new Int32Array(g.H * g.W);
+/**
+ * The taps of one image, the single definition im2col, col2im and their ONNX index tables share: for column
+ * entry j of the image's [OH*OW, k*k*C] columns (row-major over oy, ox, ky, kx, c), the flat HWC index of the
+ * image element it copies, or -1 for a tap in the zero padding.
+ */
+export function imageTaps(op: string, g: ConvGeometry): Int32Array {
+  const { OH, OW } = convOutput(op, g);
+  const { H, W, C, k, stride, pad } = g;
+  const taps = new Int32Array(OH * OW * k * k * C);
+  let j = 0;
   for (let oy = 0; oy < OH; oy++) {
     for (let ox = 0; ox < OW; ox++) {
-      for (let ky = 0; ky < g.k; ky++) {
-        const iy = oy * g.stride + ky - g.pad;
-        if (iy < 0 || iy >= g.H) continue;
-        for (let kx = 0; kx < g.k; kx++) {
-          const ix = ox * g.stride + kx - g.pad;
-          if (ix >= 0 && ix < g.W) counts[iy * g.W + ix]!++;
+      for (let ky = 0; ky < k; ky++) {
+        const iy = oy * stride + ky - pad;
+        for (let kx = 0; kx < k; kx++) {
+          const ix = ox * stride + kx - pad;
+          const inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+          for (let c = 0; c < C; c++) taps[j++] = inside ? (iy * W + ix) * C + c : -1;
         }
       }
     }
   }
+  return taps;
+}
+
+/** The number of column entries im2col copies from each image element (per element of one image): col2im sums that many terms. */
+export function tapCounts(g: ConvGeometry): Int32Array {
+  const counts = new Int32Array(g.H * g.W * g.C);
+  for (const t of imageTaps("col2im", g)) if (t >= 0) counts[t]!++;
   return counts;
 }
 
