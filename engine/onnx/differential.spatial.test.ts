@@ -1,13 +1,11 @@
 import { describe, it, after } from "node:test";
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
-import type { GraphOp, GraphTensor } from "../graph.ts";
 import type { Range } from "../int.ts";
 import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
-import { computeType, lowerGraph } from "./lower.ts";
-import { openSession, runLowered } from "./session.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
+import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering.ts";
 
 /**
  * Differential test of the spatial ops (reshape, im2col, col2im, maxpool, maxpool_grad): the onnxruntime
@@ -83,30 +81,12 @@ after(async () => {
 describe("ONNX lowering vs TypeScript reference, spatial ops", () => {
   for (const c of cases) {
     it(`${c.name}: bit-identical on ${PATTERNS.length * 2} input sets`, async () => {
-      const def = opDef(c.kind);
-      const typing = def.type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-      const output = tensors.length;
-      tensors.push({ id: output, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: c.inputs.map((_, i) => i), output, exactBound: typing.exactBound } as GraphOp;
-      expect(computeType(op)).to.equal(c.expect);
-      const lowered = lowerGraph({ tensors, ops: [op] }, [output]);
-      const session = await openSession(lowered);
-      sessions.push(session);
+      const o = await lowerOneOp(c.name, c.kind, c.attrs, c.inputs);
+      sessions.push(o.session);
+      expect(o.computeType).to.equal(c.expect);
       const rand = rng(0xc0ffee ^ c.name.length);
       for (let round = 0; round < 2; round++) {
-        for (const pattern of PATTERNS) {
-          const ins = c.inputs.map((i) => fill(i.shape, i.range, pattern, rand));
-          const want = def.reference(ins, c.attrs);
-          const got = (await runLowered(session, lowered, tensors.map((t) => t.shape), new Map(ins.map((t, k) => [k, t])))).get(output)!;
-          expect(got.shape).to.deep.equal([...want.shape]);
-          for (let i = 0; i < want.data.length; i++) {
-            if (got.data[i] !== want.data[i]) expect.fail(`${c.name} (${pattern}): element ${i}: onnx ${got.data[i]} != reference ${want.data[i]}`);
-            if (!(want.data[i]! >= typing.range[0] && want.data[i]! <= typing.range[1])) {
-              expect.fail(`${c.name} (${pattern}): element ${i} = ${want.data[i]} escapes the declared range [${typing.range}]`);
-            }
-          }
-        }
+        for (const pattern of PATTERNS) await expectBitIdentical(o, c.inputs.map((i) => fill(i.shape, i.range, pattern, rand)), pattern);
       }
     });
   }

@@ -9,6 +9,7 @@ import type { Tensor } from "../tensor.ts";
 import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
+import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering.ts";
 
 /**
  * Differential test: for every op, the onnxruntime lowering and the TypeScript reference agree bit for bit
@@ -88,32 +89,15 @@ after(async () => {
 describe("ONNX lowering vs TypeScript reference, every op", () => {
   for (const c of cases) {
     it(`${c.name}: bit-identical on ${PATTERNS.length * 4} input sets`, async () => {
-      const def = opDef(c.kind);
-      const typing = def.type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-      const output = tensors.length;
-      tensors.push({ id: output, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: c.inputs.map((_, i) => i), output, exactBound: typing.exactBound } as GraphOp;
-      expect(computeType(op), `exact bound ${typing.exactBound} vs 2^24 = ${FLOAT32_EXACT}`).to.equal(c.expect);
-      const lowered: LoweredGraph = lowerGraph({ tensors, ops: [op] }, [output]);
-      const session = await openSession(lowered);
-      sessions.push(session);
+      const o = await lowerOneOp(c.name, c.kind, c.attrs, c.inputs);
+      sessions.push(o.session);
+      expect(o.computeType, `exact bound ${o.typing.exactBound} vs 2^24 = ${FLOAT32_EXACT}`).to.equal(c.expect);
       const rand = rng(0xc0ffee ^ c.name.length);
       for (let round = 0; round < 4; round++) {
         for (const pattern of PATTERNS) {
           // Labels (mse_grad's second input) are always random valid classes; other inputs follow the pattern.
           const ins = c.inputs.map((i, k) => fill(i.shape, i.range, c.kind === "mse_grad" && k === 1 ? "random" : pattern, rand, c.tieShift ?? 0));
-          const want = def.reference(ins, c.attrs);
-          const got = (await runLowered(session, lowered, tensors.map((t) => t.shape), new Map(ins.map((t, k) => [k, t])))).get(output)!;
-          expect(got.shape).to.deep.equal([...want.shape]);
-          for (let i = 0; i < want.data.length; i++) {
-            if (got.data[i] !== want.data[i]) {
-              expect.fail(`${c.name} (${pattern}): element ${i}: onnx ${got.data[i]} != reference ${want.data[i]}`);
-            }
-            if (!(want.data[i]! >= typing.range[0] && want.data[i]! <= typing.range[1])) {
-              expect.fail(`${c.name} (${pattern}): element ${i} = ${want.data[i]} escapes the declared range [${typing.range}]`);
-            }
-          }
+          await expectBitIdentical(o, ins, pattern);
         }
       }
     });

@@ -1,13 +1,11 @@
 import { describe, it, after } from "node:test";
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
-import type { GraphOp, GraphTensor } from "../graph.ts";
 import { FLOAT32_EXACT, MAX_EXACT, type Range } from "../int.ts";
-import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
+import type { OpAttrs, OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
-import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
-import { openSession, runLowered } from "./session.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
+import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering.ts";
 
 /**
  * Differential test of the language-model and Adam ops (codes 15-19): the onnxruntime lowering and the
@@ -122,17 +120,10 @@ after(async () => {
 describe("ONNX lowering vs TypeScript reference, language-model and Adam ops", () => {
   for (const c of cases) {
     it(`${c.name}: bit-identical on ${PATTERNS.length * 4} input sets`, async () => {
-      const def = opDef(c.kind);
-      const typing = def.type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-      expect(typing.exactBound).to.be.below(MAX_EXACT);
-      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-      const output = tensors.length;
-      tensors.push({ id: output, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: c.inputs.map((_, i) => i), output, exactBound: typing.exactBound } as GraphOp;
-      expect(computeType(op), `exact bound ${typing.exactBound} vs 2^24 = ${FLOAT32_EXACT}`).to.equal(c.expect);
-      const lowered: LoweredGraph = lowerGraph({ tensors, ops: [op] }, [output]);
-      const session = await openSession(lowered);
-      sessions.push(session);
+      const o = await lowerOneOp(c.name, c.kind, c.attrs, c.inputs);
+      sessions.push(o.session);
+      expect(o.typing.exactBound).to.be.below(MAX_EXACT);
+      expect(o.computeType, `exact bound ${o.typing.exactBound} vs 2^24 = ${FLOAT32_EXACT}`).to.equal(c.expect);
       const rand = rng(0x5eed ^ c.name.length);
       let seenTie = 0;
       for (let round = 0; round < 4; round++) {
@@ -140,17 +131,7 @@ describe("ONNX lowering vs TypeScript reference, language-model and Adam ops", (
           // Labels are always random valid classes; other inputs follow the pattern.
           const ins = c.inputs.map((i) => fill(i.shape, i.range, i.labels ? "random" : pattern, rand, i.special));
           if (c.kind === "adam_update" && pattern === "special") divisionTies(c as Case<"adam_update">, ins, rand);
-          const want = def.reference(ins, c.attrs);
-          const got = (await runLowered(session, lowered, tensors.map((t) => t.shape), new Map(ins.map((t, k) => [k, t])))).get(output)!;
-          expect(got.shape).to.deep.equal([...want.shape]);
-          for (let i = 0; i < want.data.length; i++) {
-            if (got.data[i] !== want.data[i]) {
-              expect.fail(`${c.name} (${pattern}): element ${i}: onnx ${got.data[i]} != reference ${want.data[i]}`);
-            }
-            if (!(want.data[i]! >= typing.range[0] && want.data[i]! <= typing.range[1])) {
-              expect.fail(`${c.name} (${pattern}): element ${i} = ${want.data[i]} escapes the declared range [${typing.range}]`);
-            }
-          }
+          await expectBitIdentical(o, ins, pattern);
           if (c.kind === "adam_update" && pattern === "special") {
             const [, m, v] = ins as [Tensor, Tensor, Tensor];
             const a = c.attrs as OpAttrs["adam_update"];
