@@ -1,42 +1,18 @@
 import { describe, it, before, after } from "node:test";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect } from "chai";
+import { type CliRun, ROOT, runVeritrain } from "../test/helpers/runCli.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "cli", "veritrain.ts");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function veritrain(...args: string[]): Promise<Run> {
   return veritrainWith({}, ...args);
 }
 
-/** `extra` added to the environment; VERITRAIN_PRIVATE_KEY only if there (a key in the caller's shell must not count). */
-function veritrainWith(extra: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" };
-    delete env.VERITRAIN_PRIVATE_KEY;
-    Object.assign(env, extra);
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const veritrainWith = (extra: NodeJS.ProcessEnv, ...args: string[]) => runVeritrain(args, extra);
 
 const STACK = /\n\s+at\s|\bat .*\.ts:\d+:\d+/;
 

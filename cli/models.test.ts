@@ -1,29 +1,14 @@
 import { describe, it, before, after } from "node:test";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 import * as ort from "onnxruntime-node";
+import { runVeritrain } from "../test/helpers/runCli.ts";
 
 /** The CLI of the model workloads: `spec default --model`, `train --model`, `export --onnx`. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "cli", "veritrain.ts");
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function veritrain(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" };
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const veritrain = (...args: string[]) => runVeritrain(args);
 
 describe("veritrain model workloads CLI", () => {
   let dir = "";

@@ -19,6 +19,7 @@ import { anvilBinary } from "../../chain/anvil.ts";
 import { jobMarketAbi } from "../../chain/generated/contracts.ts";
 import { devAccount, freePort, type LocalNodeImpl, portFree } from "../../chain/localNode.ts";
 import { alive } from "../../test/helpers/alive.ts";
+import { runVeritrain } from "../../test/helpers/runCli.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CLI = path.join(ROOT, "cli", "veritrain.ts");
@@ -49,16 +50,7 @@ async function startChain(args: string[]): Promise<Started> {
   return { child, out: JSON.parse(line), stderr: () => stderr, closed };
 }
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runVeritrain(args);
 
 /** Waits until `pred` holds, polling; fails after `ms` saying what it waited for. */
 async function until(what: string, pred: () => Promise<boolean>, ms = 30_000): Promise<void> {

@@ -1,22 +1,10 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { runVeritrain } from "../../test/helpers/runCli.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MARKET = "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0";
 
-function veritrain(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "cli", "veritrain.ts"), ...args], { cwd: ROOT, env: { ...process.env, VERITRAIN_LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const veritrain = (...args: string[]) => runVeritrain(args);
 
 describe("veritrain explorer (flags and an unreachable endpoint)", () => {
   for (const [args, line] of [

@@ -5,7 +5,6 @@
 // finalizes; `result` downloads the model, verifies it, writes it; a tampered model exits 3.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,9 +26,8 @@ import { startInProcessSolver } from "../helpers/inProcessSolver.ts";
 import { bareHex, toRoot } from "../../core/root.ts";
 import { getJob, waitForJob } from "../../client/index.ts";
 import { stateAccuracy } from "../../engine/evaluate.ts";
+import { runVeritrain } from "../helpers/runCli.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const CLI = path.join(ROOT, "cli", "veritrain.ts");
 const STACK = /\n\s+at\s|\bat .*\.ts:\d+:\d+/;
 
 interface Run {
@@ -39,17 +37,7 @@ interface Run {
 }
 
 function veritrain(args: string[], key?: string, logLevel = "warn"): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, VERITRAIN_LOG_JSON: "1", VERITRAIN_LOG_LEVEL: logLevel };
-    delete env.VERITRAIN_PRIVATE_KEY;
-    if (key) env.VERITRAIN_PRIVATE_KEY = key;
-    const child = spawn(process.execPath, [CLI, "client", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runVeritrain(["client", ...args], { VERITRAIN_LOG_LEVEL: logLevel, ...(key ? { VERITRAIN_PRIVATE_KEY: key } : {}) });
 }
 
 /** Exit 1, exactly one stderr line matching `mention`, no stack, nothing on stdout. */
