@@ -3,7 +3,8 @@
 // every op kind of a tiny CNN (reshape, im2col, col2im, maxpool, maxpool_grad) and of a tiny character LM
 // with Adam (one_hot, softmax_ce_grad, adam_m, adam_v, adam_update), one element of one entry is changed at
 // one step (dispute/deviation.ts), once by the solver and once by the challenger. The game must come down
-// to exactly that entry and the honest side must win by settlement (Reason.Settled), with no failed move.
+// to exactly that entry (col2im through level 4's term slices, like col_sum) and the honest side must win by
+// settlement (Reason.Settled), with no failed move.
 import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -31,8 +32,9 @@ describe("dispute/playGame ends on every model op (10..19), against a lying solv
   const { viem } = await network.create();
   const f: Fixture = await deployGame(viem, "RecomputeKernelVerifier");
   const worlds = { cnn: makeWorld("cnn", HI), charlm: makeWorld("charlm", HI) };
+  const cnn3 = makeWorld("cnn3", HI); // col2im with K = 9 > 8: a round of level 4
 
-  async function play(w: World, liar: Side, dev: Deviation): Promise<{ outcome: GameOutcome; entry: number; errors: PlayProgress[]; settledBy: Side[] }> {
+  async function play(w: World, liar: Side, dev: Deviation): Promise<{ outcome: GameOutcome; entry: number; errors: PlayProgress[]; settledBy: Side[]; labels: string[] }> {
     const honest = viewOf(w), lying = viewOf(w, dev);
     const [sv, cv] = liar === "solver" ? [lying, honest] : [honest, lying];
     const id = await createGame(f, paramsFor(f, w, 0, HI, await sv.stateRoot(HI), await cv.stateRoot(HI)));
@@ -44,7 +46,7 @@ describe("dispute/playGame ends on every model op (10..19), against a lying solv
     ]);
     expect(a).to.deep.equal(b);
     const st = await readGame(f.pc, f.game.address, id);
-    return { outcome: a, entry: st.entry, errors: moves.filter((m) => m.kind === "error" || m.kind === "timeout"), settledBy: moves.filter((m) => m.kind === "settle").map((m) => m.side) };
+    return { outcome: a, entry: st.entry, errors: moves.filter((m) => m.kind === "error" || m.kind === "timeout"), settledBy: moves.filter((m) => m.kind === "settle").map((m) => m.side), labels: moves.flatMap((m) => (m.kind === "move" ? [m.label] : [])) };
   }
 
   /**
@@ -72,6 +74,17 @@ describe("dispute/playGame ends on every model op (10..19), against a lying solv
     }
   }
 
+  for (const liar of ["solver", "challenger"] as const) {
+    it(`col2im with K = 9 (a 3x3 kernel): a lying ${liar} loses after a round of level 4 (a posted partial sum is the next slice's accIn)`, async () => {
+      const entry = cnn3.program.entries.find((p) => p.code === 12)!.entry;
+      const r = await play(cnn3, liar, await visibleLie(cnn3, entry));
+      expect(r.outcome).to.deep.equal({ resolved: true, solverWon: liar === "challenger", reason: Reason.Settled });
+      expect(r.entry).to.equal(entry);
+      expect(r.errors).to.deep.equal([]);
+      expect(r.labels.some((l) => l.startsWith("respondTerms")), r.labels.join(" ")).to.equal(true);
+    });
+  }
+
   it("the two worlds hold every model op", () => {
     const codes = new Set(cases.map(([, w, entry]) => w.program.entries[entry]!.code));
     expect([...codes].sort((a, b) => a - b)).to.deep.equal([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
@@ -86,6 +99,8 @@ describe("dispute/playGame ends on every model op (10..19), against a lying solv
         expect(r.entry, "the game ends on the changed entry").to.equal(entry);
         expect(r.errors).to.deep.equal([]);
         expect(r.settledBy, "the honest side settles").to.include(liar === "solver" ? "challenger" : "solver");
+        // col2im is an accumulation: the game narrows its element to a term slice first (level 4).
+        expect(r.labels.includes("postTerms"), "level 4").to.equal(kind === "col2im");
       });
     }
   }
