@@ -27,7 +27,7 @@ function printDemo(r: Record<string, any>): void {
     `price               ${eth(r.price)} (escrow ${eth(r.escrow)}, solver bond ${eth(r.requiredBond)})`,
     `verified            intervals [${v.intervals.join(", ")}] of ${v.of} re-executed by the verifier (${v.reexecuteSeconds} s), roots match: attested on chain`,
     `  detection         one bad interval caught with probability ${pct(v.detectionOneBadInterval["1"])} by this verifier, ${pct(v.detectionOneBadInterval["3"])} by 3, ${pct(v.detectionOneBadInterval["5"])} by 5 (rate ${v.rateBps / 100}%, beacon block ${v.beacon})`,
-    `cheating job        job ${c.jobId}: ${c.steps} steps on ${c.examples} examples; the solver ${c.lie ? `${CHEATS[c.lie.cheat] ?? c.lie.cheat} at step ${c.lie.deviations[0]?.step}` : "cheated"}; ${c.sampled.length} of ${c.sampled.length} intervals re-executed (detection ${pct(c.detectionOneBadInterval["1"])})`,
+    `cheating job        job ${c.jobId}: ${c.steps} steps${r.model === "mlp" ? "" : ` on ${c.examples} examples`}; the solver ${c.lie ? `${CHEATS[c.lie.cheat] ?? c.lie.cheat} at step ${c.lie.deviations[0]?.step}` : "cheated"}; ${c.sampled.length} of ${c.sampled.length} intervals re-executed (detection ${pct(c.detectionOneBadInterval["1"])})`,
     `  challenge         interval ${c.challengedInterval} (challenge tx ${c.challengeGas} gas), claimed root ${c.claimedRoot}`,
     `  dispute           moves per level: ${Object.entries(c.rounds).filter(([k]) => k !== "5").map(([k, n]) => `${LEVELS[k]} ${n}`).join(", ")}; ${c.disputeGas} gas in all, at most ${c.maxMoveGas} per move`,
     `  gas per move      ${c.moves.map((m: { move: string; by: string; gas: string }) => `${m.move}(${m.by[0]}) ${m.gas}`).join(", ")}`,

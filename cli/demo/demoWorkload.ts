@@ -54,7 +54,7 @@ export interface DemoWorkload {
 export const DEMO_DEFAULTS: Readonly<Record<DemoModel, { readonly steps: number; readonly checkpointInterval: number }>> = {
   mlp: { steps: JOB_DEFAULTS.steps, checkpointInterval: JOB_DEFAULTS.checkpointInterval },
   cnn: { steps: 600, checkpointInterval: 30 },
-  charlm: { steps: 2_000, checkpointInterval: 100 },
+  charlm: { steps: 3_000, checkpointInterval: 150 },
 };
 
 /** Words sampled from the char LM at the end of its demo. */

@@ -151,7 +151,7 @@ for (const { model, steps: STEPS, interval: INTERVAL, timeout } of RUNS) {
 }
 
 describe("veritrain demo: bad input", () => {
-  it("an unknown --model, or a checkpoint interval past the model's default steps: exit 1, one line naming what is wrong, no chain started", async () => {
+  it("an unknown --model, or a checkpoint interval past the model's default steps: exit 1, one line naming what is wrong", async () => {
     const [model, interval] = await Promise.all([run(["demo", "--model", "gpt"]), run(["demo", "--model", "cnn", "--checkpoint-interval", "601"])]);
     for (const r of [model, interval]) {
       expect(r.code, r.stderr).to.equal(1);
