@@ -35,7 +35,7 @@ import { measureWorkers } from "./workers.ts";
  * over the runs) is printed next to it. Step times are lower quartiles of the blocks. The wall-clock ratio of
  * the same blocks is kept as `det_vs_float32_ratio_wall` (it moves with the machine's load). Env:
  * BENCH_RUNS, BENCH_BLOCKS, BENCH_BLOCK, BENCH_BATCHES (default 64,128,256), BENCH_MODELS (default
- * mlp,cnn,charlm), BENCH_CNN_BLOCKS, BENCH_CNN_BLOCK, BENCH_TRAIN_STEPS (accuracy run, default 2000),
+ * mlp,cnn,charlm; also cnn_ce), BENCH_CNN_BLOCKS, BENCH_CNN_BLOCK, BENCH_TRAIN_STEPS (accuracy run, default 2000),
  * BENCH_WORKER_STEPS and BENCH_WORKER_ROUNDS (the workers measurement, 40 and 5).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -64,6 +64,7 @@ function positiveInt(name: string, dflt: number): number {
 const TIMING: Record<ModelName, Timing> = {
   mlp: { blocks: BLOCKS, block: BLOCK, warmup: 20 },
   cnn: { blocks: positiveInt("BENCH_CNN_BLOCKS", 60), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
+  cnn_ce: { blocks: positiveInt("BENCH_CNN_BLOCKS", 60), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
   charlm: { blocks: BLOCKS, block: BLOCK, warmup: 20 },
 };
 

@@ -11,7 +11,7 @@ import type { TrainingSpecV2 } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
 import { sizeOf } from "../engine/tensor.ts";
 import { charlmJob } from "../training/charlmJob.ts";
-import { mnistCnnSpec } from "../training/mnistJob.ts";
+import { CNN_MODEL, mnistCnnSpec } from "../training/mnistJob.ts";
 import { float32CharLm, tokenBatch } from "./float32CharLm.ts";
 import { float32Cnn } from "./float32Cnn.ts";
 import { floatBatch } from "./float32Mlp.ts";
@@ -123,6 +123,12 @@ const cnn = mnistCnnSpec();
 describeTwin("cnn", {
   spec: cnn.spec, open: () => float32Cnn(cnn.spec, { threads: 1 }),
   batches: batchesOf(cnn.spec, cnn.data.train, (b) => floatBatch(cnn.data.train, b)), labels: (b) => b.labels,
+});
+// The same CNN with the softmax cross-entropy loss (bench:engine's opt-in cnn_ce).
+const cnnCe = mnistCnnSpec({ model: { ...CNN_MODEL, loss: "softmax_ce" } });
+describeTwin("cnn_ce", {
+  spec: cnnCe.spec, open: () => float32Cnn(cnnCe.spec, { threads: 1 }),
+  batches: batchesOf(cnnCe.spec, cnnCe.data.train, (b) => floatBatch(cnnCe.data.train, b)), labels: (b) => b.labels,
 });
 const lm = charlmJob();
 describeTwin("charlm", {
