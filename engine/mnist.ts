@@ -47,3 +47,35 @@ export function loadMnist(): MnistSplit {
   cached = { train: pack(train), heldout: pack(held) };
   return cached;
 }
+
+/**
+ * A validation split carved from the TRAINING digits, for choosing hyper-parameters and step counts without
+ * looking at the held-out set: every tenth training example (index % 10 == 9) is validation, the rest is
+ * `fit`. The training split is ordered by digit, so this takes about a tenth of each digit (a tail slice
+ * would be all nines).
+ */
+export interface MnistValidationSplit {
+  readonly fit: Dataset;
+  readonly validation: Dataset;
+}
+
+let cachedValidation: MnistValidationSplit | undefined;
+
+export function mnistValidationSplit(): MnistValidationSplit {
+  if (cachedValidation) return cachedValidation;
+  const { train } = loadMnist();
+  const fitIdx: number[] = [], valIdx: number[] = [];
+  for (let i = 0; i < train.count; i++) (i % 10 === 9 ? valIdx : fitIdx).push(i);
+  cachedValidation = { fit: subset(train, fitIdx), validation: subset(train, valIdx) };
+  return cachedValidation;
+}
+
+function subset(d: Dataset, idx: readonly number[]): Dataset {
+  const pixels = new Uint8Array(idx.length * d.features);
+  const labels = new Uint8Array(idx.length);
+  idx.forEach((src, i) => {
+    pixels.set(d.pixels.subarray(src * d.features, (src + 1) * d.features), i * d.features);
+    labels[i] = d.labels[src]!;
+  });
+  return { count: idx.length, features: d.features, classes: d.classes, pixels, labels };
+}
