@@ -39,6 +39,9 @@ export interface CharlmOptions {
   readonly quant?: Partial<QuantFields>;
 }
 
+/** The char LM's default training length (bench:charlm's run, `veritrain charlm train`). */
+export const CHARLM_STEPS = 3000;
+
 export const CHARLM_DEFAULTS = {
   context: 8, dim: 16, hidden: [128] as readonly number[], batchSize: 128, lrNum: 131, lrShift: 0,
 } as const;

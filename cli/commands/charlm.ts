@@ -5,7 +5,7 @@ import type { TrainingSpecV2 } from "../../engine/spec.ts";
 import { encodeState } from "../../engine/stateFile.ts";
 import { specHash } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
-import { charlmJob, heldOutNats, parameters, sampleWords } from "../../training/charlmJob.ts";
+import { CHARLM_STEPS, charlmJob, heldOutNats, parameters, sampleWords } from "../../training/charlmJob.ts";
 import { train } from "../../training/train.ts";
 import { backendName, hex32, positiveInt } from "../options.ts";
 import { checkWritable, writeOutFile } from "../outFile.ts";
@@ -39,7 +39,7 @@ export function registerCharlm(program: Command, log: () => Logger, signal: Abor
   cmd
     .command("train")
     .description("train the char LM with the deterministic engine; print held-out nats per character, roots and sampled words")
-    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), 3000)
+    .option("--steps <n>", "training steps", positiveInt("--steps", 10_000_000), CHARLM_STEPS)
     .option("--checkpoint-interval <n>", "steps between committed checkpoints", positiveInt("--checkpoint-interval"), 500)
     .option("--seed <hex>", "32-byte job seed (hex)", hex32("--seed"))
     .option("--batch-size <n>", "examples per step", positiveInt("--batch-size", 65536))
