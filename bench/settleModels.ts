@@ -67,7 +67,7 @@ async function measure(model: string, spec: TrainingSpec, dataset: Dataset, code
 }
 
 const cnn = mnistCnnSpec();
-await measure("cnn", cnn.spec, cnn.data.train, (c) => c >= 10 && c <= 14);
+await measure("cnn", cnn.spec, cnn.data.train, (c) => c >= 10 && c <= 19);
 const lm = charlmJob();
 await measure("charlm", lm.spec, lm.corpus.train, (c) => c >= 10 && c <= 19);
 // A protocol-v1 op of the default MLP for scale: relu (one operand element).
