@@ -66,18 +66,29 @@ const SLICE_BITS = 54n;
 const SLICE_PER_WORD = 4;
 
 /**
- * The packed public words of a term slice (Groth16KernelVerifier._packSlice): value i (a[0..7], then for
- * matmul b[0..7]; missing terms 0) as v + 2^53 in bits [54 * (i % 4), +54) of word i / 4.
+ * Packed public words (Groth16KernelVerifier._packValues, circuits/lib/unpack.circom): value i (missing
+ * values past values.length are 0) as v + 2^53 in bits [54 * (i % 4), +54) of word i / 4, `slots` values in
+ * all. Throws on a value outside the circuits' signed 54-bit range or on more values than slots.
+ */
+export function packValues(values: readonly bigint[], slots: number): bigint[] {
+  if (values.length > slots) throw new ProverError(`prover: ${values.length} values do not fit the circuit's ${slots} slots`);
+  const words = new Array<bigint>(Math.ceil(slots / SLICE_PER_WORD)).fill(0n);
+  for (let i = 0; i < slots; i++) {
+    const v = values[i] ?? 0n;
+    if (v < -(1n << 53n) || v >= 1n << 53n) throw new ProverError(`prover: value ${v} outside the circuits' 54-bit range`);
+    words[Math.floor(i / SLICE_PER_WORD)]! |= (v + (1n << 53n)) << (SLICE_BITS * BigInt(i % SLICE_PER_WORD));
+  }
+  return words;
+}
+
+/**
+ * The packed public words of a term slice (Groth16KernelVerifier._packSlice): a[0..7], then for matmul
+ * b[0..7] (missing terms 0), packed by packValues.
  */
 export function packSlice(a: readonly bigint[], b: readonly bigint[] | undefined): bigint[] {
   const pad = (xs: readonly bigint[]) => Array.from({ length: SLICE_TERMS }, (_, t) => xs[t] ?? 0n);
   const values = b ? [...pad(a), ...pad(b)] : pad(a);
-  const words = new Array<bigint>(Math.ceil(values.length / SLICE_PER_WORD)).fill(0n);
-  values.forEach((v, i) => {
-    if (v < -(1n << 53n) || v >= 1n << 53n) throw new ProverError(`prover: slice value ${v} outside the circuits' 54-bit range`);
-    words[Math.floor(i / SLICE_PER_WORD)]! |= (v + (1n << 53n)) << (SLICE_BITS * BigInt(i % SLICE_PER_WORD));
-  });
-  return words;
+  return packValues(values, values.length);
 }
 
 export interface KernelClaim {
