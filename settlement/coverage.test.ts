@@ -4,11 +4,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { makeSpec } from "../engine/spec.ts";
+import { charlmJob } from "../training/charlmJob.ts";
 import { buildProgram } from "../commitment/program.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
-import { describeMissing, missingFrom, SETTLEABLE_OP_CODES, settleInstantiations, unsettleableOps } from "./coverage.ts";
+import { describeMissing, MAX_OP_CODE, missingFrom, settleInstantiations, unsettleableOps, V1_MAX_OP_CODE } from "./coverage.ts";
 import { isOpCode } from "./operandRule.ts";
 import { zkCircuits } from "./prover.ts";
 
@@ -31,26 +32,30 @@ describe("settle circuit coverage", () => {
     assert.equal(missing.length, 1, describeMissing(missing));
     assert.equal(missing[0]!.code, 3);
     assert.deepEqual(missing[0]!.attrs, [7, -127, 127]);
-    assert.match(describeMissing(missing), /op code 3 attrs \[7, -127, 127\] \(entries \d+/);
+    assert.match(describeMissing(missing), /no settlement circuit for op code 3 attrs \[7, -127, 127\] \(entries \d+/);
     assert.deepEqual(missingFrom(mnist, []).length, settleInstantiations(mnist).length, "nothing registered: everything missing");
   });
 });
 
-describe("settleable op codes (the protocol guard)", () => {
-  it("is exactly the nine v1 ops: every op code the engine has, minus the ops without a dispute path", () => {
-    assert.deepEqual([...SETTLEABLE_OP_CODES].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    for (const code of [10, 11, 12, 13, 14]) assert.ok(isOpCode(code) && !SETTLEABLE_OP_CODES.has(code), `code ${code} is an op without settlement`);
+describe("settleable ops (the protocol guard)", () => {
+  it("this version settles every op code the engine has; an older deployment (MAX_OP_CODE 9) only protocol v1's", () => {
+    assert.equal(MAX_OP_CODE, 19);
+    assert.equal(V1_MAX_OP_CODE, 9);
+    for (let code = 1; code <= MAX_OP_CODE; code++) assert.ok(isOpCode(code), `code ${code} is an op`);
+    assert.ok(!isOpCode(MAX_OP_CODE + 1));
   });
 
-  it("a v1 spec has no unsettleable op; the CNN spec names each CNN op with its code", () => {
+  it("the shipped models (MLP, CNN, char LM) are settleable; before the model ops the CNN names each CNN op with its code", () => {
     const { spec: mnist } = mnistSpec();
-    assert.deepEqual(unsettleableOps(mnist), []);
     const { spec: cnn } = mnistCnnSpec();
-    const found = unsettleableOps(cnn);
+    const { spec: charlm } = charlmJob();
+    for (const spec of [mnist, cnn, charlm]) assert.deepEqual(unsettleableOps(spec), []);
+    assert.deepEqual(unsettleableOps(mnist, V1_MAX_OP_CODE), []);
+    const found = unsettleableOps(cnn, V1_MAX_OP_CODE);
     assert.deepEqual(found.map((m) => m.code).sort(), [10, 11, 12, 13, 14]);
     const text = describeMissing(found);
     for (const name of ["reshape (code 10)", "im2col (code 11)", "col2im (code 12)", "maxpool (code 13)", "maxpool_grad (code 14)"]) {
-      assert.match(text, new RegExp(`op ${name.replace(/[()]/g, "\\$&")} has no settlement path yet`));
+      assert.match(text, new RegExp(`op ${name.replace(/[()]/g, "\\$&")} cannot be settled: the deployment's kernel verifier settles op codes up to 9`));
     }
     // Every entry that uses such an op is listed (the program entry numbers of the step).
     const program = buildProgram(cnn, buildStepGraph(cnn));

@@ -1,45 +1,45 @@
-// Which circuit instantiations a spec needs to be settleable by Groth16 proofs, and which of them a set of
-// registered circuits misses (the pure half of settle coverage; reading a deployment's registry is
-// chain/settleCoverage.ts). A Groth16KernelVerifier holds an immutable registry of one verifier per
-// instantiation (code, attributes, classes); a dispute that ends on an op with no registered circuit cannot
-// be settled at all, and an unsettled game fails the SOLVER (settlement timeout, INV-GAME-6).
+// Which ops of a spec a deployment can settle (the pure half of settle coverage; reading a deployment is
+// chain/settleCoverage.ts). A dispute that ends on an op no kernel verifier settles cannot be settled at all,
+// and an unsettled game fails the SOLVER (settlement timeout, INV-GAME-6). Two things decide it:
+//  - the op codes the deployment's kernel verifier settles: 1..MAX_OP_CODE, as the verifier reports it (19
+//    since the model ops, ModelOps.sol; a deployment from before them settles protocol v1's 1..9);
+//  - under a Groth16KernelVerifier, an immutable registry of one verifier per circuit instantiation (code,
+//    attributes, classes): an op without a registered circuit cannot be proved.
 import { buildProgram } from "../commitment/program.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { opKindOf } from "../engine/ops/index.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { accumulates, isOpCode } from "./operandRule.ts";
 
-/**
- * The op codes the deployed kernel verifiers settle, BOTH of them (RecomputeKernelVerifier recomputes these
- * codes; Groth16KernelVerifier has circuit templates for them): the nine ops of protocol v1. The one source
- * of truth for "can a dispute end on this op": a spec whose step program uses any other op code (the CNN ops
- * 10-14, the language-model ops 15-19) must not be posted or taken, because a dispute ending there could not
- * be settled and an unsettled game fails the solver (INV-GAME-6).
- * INVARIANT: a code joins this set only with its Solidity kernel, circuit and dispute path in place.
- */
-export const SETTLEABLE_OP_CODES: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+/** The largest op code of protocol v1: what a kernel verifier deployed before the model ops settles. */
+export const V1_MAX_OP_CODE = 9;
+/** The largest op code the kernel verifiers of this version settle (KernelVerifierBase.MAX_OP_CODE). */
+export const MAX_OP_CODE = 19;
 
-/** The op kinds of a spec's step program that no kernel verifier can settle yet, one entry per code. */
-export function unsettleableOps(spec: TrainingSpec): Instantiation[] {
-  const byCode = new Map<number, number[]>();
-  for (const e of buildProgram(spec, buildStepGraph(spec)).entries) {
-    if (!isOpCode(e.code) || SETTLEABLE_OP_CODES.has(e.code)) continue;
-    byCode.set(e.code, [...(byCode.get(e.code) ?? []), e.entry]);
-  }
-  return [...byCode].map(([code, entries]) => ({ code, attrs: [], classes: 0, entries }));
-}
-
-/** mse_grad: its circuit also depends on the output's column count. */
-const isMseGrad = (code: number) => opKindOf(code) === "mse_grad";
-
-/** One settlement-circuit instantiation a spec's step program needs. */
+/** One settlement-circuit instantiation a spec's step program needs, or an op it cannot settle (`why`). */
 export interface Instantiation {
   readonly code: number;
   readonly attrs: readonly number[];
   readonly classes: number;
   /** The op entries (trace entry numbers) that need it. */
   readonly entries: readonly number[];
+  /** Set when no kernel verifier of the deployment can settle the op at all: the reason. */
+  readonly why?: string;
 }
+
+/** The ops of a spec's step program that a kernel verifier settling codes 1..`maxOpCode` cannot settle, one entry per code. */
+export function unsettleableOps(spec: TrainingSpec, maxOpCode: number = MAX_OP_CODE): Instantiation[] {
+  const why = `the deployment's kernel verifier settles op codes up to ${maxOpCode} (deployed before the model ops)`;
+  const byCode = new Map<number, number[]>();
+  for (const e of buildProgram(spec, buildStepGraph(spec)).entries) {
+    if (!isOpCode(e.code) || e.code <= maxOpCode) continue;
+    byCode.set(e.code, [...(byCode.get(e.code) ?? []), e.entry]);
+  }
+  return [...byCode].map(([code, entries]) => ({ code, attrs: [], classes: 0, entries, why }));
+}
+
+/** mse_grad: its circuit also depends on the output's column count. */
+const isMseGrad = (code: number) => opKindOf(code) === "mse_grad";
 
 /** The registry key fields (Groth16KernelVerifier.circuitKey) of every op of the spec's step program, deduplicated. */
 export function settleInstantiations(spec: TrainingSpec): Instantiation[] {
@@ -67,7 +67,7 @@ export function missingFrom(spec: TrainingSpec, registered: readonly { code: num
 
 /** One line naming what a deployment cannot settle for this spec. */
 export function describeMissing(missing: readonly Instantiation[]): string {
-  return missing.map((m) => !SETTLEABLE_OP_CODES.has(m.code)
-    ? `op ${opKindOf(m.code) ?? "?"} (code ${m.code}) has no settlement path yet (entries ${m.entries.join(", ")})`
-    : `op code ${m.code} attrs [${m.attrs.join(", ")}]${isMseGrad(m.code) ? ` classes ${m.classes}` : ""} (entries ${m.entries.join(", ")})`).join("; ");
+  return missing.map((m) => m.why !== undefined
+    ? `op ${opKindOf(m.code) ?? "?"} (code ${m.code}) cannot be settled: ${m.why} (entries ${m.entries.join(", ")})`
+    : `no settlement circuit for op code ${m.code} attrs [${m.attrs.join(", ")}]${isMseGrad(m.code) ? ` classes ${m.classes}` : ""} (entries ${m.entries.join(", ")})`).join("; ");
 }

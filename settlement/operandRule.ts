@@ -1,5 +1,6 @@
 import { OP_CODES, type OpKind, opDefOf, opKindOf, OPS } from "../engine/ops/index.ts";
 import { SettlementError } from "./errors.ts";
+import { modelOperandIndices } from "./modelOpRule.ts";
 
 /**
  * The operand rule: which elements of its inputs one output element of an op depends on, the mirror of
@@ -20,7 +21,7 @@ export interface TermSlice {
 /** Codes whose element is an accumulation of K terms (the op's `accumulates`), narrowed by level 4 of the game. */
 export const ACCUMULATION_CODES: readonly number[] = Object.values(OPS).filter((d) => d.accumulates).map((d) => OP_CODES[d.kind]);
 
-/** Whether op `code` is an op at all (1 .. 9): the anchors and the batch inputs are not. */
+/** Whether op `code` is an op at all (1 .. 19): the anchors and the batch inputs are not. */
 export function isOpCode(code: number): boolean {
   return opKindOf(code) !== undefined;
 }
@@ -62,10 +63,12 @@ function checkSlice(code: number, k: number, slice: TermSlice | undefined): Term
  * The operand elements output element `e` of op `code` depends on, per input, in ascending order: the
  * mirror of KernelVerifierBase._operandIndices (matmul: op(A)[i, t] and op(B)[t, j] for t in the term
  * slice, i = e / n, j = e % n; bias_add: Z[e], b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[t, e]
- * for t in the term slice; the other ops: every input at e). `slice` (matmul/col_sum only) defaults to
- * every term. Throws a SettlementError when the shapes do not fit the op, or the slice does not fit K.
+ * for t in the term slice; the other ops of protocol v1: every input at e; the model ops 10..19: modelOpRule.ts,
+ * the mirror of ModelOps.operandIndices). `slice` (matmul/col_sum only) defaults to every term. Throws a
+ * SettlementError when the shapes do not fit the op, or the slice does not fit K.
  */
 export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number, slice?: TermSlice): number[][] {
+  if (code > 9 && isOpCode(code)) return modelOperandIndices(code, attrs, outShape, inShapes, e);
   const bad = (what: string) => new SettlementError(`op ${code}: ${what} (inputs [${inShapes.map((s) => `[${s}]`).join(", ")}], output [${outShape}])`);
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   const kind = opKindOf(code);

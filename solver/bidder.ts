@@ -81,8 +81,8 @@ export class Bidder implements NodeModule {
       // One attempt: a transient failure is retried on this module's schedule (below).
       const spec = await fetchJobSpec(cfg, row.specURI, job, jobId, ds.dataset);
       // SAFETY: a dispute ending on an op with no settlement path (no registered circuit under Groth16, an op
-      // outside SETTLEABLE_OP_CODES under either verifier) cannot be settled, and an unsettled game fails the
-      // solver even when it is right: never take such a job.
+      // code past the verifier's MAX_OP_CODE) cannot be settled, and an unsettled game fails the solver even
+      // when it is right: never take such a job.
       const coverage = await getSettleCoverage(chain.client, { market: chain.market, spec });
       if (coverage.missing.length > 0) return this.#ctx.finish(jobId, "rejected", `the market's ${coverage.kernel === "groth16" ? "Groth16" : "recomputing"} kernel verifier cannot settle ${describeMissing(coverage.missing)}`);
       specJson = canonicalSpecJson(spec);

@@ -130,3 +130,12 @@ error TermCountMismatch(uint256 expected, uint256 declared);
 
 /// @notice A matmul/col_sum settlement whose term slice [lo, hi) is empty or reaches past K.
 error TermSliceOutOfRange(uint256 lo, uint256 hi, uint256 count);
+
+/// @notice An op attribute outside the range the engine accepts (a model op, code 10..19: a dimension, a
+///         window, a flag or a divisor; engine/ops/*.ts rejects the same spec).
+/// @param code The op code.
+/// @param index The attribute's position (encodeAttrs order).
+error InvalidAttr(uint8 code, uint256 index);
+
+/// @notice adam_update with a negative second moment (its square root is undefined; the engine's v >= 0).
+error NegativeSecondMoment(int256 v);

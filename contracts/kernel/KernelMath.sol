@@ -47,4 +47,21 @@ library KernelMath {
     function clamp(int256 x, int256 lo, int256 hi) internal pure returns (int256) {
         return x < lo ? lo : x > hi ? hi : x;
     }
+
+    /// @notice floor(sqrt(v)) (engine/isqrt.ts): Newton's method from above, exact for every uint256.
+    /// @param v The value.
+    /// @return r The largest r with r * r <= v.
+    function isqrt(uint256 v) internal pure returns (uint256 r) {
+        if (v < 2) return v;
+        // A start at or above sqrt(v): 2^ceil(bits(v) / 2).
+        uint256 bits = 0;
+        for (uint256 t = v; t != 0; t >>= 1) ++bits;
+        r = uint256(1) << ((bits + 1) / 2);
+        // Newton's step never goes below floor(sqrt(v)) and decreases strictly until it reaches it.
+        while (true) {
+            uint256 next = (r + v / r) >> 1;
+            if (next >= r) return r;
+            r = next;
+        }
+    }
 }

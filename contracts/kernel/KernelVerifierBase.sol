@@ -10,6 +10,7 @@ import {DatasetCommitment} from "../lib/DatasetCommitment.sol";
 import {Sha256Merkle} from "../lib/Sha256Merkle.sol";
 import {InvalidWidth, OperandMismatch} from "../lib/CommitmentErrors.sol";
 import {KernelMath} from "./KernelMath.sol";
+import {ModelOps} from "./ModelOps.sol";
 import {
     OperandsTooShort,
     EntryMismatch,
@@ -37,8 +38,8 @@ import {
 /// @title KernelVerifierBase
 /// @notice Settles one disputed item of a step (docs/protocol.md, 3.4): opens every operand the item
 ///         depends on against the roots both parties agree on, and recomputes the item (anchors, batch
-///         inputs) or hands the operands to {_kernel} (ops 1..9), implemented by RecomputeKernelVerifier (recomputes) or
-///         by a zk verifier.
+///         inputs) or hands the operands to {_kernel} (ops 1..19), implemented by RecomputeKernelVerifier
+///         (recomputes) or by a zk verifier. The operand rule of the model ops 10..19 lives in {modelOps}.
 /// @dev What is trusted: the context (the game fixed it: program root, dataset root, agreed pre-state
 ///      root, a trace root whose entries before `ctx.entry` are agreed, the entry, the element). Everything
 ///      in `operands` is checked against those roots; nothing is taken on the prover's word.
@@ -66,8 +67,19 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     uint8 internal constant INPUT_CODE = 0;
     /// @notice Code of the post-state anchor (POST_ANCHOR_CODE of commitment/trace.ts).
     uint8 internal constant POST_ANCHOR_CODE = 255;
-    /// @notice Largest op code (docs/engine.md, "Op set").
-    uint8 internal constant MAX_OP_CODE = 9;
+    /// @notice Largest op code this verifier settles (docs/engine.md, "Op set"): 1..9 are protocol v1's ops,
+    ///         10..19 spec v2's model ops ({ModelOps}). Public, so that a client can tell a deployment that
+    ///         settles the model ops from an older one (chain/settleCoverage.ts; an older one has no getter).
+    uint8 public constant MAX_OP_CODE = 19;
+    /// @notice Largest op code of protocol v1, whose rules this contract holds itself.
+    uint8 internal constant MAX_V1_OP_CODE = 9;
+
+    /// @notice The operand rule and recomputation of ops 10..19, created here (trusted: this contract's own).
+    ModelOps public immutable modelOps;
+
+    constructor() {
+        modelOps = new ModelOps();
+    }
 
     /// @notice Graph tensor id of x and of the labels (engine/graph.ts).
     uint32 internal constant X_TENSOR = 0;
@@ -203,7 +215,7 @@ abstract contract KernelVerifierBase is IKernelVerifier {
     /// @notice The op's value of one output element from its opened operand elements.
     /// @param ctx The dispute's context (a proof must be bound to it: docs/protocol.md, 3.4); its
     ///        `element` is the output element (row-major) whose value is wanted.
-    /// @param code The op code, 1..9.
+    /// @param code The op code, 1..19.
     /// @param attrs The entry's attributes (encodeAttrs order, docs/engine.md), count already checked.
     /// @param operands Per input, the values of the elements {_operandIndices} lists, in that order.
     /// @param outDims The output's shape.
@@ -384,14 +396,23 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         bytes calldata operands,
         bytes calldata proof
     ) private view returns (int256) {
-        uint8 code = entry.code;
-        uint256 n = entry.inputs.length;
-        if (n != _arity(code)) revert ArityMismatch(code, _arity(code), n);
-        if (entry.attrs.length != _attrCount(code)) revert AttrCountMismatch(code, _attrCount(code), entry.attrs.length);
+        _checkSignature(entry);
         uint256 count = TensorCommitment.elementCount(entry.dims);
         if (ctx.element >= count) revert DisputedElementOutOfRange(ctx.element, count);
         int256[][] memory values = _openOperands(ctx, entry, header, _inputOpenings(operands));
-        return _kernel(ctx, code, entry.attrs, values, entry.dims, proof);
+        return _kernel(ctx, entry.code, entry.attrs, values, entry.dims, proof);
+    }
+
+    /// @dev The entry's input and attribute counts fit its op (the model ops check their attribute count
+    ///      with their operand rule, {ModelOps-operandIndices}).
+    function _checkSignature(ProgramCommitment.Entry memory entry) private view {
+        uint8 code = entry.code;
+        uint256 n = entry.inputs.length;
+        uint256 arity = code > MAX_V1_OP_CODE ? modelOps.arity(code) : _arity(code);
+        if (n != arity) revert ArityMismatch(code, arity, n);
+        if (code <= MAX_V1_OP_CODE && entry.attrs.length != _attrCount(code)) {
+            revert AttrCountMismatch(code, _attrCount(code), entry.attrs.length);
+        }
     }
 
     /// @dev Per input of the entry, the values of the elements {_operandIndices} lists.
@@ -400,15 +421,23 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         ProgramCommitment.Entry memory entry,
         ProgramCommitment.Header memory header,
         InputOpening[] calldata ins
-    ) private pure returns (int256[][] memory values) {
+    ) private view returns (int256[][] memory values) {
         uint256 n = entry.inputs.length;
         if (ins.length != n) revert OpeningCountMismatch(n, ins.length);
         Tensor[] memory ts = new Tensor[](n);
         for (uint256 i = 0; i < n; ++i) ts[i] = _openOperand(ctx, header, entry.inputs[i], ins[i]);
         Terms memory terms = Terms(ctx.termLo, ctx.termHi, ctx.termCount);
-        uint256[][] memory idx = _operandIndices(entry.code, entry.attrs, entry.dims, ts, ctx.element, terms);
+        uint256[][] memory idx = entry.code > MAX_V1_OP_CODE
+            ? modelOps.operandIndices(entry.code, entry.attrs, entry.dims, _dimsOf(ts), ctx.element)
+            : _operandIndices(entry.code, entry.attrs, entry.dims, ts, ctx.element, terms);
         values = new int256[][](n);
         for (uint256 i = 0; i < n; ++i) values[i] = _openElements(ts[i], idx[i], ins[i].leaves, i);
+    }
+
+    /// @dev The operand shapes.
+    function _dimsOf(Tensor[] memory ts) private pure returns (uint32[][] memory d) {
+        d = new uint32[][](ts.length);
+        for (uint256 i = 0; i < ts.length; ++i) d[i] = ts[i].dims;
     }
 
     /// @dev The fifth field of an op's operands.

@@ -26,8 +26,10 @@ contract RecomputeKernelVerifier is KernelVerifierBase {
         int256[][] memory operands,
         uint32[] memory outDims,
         bytes calldata proof
-    ) internal pure override returns (int256) {
+    ) internal view override returns (int256) {
         if (proof.length != 0) revert ProofNotEmpty(proof.length);
+        // The model ops (10..19): their definition on chain is ModelOps, which the base created.
+        if (code > MAX_V1_OP_CODE) return modelOps.recompute(code, attrs, operands, outDims, ctx.element);
         if (code == 1) return _matmul(operands, ctx.accIn);
         if (code == 7) return _colSum(operands, ctx.accIn);
         if (operands.length == 0 || operands[0].length != 1) revert MalformedOperands(code);

@@ -15,13 +15,13 @@ contract KernelHarness is RecomputeKernelVerifier {
         uint256 element,
         uint32[] calldata outDims,
         bytes calldata proof
-    ) external pure returns (int256) {
+    ) external view returns (int256) {
         Context memory ctx; // the recomputing kernel reads only the element from the dispute context
         ctx.element = uint64(element);
         return _kernel(ctx, code, attrs, operands, outDims, proof);
     }
 
-    /// @notice See {KernelVerifierBase-_operandIndices} (operand widths and roots play no part).
+    /// @notice See {KernelVerifierBase-_operandIndices} and {ModelOps-operandIndices} (operand widths and roots play no part).
     function operandIndices(
         uint8 code,
         int64[] calldata attrs,
@@ -31,7 +31,8 @@ contract KernelHarness is RecomputeKernelVerifier {
         uint64 termLo,
         uint64 termHi,
         uint64 termCount
-    ) external pure returns (uint256[][] memory) {
+    ) external view returns (uint256[][] memory) {
+        if (code > MAX_V1_OP_CODE) return modelOps.operandIndices(code, attrs, outDims, inDims, element);
         Tensor[] memory ts = new Tensor[](inDims.length);
         for (uint256 i = 0; i < inDims.length; ++i) ts[i] = Tensor(4, inDims[i], bytes32(0));
         return _operandIndices(code, attrs, outDims, ts, element, Terms(termLo, termHi, termCount));

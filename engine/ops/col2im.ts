@@ -21,8 +21,10 @@ function batch(s: readonly number[], a: Col2imAttrs, OH: number, OW: number): nu
 export const col2im: OpDef<Col2imAttrs> = {
   kind: "col2im",
   arity: 1,
-  accumulates: true,
-  settlePublicInputs: 5, // term level like col_sum: ctx, out, accIn, packed term words
+  // Settled whole (every term of the element at once: at most ceil(k/stride)^2 of them), not through the
+  // game's term level, which only matmul and col_sum have (contracts/kernel/ModelOps.sol).
+  accumulates: false,
+  settlePublicInputs: 3, // ctx, out, the element's terms (packed)
   type([s], [r], a) {
     const { OH, OW } = convOutput("col2im", a);
     const B = batch(s!, a, OH, OW);

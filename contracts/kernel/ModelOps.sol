@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {KernelMath} from "./KernelMath.sol";
+import {ExpTable} from "./ExpTable.sol";
+import {
+    ArityMismatch,
+    AttrCountMismatch,
+    ShapeMismatch,
+    UnsupportedCode,
+    MalformedOperands,
+    InvalidAttr,
+    InvalidShift,
+    NegativeSecondMoment
+} from "./KernelErrors.sol";
+
+/// @title ModelOps
+/// @notice The on-chain definition of the model ops of spec v2, codes 10..19 (docs/engine.md, "Ops for
+///         convolutions" and "Ops for language models and Adam"; the TypeScript references engine/ops/*.ts
+///         are the executable form): which operand elements one output element depends on
+///         ({operandIndices}, mirrored by settlement/operandRule.ts), and its value from them ({recompute}).
+/// @dev A contract of its own, created by KernelVerifierBase's constructor and called by it, because the
+///      base with these rules inlined would pass the 24,576-byte code limit (EIP-170) in both verifiers.
+///      Stateless and trusted: only its creator's address is ever called.
+///
+///      Every element of these ops is settled WHOLE (no term level): an element depends on at most
+///      ceil(k/stride)^2 column entries (col2im), a size x size window (maxpool, maxpool_grad) or one row of
+///      n logits (softmax_ce_grad); settlement/coverage.ts refuses a spec in which one element depends on
+///      more than MAX_DIRECT_OPERANDS elements, so that every settlement stays a bounded transaction.
+///
+///      Bounds (SAFETY for the unchecked blocks): operands are decoded from 4- or 8-byte encodings (|v| <=
+///      2^63) and attributes are int64; every product below is of two such values (< 2^127) or of such a
+///      value and 2^52 and stays far inside int256; sums run over at most 2^32 such values.
+contract ModelOps {
+    uint8 internal constant RESHAPE = 10;
+    uint8 internal constant IM2COL = 11;
+    uint8 internal constant COL2IM = 12;
+    uint8 internal constant MAXPOOL = 13;
+    uint8 internal constant MAXPOOL_GRAD = 14;
+    uint8 internal constant ONE_HOT = 15;
+    uint8 internal constant SOFTMAX_CE_GRAD = 16;
+    uint8 internal constant ADAM_M = 17;
+    uint8 internal constant ADAM_V = 18;
+    uint8 internal constant ADAM_UPDATE = 19;
+
+    /// @notice Largest image side, channel count and class count the engine accepts (engine/ops/windowGeometry.ts).
+    uint256 internal constant MAX_DIM = 4096;
+    /// @notice Largest kernel, stride and pooling window side.
+    uint256 internal constant MAX_WINDOW = 64;
+
+    /// @notice A convolution's geometry (attrs H, W, C, k, stride, pad) and its output size.
+    struct Conv {
+        uint256 H;
+        uint256 W;
+        uint256 C;
+        uint256 k;
+        uint256 stride;
+        uint256 pad;
+        uint256 OH;
+        uint256 OW;
+    }
+
+    /// @notice A pooling geometry (attrs H, W, C, size) and its output size.
+    struct Pool {
+        uint256 H;
+        uint256 W;
+        uint256 C;
+        uint256 size;
+        uint256 OH;
+        uint256 OW;
+    }
+
+    // ================================================================== arity and operands
+
+    /// @notice Number of inputs of op `code` (10..19).
+    function arity(uint8 code) public pure returns (uint256) {
+        if (code == MAXPOOL_GRAD || code == SOFTMAX_CE_GRAD || code == ADAM_M || code == ADAM_V) return 2;
+        if (code == ADAM_UPDATE) return 3;
+        if (code >= RESHAPE && code <= ONE_HOT) return 1;
+        revert UnsupportedCode(code);
+    }
+
+    /// @notice The operand elements output element `e` of op `code` depends on, per input, ascending; checks
+    ///         the attribute count, the attributes and that the operand shapes fit the op and the output:
+    ///           10 reshape{shape}: x[e] (attrs = the output shape, same element count)
+    ///           11 im2col{H,W,C,k,stride,pad}: the tapped image element, or none in the zero padding
+    ///           12 col2im{...}: every column entry im2col copied from image element e (possibly none)
+    ///           13 maxpool{H,W,C,size}: e's size x size window, row-major
+    ///           14 maxpool_grad{...}(g, x): g at e's window, and x's window
+    ///           15 one_hot{n}: x[e / n]
+    ///           16 softmax_ce_grad{fracBits, one}(z, labels): row e / n of z, and labels[e / n]
+    ///           17 adam_m, 18 adam_v (2 inputs), 19 adam_update (3 inputs): every input at e
+    /// @param code The op code, 10..19.
+    /// @param attrs The entry's attributes.
+    /// @param outDims The output's shape.
+    /// @param inDims The operand shapes, one per input.
+    /// @param e The output element (the caller has checked e < the output's element count).
+    /// @return idx Per input, the element indices.
+    function operandIndices(
+        uint8 code,
+        int64[] calldata attrs,
+        uint32[] calldata outDims,
+        uint32[][] calldata inDims,
+        uint256 e
+    ) external pure returns (uint256[][] memory idx) {
+        if (inDims.length != arity(code)) revert ArityMismatch(code, arity(code), inDims.length);
+        idx = new uint256[][](inDims.length);
+        if (code == RESHAPE) {
+            _attrCount(code, attrs, outDims.length);
+            if (outDims.length == 0 || outDims.length > 4) revert ShapeMismatch(code, type(uint256).max);
+            for (uint256 i = 0; i < outDims.length; ++i) {
+                if (attrs[i] != int64(uint64(outDims[i]))) revert InvalidAttr(code, i);
+            }
+            if (_count(inDims[0]) != _count(outDims)) revert ShapeMismatch(code, 0);
+            idx[0] = _one(e);
+        } else if (code == IM2COL) {
+            Conv memory g = _conv(code, attrs);
+            uint256 n = g.H * g.W * g.C;
+            uint256 cols = g.k * g.k * g.C;
+            if (inDims[0].length != 2 || _count(inDims[0]) % n != 0 || _count(inDims[0]) == 0) revert ShapeMismatch(code, 0);
+            _expect2(code, outDims, (_count(inDims[0]) / n) * g.OH * g.OW, cols, type(uint256).max);
+            (bool inside, uint256 tapped) = _tap(g, e / cols, e % cols);
+            idx[0] = inside ? _one(tapped) : new uint256[](0);
+        } else if (code == COL2IM) {
+            Conv memory g = _conv(code, attrs);
+            uint256 cols = g.k * g.k * g.C;
+            uint32[] calldata d = inDims[0];
+            if (d.length != 2 || d[1] != cols || d[0] == 0 || d[0] % (g.OH * g.OW) != 0) revert ShapeMismatch(code, 0);
+            _expect2(code, outDims, (d[0] / (g.OH * g.OW)) * g.H * g.W, g.C, type(uint256).max);
+            idx[0] = _sources(g, e);
+        } else if (code == MAXPOOL || code == MAXPOOL_GRAD) {
+            Pool memory p = _pool(code, attrs);
+            uint32[] calldata x = inDims[code == MAXPOOL ? 0 : 1];
+            if (x.length != 2 || x[1] != p.C || x[0] == 0 || x[0] % (p.H * p.W) != 0) revert ShapeMismatch(code, code == MAXPOOL ? 0 : 1);
+            uint256 b = x[0] / (p.H * p.W);
+            if (code == MAXPOOL) {
+                _expect2(code, outDims, b * p.OH * p.OW, p.C, type(uint256).max);
+                idx[0] = _window(p, e / p.C, e % p.C);
+            } else {
+                _expect2(code, inDims[0], b * p.OH * p.OW, p.C, 0);
+                _expect2(code, outDims, x[0], p.C, type(uint256).max);
+                (uint256 pooledRow,) = _pooledRow(p, e / p.C);
+                idx[0] = _one(pooledRow * p.C + e % p.C);
+                idx[1] = _window(p, pooledRow, e % p.C);
+            }
+        } else if (code == ONE_HOT) {
+            _attrCount(code, attrs, 1);
+            uint256 classes = _attr(code, attrs, 0, 1, type(uint32).max);
+            uint256 rank = inDims[0].length;
+            if (rank == 0 || rank > 2) revert ShapeMismatch(code, 0);
+            _expect2(code, outDims, _count(inDims[0]), classes, type(uint256).max);
+            idx[0] = _one(e / classes);
+        } else if (code == SOFTMAX_CE_GRAD) {
+            _attrCount(code, attrs, 2);
+            _attr(code, attrs, 0, 0, 52);
+            _attr(code, attrs, 1, 1, uint64(type(int64).max));
+            if (outDims.length != 2 || outDims[1] == 0) revert ShapeMismatch(code, type(uint256).max);
+            _expect2(code, inDims[0], outDims[0], outDims[1], 0);
+            if (inDims[1].length != 1 || inDims[1][0] != outDims[0]) revert ShapeMismatch(code, 1);
+            uint256 n = outDims[1];
+            uint256 row = e / n;
+            uint256[] memory z = new uint256[](n);
+            // SAFETY: row * n + j < m * n, the element count (<= 2^64).
+            for (uint256 j = 0; j < n; ++j) z[j] = row * n + j;
+            idx[0] = z;
+            idx[1] = _one(row);
+        } else {
+            // adam_m, adam_v, adam_update: elementwise.
+            _attrCount(code, attrs, code == ADAM_M ? 4 : 5);
+            for (uint256 i = 0; i < inDims.length; ++i) {
+                if (!_same(inDims[i], outDims)) revert ShapeMismatch(code, i);
+                idx[i] = _one(e);
+            }
+        }
+    }
+
+    // ================================================================== values
+
+    /// @notice The value of output element `e` of op `code` from the operand elements {operandIndices}
+    ///         lists, exactly as engine/ops/*.ts computes it.
+    /// @param code The op code, 10..19.
+    /// @param attrs The entry's attributes (already checked by {operandIndices}).
+    /// @param operands Per input, the opened values, in {operandIndices}' order.
+    /// @param outDims The output's shape.
+    /// @param e The output element.
+    /// @return The true value of the element.
+    function recompute(
+        uint8 code,
+        int64[] calldata attrs,
+        int256[][] calldata operands,
+        uint32[] calldata outDims,
+        uint256 e
+    ) external pure returns (int256) {
+        if (operands.length != arity(code)) revert MalformedOperands(code);
+        if (code == RESHAPE) return _single(code, operands[0]);
+        if (code == IM2COL) {
+            // A tap in the zero padding opens nothing and is 0.
+            if (operands[0].length == 0) return 0;
+            return _single(code, operands[0]);
+        }
+        if (code == COL2IM) {
+            int256 sum;
+            unchecked {
+                // SAFETY: at most (64/1)^2 * 4096 values of magnitude <= 2^63 (see the contract's bounds).
+                for (uint256 i = 0; i < operands[0].length; ++i) sum += operands[0][i];
+            }
+            return sum;
+        }
+        if (code == MAXPOOL) return operands[0][_argmax(code, operands[0])];
+        if (code == MAXPOOL_GRAD) {
+            Pool memory p = _pool(code, attrs);
+            int256 g = _single(code, operands[0]);
+            if (operands[1].length != p.size * p.size) revert MalformedOperands(code);
+            (, uint256 position) = _pooledRow(p, e / p.C);
+            // The tie rule: the gradient goes to the FIRST window position (row-major) holding the max.
+            return _argmax(code, operands[1]) == position ? g : int256(0);
+        }
+        if (code == ONE_HOT) {
+            int256 x = _single(code, operands[0]);
+            uint256 j = e % _attr(code, attrs, 0, 1, type(uint32).max);
+            return (x >= 0 && uint256(x) == j) ? int256(1) : int256(0);
+        }
+        if (code == SOFTMAX_CE_GRAD) return _softmaxCeGrad(attrs, operands, outDims, e);
+        return _adam(code, attrs, operands);
+    }
+
+    /// @notice A fact about output element `e` that a settlement circuit takes as a public input (the
+    ///         Groth16 verifier's, which proves the value from the opened operands): one_hot and
+    ///         softmax_ce_grad: the column e % n; maxpool_grad: e's position in its window, (y % size) * size
+    ///         + x % size; im2col: 1 when the tap is in the zero padding, else 0; the other ops: 0.
+    function elementFact(uint8 code, int64[] calldata attrs, uint32[] calldata outDims, uint256 e)
+        external
+        pure
+        returns (uint256)
+    {
+        if (code == ONE_HOT || code == SOFTMAX_CE_GRAD) {
+            if (outDims.length != 2 || outDims[1] == 0) revert ShapeMismatch(code, type(uint256).max);
+            return e % outDims[1];
+        }
+        if (code == MAXPOOL_GRAD) {
+            Pool memory p = _pool(code, attrs);
+            (, uint256 position) = _pooledRow(p, e / p.C);
+            return position;
+        }
+        if (code == IM2COL) {
+            Conv memory g = _conv(code, attrs);
+            uint256 cols = g.k * g.k * g.C;
+            (bool inside,) = _tap(g, e / cols, e % cols);
+            return inside ? 0 : 1;
+        }
+        arity(code); // reverts on a code that is not one of ours
+        return 0;
+    }
+
+    // ================================================================== kernels
+
+    /// @dev softmax_ce_grad (engine/ops/softmaxCeGrad.ts): M = max of row i, e_k = EXP[min(idx(M - z_k), L)],
+    ///      S = sum e_k, q = floor((2 e_j one + S) / (2 S)), out = q - (j == label ? one : 0).
+    function _softmaxCeGrad(int64[] calldata attrs, int256[][] calldata operands, uint32[] calldata outDims, uint256 e)
+        private
+        pure
+        returns (int256)
+    {
+        uint256 n = outDims[1];
+        int256[] calldata z = operands[0];
+        if (z.length != n) revert MalformedOperands(SOFTMAX_CE_GRAD);
+        int256 label = _single(SOFTMAX_CE_GRAD, operands[1]);
+        int64 fracBits = attrs[0];
+        int256 one = attrs[1];
+        uint256 j = e % n;
+        int256 m = z[_argmax(SOFTMAX_CE_GRAD, z)];
+        bytes memory table = ExpTable.TABLE;
+        int256 sum;
+        int256 ej;
+        for (uint256 k = 0; k < n; ++k) {
+            int256 v = int256(ExpTable.entry(table, _expIndex(m - z[k], fracBits)));
+            sum += v;
+            if (k == j) ej = v;
+        }
+        // SAFETY: sum >= 2^16 (the max's own entry is exp(0) = 2^16), so the divisor is positive.
+        int256 q = KernelMath.floorDiv(2 * ej * one + sum, 2 * sum);
+        return (label >= 0 && uint256(label) == j) ? q - one : q;
+    }
+
+    /// @dev The table index of a logit distance d >= 0 with `fracBits` fraction bits: d in steps of
+    ///      2^-INDEX_FRAC_BITS, rounded half up (expIndex of engine/ops/softmaxCeGrad.ts).
+    function _expIndex(int256 d, int64 fracBits) private pure returns (uint256) {
+        int256 idx = fracBits >= ExpTable.INDEX_FRAC_BITS
+            ? KernelMath.roundShift(d, fracBits - ExpTable.INDEX_FRAC_BITS)
+            : d << uint256(uint64(ExpTable.INDEX_FRAC_BITS - fracBits));
+        // SAFETY: d >= 0 (the row max minus a row element) and roundShift of a non-negative value is >= 0.
+        return uint256(idx);
+    }
+
+    /// @dev The Adam ops, elementwise: adam_m(m, g), adam_v(v, g), adam_update(w, m, v).
+    function _adam(uint8 code, int64[] calldata attrs, int256[][] calldata operands) private pure returns (int256) {
+        int256 x = _single(code, operands[0]);
+        int256 y = _single(code, operands[1]);
+        if (code == ADAM_M) {
+            // m' = clamp(m + roundShift((g - m) * b1Num, b1Shift), lo, hi)
+            return KernelMath.clamp(x + KernelMath.roundShift((y - x) * attrs[0], attrs[1]), attrs[2], attrs[3]);
+        }
+        if (code == ADAM_V) {
+            // v' = clamp(v + roundShift((g2 - v) * b2Num, b2Shift), lo, hi), g2 = g * g scaled by 2^-gShift
+            int256 g2 = _squareScaled(y, attrs[2]);
+            return KernelMath.clamp(x + KernelMath.roundShift((g2 - x) * attrs[0], attrs[1]), attrs[3], attrs[4]);
+        }
+        // adam_update(w, m, v): w' = clamp(w - roundDiv(m * lrNum, (isqrt(v) + eps) * 2^lrShift), lo, hi)
+        return _adamUpdate(attrs, x, y, _single(code, operands[2]));
+    }
+
+    /// @dev adam_v's scaled square: gShift >= 0: roundShift(g * g, gShift); else g * g * 2^-gShift.
+    function _squareScaled(int256 g, int64 gShift) private pure returns (int256) {
+        if (gShift >= 0) return KernelMath.roundShift(g * g, gShift);
+        // INVARIANT: the engine accepts gShift in [-26, 52]; a larger left shift is not the engine's.
+        if (gShift < -26) revert InvalidShift(gShift);
+        return (g * g) << uint256(uint64(-gShift));
+    }
+
+    /// @dev adam_update: w - roundDiv(m * lrNum, den) clamped, den = (isqrt(v) + eps) * 2^lrShift.
+    function _adamUpdate(int64[] calldata attrs, int256 w, int256 m, int256 v) private pure returns (int256) {
+        if (v < 0) revert NegativeSecondMoment(v);
+        int64 lrShift = attrs[1];
+        if (lrShift < 0 || lrShift > KernelMath.MAX_SHIFT) revert InvalidShift(lrShift);
+        if (attrs[2] < 1) revert InvalidAttr(ADAM_UPDATE, 2);
+        int256 den = (int256(KernelMath.isqrt(uint256(v))) + attrs[2]) << uint256(uint64(lrShift));
+        // roundDiv(a, b) = floor((2a + b) / (2b)): a / b rounded half up.
+        int256 step = KernelMath.floorDiv(2 * m * attrs[0] + den, 2 * den);
+        return KernelMath.clamp(w - step, attrs[3], attrs[4]);
+    }
+
+    // ================================================================== geometry
+
+    /// @dev The convolution attributes, checked as engine/ops/windowGeometry.ts convOutput checks them.
+    function _conv(uint8 code, int64[] calldata attrs) private pure returns (Conv memory g) {
+        _attrCount(code, attrs, 6);
+        g.H = _attr(code, attrs, 0, 1, MAX_DIM);
+        g.W = _attr(code, attrs, 1, 1, MAX_DIM);
+        g.C = _attr(code, attrs, 2, 1, MAX_DIM);
+        g.k = _attr(code, attrs, 3, 1, MAX_WINDOW);
+        g.stride = _attr(code, attrs, 4, 1, MAX_WINDOW);
+        g.pad = _attr(code, attrs, 5, 0, g.k - 1);
+        if (g.H + 2 * g.pad < g.k || g.W + 2 * g.pad < g.k) revert InvalidAttr(code, 3);
+        g.OH = (g.H + 2 * g.pad - g.k) / g.stride + 1;
+        g.OW = (g.W + 2 * g.pad - g.k) / g.stride + 1;
+    }
+
+    /// @dev The pooling attributes, checked as poolOutput checks them.
+    function _pool(uint8 code, int64[] calldata attrs) private pure returns (Pool memory p) {
+        _attrCount(code, attrs, 4);
+        p.H = _attr(code, attrs, 0, 1, MAX_DIM);
+        p.W = _attr(code, attrs, 1, 1, MAX_DIM);
+        p.C = _attr(code, attrs, 2, 1, MAX_DIM);
+        p.size = _attr(code, attrs, 3, 1, MAX_WINDOW);
+        if (p.H % p.size != 0 || p.W % p.size != 0) revert InvalidAttr(code, 3);
+        p.OH = p.H / p.size;
+        p.OW = p.W / p.size;
+    }
+
+    /// @dev im2col's tap of column entry (row, j): row = (b, oy, ox), j = (ky, kx, c); the image element it
+    ///      copies (flat index into the [B*H*W, C] input), or inside = false in the zero padding.
+    function _tap(Conv memory g, uint256 row, uint256 j) private pure returns (bool inside, uint256 tapped) {
+        uint256 per = g.OH * g.OW;
+        // The padded coordinates oy*stride + ky and ox*stride + kx; inside the image when >= pad and < pad + H (W).
+        uint256 py = ((row % per) / g.OW) * g.stride + j / (g.k * g.C);
+        uint256 px = (row % g.OW) * g.stride + (j / g.C) % g.k;
+        if (py < g.pad || px < g.pad || py - g.pad >= g.H || px - g.pad >= g.W) return (false, 0);
+        return (true, (((row / per) * g.H + (py - g.pad)) * g.W + (px - g.pad)) * g.C + j % g.C);
+    }
+
+    /// @dev col2im's terms of image element e = (b, iy, ix, c): the column entries (b, oy, ox; ky, kx, c)
+    ///      with oy*stride + ky - pad = iy and ox*stride + kx - pad = ix, ascending (oy, then ox).
+    function _sources(Conv memory g, uint256 e) private pure returns (uint256[] memory out) {
+        uint256 cols = g.k * g.k * g.C;
+        // The element's padded row and column, and the index of (b, 0, 0; 0, 0, c) in the columns.
+        uint256 py = (e / (g.C * g.W)) % g.H + g.pad;
+        uint256 px = (e / g.C) % g.W + g.pad;
+        uint256 first = (e / (g.C * g.W * g.H)) * g.OH * g.OW * cols + e % g.C;
+        // At most ceil(k / stride) output positions per axis cover an input position.
+        uint256 per = (g.k + g.stride - 1) / g.stride;
+        out = new uint256[](per * per);
+        uint256 count = 0;
+        for (uint256 oy = 0; oy < g.OH; ++oy) {
+            if (py < oy * g.stride || py - oy * g.stride >= g.k) continue;
+            for (uint256 ox = 0; ox < g.OW; ++ox) {
+                if (px < ox * g.stride || px - ox * g.stride >= g.k) continue;
+                out[count++] = first + (oy * g.OW + ox) * cols + ((py - oy * g.stride) * g.k + (px - ox * g.stride)) * g.C;
+            }
+        }
+        assembly ("memory-safe") {
+            // SAFETY: shrinks the array to its `count` filled entries (count <= per * per, its allocated length).
+            mstore(out, count)
+        }
+    }
+
+    /// @dev The pooled row (b, oy, ox) of input row r = (b, y, x), and r's position in that window.
+    function _pooledRow(Pool memory p, uint256 r) private pure returns (uint256 pooled, uint256 position) {
+        uint256 b = r / (p.H * p.W);
+        uint256 y = (r / p.W) % p.H;
+        uint256 x = r % p.W;
+        pooled = (b * p.OH + y / p.size) * p.OW + x / p.size;
+        position = (y % p.size) * p.size + x % p.size;
+    }
+
+    /// @dev The input elements of pooled row r = (b, oy, ox), channel c: the window, row-major (ky, kx).
+    function _window(Pool memory p, uint256 r, uint256 c) private pure returns (uint256[] memory w) {
+        uint256 b = r / (p.OH * p.OW);
+        uint256 oy = (r / p.OW) % p.OH;
+        uint256 ox = r % p.OW;
+        w = new uint256[](p.size * p.size);
+        for (uint256 ky = 0; ky < p.size; ++ky) {
+            for (uint256 kx = 0; kx < p.size; ++kx) {
+                w[ky * p.size + kx] = ((b * p.H + oy * p.size + ky) * p.W + ox * p.size + kx) * p.C + c;
+            }
+        }
+    }
+
+    // ================================================================== helpers
+
+    /// @dev The first index holding the largest value (strict comparison: the first max wins ties).
+    function _argmax(uint8 code, int256[] calldata v) private pure returns (uint256 best) {
+        if (v.length == 0) revert MalformedOperands(code);
+        for (uint256 i = 1; i < v.length; ++i) if (v[i] > v[best]) best = i;
+    }
+
+    function _single(uint8 code, int256[] calldata v) private pure returns (int256) {
+        if (v.length != 1) revert MalformedOperands(code);
+        return v[0];
+    }
+
+    function _attrCount(uint8 code, int64[] calldata attrs, uint256 n) private pure {
+        if (attrs.length != n) revert AttrCountMismatch(code, n, attrs.length);
+    }
+
+    /// @dev Attribute i as an integer in [min, max], else {InvalidAttr}.
+    function _attr(uint8 code, int64[] calldata attrs, uint256 i, uint256 min, uint256 max) private pure returns (uint256) {
+        int64 a = attrs[i];
+        if (a < 0 || uint256(uint64(a)) < min || uint256(uint64(a)) > max) revert InvalidAttr(code, i);
+        return uint256(uint64(a));
+    }
+
+    /// @dev Reverts with ShapeMismatch(code, which) unless `d` is [rows, cols].
+    function _expect2(uint8 code, uint32[] calldata d, uint256 rows, uint256 cols, uint256 which) private pure {
+        if (d.length != 2 || d[0] != rows || d[1] != cols) revert ShapeMismatch(code, which);
+    }
+
+    function _count(uint32[] calldata d) private pure returns (uint256 n) {
+        n = 1;
+        // Checked: a shape of more than 2^256 elements reverts (no shape the program commits comes near it).
+        for (uint256 i = 0; i < d.length; ++i) n *= d[i];
+    }
+
+    function _same(uint32[] calldata a, uint32[] calldata b) private pure returns (bool) {
+        if (a.length != b.length) return false;
+        for (uint256 i = 0; i < a.length; ++i) if (a[i] != b[i]) return false;
+        return true;
+    }
+
+    function _one(uint256 x) private pure returns (uint256[] memory r) {
+        r = new uint256[](1);
+        r[0] = x;
+    }
+}
