@@ -28,7 +28,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProverCircuit } from "../settlement/prover.ts";
 import { opDefOf } from "../engine/ops/index.ts";
-import { buildCircuits, ROOT, type BuiltCircuit } from "./circuits-build.ts";
+import { buildCircuits, r1csInfo, ROOT, type BuiltCircuit } from "./circuits-build.ts";
 
 /** One settlement circuit: the (kernel, attributes) instantiation it proves. */
 export interface SettleCircuit {
@@ -43,9 +43,9 @@ export interface SettleCircuit {
 }
 
 /**
- * Every instantiation the elementwise ops of the default and tiny specs use (with and without momentum), and
- * the term-slice circuits of matmul and col_sum (level 4 of the game: at most 8 terms, any widths below
- * 2^53, any transA/transB: one circuit each, attrs [] in the registry).
+ * Every instantiation the elementwise ops of the default and tiny specs use (with and without momentum), the
+ * term-slice circuits of matmul and col_sum (level 4 of the game: at most 8 terms, any widths below 2^53, any
+ * transA/transB: one circuit each, attrs [] in the registry) and the generic circuits of the model ops.
  */
 export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "bias_add", code: 2, attrs: [], classes: 0 },
@@ -62,7 +62,21 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "sgd_update_1_1_262144", code: 9, attrs: [1, 1, -262144, 262144], classes: 0 },
   { id: "dot_slice_mm8", code: 1, attrs: [], classes: 0 },
   { id: "dot_slice_cs8", code: 7, attrs: [], classes: 0 },
+  // The model ops: one generic circuit each (attributes and element facts are public inputs). softmax_ce_grad
+  // (16) has none: it settles only by recomputation (docs/protocol.md).
+  { id: "reshape", code: 10, attrs: [], classes: 0 },
+  { id: "im2col", code: 11, attrs: [], classes: 0 },
+  { id: "col2im", code: 12, attrs: [], classes: 0 },
+  { id: "maxpool", code: 13, attrs: [], classes: 0 },
+  { id: "maxpool_grad", code: 14, attrs: [], classes: 0 },
+  { id: "one_hot", code: 15, attrs: [], classes: 0 },
+  { id: "adam_m", code: 17, attrs: [], classes: 0 },
+  { id: "adam_v", code: 18, attrs: [], classes: 0 },
+  { id: "adam_update", code: 19, attrs: [], classes: 0 },
 ];
+
+/** Codes whose settle circuit is generic over the attributes: registered with attrs [] (like the dot slices). */
+export const GENERIC_CODES: ReadonlySet<number> = new Set([10, 11, 12, 13, 14, 15, 17, 18, 19]);
 
 /** Public inputs of a settle circuit: its op's `settlePublicInputs` (engine/ops/, next to the op's definition). */
 export function publicInputCount(c: { code: number }): number {
@@ -141,6 +155,12 @@ export async function zkSetup(log: (s: string) => void = console.log): Promise<M
   const built = await buildCircuits(SETTLE_CIRCUITS.map((c) => `circuits/settle/${c.id}.circom`));
   const snarkjs = await loadSnarkJs();
   const nPub = publicInputCount;
+  built.forEach((b, i) => {
+    const want = nPub(SETTLE_CIRCUITS[i]!), info = r1csInfo(b.r1cs);
+    // The public signals (circom lists the main's outputs first; the settle mains have none) must be the op's count.
+    const got = info.outputs + info.publicInputs;
+    if (got !== want) throw new Error(`zk-setup: ${b.src} has ${got} public inputs, its op declares ${want} (settlePublicInputs)`);
+  });
   const power = Math.max(...built.map((b, i) => powerFor(b, nPub(SETTLE_CIRCUITS[i]!))));
   const external = process.env.ZK_PTAU;
   const ptau = external ? path.resolve(external) : await localPtau(snarkjs, power, log);

@@ -20,6 +20,9 @@ error BadRegistration(uint256 index);
 error SliceTooLong(uint256 length, uint256 max);
 /// @notice An opened slice value (or accIn) outside the circuits' signed 54-bit range [-2^53, 2^53).
 error SliceValueOutOfRange(uint256 index);
+/// @notice A model op (maxpool, maxpool_grad, col2im) whose element depends on more opened values than its
+///         circuit's MODEL_SLOTS (maxpool: size <= 8; col2im: ceil(k / stride) <= 8): not provable here.
+error TooManyOperands(uint256 count, uint256 max);
 
 /// @title Groth16KernelVerifier
 /// @notice Settles every op (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, and the
@@ -44,6 +47,15 @@ error SliceValueOutOfRange(uint256 index);
 ///        then the opened values packed 4 per word ({_packSlice}: a[0..7], then b[0..7] for matmul),
 ///      the slice padded with zero terms to SLICE_TERMS. The base contract has already checked termCount
 ///      against the operand shapes (INV-GAME-9) and opened exactly the slice's elements.
+///      The model ops 10..19 (ModelOps): one GENERIC circuit per op (key with attrs [], classes 0), the
+///      attributes it needs and the element's fact ({ModelOps-elementFact}) as public inputs ({_modelOp}):
+///        reshape, im2col: ctx, output, x (im2col: 0 for a tap in the zero padding, which opens nothing)
+///        col2im:          ctx, output, the taps packed in MODEL_WORDS words ({_packValues})
+///        maxpool:         ctx, output, the window packed in MODEL_WORDS words, size
+///        maxpool_grad:    ctx, output, g, the pool input's window packed, size, the element's window position
+///        one_hot:         ctx, output, x, the element's column j
+///        adam_m/v/update: ctx, output, one value per input, then every attribute
+///      softmax_ce_grad has no circuit (docs/protocol.md): under this verifier it reverts with NoCircuit.
 ///      The claimed output is returned only if the proof verifies.
 
 contract Groth16KernelVerifier is KernelVerifierBase {
@@ -58,6 +70,16 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     /// @notice Bits of each packed slice value (signed, offset by 2^(SLICE_BITS-1)), and values per word.
     uint256 internal constant SLICE_BITS = 54;
     uint256 internal constant SLICE_PER_WORD = 4;
+    /// @notice Packed values of the window and tap circuits (circuits/settle/{maxpool, maxpool_grad, col2im}),
+    ///         and their words.
+    uint256 public constant MODEL_SLOTS = 64;
+    uint256 internal constant MODEL_WORDS = MODEL_SLOTS / SLICE_PER_WORD;
+    uint8 internal constant IM2COL = 11;
+    uint8 internal constant COL2IM = 12;
+    uint8 internal constant MAXPOOL = 13;
+    uint8 internal constant MAXPOOL_GRAD = 14;
+    uint8 internal constant ONE_HOT = 15;
+    uint8 internal constant ADAM_M = 17;
 
     struct Registration {
         uint8 code;
@@ -102,6 +124,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     ) internal view override returns (int256 output) {
         if (proof.length != PROOF_BYTES) revert MalformedProof(proof.length);
         if (code == 1 || code == 7) return _dotSlice(ctx, code, operands, proof);
+        if (code > MAX_V1_OP_CODE) return _modelOp(ctx, code, attrs, operands, outDims, proof);
         uint32 classes = code == MSE_GRAD ? outDims[outDims.length - 1] : 0;
         bytes32 key = circuitKey(code, attrs, classes);
         address verifier = verifiers[key];
@@ -126,9 +149,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         view
         returns (int256 output)
     {
-        bytes32 key = circuitKey(code, new int64[](0), 0);
-        address verifier = verifiers[key];
-        if (verifier == address(0)) revert NoCircuit(code, key);
+        address verifier = _genericVerifier(code);
         uint256 len = operands[0].length;
         if (len > SLICE_TERMS) revert SliceTooLong(len, SLICE_TERMS);
         output = abi.decode(proof[256:288], (int256));
@@ -141,20 +162,94 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         _verify(code, verifier, proof, pub);
     }
 
-    /// @dev Writes the packed words of the slice's values into pub[3..]: value i (a[0..7], then b[0..7]; a
-    ///      missing term is 0) as v + 2^53 in bits [54 * (i % 4), 54 * (i % 4) + 54) of word i / 4, exactly as
-    ///      circuits/kernels/dot_slice_packed.circom recomputes them. Reverts on a value outside [-2^53, 2^53).
+    /// @dev Writes the packed words of the slice's values into pub[3..]: a[0..7] in words 0-1, then (matmul)
+    ///      b[0..7] in words 2-3, a missing term 0, exactly as circuits/kernels/dot_slice_packed.circom
+    ///      recomputes them. Reverts on a value outside [-2^53, 2^53).
     function _packSlice(uint256[] memory pub, int256[][] memory operands, bool withB) private pure {
-        uint256 inputs = withB ? 2 : 1;
-        for (uint256 input = 0; input < inputs; ++input) {
-            int256[] memory vs = operands[input];
-            for (uint256 t = 0; t < SLICE_TERMS; ++t) {
-                int256 v = t < vs.length ? vs[t] : int256(0);
-                if (v < -int256(1 << 53) || v >= int256(1 << 53)) revert SliceValueOutOfRange(input * SLICE_TERMS + t);
-                uint256 i = input * SLICE_TERMS + t;
-                // SAFETY: 0 <= v + 2^53 < 2^54 and 4 fields of 54 bits stay below 2^216 < P.
-                pub[3 + i / SLICE_PER_WORD] |= uint256(v + int256(1 << 53)) << (SLICE_BITS * (i % SLICE_PER_WORD));
+        _packValues(pub, 3, operands[0], SLICE_TERMS, 0);
+        if (withB) _packValues(pub, 3 + SLICE_TERMS / SLICE_PER_WORD, operands[1], SLICE_TERMS, SLICE_TERMS);
+    }
+
+    /// @dev Packs `slots` values (vs, then zeros) into pub[word0..]: value t as v + 2^53 in bits
+    ///      [54 * (t % 4), +54) of word word0 + t / 4 (circuits/lib/unpack.circom). Reverts on a value outside
+    ///      [-2^53, 2^53) (SliceValueOutOfRange(first + t)).
+    function _packValues(uint256[] memory pub, uint256 word0, int256[] memory vs, uint256 slots, uint256 first) private pure {
+        if (vs.length > slots) revert TooManyOperands(vs.length, slots);
+        for (uint256 t = 0; t < slots; ++t) {
+            int256 v = t < vs.length ? vs[t] : int256(0);
+            if (v < -int256(1 << 53) || v >= int256(1 << 53)) revert SliceValueOutOfRange(first + t);
+            // SAFETY: 0 <= v + 2^53 < 2^54 and 4 fields of 54 bits stay below 2^216 < P.
+            pub[word0 + t / SLICE_PER_WORD] |= uint256(v + int256(1 << 53)) << (SLICE_BITS * (t % SLICE_PER_WORD));
+        }
+    }
+
+    /// @dev Ops 10..19: verifies output = the op's value from the opened operands under ctx with the op's
+    ///      generic circuit (public inputs in the contract's NatSpec).
+    function _modelOp(
+        Context memory ctx,
+        uint8 code,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        uint32[] memory outDims,
+        bytes calldata proof
+    ) private view returns (int256 output) {
+        uint256 fact = _fact(code, attrs, outDims, ctx.element);
+        address verifier = _genericVerifier(code);
+        output = abi.decode(proof[256:288], (int256));
+        _verify(code, verifier, proof, _modelInputs(ctx, code, attrs, operands, output, fact));
+    }
+
+    /// @dev one_hot, maxpool_grad: the element's fact ({ModelOps-elementFact}); 0 for the other ops (unused).
+    function _fact(uint8 code, int64[] memory attrs, uint32[] memory outDims, uint256 e) private view returns (uint256) {
+        if (code != ONE_HOT && code != MAXPOOL_GRAD) return 0;
+        return modelOps.elementFact(code, attrs, outDims, e);
+    }
+
+    /// @dev The verifier of op `code`'s circuit registered with attrs [] and classes 0 (the dot slices and the
+    ///      generic model-op circuits), else {NoCircuit}.
+    function _genericVerifier(uint8 code) private view returns (address verifier) {
+        bytes32 key = circuitKey(code, new int64[](0), 0);
+        verifier = verifiers[key];
+        if (verifier == address(0)) revert NoCircuit(code, key);
+    }
+
+    /// @dev The public inputs of a model op's circuit (see the contract's NatSpec).
+    function _modelInputs(
+        Context memory ctx,
+        uint8 code,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        int256 output,
+        uint256 fact
+    ) private pure returns (uint256[] memory pub) {
+        pub = new uint256[](5 + MODEL_WORDS);
+        pub[0] = contextField(ctx);
+        pub[1] = _field(output, 1);
+        uint256 n = 2;
+        if (code == COL2IM || code == MAXPOOL || code == MAXPOOL_GRAD) {
+            if (code == MAXPOOL_GRAD) pub[n++] = _field(operands[0][0], 2);
+            _packValues(pub, n, operands[operands.length - 1], MODEL_SLOTS, 0);
+            n += MODEL_WORDS;
+            // maxpool, maxpool_grad: the pool size (ModelOps checked it, 1 <= size <= 64).
+            if (code != COL2IM) pub[n++] = uint256(uint64(attrs[3]));
+        } else {
+            // SAFETY: ModelOps.operandIndices opened exactly one element per input, but im2col's padding tap none.
+            for (uint256 i = 0; i < operands.length; ++i) {
+                pub[n] = operands[i].length == 0 ? 0 : _field(operands[i][0], n);
+                ++n;
             }
+            if (code >= ADAM_M) {
+                // SAFETY: at most 3 inputs and 5 attributes (ModelOps checked the counts): within pub.
+                for (uint256 i = 0; i < attrs.length; ++i) {
+                    pub[n] = _field(attrs[i], n);
+                    ++n;
+                }
+            }
+        }
+        if (code == ONE_HOT || code == MAXPOOL_GRAD) pub[n++] = fact;
+        assembly ("memory-safe") {
+            // SAFETY: n <= the allocated length: only shrinks the array to the inputs written.
+            mstore(pub, n)
         }
     }
 

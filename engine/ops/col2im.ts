@@ -24,7 +24,7 @@ export const col2im: OpDef<Col2imAttrs> = {
   // Settled whole (every term of the element at once: at most ceil(k/stride)^2 of them), not through the
   // game's term level, which only matmul and col_sum have (contracts/kernel/ModelOps.sol).
   accumulates: false,
-  settlePublicInputs: 3, // ctx, out, the element's terms (packed)
+  settlePublicInputs: 18, // ctx, out, the element's taps packed in 16 words (64 slots: circuits/settle/col2im.circom)
   type([s], [r], a) {
     const { OH, OW } = convOutput("col2im", a);
     const B = batch(s!, a, OH, OW);
