@@ -41,7 +41,8 @@ async function deployGroth16Game(viem: Viem): Promise<Fixture> {
     const v: { address: Hex } = await viem.deployContract(c.contractName as never);
     regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
   }
-  const verifier = await viem.deployContract("Groth16KernelVerifier", [regs]);
+  const registry = await viem.deployContract("CircuitRegistry", [regs]);
+  const verifier = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
   const game = await viem.deployContract("DisputeGame", [verifier.address]);
   const market = await viem.deployContract("TestMarket", [game.address]);
   await game.write.setMarket([market.address]);

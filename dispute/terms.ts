@@ -6,6 +6,7 @@ import type { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { toHex } from "../commitment/hash.ts";
 import { proofOf } from "../commitment/merkle.ts";
 import { type Program, programLeafIndex } from "../commitment/program.ts";
+import { termCount } from "../settlement/operandRule.ts";
 import { dissectionPoints } from "./dissection.ts";
 import { GameStateError } from "./errors.ts";
 
@@ -76,11 +77,13 @@ export function tensorDescription(program: Program, id: number): TensorDescripti
 /**
  * K of accumulation entry `entry` as the program fixes it (INV-GAME-9), and the tensor it comes from: the
  * first input's dimension the sum runs over (matmul: op(A) is [m, K], K = A's dims[transA ? 0 : 1]; col_sum:
- * D [K, n], K = dims[0]), as DisputeGame.postTerms checks it.
+ * D [K, n], K = dims[0]), as DisputeGame.postTerms checks it; col2im: ceil(k/stride)^2 from its attributes,
+ * no operand (the game remembered K at openRecord).
  */
-export function programTermCount(program: Program, entry: number): { readonly K: number; readonly operand: number } {
+export function programTermCount(program: Program, entry: number): { readonly K: number; readonly operand?: number } {
   const p = program.entries[entry];
-  if (!p || (p.code !== 1 && p.code !== 7)) throw new GameStateError(`program entry ${entry} is not a matmul or col_sum`);
+  if (p && p.code === 12) return { K: termCount(p.code, p.attrs, []) };
+  if (!p || (p.code !== 1 && p.code !== 7)) throw new GameStateError(`program entry ${entry} is not a matmul, col_sum or col2im`);
   const operand = p.inputs[0]!;
   const d = tensorDescription(program, operand);
   const dims = d.isState ? d.state.dims : d.producer.dims;
@@ -94,7 +97,8 @@ export function programTermCount(program: Program, entry: number): { readonly K:
  */
 export function postTermsArgs(program: Program, entry: number, v: TermView, termLo: bigint, termHi: bigint, termCount: bigint): [bigint, bigint[], TensorDescription] {
   const { K, sums } = solverTermsMove(v, termLo, termHi, termCount);
-  return [K, sums, termHi === 0n ? tensorDescription(program, programTermCount(program, entry).operand) : NO_OPERAND];
+  const operand = termHi === 0n ? programTermCount(program, entry).operand : undefined;
+  return [K, sums, operand === undefined ? NO_OPERAND : tensorDescription(program, operand)];
 }
 
 /**

@@ -66,7 +66,6 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   // (16) has none: it settles only by recomputation (docs/protocol.md).
   { id: "reshape", code: 10, attrs: [], classes: 0 },
   { id: "im2col", code: 11, attrs: [], classes: 0 },
-  { id: "col2im", code: 12, attrs: [], classes: 0 },
   { id: "maxpool", code: 13, attrs: [], classes: 0 },
   { id: "maxpool_grad", code: 14, attrs: [], classes: 0 },
   { id: "one_hot", code: 15, attrs: [], classes: 0 },
@@ -75,8 +74,14 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "adam_update", code: 19, attrs: [], classes: 0 },
 ];
 
-/** Codes whose settle circuit is generic over the attributes: registered with attrs [] (like the dot slices). */
-export const GENERIC_CODES: ReadonlySet<number> = new Set([10, 11, 12, 13, 14, 15, 17, 18, 19]);
+/**
+ * Circuits that also settle another op, registered once more under that op's code (the same verifier):
+ * col2im (12) is an accumulation settled slice by slice through the game's term level, exactly col_sum's dot
+ * slice (accIn + the sum of at most 8 opened terms).
+ */
+export const SHARED_CIRCUITS: readonly { readonly id: string; readonly of: string; readonly code: number }[] = [
+  { id: "col2im_slice8", of: "dot_slice_cs8", code: 12 },
+];
 
 /** Public inputs of a settle circuit: its op's `settlePublicInputs` (engine/ops/, next to the op's definition). */
 export function publicInputCount(c: { code: number }): number {
@@ -201,6 +206,13 @@ export async function zkSetup(log: (s: string) => void = console.log): Promise<M
       made++;
     }
     circuits.push({ ...c, contractName, constraints: b.constraints, nPublic: nPub(c), wasm: path.relative(ROOT, b.wasm), zkey: path.relative(ROOT, zkey), vkey: path.relative(ROOT, vkey) });
+  }
+  for (const sh of SHARED_CIRCUITS) {
+    const c = circuits.find((x) => x.id === sh.of);
+    if (!c) throw new Error(`zk-setup: shared circuit ${sh.of} is not set up`);
+    if (publicInputCount(sh) !== c.nPublic) throw new Error(`zk-setup: op ${sh.code} declares ${publicInputCount(sh)} public inputs, ${sh.of} has ${c.nPublic}`);
+    // The same files and verifier contract, under its own id (a deployment registers one verifier per entry).
+    circuits.push({ ...c, id: sh.id, code: sh.code });
   }
   // Verifiers of circuits that no longer exist would otherwise keep compiling.
   for (const f of readdirSync(GENERATED_DIR)) if (!wanted.has(f)) rmSync(path.join(GENERATED_DIR, f), { force: true });

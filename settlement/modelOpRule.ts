@@ -4,11 +4,12 @@ import { SettlementError } from "./errors.ts";
 /**
  * The operand rule of the model ops of spec v2 (codes 10..19): which elements of its inputs one output element
  * depends on, per input, ascending. The mirror of ModelOps.operandIndices (contracts/kernel/ModelOps.sol), check
- * for check: every element of these ops is settled whole (no term level), so the rule lists all of them.
+ * for check. col2im is an accumulation (the game's level 4 narrows it to a term slice, like col_sum); the
+ * other model ops settle an element whole.
  *
  *   10 reshape{shape}                  x[e]
  *   11 im2col{H,W,C,k,stride,pad}      the tapped image element, or none (a tap in the zero padding is 0)
- *   12 col2im{H,W,C,k,stride,pad}      every column entry im2col copied from image element e, ascending
+ *   12 col2im{H,W,C,k,stride,pad}      the column entries of e's terms in the game's slice (col2imTerms)
  *   13 maxpool{H,W,C,size}             e's size x size window, row-major (ky, kx)
  *   14 maxpool_grad{...}(g, x)         g at e's window; x's window
  *   15 one_hot{n}                      x[e / n]
@@ -20,7 +21,7 @@ import { SettlementError } from "./errors.ts";
 const MAX_DIM = 4096;
 const MAX_WINDOW = 64;
 
-interface Conv { H: number; W: number; C: number; k: number; stride: number; pad: number; OH: number; OW: number }
+export interface Conv { H: number; W: number; C: number; k: number; stride: number; pad: number; OH: number; OW: number }
 interface Pool { H: number; W: number; C: number; size: number; OH: number; OW: number }
 
 const count = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -66,21 +67,42 @@ function im2colTap(g: Conv, row: number, j: number): number {
   return ((Math.floor(row / per) * g.H + (py - g.pad)) * g.W + (px - g.pad)) * g.C + (j % g.C);
 }
 
-/** col2im's terms of image element e: the column entries copied from it, ascending (oy, then ox). */
-function col2imSources(g: Conv, e: number): number[] {
-  const cols = g.k * g.k * g.C;
-  const py = (Math.floor(e / (g.C * g.W)) % g.H) + g.pad;
-  const px = (Math.floor(e / g.C) % g.W) + g.pad;
-  const first = Math.floor(e / (g.C * g.W * g.H)) * g.OH * g.OW * cols + (e % g.C);
-  const out: number[] = [];
-  for (let oy = 0; oy < g.OH; oy++) {
-    if (py < oy * g.stride || py - oy * g.stride >= g.k) continue;
-    for (let ox = 0; ox < g.OW; ox++) {
-      if (px < ox * g.stride || px - ox * g.stride >= g.k) continue;
-      out.push(first + (oy * g.OW + ox) * cols + ((py - oy * g.stride) * g.k + (px - ox * g.stride)) * g.C);
-    }
-  }
-  return out;
+/** Candidate output positions per axis that can cover an input position: ceil(k / stride). */
+const perAxis = (g: Conv) => Math.ceil(g.k / g.stride);
+
+/** One axis of a col2im term (ModelOps._axis): [o, kernel offset], or undefined outside the image or the kernel. */
+function axis(g: Conv, p: number, a: number, n: number): [number, number] | undefined {
+  const o = Math.floor(p / g.stride) - (perAxis(g) - 1) + a;
+  if (o < 0 || o >= n || p - o * g.stride >= g.k) return undefined;
+  return [o, p - o * g.stride];
+}
+
+/**
+ * col2im's K = ceil(k/stride)^2 terms of image element e (ModelOps.col2imTerm): term t = (a, b) = (t / per,
+ * t % per) is the column entry (b, oy, ox; ky, kx, c) with oy = floor((iy + pad) / stride) - (per - 1) + a,
+ * ox likewise from b, ky = iy + pad - oy*stride, kx likewise, when 0 <= oy < OH, 0 <= ox < OW, ky < k and
+ * kx < k; else -1 (a zero term). Every column entry im2col copied from e is one term, in ascending order.
+ */
+export function col2imTerms(g: Conv, e: number): number[] {
+  const per = perAxis(g);
+  const py = (Math.floor(e / (g.C * g.W)) % g.H) + g.pad, px = (Math.floor(e / g.C) % g.W) + g.pad;
+  const b = Math.floor(e / (g.C * g.W * g.H));
+  return Array.from({ length: per * per }, (_, t) => {
+    const y = axis(g, py, Math.floor(t / per), g.OH), x = axis(g, px, t % per, g.OW);
+    if (!y || !x) return -1;
+    const row = (b * g.OH + y[0]) * g.OW + x[0];
+    return ((row * g.k + y[1]) * g.k + x[1]) * g.C + (e % g.C);
+  });
+}
+
+/** col2im's geometry from its encoded attributes (a SettlementError when they are not the engine's). */
+export function col2imGeometry(attrs: readonly number[]): Conv {
+  return conv(12, attrs);
+}
+
+/** col2im's K for its attributes: ceil(k / stride)^2 (DisputeGame's K_FROM_ATTRS). */
+export function col2imTermCount(attrs: readonly number[]): number {
+  return perAxis(col2imGeometry(attrs)) ** 2;
 }
 
 /** The pooled row of input row r, and r's position in that window (row-major). */
@@ -97,7 +119,7 @@ function poolWindow(p: Pool, r: number, c: number): number[] {
 }
 
 /** Operand indices of output element `e` of model op `code` (10..19); a SettlementError when shapes or attributes do not fit. */
-export function modelOperandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number): number[][] {
+export function modelOperandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number, slice?: { lo: number; hi: number }): number[][] {
   const kind = opKindOf(code);
   if (kind === undefined || code < 10) fail(code, "is not a model op");
   const arity = OPS[kind].arity;
@@ -124,7 +146,8 @@ export function modelOperandIndices(code: number, attrs: readonly number[], outS
       const cols = g.k * g.k * g.C;
       if (a.length !== 2 || a[1] !== cols || a[0] === 0 || a[0]! % (g.OH * g.OW) !== 0) fail(code, `columns [${a}] are not [B*${g.OH * g.OW}, ${cols}]`);
       expect2(code, outShape, (a[0]! / (g.OH * g.OW)) * g.H * g.W, g.C, "the output");
-      return [col2imSources(g, e)];
+      const terms = col2imTerms(g, e);
+      return [terms.slice(slice?.lo ?? 0, slice?.hi ?? terms.length).filter((i) => i >= 0)];
     }
     case "maxpool":
     case "maxpool_grad": {

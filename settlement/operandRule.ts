@@ -1,6 +1,6 @@
 import { OP_CODES, type OpKind, opDefOf, opKindOf, OPS } from "../engine/ops/index.ts";
 import { SettlementError } from "./errors.ts";
-import { modelOperandIndices } from "./modelOpRule.ts";
+import { col2imTermCount, modelOperandIndices } from "./modelOpRule.ts";
 
 /**
  * The operand rule: which elements of its inputs one output element of an op depends on, the mirror of
@@ -18,7 +18,7 @@ export interface TermSlice {
   readonly count: number;
 }
 
-/** Codes whose element is an accumulation of K terms (the op's `accumulates`), narrowed by level 4 of the game. */
+/** Codes whose element is an accumulation of K terms (the op's `accumulates`: matmul, col_sum, col2im), narrowed by level 4 of the game. */
 export const ACCUMULATION_CODES: readonly number[] = Object.values(OPS).filter((d) => d.accumulates).map((d) => OP_CODES[d.kind]);
 
 /** Whether op `code` is an op at all (1 .. 19): the anchors and the batch inputs are not. */
@@ -26,14 +26,14 @@ export function isOpCode(code: number): boolean {
   return opKindOf(code) !== undefined;
 }
 
-/** Whether an element of op `code` is an accumulation of K terms (matmul, col_sum). */
+/** Whether an element of op `code` is an accumulation of K terms (matmul, col_sum, col2im). */
 export function accumulates(code: number): boolean {
   return opDefOf(code)?.accumulates ?? false;
 }
 
 /**
- * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k) or col_sum (D [m,n]: m).
- * Throws a SettlementError when the shapes do not fit the op.
+ * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k), col_sum (D [m,n]: m) or
+ * col2im (ceil(k/stride)^2, from its attributes). Throws a SettlementError when the shapes do not fit the op.
  */
 export function termCount(code: number, attrs: readonly number[], inShapes: readonly (readonly number[])[]): number {
   const kind: OpKind | undefined = opKindOf(code);
@@ -47,6 +47,7 @@ export function termCount(code: number, attrs: readonly number[], inShapes: read
     if (!d || d.length !== 2) throw new SettlementError("col_sum needs a 2-D input");
     return d[0]!;
   }
+  if (kind === "col2im") return col2imTermCount(attrs);
   throw new SettlementError(`op ${code} is not an accumulation`);
 }
 
@@ -68,7 +69,9 @@ function checkSlice(code: number, k: number, slice: TermSlice | undefined): Term
  * SettlementError when the shapes do not fit the op, or the slice does not fit K.
  */
 export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number, slice?: TermSlice): number[][] {
-  if (code > 9 && isOpCode(code)) return modelOperandIndices(code, attrs, outShape, inShapes, e);
+  if (code > 9 && isOpCode(code)) {
+    return modelOperandIndices(code, attrs, outShape, inShapes, e, opKindOf(code) === "col2im" ? checkSlice(code, col2imTermCount(attrs), slice) : undefined);
+  }
   const bad = (what: string) => new SettlementError(`op ${code}: ${what} (inputs [${inShapes.map((s) => `[${s}]`).join(", ")}], output [${outShape}])`);
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
   const kind = opKindOf(code);

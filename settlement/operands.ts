@@ -14,6 +14,8 @@ import {
   type ProgramStateTensorArg, type RecordArg, type SettlementContext, type SettlementOperands,
 } from "./abi.ts";
 import { SettlementError } from "./errors.ts";
+import { opKindOf } from "../engine/ops/index.ts";
+import { col2imGeometry, col2imTerms } from "./modelOpRule.ts";
 import { accumulates, isOpCode, operandIndices, termCount, type TermSlice } from "./operandRule.ts";
 import type { SettlementSource } from "./step.ts";
 
@@ -145,6 +147,11 @@ export function operandValues(src: SettlementSource, entry: number): OperandValu
  * 0 .. K-1, exact.
  */
 export function accumulationTerms(code: number, attrs: readonly number[], outShape: readonly number[], inputs: readonly OperandValues[], e: number): bigint[] {
+  if (opKindOf(code) === "col2im") {
+    // Every one of the K terms, the missing ones (outside the image or the kernel) zero.
+    operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e); // checks the shapes
+    return col2imTerms(col2imGeometry(attrs), e).map((i) => (i < 0 ? 0n : BigInt(inputs[0]!.data[i]!)));
+  }
   const idx = operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e);
   const a = idx[0]!.map((i) => BigInt(inputs[0]!.data[i]!));
   if (code === 7) return a;

@@ -57,7 +57,7 @@ export function circuitFor(code: number, attrs: readonly number[], classes = 0):
 /** The largest op code of protocol v1; the model ops 10..19 above it have generic circuits. */
 const V1_MAX_CODE = 9;
 
-/** Packed value slots of the window and tap circuits (Groth16KernelVerifier.MODEL_SLOTS). */
+/** Packed value slots of the window circuits (Groth16KernelVerifier.MODEL_SLOTS). */
 export const MODEL_SLOTS = 64;
 
 /** The ctx public input: uint256(keccak256(abi.encode(Context))) mod p. */
@@ -118,8 +118,8 @@ export interface KernelClaim {
    */
   readonly outShape?: readonly number[];
   /**
-   * The model ops 10..19: every opened value per input, in the operand rule's order (settlement/modelOpRule.ts:
-   * col2im's taps, the maxpool windows, an empty list for an im2col padding tap).
+   * The model ops 10..19 (but col2im, a slice): every opened value per input, in the operand rule's order
+   * (settlement/modelOpRule.ts: the maxpool windows, an empty list for an im2col padding tap).
    */
   readonly values?: readonly (readonly bigint[])[];
 }
@@ -165,7 +165,6 @@ function modelOpInput(claim: KernelClaim): Record<string, string | string[]> {
   switch (code) {
     case 10: return { x: one(0) };
     case 11: return { x: vs[0]?.length === 0 ? "0" : one(0) };
-    case 12: return { packed: packed(0) };
     case 13: return { packed: packed(0), size: String(attrs[3]) };
     case 14: return { g: one(0), packed: packed(1), size: String(attrs[3]), pos: fact() };
     case 15: return { x: one(0), j: fact() };

@@ -104,9 +104,13 @@ contract DisputeGame is IDisputeGame {
     /// @notice Level 4 ends when at most this many terms are left: the settlement opens and checks that
     ///         many products (docs/benchmarks.md: the settle gas of a slice of this length, recomputed and Groth16).
     uint64 public constant TERM_SLICE = 8;
-    /// @notice Op codes whose element is an accumulation of K terms (level 4): matmul and col_sum.
+    /// @notice Op codes whose element is an accumulation of K terms (level 4): matmul, col_sum and col2im.
     uint8 public constant MATMUL_CODE = 1;
     uint8 public constant COL_SUM_CODE = 7;
+    uint8 public constant COL2IM_CODE = 12;
+    /// @notice `termDim` value meaning "K is `termOperand` itself": col2im's K = ceil(k / stride)^2 is fixed by
+    ///         the entry's attributes alone (ModelOps.col2imTerm), not by an operand dimension.
+    uint8 internal constant K_FROM_ATTRS = 2;
     /// @notice A descent round goes down this many levels at once (the last round of a tree whose depth is
     ///         not a multiple of it, fewer): the mover reveals the 2^3 = 8 nodes three levels below its
     ///         current node. Fewer transactions for more calldata per move: docs/benchmarks.md (gas) has the
@@ -420,7 +424,7 @@ contract DisputeGame is IDisputeGame {
             uint8 code = rec.code;
             g.width = width;
             g.code = code;
-            if (code == MATMUL_CODE || code == COL_SUM_CODE) _rememberTermOperand(g, rec, code);
+            if (code == MATMUL_CODE || code == COL_SUM_CODE || code == COL2IM_CODE) _rememberTermOperand(g, rec, code);
             g.elementCount = uint64(n);
             g.shapeHash = keccak256(abi.encode(dims));
             g.solverNode = rec.outputRoot;
@@ -506,7 +510,8 @@ contract DisputeGame is IDisputeGame {
     ///         hi - lo <= TERM_SLICE (then settlement starts). Its first call declares K = `termCount` and proves
     ///         it from the program (INV-GAME-9): K must be the dimension of entry k's first input that the
     ///         accumulation runs over (matmul: op(A) is [m, K], K = transA ? dims[0] : dims[1]; col_sum: D is
-    ///         [K, n], K = dims[0]), opened from that tensor's program leaf (`operand`); another K reverts
+    ///         [K, n], K = dims[0]), opened from that tensor's program leaf (`operand`); col2im: K =
+    ///         ceil(k / stride)^2 from its attributes, `operand` unread); another K reverts
     ///         ({WrongTermCount}) and the solver is still to move. The interval then starts as [0, K] with the
     ///         agreed P(0) = 0 and its claim P(K) = its element value. The game keeps only keccak256 of the
     ///         sums; the challenger answers from the {TermsPosted} event.
@@ -862,10 +867,10 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @dev Level 3 ended on element `e` with the two claimed values: level 4 for an accumulation of K terms
-    ///      (matmul, col_sum), else settlement.
+    ///      (matmul, col_sum, col2im), else settlement.
     function _endElements(Game storage g, uint256 gameId, uint64 e, bytes32 vS, bytes32 vC) private {
         uint8 code = g.code;
-        if (code != MATMUL_CODE && code != COL_SUM_CODE) {
+        if (code != MATMUL_CODE && code != COL_SUM_CODE && code != COL2IM_CODE) {
             _reachSettlement(g, gameId, g.entry, e, vS, vC);
             return;
         }
@@ -881,20 +886,35 @@ contract DisputeGame is IDisputeGame {
     ///      K = dims[0]. Remembers that tensor and dimension from record k (which matches the program) for the
     ///      solver's first {postTerms} (INV-GAME-9). A matmul/col_sum without inputs (a malformed program,
     ///      which no kernel verifier settles either) gets ANCHOR_TENSOR_ID: no 2-D tensor has it, so no K can
-    ///      be proved for it.
+    ///      be proved for it. col2im (attributes H, W, C, k, stride, pad) sums K = ceil(k / stride)^2 terms
+    ///      (ModelOps.col2imTerm): K itself is remembered; attributes no engine accepts (k or stride outside
+    ///      [1, 64]) give K = 0, which no postTerms can declare.
     function _rememberTermOperand(Game storage g, TraceCommitment.Record calldata rec, uint8 code) private {
+        if (code == COL2IM_CODE) {
+            uint256 per = 0;
+            if (rec.attrs.length == 6) {
+                int64 k = rec.attrs[3];
+                int64 stride = rec.attrs[4];
+                // SAFETY: both in [1, 64] when used, so per <= 64 and per^2 fits a uint32.
+                if (k >= 1 && k <= 64 && stride >= 1 && stride <= 64) per = (uint256(uint64(k)) + uint256(uint64(stride)) - 1) / uint256(uint64(stride));
+            }
+            g.termOperand = uint32(per * per);
+            g.termDim = K_FROM_ATTRS;
+            return;
+        }
         g.termOperand = rec.inputs.length != 0 ? rec.inputs[0] : ANCHOR_TENSOR_ID;
         g.termDim = code == MATMUL_CODE && (rec.attrs.length == 0 || rec.attrs[0] != 1) ? 1 : 0;
     }
 
     /// @dev The K the program fixes for level 4: dimension termDim of tensor termOperand, opened from the
     ///      program leaf `d` describes (ProgramCommitment.openTensor: reverts unless it is that tensor's leaf of
-    ///      the job's program).
+    ///      the job's program); for col2im, the K remembered from its attributes (`d` is not read).
     function _termOperandDim(Game storage g, uint256 gameId, ProgramCommitment.TensorDescription calldata d)
         private
         view
         returns (uint256)
     {
+        if (g.termDim == K_FROM_ATTRS) return g.termOperand;
         uint32 id = g.termOperand;
         (, uint32[] memory dims) = ProgramCommitment.openTensor(g.programRoot, g.entries, id, d);
         if (dims.length != 2) revert OperandNotMatrix(gameId, id, dims.length);

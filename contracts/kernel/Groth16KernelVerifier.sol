@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IKernelVerifier} from "../interfaces/IKernelVerifier.sol";
 import {KernelVerifierBase} from "./KernelVerifierBase.sol";
+import {CircuitRegistry} from "./CircuitRegistry.sol";
 
 /// @notice No settlement circuit is registered for this (code, attributes, classes) instantiation.
 error NoCircuit(uint8 code, bytes32 key);
@@ -14,25 +15,25 @@ error MalformedProof(uint256 length);
 error PublicInputOutOfField(uint256 index);
 /// @notice The Groth16 verifier rejected the proof.
 error ProofRejected(uint8 code, address verifier);
-/// @notice A registration repeats an instantiation or has no verifier.
-error BadRegistration(uint256 index);
+/// @notice The registry address holds no contract.
+error NoRegistry(address registry);
 /// @notice A matmul/col_sum term slice longer than the settle circuits' SLICE_TERMS.
 error SliceTooLong(uint256 length, uint256 max);
 /// @notice An opened slice value (or accIn) outside the circuits' signed 54-bit range [-2^53, 2^53).
 error SliceValueOutOfRange(uint256 index);
-/// @notice A model op (maxpool, maxpool_grad, col2im) whose element depends on more opened values than its
-///         circuit's MODEL_SLOTS (maxpool: size <= 8; col2im: ceil(k / stride) <= 8): not provable here.
+/// @notice A maxpool or maxpool_grad window larger than its circuit's MODEL_SLOTS (size <= 8, the engine's
+///         largest pool): not provable here.
 error TooManyOperands(uint256 count, uint256 max);
 
 /// @title Groth16KernelVerifier
 /// @notice Settles every op (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, and the
 ///         term slices of matmul and col_sum) with a Groth16 proof instead of recomputing it
 ///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions).
-/// @dev Registry: one snarkjs-generated verifier contract per (code, attributes[, classes]) circuit
-///      (circuits/settle/*.circom, scripts/zk-setup.ts), FIXED AT CONSTRUCTION and immutable afterwards
-///      (no owner): a verifier set is a deployment decision, replaced by deploying a new
-///      Groth16KernelVerifier. Key: keccak256(abi.encode(code, attrs, classes)), classes = the output's
-///      column count for mse_grad (6), 0 for the other ops.
+/// @dev Registry: a CircuitRegistry (one snarkjs-generated verifier contract per (code, attributes[, classes])
+///      circuit, circuits/settle/*.circom, scripts/zk-setup.ts), fixed at construction of both, no owner: a
+///      verifier set is a deployment decision, replaced by deploying a new registry and verifier. Key:
+///      keccak256(abi.encode(code, attrs, classes)), classes = the output's column count for mse_grad (6), 0
+///      for the other ops.
 ///
 ///      `proof` = abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output) (chain/prover.ts
 ///      writes it; b in the order the Solidity verifier expects). Public inputs, in order:
@@ -47,10 +48,11 @@ error TooManyOperands(uint256 count, uint256 max);
 ///        then the opened values packed 4 per word ({_packSlice}: a[0..7], then b[0..7] for matmul),
 ///      the slice padded with zero terms to SLICE_TERMS. The base contract has already checked termCount
 ///      against the operand shapes (INV-GAME-9) and opened exactly the slice's elements.
-///      The model ops 10..19 (ModelOps): one GENERIC circuit per op (key with attrs [], classes 0), the
+///      col2im (12) is an accumulation (ModelOps settles its K = ceil(k/stride)^2 terms through the game's level
+///      4): its slices are col_sum's (dot_slice_cs8 registered under code 12 too, attrs []).
+///      The other model ops 10..19 (ModelOps): one GENERIC circuit per op (key with attrs [], classes 0), the
 ///      attributes it needs and the element's fact ({ModelOps-elementFact}) as public inputs ({_modelOp}):
 ///        reshape, im2col: ctx, output, x (im2col: 0 for a tap in the zero padding, which opens nothing)
-///        col2im:          ctx, output, the taps packed in MODEL_WORDS words ({_packValues})
 ///        maxpool:         ctx, output, the window packed in MODEL_WORDS words, size
 ///        maxpool_grad:    ctx, output, g, the pool input's window packed, size, the element's window position
 ///        one_hot:         ctx, output, x, the element's column j
@@ -70,8 +72,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     /// @notice Bits of each packed slice value (signed, offset by 2^(SLICE_BITS-1)), and values per word.
     uint256 internal constant SLICE_BITS = 54;
     uint256 internal constant SLICE_PER_WORD = 4;
-    /// @notice Packed values of the window and tap circuits (circuits/settle/{maxpool, maxpool_grad, col2im}),
-    ///         and their words.
+    /// @notice Packed values of the window circuits (circuits/settle/{maxpool, maxpool_grad}), and their words.
     uint256 public constant MODEL_SLOTS = 64;
     uint256 internal constant MODEL_WORDS = MODEL_SLOTS / SLICE_PER_WORD;
     uint8 internal constant IM2COL = 11;
@@ -81,26 +82,17 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     uint8 internal constant ONE_HOT = 15;
     uint8 internal constant ADAM_M = 17;
 
-    struct Registration {
-        uint8 code;
-        int64[] attrs;
-        uint32 classes;
-        address verifier;
+    /// @notice The circuits' verifier contracts (immutable, like this contract).
+    CircuitRegistry public immutable registry;
+
+    constructor(CircuitRegistry registry_) {
+        if (address(registry_).code.length == 0) revert NoRegistry(address(registry_));
+        registry = registry_;
     }
 
-    /// @notice Verifier contract of each circuit key.
-    mapping(bytes32 => address) public verifiers;
-
-    event CircuitRegistered(uint8 indexed code, bytes32 indexed key, address verifier);
-
-    constructor(Registration[] memory regs) {
-        for (uint256 i = 0; i < regs.length; ++i) {
-            Registration memory r = regs[i];
-            bytes32 key = circuitKey(r.code, r.attrs, r.classes);
-            if (r.verifier == address(0) || verifiers[key] != address(0)) revert BadRegistration(i);
-            verifiers[key] = r.verifier;
-            emit CircuitRegistered(r.code, key, r.verifier);
-        }
+    /// @notice Verifier contract of a circuit key (zero: none registered): the registry's.
+    function verifiers(bytes32 key) public view returns (address) {
+        return registry.verifiers(key);
     }
 
     /// @notice Registry key of a circuit.
@@ -123,11 +115,12 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         bytes calldata proof
     ) internal view override returns (int256 output) {
         if (proof.length != PROOF_BYTES) revert MalformedProof(proof.length);
-        if (code == 1 || code == 7) return _dotSlice(ctx, code, operands, proof);
+        // col2im is an accumulation like col_sum (ModelOps: its terms through the game's level 4): the same slice.
+        if (code == 1 || code == 7 || code == COL2IM) return _dotSlice(ctx, code, operands, proof);
         if (code > MAX_V1_OP_CODE) return _modelOp(ctx, code, attrs, operands, outDims, proof);
         uint32 classes = code == MSE_GRAD ? outDims[outDims.length - 1] : 0;
         bytes32 key = circuitKey(code, attrs, classes);
-        address verifier = verifiers[key];
+        address verifier = verifiers(key);
         if (verifier == address(0)) revert NoCircuit(code, key);
         output = abi.decode(proof[256:288], (int256));
 
@@ -209,7 +202,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     ///      generic model-op circuits), else {NoCircuit}.
     function _genericVerifier(uint8 code) private view returns (address verifier) {
         bytes32 key = circuitKey(code, new int64[](0), 0);
-        verifier = verifiers[key];
+        verifier = verifiers(key);
         if (verifier == address(0)) revert NoCircuit(code, key);
     }
 
@@ -226,12 +219,12 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         pub[0] = contextField(ctx);
         pub[1] = _field(output, 1);
         uint256 n = 2;
-        if (code == COL2IM || code == MAXPOOL || code == MAXPOOL_GRAD) {
+        if (code == MAXPOOL || code == MAXPOOL_GRAD) {
             if (code == MAXPOOL_GRAD) pub[n++] = _field(operands[0][0], 2);
             _packValues(pub, n, operands[operands.length - 1], MODEL_SLOTS, 0);
             n += MODEL_WORDS;
-            // maxpool, maxpool_grad: the pool size (ModelOps checked it, 1 <= size <= 64).
-            if (code != COL2IM) pub[n++] = uint256(uint64(attrs[3]));
+            // The pool size (ModelOps checked it, 1 <= size <= 64).
+            pub[n++] = uint256(uint64(attrs[3]));
         } else {
             // SAFETY: ModelOps.operandIndices opened exactly one element per input, but im2col's padding tap none.
             for (uint256 i = 0; i < operands.length; ++i) {

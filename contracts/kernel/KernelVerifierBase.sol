@@ -428,7 +428,7 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         for (uint256 i = 0; i < n; ++i) ts[i] = _openOperand(ctx, header, entry.inputs[i], ins[i]);
         Terms memory terms = Terms(ctx.termLo, ctx.termHi, ctx.termCount);
         uint256[][] memory idx = entry.code > MAX_V1_OP_CODE
-            ? modelOps.operandIndices(entry.code, entry.attrs, entry.dims, _dimsOf(ts), ctx.element)
+            ? modelOps.operandIndices(entry.code, entry.attrs, entry.dims, _dimsOf(ts), ctx.element, ModelOps.TermSlice(terms.lo, terms.hi, terms.count))
             : _operandIndices(entry.code, entry.attrs, entry.dims, ts, ctx.element, terms);
         values = new int256[][](n);
         for (uint256 i = 0; i < n; ++i) values[i] = _openElements(ts[i], idx[i], ins[i].leaves, i);

@@ -11,7 +11,9 @@ import {
     MalformedOperands,
     InvalidAttr,
     InvalidShift,
-    NegativeSecondMoment
+    NegativeSecondMoment,
+    TermCountMismatch,
+    TermSliceOutOfRange
 } from "./KernelErrors.sol";
 
 /// @title ModelOps
@@ -23,10 +25,11 @@ import {
 ///      base with these rules inlined would pass the 24,576-byte code limit (EIP-170) in both verifiers.
 ///      Stateless and trusted: only its creator's address is ever called.
 ///
-///      Every element of these ops is settled WHOLE (no term level): an element depends on at most
-///      ceil(k/stride)^2 column entries (col2im), a size x size window (maxpool, maxpool_grad) or one row of
-///      n logits (softmax_ce_grad); settlement/coverage.ts refuses a spec in which one element depends on
-///      more than MAX_DIRECT_OPERANDS elements, so that every settlement stays a bounded transaction.
+///      col2im is an accumulation like col_sum: its element is the sum of K = ceil(k/stride)^2 terms (the
+///      column entries im2col copied from it, and zero terms where a candidate position falls outside the
+///      image or the kernel: {col2imTerm}), narrowed by the game's level 4 to a slice of at most 8 terms.
+///      The other ops settle an element whole: a size x size window (size <= 8 in the spec format:
+///      maxpool, maxpool_grad) or one row of n <= 256 logits and its label (softmax_ce_grad).
 ///
 ///      Bounds (SAFETY for the unchecked blocks): operands are decoded from 4- or 8-byte encodings (|v| <=
 ///      2^63) and attributes are int64; every product below is of two such values (< 2^127) or of such a
@@ -47,6 +50,8 @@ contract ModelOps {
     uint256 internal constant MAX_DIM = 4096;
     /// @notice Largest kernel, stride and pooling window side.
     uint256 internal constant MAX_WINDOW = 64;
+    /// @notice {_axis}'s answer for a col2im candidate outside the image or the kernel.
+    uint256 internal constant NO_TERM = type(uint256).max;
 
     /// @notice A convolution's geometry (attrs H, W, C, k, stride, pad) and its output size.
     struct Conv {
@@ -58,6 +63,13 @@ contract ModelOps {
         uint256 pad;
         uint256 OH;
         uint256 OW;
+    }
+
+    /// @notice The game's term slice [lo, hi) of an accumulation and the declared K (IKernelVerifier.Context).
+    struct TermSlice {
+        uint256 lo;
+        uint256 hi;
+        uint256 count;
     }
 
     /// @notice A pooling geometry (attrs H, W, C, size) and its output size.
@@ -84,7 +96,7 @@ contract ModelOps {
     ///         the attribute count, the attributes and that the operand shapes fit the op and the output:
     ///           10 reshape{shape}: x[e] (attrs = the output shape, same element count)
     ///           11 im2col{H,W,C,k,stride,pad}: the tapped image element, or none in the zero padding
-    ///           12 col2im{...}: every column entry im2col copied from image element e (possibly none)
+    ///           12 col2im{...}: the column entries of e's terms [termLo, termHi) that exist (see {col2imTerm})
     ///           13 maxpool{H,W,C,size}: e's size x size window, row-major
     ///           14 maxpool_grad{...}(g, x): g at e's window, and x's window
     ///           15 one_hot{n}: x[e / n]
@@ -95,13 +107,15 @@ contract ModelOps {
     /// @param outDims The output's shape.
     /// @param inDims The operand shapes, one per input.
     /// @param e The output element (the caller has checked e < the output's element count).
+    /// @param terms col2im: the game's term slice [lo, hi) and the declared K (INV-GAME-9); ignored otherwise.
     /// @return idx Per input, the element indices.
     function operandIndices(
         uint8 code,
         int64[] calldata attrs,
         uint32[] calldata outDims,
         uint32[][] calldata inDims,
-        uint256 e
+        uint256 e,
+        TermSlice calldata terms
     ) external pure returns (uint256[][] memory idx) {
         if (inDims.length != arity(code)) revert ArityMismatch(code, arity(code), inDims.length);
         idx = new uint256[][](inDims.length);
@@ -127,7 +141,11 @@ contract ModelOps {
             uint32[] calldata d = inDims[0];
             if (d.length != 2 || d[1] != cols || d[0] == 0 || d[0] % (g.OH * g.OW) != 0) revert ShapeMismatch(code, 0);
             _expect2(code, outDims, (d[0] / (g.OH * g.OW)) * g.H * g.W, g.C, type(uint256).max);
-            idx[0] = _sources(g, e);
+            uint256 k = _per(g) * _per(g);
+            // INVARIANT: INV-GAME-9: only the true K settles, and the slice lies inside [0, K] and is not empty.
+            if (terms.count != k) revert TermCountMismatch(k, terms.count);
+            if (terms.lo >= terms.hi || terms.hi > k) revert TermSliceOutOfRange(terms.lo, terms.hi, k);
+            idx[0] = _slice(g, e, terms.lo, terms.hi);
         } else if (code == MAXPOOL || code == MAXPOOL_GRAD) {
             Pool memory p = _pool(code, attrs);
             uint32[] calldata x = inDims[code == MAXPOOL ? 0 : 1];
@@ -199,9 +217,10 @@ contract ModelOps {
             return _single(code, operands[0]);
         }
         if (code == COL2IM) {
+            // The sum of the slice's terms (the caller adds the agreed partial sum accIn before termLo).
             int256 sum;
             unchecked {
-                // SAFETY: at most (64/1)^2 * 4096 values of magnitude <= 2^63 (see the contract's bounds).
+                // SAFETY: at most K <= 64^2 values of magnitude <= 2^63 (see the contract's bounds).
                 for (uint256 i = 0; i < operands[0].length; ++i) sum += operands[0][i];
             }
             return sum;
@@ -368,27 +387,56 @@ contract ModelOps {
         return (true, (((row / per) * g.H + (py - g.pad)) * g.W + (px - g.pad)) * g.C + j % g.C);
     }
 
-    /// @dev col2im's terms of image element e = (b, iy, ix, c): the column entries (b, oy, ox; ky, kx, c)
-    ///      with oy*stride + ky - pad = iy and ox*stride + kx - pad = ix, ascending (oy, then ox).
-    function _sources(Conv memory g, uint256 e) private pure returns (uint256[] memory out) {
-        uint256 cols = g.k * g.k * g.C;
-        // The element's padded row and column, and the index of (b, 0, 0; 0, 0, c) in the columns.
-        uint256 py = (e / (g.C * g.W)) % g.H + g.pad;
-        uint256 px = (e / g.C) % g.W + g.pad;
-        uint256 first = (e / (g.C * g.W * g.H)) * g.OH * g.OW * cols + e % g.C;
-        // At most ceil(k / stride) output positions per axis cover an input position.
-        uint256 per = (g.k + g.stride - 1) / g.stride;
-        out = new uint256[](per * per);
+    /// @dev Candidate output positions per axis that can cover an input position: ceil(k / stride).
+    function _per(Conv memory g) private pure returns (uint256) {
+        return (g.k + g.stride - 1) / g.stride;
+    }
+
+    /// @notice Term t of col2im's element e (image element (b, iy, ix, c) of [B*H*W, C]), t in [0, K), K =
+    ///         per^2, per = ceil(k / stride): with py = iy + pad, px = ix + pad, oy = floor(py / stride) -
+    ///         (per - 1) + t / per and ox = floor(px / stride) - (per - 1) + t % per, the column entry
+    ///         (b, oy, ox; ky = py - oy*stride, kx = px - ox*stride, c) when 0 <= oy < OH, 0 <= ox < OW,
+    ///         ky < k and kx < k; else no entry (a zero term). Every column entry im2col copied from e is one
+    ///         term, in ascending index order (engine/ops/col2im.ts sums exactly these).
+    /// @return exists Whether the term is a column entry.
+    /// @return index Its flat index in the [B*OH*OW, k*k*C] columns (0 when it does not exist).
+    function col2imTerm(int64[] calldata attrs, uint256 e, uint256 t) external pure returns (bool exists, uint256 index) {
+        return _term(_conv(COL2IM, attrs), e, t);
+    }
+
+    function _term(Conv memory g, uint256 e, uint256 t) private pure returns (bool, uint256) {
+        // Per axis o * k + (kernel offset), or NO_TERM.
+        uint256 y = _axis(g, (e / (g.C * g.W)) % g.H + g.pad, t / _per(g), g.OH);
+        uint256 x = _axis(g, (e / g.C) % g.W + g.pad, t % _per(g), g.OW);
+        if (y == NO_TERM || x == NO_TERM) return (false, 0);
+        // Column row (b, oy, ox), column (ky, kx, c): ((row * k + ky) * k + kx) * C + c.
+        uint256 row = ((e / (g.C * g.W * g.H)) * g.OH + y / g.k) * g.OW + x / g.k;
+        return (true, ((row * g.k + y % g.k) * g.k + x % g.k) * g.C + e % g.C);
+    }
+
+    /// @dev One axis of a col2im term: for the padded coordinate p and the candidate a in [0, per), the output
+    ///      position o = floor(p / stride) - (per - 1) + a and the kernel offset p - o*stride, as o * k + offset
+    ///      when o is in [0, n) and the offset below k; else NO_TERM.
+    function _axis(Conv memory g, uint256 p, uint256 a, uint256 n) private pure returns (uint256) {
+        uint256 back = _per(g) - 1;
+        uint256 o = p / g.stride + a;
+        if (o < back) return NO_TERM;
+        o -= back;
+        // SAFETY: o <= floor(p / stride) (a <= per - 1), so o * stride <= p.
+        if (o >= n || p - o * g.stride >= g.k) return NO_TERM;
+        return o * g.k + (p - o * g.stride);
+    }
+
+    /// @dev The column entries of col2im's terms [lo, hi) of element e that exist, ascending.
+    function _slice(Conv memory g, uint256 e, uint256 lo, uint256 hi) private pure returns (uint256[] memory out) {
+        out = new uint256[](hi - lo);
         uint256 count = 0;
-        for (uint256 oy = 0; oy < g.OH; ++oy) {
-            if (py < oy * g.stride || py - oy * g.stride >= g.k) continue;
-            for (uint256 ox = 0; ox < g.OW; ++ox) {
-                if (px < ox * g.stride || px - ox * g.stride >= g.k) continue;
-                out[count++] = first + (oy * g.OW + ox) * cols + ((py - oy * g.stride) * g.k + (px - ox * g.stride)) * g.C;
-            }
+        for (uint256 t = lo; t < hi; ++t) {
+            (bool exists, uint256 i) = _term(g, e, t);
+            if (exists) out[count++] = i;
         }
         assembly ("memory-safe") {
-            // SAFETY: shrinks the array to its `count` filled entries (count <= per * per, its allocated length).
+            // SAFETY: shrinks the array to its `count` filled entries (count <= hi - lo, its allocated length).
             mstore(out, count)
         }
     }

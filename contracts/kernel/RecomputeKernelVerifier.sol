@@ -18,6 +18,9 @@ import {ProofNotEmpty, MalformedOperands, UnsupportedCode} from "./KernelErrors.
 ///      (2^255). The engine's own declared exactness bound is tighter still: every intermediate value of an
 ///      accepted spec is below 2^53 (docs/engine.md, "Values and exactness").
 contract RecomputeKernelVerifier is KernelVerifierBase {
+    /// @notice Op code of col2im, the model op settled through the game's term level (ModelOps).
+    uint8 internal constant COL2IM_CODE = 12;
+
     /// @inheritdoc KernelVerifierBase
     function _kernel(
         Context memory ctx,
@@ -29,7 +32,12 @@ contract RecomputeKernelVerifier is KernelVerifierBase {
     ) internal view override returns (int256) {
         if (proof.length != 0) revert ProofNotEmpty(proof.length);
         // The model ops (10..19): their definition on chain is ModelOps, which the base created.
-        if (code > MAX_V1_OP_CODE) return modelOps.recompute(code, attrs, operands, outDims, ctx.element);
+        if (code > MAX_V1_OP_CODE) {
+            int256 v = modelOps.recompute(code, attrs, operands, outDims, ctx.element);
+            // col2im is an accumulation: the slice's sum after the agreed partial sum (checked: accIn is the
+            // parties' word, not an opened value).
+            return code == COL2IM_CODE ? ctx.accIn + v : v;
+        }
         if (code == 1) return _matmul(operands, ctx.accIn);
         if (code == 7) return _colSum(operands, ctx.accIn);
         if (operands.length == 0 || operands[0].length != 1) revert MalformedOperands(code);

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {RecomputeKernelVerifier} from "../kernel/RecomputeKernelVerifier.sol";
+import {ModelOps} from "../kernel/ModelOps.sol";
 
 /// @title KernelHarness
 /// @notice Test-only: the recomputing kernel verifier with its internals exposed (the kernel itself, the operand
@@ -32,7 +33,9 @@ contract KernelHarness is RecomputeKernelVerifier {
         uint64 termHi,
         uint64 termCount
     ) external view returns (uint256[][] memory) {
-        if (code > MAX_V1_OP_CODE) return modelOps.operandIndices(code, attrs, outDims, inDims, element);
+        if (code > MAX_V1_OP_CODE) {
+            return modelOps.operandIndices(code, attrs, outDims, inDims, element, ModelOps.TermSlice(termLo, termHi, termCount));
+        }
         Tensor[] memory ts = new Tensor[](inDims.length);
         for (uint256 i = 0; i < inDims.length; ++i) ts[i] = Tensor(4, inDims[i], bytes32(0));
         return _operandIndices(code, attrs, outDims, ts, element, Terms(termLo, termHi, termCount));

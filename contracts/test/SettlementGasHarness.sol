@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {KernelVerifierBase} from "../kernel/KernelVerifierBase.sol";
 import {Groth16KernelVerifier, SliceValueOutOfRange} from "../kernel/Groth16KernelVerifier.sol";
+import {CircuitRegistry} from "../kernel/CircuitRegistry.sol";
 
 /// @title OpeningsGasHarness
 /// @notice Test-only gas probe: the settlement's openings alone (KernelVerifierBase with a kernel that
@@ -35,7 +36,7 @@ contract OpeningsGasHarness is KernelVerifierBase {
 /// @notice Test-only gas probe of Groth16KernelVerifier: its {trueValue} body (openings + proof check) and a
 ///         circuit verifier's call alone (what the pairing check and the public-input MSM cost).
 contract Groth16GasHarness is Groth16KernelVerifier {
-    constructor(Registration[] memory regs) Groth16KernelVerifier(regs) {}
+    constructor(CircuitRegistry registry_) Groth16KernelVerifier(registry_) {}
 
     /// @notice {trueValue}'s body and the gas it used (execution only).
     function gasTrueValue(Context calldata ctx, bytes calldata operands, bytes calldata proof)

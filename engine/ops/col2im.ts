@@ -21,10 +21,10 @@ function batch(s: readonly number[], a: Col2imAttrs, OH: number, OW: number): nu
 export const col2im: OpDef<Col2imAttrs> = {
   kind: "col2im",
   arity: 1,
-  // Settled whole (every term of the element at once: at most ceil(k/stride)^2 of them), not through the
-  // game's term level, which only matmul and col_sum have (contracts/kernel/ModelOps.sol).
-  accumulates: false,
-  settlePublicInputs: 18, // ctx, out, the element's taps packed in 16 words (64 slots: circuits/settle/col2im.circom)
+  // Through the game's term level like col_sum: K = ceil(k/stride)^2 terms per element, the missing ones zero
+  // (settlement/modelOpRule.ts col2imTerms, contracts/kernel/ModelOps.sol col2imTerm).
+  accumulates: true,
+  settlePublicInputs: 5, // col_sum's dot slice: ctx, out, accIn, 2 packed words
   type([s], [r], a) {
     const { OH, OW } = convOutput("col2im", a);
     const B = batch(s!, a, OH, OW);

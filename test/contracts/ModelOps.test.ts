@@ -15,9 +15,9 @@ import { OP_CODES, opDef, opKindOf } from "../../engine/ops/index.ts";
 import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { SettlementContext } from "../../settlement/abi.ts";
-import { modelElementFact } from "../../settlement/modelOpRule.ts";
-import { buildSettlementOperands, encodeSettlementOperands, settlementContext } from "../../settlement/operands.ts";
-import { operandIndices } from "../../settlement/operandRule.ts";
+import { col2imGeometry, col2imTerms, modelElementFact } from "../../settlement/modelOpRule.ts";
+import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, partialSums, settlementContext } from "../../settlement/operands.ts";
+import { operandIndices, termCount, type TermSlice } from "../../settlement/operandRule.ts";
 import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
 import { type ModelJob, tinyCharlmJob, tinyCnnJob } from "../helpers/modelWorlds.ts";
 import { rng } from "../helpers/seededRng.ts";
@@ -43,8 +43,12 @@ describe("ModelOps: settlement of the model ops 10..19", async () => {
   const modelOps = await viem.getContractAt("ModelOps", (await verifier.read.modelOps()) as Hex);
   const table = await viem.deployContract("ExpTableHarness");
 
-  const onChainIndices = async (code: number, attrs: readonly number[], out: readonly number[], ins: readonly (readonly number[])[], e: number) =>
-    ((await k.read.operandIndices([code, big(attrs), out, ins, BigInt(e), 0n, 0n, 0n])) as readonly (readonly bigint[])[]).map((r) => r.map(Number));
+  /** The on-chain rule; col2im (an accumulation) over the whole term range [0, K) unless a slice is given. */
+  const onChainIndices = async (code: number, attrs: readonly number[], out: readonly number[], ins: readonly (readonly number[])[], e: number, slice?: TermSlice) => {
+    const K = code === 12 ? termCount(code, attrs, ins) : 0;
+    const s = slice ?? { lo: 0, hi: K, count: K };
+    return ((await k.read.operandIndices([code, big(attrs), out, ins, BigInt(e), BigInt(s.lo), BigInt(s.hi), BigInt(s.count)])) as readonly (readonly bigint[])[]).map((r) => r.map(Number));
+  };
   const kernel = (code: number, attrs: readonly number[], values: readonly (readonly number[])[], e: number, out: readonly number[]) =>
     k.read.kernel([code, big(attrs), values.map(big), BigInt(e), out, "0x"]) as Promise<bigint>;
 
@@ -136,6 +140,36 @@ describe("ModelOps: settlement of the model ops 10..19", async () => {
     }
     // one_hot with indices at both ends.
     await check("one_hot", { n: 5 }, [{ shape: [2, 2], data: Float64Array.from([0, 4, 2, 4]) }], "ends");
+  });
+
+  it("col2im's K = ceil(k/stride)^2 terms: the enumeration on chain is the TS one, and every slice of every element sums to its partial sums", async () => {
+    for (const geo of [[5, 5, 2, 3, 2, 1], [6, 6, 1, 5, 1, 2], [7, 4, 3, 2, 3, 0], [4, 4, 2, 4, 2, 3]]) {
+      const g = col2imGeometry(geo);
+      const img: Tensor = { shape: [2 * g.H * g.W, g.C], data: Float64Array.from({ length: 2 * g.H * g.W * g.C }, (_, i) => (i * 37) % 101 - 50) };
+      const attrs = { H: g.H, W: g.W, C: g.C, k: g.k, stride: g.stride, pad: g.pad };
+      const cols = opDef("im2col").reference([img], attrs);
+      const out = opDef("col2im").reference([cols], attrs);
+      const K = termCount(12, geo, [cols.shape]);
+      expect(K).to.equal(Math.ceil(g.k / g.stride) ** 2);
+      for (let e = 0; e < out.data.length; e += 3) {
+        const terms = col2imTerms(g, e);
+        for (let t = 0; t < K; t++) {
+          const [exists, index] = (await modelOps.read.col2imTerm([big(geo), BigInt(e), BigInt(t)])) as [boolean, bigint];
+          expect([exists, exists ? Number(index) : -1], `geometry [${geo}] element ${e} term ${t}`).to.deep.equal([terms[t]! >= 0, terms[t]!]);
+        }
+        const P = partialSums(accumulationTerms(12, geo, out.shape, [{ shape: cols.shape, data: Float64Array.from(cols.data) }], e));
+        expect(P[K], `element ${e}: the terms sum to col2im's value`).to.equal(BigInt(out.data[e]!));
+        const lo = e % K, hi = Math.min(K, lo + 1 + (e % 8));
+        const idx = await onChainIndices(12, geo, out.shape, [cols.shape], e, { lo, hi, count: K });
+        expect(idx, `slice [${lo}, ${hi})`).to.deep.equal(operandIndices(12, geo, out.shape, [cols.shape], e, { lo, hi, count: K }));
+        const v = await kernel(12, geo, idx.map((ix) => ix.map((j) => cols.data[j]!)), e, out.shape);
+        expect(v, `slice [${lo}, ${hi}) of element ${e}`).to.equal(P[hi]! - P[lo]!);
+      }
+    }
+    const g = [5, 5, 2, 3, 2, 1];
+    await expectRevert(onChainIndices(12, g, [50, 2], [[18, 18]], 0, { lo: 0, hi: 4, count: 5 }), "TermCountMismatch");
+    await expectRevert(onChainIndices(12, g, [50, 2], [[18, 18]], 0, { lo: 2, hi: 2, count: 4 }), "TermSliceOutOfRange");
+    await expectRevert(onChainIndices(12, g, [50, 2], [[18, 18]], 0, { lo: 0, hi: 5, count: 4 }), "TermSliceOutOfRange");
   });
 
   it("malformed attributes, shapes and operands revert with a named error", async () => {

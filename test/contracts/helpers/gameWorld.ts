@@ -17,11 +17,13 @@ import { makeSpec, type TrainingSpec } from "../../../engine/spec.ts";
 import { initialState, type TrainingState } from "../../../engine/state.ts";
 import { type Deviation, deviatedStep, type DeviationWorld } from "../../../dispute/deviation.ts";
 import { syntheticDataset, tinySpec } from "../../vectors/generate.ts";
+import { tinyCharlmJob, tinyCnn3Job, tinyCnnJob } from "../../helpers/modelWorlds.ts";
 
 // test/e2e/solverDispute.test.ts still imports the step and its type from here.
 export type { Deviation } from "../../../dispute/deviation.ts";
 
-export type WorldKind = "tiny" | "medium" | "wide" | "long";
+/** The v1 MLP worlds, and two spec-v2 worlds holding every model op (test/helpers/modelWorlds.ts). */
+export type WorldKind = "tiny" | "medium" | "wide" | "long" | "cnn" | "cnn3" | "charlm";
 
 /** What a party knows: its state root at each step, and its op trace of each step (index = step). */
 export interface History {
@@ -42,6 +44,9 @@ export interface World extends History {
 }
 
 function specFor(kind: WorldKind): { dataset: Dataset; spec: TrainingSpec } {
+  if (kind === "cnn") return tinyCnnJob();
+  if (kind === "cnn3") return tinyCnn3Job();
+  if (kind === "charlm") return tinyCharlmJob();
   if (kind === "tiny") {
     const dataset = syntheticDataset(12, 6, 3);
     return { dataset, spec: tinySpec(dataset) };
