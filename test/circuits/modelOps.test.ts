@@ -8,12 +8,13 @@
 // operand rule opens, and random cases at the range edges (clamps binding, rounding ties, isqrt at perfect
 // squares +-1, exact and tied divisions, max ties, padding taps, the largest windows).
 // Forged hints: the quotient/remainder, square root and window-max witnesses moved by +-1 violate the R1CS.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { expect } from "chai";
 import { opDef, type OpKind } from "../../engine/ops/index.ts";
 import { imageTaps } from "../../engine/ops/windowGeometry.ts";
+import { EXP_TABLE } from "../../engine/expTable.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { packSlice, packValues } from "../../settlement/prover.ts";
 import { col2imTermCount, modelOperandIndices } from "../../settlement/modelOpRule.ts";
@@ -30,7 +31,14 @@ import {
 import { rng as seededRng } from "../helpers/seededRng.ts";
 
 const MAINS = ["reshape", "im2col", "maxpool", "maxpool_grad", "one_hot", "adam_m", "adam_v", "adam_update", "dot_slice_cs8"] as const;
-type Main = (typeof MAINS)[number];
+/**
+ * softmax_ce_grad's kernel (circuits/kernels/softmax_ce_grad.circom) has no settle circuit (a 256-logit row is
+ * beyond a 2^16 ceremony): its template is tested here on rows of at most SOFTMAX_N logits, through a main
+ * written into build/ (not a settle main, not a test main of kernels.test.ts).
+ */
+const SOFTMAX_N = 6;
+const SOFTMAX_MAIN = `build/softmax-mains/softmax_ce_grad_n${SOFTMAX_N}.circom`;
+type Main = (typeof MAINS)[number] | "softmax_ce_grad";
 const WINDOW_SLOTS = 64; // maxpool / maxpool_grad: size <= 8
 const TERM_SLICE = 8; // DisputeGame.TERM_SLICE: col2im's slices, like col_sum's
 const CTX = 0x1234567890abcdefn;
@@ -227,8 +235,12 @@ function circuitInputs(c: VecCase, e: number): In | undefined {
       return { v: B(x[e]!), g: B(c.inputs[1]!.values[e]!), b2Num: B(a.b2Num!), b2Shift: B(a.b2Shift!), gShift: B(a.gShift!), lo: B(a.lo!), hi: B(a.hi!) };
     case "adam_update":
       return { w: B(x[e]!), m: B(c.inputs[1]!.values[e]!), v: B(c.inputs[2]!.values[e]!), lrNum: B(a.lrNum!), lrShift: B(a.lrShift!), eps: B(a.eps!), lo: B(a.lo!), hi: B(a.hi!) };
+    case "softmax_ce_grad": {
+      const n = c.output.shape[1]!, row = Math.floor(e / n);
+      return softmaxInputs(x.slice(row * n, row * n + n), c.inputs[1]!.values[row]!, e % n, a.fracBits!, a.one!);
+    }
     default:
-      return undefined; // softmax_ce_grad: no settle circuit (docs/protocol.md)
+      return undefined;
   }
 }
 
@@ -259,19 +271,43 @@ async function col2imBySlices(c: VecCase, ci: number): Promise<number> {
   return n;
 }
 
+/** softmax_ce_grad's kernel inputs: the row packed in SOFTMAX_N slots, its length, the label, j and the attributes. */
+function softmaxInputs(row: readonly number[], label: number, j: number, fracBits: number, one: number): In {
+  return { count: B(row.length), packed: packValues(row.map(B), SOFTMAX_N), label: B(label), j: B(j), fracBits: B(fracBits), one: B(one) };
+}
+
 const bigIn = (o: Record<string, number>): In => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, B(v)]));
 
 describe("zk settle circuits of ops 10-19 vs the TypeScript reference", () => {
   before(async () => {
-    const cs = await buildCircuits(MAINS.map((m) => `circuits/settle/${m}.circom`));
+    mkdirSync(path.join(ROOT, "build/softmax-mains"), { recursive: true });
+    // The settle mains' form: ctx and the claimed out are inputs, out === the kernel's.
+    const words = Math.ceil(SOFTMAX_N / 4);
+    writeFileSync(path.join(ROOT, SOFTMAX_MAIN), [
+      "pragma circom 2.1.0;",
+      `include "../../circuits/kernels/softmax_ce_grad.circom";`,
+      "template Main() {",
+      "    signal input ctx; signal input out; signal input count; signal input packed[" + words + "];",
+      "    signal input label; signal input j; signal input fracBits; signal input one;",
+      "    signal c2 <== ctx * ctx;",
+      `    component k = SoftmaxCeGrad(${SOFTMAX_N});`,
+      "    k.count <== count; k.label <== label; k.j <== j; k.fracBits <== fracBits; k.one <== one;",
+      "    for (var w = 0; w < " + words + "; w++) k.packed[w] <== packed[w];",
+      "    out === k.out;",
+      "}",
+      "component main {public [ctx, out, count, packed, label, j, fracBits, one]} = Main();",
+      "",
+    ].join("\n"));
+    const cs = await buildCircuits([...MAINS.map((m) => `circuits/settle/${m}.circom`), SOFTMAX_MAIN]);
     for (const c of cs) {
-      built.set(c.name, c);
-      calc.set(c.name, await loadWitnessCalculator(c));
+      const name = c.name.startsWith("softmax_ce_grad") ? "softmax_ce_grad" : c.name;
+      built.set(name, c);
+      calc.set(name, await loadWitnessCalculator(c));
       console.log(`  ${c.name.padEnd(14)} ${String(c.constraints).padStart(6)} constraints  ${c.compiled ? `${c.ms} ms` : "cached"}`);
     }
   });
 
-  it("the shared vectors (ops.v2.models.json, ops.v2.lm.json): every element of every case of ops 10-15, 17-19 (col2im slice by slice)", async () => {
+  it("the shared vectors (ops.v2.models.json, ops.v2.lm.json): every element of every case of ops 10-19 (col2im slice by slice)", async () => {
     const models = (JSON.parse(readFileSync(path.join(ROOT, "test/vectors/ops.v2.models.json"), "utf8")) as { ops: { cases: VecCase[] } }).ops.cases;
     const lm = (JSON.parse(readFileSync(path.join(ROOT, "test/vectors/ops.v2.lm.json"), "utf8")) as { cases: VecCase[] }).cases;
     const seen = new Set<string>();
@@ -290,7 +326,7 @@ describe("zk settle circuits of ops 10-19 vs the TypeScript reference", () => {
         checked++;
       }
     }
-    expect([...seen].sort()).to.deep.equal([...MAINS].sort());
+    expect([...seen].sort()).to.deep.equal([...MAINS, "softmax_ce_grad"].sort());
     expect(checked).to.be.greaterThan(200);
   });
 
@@ -381,6 +417,48 @@ describe("zk settle circuits of ops 10-19 vs the TypeScript reference", () => {
     }
   });
 
+  it("softmax_ce_grad's kernel: circuits/lib/exp_table.circom is engine/expTable.ts, entry by entry", () => {
+    const src = readFileSync(path.join(ROOT, "circuits/lib/exp_table.circom"), "utf8");
+    const t = [...src.matchAll(/t\[(\d+)\] = (\d+);/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+    expect(t.length).to.equal(3072);
+    for (const [i, v] of t) expect(v, `entry ${i}`).to.equal(EXP_TABLE[i] ?? 0);
+  });
+
+  it(`softmax_ce_grad's kernel: 150 random rows of 1..${SOFTMAX_N} logits (fracBits 0..52, ties, distances past the table, every column) match the engine`, async () => {
+    const r = seededRng(16);
+    let rows = 0, pastTable = 0;
+    for (let i = 0; i < 150; i++) {
+      const n = (i % SOFTMAX_N) + 1;
+      const fracBits = pick(r, [0, 4, 8, 12, 16, 52, int(r, 0, 52)]);
+      const one = pick(r, [1, 3, 4096, 2 ** 20, int(r, 1, 2 ** 30)]);
+      // Spreads: equal logits, within the table, past its end, the extremes of 54 bits.
+      const spread = pick(r, [0, 2 ** Math.min(fracBits + 2, 40), 2 ** Math.min(fracBits + 5, 50), 2 ** 52]);
+      const base = int(r, -(2 ** 50), 2 ** 50);
+      const row = Array.from({ length: n }, () => Math.max(-(2 ** 53), Math.min(2 ** 53 - 1, base + int(r, -spread, spread))));
+      const label = int(r, 0, n - 1);
+      // The engine's exactness bound (its type's exactBound) must hold for its reference to be exact.
+      const width = Math.max(...row) - Math.min(...row);
+      if ((fracBits < 8 ? width * 2 ** (8 - fracBits) : width) > 2 ** 53 || 2 * 65536 * one + 3 * n * 65536 > 2 ** 53) continue;
+      const want = ref("softmax_ce_grad", [t(row, [1, n]), t([label])], { fracBits, one });
+      rows++;
+      if (want.some((v, k) => v === (k === label ? -one : 0))) pastTable++; // a q of 0: an entry negligible or past the table
+      for (let j = 0; j < n; j++) {
+        await expectSettles("softmax_ce_grad", softmaxInputs(row, label, j, fracBits, one), B(want[j]!), `case ${i} j ${j} row ${row} fracBits ${fracBits} one ${one}`);
+      }
+    }
+    expect(rows, "rows inside the engine's exactness bound").to.be.greaterThan(90);
+    expect(pastTable, "rows with a negligible or past-the-table entry").to.be.greaterThan(5);
+  });
+
+  it("softmax_ce_grad's kernel refuses a column outside the row, fracBits outside [0, 52], one < 1", async () => {
+    const x = softmaxInputs([5, 9, -3], 1, 0, 12, 4096);
+    const want = B(ref("softmax_ce_grad", [t([5, 9, -3], [1, 3]), t([1])], { fracBits: 12, one: 4096 })[0]!);
+    await expectSettles("softmax_ce_grad", x, want, "baseline");
+    await expectNoWitness("softmax_ce_grad", { ...x, j: 3n }, 0n, "j = n");
+    await expectNoWitness("softmax_ce_grad", { ...x, fracBits: 53n }, want, "fracBits 53");
+    await expectNoWitness("softmax_ce_grad", { ...x, one: 0n }, 0n, "one 0");
+  });
+
   it("forged hints: every quotient/remainder, square-root and window-max witness wire moved by +-1 violates the R1CS", async () => {
     const cases: [Main, In, bigint][] = [];
     const r = seededRng(99);
@@ -391,6 +469,7 @@ describe("zk settle circuits of ops 10-19 vs the TypeScript reference", () => {
     const xs = [3, 9, 9, -2];
     cases.push(["maxpool", { packed: packValues(xs.map(B), WINDOW_SLOTS), size: 2n }, 9n]);
     cases.push(["maxpool_grad", { g: 5n, packed: packValues(xs.map(B), WINDOW_SLOTS), size: 2n, pos: 1n }, 5n]);
+    cases.push(["softmax_ce_grad", softmaxInputs([5, 9, -3], 1, 0, 4, 4096), B(ref("softmax_ce_grad", [t([5, 9, -3], [1, 3]), t([1])], { fracBits: 4, one: 4096 })[0]!)]);
     const HINT = /\.(q|r|rem|half|max|sel\[\d+\]|out\[\d+\]|picked\[\d+\])$|root\.r$|wm\.max$/;
     for (const [main, x, out] of cases) {
       const c = built.get(main)!;
