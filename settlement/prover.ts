@@ -58,7 +58,7 @@ export function circuitFor(code: number, attrs: readonly number[], classes = 0):
 const V1_MAX_CODE = 9;
 
 /** Packed value slots of the window circuits (Groth16KernelVerifier.MODEL_SLOTS). */
-export const MODEL_SLOTS = 64;
+export const MODEL_SLOTS = 25;
 
 /** The ctx public input: uint256(keccak256(abi.encode(Context))) mod p. */
 export function contextField(ctx: SettlementContext): bigint {

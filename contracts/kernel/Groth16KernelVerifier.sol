@@ -19,16 +19,19 @@ error ProofRejected(uint8 code, address verifier);
 error NoRegistry(address registry);
 /// @notice A matmul/col_sum term slice longer than the settle circuits' SLICE_TERMS.
 error SliceTooLong(uint256 length, uint256 max);
-/// @notice An opened slice value (or accIn) outside the circuits' signed 54-bit range [-2^53, 2^53).
+/// @notice An opened slice or pool-window value outside the circuits' signed 54-bit range [-2^53, 2^53).
+/// @param index The value's slot (a slice: a[0..7], then b as 8..15; a window: its position).
 error SliceValueOutOfRange(uint256 index);
-/// @notice A maxpool or maxpool_grad window larger than its circuit's MODEL_SLOTS (size <= 8, the engine's
-///         largest pool): not provable here.
+/// @notice A maxpool or maxpool_grad window larger than its circuit's MODEL_SLOTS (size <= 5; the engine
+///         allows 8): not provable under this verifier, only by recomputation.
 error TooManyOperands(uint256 count, uint256 max);
 
 /// @title Groth16KernelVerifier
-/// @notice Settles every op (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, and the
-///         term slices of matmul and col_sum) with a Groth16 proof instead of recomputing it
-///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions).
+/// @notice Settles the ops (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, the term
+///         slices of matmul, col_sum and col2im, and the model ops reshape, im2col, maxpool, maxpool_grad,
+///         one_hot, adam_m, adam_v, adam_update) with a Groth16 proof instead of recomputing them
+///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions; softmax_ce_grad
+///         only it settles).
 /// @dev Registry: a CircuitRegistry (one snarkjs-generated verifier contract per (code, attributes[, classes])
 ///      circuit, circuits/settle/*.circom, scripts/zk-setup.ts), fixed at construction of both, no owner: a
 ///      verifier set is a deployment decision, replaced by deploying a new registry and verifier. Key:
@@ -73,8 +76,9 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     uint256 internal constant SLICE_BITS = 54;
     uint256 internal constant SLICE_PER_WORD = 4;
     /// @notice Packed values of the window circuits (circuits/settle/{maxpool, maxpool_grad}), and their words.
-    uint256 public constant MODEL_SLOTS = 64;
-    uint256 internal constant MODEL_WORDS = MODEL_SLOTS / SLICE_PER_WORD;
+    ///         25 slots: pools of size <= 5 (size 8 would need 64 and a 2^13 ceremony).
+    uint256 public constant MODEL_SLOTS = 25;
+    uint256 internal constant MODEL_WORDS = (MODEL_SLOTS + SLICE_PER_WORD - 1) / SLICE_PER_WORD;
     uint8 internal constant IM2COL = 11;
     uint8 internal constant COL2IM = 12;
     uint8 internal constant MAXPOOL = 13;
@@ -136,7 +140,8 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         _verify(code, verifier, proof, pub);
     }
 
-    /// @dev matmul/col_sum: verifies output = accIn + sum of the slice's products under ctx.
+    /// @dev matmul/col_sum/col2im: verifies output = accIn + sum of the slice's products (col_sum, col2im: of its
+    ///      values) under ctx.
     function _dotSlice(Context memory ctx, uint8 code, int256[][] memory operands, bytes calldata proof)
         private
         view
