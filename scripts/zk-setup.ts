@@ -11,7 +11,7 @@
 // !! toxic waste this machine saw (and the phase-2 contribution is local as well). Whoever ran it can   !!
 // !! forge proofs. A deployment MUST point ZK_PTAU at a public ceremony's prepared (phase-2-ready)      !!
 // !! .ptau file (e.g. the Hermez/Polygon "powersOfTau28_hez_final_<N>.ptau" with 2^N >= the largest      !!
-// !! circuit's domain, N >= 10 here) and run phase 2 as a multi-party ceremony (snarkjs zkey contribute  !!
+// !! circuit's domain, N >= 12 here) and run phase 2 as a multi-party ceremony (snarkjs zkey contribute  !!
 // !! by independent parties, then a beacon). See docs/protocol.md, "Groth16 settlement".                !!
 // !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 //
@@ -220,7 +220,7 @@ export async function zkSetup(log: (s: string) => void = console.log): Promise<M
   writeFileSync(MANIFEST, JSON.stringify(manifest, null, 1));
   const curve = (globalThis as { curve_bn128?: Curve }).curve_bn128;
   if (curve) await curve.terminate();
-  log(`zk-setup: ${circuits.length} circuits (${made} set up, ${circuits.length - made} cached), ptau 2^${power}${external ? " (ZK_PTAU)" : " LOCAL dev ceremony"}, ${Math.round(performance.now() - t0)} ms`);
+  log(`zk-setup: ${circuits.length} circuits (${made} set up, ${SETTLE_CIRCUITS.length - made} cached, ${SHARED_CIRCUITS.length} shared), ptau 2^${power}${external ? " (ZK_PTAU)" : " LOCAL dev ceremony"}, ${Math.round(performance.now() - t0)} ms`);
   return manifest;
 }
 

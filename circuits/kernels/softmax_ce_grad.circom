@@ -15,7 +15,7 @@ include "./exp_lookup.circom";
 // NOT a settle circuit (tested in test/circuits/modelOps.test.ts only): about 610 constraints per logit (the
 // lookup ~270, expIndex's variable rounding ~150, the max ~60, the unpacking 54). Measured: 2,652 constraints
 // for maxN = 4, 155,868 for maxN = 256 (the largest vocabulary: a 2^18 ceremony); a 2^16 ceremony holds rows
-// of at most ~107 logits, the 2^13 one of the other settle circuits ~13.
+// of at most ~107 logits, the 2^12 one of the settle circuits ~6.
 template SoftmaxCeGrad(maxN) {
     var words = (maxN + 3) \ 4;
     signal input count;
