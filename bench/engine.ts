@@ -2,153 +2,136 @@ import { spawn } from "node:child_process";
 import { hash } from "node:crypto";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import { sampleBatch, type Batch } from "../engine/batch.ts";
+import type { Batch } from "../engine/batch.ts";
 import { accuracy } from "../engine/evaluate.ts";
 import { buildStepGraph, isParameter, stateLayout } from "../engine/graph.ts";
-import { onnxRunner } from "../engine/onnx/runner.ts";
 import type { SessionOptions } from "../engine/onnx/session.ts";
-import { nextRng } from "../engine/random.ts";
 import { referenceRunner } from "../engine/reference.ts";
 import type { StepRunner } from "../engine/runner.ts";
-import type { TrainingSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
-import type { Tensor } from "../engine/tensor.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { train } from "../training/train.ts";
 import { mnistSpec } from "../training/mnistJob.ts";
-import { floatBatch, float32Mlp } from "./float32Mlp.ts";
+import { contenderPair, drawBatches, MODELS, type ModelName, parseModels } from "./contenderPair.ts";
+import { cpuMs, interleave, type PairFigures, type Timing } from "./interleavedTiming.ts";
 import { median, report, round } from "./report.ts";
 import { measureWorkers } from "./workers.ts";
 
 /**
  * npm run bench:engine — the price of determinism: the deterministic ONNX step against a plain float32
- * onnxruntime MLP of the same shape and batch (same onnxruntime, same session options, same work per step),
- * the cost of a state root, the cost of a traced step, and the held-out accuracy of the default job.
+ * onnxruntime step of the same model and batch (same onnxruntime, same session options, same work per step:
+ * bench/float32Mlp.ts, float32Cnn.ts, float32CharLm.ts), for the MLP at batch 64/128/256 and for every
+ * default model (mlp, cnn, charlm) at its own batch size; the cost of a state root, the cost of a traced
+ * step, and the held-out accuracy of the default job.
  *
  * How the ratio is measured (docs/benchmarks.md, bench:engine): the measurement runs BENCH_RUNS times (3),
- * each in a fresh child process. In a child, for each batch size, both contenders get one intra-op thread
- * and run in alternating blocks of BENCH_BLOCK steps (5), BENCH_BLOCKS blocks each (200, after warm-up);
- * a block is timed in CPU time of the process (process.cpuUsage: every thread of it), which other tenants
- * of a shared machine do not inflate the way they inflate wall time. A round is one block of each, back to
- * back; the ratio of a run is the median over rounds of float32's block time over the deterministic one's;
- * the metric is the median of the runs' ratios, and the spread (max - min over the runs) is printed next to
- * it. Step times are lower quartiles of the blocks. The wall-clock ratio of the same blocks is kept as
- * `det_vs_float32_ratio_wall` (it moves with the machine's load). Env: BENCH_RUNS, BENCH_BLOCKS,
- * BENCH_BLOCK, BENCH_BATCHES (default 64,128,256), BENCH_TRAIN_STEPS (accuracy run, default 2000), BENCH_WORKER_STEPS and BENCH_WORKER_ROUNDS (the workers measurement, 40 and 5).
+ * each in a fresh child process. In a child, for each MLP batch size and then each model, both contenders
+ * get one intra-op thread and run in alternating blocks of BENCH_BLOCK steps (5), BENCH_BLOCKS blocks each
+ * (200, after warm-up; the CNN: BENCH_CNN_BLOCK 2, BENCH_CNN_BLOCKS 60, its step being ~100 times the
+ * MLP's); a block is timed in CPU time of the process (process.cpuUsage: every thread of it), which other
+ * tenants of a shared machine do not inflate the way they inflate wall time (bench/interleavedTiming.ts). A
+ * round is one block of each, back to back; the ratio of a run is the median over rounds of float32's block
+ * time over the deterministic one's; the metric is the median of the runs' ratios, and the spread (max - min
+ * over the runs) is printed next to it. Step times are lower quartiles of the blocks. The wall-clock ratio of
+ * the same blocks is kept as `det_vs_float32_ratio_wall` (it moves with the machine's load). Env:
+ * BENCH_RUNS, BENCH_BLOCKS, BENCH_BLOCK, BENCH_BATCHES (default 64,128,256), BENCH_MODELS (default
+ * mlp,cnn,charlm; also cnn_ce), BENCH_CNN_BLOCKS, BENCH_CNN_BLOCK, BENCH_TRAIN_STEPS (accuracy run, default 2000),
+ * BENCH_WORKER_STEPS and BENCH_WORKER_ROUNDS (the workers measurement, 40 and 5).
  */
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 200);
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 5);
 const BATCHES = (process.env.BENCH_BATCHES ?? "64,128,256").split(",").filter(Boolean).map(Number);
+const MODEL_LIST = parseModels(process.env.BENCH_MODELS ?? MODELS.join(","));
 const TRAIN_STEPS = Number(process.env.BENCH_TRAIN_STEPS ?? 2000);
 const CHECKPOINT_INTERVAL = 100;
 /** Both contenders' sessions: one intra-op thread (the CPU-time measurement needs no idle spinning). */
 const SESSION: SessionOptions = { threads: 1 };
 const CHILD_FLAG = "--measure";
 
+function positiveInt(name: string, dflt: number): number {
+  const v = process.env[name];
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  return n;
+}
+
+/**
+ * Rounds per model. The CNN's deterministic step is about 50 ms of CPU (about 100 times the MLP's), so it runs
+ * fewer, shorter rounds: 60 rounds of 2-step blocks after 3 warm-up rounds keep it under 10 s per run.
+ */
+const TIMING: Record<ModelName, Timing> = {
+  mlp: { blocks: BLOCKS, block: BLOCK, warmup: 20 },
+  cnn: { blocks: positiveInt("BENCH_CNN_BLOCKS", 60), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
+  cnn_ce: { blocks: positiveInt("BENCH_CNN_BLOCKS", 60), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
+  charlm: { blocks: BLOCKS, block: BLOCK, warmup: 20 },
+};
+
 const log = (msg: string) => process.stderr.write(`[bench:engine] ${msg}\n`);
 
-/** One run's figures for one batch size (times in ms per step). */
-interface BatchFigures {
+/** One run's figures for one batch size of the MLP (times in ms per step). */
+interface BatchFigures extends PairFigures {
   readonly batch: number;
-  readonly ratio: number;
-  readonly ratioWall: number;
-  readonly detMs: number;
-  readonly f32Ms: number;
-  readonly detWallMs: number;
-  readonly f32WallMs: number;
 }
 
 interface RunFigures {
   readonly batches: BatchFigures[];
+  /** Each model at its own batch size. */
+  readonly models: Partial<Record<ModelName, BatchFigures>>;
   /** A traced step (every tensor out, the dispute's op trace) at the first batch size, CPU ms. */
   readonly traceMs: number;
   readonly traceLeanMs: number;
 }
 
-function quantile(xs: readonly number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(p * (s.length - 1))]!;
-}
+const describe = (f: PairFigures, t: Timing) =>
+  `deterministic ${f.detMs.toFixed(3)} ms/step, float32 ${f.f32Ms.toFixed(3)} (CPU, lower quartiles of ${t.blocks} blocks of ${t.block}); median of the rounds' ratios ${f.ratio.toFixed(3)}, wall ${f.ratioWall.toFixed(3)}`;
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
-/** The real learning rate of the spec's integer one (docs/engine.md, "Scales"); gradients are batch sums. */
-function realLearningRate(spec: TrainingSpec): number {
-  const q = spec.quant, o = spec.optimizer;
-  return (o.lrNum / 2 ** o.lrShift) * 2 ** (2 * (8 - q.inputShift) - q.weightShift - q.errShift);
-}
-
-function drawBatches(spec: TrainingSpec, data: ReturnType<typeof mnistSpec>["data"], n: number): Batch[] {
-  let rng = initialState(spec).rng;
-  return Array.from({ length: n }, () => {
-    const b = sampleBatch(data.train, rng, spec);
-    rng = nextRng(rng);
-    return b;
-  });
-}
-
-/** One child's measurement: every batch size, both contenders interleaved block by block. */
+/** One child's measurement: every MLP batch size, then every model at its own, both contenders interleaved block by block. */
 async function measure(): Promise<RunFigures> {
   const figures: BatchFigures[] = [];
   let traceMs = 0, traceLeanMs = 0;
   for (const batch of BATCHES) {
-    const { spec, data } = mnistSpec({ batchSize: batch });
-    const graph = buildStepGraph(spec);
-    const det = await onnxRunner(graph, SESSION);
-    const o = spec.optimizer;
-    const f32 = await float32Mlp(spec.model.layers, batch, realLearningRate(spec), o.momentumNum / 2 ** o.momentumShift, SESSION);
-    // Batches drawn up front: both contenders run the same examples, and neither pays for sampling.
-    const batches = drawBatches(spec, data, 20);
-    const fbatches = batches.map((b) => floatBatch(data.train, b));
-    let state: readonly Tensor[] = initialState(spec).tensors;
-    let k = 0;
-    const detBlock = async () => {
-      for (let i = 0; i < BLOCK; i++) state = (await det.run(state, batches[k++ % batches.length]!)).state;
-    };
-    const f32Block = async () => {
-      for (let i = 0; i < BLOCK; i++) await f32.step(fbatches[k++ % fbatches.length]!);
-    };
-    for (let i = 0; i < 20; i++) { await detBlock(); await f32Block(); } // warm-up: allocation, caches
-    const cpu = { det: [] as number[], f32: [] as number[] }, wall = { det: [] as number[], f32: [] as number[] };
-    for (let r = 0; r < BLOCKS; r++) {
-      // Alternate which contender goes first, so that neither always runs in the other's wake.
-      for (const who of r % 2 ? (["f32", "det"] as const) : (["det", "f32"] as const)) {
-        const c0 = cpuMs(), w0 = performance.now();
-        await (who === "det" ? detBlock() : f32Block());
-        wall[who].push((performance.now() - w0) / BLOCK);
-        cpu[who].push((cpuMs() - c0) / BLOCK);
-      }
-    }
-    const detMs = quantile(cpu.det, 0.25), f32Ms = quantile(cpu.f32, 0.25);
-    const detWallMs = quantile(wall.det, 0.25), f32WallMs = quantile(wall.f32, 0.25);
-    // Each round's two blocks ran back to back, under the same load: the median of their ratios.
-    const ratio = median(cpu.f32.map((f, r) => f / cpu.det[r]!)), ratioWall = median(wall.f32.map((f, r) => f / wall.det[r]!));
-    figures.push({ batch, ratio, ratioWall, detMs, f32Ms, detWallMs, f32WallMs });
-    log(`batch ${batch}: deterministic ${detMs.toFixed(3)} ms/step, float32 ${f32Ms.toFixed(3)} (CPU, lower quartiles of ${BLOCKS} blocks of ${BLOCK}, ratio ${(f32Ms / detMs).toFixed(3)}); median of the rounds' ratios ${ratio.toFixed(3)}, wall ${ratioWall.toFixed(3)}`);
+    const pair = await contenderPair("mlp", SESSION, batch);
+    const f = await interleave(pair.detStep, pair.f32Step, TIMING.mlp);
+    figures.push({ batch, ...f });
+    log(`mlp batch ${batch}: ${describe(f, TIMING.mlp)}`);
     if (batch === BATCHES[0]) {
       // The dispute's op trace comes from a second session, built on the first traced step: time it against
       // lean steps in the same blocks. Normal training never builds it.
-      await det.run(state, batches[0]!, { trace: true });
+      const { runner, batches } = pair, state = pair.state();
+      await runner.run(state, batches[0]!, { trace: true });
       const tr: number[] = [], ln: number[] = [];
       for (let r = 0; r < 30; r++) {
         let c0 = cpuMs();
-        await det.run(state, batches[r % batches.length]!, { trace: true });
+        await runner.run(state, batches[r % batches.length]!, { trace: true });
         tr.push(cpuMs() - c0);
         c0 = cpuMs();
-        await det.run(state, batches[r % batches.length]!);
+        await runner.run(state, batches[r % batches.length]!);
         ln.push(cpuMs() - c0);
       }
       traceMs = median(tr);
       traceLeanMs = median(ln);
     }
-    await det.close();
-    await f32.close();
+    await pair.close();
   }
-  return { batches: figures, traceMs, traceLeanMs };
+  const models: Partial<Record<ModelName, BatchFigures>> = {};
+  for (const model of MODEL_LIST) {
+    const pair = await contenderPair(model, SESSION);
+    const batch = pair.spec.training.batchSize;
+    // The MLP at its own batch size is a point of the sweep above: the same measurement, not taken twice.
+    const swept = model === "mlp" ? figures.find((b) => b.batch === batch) : undefined;
+    if (swept) {
+      await pair.close();
+      models[model] = swept;
+      continue;
+    }
+    const f = await interleave(pair.detStep, pair.f32Step, TIMING[model]);
+    await pair.close();
+    models[model] = { batch, ...f };
+    log(`${model} (batch ${batch}): ${describe(f, TIMING[model])}`);
+  }
+  return { batches: figures, models, traceMs, traceLeanMs };
 }
 
 function runChild(i: number): Promise<RunFigures> {
@@ -194,13 +177,33 @@ for (const [j, b] of BATCHES.entries()) {
   perBatch[`det_vs_float32_ratio_wall${suffix}`] = round(median(walls), 3);
   log(`batch ${b}: ratios ${ratios.map((r) => r.toFixed(3)).join(", ")} (wall ${walls.map((r) => r.toFixed(3)).join(", ")})`);
 }
+// Per model at its own batch size: det_vs_float32_ratio_<model> (+ _spread_, _wall_) and the step times.
+const perModel: Record<string, number> = {};
+for (const model of MODEL_LIST) {
+  const figs = runs.map((r) => r.models[model]!);
+  const ratios = figs.map((f) => f.ratio), walls = figs.map((f) => f.ratioWall);
+  const med = (f: (x: BatchFigures) => number) => round(median(figs.map(f)), 3);
+  Object.assign(perModel, {
+    [`det_vs_float32_ratio_${model}`]: round(median(ratios), 3),
+    [`det_vs_float32_ratio_spread_${model}`]: round(Math.max(...ratios) - Math.min(...ratios), 3),
+    [`det_vs_float32_ratio_wall_${model}`]: round(median(walls), 3),
+    [`det_step_ms_${model}`]: med((f) => f.detMs),
+    [`det_step_wall_ms_${model}`]: med((f) => f.detWallMs),
+    [`float32_step_ms_${model}`]: med((f) => f.f32Ms),
+    [`float32_step_wall_ms_${model}`]: med((f) => f.f32WallMs),
+    [`batch_size_${model}`]: figs[0]!.batch,
+    [`blocks_${model}`]: TIMING[model].blocks,
+    [`steps_per_block_${model}`]: TIMING[model].block,
+  });
+  log(`${model}: ratios ${ratios.map((r) => r.toFixed(3)).join(", ")} (wall ${walls.map((r) => r.toFixed(3)).join(", ")})`);
+}
 const first = (f: (b: BatchFigures) => number) => median(runs.map((r) => f(r.batches[0]!)));
 const detStep = first((b) => b.detMs), f32Step = first((b) => b.f32Ms);
 const allRatios = runs.flatMap((r) => r.batches.map((b) => b.ratio));
 
 const { spec, data } = mnistSpec();
 const graph = buildStepGraph(spec);
-const refBatches = drawBatches(spec, data, 20);
+const refBatches = drawBatches(spec, data.train);
 const refMs = await timeRunner(referenceRunner(graph), initialState(spec), refBatches, 20);
 log(`reference ${refMs.toFixed(3)} ms/step`);
 
@@ -240,6 +243,7 @@ report("engine", {
   ref_steps_per_s: round(1000 / refMs, 1),
   float32_steps_per_s: round(1000 / f32Step, 1),
   ...perBatch,
+  ...perModel,
   det_vs_float32_ratio_min: round(Math.min(...allRatios), 3),
   det_step_ms: round(detStep, 3),
   float32_step_ms: round(f32Step, 3),
@@ -258,4 +262,4 @@ report("engine", {
   batch_size: BATCHES[0]!,
   runs: RUNS,
   ...workers,
-}, { layers: spec.model.layers, cpus: availableParallelism(), cpu: cpus()[0]?.model, runs: RUNS, blocks: BLOCKS, stepsPerBlock: BLOCK, batches: BATCHES, sessionThreads: SESSION.threads, perRun: runs });
+}, { layers: spec.model.layers, cpus: availableParallelism(), cpu: cpus()[0]?.model, runs: RUNS, blocks: BLOCKS, stepsPerBlock: BLOCK, batches: BATCHES, models: MODEL_LIST, timing: TIMING, sessionThreads: SESSION.threads, perRun: runs });

@@ -11,7 +11,8 @@ import type { StepRunner } from "../engine/runner.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
 import type { Tensor } from "../engine/tensor.ts";
-import { mnistSpec } from "../training/mnistJob.ts";
+import { charlmJob } from "../training/charlmJob.ts";
+import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
 import { median, report, round } from "./report.ts";
 
 /**
@@ -19,7 +20,8 @@ import { median, report, round } from "./report.ts";
  * worker threads (each its own onnxruntime session, max(1, floor(cores / N)) intra-op threads) against one
  * in-process runner using every core; and whether all of them reached the same state roots over the same
  * steps in this run. Contenders run interleaved rounds of the same batches, each continuing its own state.
- * Env: BENCH_STEPS (steps per round, default 40), BENCH_ROUNDS (default 7), BENCH_BATCH (default: the spec's 64).
+ * Then the same for the MNIST CNN (6 steps x 3 rounds) and the char LM (20 steps x 5 rounds), prefixed cnn_ and charlm_.
+ * Env: BENCH_STEPS (MLP steps per round, default 40), BENCH_ROUNDS (default 7), BENCH_BATCH (default: the spec's 64).
  */
 export interface WorkersMetrics {
   readonly workers_steps_per_s_1: number;
@@ -85,12 +87,25 @@ export async function measureWorkers(o: MeasureOptions = {}): Promise<WorkersMet
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const batchSize = process.env.BENCH_BATCH ? Number(process.env.BENCH_BATCH) : undefined;
-  const { spec, data } = mnistSpec(batchSize ? { batchSize } : {});
   const steps = Number(process.env.BENCH_STEPS ?? 40), rounds = Number(process.env.BENCH_ROUNDS ?? 7);
   const log = (msg: string) => process.stderr.write(`[bench:workers] ${msg}\n`);
-  const metrics = await measureWorkers({ spec, dataset: data.train, steps, rounds, log });
-  report("workers", { ...metrics }, {
+  const { spec, data } = mnistSpec(batchSize ? { batchSize } : {});
+  const metrics: Record<string, number | boolean> = { ...(await measureWorkers({ spec, dataset: data.train, steps, rounds, log })) };
+  // The spec-v2 models, with fewer steps (a CNN step is ~50x the MLP's): their figures prefixed by the model.
+  const cnn = mnistCnnSpec();
+  const lm = charlmJob();
+  const more = [
+    { name: "cnn", spec: cnn.spec, dataset: cnn.data.train, steps: 6, rounds: 3 },
+    { name: "charlm", spec: lm.spec, dataset: lm.corpus.train, steps: 20, rounds: 5 },
+  ];
+  for (const m of more) {
+    log(`${m.name}: ${m.steps} steps x ${m.rounds} rounds`);
+    const r = await measureWorkers({ spec: m.spec, dataset: m.dataset, steps: m.steps, rounds: m.rounds, log });
+    for (const [k, v] of Object.entries(r)) metrics[`${m.name}_${k}`] = v;
+  }
+  report("workers", metrics, {
     cores: availableParallelism(), batchSize: spec.training.batchSize, layers: spec.model.layers, steps, rounds,
+    models: Object.fromEntries(more.map((m) => [m.name, { batchSize: m.spec.training.batchSize, steps: m.steps, rounds: m.rounds }])),
     threadsPerWorker: Object.fromEntries([1, 2, 4].map((n) => [n, defaultThreads(n)])),
   });
 }

@@ -1,4 +1,6 @@
+import { SpecError } from "../engine/errors.ts";
 import { opKindOf, OPS } from "../engine/ops/index.ts";
+import { convOutput, type ConvGeometry, poolOutput, type PoolGeometry } from "../engine/ops/windowGeometry.ts";
 import { SettlementError } from "./errors.ts";
 
 /**
@@ -17,12 +19,8 @@ import { SettlementError } from "./errors.ts";
  *   17 adam_m, 18 adam_v, 19 adam_update: every input at e
  */
 
-/** The largest image side, channel and class count, and window side the engine (and ModelOps) accept. */
-const MAX_DIM = 4096;
-const MAX_WINDOW = 64;
-
-export interface Conv { H: number; W: number; C: number; k: number; stride: number; pad: number; OH: number; OW: number }
-interface Pool { H: number; W: number; C: number; size: number; OH: number; OW: number }
+export interface Conv extends ConvGeometry { OH: number; OW: number }
+interface Pool extends PoolGeometry { OH: number; OW: number }
 
 const count = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -41,21 +39,28 @@ function attr(code: number, attrs: readonly number[], i: number, min: number, ma
 function expect2(code: number, d: readonly number[], rows: number, cols: number, what: string): void {
   if (d.length !== 2 || d[0] !== rows || d[1] !== cols) fail(code, `${what} is [${d}], expected [${rows}, ${cols}]`);
 }
+/** The engine's own geometry check (engine/ops/windowGeometry.ts, the bounds ModelOps repeats), as a SettlementError. */
+function geometry<T>(code: number, check: () => T): T {
+  try {
+    return check();
+  } catch (e) {
+    if (e instanceof SpecError) fail(code, e.message);
+    throw e;
+  }
+}
 
 function conv(code: number, attrs: readonly number[]): Conv {
   attrCount(code, attrs, 6);
-  const H = attr(code, attrs, 0, 1, MAX_DIM), W = attr(code, attrs, 1, 1, MAX_DIM), C = attr(code, attrs, 2, 1, MAX_DIM);
-  const k = attr(code, attrs, 3, 1, MAX_WINDOW), stride = attr(code, attrs, 4, 1, MAX_WINDOW), pad = attr(code, attrs, 5, 0, k - 1);
-  if (H + 2 * pad < k || W + 2 * pad < k) fail(code, `kernel ${k} is larger than the padded image`);
-  return { H, W, C, k, stride, pad, OH: Math.floor((H + 2 * pad - k) / stride) + 1, OW: Math.floor((W + 2 * pad - k) / stride) + 1 };
+  const [H, W, C, k, stride, pad] = attrs as [number, number, number, number, number, number];
+  const g = { H, W, C, k, stride, pad };
+  return { ...g, ...geometry(code, () => convOutput(opKindOf(code)!, g)) };
 }
 
 function pool(code: number, attrs: readonly number[]): Pool {
   attrCount(code, attrs, 4);
-  const H = attr(code, attrs, 0, 1, MAX_DIM), W = attr(code, attrs, 1, 1, MAX_DIM), C = attr(code, attrs, 2, 1, MAX_DIM);
-  const size = attr(code, attrs, 3, 1, MAX_WINDOW);
-  if (H % size !== 0 || W % size !== 0) fail(code, `${H}x${W} is not divisible into ${size}x${size} windows`);
-  return { H, W, C, size, OH: H / size, OW: W / size };
+  const [H, W, C, size] = attrs as [number, number, number, number];
+  const g = { H, W, C, size };
+  return { ...g, ...geometry(code, () => poolOutput(opKindOf(code)!, g)) };
 }
 
 /** im2col's tap of column entry (row, j): the image element it copies, or -1 in the zero padding. */

@@ -84,7 +84,7 @@ export class Bidder implements NodeModule {
       // code past the verifier's MAX_OP_CODE) cannot be settled, and an unsettled game fails the solver even
       // when it is right: never take such a job.
       const coverage = await getSettleCoverage(chain.client, { market: chain.market, spec });
-      if (coverage.missing.length > 0) return this.#ctx.finish(jobId, "rejected", `the market's ${coverage.kernel === "groth16" ? "Groth16" : "recomputing"} kernel verifier cannot settle ${describeMissing(coverage.missing)}`);
+      if (coverage.missing.length > 0) return this.#ctx.finish(jobId, "rejected", `the market's ${coverage.kernel === "groth16" ? "Groth16" : "recomputing"} kernel verifier cannot settle this spec: ${describeMissing(coverage.missing)}`);
       specJson = canonicalSpecJson(spec);
     } catch (e) {
       if (e instanceof SpecFetchError && e.transient && this.#specRetries.failures(key) + 1 < SPEC_ATTEMPTS) {

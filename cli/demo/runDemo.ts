@@ -7,24 +7,25 @@ import { getContractEvents } from "viem/actions";
 import { amounts } from "../../node/amounts.ts";
 import { connect } from "../../chain/connect.ts";
 import { transactionsBySender } from "../../chain/transactionsBySender.ts";
-import { datasetRoot } from "../../commitment/dataset.ts";
 import { publishDataset } from "../../content/publishDataset.ts";
 import { publishSpec } from "../../content/publishSpec.ts";
 import { DEPLOY_DEFAULTS, JOB_DEFAULTS, NODE_DEFAULTS } from "../../core/defaults.ts";
-import { VeritrainError } from "../../core/errors.ts";
 import { sleep } from "../../core/sleep.ts";
-import type { Dataset } from "../../engine/batch.ts";
-import { stateAccuracy } from "../../engine/evaluate.ts";
-import { makeSpec } from "../../engine/spec.ts";
 import type { Logger } from "../../log/logger.ts";
 import { type Line, type NodeProcess, startNodeProcess } from "../../node/nodeProcess.ts";
-import { mnistSpec } from "../../training/mnistJob.ts";
+import { DemoError } from "./demoError.ts";
+import { DEMO_MODELS, type DemoEvaluation, type DemoModel, demoWorkload } from "./demoWorkload.ts";
+
+export { DemoError } from "./demoError.ts";
 
 /**
  * `veritrain demo`, end to end on a local chain. A Hardhat node runs as a child process (a block is mined
- * every second: a chain with traffic); the protocol is deployed with the Groth16 kernel verifier; three
+ * every second: a chain with traffic); the protocol is deployed with the kernel verifier that settles the
+ * model's ops (Groth16 for the MLP, the recomputing one for the CNN and the char LM: demoWorkload.ts); three
  * nodes run as SEPARATE processes, each with its own config, key and database: an honest solver, a verifier,
  * and a solver with the test-only cheating switch (VERITRAIN_TEST_ADVERSARY=1 in its environment only).
+ * What follows is the MLP's run (the default); `model` cnn or charlm runs the same flow on that model's job
+ * (demoWorkload.ts: its spec, its data, its cheating job's slice, its held-out figure).
  *
  *  1. The client posts the default MNIST job as a reverse auction. The honest solver bids (90% of the
  *     escrow), wins, trains and commits; the verifier samples intervals from the block after the commit
@@ -34,14 +35,13 @@ import { mnistSpec } from "../../training/mnistJob.ts";
  *  2. The client posts a smaller job on its own dataset (a 2,000-digit slice of MNIST) asking verifiers to
  *     re-execute every interval. The cheating solver takes it and corrupts one weight update; the verifier
  *     catches the wrong interval, challenges, plays the dispute to settlement by a Groth16 proof, and is
- *     paid from the solver's bond; the job fails and the client gets its escrow back.
+ *     paid from the solver's bond (settlement by a Groth16 proof, or recomputed on chain by the recomputing
+ *     kernel verifier); the job fails and the client gets its escrow back.
  * Every process and the chain are stopped at the end (finally).
  */
-export class DemoError extends VeritrainError {
-  override name = "DemoError";
-}
-
 export interface DemoFlags {
+  /** Default mlp. */
+  model?: DemoModel;
   steps: number;
   checkpointInterval: number;
   json?: boolean;
@@ -58,13 +58,6 @@ const BID_DURATION = 120n;
 /** The honest solver's pricing rule: open at 90% of the escrow, never below 1 gwei per step. */
 const OPENING_BID_BPS = 9_000;
 const MIN_WEI_PER_STEP = 10n ** 9n;
-/** The cheating job: 200 steps, 10 intervals, every interval re-executed. */
-const CHEAT_STEPS = 200, CHEAT_INTERVAL = 20, CHEAT_EXAMPLES = 2_000;
-
-/** The first `n` examples of a dataset (its own root): the cheating job's data, so only the cheater takes it. */
-function slice(d: Dataset, n: number): Dataset {
-  return { count: n, features: d.features, classes: d.classes, pixels: d.pixels.slice(0, n * d.features), labels: d.labels.slice(0, n) };
-}
 
 async function withdrawAll(w: WalletClient<Transport, Chain, Account>, pc: PublicClient<Transport, Chain>, market: Address): Promise<bigint> {
   const { jobMarketAbi } = await import("../../chain/generated/contracts.ts");
@@ -77,6 +70,14 @@ async function withdrawAll(w: WalletClient<Transport, Chain, Account>, pc: Publi
 }
 
 export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const modelName = f.model ?? "mlp";
+  if (!(DEMO_MODELS as readonly string[]).includes(modelName)) throw new DemoError(`model must be one of ${DEMO_MODELS.join(", ")}, got ${JSON.stringify(modelName)}`);
+  if (!Number.isSafeInteger(f.steps) || f.steps < 1) throw new DemoError(`steps must be a positive integer, got ${f.steps}`);
+  if (!Number.isSafeInteger(f.checkpointInterval) || f.checkpointInterval < 1 || f.checkpointInterval > f.steps) {
+    throw new DemoError(`the checkpoint interval must be an integer in [1, steps = ${f.steps}], got ${f.checkpointInterval}`);
+  }
+  const w = demoWorkload(modelName);
+  const { spec, cheat } = w;
   const t0 = performance.now();
   const phases: Record<string, number> = {};
   let mark = performance.now();
@@ -118,19 +119,21 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
     })();
     phase("node");
 
-    const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: DEPLOY_DEFAULTS.forfeitBps, kernel: "groth16", onProgress: (m) => log.debug(m) });
+    const d = await deployProtocol({ walletClient: deployer, publicClient: pc, treasury: roles.treasury, forfeitBps: DEPLOY_DEFAULTS.forfeitBps, kernel: w.kernel, onProgress: (m) => log.debug(m) });
     phase("deploy");
-    log.info({ market: d.jobMarket, game: d.disputeGame, kernel: "groth16", gas: d.gasUsed.total.toString() }, "protocol deployed");
+    log.info({ market: d.jobMarket, game: d.disputeGame, kernel: w.kernel, gas: d.gasUsed.total.toString() }, "protocol deployed");
     const balance = async () => Object.fromEntries(await Promise.all(
       (Object.keys(roles) as Role[]).map(async (k) => [k, await pc.getBalance({ address: roles[k] })] as const))) as Record<Role, bigint>;
     const before = await balance();
 
-    // Content: the default MNIST spec; the cheating job's spec and its dataset slice, published by hash.
+    // Content: the model's spec (and its training set where the nodes do not hold it by name: the char LM's);
+    // the cheating job's spec and its dataset slice; all published by hash.
     const published = path.join(dataDir, "published");
-    const { spec, data } = mnistSpec();
-    const cheatData = slice(data.train, CHEAT_EXAMPLES);
-    const cheatSpec = makeSpec({ seed: spec.training.seed, data: { root: datasetRoot(cheatData).toString("hex"), count: cheatData.count, features: cheatData.features, classes: cheatData.classes } });
-    const [specPub, cheatPub, cheatDataPub] = await Promise.all([publishSpec({ spec, dir: published }), publishSpec({ spec: cheatSpec, dir: published }), publishDataset({ dataset: cheatData, dir: published })]);
+    const [specPub, cheatPub, cheatDataPub, trainPub] = await Promise.all([
+      publishSpec({ spec, dir: published }), publishSpec({ spec: cheat.spec, dir: published }), publishDataset({ dataset: cheat.data, dir: published }),
+      w.publishTrain ? publishDataset({ dataset: w.train, dir: published }) : undefined,
+    ]);
+    const honestDatasets = [...NODE_DEFAULTS.datasets, ...(trainPub ? [trainPub.path] : [])];
 
     // The three nodes, as their own processes. Their logs go through this process's logger, tagged.
     const start = async (name: string, role: "solver" | "verifier", key: `0x${string}`, cfg: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => {
@@ -150,9 +153,9 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
     const [solver, verifier, cheater] = await Promise.all([
       start("solver", "solver", solverKey!.privateKey, {
         pricing: { minWeiPerStep: MIN_WEI_PER_STEP.toString(), openingBidBps: OPENING_BID_BPS, undercutBps: NODE_DEFAULTS.undercutBps },
-        accept: { datasets: NODE_DEFAULTS.datasets, maxSteps: 1_000_000 }, serve: { host: NODE_DEFAULTS.serveHost, port: await freePort() },
+        accept: { datasets: honestDatasets, maxSteps: 1_000_000 }, serve: { host: NODE_DEFAULTS.serveHost, port: await freePort() },
       }),
-      start("verifier", "verifier", verifierKey!.privateKey, { accept: { datasets: [...NODE_DEFAULTS.datasets, cheatDataPub.path], maxSteps: 1_000_000 } }),
+      start("verifier", "verifier", verifierKey!.privateKey, { accept: { datasets: [...honestDatasets, cheatDataPub.path], maxSteps: 1_000_000 } }),
       start("cheater", "solver", cheaterKey!.privateKey, {
         pricing: { minWeiPerStep: "1" }, accept: { datasets: [cheatDataPub.path] }, serve: { host: NODE_DEFAULTS.serveHost, port: await freePort() },
         adversary: { cheat: "corrupt-update" },
@@ -168,14 +171,14 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
 
     // --- Job 1: the honest main job.
     const posted = await postJob(client, {
-      market: d.jobMarket, spec, dataset: data.train, specURI: specPub.uri, steps: f.steps, checkpointInterval: f.checkpointInterval,
+      market: d.jobMarket, spec, dataset: w.train, specURI: specPub.uri, steps: f.steps, checkpointInterval: f.checkpointInterval,
       escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: false, bidDuration: BID_DURATION,
       commitDuration: JOB_DEFAULTS.commitDuration, challengeWindow: CHALLENGE_WINDOW, clockDuration: JOB_DEFAULTS.clockDuration, sampleBps: JOB_DEFAULTS.sampleBps,
     });
     const jobId = posted.jobId;
     const job1 = jobId.toString();
     phase("post");
-    log.info({ jobId: job1, ...amounts({ escrow: ESCROW }), steps: f.steps }, "job posted");
+    log.info({ jobId: job1, model: w.model, ...amounts({ escrow: ESCROW }), steps: f.steps }, "job posted");
     await until("the solver's bid", solver, (l) => l.msg === "bid placed" && l.jobId === job1);
     phase("bid");
     log.info({ jobId: job1 }, "bid placed; advancing the chain's clock past the bid deadline");
@@ -197,17 +200,17 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
     await withdrawAll(client, pc, d.jobMarket); // escrow - price, credited at finalization
     phase("finalize");
     const model = await fetchModel(pc, { market: d.jobMarket, jobId, spec, fromBlock: d.deploymentBlock });
-    const acc = await stateAccuracy(spec, model.state, data.heldout, f.backend);
+    const evaluation = await w.evaluate(model.state, f.backend);
     phase("fetchEvaluate");
 
     // --- Job 2: a cheating solver, caught.
     const cheatPosted = await postJob(client, {
-      market: d.jobMarket, spec: cheatSpec, dataset: cheatData, specURI: cheatPub.uri, steps: CHEAT_STEPS, checkpointInterval: CHEAT_INTERVAL,
+      market: d.jobMarket, spec: cheat.spec, dataset: cheat.data, specURI: cheatPub.uri, steps: cheat.steps, checkpointInterval: cheat.checkpointInterval,
       escrow: ESCROW, requiredBond: BOND, challengeBond: CHALLENGE_BOND, firstCome: true,
       commitDuration: JOB_DEFAULTS.commitDuration, challengeWindow: JOB_DEFAULTS.challengeWindow, clockDuration: JOB_DEFAULTS.clockDuration, sampleBps: 10_000,
     });
     const job2 = cheatPosted.jobId.toString();
-    log.info({ jobId: job2, steps: CHEAT_STEPS }, "a second job posted: every interval to be re-executed");
+    log.info({ jobId: job2, steps: cheat.steps }, "a second job posted: every interval to be re-executed");
     await until("the cheater's commit", cheater, (l) => l.msg === "result committed" && l.jobId === job2);
     const lie = cheater.logs.find((l) => l.msg === "ADVERSARY: this job's result will be wrong" && l.jobId === job2);
     await until("the challenge", verifier, (l) => l.msg === "challenge opened" && l.jobId === job2);
@@ -234,10 +237,11 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
     }));
     phases.total = Math.round(performance.now() - t0) / 1000;
     return {
-      chainId: node.chainId, rpcUrl: node.url, nodePort: node.port, market: d.jobMarket, kernel: "groth16", jobId: job1, accounts: roles,
+      model: w.model, modelDescription: w.description,
+      chainId: node.chainId, rpcUrl: node.url, nodePort: node.port, market: d.jobMarket, kernel: w.kernel, jobId: job1, accounts: roles,
       steps: f.steps, checkpointInterval: f.checkpointInterval, checkpoints: Number(committed.checkpointCount),
       escrow: s(ESCROW), price: s(committed.price), requiredBond: s(BOND),
-      heldoutAccuracy: acc, heldoutExamples: data.heldout.count,
+      ...evaluationFields(evaluation),
       committedFinalRoot: committed.finalRoot, modelRoot: model.root, historyRoot: committed.historyRoot, modelURI: model.modelURI,
       solverReportedFinalRoot: solverResult.finalRoot, solverReportedStatus: solverResult.status, solverWithdrawn: solverResult.withdrawn, rootsMatch: model.root === committed.finalRoot,
       verification: {
@@ -245,7 +249,7 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
         detectionOneBadInterval: sampled1.detectionOneBadInterval, reexecuteSeconds: Math.round(checkSeconds1 * 1000) / 1000, attested: true,
       },
       cheat: {
-        jobId: job2, steps: CHEAT_STEPS, checkpointInterval: CHEAT_INTERVAL, lie: lie ? { cheat: lie.cheat, deviations: lie.deviations } : null,
+        jobId: job2, steps: cheat.steps, checkpointInterval: cheat.checkpointInterval, examples: cheat.data.count, lie: lie ? { cheat: lie.cheat, deviations: lie.deviations } : null,
         sampled: sampled2.intervals, detectionOneBadInterval: sampled2.detectionOneBadInterval, challengedInterval: challenged.interval, claimedRoot: challenged.claimed,
         outcome: { verifier: ended.status, reason: ended.reason }, jobStatus: failedJob.status,
         rounds: game.movesPerLevel, gasPerLevel: Object.fromEntries(Object.entries(game.gasPerLevel).map(([k, v]) => [k, s(v)])),
@@ -272,5 +276,11 @@ export async function runDemo(log: Logger, f: DemoFlags, signal: AbortSignal): P
 /** A node's log line without pino's own fields (re-logged by this process's logger). */
 function strip(l: Line): Line {
   const { level: _l, time: _t, pid: _p, hostname: _h, name: _n, msg: _m, ...rest } = l;
+  return rest;
+}
+
+/** The held-out figure as the result's fields: heldoutAccuracy (MNIST models) or heldoutNatsPerChar and samples (char LM). */
+function evaluationFields(e: DemoEvaluation): Record<string, unknown> {
+  const { kind: _k, ...rest } = e;
   return rest;
 }

@@ -54,14 +54,20 @@ export class OnnxGraph {
 
   node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, output?: string): string {
     const out = output ?? this.fresh(opType.toLowerCase());
+    this.nodeOutputs(opType, inputs, [out], attrs);
+    return out;
+  }
+
+  /** A node with several outputs, named by the caller (e.g. MaxPool's values and its argmax indices). */
+  nodeOutputs(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Record<string, AttrValue> = {}): readonly string[] {
     const attribute = Object.entries(attrs).map(([name, v]) => {
       if (typeof v === "string") return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) });
       if (typeof v === "object" && !Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v.float });
       if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
       return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
     });
-    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: this.fresh(`n_${opType}`), attribute }));
-    return out;
+    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [...outputs], name: this.fresh(`n_${opType}`), attribute }));
+    return outputs;
   }
 
   /** Serializes the model (IR version 8, the given opset). */

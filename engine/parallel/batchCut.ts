@@ -7,14 +7,16 @@ import { WorkersError } from "./errors.ts";
  * Where a step graph can be split over the batch. Every tensor gets a class:
  *
  * - `free`: depends on the state only (the quantized weights): every shard computes the same value;
- * - `rows`: its leading dimension is the batch, and row i depends only on example i (and free tensors):
- *   a shard computes its own rows exactly;
+ * - `rows`: its leading dimension is the batch times r rows per example (r = 1 for the MLP's activations;
+ *   H*W for a CNN's image rows, OH*OW for its patch rows, T for a language model's token rows), and the
+ *   rows of example i depend only on example i (and free tensors): a shard computes its own rows exactly;
  * - `sum`: a sum over the batch rows of row-local terms (matmul(a^T, d), col_sum(d)): the integer sum of
  *   the shards' partial sums is exactly the full batch's value;
  * - `post`: computed from sums (and free tensors) once the shards are summed: the update.
  *
  * The cut is the set of sum tensors the update reads. The classification is by op semantics, never by layer
- * name, so new layer kinds split as long as their batch-dependent ops are listed in ROW_RULES; any other op
+ * name, so new layer kinds split as long as their batch-dependent ops are listed in ROW_RULES (the MLP's, the
+ * CNN's spatial ops, the language model's token ops); any other op
  * that touches batch rows, and any op mixing rows with sums, refuses the split (WorkersError naming the op)
  * rather than guess.
  */
@@ -25,6 +27,8 @@ export interface BatchCut {
   readonly batchSize: number;
   /** The class of each tensor, by id. */
   readonly classes: readonly BatchClass[];
+  /** For a rows tensor, its rows per example (its leading dimension over the batch size); 0 otherwise. */
+  readonly rowsPerExample: readonly number[];
   /** The batch-sum tensors the update reads, in graph order: what a shard returns besides its logits. */
   readonly cut: readonly number[];
   /** Op indices a shard runs (those the cut and the logits need), in graph order. */
@@ -46,6 +50,8 @@ const ROW_RULES: { readonly [K in OpKind]?: (ins: readonly RowIn[], attrs: OpAtt
   relu: () => "rows",
   relu_mask: () => "rows",
   mse_grad: (ins) => (ins[0] === "rows" && ins[1] === "rows" ? "rows" : undefined),
+  // Softmax over one row of logits, against that row's label.
+  softmax_ce_grad: (ins) => (ins[0] === "rows" && ins[1] === "rows" ? "rows" : undefined),
   // Z[i, j] + b[j]: rows of Z, a free bias.
   bias_add: (ins) => (ins[0] === "rows" && ins[1] === "free" ? "rows" : undefined),
   // A . B with A's rows the batch and B free: row-local. A^T . D with both row-indexed: the sum over the
@@ -57,6 +63,15 @@ const ROW_RULES: { readonly [K in OpKind]?: (ins: readonly RowIn[], attrs: OpAtt
   },
   // s[j] = sum over the batch rows of D[i, j].
   col_sum: () => "sum",
+  // Per image: the patches, their adjoint, the pooling windows and their gradient read one example's rows.
+  im2col: () => "rows",
+  col2im: () => "rows",
+  maxpool: () => "rows",
+  maxpool_grad: (ins) => (ins[0] === "rows" && ins[1] === "rows" ? "rows" : undefined),
+  // One example's elements stay one contiguous block (batch-major, row-major) under any batch-leading shape.
+  reshape: () => "rows",
+  // Token indices [B, T] -> one row per token: T rows per example.
+  one_hot: () => "rows",
 };
 
 function describeOp(graph: Pick<StepGraph, "tensors">, op: GraphOp): string {
@@ -72,6 +87,7 @@ export function findBatchCut(graph: StepGraph): BatchCut {
   }
   if (graph.stateOut.length === 0) throw new WorkersError("the graph has no next state (an inference graph): there is nothing to train in parallel");
   const cls: BatchClass[] = tensors.map((t) => (t.id === graph.x || t.id === graph.labels ? "rows" : "free"));
+  const per: number[] = tensors.map((t) => (cls[t.id] === "rows" ? 1 : 0));
   for (const op of ops) {
     const ins = op.inputs.map((i) => cls[i]!);
     if (ins.every((c) => c === "free")) {
@@ -84,6 +100,17 @@ export function findBatchCut(graph: StepGraph): BatchCut {
       const out = rule?.(ins as RowIn[], op.attrs);
       if (!out) {
         throw new WorkersError(`${describeOp(graph, op)} on batch rows (${ins.join(", ")}) is neither a row-local map nor a plain batch sum: the batch cannot be split over workers for this graph`, { op: op.index, kind: op.kind });
+      }
+      // Rows operands read together must group their rows by example alike (a sum over A^T . D pairs row t
+      // of A with row t of D).
+      const rowIns = op.inputs.filter((i) => cls[i] === "rows");
+      if (new Set(rowIns.map((i) => per[i])).size > 1 && op.kind !== "maxpool_grad") {
+        throw new WorkersError(`${describeOp(graph, op)} reads batch rows grouped differently per example (${rowIns.map((i) => per[i]).join(" vs ")} rows): the batch cannot be split`, { op: op.index });
+      }
+      if (out === "rows") {
+        const lead = tensors[op.output]!.shape[0]!;
+        if (lead % batchSize !== 0) throw new WorkersError(`${describeOp(graph, op)}'s output [${tensors[op.output]!.shape}] does not hold whole examples of a batch of ${batchSize}`, { op: op.index });
+        per[op.output] = lead / batchSize;
       }
       cls[op.output] = out;
     } else {
@@ -123,7 +150,7 @@ export function findBatchCut(graph: StepGraph): BatchCut {
   cutIds.forEach(walkShard);
   walkShard(graph.logits);
   const sorted = (s: Set<number>) => [...s].sort((a, b) => a - b);
-  return { batchSize, classes: cls, cut: cutIds, shardOps: sorted(shard), updateOps: sorted(update) };
+  return { batchSize, classes: cls, rowsPerExample: per, cut: cutIds, shardOps: sorted(shard), updateOps: sorted(update) };
 }
 
 /**
@@ -154,7 +181,8 @@ export function shardProgram(graph: StepGraph, bc: BatchCut, rows: number): Shar
     idOf.set(t.id, id);
     return id;
   };
-  const rowShape = (t: GraphTensor) => [rows, ...t.shape.slice(1)];
+  // A rows tensor keeps its columns and its rows per example; the batch inputs have one row per example.
+  const rowShape = (t: GraphTensor) => [rows * (bc.rowsPerExample[t.id] || 1), ...t.shape.slice(1)];
   const x = add(graph.tensors[graph.x]!, rowShape(graph.tensors[graph.x]!), graph.tensors[graph.x]!.range);
   const labels = add(graph.tensors[graph.labels]!, rowShape(graph.tensors[graph.labels]!), graph.tensors[graph.labels]!.range);
   const state: { id: number; slot: number }[] = [];
@@ -173,9 +201,11 @@ export function shardProgram(graph: StepGraph, bc: BatchCut, rows: number): Shar
       return tensors[id]!;
     });
     const orig = graph.tensors[op.output]!;
+    // A reshape's attribute is its output shape, whose leading dimension counts the batch: the shard's own.
+    const attrs = op.kind === "reshape" && bc.classes[orig.id] === "rows" ? { shape: rowShape(orig) } : op.attrs;
     let typing;
     try {
-      typing = opDef(op.kind).type(ins.map((t) => t.shape), ins.map((t) => t.range), op.attrs);
+      typing = opDef(op.kind).type(ins.map((t) => t.shape), ins.map((t) => t.range), attrs);
     } catch (e) {
       throw new WorkersError(`${describeOp(graph, op)} does not type for a shard of ${rows} rows: ${(e as Error).message}`, { op: op.index });
     }
@@ -187,7 +217,7 @@ export function shardProgram(graph: StepGraph, bc: BatchCut, rows: number): Shar
       throw new WorkersError(`${describeOp(graph, op)}: a shard's bound ${typing.exactBound} exceeds the full batch's ${op.exactBound}`, { op: op.index });
     }
     const output = add(orig, typing.shape, typing.range, ops.length);
-    ops.push({ index: ops.length, kind: op.kind, attrs: op.attrs, inputs: ins.map((t) => t.id), output, exactBound: typing.exactBound } as GraphOp);
+    ops.push({ index: ops.length, kind: op.kind, attrs, inputs: ins.map((t) => t.id), output, exactBound: typing.exactBound } as GraphOp);
   }
   const outputs = [...bc.cut, graph.logits].map((id) => idOf.get(id)!);
   return { rows, tensors, ops, x, labels, state, outputs };

@@ -6,9 +6,10 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { toHex } from "../../commitment/hash.ts";
 import { stateRoot } from "../../commitment/stateRoot.ts";
-import { mnistSpec } from "../../training/mnistJob.ts";
+import { charlmJob } from "../../training/charlmJob.ts";
+import { mnistCnnSpec, mnistSpec } from "../../training/mnistJob.ts";
 import { applyStep, train } from "../../training/train.ts";
-import { sampleBatch } from "../batch.ts";
+import { type Dataset, sampleBatch } from "../batch.ts";
 import { buildStepGraph, type GraphOp, type StepGraph } from "../graph.ts";
 import { onnxRunner } from "../onnx/runner.ts";
 import { makeSpec, type TrainingSpec } from "../spec.ts";
@@ -37,11 +38,11 @@ function variant(over: { layers?: number[]; batchSize?: number; momentumNum?: nu
 }
 
 /** Every checkpoint root (hex) of a short run with the given runner options (undefined: one in-process runner). */
-async function roots(spec: TrainingSpec, steps: number, o?: Omit<ParallelOptions, "workers"> & { workers: number }): Promise<string[]> {
+async function roots(spec: TrainingSpec, steps: number, o?: Omit<ParallelOptions, "workers"> & { workers: number }, dataset: Dataset = data.train): Promise<string[]> {
   const graph = buildStepGraph(spec);
   const runner = o ? await parallelRunner(graph, o) : await onnxRunner(graph);
   try {
-    const r = await train({ spec, dataset: data.train, steps, checkpointInterval: 2, runner });
+    const r = await train({ spec, dataset, steps, checkpointInterval: 2, runner });
     return [...r.checkpoints.map((c) => toHex(c.root)), toHex(r.historyRoot)];
   } finally {
     await runner.close();
@@ -49,16 +50,21 @@ async function roots(spec: TrainingSpec, steps: number, o?: Omit<ParallelOptions
 }
 
 describe("data-parallel workers commit the single runner's roots", () => {
-  const cases: { name: string; spec: TrainingSpec; steps: number }[] = [
+  const lm = charlmJob({ batchSize: 9 });
+  const cases: { name: string; spec: TrainingSpec; steps: number; dataset?: Dataset }[] = [
     { name: "default MLP (784-128-10, batch 64), plain SGD", spec: defaultSpec, steps: 6 },
     { name: "default MLP with momentum", spec: variant({ momentumNum: 7 }), steps: 6 },
     { name: "tiny 784-12-8-10 spec, batch 7 (uneven shards: 4+3, 2+2+2+1), momentum", spec: variant({ layers: [784, 12, 8, 10], batchSize: 7, momentumNum: 7 }), steps: 8 },
+    // Image rows (H*W and OH*OW per example), im2col/col2im, pooling, the batch-sized reshape attributes.
+    { name: "the MNIST CNN (spec v2), batch 10 (shards 5+5, 3+3+2+2)", spec: mnistCnnSpec({ batchSize: 10 }).spec, steps: 4 },
+    // Token rows (T per example), one_hot, softmax_ce_grad, Adam's moments updated once on the summed cut.
+    { name: "the char LM (spec v2: embedding, softmax CE, Adam), batch 9", spec: lm.spec, steps: 4, dataset: lm.corpus.train },
   ];
   for (const c of cases) {
     it(`${c.name}: N = 1, 2, 4 root for root`, async () => {
-      const want = await roots(c.spec, c.steps);
+      const want = await roots(c.spec, c.steps, undefined, c.dataset);
       assert.equal(new Set(want).size, want.length, "every checkpoint changes the state");
-      for (const workers of [1, 2, 4]) assert.deepEqual(await roots(c.spec, c.steps, { workers, threads: 1 }), want, `workers = ${workers}`);
+      for (const workers of [1, 2, 4]) assert.deepEqual(await roots(c.spec, c.steps, { workers, threads: 1 }, c.dataset), want, `workers = ${workers}`);
     });
   }
 
@@ -332,6 +338,24 @@ describe("the batch cut", () => {
   it("refuses an op over batch rows that is neither row-local nor a plain batch sum", () => {
     const g = withOp("matmul", [byName("l2.d"), byName("l2.d")], { transA: false, transB: true }, [7, 7]);
     assert.throws(() => findBatchCut(g), /op \d+ \(matmul -> extra\) on batch rows \(rows, rows\) is neither a row-local map nor a plain batch sum/);
+  });
+
+  it("a CNN's rows per example (image rows H*W, patch rows OH*OW), and a refusal for a sum over rows grouped differently", () => {
+    const cnn = buildStepGraph(mnistCnnSpec({ batchSize: 4 }).spec);
+    const bc = findBatchCut(cnn);
+    const cols = cnn.ops.find((o) => o.kind === "im2col")!.output;
+    const pooled = cnn.ops.find((o) => o.kind === "maxpool")!.output;
+    assert.equal(bc.rowsPerExample[cols], 28 * 28); // conv 1: 5x5, pad 2, stride 1: 28x28 patch rows per image
+    assert.equal(bc.rowsPerExample[pooled], 14 * 14);
+    assert.equal(bc.rowsPerExample[cnn.logits], 1);
+    // A^T . D over an image's 784 patch rows and the logits' 1 row per example: not a per-row pairing.
+    const id = cnn.tensors.length, index = cnn.ops.length;
+    const g: StepGraph = {
+      ...cnn,
+      tensors: [...cnn.tensors, { id, name: "extra", shape: [25, 10], range: [-1, 1], role: "op", producer: index }],
+      ops: [...cnn.ops, { index, kind: "matmul", attrs: { transA: true, transB: false }, inputs: [cols, cnn.logits], output: id, exactBound: 1 } as GraphOp],
+    };
+    assert.throws(() => findBatchCut(g), /op \d+ \(matmul -> extra\) reads batch rows grouped differently per example \(784 vs 1 rows\)/);
   });
 
   it("refuses a next state made of batch rows", () => {

@@ -167,7 +167,7 @@ async function disputeRun(kernel: KernelKind, restartMidGame: boolean): Promise<
       const db = new SolverDb(path.join(dir, "solver", "solver.db"));
       try {
         expect(db.job(unsettleable)!.status).to.equal("rejected");
-        expect(db.job(unsettleable)!.reason).to.match(/cannot settle op code 3 attrs \[7, -127, 127\]/);
+        expect(db.job(unsettleable)!.reason).to.match(/cannot settle this spec: no settlement circuit for op code 3 attrs \[7, -127, 127\]/);
         expect(db.txs(unsettleable)).to.deep.equal([]);
       } finally {
         db.close();
