@@ -78,6 +78,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     /// @notice Packed values of the window circuits (circuits/settle/{maxpool, maxpool_grad}), and their words.
     ///         25 slots: pools of size <= 5 (size 8 would need 64 and a 2^13 ceremony).
     uint256 public constant MODEL_SLOTS = 25;
+    int64 internal constant MAX_POOL_SIZE = 5;
     uint256 internal constant MODEL_WORDS = (MODEL_SLOTS + SLICE_PER_WORD - 1) / SLICE_PER_WORD;
     uint8 internal constant IM2COL = 11;
     uint8 internal constant COL2IM = 12;
@@ -99,9 +100,26 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         return registry.verifiers(key);
     }
 
-    /// @notice Registry key of a circuit.
+    /// @notice Registry key of the circuit that settles instantiation (code, attrs, classes): the term slices
+    ///         (matmul, col_sum, col2im) and the generic model-op circuits are registered with attrs [] and
+    ///         classes 0, whatever the instantiation's; a pool wider than MODEL_SLOTS keeps its attributes (no
+    ///         circuit settles it); the other ops are keyed with theirs. What chain/settleCoverage.ts asks for
+    ///         each op of a spec, so that a deployment's coverage is this contract's own answer.
     function circuitKey(uint8 code, int64[] memory attrs, uint32 classes) public pure returns (bytes32) {
+        if (_generic(code, attrs)) return keccak256(abi.encode(code, new int64[](0), uint32(0)));
         return keccak256(abi.encode(code, attrs, classes));
+    }
+
+    /// @dev Whether op `code` with `attrs` is settled by its circuit registered without attributes.
+    function _generic(uint8 code, int64[] memory attrs) private pure returns (bool) {
+        if (code == 1 || code == 7 || code == COL2IM) return true;
+        if (code <= MAX_V1_OP_CODE) return false;
+        // SAFETY: a pool's attributes are [H, W, C, size] with size in [1, 64] (ModelOps); any other count or
+        // size is a key nothing registers under.
+        if (code == MAXPOOL || code == MAXPOOL_GRAD) {
+            return attrs.length == 4 && attrs[3] >= 1 && attrs[3] <= MAX_POOL_SIZE;
+        }
+        return true;
     }
 
     /// @notice The ctx public input of a dispute.

@@ -153,6 +153,23 @@ describe("Groth16KernelVerifier settles the model ops 10..19 like RecomputeKerne
     for (const [k, g] of Object.entries(gas)) expect(g, k).to.be.lessThan(1_500_000);
   });
 
+  it("circuitKey names the circuit that settles an instantiation: the generic one for any attributes, none for a pool wider than 5", async () => {
+    const key = (code: number, attrs: readonly number[], classes = 0) => groth.read.circuitKey([code, attrs.map(BigInt), classes]) as Promise<Hex>;
+    const generic = async (code: number) => key(code, []);
+    for (const [code, attrs] of [[10, [2, 6]], [11, [6, 6, 1, 3, 1, 1]], [12, [6, 6, 1, 3, 1, 1]], [13, [4, 4, 3, 2]], [14, [10, 10, 1, 5]], [15, [27]], [17, [1, 3, -100, 100]], [18, [1, 6, 0, 0, 10000]], [19, [3, 1, 1, -1000, 1000]]] as const) {
+      expect(await key(code, attrs), `code ${code}`).to.equal(await generic(code));
+      expect(await groth.read.verifiers([await key(code, attrs)]), `code ${code} registered`).to.not.equal("0x0000000000000000000000000000000000000000");
+    }
+    for (const size of [6, 8, 0]) {
+      const k = await key(13, [size * 2 || 2, size * 2 || 2, 1, size]);
+      expect(k).to.not.equal(await generic(13));
+      expect(await groth.read.verifiers([k])).to.equal("0x0000000000000000000000000000000000000000");
+    }
+    // The ops of protocol v1 keep their attributes (requantize), mse_grad its classes.
+    expect(await key(3, [8, -127, 127])).to.not.equal(await key(3, []));
+    expect(await key(6, [4096], 10)).to.not.equal(await key(6, [4096], 3));
+  });
+
   it("softmax_ce_grad has no circuit: NoCircuit under Groth16 (it settles by recomputation)", async () => {
     const p = lmStep.src.program.entries.find((x) => x.code === 16)!;
     const c = claimOf(lmStep, p.entry, 0);
