@@ -77,7 +77,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     uint256 internal constant SLICE_PER_WORD = 4;
     /// @notice Packed values of the window circuits (circuits/settle/{maxpool, maxpool_grad}), and their words.
     ///         25 slots: pools of size <= 5 (size 8 would need 64 and a 2^13 ceremony).
-    uint256 public constant MODEL_SLOTS = 25;
+    uint256 internal constant MODEL_SLOTS = 25;
     int64 internal constant MAX_POOL_SIZE = 5;
     uint256 internal constant MODEL_WORDS = (MODEL_SLOTS + SLICE_PER_WORD - 1) / SLICE_PER_WORD;
     uint8 internal constant IM2COL = 11;
@@ -273,11 +273,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     function _verify(uint8 code, address verifier, bytes calldata proof, uint256[] memory pub) private view {
         uint256 n = pub.length;
         for (uint256 i = 0; i < n; ++i) if (pub[i] >= P) revert PublicInputOutOfField(i);
-        // verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n]): static arrays, all inline.
-        bytes4 selector = bytes4(
-            keccak256(bytes.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", bytes(_decimal(n)), "])"))
-        );
-        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(selector, proof[0:256], abi.encodePacked(pub)));
+        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(_verifySelector(n), proof[0:256], abi.encodePacked(pub)));
         if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert ProofRejected(code, verifier);
     }
 
@@ -291,6 +287,12 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         uint256 m = uint256(-(x + 1)) + 1;
         if (m > HALF_P) revert PublicInputOutOfField(index);
         return P - m;
+    }
+
+    /// @dev The selector of a snarkjs verifier's verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n])
+    ///      (static arrays, all inline).
+    function _verifySelector(uint256 n) internal pure returns (bytes4) {
+        return bytes4(keccak256(bytes.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", bytes(_decimal(n)), "])")));
     }
 
     function _decimal(uint256 v) private pure returns (string memory s) {
