@@ -248,7 +248,8 @@ async function sliceSettleGas() {
     const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
     regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
   }
-  const groth = await viem.deployContract("Groth16KernelVerifier", [regs]);
+  const registry = await viem.deployContract("CircuitRegistry", [regs]);
+  const groth = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
   const { proof } = await proveKernel({ code: p0.code, attrs: p0.attrs, ctx, operands: [], output: P[slice.hi]!, slice: { a, ...(b ? { b } : {}) } });
   const zk = await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [ctx, enc, proof] });
   const re = await pc.estimateContractGas({ address: p.verifier.address, abi: p.verifier.abi, functionName: "trueValue", args: [ctx, enc, "0x"] });

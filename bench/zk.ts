@@ -43,10 +43,11 @@ for (const c of zkCircuits()) {
   const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
   regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
 }
-const groth = await viem.deployContract("Groth16KernelVerifier", [regs]);
+const registry = await viem.deployContract("CircuitRegistry", [regs]);
+const groth = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
 // Gas probes on the same calldata (contracts/test/SettlementGasHarness.sol).
 const openingsProbe = await viem.deployContract("OpeningsGasHarness" as never);
-const grothProbe = await viem.deployContract("Groth16GasHarness" as never, [regs] as never);
+const grothProbe = await viem.deployContract("Groth16GasHarness" as never, [registry.address] as never);
 const verifierOf = (code: number, attrs: readonly number[], classes: number): `0x${string}` => {
   const i = zkCircuits().findIndex((c) => matches(c, code, code === 1 || code === 7 ? [] : attrs, [0, classes]));
   return regs[i]!.verifier;

@@ -9,7 +9,7 @@ import {
   transportUrl,
 } from "./errors.ts";
 import {
-  disputeGameAbi, disputeGameBytecode, groth16KernelVerifierAbi, groth16KernelVerifierBytecode, jobMarketAbi, jobMarketBytecode,
+  circuitRegistryAbi, circuitRegistryBytecode, disputeGameAbi, disputeGameBytecode, groth16KernelVerifierAbi, groth16KernelVerifierBytecode, jobMarketAbi, jobMarketBytecode,
   recomputeKernelVerifierAbi, recomputeKernelVerifierBytecode,
 } from "./generated/contracts.ts";
 import { groth16VerifierAbi, settleVerifiers } from "./generated/settleVerifiers.ts";
@@ -168,8 +168,13 @@ export async function deployProtocol(o: DeployProtocolOptions): Promise<Protocol
       circuitVerifiers[c.id] = v.address;
       regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
     }
+    // The registry is a contract of its own: with the registrations as its constructor arguments the kernel
+    // verifier's initcode (which holds ModelOps's creation code) would pass EIP-3860's limit.
+    const registry = await deploy("CircuitRegistry", () =>
+      walletClient.deployContract({ abi: circuitRegistryAbi, bytecode: circuitRegistryBytecode, args: [regs], account, chain }));
+    verifierGas += registry.receipt.gasUsed;
     verifier = await deploy("Groth16KernelVerifier", () =>
-      walletClient.deployContract({ abi: groth16KernelVerifierAbi, bytecode: groth16KernelVerifierBytecode, args: [regs], account, chain }));
+      walletClient.deployContract({ abi: groth16KernelVerifierAbi, bytecode: groth16KernelVerifierBytecode, args: [registry.address], account, chain }));
     verifierGas += verifier.receipt!.gasUsed;
   } else {
     verifier = await deploy("RecomputeKernelVerifier", () =>

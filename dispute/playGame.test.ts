@@ -10,10 +10,10 @@ import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { Hex } from "viem";
-import { shutdownProver, zkCircuits } from "../settlement/prover.ts";
+import { shutdownProver } from "../settlement/prover.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { referenceRunner } from "../engine/reference.ts";
-import { createGame, deployGame, type Fixture, GasRecorder, paramsFor, type Viem } from "../test/contracts/helpers/gamePlayer.ts";
+import { createGame, deployGame, deployGroth16Game, type Fixture, paramsFor } from "../test/contracts/helpers/gamePlayer.ts";
 import { makeWorld, type World } from "../test/contracts/helpers/gameWorld.ts";
 import { type Deviation, deviatingStepper } from "./deviation.ts";
 import { ViewError } from "./errors.ts";
@@ -31,21 +31,6 @@ interface Played {
   readonly entry: number;
   readonly moves: readonly (PlayProgress & { readonly side: Side })[];
   readonly id: bigint;
-}
-
-/** deployGame with a Groth16KernelVerifier: every settlement circuit's snarkjs verifier in its registry. */
-async function deployGroth16Game(viem: Viem): Promise<Fixture> {
-  const [deployer, solver, challenger, other] = await viem.getWalletClients();
-  const regs = [];
-  for (const c of zkCircuits()) {
-    const v: { address: Hex } = await viem.deployContract(c.contractName as never);
-    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
-  }
-  const verifier = await viem.deployContract("Groth16KernelVerifier", [regs]);
-  const game = await viem.deployContract("DisputeGame", [verifier.address]);
-  const market = await viem.deployContract("TestMarket", [game.address]);
-  await game.write.setMarket([market.address]);
-  return { viem, pc: await viem.getPublicClient(), tc: await viem.getTestClient(), game, market, verifier, deployer: deployer!, solver: solver!, challenger: challenger!, other: other!, gas: new GasRecorder() };
 }
 
 function viewOf(w: World, dev?: Deviation): ReplayView {

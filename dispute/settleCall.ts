@@ -78,6 +78,6 @@ export async function settleCall(view: ComputationView, st: GameView, kernel: Ke
   const open = (i: number) => idx[i]!.map((ix) => BigInt(inputs[i]!.data[ix]!));
   const r = slice
     ? await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...(p.code === 1 ? { b: open(1) } : {}) } })
-    : await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0]!), output, outShape: p.shape });
+    : await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0] ?? 0n), values: idx.map((_, i) => open(i)), output, outShape: p.shape });
   return { operands, proof: r.proof, proveMs: r.ms };
 }

@@ -74,7 +74,7 @@ function sourceHash(src: string): string {
 }
 
 /** Header facts of an .r1cs file (iden3 binary format, section type 1). */
-export function r1csInfo(file: string): { constraints: number; wires: number; outputs: number; inputs: number } {
+export function r1csInfo(file: string): { constraints: number; wires: number; outputs: number; inputs: number; publicInputs: number } {
   const b = readFileSync(file);
   if (b.toString("latin1", 0, 4) !== "r1cs") throw new Error(`${file}: not an r1cs file`);
   const nSections = b.readUInt32LE(8);
@@ -91,7 +91,7 @@ export function r1csInfo(file: string): { constraints: number; wires: number; ou
       const pubIn = b.readUInt32LE(p + 8);
       const prvIn = b.readUInt32LE(p + 12);
       p += 16 + 8; // nLabels (u64)
-      return { constraints: b.readUInt32LE(p), wires, outputs, inputs: pubIn + prvIn };
+      return { constraints: b.readUInt32LE(p), wires, outputs, inputs: pubIn + prvIn, publicInputs: pubIn };
     }
     pos += size;
   }

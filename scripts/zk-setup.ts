@@ -11,7 +11,7 @@
 // !! toxic waste this machine saw (and the phase-2 contribution is local as well). Whoever ran it can   !!
 // !! forge proofs. A deployment MUST point ZK_PTAU at a public ceremony's prepared (phase-2-ready)      !!
 // !! .ptau file (e.g. the Hermez/Polygon "powersOfTau28_hez_final_<N>.ptau" with 2^N >= the largest      !!
-// !! circuit's domain, N >= 10 here) and run phase 2 as a multi-party ceremony (snarkjs zkey contribute  !!
+// !! circuit's domain, N >= 12 here) and run phase 2 as a multi-party ceremony (snarkjs zkey contribute  !!
 // !! by independent parties, then a beacon). See docs/protocol.md, "Groth16 settlement".                !!
 // !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 //
@@ -28,7 +28,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ProverCircuit } from "../settlement/prover.ts";
 import { opDefOf } from "../engine/ops/index.ts";
-import { buildCircuits, ROOT, type BuiltCircuit } from "./circuits-build.ts";
+import { buildCircuits, r1csInfo, ROOT, type BuiltCircuit } from "./circuits-build.ts";
 
 /** One settlement circuit: the (kernel, attributes) instantiation it proves. */
 export interface SettleCircuit {
@@ -43,9 +43,9 @@ export interface SettleCircuit {
 }
 
 /**
- * Every instantiation the elementwise ops of the default and tiny specs use (with and without momentum), and
- * the term-slice circuits of matmul and col_sum (level 4 of the game: at most 8 terms, any widths below
- * 2^53, any transA/transB: one circuit each, attrs [] in the registry).
+ * Every instantiation the elementwise ops of the default and tiny specs use (with and without momentum), the
+ * term-slice circuits of matmul and col_sum (level 4 of the game: at most 8 terms, any widths below 2^53, any
+ * transA/transB: one circuit each, attrs [] in the registry) and the generic circuits of the model ops.
  */
 export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "bias_add", code: 2, attrs: [], classes: 0 },
@@ -62,6 +62,25 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "sgd_update_1_1_262144", code: 9, attrs: [1, 1, -262144, 262144], classes: 0 },
   { id: "dot_slice_mm8", code: 1, attrs: [], classes: 0 },
   { id: "dot_slice_cs8", code: 7, attrs: [], classes: 0 },
+  // The model ops: one generic circuit each (attributes and element facts are public inputs). softmax_ce_grad
+  // (16) has none: it settles only by recomputation (docs/protocol.md).
+  { id: "reshape", code: 10, attrs: [], classes: 0 },
+  { id: "im2col", code: 11, attrs: [], classes: 0 },
+  { id: "maxpool", code: 13, attrs: [], classes: 0 },
+  { id: "maxpool_grad", code: 14, attrs: [], classes: 0 },
+  { id: "one_hot", code: 15, attrs: [], classes: 0 },
+  { id: "adam_m", code: 17, attrs: [], classes: 0 },
+  { id: "adam_v", code: 18, attrs: [], classes: 0 },
+  { id: "adam_update", code: 19, attrs: [], classes: 0 },
+];
+
+/**
+ * Circuits that also settle another op, registered once more under that op's code (the same verifier):
+ * col2im (12) is an accumulation settled slice by slice through the game's term level, exactly col_sum's dot
+ * slice (accIn + the sum of at most 8 opened terms).
+ */
+export const SHARED_CIRCUITS: readonly { readonly id: string; readonly of: string; readonly code: number }[] = [
+  { id: "col2im_slice8", of: "dot_slice_cs8", code: 12 },
 ];
 
 /** Public inputs of a settle circuit: its op's `settlePublicInputs` (engine/ops/, next to the op's definition). */
@@ -141,6 +160,12 @@ export async function zkSetup(log: (s: string) => void = console.log): Promise<M
   const built = await buildCircuits(SETTLE_CIRCUITS.map((c) => `circuits/settle/${c.id}.circom`));
   const snarkjs = await loadSnarkJs();
   const nPub = publicInputCount;
+  built.forEach((b, i) => {
+    const want = nPub(SETTLE_CIRCUITS[i]!), info = r1csInfo(b.r1cs);
+    // The public signals (circom lists the main's outputs first; the settle mains have none) must be the op's count.
+    const got = info.outputs + info.publicInputs;
+    if (got !== want) throw new Error(`zk-setup: ${b.src} has ${got} public inputs, its op declares ${want} (settlePublicInputs)`);
+  });
   const power = Math.max(...built.map((b, i) => powerFor(b, nPub(SETTLE_CIRCUITS[i]!))));
   const external = process.env.ZK_PTAU;
   const ptau = external ? path.resolve(external) : await localPtau(snarkjs, power, log);
@@ -182,13 +207,20 @@ export async function zkSetup(log: (s: string) => void = console.log): Promise<M
     }
     circuits.push({ ...c, contractName, constraints: b.constraints, nPublic: nPub(c), wasm: path.relative(ROOT, b.wasm), zkey: path.relative(ROOT, zkey), vkey: path.relative(ROOT, vkey) });
   }
+  for (const sh of SHARED_CIRCUITS) {
+    const c = circuits.find((x) => x.id === sh.of);
+    if (!c) throw new Error(`zk-setup: shared circuit ${sh.of} is not set up`);
+    if (publicInputCount(sh) !== c.nPublic) throw new Error(`zk-setup: op ${sh.code} declares ${publicInputCount(sh)} public inputs, ${sh.of} has ${c.nPublic}`);
+    // The same files and verifier contract, under its own id (a deployment registers one verifier per entry).
+    circuits.push({ ...c, id: sh.id, code: sh.code });
+  }
   // Verifiers of circuits that no longer exist would otherwise keep compiling.
   for (const f of readdirSync(GENERATED_DIR)) if (!wanted.has(f)) rmSync(path.join(GENERATED_DIR, f), { force: true });
   const manifest: Manifest = { ptau: path.relative(ROOT, ptau), localCeremony: !external, circuits };
   writeFileSync(MANIFEST, JSON.stringify(manifest, null, 1));
   const curve = (globalThis as { curve_bn128?: Curve }).curve_bn128;
   if (curve) await curve.terminate();
-  log(`zk-setup: ${circuits.length} circuits (${made} set up, ${circuits.length - made} cached), ptau 2^${power}${external ? " (ZK_PTAU)" : " LOCAL dev ceremony"}, ${Math.round(performance.now() - t0)} ms`);
+  log(`zk-setup: ${circuits.length} circuits (${made} set up, ${SETTLE_CIRCUITS.length - made} cached, ${SHARED_CIRCUITS.length} shared), ptau 2^${power}${external ? " (ZK_PTAU)" : " LOCAL dev ceremony"}, ${Math.round(performance.now() - t0)} ms`);
   return manifest;
 }
 

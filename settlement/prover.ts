@@ -9,6 +9,7 @@ import { encodeAbiParameters, keccak256, type Hex } from "viem";
 import { opKindOf } from "../engine/ops/index.ts";
 import { CONTEXT_ABI, type SettlementContext } from "./abi.ts";
 import { ProverError } from "./errors.ts";
+import { modelElementFact } from "./modelOpRule.ts";
 import { accumulates } from "./operandRule.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -45,12 +46,19 @@ export function zkCircuits(): readonly ProverCircuit[] {
 export function circuitFor(code: number, attrs: readonly number[], classes = 0): ProverCircuit {
   const mseGrad = opKindOf(code) === "mse_grad";
   const want = mseGrad ? classes : 0;
-  // One term-slice circuit per accumulation op, whatever transA/transB (registered with attrs []).
-  if (accumulates(code)) attrs = [];
+  // One term-slice circuit per accumulation op, whatever transA/transB, and one generic circuit per model op
+  // (registered with attrs []).
+  if (accumulates(code) || code > V1_MAX_CODE) attrs = [];
   const c = zkCircuits().find((x) => x.code === code && x.classes === want && x.attrs.length === attrs.length && x.attrs.every((a, i) => a === attrs[i]));
   if (!c) throw new ProverError(`prover: no settlement circuit for code ${code} attrs [${attrs.join(", ")}]${mseGrad ? ` classes ${classes}` : ""}`);
   return c;
 }
+
+/** The largest op code of protocol v1; the model ops 10..19 above it have generic circuits. */
+const V1_MAX_CODE = 9;
+
+/** Packed value slots of the window circuits (Groth16KernelVerifier.MODEL_SLOTS). */
+export const MODEL_SLOTS = 25;
 
 /** The ctx public input: uint256(keccak256(abi.encode(Context))) mod p. */
 export function contextField(ctx: SettlementContext): bigint {
@@ -66,18 +74,29 @@ const SLICE_BITS = 54n;
 const SLICE_PER_WORD = 4;
 
 /**
- * The packed public words of a term slice (Groth16KernelVerifier._packSlice): value i (a[0..7], then for
- * matmul b[0..7]; missing terms 0) as v + 2^53 in bits [54 * (i % 4), +54) of word i / 4.
+ * Packed public words (Groth16KernelVerifier._packValues, circuits/lib/unpack.circom): value i (missing
+ * values past values.length are 0) as v + 2^53 in bits [54 * (i % 4), +54) of word i / 4, `slots` values in
+ * all. Throws on a value outside the circuits' signed 54-bit range or on more values than slots.
+ */
+export function packValues(values: readonly bigint[], slots: number): bigint[] {
+  if (values.length > slots) throw new ProverError(`prover: ${values.length} values do not fit the circuit's ${slots} slots`);
+  const words = new Array<bigint>(Math.ceil(slots / SLICE_PER_WORD)).fill(0n);
+  for (let i = 0; i < slots; i++) {
+    const v = values[i] ?? 0n;
+    if (v < -(1n << 53n) || v >= 1n << 53n) throw new ProverError(`prover: value ${v} outside the circuits' 54-bit range`);
+    words[Math.floor(i / SLICE_PER_WORD)]! |= (v + (1n << 53n)) << (SLICE_BITS * BigInt(i % SLICE_PER_WORD));
+  }
+  return words;
+}
+
+/**
+ * The packed public words of a term slice (Groth16KernelVerifier._packSlice): a[0..7], then for matmul
+ * b[0..7] (missing terms 0), packed by packValues.
  */
 export function packSlice(a: readonly bigint[], b: readonly bigint[] | undefined): bigint[] {
   const pad = (xs: readonly bigint[]) => Array.from({ length: SLICE_TERMS }, (_, t) => xs[t] ?? 0n);
   const values = b ? [...pad(a), ...pad(b)] : pad(a);
-  const words = new Array<bigint>(Math.ceil(values.length / SLICE_PER_WORD)).fill(0n);
-  values.forEach((v, i) => {
-    if (v < -(1n << 53n) || v >= 1n << 53n) throw new ProverError(`prover: slice value ${v} outside the circuits' 54-bit range`);
-    words[Math.floor(i / SLICE_PER_WORD)]! |= (v + (1n << 53n)) << (SLICE_BITS * BigInt(i % SLICE_PER_WORD));
-  });
-  return words;
+  return packValues(values, values.length);
 }
 
 export interface KernelClaim {
@@ -93,8 +112,16 @@ export interface KernelClaim {
   readonly slice?: { readonly a: readonly bigint[]; readonly b?: readonly bigint[] };
   /** The claimed output value. */
   readonly output: bigint;
-  /** mse_grad only: the output's shape [m, n] (classes = n, j = element % n; element from ctx). */
+  /**
+   * mse_grad: the output's shape [m, n] (classes = n, j = element % n; element from ctx); the model ops: the
+   * output's shape (the element's fact, ModelOps.elementFact).
+   */
   readonly outShape?: readonly number[];
+  /**
+   * The model ops 10..19 (but col2im, a slice): every opened value per input, in the operand rule's order
+   * (settlement/modelOpRule.ts: the maxpool windows, an empty list for an im2col padding tap).
+   */
+  readonly values?: readonly (readonly bigint[])[];
 }
 
 interface Groth16Proof { pi_a: string[]; pi_b: string[][]; pi_c: string[] }
@@ -113,6 +140,46 @@ const vkeys = new Map<string, unknown>();
 const OPERAND_SIGNALS: Record<number, readonly string[]> = {
   2: ["z", "b"], 3: ["x"], 4: ["x"], 5: ["g", "p"], 6: ["z", "label"], 8: ["v", "g"], 9: ["w", "g"],
 };
+
+/** Attribute signals of the generic Adam circuits, in encodeAttrs order (circuits/settle/adam_*.circom). */
+const ADAM_ATTRS: Record<number, readonly string[]> = {
+  17: ["b1Num", "b1Shift", "lo", "hi"], 18: ["b2Num", "b2Shift", "gShift", "lo", "hi"], 19: ["lrNum", "lrShift", "eps", "lo", "hi"],
+};
+const ADAM_OPERANDS: Record<number, readonly string[]> = { 17: ["m", "g"], 18: ["v", "g"], 19: ["w", "m", "v"] };
+
+/** The witness inputs (without ctx, out) of a model op's generic circuit: the public inputs of Groth16KernelVerifier._modelOp. */
+function modelOpInput(claim: KernelClaim): Record<string, string | string[]> {
+  const { code, attrs } = claim;
+  const vs = claim.values;
+  if (!vs) throw new ProverError(`prover: op ${code} needs every opened value per input (claim.values)`);
+  const one = (i: number): string => {
+    const v = vs[i];
+    if (!v || v.length !== 1) throw new ProverError(`prover: op ${code} input ${i} needs exactly one opened value, got ${v?.length ?? 0}`);
+    return toField(v[0]!).toString();
+  };
+  const fact = (): string => {
+    if (!claim.outShape) throw new ProverError(`prover: op ${code} needs the output shape (claim.outShape)`);
+    return String(modelElementFact(code, attrs, claim.outShape, Number(claim.ctx.element)));
+  };
+  const packed = (i: number): string[] => packValues(vs[i] ?? [], MODEL_SLOTS).map(String);
+  switch (code) {
+    case 10: return { x: one(0) };
+    case 11: return { x: vs[0]?.length === 0 ? "0" : one(0) };
+    case 13: return { packed: packed(0), size: String(attrs[3]) };
+    case 14: return { g: one(0), packed: packed(1), size: String(attrs[3]), pos: fact() };
+    case 15: return { x: one(0), j: fact() };
+    case 17: case 18: case 19: {
+      const input: Record<string, string> = {};
+      ADAM_OPERANDS[code]!.forEach((n, i) => (input[n] = one(i)));
+      const names = ADAM_ATTRS[code]!;
+      if (attrs.length !== names.length) throw new ProverError(`prover: op ${code} takes ${names.length} attributes, got ${attrs.length}`);
+      names.forEach((n, i) => (input[n] = toField(BigInt(attrs[i]!)).toString()));
+      return input;
+    }
+    default:
+      throw new ProverError(`prover: op ${code} has no settlement circuit (softmax_ce_grad settles by recomputation only)`);
+  }
+}
 
 export interface KernelProof {
   /** The `proof` argument of IKernelVerifier.trueValue. */
@@ -143,6 +210,8 @@ export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
     input.packed = packSlice(sl.a, sl.b).map(String);
     input.a = pad(sl.a);
     input.b = pad(sl.b);
+  } else if (claim.code > V1_MAX_CODE) {
+    Object.assign(input, modelOpInput(claim));
   } else {
     const names = OPERAND_SIGNALS[claim.code];
     if (!names) throw new ProverError(`prover: op ${claim.code} has no settlement circuit`);

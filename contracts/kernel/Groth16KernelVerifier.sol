@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {IKernelVerifier} from "../interfaces/IKernelVerifier.sol";
 import {KernelVerifierBase} from "./KernelVerifierBase.sol";
+import {CircuitRegistry} from "./CircuitRegistry.sol";
 
 /// @notice No settlement circuit is registered for this (code, attributes, classes) instantiation.
 error NoCircuit(uint8 code, bytes32 key);
@@ -14,22 +15,28 @@ error MalformedProof(uint256 length);
 error PublicInputOutOfField(uint256 index);
 /// @notice The Groth16 verifier rejected the proof.
 error ProofRejected(uint8 code, address verifier);
-/// @notice A registration repeats an instantiation or has no verifier.
-error BadRegistration(uint256 index);
+/// @notice The registry address holds no contract.
+error NoRegistry(address registry);
 /// @notice A matmul/col_sum term slice longer than the settle circuits' SLICE_TERMS.
 error SliceTooLong(uint256 length, uint256 max);
-/// @notice An opened slice value (or accIn) outside the circuits' signed 54-bit range [-2^53, 2^53).
+/// @notice An opened slice or pool-window value outside the circuits' signed 54-bit range [-2^53, 2^53).
+/// @param index The value's slot (a slice: a[0..7], then b as 8..15; a window: its position).
 error SliceValueOutOfRange(uint256 index);
+/// @notice A maxpool or maxpool_grad window larger than its circuit's MODEL_SLOTS (size <= 5; the engine
+///         allows 8): not provable under this verifier, only by recomputation.
+error TooManyOperands(uint256 count, uint256 max);
 
 /// @title Groth16KernelVerifier
-/// @notice Settles every op (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, and the
-///         term slices of matmul and col_sum) with a Groth16 proof instead of recomputing it
-///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions).
-/// @dev Registry: one snarkjs-generated verifier contract per (code, attributes[, classes]) circuit
-///      (circuits/settle/*.circom, scripts/zk-setup.ts), FIXED AT CONSTRUCTION and immutable afterwards
-///      (no owner): a verifier set is a deployment decision, replaced by deploying a new
-///      Groth16KernelVerifier. Key: keccak256(abi.encode(code, attrs, classes)), classes = the output's
-///      column count for mse_grad (6), 0 for the other ops.
+/// @notice Settles the ops (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, the term
+///         slices of matmul, col_sum and col2im, and the model ops reshape, im2col, maxpool, maxpool_grad,
+///         one_hot, adam_m, adam_v, adam_update) with a Groth16 proof instead of recomputing them
+///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions; softmax_ce_grad
+///         only it settles).
+/// @dev Registry: a CircuitRegistry (one snarkjs-generated verifier contract per (code, attributes[, classes])
+///      circuit, circuits/settle/*.circom, scripts/zk-setup.ts), fixed at construction of both, no owner: a
+///      verifier set is a deployment decision, replaced by deploying a new registry and verifier. Key:
+///      keccak256(abi.encode(code, attrs, classes)), classes = the output's column count for mse_grad (6), 0
+///      for the other ops.
 ///
 ///      `proof` = abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output) (chain/prover.ts
 ///      writes it; b in the order the Solidity verifier expects). Public inputs, in order:
@@ -44,6 +51,16 @@ error SliceValueOutOfRange(uint256 index);
 ///        then the opened values packed 4 per word ({_packSlice}: a[0..7], then b[0..7] for matmul),
 ///      the slice padded with zero terms to SLICE_TERMS. The base contract has already checked termCount
 ///      against the operand shapes (INV-GAME-9) and opened exactly the slice's elements.
+///      col2im (12) is an accumulation (ModelOps settles its K = ceil(k/stride)^2 terms through the game's level
+///      4): its slices are col_sum's (dot_slice_cs8 registered under code 12 too, attrs []).
+///      The other model ops 10..19 (ModelOps): one GENERIC circuit per op (key with attrs [], classes 0), the
+///      attributes it needs and the element's fact ({ModelOps-elementFact}) as public inputs ({_modelOp}):
+///        reshape, im2col: ctx, output, x (im2col: 0 for a tap in the zero padding, which opens nothing)
+///        maxpool:         ctx, output, the window packed in MODEL_WORDS words, size
+///        maxpool_grad:    ctx, output, g, the pool input's window packed, size, the element's window position
+///        one_hot:         ctx, output, x, the element's column j
+///        adam_m/v/update: ctx, output, one value per input, then every attribute
+///      softmax_ce_grad has no circuit (docs/protocol.md): under this verifier it reverts with NoCircuit.
 ///      The claimed output is returned only if the proof verifies.
 
 contract Groth16KernelVerifier is KernelVerifierBase {
@@ -58,32 +75,51 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     /// @notice Bits of each packed slice value (signed, offset by 2^(SLICE_BITS-1)), and values per word.
     uint256 internal constant SLICE_BITS = 54;
     uint256 internal constant SLICE_PER_WORD = 4;
+    /// @notice Packed values of the window circuits (circuits/settle/{maxpool, maxpool_grad}), and their words.
+    ///         25 slots: pools of size <= 5 (size 8 would need 64 and a 2^13 ceremony).
+    uint256 internal constant MODEL_SLOTS = 25;
+    int64 internal constant MAX_POOL_SIZE = 5;
+    uint256 internal constant MODEL_WORDS = (MODEL_SLOTS + SLICE_PER_WORD - 1) / SLICE_PER_WORD;
+    uint8 internal constant IM2COL = 11;
+    uint8 internal constant COL2IM = 12;
+    uint8 internal constant MAXPOOL = 13;
+    uint8 internal constant MAXPOOL_GRAD = 14;
+    uint8 internal constant ONE_HOT = 15;
+    uint8 internal constant ADAM_M = 17;
 
-    struct Registration {
-        uint8 code;
-        int64[] attrs;
-        uint32 classes;
-        address verifier;
+    /// @notice The circuits' verifier contracts (immutable, like this contract).
+    CircuitRegistry public immutable registry;
+
+    constructor(CircuitRegistry registry_) {
+        if (address(registry_).code.length == 0) revert NoRegistry(address(registry_));
+        registry = registry_;
     }
 
-    /// @notice Verifier contract of each circuit key.
-    mapping(bytes32 => address) public verifiers;
-
-    event CircuitRegistered(uint8 indexed code, bytes32 indexed key, address verifier);
-
-    constructor(Registration[] memory regs) {
-        for (uint256 i = 0; i < regs.length; ++i) {
-            Registration memory r = regs[i];
-            bytes32 key = circuitKey(r.code, r.attrs, r.classes);
-            if (r.verifier == address(0) || verifiers[key] != address(0)) revert BadRegistration(i);
-            verifiers[key] = r.verifier;
-            emit CircuitRegistered(r.code, key, r.verifier);
-        }
+    /// @notice Verifier contract of a circuit key (zero: none registered): the registry's.
+    function verifiers(bytes32 key) public view returns (address) {
+        return registry.verifiers(key);
     }
 
-    /// @notice Registry key of a circuit.
+    /// @notice Registry key of the circuit that settles instantiation (code, attrs, classes): the term slices
+    ///         (matmul, col_sum, col2im) and the generic model-op circuits are registered with attrs [] and
+    ///         classes 0, whatever the instantiation's; a pool wider than MODEL_SLOTS keeps its attributes (no
+    ///         circuit settles it); the other ops are keyed with theirs. What chain/settleCoverage.ts asks for
+    ///         each op of a spec, so that a deployment's coverage is this contract's own answer.
     function circuitKey(uint8 code, int64[] memory attrs, uint32 classes) public pure returns (bytes32) {
+        if (_generic(code, attrs)) return keccak256(abi.encode(code, new int64[](0), uint32(0)));
         return keccak256(abi.encode(code, attrs, classes));
+    }
+
+    /// @dev Whether op `code` with `attrs` is settled by its circuit registered without attributes.
+    function _generic(uint8 code, int64[] memory attrs) private pure returns (bool) {
+        if (code == 1 || code == 7 || code == COL2IM) return true;
+        if (code <= MAX_V1_OP_CODE) return false;
+        // SAFETY: a pool's attributes are [H, W, C, size] with size in [1, 64] (ModelOps); any other count or
+        // size is a key nothing registers under.
+        if (code == MAXPOOL || code == MAXPOOL_GRAD) {
+            return attrs.length == 4 && attrs[3] >= 1 && attrs[3] <= MAX_POOL_SIZE;
+        }
+        return true;
     }
 
     /// @notice The ctx public input of a dispute.
@@ -101,10 +137,12 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         bytes calldata proof
     ) internal view override returns (int256 output) {
         if (proof.length != PROOF_BYTES) revert MalformedProof(proof.length);
-        if (code == 1 || code == 7) return _dotSlice(ctx, code, operands, proof);
+        // col2im is an accumulation like col_sum (ModelOps: its terms through the game's level 4): the same slice.
+        if (code == 1 || code == 7 || code == COL2IM) return _dotSlice(ctx, code, operands, proof);
+        if (code > MAX_V1_OP_CODE) return _modelOp(ctx, code, attrs, operands, outDims, proof);
         uint32 classes = code == MSE_GRAD ? outDims[outDims.length - 1] : 0;
         bytes32 key = circuitKey(code, attrs, classes);
-        address verifier = verifiers[key];
+        address verifier = verifiers(key);
         if (verifier == address(0)) revert NoCircuit(code, key);
         output = abi.decode(proof[256:288], (int256));
 
@@ -120,15 +158,14 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         _verify(code, verifier, proof, pub);
     }
 
-    /// @dev matmul/col_sum: verifies output = accIn + sum of the slice's products under ctx.
+    /// @dev matmul/col_sum/col2im: verifies output = accIn + sum of the slice's products (col_sum, col2im: of its
+    ///      values) under ctx.
     function _dotSlice(Context memory ctx, uint8 code, int256[][] memory operands, bytes calldata proof)
         private
         view
         returns (int256 output)
     {
-        bytes32 key = circuitKey(code, new int64[](0), 0);
-        address verifier = verifiers[key];
-        if (verifier == address(0)) revert NoCircuit(code, key);
+        address verifier = _genericVerifier(code);
         uint256 len = operands[0].length;
         if (len > SLICE_TERMS) revert SliceTooLong(len, SLICE_TERMS);
         output = abi.decode(proof[256:288], (int256));
@@ -141,20 +178,94 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         _verify(code, verifier, proof, pub);
     }
 
-    /// @dev Writes the packed words of the slice's values into pub[3..]: value i (a[0..7], then b[0..7]; a
-    ///      missing term is 0) as v + 2^53 in bits [54 * (i % 4), 54 * (i % 4) + 54) of word i / 4, exactly as
-    ///      circuits/kernels/dot_slice_packed.circom recomputes them. Reverts on a value outside [-2^53, 2^53).
+    /// @dev Writes the packed words of the slice's values into pub[3..]: a[0..7] in words 0-1, then (matmul)
+    ///      b[0..7] in words 2-3, a missing term 0, exactly as circuits/kernels/dot_slice_packed.circom
+    ///      recomputes them. Reverts on a value outside [-2^53, 2^53).
     function _packSlice(uint256[] memory pub, int256[][] memory operands, bool withB) private pure {
-        uint256 inputs = withB ? 2 : 1;
-        for (uint256 input = 0; input < inputs; ++input) {
-            int256[] memory vs = operands[input];
-            for (uint256 t = 0; t < SLICE_TERMS; ++t) {
-                int256 v = t < vs.length ? vs[t] : int256(0);
-                if (v < -int256(1 << 53) || v >= int256(1 << 53)) revert SliceValueOutOfRange(input * SLICE_TERMS + t);
-                uint256 i = input * SLICE_TERMS + t;
-                // SAFETY: 0 <= v + 2^53 < 2^54 and 4 fields of 54 bits stay below 2^216 < P.
-                pub[3 + i / SLICE_PER_WORD] |= uint256(v + int256(1 << 53)) << (SLICE_BITS * (i % SLICE_PER_WORD));
+        _packValues(pub, 3, operands[0], SLICE_TERMS, 0);
+        if (withB) _packValues(pub, 3 + SLICE_TERMS / SLICE_PER_WORD, operands[1], SLICE_TERMS, SLICE_TERMS);
+    }
+
+    /// @dev Packs `slots` values (vs, then zeros) into pub[word0..]: value t as v + 2^53 in bits
+    ///      [54 * (t % 4), +54) of word word0 + t / 4 (circuits/lib/unpack.circom). Reverts on a value outside
+    ///      [-2^53, 2^53) (SliceValueOutOfRange(first + t)).
+    function _packValues(uint256[] memory pub, uint256 word0, int256[] memory vs, uint256 slots, uint256 first) private pure {
+        if (vs.length > slots) revert TooManyOperands(vs.length, slots);
+        for (uint256 t = 0; t < slots; ++t) {
+            int256 v = t < vs.length ? vs[t] : int256(0);
+            if (v < -int256(1 << 53) || v >= int256(1 << 53)) revert SliceValueOutOfRange(first + t);
+            // SAFETY: 0 <= v + 2^53 < 2^54 and 4 fields of 54 bits stay below 2^216 < P.
+            pub[word0 + t / SLICE_PER_WORD] |= uint256(v + int256(1 << 53)) << (SLICE_BITS * (t % SLICE_PER_WORD));
+        }
+    }
+
+    /// @dev Ops 10..19: verifies output = the op's value from the opened operands under ctx with the op's
+    ///      generic circuit (public inputs in the contract's NatSpec).
+    function _modelOp(
+        Context memory ctx,
+        uint8 code,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        uint32[] memory outDims,
+        bytes calldata proof
+    ) private view returns (int256 output) {
+        uint256 fact = _fact(code, attrs, outDims, ctx.element);
+        address verifier = _genericVerifier(code);
+        output = abi.decode(proof[256:288], (int256));
+        _verify(code, verifier, proof, _modelInputs(ctx, code, attrs, operands, output, fact));
+    }
+
+    /// @dev one_hot, maxpool_grad: the element's fact ({ModelOps-elementFact}); 0 for the other ops (unused).
+    function _fact(uint8 code, int64[] memory attrs, uint32[] memory outDims, uint256 e) private view returns (uint256) {
+        if (code != ONE_HOT && code != MAXPOOL_GRAD) return 0;
+        return modelOps.elementFact(code, attrs, outDims, e);
+    }
+
+    /// @dev The verifier of op `code`'s circuit registered with attrs [] and classes 0 (the dot slices and the
+    ///      generic model-op circuits), else {NoCircuit}.
+    function _genericVerifier(uint8 code) private view returns (address verifier) {
+        bytes32 key = circuitKey(code, new int64[](0), 0);
+        verifier = verifiers(key);
+        if (verifier == address(0)) revert NoCircuit(code, key);
+    }
+
+    /// @dev The public inputs of a model op's circuit (see the contract's NatSpec).
+    function _modelInputs(
+        Context memory ctx,
+        uint8 code,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        int256 output,
+        uint256 fact
+    ) private pure returns (uint256[] memory pub) {
+        pub = new uint256[](5 + MODEL_WORDS);
+        pub[0] = contextField(ctx);
+        pub[1] = _field(output, 1);
+        uint256 n = 2;
+        if (code == MAXPOOL || code == MAXPOOL_GRAD) {
+            if (code == MAXPOOL_GRAD) pub[n++] = _field(operands[0][0], 2);
+            _packValues(pub, n, operands[operands.length - 1], MODEL_SLOTS, 0);
+            n += MODEL_WORDS;
+            // The pool size (ModelOps checked it, 1 <= size <= 64).
+            pub[n++] = uint256(uint64(attrs[3]));
+        } else {
+            // SAFETY: ModelOps.operandIndices opened exactly one element per input, but im2col's padding tap none.
+            for (uint256 i = 0; i < operands.length; ++i) {
+                pub[n] = operands[i].length == 0 ? 0 : _field(operands[i][0], n);
+                ++n;
             }
+            if (code >= ADAM_M) {
+                // SAFETY: at most 3 inputs and 5 attributes (ModelOps checked the counts): within pub.
+                for (uint256 i = 0; i < attrs.length; ++i) {
+                    pub[n] = _field(attrs[i], n);
+                    ++n;
+                }
+            }
+        }
+        if (code == ONE_HOT || code == MAXPOOL_GRAD) pub[n++] = fact;
+        assembly ("memory-safe") {
+            // SAFETY: n <= the allocated length: only shrinks the array to the inputs written.
+            mstore(pub, n)
         }
     }
 
@@ -162,11 +273,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     function _verify(uint8 code, address verifier, bytes calldata proof, uint256[] memory pub) private view {
         uint256 n = pub.length;
         for (uint256 i = 0; i < n; ++i) if (pub[i] >= P) revert PublicInputOutOfField(i);
-        // verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n]): static arrays, all inline.
-        bytes4 selector = bytes4(
-            keccak256(bytes.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", bytes(_decimal(n)), "])"))
-        );
-        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(selector, proof[0:256], abi.encodePacked(pub)));
+        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(_verifySelector(n), proof[0:256], abi.encodePacked(pub)));
         if (!ok || ret.length != 32 || abi.decode(ret, (uint256)) != 1) revert ProofRejected(code, verifier);
     }
 
@@ -180,6 +287,12 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         uint256 m = uint256(-(x + 1)) + 1;
         if (m > HALF_P) revert PublicInputOutOfField(index);
         return P - m;
+    }
+
+    /// @dev The selector of a snarkjs verifier's verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[n])
+    ///      (static arrays, all inline).
+    function _verifySelector(uint256 n) internal pure returns (bytes4) {
+        return bytes4(keccak256(bytes.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", bytes(_decimal(n)), "])")));
     }
 
     function _decimal(uint256 v) private pure returns (string memory s) {

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {KernelVerifierBase} from "../kernel/KernelVerifierBase.sol";
 import {Groth16KernelVerifier, SliceValueOutOfRange} from "../kernel/Groth16KernelVerifier.sol";
+import {CircuitRegistry} from "../kernel/CircuitRegistry.sol";
 
 /// @title OpeningsGasHarness
 /// @notice Test-only gas probe: the settlement's openings alone (KernelVerifierBase with a kernel that
@@ -35,7 +36,7 @@ contract OpeningsGasHarness is KernelVerifierBase {
 /// @notice Test-only gas probe of Groth16KernelVerifier: its {trueValue} body (openings + proof check) and a
 ///         circuit verifier's call alone (what the pairing check and the public-input MSM cost).
 contract Groth16GasHarness is Groth16KernelVerifier {
-    constructor(Registration[] memory regs) Groth16KernelVerifier(regs) {}
+    constructor(CircuitRegistry registry_) Groth16KernelVerifier(registry_) {}
 
     /// @notice {trueValue}'s body and the gas it used (execution only).
     function gasTrueValue(Context calldata ctx, bytes calldata operands, bytes calldata proof)
@@ -55,7 +56,7 @@ contract Groth16GasHarness is Groth16KernelVerifier {
         view
         returns (bool accepted, uint256 gasUsed)
     {
-        bytes memory data = bytes.concat(_selector(pub.length), proof[0:256], abi.encodePacked(pub));
+        bytes memory data = bytes.concat(_verifySelector(pub.length), proof[0:256], abi.encodePacked(pub));
         uint256 g = gasleft();
         (bool ok, bytes memory ret) = verifier.staticcall(data);
         gasUsed = g - gasleft();
@@ -74,7 +75,7 @@ contract Groth16GasHarness is Groth16KernelVerifier {
         uint256 g = gasleft();
         uint256[] memory pub = new uint256[](1);
         pub[0] = hashedInput(ctx, values);
-        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(_selector(1), proof[0:256], abi.encodePacked(pub)));
+        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(_verifySelector(1), proof[0:256], abi.encodePacked(pub)));
         gasUsed = g - gasleft();
         accepted = ok && ret.length == 32 && abi.decode(ret, (uint256)) == 1;
     }
@@ -103,10 +104,5 @@ contract Groth16GasHarness is Groth16KernelVerifier {
             }
         }
         return uint256(sha256(msg_)) >> 3;
-    }
-
-    function _selector(uint256 n) private pure returns (bytes4) {
-        bytes memory d = n < 10 ? abi.encodePacked(bytes1(uint8(48 + n))) : abi.encodePacked(bytes1(uint8(48 + n / 10)), bytes1(uint8(48 + (n % 10))));
-        return bytes4(keccak256(bytes.concat("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", d, "])")));
     }
 }

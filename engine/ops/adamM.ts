@@ -36,7 +36,7 @@ export const adamM: OpDef<AdamMAttrs> = {
   kind: "adam_m",
   arity: 2,
   accumulates: false,
-  settlePublicInputs: 4, // ctx, out, m, g
+  settlePublicInputs: 8, // ctx, out, m, g, then the 4 attributes (one generic circuit)
   type([sm, sg], [rm, rg], a) {
     if (!sameShape(sm!, sg!)) throw new ShapeError(`adam_m shapes differ: [${sm}] vs [${sg}]`);
     checkRate("adam_m", a.b1Num, a.b1Shift);

@@ -30,7 +30,7 @@ export const adamUpdate: OpDef<AdamUpdateAttrs> = {
   kind: "adam_update",
   arity: 3,
   accumulates: false,
-  settlePublicInputs: 5, // ctx, out, w, m, v
+  settlePublicInputs: 10, // ctx, out, w, m, v, then the 5 attributes (one generic circuit)
   type([sw, sm, sv], [rw, rm, rv], a) {
     if (!sameShape(sw!, sm!) || !sameShape(sw!, sv!)) throw new ShapeError(`adam_update shapes differ: [${sw}], [${sm}], [${sv}]`);
     if (!Number.isSafeInteger(a.lrNum) || a.lrNum < 0 || !Number.isInteger(a.lrShift) || a.lrShift < 0 || a.lrShift > 52) {

@@ -29,7 +29,7 @@ export const adamV: OpDef<AdamVAttrs> = {
   kind: "adam_v",
   arity: 2,
   accumulates: false,
-  settlePublicInputs: 4, // ctx, out, v, g
+  settlePublicInputs: 9, // ctx, out, v, g, then the 5 attributes (one generic circuit)
   type([sv, sg], [rv, rg], a) {
     if (!sameShape(sv!, sg!)) throw new ShapeError(`adam_v shapes differ: [${sv}] vs [${sg}]`);
     checkRate("adam_v", a.b2Num, a.b2Shift);

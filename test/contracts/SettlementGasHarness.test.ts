@@ -11,7 +11,8 @@ import type { SettlementContext } from "../../settlement/abi.ts";
 import { expectRevert } from "./helpers/viem.ts";
 
 const { viem } = await network.create();
-const probe = await viem.deployContract("Groth16GasHarness" as never, [[]] as never) as unknown as {
+const emptyRegistry = await viem.deployContract("CircuitRegistry", [[]]);
+const probe = await viem.deployContract("Groth16GasHarness" as never, [emptyRegistry.address] as never) as unknown as {
   read: { hashedInput(args: readonly [SettlementContext, readonly bigint[]]): Promise<bigint> };
 };
 

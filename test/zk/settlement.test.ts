@@ -46,7 +46,8 @@ describe("Groth16KernelVerifier vs RecomputeKernelVerifier on real steps", async
     const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
     regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
   }
-  const groth = await viem.deployContract("Groth16KernelVerifier", [regs]);
+  const registry = await viem.deployContract("CircuitRegistry", [regs]);
+  const groth = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
   const pc = await viem.getPublicClient();
 
   const d = syntheticDataset(12, 6, 3);
@@ -191,7 +192,7 @@ describe("Groth16KernelVerifier vs RecomputeKernelVerifier on real steps", async
   });
 
   it("an instantiation without a circuit reverts with NoCircuit", async () => {
-    const none = await viem.deployContract("Groth16KernelVerifier", [[]]);
+    const none = await viem.deployContract("Groth16KernelVerifier", [(await viem.deployContract("CircuitRegistry", [[]])).address]);
     const c = claimOf(s0, s0.src.program.entries.findIndex((p) => p.code === 4), 0);
     const { proof } = await proveKernel({ code: 4, attrs: [], ctx: c.ctx, operands: c.operands, output: c.output });
     await expectRevert(none.read.trueValue([c.ctx, c.enc, proof]), "NoCircuit");

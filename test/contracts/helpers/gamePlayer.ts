@@ -13,6 +13,7 @@ import { type Hash, toHex } from "../../../commitment/hash.ts";
 import { decodeElements } from "../../../commitment/tensorCommit.ts";
 import type { OpTrace } from "../../../commitment/trace.ts";
 import { settlementOperands } from "../../../settlement/operands.ts";
+import { zkCircuits } from "../../../settlement/prover.ts";
 import { valueWord } from "../../../dispute/dissection.ts";
 import { ViewError } from "../../../dispute/errors.ts";
 import { gameEvents } from "../../../dispute/gameEvents.ts";
@@ -50,6 +51,25 @@ export interface Fixture {
 export async function deployGame(viem: Viem, verifierName = "TestKernelVerifier"): Promise<Fixture> {
   const [deployer, solver, challenger, other] = await viem.getWalletClients();
   const verifier = await viem.deployContract(verifierName);
+  const game = await viem.deployContract("DisputeGame", [verifier.address]);
+  const market = await viem.deployContract("TestMarket", [game.address]);
+  await game.write.setMarket([market.address]);
+  return { viem, pc: await viem.getPublicClient(), tc: await viem.getTestClient(), game, market, verifier, deployer: deployer!, solver: solver!, challenger: challenger!, other: other!, gas: new GasRecorder() };
+}
+
+/**
+ * deployGame with a Groth16KernelVerifier: every settlement circuit of build/zk/manifest.json deployed and
+ * registered in its CircuitRegistry.
+ */
+export async function deployGroth16Game(viem: Viem): Promise<Fixture> {
+  const [deployer, solver, challenger, other] = await viem.getWalletClients();
+  const regs = [];
+  for (const c of zkCircuits()) {
+    const v: { address: Hex } = await viem.deployContract(c.contractName as never);
+    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
+  }
+  const registry = await viem.deployContract("CircuitRegistry", [regs]);
+  const verifier = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
   const game = await viem.deployContract("DisputeGame", [verifier.address]);
   const market = await viem.deployContract("TestMarket", [game.address]);
   await game.write.setMarket([market.address]);
