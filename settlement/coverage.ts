@@ -41,6 +41,23 @@ export function unsettleableOps(spec: TrainingSpec, maxOpCode: number = MAX_OP_C
 /** mse_grad: its circuit also depends on the output's column count. */
 const isMseGrad = (code: number) => opKindOf(code) === "mse_grad";
 
+/** The largest pooling window side the Groth16 window circuits hold (Groth16KernelVerifier.MAX_POOL_SIZE). */
+export const GROTH16_MAX_POOL_SIZE = 5;
+
+/**
+ * The attributes an instantiation's circuit is registered under (Groth16KernelVerifier.circuitKey): none for
+ * the term slices (matmul, col_sum, col2im) and the generic model-op circuits, whose attributes are public
+ * inputs; a pool wider than GROTH16_MAX_POOL_SIZE keeps its own (no circuit holds its window); the ops of
+ * protocol v1 keep theirs.
+ */
+export function circuitAttrs(code: number, attrs: readonly number[]): readonly number[] {
+  if (accumulates(code)) return [];
+  if (code <= V1_MAX_OP_CODE) return attrs;
+  const kind = opKindOf(code);
+  if (kind === "maxpool" || kind === "maxpool_grad") return attrs.length === 4 && attrs[3]! >= 1 && attrs[3]! <= GROTH16_MAX_POOL_SIZE ? [] : attrs;
+  return [];
+}
+
 /** The registry key fields (Groth16KernelVerifier.circuitKey) of every op of the spec's step program, deduplicated. */
 export function settleInstantiations(spec: TrainingSpec): Instantiation[] {
   const program = buildProgram(spec, buildStepGraph(spec));
@@ -48,8 +65,7 @@ export function settleInstantiations(spec: TrainingSpec): Instantiation[] {
   for (const e of program.entries) {
     // Anchors (254, 255) and batch inputs (0) are recomputed by KernelVerifierBase itself: no circuit.
     if (!isOpCode(e.code)) continue;
-    // An accumulation's circuit is a dot slice, keyed without attributes (Groth16KernelVerifier._dotSlice).
-    const attrs = accumulates(e.code) ? [] : e.attrs;
+    const attrs = circuitAttrs(e.code, e.attrs);
     const classes = isMseGrad(e.code) ? e.shape[e.shape.length - 1]! : 0;
     const k = JSON.stringify([e.code, attrs, classes]);
     const found = byKey.get(k);

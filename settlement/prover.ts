@@ -10,6 +10,7 @@ import { opKindOf } from "../engine/ops/index.ts";
 import { CONTEXT_ABI, type SettlementContext } from "./abi.ts";
 import { ProverError } from "./errors.ts";
 import { modelElementFact } from "./modelOpRule.ts";
+import { circuitAttrs, V1_MAX_OP_CODE } from "./coverage.ts";
 import { accumulates } from "./operandRule.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -47,15 +48,12 @@ export function circuitFor(code: number, attrs: readonly number[], classes = 0):
   const mseGrad = opKindOf(code) === "mse_grad";
   const want = mseGrad ? classes : 0;
   // One term-slice circuit per accumulation op, whatever transA/transB, and one generic circuit per model op
-  // (registered with attrs []).
-  if (accumulates(code) || code > V1_MAX_CODE) attrs = [];
+  // (registered with attrs []): the key Groth16KernelVerifier.circuitKey asks for.
+  attrs = circuitAttrs(code, attrs);
   const c = zkCircuits().find((x) => x.code === code && x.classes === want && x.attrs.length === attrs.length && x.attrs.every((a, i) => a === attrs[i]));
   if (!c) throw new ProverError(`prover: no settlement circuit for code ${code} attrs [${attrs.join(", ")}]${mseGrad ? ` classes ${classes}` : ""}`);
   return c;
 }
-
-/** The largest op code of protocol v1; the model ops 10..19 above it have generic circuits. */
-const V1_MAX_CODE = 9;
 
 /** Packed value slots of the window circuits (Groth16KernelVerifier.MODEL_SLOTS). */
 export const MODEL_SLOTS = 25;
@@ -210,7 +208,7 @@ export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
     input.packed = packSlice(sl.a, sl.b).map(String);
     input.a = pad(sl.a);
     input.b = pad(sl.b);
-  } else if (claim.code > V1_MAX_CODE) {
+  } else if (claim.code > V1_MAX_OP_CODE) {
     Object.assign(input, modelOpInput(claim));
   } else {
     const names = OPERAND_SIGNALS[claim.code];
