@@ -20,7 +20,7 @@ import {
 /// @notice The on-chain definition of the model ops of spec v2, codes 10..19 (docs/engine.md, "Ops for
 ///         convolutions" and "Ops for language models and Adam"; the TypeScript references engine/ops/*.ts
 ///         are the executable form): which operand elements one output element depends on
-///         ({operandIndices}, mirrored by settlement/operandRule.ts), and its value from them ({recompute}).
+///         ({operandIndices}, mirrored by settlement/modelOpRule.ts), and its value from them ({recompute}).
 /// @dev A contract of its own, created by KernelVerifierBase's constructor and called by it, because the
 ///      base with these rules inlined would pass the 24,576-byte code limit (EIP-170) in both verifiers.
 ///      Stateless and trusted: only its creator's address is ever called.
