@@ -39,6 +39,9 @@ export interface CharlmOptions {
   readonly quant?: Partial<QuantFields>;
 }
 
+/** Words the demo of this workload samples from the trained, verified model at its end (`veritrain demo --model charlm`). */
+export const CHARLM_DEMO_SAMPLES = 12;
+
 /** The char LM's default training length (bench:charlm's run, `veritrain charlm train`). */
 export const CHARLM_STEPS = 3000;
 

@@ -7,7 +7,7 @@ import { stateAccuracy } from "../../engine/evaluate.ts";
 import type { BackendName } from "../../engine/runner.ts";
 import { parseSpec, type TrainingSpec, type TrainingSpecV2 } from "../../engine/spec.ts";
 import type { TrainingState } from "../../engine/state.ts";
-import { CHARLM_DEFAULTS, charlmJob, heldOutNats, parameters, sampleWords } from "../../training/charlmJob.ts";
+import { CHARLM_DEFAULTS, CHARLM_DEMO_SAMPLES, charlmJob, heldOutNats, parameters, sampleWords } from "../../training/charlmJob.ts";
 import { mnistCnnSpec, mnistSpec } from "../../training/mnistJob.ts";
 
 /**
@@ -57,8 +57,6 @@ export const DEMO_DEFAULTS: Readonly<Record<DemoModel, { readonly steps: number;
   charlm: { steps: 3_000, checkpointInterval: 150 },
 };
 
-/** Words sampled from the char LM at the end of its demo. */
-export const DEMO_SAMPLES = 12;
 
 /** The first `n` examples of a dataset (its own root): the cheating job's data, so only the cheater takes it. */
 export function slice(d: Dataset, n: number): Dataset {
@@ -108,7 +106,7 @@ export function demoWorkload(model: DemoModel): DemoWorkload {
         const params = parameters(v2, state);
         return {
           kind: "nats", heldoutNatsPerChar: await heldOutNats(v2, params, corpus.heldOut, backend), uniformNatsPerChar: Math.log(corpus.vocab.length),
-          heldoutExamples: corpus.heldOut.count, samples: sampleWords(v2, params, corpus.vocab, DEMO_SAMPLES, v2.training.seed),
+          heldoutExamples: corpus.heldOut.count, samples: sampleWords(v2, params, corpus.vocab, CHARLM_DEMO_SAMPLES, v2.training.seed),
         };
       },
     };

@@ -14,10 +14,9 @@ import { expect } from "chai";
 import { toHex } from "../../commitment/hash.ts";
 import { stateAccuracy } from "../../engine/evaluate.ts";
 import type { TrainingSpecV2 } from "../../engine/spec.ts";
-import { charlmJob, heldOutNats, parameters, sampleWords } from "../../training/charlmJob.ts";
+import { CHARLM_DEMO_SAMPLES, charlmJob, heldOutNats, parameters, sampleWords } from "../../training/charlmJob.ts";
 import { mnistCnnSpec, mnistSpec } from "../../training/mnistJob.ts";
 import { train } from "../../training/train.ts";
-import { DEMO_SAMPLES } from "../../cli/demo/demoWorkload.ts";
 import { alive } from "../helpers/alive.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -52,7 +51,7 @@ async function expectedRun(model: string, steps: number, interval: number) {
     const params = parameters(spec as TrainingSpecV2, r.state);
     return {
       r, heldout: { heldoutNatsPerChar: await heldOutNats(spec as TrainingSpecV2, params, corpus.heldOut), heldoutExamples: corpus.heldOut.count },
-      samples: sampleWords(spec as TrainingSpecV2, params, corpus.vocab, DEMO_SAMPLES, spec.training.seed), uniform: Math.log(corpus.vocab.length), vocab: corpus.vocab,
+      samples: sampleWords(spec as TrainingSpecV2, params, corpus.vocab, CHARLM_DEMO_SAMPLES, spec.training.seed), uniform: Math.log(corpus.vocab.length), vocab: corpus.vocab,
     };
   }
   const { spec, data } = model === "cnn" ? mnistCnnSpec() : mnistSpec();
@@ -97,7 +96,7 @@ for (const { model, steps: STEPS, interval: INTERVAL, timeout } of RUNS) {
         expect(out.heldoutNatsPerChar).to.be.below(uniform!); // it learnt something in 100 steps
         expect(out.uniformNatsPerChar).to.equal(uniform);
         // Words sampled from the fetched, verified model: the same words as from the re-trained state.
-        expect(out.samples).to.have.length(DEMO_SAMPLES).and.deep.equal(samples);
+        expect(out.samples).to.have.length(CHARLM_DEMO_SAMPLES).and.deep.equal(samples);
         for (const w of out.samples as string[]) expect(w.length > 0 && [...w].every((c) => c !== "." && vocab!.includes(c)), w).to.equal(true);
       } else {
         expect({ heldoutAccuracy: out.heldoutAccuracy, heldoutExamples: out.heldoutExamples }).to.deep.equal(heldout);
