@@ -92,12 +92,13 @@ struct Game {
     // dissection roots (level 1), its revealed nodes (descents), its partial sums (level 4)
     bytes32 shapeHash; // keccak256(abi.encode(dims)) of entry k's output (level 3)
     // slot 14 (level 4): the term interval [termLo, termHi), K as the solver declared it, and where the
-    // program fixes K (INV-GAME-9; written at the solver's openRecord of a matmul/col_sum)
+    // program fixes K (INV-GAME-9; written at the solver's openRecord of a matmul/col_sum/col2im)
     uint64 termLo;
     uint64 termHi;
     uint64 termCount;
-    uint32 termOperand; // graph tensor id of entry k's first input (matmul A, col_sum D)
-    uint8 termDim; // K is dims[termDim] of that tensor: 1 for matmul A [m, K], 0 for a transposed A and D [K, n]
+    uint32 termOperand; // graph tensor id of entry k's first input (matmul A, col_sum D); col2im: K itself
+    uint8 termDim; // K is dims[termDim] of that tensor: 1 for matmul A [m, K], 0 for a transposed A and D [K, n];
+    // 2 (DisputeGame.K_FROM_ATTRS): K is termOperand, computed from col2im's attributes
     // slot 15 (level 4): the agreed partial sum at termLo (the solver's at termHi is solverNode)
     int256 accIn;
 }
