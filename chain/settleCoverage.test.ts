@@ -3,6 +3,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
+import { encodeAbiParameters, keccak256 } from "viem";
+import { circuitAttrs } from "../settlement/coverage.ts";
+import { groth16KernelVerifierAbi } from "./generated/contracts.ts";
 import { makeSpec } from "../engine/spec.ts";
 import { charlmJob } from "../training/charlmJob.ts";
 import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
@@ -47,5 +50,21 @@ describe("settle coverage of a deployment", () => {
     assert.deepEqual([...new Set(glm.missing.map((m) => m.code).filter((c) => c >= 10))], [16]);
     // A contract without the MAX_OP_CODE getter (a verifier deployed before the model ops) settles v1's 1..9.
     assert.equal(await maxOpCodeOf(pc, r.jobMarket), 9);
+  });
+
+  it("circuitAttrs (settlement/coverage.ts) keys every instantiation as Groth16KernelVerifier.circuitKey does", async () => {
+    const { viem } = await network.create();
+    const pc = await viem.getPublicClient();
+    const [deployer, treasury] = await viem.getWalletClients();
+    const g = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000, kernel: "groth16" });
+    const cases: [number, number[]][] = [
+      [1, [1, 0]], [7, []], [3, [8, -127, 127]], [9, [1, 5, -262144, 262144]], [12, [14, 14, 8, 5, 1, 2]], [11, [28, 28, 1, 5, 1, 2]],
+      [13, [28, 28, 8, 2]], [13, [12, 12, 2, 5]], [13, [12, 12, 2, 6]], [14, [24, 24, 1, 8]], [15, [30]], [16, [8, 4096]], [19, [131, 0, 1, -9, 9]],
+    ];
+    for (const [code, attrs] of cases) {
+      const onChain = await pc.readContract({ address: g.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [code, attrs.map(BigInt), 0] });
+      const ours = keccak256(encodeAbiParameters([{ type: "uint8" }, { type: "int64[]" }, { type: "uint32" }], [code, circuitAttrs(code, attrs).map(BigInt), 0]));
+      assert.equal(ours, onChain, `code ${code} attrs [${attrs}]`);
+    }
   });
 });
