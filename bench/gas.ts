@@ -14,7 +14,7 @@ import { makeSpec } from "../engine/spec.ts";
 import { initialState, type TrainingState } from "../engine/state.ts";
 import { syntheticDataset } from "../test/vectors/generate.ts";
 import { deviate, type World } from "../test/contracts/helpers/gameWorld.ts";
-import { GasRecorder } from "../test/contracts/helpers/gamePlayer.ts";
+import { deployGroth16Verifier, GasRecorder } from "../test/contracts/helpers/gamePlayer.ts";
 import { HistoryView } from "../test/contracts/helpers/historyView.ts";
 import { level1Rounds } from "../dispute/dissection.ts";
 import { Reason } from "../dispute/gameState.ts";
@@ -22,7 +22,7 @@ import { playGame, type PlayProgress, readGame } from "../dispute/playGame.ts";
 import { sliceOf } from "../dispute/settleCall.ts";
 import { DESCENT_LEVELS } from "../dispute/treeNodes.ts";
 import type { ComputationView } from "../dispute/view.ts";
-import { proveKernel, shutdownProver, zkCircuits } from "../settlement/prover.ts";
+import { proveKernel, shutdownProver } from "../settlement/prover.ts";
 import { accumulationTerms, operandValues, partialSums, settlementOperands } from "../settlement/operands.ts";
 import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
@@ -243,13 +243,7 @@ async function sliceSettleGas() {
   };
   if (ctx.accIn !== P[slice.lo]) throw new Error("matmul: the agreed accIn is not the true partial sum");
   const enc = settlementOperands(src, end.entry, Number(end.element), slice);
-  const regs = [];
-  for (const c of zkCircuits()) {
-    const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
-    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
-  }
-  const registry = await viem.deployContract("CircuitRegistry", [regs]);
-  const groth = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
+  const { verifier: groth } = await deployGroth16Verifier(viem);
   const { proof } = await proveKernel({ code: p0.code, attrs: p0.attrs, ctx, operands: [], output: P[slice.hi]!, slice: { a, ...(b ? { b } : {}) } });
   const zk = await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [ctx, enc, proof] });
   const re = await pc.estimateContractGas({ address: p.verifier.address, abi: p.verifier.abi, functionName: "trueValue", args: [ctx, enc, "0x"] });

@@ -7,6 +7,7 @@ import { type Dataset } from "../engine/batch.ts";
 import { type TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
+import { deployGroth16Verifier } from "../test/contracts/helpers/gamePlayer.ts";
 import { median, report } from "./report.ts";
 import { operandIndices, termCount } from "../settlement/operandRule.ts";
 import { settlementStep, type SettlementSource } from "../settlement/step.ts";
@@ -38,13 +39,7 @@ const steps = [await step(specOf(d3, true), d3), await step(specOf(d10, false), 
 
 const { viem } = await network.create();
 const pc = await viem.getPublicClient();
-const regs: { code: number; attrs: bigint[]; classes: number; verifier: `0x${string}` }[] = [];
-for (const c of zkCircuits()) {
-  const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
-  regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
-}
-const registry = await viem.deployContract("CircuitRegistry", [regs]);
-const groth = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
+const { verifier: groth, registry, regs } = await deployGroth16Verifier(viem);
 // Gas probes on the same calldata (contracts/test/SettlementGasHarness.sol).
 const openingsProbe = await viem.deployContract("OpeningsGasHarness" as never);
 const grothProbe = await viem.deployContract("Groth16GasHarness" as never, [registry.address] as never);

@@ -12,7 +12,8 @@ import { decodeAbiParameters, encodeAbiParameters, type Hex } from "viem";
 import { opKindOf } from "../../engine/ops/index.ts";
 import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
-import { proveKernel, shutdownProver, zkCircuits } from "../../settlement/prover.ts";
+import { proveKernel, shutdownProver } from "../../settlement/prover.ts";
+import { deployGroth16Verifier } from "../contracts/helpers/gamePlayer.ts";
 import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../../settlement/operands.ts";
 import { operandIndices, termCount } from "../../settlement/operandRule.ts";
 import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
@@ -63,13 +64,7 @@ function claimOf(step: Step, entry: number, e: number, sliceNo?: number) {
 describe("Groth16KernelVerifier settles the model ops 10..19 like RecomputeKernelVerifier (ModelOps)", async () => {
   const { viem } = await network.create();
   const recompute = await viem.deployContract("RecomputeKernelVerifier");
-  const regs = [];
-  for (const c of zkCircuits()) {
-    const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
-    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
-  }
-  const registry = await viem.deployContract("CircuitRegistry", [regs]);
-  const groth = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
+  const { verifier: groth } = await deployGroth16Verifier(viem);
   const pc = await viem.getPublicClient();
 
   const cnn = tinyCnnJob();

@@ -7,7 +7,8 @@ import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
 import { decodeAbiParameters, encodeAbiParameters, type Hex } from "viem";
-import { FIELD_P, proveKernel, shutdownProver, zkCircuits } from "../../settlement/prover.ts";
+import { FIELD_P, proveKernel, shutdownProver } from "../../settlement/prover.ts";
+import { deployGroth16Verifier } from "../contracts/helpers/gamePlayer.ts";
 import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../../settlement/operands.ts";
 import { type Dataset } from "../../engine/batch.ts";
 import { type TrainingSpec } from "../../engine/spec.ts";
@@ -41,13 +42,7 @@ function claimOf(step: Step, entry: number, e: number) {
 describe("Groth16KernelVerifier vs RecomputeKernelVerifier on real steps", async () => {
   const { viem } = await network.create();
   const mock = await viem.deployContract("RecomputeKernelVerifier");
-  const regs = [];
-  for (const c of zkCircuits()) {
-    const v: { address: `0x${string}` } = await viem.deployContract(c.contractName as never);
-    regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
-  }
-  const registry = await viem.deployContract("CircuitRegistry", [regs]);
-  const groth = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
+  const { verifier: groth } = await deployGroth16Verifier(viem);
   const pc = await viem.getPublicClient();
 
   const d = syntheticDataset(12, 6, 3);

@@ -61,15 +61,32 @@ export async function deployGame(viem: Viem, verifierName = "TestKernelVerifier"
  * deployGame with a Groth16KernelVerifier: every settlement circuit of build/zk/manifest.json deployed and
  * registered in its CircuitRegistry.
  */
-export async function deployGroth16Game(viem: Viem): Promise<Fixture> {
-  const [deployer, solver, challenger, other] = await viem.getWalletClients();
-  const regs = [];
+/** One registration of a CircuitRegistry: a settle circuit's key fields and its deployed snarkjs verifier. */
+export interface CircuitRegistration {
+  readonly code: number;
+  readonly attrs: bigint[];
+  readonly classes: number;
+  readonly verifier: Hex;
+}
+
+/**
+ * A Groth16KernelVerifier over a CircuitRegistry of every circuit in build/zk/manifest.json (zkCircuits order),
+ * each circuit's snarkjs verifier deployed first: what tests and benches settle with proofs against.
+ */
+export async function deployGroth16Verifier(viem: Viem): Promise<{ verifier: Contract; registry: Contract; regs: CircuitRegistration[] }> {
+  const regs: CircuitRegistration[] = [];
   for (const c of zkCircuits()) {
     const v: { address: Hex } = await viem.deployContract(c.contractName as never);
     regs.push({ code: c.code, attrs: c.attrs.map(BigInt), classes: c.classes, verifier: v.address });
   }
   const registry = await viem.deployContract("CircuitRegistry", [regs]);
   const verifier = await viem.deployContract("Groth16KernelVerifier", [registry.address]);
+  return { verifier, registry, regs };
+}
+
+export async function deployGroth16Game(viem: Viem): Promise<Fixture> {
+  const [deployer, solver, challenger, other] = await viem.getWalletClients();
+  const { verifier } = await deployGroth16Verifier(viem);
   const game = await viem.deployContract("DisputeGame", [verifier.address]);
   const market = await viem.deployContract("TestMarket", [game.address]);
   await game.write.setMarket([market.address]);
