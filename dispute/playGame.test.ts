@@ -13,31 +13,21 @@ import type { Hex } from "viem";
 import { shutdownProver } from "../settlement/prover.ts";
 import { commitState } from "../commitment/stateRoot.ts";
 import { referenceRunner } from "../engine/reference.ts";
-import { createGame, deployGame, deployGroth16Game, type Fixture, paramsFor } from "../test/contracts/helpers/gamePlayer.ts";
+import { deployGame, deployGroth16Game, type Fixture } from "../test/contracts/helpers/gamePlayer.ts";
 import { makeWorld, type World } from "../test/contracts/helpers/gameWorld.ts";
-import { type Deviation, deviatingStepper } from "./deviation.ts";
+import { type Played, playBothSides, replayViewOf } from "../test/contracts/helpers/playBoth.ts";
+import type { Deviation } from "./deviation.ts";
 import { ViewError } from "./errors.ts";
 import { Phase, Reason, type Side } from "./gameState.ts";
-import { type GameOutcome, playGame, type PlayProgress, readGame } from "./playGame.ts";
-import { engineStepper, ReplayView, type Stepper } from "./replayView.ts";
+import { readGame } from "./playGame.ts";
+import { engineStepper, ReplayView } from "./replayView.ts";
 import type { KernelKind } from "./settleCall.ts";
 
 after(shutdownProver);
 
 const HI = 4;
 
-interface Played {
-  readonly outcome: GameOutcome;
-  readonly entry: number;
-  readonly moves: readonly (PlayProgress & { readonly side: Side })[];
-  readonly id: bigint;
-}
-
-function viewOf(w: World, dev?: Deviation): ReplayView {
-  const honest = engineStepper(referenceRunner(w.graph), w.spec, w.dataset);
-  const stepper: Stepper = dev ? deviatingStepper(honest, w, [dev]) : honest;
-  return new ReplayView({ spec: w.spec, dataset: w.dataset, start: w.states[0]!, hiStep: HI, graph: w.graph, program: w.program, stepper });
-}
+const viewOf = (w: World, dev?: Deviation): ReplayView => replayViewOf(w, HI, dev);
 
 describe("dispute/playGame: both sides automatic", async () => {
   const { viem } = await network.create();
@@ -47,23 +37,9 @@ describe("dispute/playGame: both sides automatic", async () => {
   const relu = w.program.entries.findIndex((p) => p.code === 4);
   const matmul = w.program.entries.findIndex((p) => p.code === 1);
 
-  /** One game on [0, HI]: `liar` plays the deviated view, the other side the honest one. No time travel: a
-   *  game that waits for a clock fails the test (its players are interrupted). */
-  async function play(liar: Side, dev: Deviation, fx: Fixture = f, kernel: KernelKind = "recompute", world: World = w): Promise<Played> {
-    const honest = viewOf(world), lying = viewOf(world, dev);
-    const [sv, cv] = liar === "solver" ? [lying, honest] : [honest, lying];
-    const id = await createGame(fx, paramsFor(fx, world, 0, HI, await sv.stateRoot(HI), await cv.stateRoot(HI)));
-    const moves: (PlayProgress & { side: Side })[] = [];
-    const signal = AbortSignal.timeout(120_000);
-    const common = { game: fx.game.address, gameId: id, pollMs: 10, kernel, signal };
-    const [a, b] = await Promise.all([
-      playGame({ ...common, client: fx.solver, side: "solver", view: sv, onProgress: (e) => moves.push({ ...e, side: "solver" }) }),
-      playGame({ ...common, client: fx.challenger, side: "challenger", view: cv, onProgress: (e) => moves.push({ ...e, side: "challenger" }) }),
-    ]);
-    expect(a).to.deep.equal(b);
-    const st = await readGame(fx.pc, fx.game.address, id);
-    return { outcome: a, entry: st.entry, moves, id };
-  }
+  /** One game on [0, HI]: `liar` plays the deviated view, the other side the honest one (playBothSides). */
+  const play = (liar: Side, dev: Deviation, fx: Fixture = f, kernel: KernelKind = "recompute", world: World = w): Promise<Played> =>
+    playBothSides(fx, world, HI, liar, dev, kernel);
 
   /** The game's settlement: who sent it, and how long after the game reached settlement (block times). */
   async function settlementOf(fx: Fixture, id: bigint): Promise<{ from: string; after: bigint; window: bigint }> {
