@@ -139,9 +139,24 @@ export function commitmentVectors() {
   };
 }
 
+/** A tensor literal of the op-vector cases. */
+export const vt = (shape: number[], v: number[]): Tensor => ({ shape, data: Float64Array.from(v) });
+
+/** One op case of the shared vectors: its code, encoded attributes, inputs and the reference's output (and its note, if any). */
+export function opVectorCase(c: { note?: string; kind: OpKind; attrs: unknown; inputs: Tensor[] }) {
+  const def = opDef(c.kind);
+  const out = def.reference(c.inputs, c.attrs);
+  return {
+    ...(c.note === undefined ? {} : { note: c.note }),
+    kind: c.kind, code: OP_CODES[c.kind], attrs: c.attrs, encodedAttrs: def.encodeAttrs(c.attrs),
+    inputs: c.inputs.map((i) => ({ shape: i.shape, values: Array.from(i.data) })),
+    output: { shape: out.shape, values: Array.from(out.data) },
+  };
+}
+
 /** Per-op input/output cases for the circuits and any Solidity helper: rounding ties, negatives, clamps. */
 export function opVectors() {
-  const t = (shape: number[], v: number[]): Tensor => ({ shape, data: Float64Array.from(v) });
+  const t = vt;
   const cases: { kind: OpKind; attrs: unknown; inputs: Tensor[] }[] = [
     { kind: "requantize", attrs: { shift: 4, lo: -8, hi: 7 }, inputs: [t([10], [8, -8, 7, -9, 24, -24, 127, -129, 0, 1])] },
     { kind: "requantize", attrs: { shift: 0, lo: 0, hi: 15 }, inputs: [t([4], [-1, 0, 15, 16])] },
@@ -159,14 +174,6 @@ export function opVectors() {
   return {
     version: 1,
     rounding: "roundShift(x, s) = floor((x + 2^(s-1)) / 2^s) for s > 0, x for s = 0 (round half up, towards +infinity)",
-    cases: cases.map((c) => {
-      const def = opDef(c.kind);
-      const out = def.reference(c.inputs, c.attrs);
-      return {
-        kind: c.kind, code: OP_CODES[c.kind], attrs: c.attrs, encodedAttrs: def.encodeAttrs(c.attrs),
-        inputs: c.inputs.map((i) => ({ shape: i.shape, values: Array.from(i.data) })),
-        output: { shape: out.shape, values: Array.from(out.data) },
-      };
-    }),
+    cases: cases.map(opVectorCase),
   };
 }

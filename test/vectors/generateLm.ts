@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { EXP_INDEX_FRAC_BITS, EXP_ONE_BITS, EXP_TABLE } from "../../engine/expTable.ts";
-import { OP_CODES, opDef, type OpKind } from "../../engine/ops/index.ts";
+import type { OpKind } from "../../engine/ops/index.ts";
 import type { Tensor } from "../../engine/tensor.ts";
+import { opVectorCase, vt } from "./generate.ts";
 
 /**
  * Shared vectors of the language-model and Adam ops (codes 15-19), test/vectors/ops.v2.lm.json: per-op cases
@@ -19,7 +20,7 @@ export function expTableHash(): string {
 }
 
 export function lmOpVectors() {
-  const t = (shape: number[], v: number[]): Tensor => ({ shape, data: Float64Array.from(v) });
+  const t = vt;
   const cases: { note: string; kind: OpKind; attrs: unknown; inputs: Tensor[] }[] = [
     { note: "indices [m], both ends of [0, n-1]", kind: "one_hot", attrs: { n: 4 }, inputs: [t([5], [0, 3, 1, 2, 3])] },
     { note: "indices [B,T] read row-major", kind: "one_hot", attrs: { n: 3 }, inputs: [t([2, 2], [2, 0, 1, 1])] },
@@ -45,14 +46,6 @@ export function lmOpVectors() {
     ops: "language-model and Adam ops (codes 15-19), docs/engine.md \"Ops for language models and Adam\"",
     rounding: "roundShift(x, s) = floor((x + 2^(s-1)) / 2^s); roundDiv(a, b) = floor((2a + b) / (2b)) for b > 0; isqrt(v) = floor(sqrt(v))",
     expTable: { indexFracBits: EXP_INDEX_FRAC_BITS, oneBits: EXP_ONE_BITS, length: EXP_TABLE.length, sha256OfU32be: expTableHash(), first: EXP_TABLE.slice(0, 4), last: EXP_TABLE.slice(-3) },
-    cases: cases.map((c) => {
-      const def = opDef(c.kind);
-      const out = def.reference(c.inputs, c.attrs);
-      return {
-        note: c.note, kind: c.kind, code: OP_CODES[c.kind], attrs: c.attrs, encodedAttrs: def.encodeAttrs(c.attrs),
-        inputs: c.inputs.map((i) => ({ shape: i.shape, values: Array.from(i.data) })),
-        output: { shape: out.shape, values: Array.from(out.data) },
-      };
-    }),
+    cases: cases.map(opVectorCase),
   };
 }

@@ -3,13 +3,13 @@ import { toHex } from "../../commitment/hash.ts";
 import { buildProgram } from "../../commitment/program.ts";
 import { stateRoot } from "../../commitment/stateRoot.ts";
 import { buildStepGraph } from "../../engine/graph.ts";
-import { OP_CODES, opDef, type OpKind } from "../../engine/ops/index.ts";
+import type { OpKind } from "../../engine/ops/index.ts";
 import { referenceRunner } from "../../engine/reference.ts";
 import { makeSpecV2, specHash, type TrainingSpecV2 } from "../../engine/spec.ts";
 import { initialState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { applyStep } from "../../training/train.ts";
-import { syntheticDataset } from "./generate.ts";
+import { opVectorCase, syntheticDataset, vt } from "./generate.ts";
 
 /**
  * Shared vectors of spec version 2 and the CNN ops (codes 10-14): per-op input/output cases (padding taps,
@@ -17,7 +17,7 @@ import { syntheticDataset } from "./generate.ts";
  * state roots. `node test/vectors/writeModels.ts` rewrites ops.v2.models.json; models.test.ts checks it.
  */
 export function modelOpVectors() {
-  const t = (shape: number[], v: number[]): Tensor => ({ shape, data: Float64Array.from(v) });
+  const t = vt;
   const ramp = (n: number, f: (i: number) => number) => Array.from({ length: n }, (_, i) => f(i));
   const cases: { kind: OpKind; attrs: unknown; inputs: Tensor[] }[] = [
     { kind: "reshape", attrs: { shape: [2, 6] }, inputs: [t([4, 3], ramp(12, (i) => i * (i % 2 ? -1 : 1)))] },
@@ -35,15 +35,7 @@ export function modelOpVectors() {
     version: 2,
     layout: "images are channels last (HWC); a batch of B images is [B*H*W, C] (im2col also reads [B, H*W*C]); im2col columns are ordered (ky, kx, c)",
     maxpoolTies: "maxpool_grad sends a window's gradient to the first position in (ky, kx) order where x equals the window max",
-    cases: cases.map((c) => {
-      const def = opDef(c.kind);
-      const out = def.reference(c.inputs, c.attrs);
-      return {
-        kind: c.kind, code: OP_CODES[c.kind], attrs: c.attrs, encodedAttrs: def.encodeAttrs(c.attrs),
-        inputs: c.inputs.map((i) => ({ shape: i.shape, values: Array.from(i.data) })),
-        output: { shape: out.shape, values: Array.from(out.data) },
-      };
-    }),
+    cases: cases.map(opVectorCase),
   };
 }
 
