@@ -101,10 +101,11 @@ export function findBatchCut(graph: StepGraph): BatchCut {
       if (!out) {
         throw new WorkersError(`${describeOp(graph, op)} on batch rows (${ins.join(", ")}) is neither a row-local map nor a plain batch sum: the batch cannot be split over workers for this graph`, { op: op.index, kind: op.kind });
       }
-      // Rows operands read together must group their rows by example alike (a sum over A^T . D pairs row t
-      // of A with row t of D).
+      // A batch sum pairs row t of one operand with row t of the other (A^T . D): both must group their rows
+      // by example alike. (A row-local op reads each operand at its own grouping: maxpool_grad's pooled
+      // gradient has OH*OW rows per example, its input H*W; each op's typing checks its shapes.)
       const rowIns = op.inputs.filter((i) => cls[i] === "rows");
-      if (new Set(rowIns.map((i) => per[i])).size > 1 && op.kind !== "maxpool_grad") {
+      if (out === "sum" && new Set(rowIns.map((i) => per[i])).size > 1) {
         throw new WorkersError(`${describeOp(graph, op)} reads batch rows grouped differently per example (${rowIns.map((i) => per[i]).join(" vs ")} rows): the batch cannot be split`, { op: op.index });
       }
       if (out === "rows") {
