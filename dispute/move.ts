@@ -4,7 +4,6 @@ import { bytesToHex, type Hex } from "viem";
 import { toHex } from "../commitment/hash.ts";
 import { proofOf } from "../commitment/merkle.ts";
 import { decodeElements, LEAF_BYTES } from "../commitment/tensorCommit.ts";
-import { ACCUMULATION_CODES } from "../settlement/operandRule.ts";
 import { chooseResponse, dissectionPoints, rootsHash } from "./dissection.ts";
 import { GameStateError } from "./errors.ts";
 import { type GameView, Party, Phase, type Side } from "./gameState.ts";
@@ -36,7 +35,6 @@ export type Move =
 
 const stuck = (reason: string): Move => ({ kind: "stuck", reason });
 
-export const isAccumulation = (code: number): boolean => ACCUMULATION_CODES.includes(code);
 
 /** The element's value in an output commitment. */
 export function elementOf(c: { bytes: Buffer; width: number }, element: number): bigint {

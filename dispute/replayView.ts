@@ -1,7 +1,7 @@
 // The ComputationView of a party that replays the job's steps from a trusted start state with the engine:
 // the honest solver's view (its stored checkpoint at loStep), or any view whose steps are computed by
 // another Stepper (a test's lying challenger changes one op output of one step).
-import { accumulationTerms, operandValues, partialSums } from "../settlement/operands.ts";
+import { elementPartials, operandValues } from "../settlement/operands.ts";
 import type { Hash } from "../commitment/hash.ts";
 import { buildProgram, type Program } from "../commitment/program.ts";
 import { commitState, type StateCommitment } from "../commitment/stateRoot.ts";
@@ -160,7 +160,7 @@ export class ReplayView implements ComputationView {
     const src = await this.settlementSource(step);
     const p = this.program.entries[entry];
     if (!p) throw new ViewError(`entry ${entry} is not in the program`);
-    const sums = partialSums(accumulationTerms(p.code, p.attrs, p.shape, operandValues(src, entry), element));
+    const sums = elementPartials(p.code, p.attrs, p.shape, operandValues(src, entry), element);
     this.sums.set(key, sums);
     return sums;
   }

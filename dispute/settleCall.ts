@@ -10,9 +10,8 @@ import { proveKernel } from "../settlement/prover.ts";
 import { operandValues, settlementOperands } from "../settlement/operands.ts";
 import { INPUT_CODE, type OpTrace } from "../commitment/trace.ts";
 import type { GameView } from "./gameState.ts";
-import { isAccumulation } from "./move.ts";
 import type { ComputationView } from "./view.ts";
-import { operandIndices, type TermSlice } from "../settlement/operandRule.ts";
+import { hasTermLevel, operandIndices, type TermSlice } from "../settlement/operandRule.ts";
 import type { SettlementContext } from "../settlement/abi.ts";
 
 export type { KernelKind } from "../chain/kernelKind.ts";
@@ -23,9 +22,9 @@ export async function detectKernel(client: Client, game: Address): Promise<Kerne
   return kernelKindOf(client, verifier);
 }
 
-/** The term slice of a game at settlement after level 4 (matmul/col_sum), else undefined. */
+/** The term slice of a game at settlement after level 4 (a term-level op), else undefined. */
 export function sliceOf(st: GameView): TermSlice | undefined {
-  if (!isAccumulation(st.code) || st.termHi === 0n) return undefined;
+  if (!hasTermLevel(st.code) || st.termHi === 0n) return undefined;
   return { lo: Number(st.termLo), hi: Number(st.termHi), count: Number(st.termCount) };
 }
 

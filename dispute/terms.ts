@@ -1,11 +1,12 @@
-// Level 4 of the game (matmul/col_sum accumulation): the points at which the solver posts partial sums, its
-// postTerms arguments (K proved from the program on the first call) and the challenger's answer; pure
-// functions both sides and the contract tests share.
+// Level 4 of the game (an accumulation's terms, or softmax_ce_grad's fold over its row): the points at
+// which the solver posts partial values ("sums"), its postTerms arguments (K proved from the program on the
+// first call) and the challenger's answer; pure functions both sides and the contract tests share.
 import type { ContractFunctionArgs } from "viem";
 import type { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { toHex } from "../commitment/hash.ts";
 import { proofOf } from "../commitment/merkle.ts";
 import { type Program, programLeafIndex } from "../commitment/program.ts";
+import { softmaxTermCount } from "../settlement/softmaxTerms.ts";
 import { termCount } from "../settlement/operandRule.ts";
 import { dissectionPoints } from "./dissection.ts";
 import { GameStateError } from "./errors.ts";
@@ -77,17 +78,18 @@ export function tensorDescription(program: Program, id: number): TensorDescripti
 /**
  * K of accumulation entry `entry` as the program fixes it (INV-GAME-9), and the tensor it comes from: the
  * first input's dimension the sum runs over (matmul: op(A) is [m, K], K = A's dims[transA ? 0 : 1]; col_sum:
- * D [K, n], K = dims[0]), as DisputeGame.postTerms checks it; col2im: ceil(k/stride)^2 from its attributes,
- * no operand (the game remembered K at openRecord).
+ * D [K, n], K = dims[0]; softmax_ce_grad: Z [m, n], K = 2n + 1), as DisputeGame.postTerms checks it; col2im:
+ * ceil(k/stride)^2 from its attributes, no operand (the game remembered K at openRecord).
  */
 export function programTermCount(program: Program, entry: number): { readonly K: number; readonly operand?: number } {
   const p = program.entries[entry];
   if (p && p.code === 12) return { K: termCount(p.code, p.attrs, []) };
-  if (!p || (p.code !== 1 && p.code !== 7)) throw new GameStateError(`program entry ${entry} is not a matmul, col_sum or col2im`);
+  if (!p || (p.code !== 1 && p.code !== 7 && p.code !== 16)) throw new GameStateError(`program entry ${entry} is not a matmul, col_sum, col2im or softmax_ce_grad`);
   const operand = p.inputs[0]!;
   const d = tensorDescription(program, operand);
   const dims = d.isState ? d.state.dims : d.producer.dims;
   if (dims.length !== 2) throw new GameStateError(`entry ${entry}'s first input (tensor ${operand}) is not 2-D`);
+  if (p.code === 16) return { K: softmaxTermCount(dims[1]!), operand };
   return { K: dims[p.code === 1 && p.attrs[0] !== 1 ? 1 : 0]!, operand };
 }
 

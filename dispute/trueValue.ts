@@ -9,6 +9,8 @@ import { decodeElements } from "../commitment/tensorCommit.ts";
 import { entryOfTensor } from "../commitment/trace.ts";
 import { sampleBatch } from "../engine/batch.ts";
 import { opDef } from "../engine/ops/index.ts";
+import { SettlementError } from "../settlement/errors.ts";
+import { operandValues, sliceValue } from "../settlement/operands.ts";
 import { nextRng } from "../engine/random.ts";
 import type { TrainingState } from "../engine/state.ts";
 import type { Tensor } from "../engine/tensor.ts";
@@ -29,9 +31,10 @@ function tensorOf(src: SettlementSource, id: number): Tensor {
 /**
  * The true value (bytes32, as the game compares it) of the item a game at Settlement disputes, given the
  * view's agreed operands: the post-state root assembled from the trace's state outputs (post anchor), the
- * batch element (entries 1, 2), accIn plus the slice's terms (matmul/col_sum after level 4, as the verifier
- * adds them: the true partial sum at termHi when accIn is true; undefined when the declared K is not the
- * operands', which the game no longer lets through: INV-GAME-9), else the op recomputed on its inputs.
+ * batch element (entries 1, 2), the slice's terms from accIn (a term-level op after level 4, as the verifier
+ * computes them: the true partial value at termHi when accIn is true; undefined when the declared K is not the
+ * operands', which the game no longer lets through: INV-GAME-9, or where the verifier reverts: a softmax fold
+ * from a partial value no honest party posts), else the op recomputed on its inputs.
  */
 export async function trueValueOf(view: ComputationView, st: GameView): Promise<Hex | undefined> {
   const step = Number(st.hiStep), entry = st.entry, e = Number(st.element);
@@ -50,9 +53,14 @@ export async function trueValueOf(view: ComputationView, st: GameView): Promise<
   }
   const slice = sliceOf(st);
   if (slice) {
-    // The verifier's value: the agreed accIn plus the slice's terms (P(hi) - P(lo) of the agreed operands).
-    const sums = await view.partialSums(step, entry, e);
-    return sums.length - 1 === slice.count ? valueWord(st.accIn + sums[slice.hi]! - sums[slice.lo]!) : undefined;
+    // The verifier's value: the slice's terms from the agreed accIn, over the agreed operands.
+    const p = view.program.entries[entry]!;
+    try {
+      return valueWord(sliceValue(p.code, p.attrs, p.shape, operandValues(src, entry), e, slice, st.accIn));
+    } catch (err) {
+      if (err instanceof SettlementError) return undefined;
+      throw err;
+    }
   }
   const op = graph.ops[entry - 3]!;
   const out = opDef(op.kind).reference(op.inputs.map((id) => tensorOf(src, id)), op.attrs);

@@ -20,8 +20,8 @@ export interface ComputationView {
   /** The output commitment of trace entry `entry` (1 .. E-2) of step `step`. */
   output(step: number, entry: number): Promise<TensorCommitment>;
   /**
-   * The partial sums P(0..K) of element `element` of accumulation entry `entry` (matmul/col_sum) of step
-   * `step`, from this view's operands (P(K) is the true value of the element given them).
+   * The partial values P(0..K) of element `element` of term-level entry `entry` (settlement/operands.ts
+   * elementPartials) of step `step`, from this view's operands (P(K) is the true value of the element given them).
    */
   partialSums(step: number, entry: number, element: number): Promise<readonly bigint[]>;
   /** What settling an entry of step `step` needs: the pre-state and this view's trace. */

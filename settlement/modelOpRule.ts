@@ -2,12 +2,14 @@ import { SpecError } from "../engine/errors.ts";
 import { opKindOf, OPS } from "../engine/ops/index.ts";
 import { convOutput, type ConvGeometry, poolOutput, type PoolGeometry } from "../engine/ops/windowGeometry.ts";
 import { SettlementError } from "./errors.ts";
+import { softmaxTermColumn } from "./softmaxTerms.ts";
 
 /**
  * The operand rule of the model ops of spec v2 (codes 10..19): which elements of its inputs one output element
- * depends on, per input, ascending. The mirror of ModelOps.operandIndices (contracts/kernel/ModelOps.sol), check
- * for check. col2im is an accumulation (the game's level 4 narrows it to a term slice, like col_sum); the
- * other model ops settle an element whole.
+ * depends on, per input, in the order the kernel reads them (ascending but for softmax_ce_grad's term order). The mirror of ModelOps.operandIndices (contracts/kernel/ModelOps.sol), check
+ * for check. col2im is an accumulation (the game's level 4 narrows it to a term slice, like col_sum) and
+ * softmax_ce_grad a fold of 2n + 1 terms over its row (settlement/softmaxTerms.ts), narrowed the same way;
+ * the other model ops settle an element whole.
  *
  *   10 reshape{shape}                  x[e]
  *   11 im2col{H,W,C,k,stride,pad}      the tapped image element, or none (a tap in the zero padding is 0)
@@ -15,7 +17,8 @@ import { SettlementError } from "./errors.ts";
  *   13 maxpool{H,W,C,size}             e's size x size window, row-major (ky, kx)
  *   14 maxpool_grad{...}(g, x)         g at e's window; x's window
  *   15 one_hot{n}                      x[e / n]
- *   16 softmax_ce_grad(z, labels)      row e / n of z; labels[e / n]
+ *   16 softmax_ce_grad(z, labels)      per term t of the slice, row e / n's logit at softmaxTermColumn(n, e % n, t);
+ *                                      labels[e / n] when the slice holds the last term (2n), else none
  *   17 adam_m, 18 adam_v, 19 adam_update: every input at e
  */
 
@@ -183,8 +186,9 @@ export function modelOperandIndices(code: number, attrs: readonly number[], outS
       if (outShape.length !== 2 || outShape[1] === 0) fail(code, `output [${outShape}] is not [m, n]`);
       expect2(code, a, outShape[0]!, outShape[1]!, "the logits");
       if (b!.length !== 1 || b![0] !== outShape[0]) fail(code, `labels [${b}] are not [${outShape[0]}]`);
-      const n = outShape[1]!, row = Math.floor(e / n);
-      return [Array.from({ length: n }, (_, j) => row * n + j), [row]];
+      const n = outShape[1]!, row = Math.floor(e / n), j = e % n;
+      const lo = slice?.lo ?? 0, hi = slice?.hi ?? 2 * n + 1;
+      return [Array.from({ length: hi - lo }, (_, s) => row * n + softmaxTermColumn(n, j, lo + s)), hi === 2 * n + 1 ? [row] : []];
     }
     default: {
       // adam_m (4 attributes), adam_v, adam_update (5): elementwise.

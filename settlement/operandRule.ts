@@ -1,6 +1,7 @@
 import { OP_CODES, type OpKind, opDefOf, opKindOf, OPS } from "../engine/ops/index.ts";
 import { SettlementError } from "./errors.ts";
 import { col2imTermCount, modelOperandIndices } from "./modelOpRule.ts";
+import { softmaxTermCount } from "./softmaxTerms.ts";
 
 /**
  * The operand rule: which elements of its inputs one output element of an op depends on, the mirror of
@@ -9,8 +10,9 @@ import { col2imTermCount, modelOperandIndices } from "./modelOpRule.ts";
  */
 
 /**
- * The term slice of a matmul/col_sum settlement (level 4 of the game): terms [lo, hi) of the element's
- * accumulation, and K as the solver declared it (`count`; the contract rejects any K but the true one).
+ * The term slice of a term-level settlement (level 4 of the game: matmul, col_sum, col2im, softmax_ce_grad):
+ * terms [lo, hi) of the element's accumulation or fold, and K as the solver declared it (`count`; the
+ * contract rejects any K but the true one).
  */
 export interface TermSlice {
   readonly lo: number;
@@ -18,8 +20,19 @@ export interface TermSlice {
   readonly count: number;
 }
 
-/** Codes whose element is an accumulation of K terms (the op's `accumulates`: matmul, col_sum, col2im), narrowed by level 4 of the game. */
+/** Codes whose element is an accumulation of K terms (the op's `accumulates`: matmul, col_sum, col2im). */
 export const ACCUMULATION_CODES: readonly number[] = Object.values(OPS).filter((d) => d.accumulates).map((d) => OP_CODES[d.kind]);
+
+/**
+ * Codes whose element level 4 of the game narrows to a slice of terms: the accumulations, and
+ * softmax_ce_grad, whose element is the last of a fold of 2n + 1 terms over its row (settlement/softmaxTerms.ts).
+ */
+export const TERM_LEVEL_CODES: readonly number[] = [...ACCUMULATION_CODES, OP_CODES.softmax_ce_grad];
+
+/** Whether level 4 of the game narrows an element of op `code` (TERM_LEVEL_CODES). */
+export function hasTermLevel(code: number): boolean {
+  return TERM_LEVEL_CODES.includes(code);
+}
 
 /** Whether op `code` is an op at all (1 .. 19): the anchors and the batch inputs are not. */
 export function isOpCode(code: number): boolean {
@@ -32,8 +45,9 @@ export function accumulates(code: number): boolean {
 }
 
 /**
- * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k), col_sum (D [m,n]: m) or
- * col2im (ceil(k/stride)^2, from its attributes). Throws a SettlementError when the shapes do not fit the op.
+ * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k), col_sum (D [m,n]: m),
+ * col2im (ceil(k/stride)^2, from its attributes) or softmax_ce_grad (Z [m,n]: 2n + 1). Throws a
+ * SettlementError when the shapes do not fit the op.
  */
 export function termCount(code: number, attrs: readonly number[], inShapes: readonly (readonly number[])[]): number {
   const kind: OpKind | undefined = opKindOf(code);
@@ -48,7 +62,12 @@ export function termCount(code: number, attrs: readonly number[], inShapes: read
     return d[0]!;
   }
   if (kind === "col2im") return col2imTermCount(attrs);
-  throw new SettlementError(`op ${code} is not an accumulation`);
+  if (kind === "softmax_ce_grad") {
+    const z = inShapes[0];
+    if (!z || z.length !== 2) throw new SettlementError("softmax_ce_grad needs 2-D logits");
+    return softmaxTermCount(z[1]!);
+  }
+  throw new SettlementError(`op ${code} has no term level`);
 }
 
 function checkSlice(code: number, k: number, slice: TermSlice | undefined): TermSlice {
@@ -61,16 +80,16 @@ function checkSlice(code: number, k: number, slice: TermSlice | undefined): Term
 }
 
 /**
- * The operand elements output element `e` of op `code` depends on, per input, in ascending order: the
- * mirror of KernelVerifierBase._operandIndices (matmul: op(A)[i, t] and op(B)[t, j] for t in the term
+ * The operand elements output element `e` of op `code` depends on, per input, in the order the kernel reads
+ * them (ascending but for softmax_ce_grad's term order): the mirror of KernelVerifierBase._operandIndices (matmul: op(A)[i, t] and op(B)[t, j] for t in the term
  * slice, i = e / n, j = e % n; bias_add: Z[e], b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[t, e]
  * for t in the term slice; the other ops of protocol v1: every input at e; the model ops 10..19: modelOpRule.ts,
- * the mirror of ModelOps.operandIndices). `slice` (matmul/col_sum only) defaults to every term. Throws a
+ * the mirror of ModelOps.operandIndices). `slice` (the term-level ops only) defaults to every term. Throws a
  * SettlementError when the shapes do not fit the op, or the slice does not fit K.
  */
 export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number, slice?: TermSlice): number[][] {
   if (code > 9 && isOpCode(code)) {
-    return modelOperandIndices(code, attrs, outShape, inShapes, e, opKindOf(code) === "col2im" ? checkSlice(code, col2imTermCount(attrs), slice) : undefined);
+    return modelOperandIndices(code, attrs, outShape, inShapes, e, hasTermLevel(code) ? checkSlice(code, termCount(code, attrs, inShapes), slice) : undefined);
   }
   const bad = (what: string) => new SettlementError(`op ${code}: ${what} (inputs [${inShapes.map((s) => `[${s}]`).join(", ")}], output [${outShape}])`);
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -71,7 +71,7 @@ describe("settlement operands", async () => {
     expect(termCount(1, [1, 0], [[5, 2], [5, 3]])).to.equal(5);
     expect(termCount(7, [], [[9, 4]])).to.equal(9);
     expect(() => termCount(7, [], [[9]])).to.throw(SettlementError, /2-D/);
-    expect(() => termCount(2, [], sh)).to.throw(SettlementError, /not an accumulation/);
+    expect(() => termCount(2, [], sh)).to.throw(SettlementError, /has no term level/);
     expect(() => operandIndices(1, [0, 0], [2, 3], sh, 0, { lo: 0, hi: 2, count: 6 })).to.throw(SettlementError, /declared K = 6/);
     expect(() => operandIndices(1, [0, 0], [2, 3], sh, 0, { lo: 2, hi: 2, count: 5 })).to.throw(SettlementError, /empty or outside/);
     expect(() => operandIndices(7, [], [4], [[9, 4]], 0, { lo: 3, hi: 10, count: 9 })).to.throw(SettlementError, /empty or outside/);

@@ -16,7 +16,8 @@ import {
 import { SettlementError } from "./errors.ts";
 import { opKindOf } from "../engine/ops/index.ts";
 import { col2imGeometry, col2imTerms } from "./modelOpRule.ts";
-import { accumulates, isOpCode, operandIndices, termCount, type TermSlice } from "./operandRule.ts";
+import { hasTermLevel, isOpCode, operandIndices, termCount, type TermSlice } from "./operandRule.ts";
+import { softmaxPartials, softmaxTermColumn, softmaxTermStep } from "./softmaxTerms.ts";
 import type { SettlementSource } from "./step.ts";
 
 /**
@@ -24,8 +25,9 @@ import type { SettlementSource } from "./step.ts";
  * contract opens to settle one element of one op-trace entry against the agreed roots (layouts:
  * settlement/abi.ts). Build the typed form with {@link buildSettlementOperands} (tests tamper with it), encode
  * it with {@link encodeSettlementOperands}, or do both with {@link settlementOperands}; the context a game
- * passes with them is {@link settlementContext}, and an accumulation's terms and partial sums (level 4 of the
- * game) are {@link accumulationTerms} and {@link partialSums}. Pure: no chain, no I/O.
+ * passes with them is {@link settlementContext}; an element's partial values at level 4 of the game are
+ * {@link elementPartials} (an accumulation's: {@link partialSums} of its {@link accumulationTerms}) and the value
+ * a verifier computes for a slice {@link sliceValue}. Pure: no chain, no I/O.
  */
 
 const EMPTY_STATE: ProgramStateTensorArg = { index: 0, tensorId: 0, width: 0, dims: [] };
@@ -165,9 +167,46 @@ export function partialSums(terms: readonly bigint[]): bigint[] {
   return out;
 }
 
+/** Element e of softmax_ce_grad's operands: its row of logits, its label, its column j. */
+function softmaxRow(outShape: readonly number[], inputs: readonly OperandValues[], e: number): { row: bigint[]; label: bigint; j: number } {
+  const n = outShape[1]!, i = Math.floor(e / n);
+  return { row: Array.from(inputs[0]!.data.subarray(i * n, (i + 1) * n), BigInt), label: BigInt(inputs[1]!.data[i]!), j: e % n };
+}
+const softmaxAttrs = (attrs: readonly number[]) => ({ fracBits: attrs[0]!, one: attrs[1]! });
+
+/**
+ * The partial values P(0) .. P(K) of element `e` of a term-level op (matmul, col_sum, col2im: partial sums;
+ * softmax_ce_grad: its fold, settlement/softmaxTerms.ts); P(K) is the element's value. Throws a
+ * SettlementError when the shapes do not fit the op.
+ */
+export function elementPartials(code: number, attrs: readonly number[], outShape: readonly number[], inputs: readonly OperandValues[], e: number): bigint[] {
+  if (opKindOf(code) !== "softmax_ce_grad") return partialSums(accumulationTerms(code, attrs, outShape, inputs, e));
+  operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e); // checks the shapes
+  const { row, label, j } = softmaxRow(outShape, inputs, e);
+  return softmaxPartials(softmaxAttrs(attrs), row, label, j);
+}
+
+/**
+ * What a kernel verifier computes for term slice [lo, hi) of element `e` from the agreed partial value
+ * `accIn` at lo: the partial value at hi (an accumulation: accIn plus the slice's terms; softmax_ce_grad: the
+ * fold's steps from accIn). Equals P(hi) when accIn is P(lo). Throws a SettlementError where the verifier
+ * reverts (a softmax step from a partial value no honest party posts).
+ */
+export function sliceValue(code: number, attrs: readonly number[], outShape: readonly number[], inputs: readonly OperandValues[], e: number, slice: TermSlice, accIn: bigint): bigint {
+  if (opKindOf(code) !== "softmax_ce_grad") {
+    const P = elementPartials(code, attrs, outShape, inputs, e);
+    return accIn + P[slice.hi]! - P[slice.lo]!;
+  }
+  operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e, slice); // checks the shapes and the slice
+  const { row, label, j } = softmaxRow(outShape, inputs, e);
+  let acc = accIn;
+  for (let t = slice.lo; t < slice.hi; t++) acc = softmaxTermStep(softmaxAttrs(attrs), row.length, j, t, acc, row[softmaxTermColumn(row.length, j, t)]!, label);
+  return acc;
+}
+
 /**
  * The typed operands settling element `element` of trace entry `entry` (1 .. E-1; the element is ignored
- * for the post-state anchor E-1); for matmul/col_sum, of the term slice `slice` (default: every term).
+ * for the post-state anchor E-1); for a term-level op, of the term slice `slice` (default: every term).
  * Throws a SettlementError on an inconsistent source or an entry/element without a settlement.
  */
 export function buildSettlementOperands(src: SettlementSource, entry: number, element: number, slice?: TermSlice): SettlementOperands {
@@ -236,18 +275,18 @@ export function settlementOperands(src: SettlementSource, entry: number, element
   return encodeSettlementOperands(buildSettlementOperands(src, entry, element, slice));
 }
 
-/** The whole accumulation of a matmul/col_sum entry as a slice, [0, K) with K declared true; else undefined. */
+/** Every term of a term-level entry as a slice, [0, K) with K declared true; else undefined. */
 export function wholeSlice(src: SettlementSource, entry: number): TermSlice | undefined {
   const p = src.program.entries[entry];
-  if (!p || !accumulates(p.code)) return undefined;
+  if (!p || !hasTermLevel(p.code)) return undefined;
   const k = termCount(p.code, p.attrs, p.inputs.map((id) => operandTensor(src, id).commitment.shape));
   return { lo: 0, hi: k, count: k };
 }
 
 /**
  * The context a game would pass for `entry`/`element`, with the source's own roots (the honest trace's);
- * for matmul/col_sum, `slice` (default: the whole accumulation, [0, K)) and the agreed partial sum `accIn`
- * at slice.lo (zero for the other ops).
+ * for the term-level ops, `slice` (default: every term, [0, K)) and the agreed partial value `accIn` at
+ * slice.lo (zero for the other ops).
  */
 export function settlementContext(src: SettlementSource, entry: number, element: number, slice?: TermSlice, accIn = 0n): SettlementContext {
   slice ??= wholeSlice(src, entry);

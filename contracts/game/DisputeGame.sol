@@ -69,9 +69,10 @@ import {LeafDiff} from "./lib/LeafDiff.sol";
 ///         - level 3 (elements, unless k is the post-state anchor): both reveal the data root of entry k's
 ///           output ({revealDataRoot}); a descent over the data trees finds the leftmost differing 1 KiB leaf;
 ///           both reveal it ({revealLeaf}); the game takes the first differing element e;
-///         - level 4 (terms, only when entry k is a matmul (code 1) or a col_sum (code 7)): the element is a
-///           sum of K terms; the solver declares K (proved from the program: a dimension of the first
-///           operand, INV-GAME-9) and posts its partial sums at up to 7 points of the term
+///         - level 4 (terms, only when entry k is a matmul (code 1), a col_sum (7), a col2im (12) or a
+///           softmax_ce_grad (16)): the element is a sum of K terms, or (softmax_ce_grad) the last value of a
+///           fold of K = 2n + 1 terms over its row of n logits (docs/protocol.md, 3.3); the solver declares K
+///           (proved from the program: INV-GAME-9) and posts its partial values at up to 7 points of the term
 ///           interval ({postTerms}), the challenger names the first one it disagrees with ({respondTerms}),
 ///           until at most TERM_SLICE terms are left: [termLo, termHi), with the agreed partial sum accIn at
 ///           termLo and the solver's claimed partial sum at termHi;
@@ -104,13 +105,18 @@ contract DisputeGame is IDisputeGame {
     /// @notice Level 4 ends when at most this many terms are left: the settlement opens and checks that
     ///         many products (docs/benchmarks.md: the settle gas of a slice of this length, recomputed and Groth16).
     uint64 public constant TERM_SLICE = 8;
-    /// @notice Op codes whose element is an accumulation of K terms (level 4): matmul, col_sum and col2im.
+    /// @notice Op codes whose element level 4 narrows: the accumulations of K terms (matmul, col_sum and
+    ///         col2im) and softmax_ce_grad's fold of K = 2n + 1 terms over its row.
     uint8 public constant MATMUL_CODE = 1;
     uint8 public constant COL_SUM_CODE = 7;
     uint8 public constant COL2IM_CODE = 12;
+    uint8 public constant SOFTMAX_CE_GRAD_CODE = 16;
     /// @notice `termDim` value meaning "K is `termOperand` itself": col2im's K = ceil(k / stride)^2 is fixed by
     ///         the entry's attributes alone (ModelOps.col2imTerm), not by an operand dimension.
     uint8 internal constant K_FROM_ATTRS = 2;
+    /// @notice `termDim` value meaning "K = 2 dims[1] + 1 of `termOperand`": softmax_ce_grad's logits Z [m, n]
+    ///         (n max terms, n sum terms and the last).
+    uint8 internal constant K_ROW_FOLD = 3;
     /// @notice A descent round goes down this many levels at once (the last round of a tree whose depth is
     ///         not a multiple of it, fewer): the mover reveals the 2^3 = 8 nodes three levels below its
     ///         current node. Fewer transactions for more calldata per move: docs/benchmarks.md (gas) has the
@@ -424,7 +430,7 @@ contract DisputeGame is IDisputeGame {
             uint8 code = rec.code;
             g.width = width;
             g.code = code;
-            if (code == MATMUL_CODE || code == COL_SUM_CODE || code == COL2IM_CODE) _rememberTermOperand(g, rec, code);
+            if (_hasTermLevel(code)) _rememberTermOperand(g, rec, code);
             g.elementCount = uint64(n);
             g.shapeHash = keccak256(abi.encode(dims));
             g.solverNode = rec.outputRoot;
@@ -510,8 +516,8 @@ contract DisputeGame is IDisputeGame {
     ///         hi - lo <= TERM_SLICE (then settlement starts). Its first call declares K = `termCount` and proves
     ///         it from the program (INV-GAME-9): K must be the dimension of entry k's first input that the
     ///         accumulation runs over (matmul: op(A) is [m, K], K = transA ? dims[0] : dims[1]; col_sum: D is
-    ///         [K, n], K = dims[0]), opened from that tensor's program leaf (`operand`); col2im: K =
-    ///         ceil(k / stride)^2 from its attributes, `operand` unread); another K reverts
+    ///         [K, n], K = dims[0]; softmax_ce_grad: Z is [m, n], K = 2 n + 1), opened from that tensor's
+    ///         program leaf (`operand`); col2im: K = ceil(k / stride)^2 from its attributes, `operand` unread); another K reverts
     ///         ({WrongTermCount}) and the solver is still to move. The interval then starts as [0, K] with the
     ///         agreed P(0) = 0 and its claim P(K) = its element value. The game keeps only keccak256 of the
     ///         sums; the challenger answers from the {TermsPosted} event.
@@ -867,10 +873,10 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @dev Level 3 ended on element `e` with the two claimed values: level 4 for an accumulation of K terms
-    ///      (matmul, col_sum, col2im), else settlement.
+    ///      (matmul, col_sum, col2im) or a fold (softmax_ce_grad), else settlement.
     function _endElements(Game storage g, uint256 gameId, uint64 e, bytes32 vS, bytes32 vC) private {
         uint8 code = g.code;
-        if (code != MATMUL_CODE && code != COL_SUM_CODE && code != COL2IM_CODE) {
+        if (!_hasTermLevel(code)) {
             _reachSettlement(g, gameId, g.entry, e, vS, vC);
             return;
         }
@@ -881,10 +887,16 @@ contract DisputeGame is IDisputeGame {
         emit TermsStarted(gameId, g.entry, e, vS, vC);
     }
 
-    /// @dev Level 4 of entry k (matmul/col_sum) accumulates over one dimension of its first input: matmul
-    ///      op(A) is [m, K], so K is dims[1] of A, or dims[0] when transA (attrs[0] == 1); col_sum D is [K, n],
-    ///      K = dims[0]. Remembers that tensor and dimension from record k (which matches the program) for the
-    ///      solver's first {postTerms} (INV-GAME-9). A matmul/col_sum without inputs (a malformed program,
+    /// @dev Whether level 4 narrows an element of op `code`.
+    function _hasTermLevel(uint8 code) private pure returns (bool) {
+        return code == MATMUL_CODE || code == COL_SUM_CODE || code == COL2IM_CODE || code == SOFTMAX_CE_GRAD_CODE;
+    }
+
+    /// @dev Level 4 of entry k runs over one dimension of its first input: matmul op(A) is [m, K], so K is
+    ///      dims[1] of A, or dims[0] when transA (attrs[0] == 1); col_sum D is [K, n], K = dims[0];
+    ///      softmax_ce_grad folds over a row of its logits Z [m, n], K = 2 dims[1] + 1. Remembers that tensor
+    ///      and dimension from record k (which matches the program) for the solver's first {postTerms}
+    ///      (INV-GAME-9). An entry without inputs (a malformed program,
     ///      which no kernel verifier settles either) gets ANCHOR_TENSOR_ID: no 2-D tensor has it, so no K can
     ///      be proved for it. col2im (attributes H, W, C, k, stride, pad) sums K = ceil(k / stride)^2 terms
     ///      (ModelOps.col2imTerm): K itself is remembered; attributes no engine accepts (k or stride outside
@@ -903,7 +915,7 @@ contract DisputeGame is IDisputeGame {
             return;
         }
         g.termOperand = rec.inputs.length != 0 ? rec.inputs[0] : ANCHOR_TENSOR_ID;
-        g.termDim = code == MATMUL_CODE && (rec.attrs.length == 0 || rec.attrs[0] != 1) ? 1 : 0;
+        g.termDim = code == SOFTMAX_CE_GRAD_CODE ? K_ROW_FOLD : code == MATMUL_CODE && (rec.attrs.length == 0 || rec.attrs[0] != 1) ? 1 : 0;
     }
 
     /// @dev The K the program fixes for level 4: dimension termDim of tensor termOperand, opened from the
@@ -918,6 +930,8 @@ contract DisputeGame is IDisputeGame {
         uint32 id = g.termOperand;
         (, uint32[] memory dims) = ProgramCommitment.openTensor(g.programRoot, g.entries, id, d);
         if (dims.length != 2) revert OperandNotMatrix(gameId, id, dims.length);
+        // SAFETY: dims[1] < 2^32, so 2 dims[1] + 1 fits a uint256 (and termCount's uint64).
+        if (g.termDim == K_ROW_FOLD) return 2 * uint256(dims[1]) + 1;
         return dims[g.termDim];
     }
 

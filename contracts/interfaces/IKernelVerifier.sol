@@ -23,9 +23,9 @@ interface IKernelVerifier {
         uint32 entry;
         /// The disputed element of the entry's output (unused for the post-state anchor).
         uint64 element;
-        /// matmul/col_sum (level 4 of the game): the term slice [termLo, termHi) of the element's
-        /// accumulation, K as the solver declared it, and the agreed partial sum at termLo. Zero for
-        /// every other entry.
+        /// The term-level ops (level 4 of the game: matmul, col_sum, col2im, softmax_ce_grad): the term
+        /// slice [termLo, termHi) of the element's accumulation or fold, K as the solver declared it, and
+        /// the agreed partial value at termLo. Zero for every other entry.
         uint64 termLo;
         uint64 termHi;
         uint64 termCount;

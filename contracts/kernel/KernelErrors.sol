@@ -139,3 +139,8 @@ error InvalidAttr(uint8 code, uint256 index);
 
 /// @notice adam_update with a negative second moment (its square root is undefined; the engine's v >= 0).
 error NegativeSecondMoment(int256 v);
+
+/// @notice A softmax_ce_grad term step from an agreed partial value no honest party posts (docs/protocol.md,
+///         3.3): a row max below a logit of its row, or a row sum that is not positive at the last term.
+/// @param term The term t of the fold.
+error SoftmaxTermInvalid(uint256 term);

@@ -13,7 +13,8 @@ import {
     InvalidShift,
     NegativeSecondMoment,
     TermCountMismatch,
-    TermSliceOutOfRange
+    TermSliceOutOfRange,
+    SoftmaxTermInvalid
 } from "./KernelErrors.sol";
 
 /// @title ModelOps
@@ -28,8 +29,9 @@ import {
 ///      col2im is an accumulation like col_sum: its element is the sum of K = ceil(k/stride)^2 terms (the
 ///      column entries im2col copied from it, and zero terms where a candidate position falls outside the
 ///      image or the kernel: {col2imTerm}), narrowed by the game's level 4 to a slice of at most 8 terms.
-///      The other ops settle an element whole: a size x size window (size <= 8 in the spec format:
-///      maxpool, maxpool_grad) or one row of n <= 256 logits and its label (softmax_ce_grad).
+///      softmax_ce_grad's element is the last value of a fold of K = 2n + 1 terms over its row of n logits
+///      ({softmaxTerms}), narrowed by level 4 the same way. The other ops settle an element whole: a
+///      size x size window (size <= 8 in the spec format: maxpool, maxpool_grad).
 ///
 ///      Bounds (SAFETY for the unchecked blocks): operands are decoded from 4- or 8-byte encodings (|v| <=
 ///      2^63) and attributes are int64; every product below is of two such values (< 2^127) or of such a
@@ -50,6 +52,8 @@ contract ModelOps {
     uint256 internal constant MAX_DIM = 4096;
     /// @notice Largest kernel, stride and pooling window side.
     uint256 internal constant MAX_WINDOW = 64;
+    /// @notice 2^64: a softmax_ce_grad partial value holds (M, S) as S * PAIR_SHIFT + M ({softmaxTerms}).
+    int256 internal constant PAIR_SHIFT = 2 ** 64;
     /// @notice {_axis}'s answer for a col2im candidate outside the image or the kernel.
     uint256 internal constant NO_TERM = type(uint256).max;
 
@@ -70,6 +74,15 @@ contract ModelOps {
         uint256 lo;
         uint256 hi;
         uint256 count;
+    }
+
+    /// @notice What every step of a softmax_ce_grad fold reads besides its logit ({softmaxTerms}).
+    struct SoftmaxRow {
+        int64 fracBits;
+        int256 one;
+        uint256 n;
+        int256 minus;
+        bytes table;
     }
 
     /// @notice A pooling geometry (attrs H, W, C, size) and its output size.
@@ -100,14 +113,17 @@ contract ModelOps {
     ///           13 maxpool{H,W,C,size}: e's size x size window, row-major
     ///           14 maxpool_grad{...}(g, x): g at e's window, and x's window
     ///           15 one_hot{n}: x[e / n]
-    ///           16 softmax_ce_grad{fracBits, one}(z, labels): row e / n of z, and labels[e / n]
+    ///           16 softmax_ce_grad{fracBits, one}(z, labels): per term t of [termLo, termHi), the logit of
+    ///              row e / n at column {softmaxTermColumn}(n, e % n, t); labels[e / n] when the slice holds
+    ///              the last term 2n, else none
     ///           17 adam_m, 18 adam_v (2 inputs), 19 adam_update (3 inputs): every input at e
     /// @param code The op code, 10..19.
     /// @param attrs The entry's attributes.
     /// @param outDims The output's shape.
     /// @param inDims The operand shapes, one per input.
     /// @param e The output element (the caller has checked e < the output's element count).
-    /// @param terms col2im: the game's term slice [lo, hi) and the declared K (INV-GAME-9); ignored otherwise.
+    /// @param terms col2im, softmax_ce_grad: the game's term slice [lo, hi) and the declared K (INV-GAME-9);
+    ///        ignored otherwise.
     /// @return idx Per input, the element indices.
     function operandIndices(
         uint8 code,
@@ -176,12 +192,16 @@ contract ModelOps {
             _expect2(code, inDims[0], outDims[0], outDims[1], 0);
             if (inDims[1].length != 1 || inDims[1][0] != outDims[0]) revert ShapeMismatch(code, 1);
             uint256 n = outDims[1];
+            uint256 k = 2 * n + 1;
+            // INVARIANT: INV-GAME-9: only the true K settles, and the slice lies inside [0, K] and is not empty.
+            if (terms.count != k) revert TermCountMismatch(k, terms.count);
+            if (terms.lo >= terms.hi || terms.hi > k) revert TermSliceOutOfRange(terms.lo, terms.hi, k);
             uint256 row = e / n;
-            uint256[] memory z = new uint256[](n);
-            // SAFETY: row * n + j < m * n, the element count (<= 2^64).
-            for (uint256 j = 0; j < n; ++j) z[j] = row * n + j;
+            uint256[] memory z = new uint256[](terms.hi - terms.lo);
+            // SAFETY: row * n + column < m * n, the element count (<= 2^64).
+            for (uint256 s = 0; s < z.length; ++s) z[s] = row * n + softmaxTermColumn(n, e % n, terms.lo + s);
             idx[0] = z;
-            idx[1] = _one(row);
+            idx[1] = terms.hi == k ? _one(row) : new uint256[](0);
         } else {
             // adam_m, adam_v, adam_update: elementwise.
             _attrCount(code, attrs, code == ADAM_M ? 4 : 5);
@@ -195,20 +215,18 @@ contract ModelOps {
     // ================================================================== values
 
     /// @notice The value of output element `e` of op `code` from the operand elements {operandIndices}
-    ///         lists, exactly as engine/ops/*.ts computes it.
-    /// @param code The op code, 10..19.
+    ///         lists, exactly as engine/ops/*.ts computes it (col2im: the sum of the slice's terms;
+    ///         softmax_ce_grad has its own entry, {softmaxTerms}).
+    /// @param code The op code, 10..19 but 16.
     /// @param attrs The entry's attributes (already checked by {operandIndices}).
     /// @param operands Per input, the opened values, in {operandIndices}' order.
-    /// @param outDims The output's shape.
     /// @param e The output element.
     /// @return The true value of the element.
-    function recompute(
-        uint8 code,
-        int64[] calldata attrs,
-        int256[][] calldata operands,
-        uint32[] calldata outDims,
-        uint256 e
-    ) external pure returns (int256) {
+    function recompute(uint8 code, int64[] calldata attrs, int256[][] calldata operands, uint256 e)
+        external
+        pure
+        returns (int256)
+    {
         if (operands.length != arity(code)) revert MalformedOperands(code);
         if (code == RESHAPE) return _single(code, operands[0]);
         if (code == IM2COL) {
@@ -239,7 +257,8 @@ contract ModelOps {
             uint256 j = e % _attr(code, attrs, 0, 1, type(uint32).max);
             return (x >= 0 && uint256(x) == j) ? int256(1) : int256(0);
         }
-        if (code == SOFTMAX_CE_GRAD) return _softmaxCeGrad(attrs, operands, outDims, e);
+        // softmax_ce_grad is settled through its term level only: {softmaxTerms}.
+        if (code == SOFTMAX_CE_GRAD) revert UnsupportedCode(code);
         return _adam(code, attrs, operands);
     }
 
@@ -273,32 +292,69 @@ contract ModelOps {
 
     // ================================================================== kernels
 
-    /// @dev softmax_ce_grad (engine/ops/softmaxCeGrad.ts): M = max of row i, e_k = EXP[min(idx(M - z_k), L)],
-    ///      S = sum e_k, q = floor((2 e_j one + S) / (2 S)), out = q - (j == label ? one : 0).
-    function _softmaxCeGrad(int64[] calldata attrs, int256[][] calldata operands, uint32[] calldata outDims, uint256 e)
-        private
-        pure
-        returns (int256)
-    {
+    // ================================================================== softmax_ce_grad's term level
+
+    /// @notice The column of a row of n logits that term t of element column j's fold reads: t for the n
+    ///         max terms, t - n for the n sum terms, j for the last (t = 2n).
+    function softmaxTermColumn(uint256 n, uint256 j, uint256 t) public pure returns (uint256) {
+        return t < n ? t : t < 2 * n ? t - n : j;
+    }
+
+    /// @notice The partial value at termHi of softmax_ce_grad element `e`'s fold (settlement/softmaxTerms.ts,
+    ///         docs/protocol.md 3.3) from the agreed partial value `accIn` at termLo: a partial value holds
+    ///         (M, S) as S * 2^64 + M (M the signed low 64 bits); with P(0) = 0,
+    ///           t <  n: P(t+1) = (t == 0 ? z_0 : max(M, z_t), S)              (the row max)
+    ///           t < 2n: P(t+1) = (M, S + EXP[min(expIndex(M - z_{t-n}), L)])  (the row sum)
+    ///           t = 2n: P(2n+1) = floor((2 EXP[..(M - z_j)] one + S) / (2 S)) - (j == label ? one : 0)
+    ///         so that P(2n+1) is the op's element (engine/ops/softmaxCeGrad.ts) bit for bit.
+    /// @param attrs fracBits, one (checked by {operandIndices}).
+    /// @param operands The slice's logits in {operandIndices}' order, and the label when the slice ends at 2n + 1.
+    /// @param outDims The output's shape [m, n].
+    /// @param e The output element.
+    /// @param terms The game's term slice and K (checked by {operandIndices}).
+    /// @param accIn The agreed partial value at terms.lo (the parties' word: 0 at term 0).
+    /// @return acc The partial value at terms.hi.
+    function softmaxTerms(
+        int64[] calldata attrs,
+        int256[][] calldata operands,
+        uint32[] calldata outDims,
+        uint256 e,
+        TermSlice calldata terms,
+        int256 accIn
+    ) external pure returns (int256) {
         uint256 n = outDims[1];
-        int256[] calldata z = operands[0];
-        if (z.length != n) revert MalformedOperands(SOFTMAX_CE_GRAD);
-        int256 label = _single(SOFTMAX_CE_GRAD, operands[1]);
-        int64 fracBits = attrs[0];
-        int256 one = attrs[1];
-        uint256 j = e % n;
-        int256 m = z[_argmax(SOFTMAX_CE_GRAD, z)];
-        bytes memory table = ExpTable.TABLE;
-        int256 sum;
-        int256 ej;
-        for (uint256 k = 0; k < n; ++k) {
-            int256 v = int256(ExpTable.entry(table, _expIndex(m - z[k], fracBits)));
-            sum += v;
-            if (k == j) ej = v;
-        }
-        // SAFETY: sum >= 2^16 (the max's own entry is exp(0) = 2^16), so the divisor is positive.
-        int256 q = KernelMath.floorDiv(2 * ej * one + sum, 2 * sum);
-        return (label >= 0 && uint256(label) == j) ? q - one : q;
+        bool last = terms.hi == 2 * n + 1;
+        if (operands.length != 2 || operands[0].length != terms.hi - terms.lo) revert MalformedOperands(SOFTMAX_CE_GRAD);
+        if (operands[1].length != (last ? 1 : 0)) revert MalformedOperands(SOFTMAX_CE_GRAD);
+        SoftmaxRow memory r = SoftmaxRow({
+            fracBits: attrs[0],
+            one: attrs[1],
+            n: n,
+            // The one-hot subtraction of the last term: `one` where the element's column is the label.
+            minus: last && operands[1][0] >= 0 && uint256(operands[1][0]) == e % n ? int256(attrs[1]) : int256(0),
+            table: ExpTable.TABLE
+        });
+        return _softmaxFold(r, operands[0], terms.lo, accIn);
+    }
+
+    /// @dev The fold's steps over the slice's logits `z`, terms lo .. lo + z.length - 1, from `acc`.
+    function _softmaxFold(SoftmaxRow memory r, int256[] calldata z, uint256 lo, int256 acc) private pure returns (int256) {
+        for (uint256 s = 0; s < z.length; ++s) acc = _softmaxStep(r, lo + s, acc, z[s]);
+        return acc;
+    }
+
+    /// @dev One step of the fold: P(t+1) from P(t) = `acc` and the logit `z` term t reads. Checked arithmetic
+    ///      throughout: `acc` is the parties' word, and a value no honest party posts may revert.
+    function _softmaxStep(SoftmaxRow memory r, uint256 t, int256 acc, int256 z) private pure returns (int256) {
+        int256 m = int256(int64(acc));
+        // Exact: acc - m is a multiple of 2^64 (an arithmetic shift floors, so a negative s is kept).
+        int256 s = (acc - m) >> 64;
+        if (t < r.n) return t == 0 ? z : (z > m ? z : m) + s * PAIR_SHIFT;
+        if (m < z) revert SoftmaxTermInvalid(t);
+        int256 v = int256(ExpTable.entry(r.table, _expIndex(m - z, r.fracBits)));
+        if (t < 2 * r.n) return m + (s + v) * PAIR_SHIFT;
+        if (s <= 0) revert SoftmaxTermInvalid(t);
+        return KernelMath.floorDiv(2 * v * r.one + s, 2 * s) - r.minus;
     }
 
     /// @dev The table index of a logit distance d >= 0 with `fracBits` fraction bits: d in steps of

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {KernelVerifierBase} from "./KernelVerifierBase.sol";
 import {KernelMath} from "./KernelMath.sol";
+import {ModelOps} from "./ModelOps.sol";
 import {ProofNotEmpty, MalformedOperands, UnsupportedCode} from "./KernelErrors.sol";
 
 /// @title RecomputeKernelVerifier
@@ -18,8 +19,10 @@ import {ProofNotEmpty, MalformedOperands, UnsupportedCode} from "./KernelErrors.
 ///      (2^255). The engine's own declared exactness bound is tighter still: every intermediate value of an
 ///      accepted spec is below 2^53 (docs/engine.md, "Values and exactness").
 contract RecomputeKernelVerifier is KernelVerifierBase {
-    /// @notice Op code of col2im, the model op settled through the game's term level (ModelOps).
+    /// @notice Op codes of the model ops settled through the game's term level (ModelOps): col2im's terms
+    ///         are summed, softmax_ce_grad's folded.
     uint8 internal constant COL2IM_CODE = 12;
+    uint8 internal constant SOFTMAX_CE_GRAD_CODE = 16;
 
     /// @inheritdoc KernelVerifierBase
     function _kernel(
@@ -33,7 +36,10 @@ contract RecomputeKernelVerifier is KernelVerifierBase {
         if (proof.length != 0) revert ProofNotEmpty(proof.length);
         // The model ops (10..19): their definition on chain is ModelOps, which the base created.
         if (code > MAX_V1_OP_CODE) {
-            int256 v = modelOps.recompute(code, attrs, operands, outDims, ctx.element);
+            if (code == SOFTMAX_CE_GRAD_CODE) {
+                return modelOps.softmaxTerms(attrs, operands, outDims, ctx.element, ModelOps.TermSlice(ctx.termLo, ctx.termHi, ctx.termCount), ctx.accIn);
+            }
+            int256 v = modelOps.recompute(code, attrs, operands, ctx.element);
             // col2im is an accumulation: the slice's sum after the agreed partial sum (checked: accIn is the
             // parties' word, not an opened value).
             return code == COL2IM_CODE ? ctx.accIn + v : v;

@@ -22,6 +22,25 @@ contract KernelHarness is RecomputeKernelVerifier {
         return _kernel(ctx, code, attrs, operands, outDims, proof);
     }
 
+    /// @notice {kernel} for a term slice [termLo, termHi) of K = termCount terms from the partial value accIn
+    ///         (the term-level ops: matmul, col_sum, col2im, softmax_ce_grad).
+    function kernelTerms(
+        uint8 code,
+        int64[] calldata attrs,
+        int256[][] calldata operands,
+        uint256 element,
+        uint32[] calldata outDims,
+        uint64[3] calldata terms,
+        int256 accIn,
+        bytes calldata proof
+    ) external view returns (int256) {
+        Context memory ctx;
+        ctx.element = uint64(element);
+        (ctx.termLo, ctx.termHi, ctx.termCount) = (terms[0], terms[1], terms[2]);
+        ctx.accIn = accIn;
+        return _kernel(ctx, code, attrs, operands, outDims, proof);
+    }
+
     /// @notice See {KernelVerifierBase-_operandIndices} and {ModelOps-operandIndices} (operand widths and roots play no part).
     function operandIndices(
         uint8 code,

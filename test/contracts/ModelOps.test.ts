@@ -16,7 +16,9 @@ import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import type { SettlementContext } from "../../settlement/abi.ts";
 import { col2imGeometry, col2imTerms, modelElementFact } from "../../settlement/modelOpRule.ts";
-import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, partialSums, settlementContext } from "../../settlement/operands.ts";
+import { SettlementError } from "../../settlement/errors.ts";
+import { accumulationTerms, buildSettlementOperands, elementPartials, encodeSettlementOperands, partialSums, settlementContext, sliceValue } from "../../settlement/operands.ts";
+import { softmaxPair, softmaxUnpair } from "../../settlement/softmaxTerms.ts";
 import { operandIndices, termCount, type TermSlice } from "../../settlement/operandRule.ts";
 import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
 import { type ModelJob, tinyCharlmJob, tinyCnnJob } from "../helpers/modelWorlds.ts";
@@ -43,14 +45,23 @@ describe("ModelOps: settlement of the model ops 10..19", async () => {
   const modelOps = await viem.getContractAt("ModelOps", (await verifier.read.modelOps()) as Hex);
   const table = await viem.deployContract("ExpTableHarness");
 
-  /** The on-chain rule; col2im (an accumulation) over the whole term range [0, K) unless a slice is given. */
+  /** K of a term-level model op (col2im, softmax_ce_grad), from its attributes or its output [m, n]; else 0. */
+  const kOf = (code: number, attrs: readonly number[], out: readonly number[]) =>
+    code === 12 ? termCount(code, attrs, []) : code === 16 && out.length === 2 ? termCount(code, attrs, [out]) : 0;
+  /** The on-chain rule; col2im and softmax_ce_grad over the whole term range [0, K) unless a slice is given. */
   const onChainIndices = async (code: number, attrs: readonly number[], out: readonly number[], ins: readonly (readonly number[])[], e: number, slice?: TermSlice) => {
-    const K = code === 12 ? termCount(code, attrs, ins) : 0;
+    const K = kOf(code, attrs, out);
     const s = slice ?? { lo: 0, hi: K, count: K };
     return ((await k.read.operandIndices([code, big(attrs), out, ins, BigInt(e), BigInt(s.lo), BigInt(s.hi), BigInt(s.count)])) as readonly (readonly bigint[])[]).map((r) => r.map(Number));
   };
-  const kernel = (code: number, attrs: readonly number[], values: readonly (readonly number[])[], e: number, out: readonly number[]) =>
-    k.read.kernel([code, big(attrs), values.map(big), BigInt(e), out, "0x"]) as Promise<bigint>;
+  /** The recomputing kernel; softmax_ce_grad's whole fold [0, K) from 0 unless a slice and accIn are given. */
+  const kernel = (code: number, attrs: readonly number[], values: readonly (readonly (number | bigint)[])[], e: number, out: readonly number[], slice?: TermSlice, accIn = 0n) => {
+    const vs = values.map((v) => v.map(BigInt));
+    if (code !== 16 && !slice) return k.read.kernel([code, big(attrs), vs, BigInt(e), out, "0x"]) as Promise<bigint>;
+    const K = kOf(code, attrs, out);
+    const s = slice ?? { lo: 0, hi: K, count: K };
+    return k.read.kernelTerms([code, big(attrs), vs, BigInt(e), out, [BigInt(s.lo), BigInt(s.hi), BigInt(s.count)], accIn, "0x"]) as Promise<bigint>;
+  };
 
   it("the verifiers settle up to code 19 and created their own ModelOps", async () => {
     expect(await verifier.read.MAX_OP_CODE()).to.equal(19);
@@ -170,6 +181,44 @@ describe("ModelOps: settlement of the model ops 10..19", async () => {
     await expectRevert(onChainIndices(12, g, [50, 2], [[18, 18]], 0, { lo: 0, hi: 4, count: 5 }), "TermCountMismatch");
     await expectRevert(onChainIndices(12, g, [50, 2], [[18, 18]], 0, { lo: 2, hi: 2, count: 4 }), "TermSliceOutOfRange");
     await expectRevert(onChainIndices(12, g, [50, 2], [[18, 18]], 0, { lo: 0, hi: 5, count: 4 }), "TermSliceOutOfRange");
+  });
+
+  it("softmax_ce_grad's fold of K = 2n + 1 terms: every slice of every vector element, on chain, takes P(lo) to the TS P(hi); P(K) is the reference; false partial values revert", async () => {
+    let slices = 0;
+    for (const c of CASES.filter((x) => x.code === 16)) {
+      const inputs = c.inputs.map((i) => ({ shape: i.shape, data: Float64Array.from(i.values) }));
+      const ins = c.inputs.map((i) => i.shape);
+      const n = c.output.shape[1]!, K = termCount(16, c.encodedAttrs, ins);
+      expect(K).to.equal(2 * n + 1);
+      for (let e = 0; e < c.output.values.length; e++) {
+        const P = elementPartials(16, c.encodedAttrs, c.output.shape, inputs, e);
+        expect(P[K], `${c.note ?? ""} element ${e}: the fold ends on the op's value`).to.equal(BigInt(c.output.values[e]!));
+        expect(softmaxUnpair(P[2 * n]!).M, "P(2n) holds the row max").to.equal(BigInt(Math.max(...c.inputs[0]!.values.slice(Math.floor(e / n) * n, Math.floor(e / n) * n + n))));
+        // Every slice of at most 8 terms that a game can end on, at three starting points.
+        for (const lo of new Set([0, Math.max(0, n - 2), Math.max(0, K - 8), e % K])) {
+          const hi = Math.min(K, lo + 8), slice = { lo, hi, count: K };
+          const idx = await onChainIndices(16, c.encodedAttrs, c.output.shape, ins, e, slice);
+          expect(idx, `slice [${lo}, ${hi}) indices`).to.deep.equal(operandIndices(16, c.encodedAttrs, c.output.shape, ins, e, slice));
+          const values = idx.map((ix, i) => ix.map((j) => c.inputs[i]!.values[j]!));
+          expect(await kernel(16, c.encodedAttrs, values, e, c.output.shape, slice, P[lo]!), `${c.note ?? ""} element ${e} slice [${lo}, ${hi})`).to.equal(P[hi]!);
+          expect(sliceValue(16, c.encodedAttrs, c.output.shape, inputs, e, slice, P[lo]!)).to.equal(P[hi]!);
+          slices++;
+        }
+      }
+    }
+    expect(slices).to.be.greaterThan(50);
+    // A row max below a logit of its row (sum phase), or a row sum of zero at the last term, is no honest
+    // partial value: the contract reverts, and the TS mirror throws.
+    const attrs = [12, 4096], out = [1, 3], K = 7;
+    await expectRevert(kernel(16, attrs, [[5], []], 0, out, { lo: 3, hi: 4, count: K }, softmaxPair(4n, 0n)), "SoftmaxTermInvalid");
+    await expectRevert(kernel(16, attrs, [[5], [0]], 0, out, { lo: 6, hi: 7, count: K }, softmaxPair(9n, 0n)), "SoftmaxTermInvalid");
+    const tiny = [{ shape: [1, 3], data: Float64Array.from([5, 1, 2]) }, { shape: [1], data: Float64Array.from([0]) }];
+    expect(() => sliceValue(16, attrs, out, tiny, 0, { lo: 3, hi: 4, count: K }, softmaxPair(4n, 0n))).to.throw(SettlementError);
+    expect(() => sliceValue(16, attrs, out, tiny, 0, { lo: 6, hi: 7, count: K }, softmaxPair(9n, 0n))).to.throw(SettlementError);
+    // A negative row max and a pair with a large sum round-trip (M is the signed low 64 bits).
+    expect(softmaxUnpair(softmaxPair(-(2n ** 52n), 30n * 65536n))).to.deep.equal({ M: -(2n ** 52n), S: 30n * 65536n });
+    await expectRevert(onChainIndices(16, attrs, out, [out, [1]], 0, { lo: 0, hi: 7, count: 6 }), "TermCountMismatch");
+    await expectRevert(onChainIndices(16, attrs, out, [out, [1]], 0, { lo: 0, hi: 8, count: 7 }), "TermSliceOutOfRange");
   });
 
   it("malformed attributes, shapes and operands revert with a named error", async () => {

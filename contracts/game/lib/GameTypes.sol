@@ -96,9 +96,10 @@ struct Game {
     uint64 termLo;
     uint64 termHi;
     uint64 termCount;
-    uint32 termOperand; // graph tensor id of entry k's first input (matmul A, col_sum D); col2im: K itself
+    uint32 termOperand; // graph tensor id of entry k's first input (matmul A, col_sum D, softmax Z); col2im: K itself
     uint8 termDim; // K is dims[termDim] of that tensor: 1 for matmul A [m, K], 0 for a transposed A and D [K, n];
-    // 2 (DisputeGame.K_FROM_ATTRS): K is termOperand, computed from col2im's attributes
+    // 2 (DisputeGame.K_FROM_ATTRS): K is termOperand, computed from col2im's attributes; 3
+    // (DisputeGame.K_ROW_FOLD): K = 2 dims[1] + 1 of softmax_ce_grad's logits Z [m, n]
     // slot 15 (level 4): the agreed partial sum at termLo (the solver's at termHi is solverNode)
     int256 accIn;
 }

@@ -18,7 +18,8 @@ import { valueWord } from "../../../dispute/dissection.ts";
 import { ViewError } from "../../../dispute/errors.ts";
 import { gameEvents } from "../../../dispute/gameEvents.ts";
 import { type GameView, Party, partyOf, Phase, type Side } from "../../../dispute/gameState.ts";
-import { isAccumulation, type Move, nextMove, type GameEvents } from "../../../dispute/move.ts";
+import { type Move, nextMove, type GameEvents } from "../../../dispute/move.ts";
+import { hasTermLevel } from "../../../settlement/operandRule.ts";
 import { readGame } from "../../../dispute/playGame.ts";
 import { sliceOf } from "../../../dispute/settleCall.ts";
 import type { ComputationView } from "../../../dispute/view.ts";
@@ -256,7 +257,7 @@ export interface Outcome {
  */
 export async function setHonestValue(f: Fixture, world: World, st: GameView): Promise<boolean> {
   const step = Number(st.hiStep), e = Number(st.element);
-  if (st.termHi === 0n || !isAccumulation(st.code)) {
+  if (st.termHi === 0n || !hasTermLevel(st.code)) {
     await send(f, f.verifier, "setValue", [st.entry, st.element, honestValue(world, step, st.entry, e)], f.other, null);
     return true;
   }

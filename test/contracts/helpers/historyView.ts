@@ -15,7 +15,7 @@ import type { Program } from "../../../commitment/program.ts";
 import { LEAF_BYTES, type TensorCommitment } from "../../../commitment/tensorCommit.ts";
 import type { OpTrace } from "../../../commitment/trace.ts";
 import type { TrainingState } from "../../../engine/state.ts";
-import { accumulationTerms, operandValues, partialSums } from "../../../settlement/operands.ts";
+import { elementPartials, operandValues } from "../../../settlement/operands.ts";
 import type { SettlementSource } from "../../../settlement/step.ts";
 import { ViewError } from "../../../dispute/errors.ts";
 import type { ComputationView } from "../../../dispute/view.ts";
@@ -86,7 +86,7 @@ export class HistoryView implements ComputationView {
     if (!sums) {
       const p = this.program.entries[entry];
       if (!p) throw new ViewError(`entry ${entry} is not in the program`);
-      sums = partialSums(accumulationTerms(p.code, p.attrs, p.shape, operandValues(this.sourceAt(step), entry), element));
+      sums = elementPartials(p.code, p.attrs, p.shape, operandValues(this.sourceAt(step), entry), element);
       this.sums.set(key, sums);
     }
     return sums;

@@ -35,7 +35,8 @@ import type { Deviation } from "../../../dispute/deviation.ts";
 import { chooseResponse, dissectionPoints, level1Rounds, ZERO32 } from "../../../dispute/dissection.ts";
 import { GameStateError } from "../../../dispute/errors.ts";
 import { type GameView, Party, Phase, Reason, type Side } from "../../../dispute/gameState.ts";
-import { elementOf, type GameEvents, isAccumulation, type Move, termViewAt } from "../../../dispute/move.ts";
+import { elementOf, type GameEvents, type Move, termViewAt } from "../../../dispute/move.ts";
+import { hasTermLevel } from "../../../settlement/operandRule.ts";
 import { sliceOf } from "../../../dispute/settleCall.ts";
 import type { TraceReveal } from "../../../dispute/solverTrace.ts";
 import { chooseTermResponse, NO_OPERAND, postTermsArgs, TERM_SLICE, type TensorDescription } from "../../../dispute/terms.ts";
@@ -408,7 +409,7 @@ export function drawGame(seed: number, o: DrawOptions): Draw {
   switch (strategy) {
     case "terms": {
       // An op lie at a matmul/col_sum element: the game reaches level 4 there.
-      const acc = w.program.entries.flatMap((p, k) => (isAccumulation(p.code) ? [k] : []));
+      const acc = w.program.entries.flatMap((p, k) => (hasTermLevel(p.code) ? [k] : []));
       const deep = acc.filter((k) => honestTerms(w, 1, k, 0).K > TERM_SLICE);
       const variant = mock ? R.pick(["end", "step", "drift"] as const) : R.pick(TERM_VARIANTS);
       spec.side = variant === "randomChallenger" ? "challenger" : "solver";
