@@ -2,7 +2,7 @@
 // real step of the shipped spec-v2 models: the MNIST CNN (docs/specs/cnn.json, batch 64) and the character LM
 // (docs/specs/charlm.json, batch 128), with the recomputing kernel verifier (ModelOps). Each entry of a model op
 // is settled at a few elements (first, last, middle, and the element whose operands span the most leaves;
-// col2im, an accumulation, at each of its term slices of TERM_SLICE terms, as level 4 leaves them) through
+// col2im and softmax_ce_grad, narrowed by level 4, at each of their term slices of TERM_SLICE terms) through
 // eth_estimateGas of trueValue (calldata, openings, ModelOps' recomputation; the game's
 // bookkeeping around a settlement is bench:gas's settle figure minus its trueValue). Every settled value is
 // checked against the engine's. Also: the largest settlement the spec format allows, derived (see the end).
@@ -13,8 +13,8 @@ import type { Dataset } from "../engine/batch.ts";
 import type { TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
 import { TERM_SLICE } from "../dispute/terms.ts";
-import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../settlement/operands.ts";
-import { accumulates, operandIndices, termCount } from "../settlement/operandRule.ts";
+import { buildSettlementOperands, elementPartials, encodeSettlementOperands, operandValues, settlementContext } from "../settlement/operands.ts";
+import { hasTermLevel, operandIndices, termCount } from "../settlement/operandRule.ts";
 import { settlementStep } from "../settlement/step.ts";
 import { charlmJob } from "../training/charlmJob.ts";
 import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
@@ -40,13 +40,13 @@ async function measure(model: string, spec: TrainingSpec, dataset: Dataset, code
     const n = out.data.length;
     const ins = p.inputs.map((id) => s.all[id]!.shape);
     // The elements: both ends, the middle, and the one (of a sample) whose operands span the most leaves.
-    const spread = (e: number) => operandIndices(p.code, p.attrs, p.shape, ins, e, accumulates(p.code) ? { lo: 0, hi: termCount(p.code, p.attrs, ins), count: termCount(p.code, p.attrs, ins) } : undefined).reduce((a, ix) => a + new Set(ix.map((i) => Math.floor(i / 256))).size, 0);
+    const spread = (e: number) => operandIndices(p.code, p.attrs, p.shape, ins, e, hasTermLevel(p.code) ? { lo: 0, hi: termCount(p.code, p.attrs, ins), count: termCount(p.code, p.attrs, ins) } : undefined).reduce((a, ix) => a + new Set(ix.map((i) => Math.floor(i / 256))).size, 0);
     let widest = 0;
     for (let e = 0; e < n; e += Math.max(1, Math.floor(n / 997))) if (spread(e) > spread(widest)) widest = e;
     for (const e of new Set([0, n - 1, n >> 1, widest])) {
-      // The settlements of this element: the whole element, or (an accumulation) each slice of level 4's length.
-      const K = accumulates(p.code) ? termCount(p.code, p.attrs, ins) : 0;
-      const P = K ? partialSums(accumulationTerms(p.code, p.attrs, p.shape, operandValues(s.src, p.entry), e)) : [];
+      // The settlements of this element: the whole element, or (a term-level op) each slice of level 4's length.
+      const K = hasTermLevel(p.code) ? termCount(p.code, p.attrs, ins) : 0;
+      const P = K ? elementPartials(p.code, p.attrs, p.shape, operandValues(s.src, p.entry), e) : [];
       const slices = K ? Array.from({ length: Math.ceil(K / TERM_SLICE) }, (_, j) => ({ lo: j * TERM_SLICE, hi: Math.min(K, (j + 1) * TERM_SLICE), count: K })) : [undefined];
       for (const slice of slices) {
         const ctx = settlementContext(s.src, p.entry, e, slice, slice ? P[slice.lo]! : 0n);

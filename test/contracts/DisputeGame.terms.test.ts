@@ -168,6 +168,23 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     expect(ev.map((x) => x.eventName).filter((n) => n === "TermsPosted" || n === "TermsResponded")).to.deep.equal([]);
   });
 
+  it("INV-GAME-9 for softmax_ce_grad's fold: K = 2n + 1 from the logits' program leaf (K_ROW_FOLD); n, 2n and 2n + 2 are refused, 2n + 1 opens the first round", async () => {
+    const lm = makeWorld("charlm", 2);
+    const k = lm.program.entries.find((p) => p.code === 16)!.entry;
+    const n = lm.program.entries[k]!.shape[1]!;
+    const { id } = await toTerms(f, lm, k, n + 1);
+    const K = 2 * n + 1;
+    expect(programTermCount(lm.program, k).K).to.equal(K);
+    const x = operandOf(lm, k);
+    for (const wrong of [n, 2 * n, 2 * n + 2]) {
+      await expectRevert(f.game.write.postTerms([id, BigInt(wrong), solverTermsMove({ K: wrong, sum: () => 0n }, 0n, 0n, 0n).sums, x], { account: f.solver.account }), "WrongTermCount", [id, BigInt(wrong), BigInt(K)]);
+    }
+    const sums = solverTermsMove({ K, sum: (t) => BigInt(t) }, 0n, 0n, 0n).sums;
+    await send(f, f.game, "postTerms", [id, BigInt(K), sums, x], f.solver, "postTerms");
+    const st = await stateOf(f, id);
+    expect([st.phase, st.termHi, st.termCount]).to.deep.equal([Phase.ChallengerTerms, BigInt(K), BigInt(K)]);
+  });
+
   it("the K proof must be the program leaf of entry k's first input: another tensor's description or the wrong form (OperandMismatch), a leaf or path not in the program (ProgramRootMismatch, IndexOutOfRange)", async () => {
     const { id } = await toTerms(f, tiny, MM, 4);
     const x = operandOf(tiny, MM);
