@@ -63,12 +63,13 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "dot_slice_mm8", code: 1, attrs: [], classes: 0 },
   { id: "dot_slice_cs8", code: 7, attrs: [], classes: 0 },
   // The model ops: one generic circuit each (attributes and element facts are public inputs). softmax_ce_grad
-  // (16) has none: it settles only by recomputation (docs/protocol.md).
+  // (16): a term slice of its row fold, the exp table read by the contract at the indices the proof names.
   { id: "reshape", code: 10, attrs: [], classes: 0 },
   { id: "im2col", code: 11, attrs: [], classes: 0 },
   { id: "maxpool", code: 13, attrs: [], classes: 0 },
   { id: "maxpool_grad", code: 14, attrs: [], classes: 0 },
   { id: "one_hot", code: 15, attrs: [], classes: 0 },
+  { id: "softmax_terms8", code: 16, attrs: [], classes: 0 },
   { id: "adam_m", code: 17, attrs: [], classes: 0 },
   { id: "adam_v", code: 18, attrs: [], classes: 0 },
   { id: "adam_update", code: 19, attrs: [], classes: 0 },
