@@ -191,7 +191,8 @@ metrics.max_settle_gas_recompute = Math.max(...Object.entries(metrics).filter(([
 const context: Record<string, unknown> = { reps: REPS, breakdowns, openingsFunctions };
 if (process.argv.includes("--single-input")) {
   const { singleInputBench } = await import("./zk/singleInput.ts");
-  const si = await singleInputBench({ viem, pc, grothProbe: grothProbe as never, cases: forSingleInput, reps: REPS });
+  const hashedProbe = await viem.deployContract("HashedInputGasHarness" as never);
+  const si = await singleInputBench({ viem, pc, hashedProbe: hashedProbe as never, cases: forSingleInput, reps: REPS });
   Object.assign(metrics, si.metrics);
   context.singleInput = si.context;
 }

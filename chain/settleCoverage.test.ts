@@ -32,22 +32,20 @@ describe("settle coverage of a deployment", () => {
     const rc = await getSettleCoverage(pc, { market: r.jobMarket, spec: other });
     assert.equal(rc.kernel, "recompute");
     assert.deepEqual(rc.missing, []);
-    // The recomputing verifier settles the model ops (ModelOps): the CNN and the char LM are covered. The
-    // Groth16 registry settles the CNN's model ops with its generic circuits (Groth16KernelVerifier.circuitKey
-    // keys them without attributes), not its sgd_update learning rates; the char LM's softmax_ce_grad has no
-    // circuit.
+    // The recomputing verifier settles the model ops (ModelOps): the CNN and the char LM are covered. So does
+    // the Groth16 registry: the model ops with their generic circuits (Groth16KernelVerifier.circuitKey keys
+    // them without attributes), softmax_ce_grad with its term-slice circuit, and the CNN's learning rates and
+    // the char LM's requantize shifts with their own.
     const { spec: cnn } = mnistCnnSpec();
     const rcnn = await getSettleCoverage(pc, { market: r.jobMarket, spec: cnn });
     assert.equal(rcnn.maxOpCode, 19);
     assert.deepEqual(rcnn.missing, []);
     assert.deepEqual((await getSettleCoverage(pc, { market: r.jobMarket, spec: charlmJob().spec })).missing, []);
     const gcnn = await getSettleCoverage(pc, { market: g.jobMarket, spec: cnn });
-    // The generic circuits cover the CNN's layer ops; its softmax cross-entropy (softmax_ce_grad, code 16)
-    // has no settle circuit, nor have its sgd_update learning rates.
-    assert.deepEqual([...new Set(gcnn.missing.map((m) => m.code).filter((c) => c >= 10))], [16]);
-    assert.ok(gcnn.missing.some((m) => m.code === 9), "the CNN's sgd_update learning rates have no circuit");
+    assert.equal(gcnn.kernel, "groth16");
+    assert.deepEqual(gcnn.missing, []);
     const glm = await getSettleCoverage(pc, { market: g.jobMarket, spec: charlmJob().spec });
-    assert.deepEqual([...new Set(glm.missing.map((m) => m.code).filter((c) => c >= 10))], [16]);
+    assert.deepEqual(glm.missing, []);
     // A contract without the MAX_OP_CODE getter (a verifier deployed before the model ops) settles v1's 1..9.
     assert.equal(await maxOpCodeOf(pc, r.jobMarket), 9);
   });

@@ -16,6 +16,8 @@ import type { SettlementContext } from "../settlement/abi.ts";
 
 export type { KernelKind } from "../chain/kernelKind.ts";
 
+const SOFTMAX_CE_GRAD = 16;
+
 /** The kind of the game's kernel verifier (chain/kernelKind.ts). */
 export async function detectKernel(client: Client, game: Address): Promise<KernelKind> {
   const verifier = await readContract(client, { address: game, abi: disputeGameAbi, functionName: "kernelVerifier" });
@@ -59,7 +61,9 @@ export interface SettleCallOptions {
  * entries before the disputed one in `o.solverTrace` or, for the solver, its own trace). `kernel` groth16: the
  * op entries (codes 1..9) get a proof that `o.value` is the kernel's output under the game's context (the
  * caller settles only when that is what it wants proved: the solver its claim, the challenger a value other
- * than the solver's claim); batch inputs and anchors need none.
+ * than the solver's claim); batch inputs and anchors need none. A term slice (matmul, col_sum, col2im,
+ * softmax_ce_grad after level 4) is proved from its opened terms (softmax_ce_grad: its logits and, at the last
+ * term, the label) and the game's accIn.
  */
 export async function settleCall(view: ComputationView, st: GameView, kernel: KernelKind, o: SettleCallOptions): Promise<SettleCall> {
   const step = Number(st.hiStep), entry = st.entry, element = Number(st.element);
@@ -75,8 +79,10 @@ export async function settleCall(view: ComputationView, st: GameView, kernel: Ke
   const inputs = operandValues(src, entry);
   const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), element, slice);
   const open = (i: number) => idx[i]!.map((ix) => BigInt(inputs[i]!.data[ix]!));
+  // softmax_ce_grad's slice: its logits and, when it holds the last term, the row's label (input 1).
+  const extra = p.code === 1 ? { b: open(1) } : p.code === SOFTMAX_CE_GRAD && idx[1]!.length > 0 ? { label: open(1)[0]! } : {};
   const r = slice
-    ? await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...(p.code === 1 ? { b: open(1) } : {}) } })
+    ? await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...extra }, outShape: p.shape })
     : await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0] ?? 0n), values: idx.map((_, i) => open(i)), output, outShape: p.shape });
   return { operands, proof: r.proof, proveMs: r.ms };
 }

@@ -43,7 +43,8 @@ export interface SettleCircuit {
 }
 
 /**
- * Every instantiation the elementwise ops of the default and tiny specs use (with and without momentum), the
+ * Every instantiation the elementwise ops of the default specs (MLP, CNN, char LM) and the tiny ones use (with
+ * and without momentum), the
  * term-slice circuits of matmul and col_sum (level 4 of the game: at most 8 terms, any widths below 2^53, any
  * transA/transB: one circuit each, attrs [] in the registry) and the generic circuits of the model ops.
  */
@@ -53,6 +54,9 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "requantize_s4_16384", code: 3, attrs: [4, -16384, 16384], classes: 0 },
   { id: "requantize_s8_127", code: 3, attrs: [8, -127, 127], classes: 0 },
   { id: "requantize_s4_1024", code: 3, attrs: [4, -1024, 1024], classes: 0 },
+  // The default char LM's other requantize shifts (training/charlmJob.ts).
+  { id: "requantize_s12_127", code: 3, attrs: [12, -127, 127], classes: 0 },
+  { id: "requantize_s0_127", code: 3, attrs: [0, -127, 127], classes: 0 },
   { id: "relu", code: 4, attrs: [], classes: 0 },
   { id: "relu_mask", code: 5, attrs: [], classes: 0 },
   { id: "mse_grad_4096_c3", code: 6, attrs: [4096], classes: 3 },
@@ -60,15 +64,19 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   { id: "momentum_7_3_524288", code: 8, attrs: [7, 3, -524288, 524288], classes: 0 },
   { id: "sgd_update_1_5_262144", code: 9, attrs: [1, 5, -262144, 262144], classes: 0 },
   { id: "sgd_update_1_1_262144", code: 9, attrs: [1, 1, -262144, 262144], classes: 0 },
+  // The default CNN's learning rates (training/mnistJob.ts mnistCnnSpec).
+  { id: "sgd_update_1_8_262144", code: 9, attrs: [1, 8, -262144, 262144], classes: 0 },
+  { id: "sgd_update_1_4_262144", code: 9, attrs: [1, 4, -262144, 262144], classes: 0 },
   { id: "dot_slice_mm8", code: 1, attrs: [], classes: 0 },
   { id: "dot_slice_cs8", code: 7, attrs: [], classes: 0 },
   // The model ops: one generic circuit each (attributes and element facts are public inputs). softmax_ce_grad
-  // (16) has none: it settles only by recomputation (docs/protocol.md).
+  // (16): a term slice of its row fold, the exp table read by the contract at the indices the proof names.
   { id: "reshape", code: 10, attrs: [], classes: 0 },
   { id: "im2col", code: 11, attrs: [], classes: 0 },
   { id: "maxpool", code: 13, attrs: [], classes: 0 },
   { id: "maxpool_grad", code: 14, attrs: [], classes: 0 },
   { id: "one_hot", code: 15, attrs: [], classes: 0 },
+  { id: "softmax_terms8", code: 16, attrs: [], classes: 0 },
   { id: "adam_m", code: 17, attrs: [], classes: 0 },
   { id: "adam_v", code: 18, attrs: [], classes: 0 },
   { id: "adam_update", code: 19, attrs: [], classes: 0 },

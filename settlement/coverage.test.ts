@@ -16,13 +16,29 @@ import { zkCircuits } from "./prover.ts";
 describe("settle circuit coverage", () => {
   const { spec: mnist } = mnistSpec();
   const d = syntheticDataset(16, 6, 3);
-  const shipped = { mnist, tiny: tinySpec(d), tinyMomentum: tinySpec(d, { momentumNum: 7, momentumShift: 3 }) };
+  // The default specs of `veritrain spec default --model mlp|cnn|charlm` (cli/commands/defaultSpec.ts) and the tiny ones.
+  const shipped = {
+    mnist, cnn: mnistCnnSpec().spec, charlm: charlmJob().spec, tiny: tinySpec(d), tinyMomentum: tinySpec(d, { momentumNum: 7, momentumShift: 3 }),
+  };
 
   it("every op of the shipped specs has a settlement circuit in build/zk/manifest.json", () => {
     for (const [name, spec] of Object.entries(shipped)) {
       const needed = settleInstantiations(spec);
-      assert.ok(needed.some((i) => i.code === 1) && needed.some((i) => i.code === 9), `${name}: matmul and sgd_update present`);
+      assert.ok(needed.some((i) => i.code === 1), `${name}: matmul present`);
       assert.deepEqual(missingFrom(spec, zkCircuits()), [], `${name}: ${describeMissing(missingFrom(spec, zkCircuits()))}`);
+    }
+  });
+
+  it("the default CNN and char LM are covered, softmax_ce_grad (16) by its generic slice circuit", () => {
+    for (const spec of [shipped.cnn, shipped.charlm]) {
+      const softmax = settleInstantiations(spec).filter((i) => i.code === 16);
+      assert.deepEqual(softmax.map((i) => [i.code, i.attrs, i.classes]), [[16, [], 0]]);
+      assert.deepEqual(zkCircuits().filter((c) => c.code === 16).map((c) => [c.id, c.attrs, c.classes]), [["softmax_terms8", [], 0]]);
+      assert.deepEqual(missingFrom(spec, zkCircuits()), []);
+      // Without the softmax circuit, exactly softmax_ce_grad would be missing.
+      const without = missingFrom(spec, zkCircuits().filter((c) => c.code !== 16));
+      assert.deepEqual(without.map((m) => m.code), [16]);
+      assert.match(describeMissing(without), /no settlement circuit for op code 16 attrs \[\]/);
     }
   });
 

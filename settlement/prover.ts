@@ -1,7 +1,9 @@
 // Groth16 proofs for the settlement circuits (circuits/settle/*.circom, set up by scripts/zk-setup.ts):
 // proveKernel builds the witness input, proves in process (snarkjs groth16.fullProve with the circuit's
 // wasm and zkey), verifies the proof locally against the verification key, and returns the `proof` bytes
-// Groth16KernelVerifier expects: abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output).
+// Groth16KernelVerifier expects: abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output), and
+// for softmax_ce_grad (16) abi.encode(a, b, c, output, uint256 indices): the exp-table index each slot of its
+// term slice reads (12 bits each), which the contract looks up in the table on chain and the circuit pins down.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +14,7 @@ import { ProverError } from "./errors.ts";
 import { modelElementFact } from "./modelOpRule.ts";
 import { circuitAttrs, V1_MAX_OP_CODE } from "./coverage.ts";
 import { accumulates } from "./operandRule.ts";
+import { packSoftmaxIndices, softmaxSliceReads, softmaxTableWord, softmaxTermCount } from "./softmaxTerms.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const MANIFEST = path.join(ROOT, "build/zk/manifest.json");
@@ -106,8 +109,12 @@ export interface KernelClaim {
    * One opened value per input (elementwise ops); matmul/col_sum: unused (see `slice`).
    */
   readonly operands: readonly bigint[];
-  /** matmul/col_sum: the slice's opened values, op(A)'s row slice `a` and (matmul) op(B)'s column slice `b`. */
-  readonly slice?: { readonly a: readonly bigint[]; readonly b?: readonly bigint[] };
+  /**
+   * matmul/col_sum/col2im: the slice's opened values, op(A)'s row slice `a` and (matmul) op(B)'s column slice
+   * `b`; softmax_ce_grad: the logits its terms read, in term order, as `a`, and the row's label when the slice
+   * holds the last term 2n (with outShape [m, n]).
+   */
+  readonly slice?: { readonly a: readonly bigint[]; readonly b?: readonly bigint[]; readonly label?: bigint };
   /** The claimed output value. */
   readonly output: bigint;
   /**
@@ -175,8 +182,41 @@ function modelOpInput(claim: KernelClaim): Record<string, string | string[]> {
       return input;
     }
     default:
-      throw new ProverError(`prover: op ${code} has no settlement circuit (softmax_ce_grad settles by recomputation only)`);
+      throw new ProverError(`prover: op ${code} has no generic settlement circuit`);
   }
+}
+
+/** Op code of softmax_ce_grad, settled slice by slice (circuits/settle/softmax_terms8.circom). */
+const SOFTMAX_CE_GRAD = 16;
+
+/**
+ * The witness inputs (without ctx, out) of softmax_ce_grad's slice circuit and the proof's packed table
+ * indices: the public inputs of Groth16KernelVerifier._softmaxTerms. Folds the slice from ctx.accIn
+ * (settlement/softmaxTerms.ts) and throws unless the claimed output is P(termHi): a false claim has no witness.
+ */
+function softmaxInput(claim: KernelClaim): { input: Record<string, string | string[]>; indices: bigint } {
+  const { ctx, attrs } = claim;
+  const sl = claim.slice, shape = claim.outShape;
+  if (!sl || !shape || shape.length !== 2) throw new ProverError("prover: softmax_ce_grad needs the slice's logits (claim.slice) and the output shape [m, n]");
+  const n = shape[1]!, lo = Number(ctx.termLo), hi = Number(ctx.termHi);
+  const last = hi === softmaxTermCount(n);
+  if (Number(ctx.termCount) !== softmaxTermCount(n) || lo >= hi || hi > softmaxTermCount(n) || sl.a.length !== hi - lo || sl.a.length > SLICE_TERMS) {
+    throw new ProverError(`prover: softmax_ce_grad slice [${lo}, ${hi}) of K ${ctx.termCount} with ${sl.a.length} logits (n ${n}, at most ${SLICE_TERMS} terms)`);
+  }
+  if (last !== (sl.label !== undefined)) throw new ProverError("prover: softmax_ce_grad takes the label exactly when the slice holds the last term");
+  const j = Number(BigInt(ctx.element) % BigInt(n));
+  const a = { fracBits: attrs[0]!, one: attrs[1]! };
+  const { out, indices } = softmaxSliceReads(a, n, j, lo, ctx.accIn, sl.a, sl.label ?? 0n);
+  if (out !== claim.output) throw new ProverError(`prover: softmax_ce_grad slice [${lo}, ${hi}) folds to ${out}, not the claimed ${claim.output}`);
+  const input = {
+    accIn: toField(ctx.accIn).toString(),
+    packed: packSlice(sl.a, undefined).map(String),
+    label: toField(sl.label ?? 0n).toString(),
+    j: String(j), n: String(n), termLo: String(lo), termHi: String(hi),
+    fracBits: String(a.fracBits), one: String(a.one),
+    table: softmaxTableWord(indices).toString(),
+  };
+  return { input, indices: packSoftmaxIndices(indices) };
 }
 
 export interface KernelProof {
@@ -196,7 +236,12 @@ export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
   const classes = mseGrad ? claim.outShape?.[claim.outShape.length - 1] ?? 0 : 0;
   const circuit = circuitFor(claim.code, claim.attrs, classes);
   const input: Record<string, string | string[]> = { ctx: contextField(claim.ctx).toString(), out: toField(claim.output).toString() };
-  if (accumulates(claim.code)) {
+  let indices: bigint | undefined;
+  if (claim.code === SOFTMAX_CE_GRAD) {
+    const sm = softmaxInput(claim);
+    Object.assign(input, sm.input);
+    indices = sm.indices;
+  } else if (accumulates(claim.code)) {
     const sl = claim.slice;
     if (!sl) throw new ProverError(`prover: op ${claim.code} needs the slice's opened values`);
     const withB = opKindOf(claim.code) === "matmul";
@@ -232,10 +277,9 @@ export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
     [big(proof.pi_b[1]![1]!), big(proof.pi_b[1]![0]!)],
   ] as const;
   const c = [big(proof.pi_c[0]!), big(proof.pi_c[1]!)] as const;
-  const bytes = encodeAbiParameters(
-    [{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }, { type: "int256" }],
-    [a, b, c, claim.output],
-  );
+  const bytes = indices === undefined
+    ? encodeAbiParameters([{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }, { type: "int256" }], [a, b, c, claim.output])
+    : encodeAbiParameters([{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }, { type: "int256" }, { type: "uint256" }], [a, b, c, claim.output, indices]);
   return { proof: bytes, publicSignals: publicSignals.map(big), circuit, ms };
 }
 

@@ -1,5 +1,5 @@
-import { EXP_TABLE } from "../engine/expTable.ts";
-import { EXP_LAST, expIndex } from "../engine/ops/softmaxCeGrad.ts";
+import { EXP_INDEX_FRAC_BITS, EXP_TABLE } from "../engine/expTable.ts";
+import { EXP_LAST } from "../engine/ops/softmaxCeGrad.ts";
 import { SettlementError } from "./errors.ts";
 
 /**
@@ -47,10 +47,19 @@ export interface SoftmaxTermAttrs {
   readonly one: number;
 }
 
+/**
+ * The table index a distance d >= 0 reads: min(expIndex(d, fracBits), EXP_LAST), exactly (in bigint, as
+ * ModelOps._expIndex computes it in int256: d may pass 2^53).
+ */
+export function softmaxTableIndex(d: bigint, fracBits: number): number {
+  const sh = fracBits - EXP_INDEX_FRAC_BITS;
+  const raw = sh > 0 ? (d + (1n << BigInt(sh - 1))) >> BigInt(sh) : d << BigInt(-sh);
+  return raw < BigInt(EXP_LAST) ? Number(raw) : EXP_LAST;
+}
+
 function entry(d: bigint, fracBits: number, t: number): bigint {
   if (d < 0n) throw new SettlementError(`softmax_ce_grad term ${t}: the agreed max is below a logit of its row`);
-  const idx = expIndex(Number(d), fracBits);
-  return BigInt(EXP_TABLE[idx < EXP_LAST ? idx : EXP_LAST]!);
+  return BigInt(EXP_TABLE[softmaxTableIndex(d, fracBits)]!);
 }
 
 /**
@@ -78,4 +87,43 @@ export function softmaxPartials(a: SoftmaxTermAttrs, row: readonly bigint[], lab
   const out = [0n];
   for (let t = 0; t <= 2 * n; t++) out.push(softmaxTermStep(a, n, j, t, out[t]!, row[softmaxTermColumn(n, j, t)]!, label));
   return out;
+}
+
+/** Terms of the Groth16 slice circuit (circuits/settle/softmax_terms8.circom, DisputeGame.TERM_SLICE). */
+export const SOFTMAX_SLICE_TERMS = 8;
+
+/**
+ * The slice [lo, lo + zs.length) of element column j's fold from `accIn` (zs: the logits its terms read, in
+ * order; label: read at t = 2n only): P(hi) and, per slot of the Groth16 circuit (SOFTMAX_SLICE_TERMS), the
+ * exp-table index its step reads: min(expIndex(M - z), EXP_LAST) for a sum or last term, 0 for a max term or a
+ * slot past the slice. Throws as softmaxTermStep throws.
+ */
+export function softmaxSliceReads(
+  a: SoftmaxTermAttrs, n: number, j: number, lo: number, accIn: bigint, zs: readonly bigint[], label: bigint,
+): { out: bigint; indices: number[] } {
+  if (zs.length > SOFTMAX_SLICE_TERMS) throw new SettlementError(`softmax_ce_grad: a slice of ${zs.length} terms, at most ${SOFTMAX_SLICE_TERMS}`);
+  const indices = new Array<number>(SOFTMAX_SLICE_TERMS).fill(0);
+  let acc = accIn;
+  zs.forEach((z, s) => {
+    const t = lo + s;
+    if (t >= n && t <= 2 * n) {
+      const d = softmaxUnpair(acc).M - z;
+      if (d >= 0n) indices[s] = softmaxTableIndex(d, a.fracBits);
+    }
+    acc = softmaxTermStep(a, n, j, t, acc, z, label);
+  });
+  return { out: acc, indices };
+}
+
+/** The proof's packed indices (Groth16KernelVerifier: the uint256 after the output): index s in bits [12 s, +12). */
+export function packSoftmaxIndices(indices: readonly number[]): bigint {
+  return indices.reduce((w, i, s) => w | (BigInt(i) << BigInt(12 * s)), 0n);
+}
+
+/**
+ * The circuit's `table` public input (ModelOps.expTableWord): slot s's index and EXP_TABLE at it in bits
+ * [29 s, 29 s + 12) and [29 s + 12, 29 s + 29).
+ */
+export function softmaxTableWord(indices: readonly number[]): bigint {
+  return indices.reduce((w, i, s) => w | ((BigInt(i) | (BigInt(EXP_TABLE[i]!) << 12n)) << BigInt(29 * s)), 0n);
 }

@@ -6,7 +6,7 @@
 // bound to its dispute and its operands by one field element. Measured: constraints, compile time, the
 // powers of tau they need and the time to make one locally (cached with its time, bench/zk/localPtau.ts),
 // the phase-2 setup time, the proving time (median of `reps` after a warm-up), and the proof check's gas
-// (Groth16GasHarness.gasVerifyHashed: the context hash, the SHA-256 precompile, the one-input verifier),
+// (HashedInputGasHarness.gasVerifyHashed: the context hash, the SHA-256 precompile, the one-input verifier),
 // from which the whole settlement's gas follows (the openings, calldata and dispatch are the same bytes).
 // Also checked: the proof is refused under another dispute's context and with another value.
 import { createHash, randomBytes } from "node:crypto";
@@ -39,7 +39,8 @@ interface Args {
     readContract(a: { address: Hex; abi: readonly unknown[]; functionName: string; args: readonly unknown[] }): Promise<unknown>;
     waitForTransactionReceipt(a: { hash: Hex }): Promise<{ contractAddress?: Hex | null }>;
   };
-  grothProbe: Probe;
+  /** HashedInputGasHarness (contracts/test/SettlementGasHarness.sol). */
+  hashedProbe: Probe;
   cases: Record<string, SingleInputCase>;
   reps: number;
 }
@@ -119,7 +120,7 @@ export async function singleInputBench(args: Args): Promise<{ metrics: Record<st
     const need = powerOf(b.constraints);
     Object.assign(metrics, { [`si_${name}_constraints`]: b.constraints, [`si_${name}_constraints_now`]: cs.constraints, [`si_${name}_ptau_power_needed`]: need });
     const call = async (verifier: Hex, bytes: Hex, ctx: SettlementContext, values: readonly bigint[]) => (await args.pc.readContract({
-      address: args.grothProbe.address, abi: args.grothProbe.abi, functionName: "gasVerifyHashed", args: [verifier, bytes, ctx, values],
+      address: args.hashedProbe.address, abi: args.hashedProbe.abi, functionName: "gasVerifyHashed", args: [verifier, bytes, ctx, values],
     })) as [boolean, bigint];
     // The powers of tau this circuit needs (a cached larger one serves too) and what making it took; making
     // one takes long on a small machine (2^15: minutes; 2^17: its contribution alone 12 min here), so only

@@ -17,11 +17,10 @@ import { mnistCnnSpec, mnistSpec } from "../../training/mnistJob.ts";
  *
  *   mlp     the default MNIST job (dense 784-128-10), Groth16 kernel verifier: the demo as it always was.
  *   cnn     the LeNet-style MNIST CNN (training/mnistJob.ts mnistCnnSpec) on the same digits; the recomputing
- *           kernel verifier, since the CNN's ops (im2col, col2im, maxpool, ...) have no Groth16 circuit.
+ *           kernel verifier (a Groth16 deployment's circuits cover the CNN too; the demo does not prove).
  *   charlm  the character LM (training/charlmJob.ts) on the random-name corpus, whose training split is
- *           published as a dataset file the solver and verifier accept; recomputing kernel verifier (its
- *           ops, softmax_ce_grad and Adam's, have no circuit either). Evaluated in nats per character, and
- *           words are sampled from the fetched model.
+ *           published as a dataset file the solver and verifier accept; recomputing kernel verifier (as for
+ *           the CNN). Evaluated in nats per character, and words are sampled from the fetched model.
  */
 export const DEMO_MODELS = ["mlp", "cnn", "charlm"] as const;
 export type DemoModel = (typeof DEMO_MODELS)[number];

@@ -28,18 +28,18 @@ error TooManyOperands(uint256 count, uint256 max);
 
 /// @title Groth16KernelVerifier
 /// @notice Settles the ops (bias_add, requantize, relu, relu_mask, mse_grad, momentum, sgd_update, the term
-///         slices of matmul, col_sum and col2im, and the model ops reshape, im2col, maxpool, maxpool_grad,
-///         one_hot, adam_m, adam_v, adam_update) with a Groth16 proof instead of recomputing them
-///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions; softmax_ce_grad
-///         only it settles).
+///         slices of matmul, col_sum, col2im and softmax_ce_grad, and the model ops reshape, im2col, maxpool,
+///         maxpool_grad, one_hot, adam_m, adam_v, adam_update) with a Groth16 proof instead of recomputing them
+///         (RecomputeKernelVerifier is the recomputing twin: same interface, same decisions).
 /// @dev Registry: a CircuitRegistry (one snarkjs-generated verifier contract per (code, attributes[, classes])
 ///      circuit, circuits/settle/*.circom, scripts/zk-setup.ts), fixed at construction of both, no owner: a
 ///      verifier set is a deployment decision, replaced by deploying a new registry and verifier. Key:
 ///      keccak256(abi.encode(code, attrs, classes)), classes = the output's column count for mse_grad (6), 0
 ///      for the other ops.
 ///
-///      `proof` = abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output) (chain/prover.ts
-///      writes it; b in the order the Solidity verifier expects). Public inputs, in order:
+///      `proof` = abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c, int256 output) (settlement/prover.ts
+///      writes it; b in the order the Solidity verifier expects), and for softmax_ce_grad (16) only
+///      abi.encode(a, b, c, output, uint256 indices) (see below). Public inputs, in order:
 ///        ctx    = uint256(keccak256(abi.encode(Context))) mod p   (binds the proof to this dispute)
 ///        output = the claimed value (signed, x < 0 encoded as p + x)
 ///        the operand values the base contract opened against the agreed roots (same encoding),
@@ -60,7 +60,16 @@ error TooManyOperands(uint256 count, uint256 max);
 ///        maxpool_grad:    ctx, output, g, the pool input's window packed, size, the element's window position
 ///        one_hot:         ctx, output, x, the element's column j
 ///        adam_m/v/update: ctx, output, one value per input, then every attribute
-///      softmax_ce_grad has no circuit (docs/protocol.md): under this verifier it reverts with NoCircuit.
+///      softmax_ce_grad (16), after level 4 of the game: a term slice of the element's fold of K = 2n + 1 terms
+///      over its row (ModelOps.softmaxTerms), one GENERIC circuit (circuits/settle/softmax_terms8.circom, attrs
+///      []), public inputs ({_softmaxTerms})
+///        ctx, output = P(termHi), accIn = P(termLo), the slice's logits packed in 2 words as a dot slice's,
+///        label (row e / n's, opened only when termHi = K; else 0), j = e % n, n, termLo, termHi, fracBits,
+///        one, and the exp-table word: for each of the 8 slots, the index i_s named by the proof's `indices`
+///        (12 bits each) and EXP_TABLE[i_s] read here (ModelOps.expTableWord), 29 bits a slot.
+///      The circuit holds no table: it constrains i_s to be min(expIndex(M - z), 3017) of its slot's fold state
+///      (0 for a max term or a slot past termHi), so the entry the contract read beside it is the one the fold
+///      reads; a forged index is refused by the proof, an index past the table by expTableWord.
 ///      The claimed output is returned only if the proof verifies.
 
 contract Groth16KernelVerifier is KernelVerifierBase {
@@ -85,7 +94,10 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     uint8 internal constant MAXPOOL = 13;
     uint8 internal constant MAXPOOL_GRAD = 14;
     uint8 internal constant ONE_HOT = 15;
+    uint8 internal constant SOFTMAX_CE_GRAD = 16;
     uint8 internal constant ADAM_M = 17;
+    /// @notice Public inputs of softmax_ce_grad's slice circuit (circuits/settle/softmax_terms8.circom).
+    uint256 internal constant SOFTMAX_INPUTS = 13;
 
     /// @notice The circuits' verifier contracts (immutable, like this contract).
     CircuitRegistry public immutable registry;
@@ -136,7 +148,9 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         uint32[] memory outDims,
         bytes calldata proof
     ) internal view override returns (int256 output) {
-        if (proof.length != PROOF_BYTES) revert MalformedProof(proof.length);
+        // softmax_ce_grad's proof carries its slice's exp-table indices after the output.
+        if (proof.length != (code == SOFTMAX_CE_GRAD ? PROOF_BYTES + 32 : PROOF_BYTES)) revert MalformedProof(proof.length);
+        if (code == SOFTMAX_CE_GRAD) return _softmaxTerms(ctx, attrs, operands, outDims, proof);
         // col2im is an accumulation like col_sum (ModelOps: its terms through the game's level 4): the same slice.
         if (code == 1 || code == 7 || code == COL2IM) return _dotSlice(ctx, code, operands, proof);
         if (code > MAX_V1_OP_CODE) return _modelOp(ctx, code, attrs, operands, outDims, proof);
@@ -176,6 +190,37 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         pub[2] = _field(ctx.accIn, 2);
         _packSlice(pub, operands, code == 1);
         _verify(code, verifier, proof, pub);
+    }
+
+    /// @dev softmax_ce_grad: verifies output = P(termHi) of the element's fold from accIn = P(termLo) over the
+    ///      slice's logits (public inputs in the contract's NatSpec); the exp-table entries the slice reads are
+    ///      read here (ModelOps.expTableWord) at the indices the proof names, which the circuit pins down.
+    function _softmaxTerms(
+        Context memory ctx,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        uint32[] memory outDims,
+        bytes calldata proof
+    ) private view returns (int256 output) {
+        address verifier = _genericVerifier(SOFTMAX_CE_GRAD);
+        output = abi.decode(proof[256:288], (int256));
+        // ModelOps.operandIndices checked the shapes ([m, n], n >= 1), the attributes and the slice (K = 2n + 1).
+        uint256 n = outDims[1];
+        uint256[] memory pub = new uint256[](SOFTMAX_INPUTS);
+        pub[0] = contextField(ctx);
+        pub[1] = _field(output, 1);
+        pub[2] = _field(ctx.accIn, 2);
+        _packValues(pub, 3, operands[0], SLICE_TERMS, 0);
+        // The label is opened only when the slice holds the last term; else 0.
+        pub[5] = operands[1].length == 0 ? 0 : _field(operands[1][0], 5);
+        pub[6] = ctx.element % n;
+        pub[7] = n;
+        pub[8] = ctx.termLo;
+        pub[9] = ctx.termHi;
+        pub[10] = uint256(uint64(attrs[0]));
+        pub[11] = uint256(uint64(attrs[1]));
+        pub[12] = modelOps.expTableWord(abi.decode(proof[288:320], (uint256)));
+        _verify(SOFTMAX_CE_GRAD, verifier, proof, pub);
     }
 
     /// @dev Writes the packed words of the slice's values into pub[3..]: a[0..7] in words 0-1, then (matmul)

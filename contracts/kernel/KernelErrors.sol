@@ -144,3 +144,7 @@ error NegativeSecondMoment(int256 v);
 ///         3.3): a row max below a logit of its row, or a row sum that is not positive at the last term.
 /// @param term The term t of the fold.
 error SoftmaxTermInvalid(uint256 term);
+/// @notice An exp-table index a Groth16 softmax_ce_grad proof names that is past the table's last entry
+///         (ModelOps.expTableWord), or bits set above its 8 indices.
+/// @param indices The proof's packed indices.
+error ExpIndexOutOfRange(uint256 indices);

@@ -14,7 +14,8 @@ import {
     NegativeSecondMoment,
     TermCountMismatch,
     TermSliceOutOfRange,
-    SoftmaxTermInvalid
+    SoftmaxTermInvalid,
+    ExpIndexOutOfRange
 } from "./KernelErrors.sol";
 
 /// @title ModelOps
@@ -335,6 +336,22 @@ contract ModelOps {
             table: ExpTable.TABLE
         });
         return _softmaxFold(r, operands[0], terms.lo, accIn);
+    }
+
+    /// @notice The exp-table word of the Groth16 softmax_ce_grad slice circuit (circuits/settle/softmax_terms8.circom):
+    ///         for each of the 8 indices of `indices` (index s in bits [12 s, 12 s + 12)), the index and
+    ///         EXP_TABLE at it, in bits [29 s, 29 s + 12) and [29 s + 12, 29 s + 29) of the word (232 bits < p).
+    ///         The circuit constrains each index to be the one its slot's fold step reads, so the entry beside
+    ///         it is the table's: the table is read here, on chain, not in the circuit.
+    /// @dev Reverts with {ExpIndexOutOfRange} on an index past the last entry or bits above the 8 indices.
+    function expTableWord(uint256 indices) external pure returns (uint256 word) {
+        if (indices >> 96 != 0) revert ExpIndexOutOfRange(indices);
+        bytes memory table = ExpTable.TABLE;
+        for (uint256 s = 0; s < 8; ++s) {
+            uint256 i = (indices >> (12 * s)) & 0xfff;
+            if (i >= ExpTable.LENGTH) revert ExpIndexOutOfRange(indices);
+            word |= (i | (ExpTable.entry(table, i) << 12)) << (29 * s);
+        }
     }
 
     /// @dev The fold's steps over the slice's logits `z`, terms lo .. lo + z.length - 1, from `acc`.

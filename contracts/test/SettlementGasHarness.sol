@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {KernelVerifierBase} from "../kernel/KernelVerifierBase.sol";
 import {Groth16KernelVerifier, SliceValueOutOfRange} from "../kernel/Groth16KernelVerifier.sol";
 import {CircuitRegistry} from "../kernel/CircuitRegistry.sol";
+import {IKernelVerifier} from "../interfaces/IKernelVerifier.sol";
 
 /// @title OpeningsGasHarness
 /// @notice Test-only gas probe: the settlement's openings alone (KernelVerifierBase with a kernel that
@@ -62,12 +63,21 @@ contract Groth16GasHarness is Groth16KernelVerifier {
         gasUsed = g - gasleft();
         accepted = ok && ret.length == 32 && abi.decode(ret, (uint256)) == 1;
     }
+}
+
+/// @title HashedInputGasHarness
+/// @notice Test-only probe of the single-public-input prototype (bench/zk/singleInput.ts). A contract of its
+///         own: inside Groth16GasHarness it took that harness past EIP-170 once Groth16KernelVerifier settled
+///         softmax_ce_grad's slices.
+contract HashedInputGasHarness {
+    /// @notice The selector of a one-input snarkjs verifier's verifyProof.
+    bytes4 internal constant VERIFY_ONE = bytes4(keccak256("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[1])"));
 
     /// @notice The single-public-input prototype (bench/zk/singleInput.ts, circuits/single-input/): hashes the
     ///         dispute context and the values as circuits/single-input/hashed_context.circom does
     ///         (h = sha256(uint248(ctx >> 8) || (v + 2^53) as uint56 ...) >> 3), calls a one-input verifier
     ///         with h, and returns the gas of both (hash and call).
-    function gasVerifyHashed(address verifier, bytes calldata proof, Context calldata ctx, int256[] calldata values)
+    function gasVerifyHashed(address verifier, bytes calldata proof, IKernelVerifier.Context calldata ctx, int256[] calldata values)
         external
         view
         returns (bool accepted, uint256 gasUsed)
@@ -75,13 +85,13 @@ contract Groth16GasHarness is Groth16KernelVerifier {
         uint256 g = gasleft();
         uint256[] memory pub = new uint256[](1);
         pub[0] = hashedInput(ctx, values);
-        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(_verifySelector(1), proof[0:256], abi.encodePacked(pub)));
+        (bool ok, bytes memory ret) = verifier.staticcall(bytes.concat(VERIFY_ONE, proof[0:256], abi.encodePacked(pub)));
         gasUsed = g - gasleft();
         accepted = ok && ret.length == 32 && abi.decode(ret, (uint256)) == 1;
     }
 
     /// @notice The prototype's public input (see {gasVerifyHashed}); reverts on a value outside [-2^53, 2^53).
-    function hashedInput(Context calldata ctx, int256[] calldata values) public pure returns (uint256) {
+    function hashedInput(IKernelVerifier.Context calldata ctx, int256[] calldata values) public pure returns (uint256) {
         uint256 n = values.length;
         uint256 c = uint256(keccak256(abi.encode(ctx))) >> 8;
         // One allocation, the last one (so the stores below that run past its data stay above the free memory

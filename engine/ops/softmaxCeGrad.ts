@@ -45,7 +45,7 @@ export const softmaxCeGrad: OpDef<SoftmaxCeGradAttrs> = {
   // Not a plain K-term accumulation: an element is a function of its own logit, its label and two row
   // reductions (M_i, S_i) that the dispute half settles at the term level (docs/engine.md).
   accumulates: false,
-  settlePublicInputs: 7, // ctx, out, z, label, j, M_i, S_i (provisional: the settle circuit does not exist yet)
+  settlePublicInputs: 13, // term slice: ctx, out, accIn, 2 packed logit words, label, j, n, termLo, termHi, fracBits, one, the exp-table word
   type([sz, sl], [rz, rl], a) {
     check(a);
     if (sz!.length !== 2 || sl!.length !== 1 || sl![0] !== sz![0]) {

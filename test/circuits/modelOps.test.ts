@@ -32,9 +32,10 @@ import { rng as seededRng } from "../helpers/seededRng.ts";
 
 const MAINS = ["reshape", "im2col", "maxpool", "maxpool_grad", "one_hot", "adam_m", "adam_v", "adam_update", "dot_slice_cs8"] as const;
 /**
- * softmax_ce_grad's kernel (circuits/kernels/softmax_ce_grad.circom) has no settle circuit (a 256-logit row is
- * beyond a 2^16 ceremony): its template is tested here on rows of at most SOFTMAX_N logits, through a main
- * written into build/ (not a settle main, not a test main of kernels.test.ts).
+ * softmax_ce_grad's whole-row kernel (circuits/kernels/softmax_ce_grad.circom) is not a settle circuit (a
+ * 256-logit row is beyond a 2^16 ceremony; the op settles slice by slice with circuits/settle/softmax_terms8.circom,
+ * test/circuits/softmaxTerms.test.ts): its template is tested here on rows of at most SOFTMAX_N logits, through a
+ * main written into build/ (not a settle main, not a test main of kernels.test.ts).
  */
 const SOFTMAX_N = 6;
 const SOFTMAX_MAIN = `build/softmax-mains/softmax_ce_grad_n${SOFTMAX_N}.circom`;

@@ -18,7 +18,7 @@ import type { SettlementContext } from "../../settlement/abi.ts";
 import { col2imGeometry, col2imTerms, modelElementFact } from "../../settlement/modelOpRule.ts";
 import { SettlementError } from "../../settlement/errors.ts";
 import { accumulationTerms, buildSettlementOperands, elementPartials, encodeSettlementOperands, partialSums, settlementContext, sliceValue } from "../../settlement/operands.ts";
-import { softmaxPair, softmaxUnpair } from "../../settlement/softmaxTerms.ts";
+import { packSoftmaxIndices, softmaxPair, softmaxTableWord, softmaxUnpair } from "../../settlement/softmaxTerms.ts";
 import { operandIndices, termCount, type TermSlice } from "../../settlement/operandRule.ts";
 import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
 import { type ModelJob, tinyCharlmJob, tinyCnnJob } from "../helpers/modelWorlds.ts";
@@ -80,6 +80,22 @@ describe("ModelOps: settlement of the model ops 10..19", async () => {
     }
     expect(got).to.deep.equal([...EXP_TABLE]);
     expect(((await table.read.entries([BigInt(EXP_TABLE.length - 1), 3n])) as bigint[]).map(Number)).to.deep.equal([0, 0, 0]);
+  });
+
+  it("expTableWord (the Groth16 softmax circuit's table input): every index with its entry, packed as settlement/softmaxTerms.ts packs it; past the table reverts", async () => {
+    for (let from = 0; from < EXP_TABLE.length; from += 8) {
+      const idx = Array.from({ length: 8 }, (_, s) => Math.min(from + s, EXP_TABLE.length - 1));
+      expect(await modelOps.read.expTableWord([packSoftmaxIndices(idx)]), `indices from ${from}`).to.equal(softmaxTableWord(idx));
+    }
+    const word = (await modelOps.read.expTableWord([packSoftmaxIndices([0, 1, 255, 3017, 0, 7, 0, 1000])])) as bigint;
+    for (const [s, i] of [0, 1, 255, 3017, 0, 7, 0, 1000].entries()) {
+      expect(Number((word >> BigInt(29 * s)) & 0xfffn)).to.equal(i);
+      expect(Number((word >> BigInt(29 * s + 12)) & 0x1ffffn)).to.equal(EXP_TABLE[i]);
+    }
+    expect(word >> 232n).to.equal(0n);
+    for (const bad of [packSoftmaxIndices([0, 0, 0, 0, 0, 0, 0, 3018]), packSoftmaxIndices([4095]), 1n << 96n]) {
+      await expectRevert(modelOps.read.expTableWord([bad]), "ExpIndexOutOfRange");
+    }
   });
 
   it("every output element of every v2 vector case: indices as in TypeScript, values as the reference", async () => {

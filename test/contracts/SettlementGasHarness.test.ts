@@ -1,5 +1,5 @@
 // The single-public-input prototype's hash (bench/zk/singleInput.ts, circuits/single-input/hashed_context.circom)
-// computed the same by the contract probe (Groth16GasHarness.hashedInput) and by the bench's TypeScript twin,
+// computed the same by the contract probe (HashedInputGasHarness.hashedInput) and by the bench's TypeScript twin,
 // which is what the circuit's witness is built from: equal on the range's edges and on signed values, always
 // a field element, different for another context or value, and refused outside the 54-bit range by both.
 import { describe, it } from "node:test";
@@ -11,8 +11,7 @@ import type { SettlementContext } from "../../settlement/abi.ts";
 import { expectRevert } from "./helpers/viem.ts";
 
 const { viem } = await network.create();
-const emptyRegistry = await viem.deployContract("CircuitRegistry", [[]]);
-const probe = await viem.deployContract("Groth16GasHarness" as never, [emptyRegistry.address] as never) as unknown as {
+const probe = await viem.deployContract("HashedInputGasHarness" as never) as unknown as {
   read: { hashedInput(args: readonly [SettlementContext, readonly bigint[]]): Promise<bigint> };
 };
 
@@ -22,7 +21,7 @@ const ctx: SettlementContext = {
 };
 const EDGE = 1n << 53n;
 
-describe("single-input prototype hash (Groth16GasHarness.hashedInput vs bench/zk/singleInput.ts)", () => {
+describe("single-input prototype hash (HashedInputGasHarness.hashedInput vs bench/zk/singleInput.ts)", () => {
   it("the contract and the TypeScript twin agree, and the result is a field element", async () => {
     const cases: bigint[][] = [[], [0n, 0n], [EDGE - 1n, -EDGE], [-1n, 1n, 7n, -7n, 123456789n, -987654321n],
       Array.from({ length: 18 }, (_, i) => (BigInt(i) - 9n) * 1_000_003n)];

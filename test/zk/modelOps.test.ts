@@ -4,7 +4,9 @@
 // window's gradient) gets a real proof from the op's generic circuit (settlement/prover.ts), and
 // Groth16KernelVerifier returns the same true value as RecomputeKernelVerifier (ModelOps). A false claimed
 // value cannot be proved and, with an honest proof's bytes, is rejected; a proof does not carry over to
-// another element; softmax_ce_grad has no circuit (NoCircuit).
+// another element. softmax_ce_grad settles slice by slice (circuits/settle/softmax_terms8.circom): every kind
+// of term slice of real elements of the char-LM step settles to RecomputeKernelVerifier's value; a forged exp-table
+// index, an index past the table and a proof for another dispute context are refused.
 import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -14,7 +16,7 @@ import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { proveKernel, shutdownProver } from "../../settlement/prover.ts";
 import { deployGroth16Verifier } from "../contracts/helpers/gamePlayer.ts";
-import { accumulationTerms, buildSettlementOperands, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../../settlement/operands.ts";
+import { accumulationTerms, buildSettlementOperands, elementPartials, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../../settlement/operands.ts";
 import { operandIndices, termCount } from "../../settlement/operandRule.ts";
 import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
 import { expectRevert } from "../contracts/helpers/viem.ts";
@@ -25,10 +27,13 @@ after(shutdownProver);
 
 const asInt = (h: Hex): bigint => BigInt.asIntN(256, BigInt(h));
 const PROOF_ABI = [{ type: "uint256[2]" }, { type: "uint256[2][2]" }, { type: "uint256[2]" }, { type: "int256" }] as const;
+/** softmax_ce_grad's proof: the same, then the slice's exp-table indices (12 bits each). */
+const SOFTMAX_PROOF_ABI = [...PROOF_ABI, { type: "uint256" }] as const;
 
 interface Step { src: SettlementSource; all: readonly Tensor[] }
 
 const COL2IM = 12;
+const SOFTMAX_CE_GRAD = 16;
 /** Markers in settleAll's answer: an im2col padding tap, a maxpool_grad element that got its window's gradient. */
 const PADDING_TAP = 111, ROUTED_GRADIENT = 114;
 const TERM_SLICE = 8;
@@ -37,26 +42,28 @@ const TERM_SLICE = 8;
  * The claim and the encoded operands of (entry, element) of a real step; col2im (an accumulation): of its
  * term slice `slice` (default the last one), from the true partial sum before it.
  */
-function claimOf(step: Step, entry: number, e: number, sliceNo?: number) {
+function claimOf(step: Step, entry: number, e: number, sliceNo?: number, range?: { lo: number; hi: number }) {
   const { src, all } = step;
   const p = src.program.entries[entry]!;
   const inputs = operandValues(src, entry);
   let slice: { lo: number; hi: number; count: number } | undefined;
   let accIn = 0n, output = BigInt(all[p.tensorId]!.data[e]!);
-  if (p.code === COL2IM) {
+  if (p.code === COL2IM || p.code === SOFTMAX_CE_GRAD) {
     const K = termCount(p.code, p.attrs, inputs.map((x) => x.shape));
     const last = Math.ceil(K / TERM_SLICE) - 1;
     const lo = Math.min(sliceNo ?? last, last) * TERM_SLICE;
-    slice = { lo, hi: Math.min(K, lo + TERM_SLICE), count: K };
-    const P = partialSums(accumulationTerms(p.code, p.attrs, p.shape, inputs, e));
+    slice = range ? { ...range, count: K } : { lo, hi: Math.min(K, lo + TERM_SLICE), count: K };
+    // The fold's (softmax_ce_grad) or the sum's (col2im) partial values.
+    const P = p.code === COL2IM ? partialSums(accumulationTerms(p.code, p.attrs, p.shape, inputs, e)) : elementPartials(p.code, p.attrs, p.shape, inputs, e);
     accIn = P[slice.lo]!;
     output = P[slice.hi]!;
   }
   const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), e, slice);
   const values = idx.map((ix, i) => ix.map((k) => BigInt(inputs[i]!.data[k]!)));
   const ctx = settlementContext(src, entry, e, slice, accIn);
+  const label = p.code === SOFTMAX_CE_GRAD && values[1]!.length > 0 ? { label: values[1]![0]! } : {};
   const claim = slice
-    ? { code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: values[0]! } }
+    ? { code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: values[0]!, ...label }, outShape: p.shape }
     : { code: p.code, attrs: p.attrs, ctx, operands: values.map((v) => v[0] ?? 0n), values, output, outShape: p.shape };
   return { p, ctx, claim, values, output, enc: encodeSettlementOperands(buildSettlementOperands(src, entry, e, slice)) };
 }
@@ -165,14 +172,74 @@ describe("Groth16KernelVerifier settles the model ops 10..19 like RecomputeKerne
     expect(await key(6, [4096], 10)).to.not.equal(await key(6, [4096], 3));
   });
 
-  it("softmax_ce_grad has no circuit: NoCircuit under Groth16 (it settles by recomputation)", async () => {
-    const p = lmStep.src.program.entries.find((x) => x.code === 16)!;
-    const c = claimOf(lmStep, p.entry, 0);
+  it("softmax_ce_grad: every kind of term slice of the char-LM step settles by proof to RecomputeKernelVerifier's value", async () => {
+    const p = lmStep.src.program.entries.find((x) => x.code === SOFTMAX_CE_GRAD)!;
+    const [m, n] = p.shape as [number, number];
+    const K = 2 * n + 1;
+    const r = rng(16);
+    // Slices: the first (max phase), one crossing t = n, one inside the sum phase, one crossing into the last
+    // term, the last term alone, the game's own last slice.
+    const ranges = [
+      { lo: 0, hi: Math.min(K, 8) }, { lo: Math.max(0, n - 3), hi: Math.min(K, n + 5) }, { lo: n + 1, hi: Math.min(2 * n, n + 9) },
+      { lo: 2 * n - 4, hi: K }, { lo: 2 * n, hi: K }, undefined,
+    ];
+    const elements = [0, m * n - 1, Math.floor(r() * m * n)];
+    // An element whose column is its row's label (the one-hot subtraction).
+    const labels = operandValues(lmStep.src, p.entry)[1]!.data;
+    elements.push(Number(labels[1]!) + n);
+    let gas = 0, reGas = 0;
+    const proveMs: number[] = [];
+    for (const e of elements) {
+      for (const range of ranges) {
+        const c = claimOf(lmStep, p.entry, e, undefined, range);
+        const { proof, circuit, ms } = await proveKernel(c.claim);
+        proveMs.push(ms);
+        expect(circuit.id).to.equal("softmax_terms8");
+        const zk = (await groth.read.trueValue([c.ctx, c.enc, proof])) as Hex;
+        const re = (await recompute.read.trueValue([c.ctx, c.enc, "0x"])) as Hex;
+        const what = `element ${e} slice [${c.ctx.termLo}, ${c.ctx.termHi})`;
+        expect(zk, what).to.equal(re);
+        expect(asInt(zk), what).to.equal(c.output);
+        if (c.ctx.termHi === BigInt(K)) expect(c.output, what).to.equal(BigInt(lmStep.all[p.tensorId]!.data[e]!));
+        gas = Math.max(gas, Number(await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [c.ctx, c.enc, proof] })));
+        reGas = Math.max(reGas, Number(await pc.estimateContractGas({ address: recompute.address, abi: recompute.abi, functionName: "trueValue", args: [c.ctx, c.enc, "0x"] })));
+      }
+    }
+    proveMs.sort((x, y) => x - y);
+    console.log(`  gas of one Groth16 softmax_ce_grad slice settlement (trueValue, the largest of ${elements.length * ranges.length}): ${gas} (recompute ${reGas}); prove ms median ${Math.round(proveMs[proveMs.length >> 1]!)}`);
+    expect(gas).to.be.lessThan(1_500_000);
+  });
+
+  it("softmax_ce_grad: a false value, a forged or out-of-table index, a proof for another context are refused", async () => {
+    const p = lmStep.src.program.entries.find((x) => x.code === SOFTMAX_CE_GRAD)!;
+    const n = p.shape[1]!;
+    const c = claimOf(lmStep, p.entry, 3, undefined, { lo: n - 2, hi: n + 6 });
     let threw = false;
-    try { await proveKernel(c.claim); } catch (err) { threw = /no settlement circuit/.test(String(err)); }
-    expect(threw).to.equal(true);
-    const someProof = (await proveKernel(claimOf(lmStep, lmStep.src.program.entries.find((x) => x.code === 15)!.entry, 0).claim)).proof;
-    await expectRevert(groth.read.trueValue([c.ctx, c.enc, someProof]), "NoCircuit");
-    expect(asInt((await recompute.read.trueValue([c.ctx, c.enc, "0x"])) as Hex)).to.equal(c.output);
+    try { await proveKernel({ ...c.claim, output: c.output + 1n }); } catch { threw = true; }
+    expect(threw, "a false value was proved").to.equal(true);
+    const { proof } = await proveKernel(c.claim);
+    const [a, b, cc, out, indices] = decodeAbiParameters(SOFTMAX_PROOF_ABI, proof);
+    expect(indices, "the slice reads the table").to.not.equal(0n);
+    for (const d of [1n, -1n]) {
+      await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(SOFTMAX_PROOF_ABI, [a, b, cc, out + d, indices])]), "ProofRejected");
+    }
+    // A forged index in a slot that reads the table (slot 2 is term n) and in one that does not (slot 0): the
+    // contract reads the table at it, the circuit's index constraint refuses it.
+    for (const slot of [2, 0]) {
+      const idx = (indices >> BigInt(12 * slot)) & 0xfffn;
+      for (const forged of [idx + 1n, idx === 0n ? 3017n : idx - 1n]) {
+        const f = indices - (idx << BigInt(12 * slot)) + (forged << BigInt(12 * slot));
+        await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(SOFTMAX_PROOF_ABI, [a, b, cc, out, f])]), "ProofRejected");
+      }
+    }
+    // An index past the table, or bits above the 8 indices: the contract refuses to read.
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(SOFTMAX_PROOF_ABI, [a, b, cc, out, indices | (3018n << 84n)])]), "ExpIndexOutOfRange");
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(SOFTMAX_PROOF_ABI, [a, b, cc, out, indices | (1n << 96n)])]), "ExpIndexOutOfRange");
+    // Without the indices (the other ops' encoding): malformed.
+    await expectRevert(groth.read.trueValue([c.ctx, c.enc, encodeAbiParameters(PROOF_ABI, [a, b, cc, out])]), "MalformedProof");
+    // The same proof for another dispute context: another element, and the same slice with another accIn.
+    const o = claimOf(lmStep, p.entry, 4, undefined, { lo: n - 2, hi: n + 6 });
+    await expectRevert(groth.read.trueValue([o.ctx, o.enc, proof]), "ProofRejected");
+    await expectRevert(groth.read.trueValue([{ ...c.ctx, accIn: c.ctx.accIn + 1n }, c.enc, proof]), "ProofRejected");
   });
 });
