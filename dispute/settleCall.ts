@@ -11,7 +11,7 @@ import { operandValues, settlementOperands } from "../settlement/operands.ts";
 import { INPUT_CODE, type OpTrace } from "../commitment/trace.ts";
 import type { GameView } from "./gameState.ts";
 import type { ComputationView } from "./view.ts";
-import { hasTermLevel, operandIndices, type TermSlice } from "../settlement/operandRule.ts";
+import { accumulates, hasTermLevel, operandIndices, type TermSlice } from "../settlement/operandRule.ts";
 import type { SettlementContext } from "../settlement/abi.ts";
 
 export type { KernelKind } from "../chain/kernelKind.ts";
@@ -75,7 +75,7 @@ export async function settleCall(view: ComputationView, st: GameView, kernel: Ke
   const inputs = operandValues(src, entry);
   const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), element, slice);
   const open = (i: number) => idx[i]!.map((ix) => BigInt(inputs[i]!.data[ix]!));
-  const r = slice
+  const r = slice && accumulates(p.code)
     ? await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...(p.code === 1 ? { b: open(1) } : {}) } })
     : await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0] ?? 0n), values: idx.map((_, i) => open(i)), output, outShape: p.shape });
   return { operands, proof: r.proof, proveMs: r.ms };
