@@ -2,7 +2,7 @@
 // real step of the shipped spec-v2 models: the MNIST CNN (docs/specs/cnn.json, batch 64) and the character LM
 // (docs/specs/charlm.json, batch 128), with the recomputing kernel verifier (ModelOps). Each entry of a model op
 // is settled at a few elements (first, last, middle, and the element whose operands span the most leaves;
-// col2im and softmax_ce_grad, narrowed by level 4, at each of their term slices of TERM_SLICE terms) through
+// col2im, the pools and softmax_ce_grad, narrowed by level 4, at each of their term slices of TERM_SLICE terms) through
 // eth_estimateGas of trueValue (calldata, openings, ModelOps' recomputation; the game's
 // bookkeeping around a settlement is bench:gas's settle figure minus its trueValue). Every settled value is
 // checked against the engine's. Also: the largest settlement the spec format allows, derived (see the end).
@@ -14,7 +14,7 @@ import type { TrainingSpec } from "../engine/spec.ts";
 import { initialState } from "../engine/state.ts";
 import { TERM_SLICE } from "../dispute/terms.ts";
 import { buildSettlementOperands, elementPartials, encodeSettlementOperands, operandValues, settlementContext } from "../settlement/operands.ts";
-import { hasTermLevel, operandIndices, termCount } from "../settlement/operandRule.ts";
+import { hasTermLevel, operandIndices, termCount, type TermSlice } from "../settlement/operandRule.ts";
 import { settlementStep } from "../settlement/step.ts";
 import { charlmJob } from "../training/charlmJob.ts";
 import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
@@ -40,7 +40,8 @@ async function measure(model: string, spec: TrainingSpec, dataset: Dataset, code
     const n = out.data.length;
     const ins = p.inputs.map((id) => s.all[id]!.shape);
     // The elements: both ends, the middle, and the one (of a sample) whose operands span the most leaves.
-    const spread = (e: number) => operandIndices(p.code, p.attrs, p.shape, ins, e, hasTermLevel(p.code) ? { lo: 0, hi: termCount(p.code, p.attrs, ins), count: termCount(p.code, p.attrs, ins) } : undefined).reduce((a, ix) => a + new Set(ix.map((i) => Math.floor(i / 256))).size, 0);
+    const leavesOf = (e: number, slice?: TermSlice) => operandIndices(p.code, p.attrs, p.shape, ins, e, slice).reduce((a, ix) => a + new Set(ix.map((i) => Math.floor(i / 256))).size, 0);
+    const spread = (e: number) => leavesOf(e, hasTermLevel(p.code) ? { lo: 0, hi: termCount(p.code, p.attrs, ins), count: termCount(p.code, p.attrs, ins) } : undefined);
     let widest = 0;
     for (let e = 0; e < n; e += Math.max(1, Math.floor(n / 997))) if (spread(e) > spread(widest)) widest = e;
     for (const e of new Set([0, n - 1, n >> 1, widest])) {
@@ -58,7 +59,7 @@ async function measure(model: string, spec: TrainingSpec, dataset: Dataset, code
         const key = `${model}_${kind}`;
         if (g > (gas[key] ?? 0)) {
           gas[key] = g;
-          leaves[key] = slice ? new Set(operandIndices(p.code, p.attrs, p.shape, ins, e, slice)[0]!.map((i) => Math.floor(i / 256))).size : spread(e);
+          leaves[key] = leavesOf(e, slice);
           calldata[key] = (enc.length - 2) / 2;
         }
       }

@@ -3,8 +3,8 @@
 // every op kind of a tiny CNN (reshape, im2col, col2im, maxpool, maxpool_grad) and of a tiny character LM
 // with Adam (one_hot, softmax_ce_grad, adam_m, adam_v, adam_update), one element of one entry is changed at
 // one step (dispute/deviation.ts), once by the solver and once by the challenger. The game must come down
-// to exactly that entry (col2im and softmax_ce_grad through level 4's term slices, like col_sum) and the
-// honest side must win by settlement (Reason.Settled), with no failed move.
+// to exactly that entry (col2im, maxpool, maxpool_grad and softmax_ce_grad through level 4's term slices,
+// like col_sum) and the honest side must win by settlement (Reason.Settled), with no failed move.
 import { after, describe, it } from "node:test";
 import { expect } from "chai";
 import { network } from "hardhat";
@@ -64,9 +64,10 @@ describe("dispute/playGame ends on every model op (10..19), against a lying solv
         expect(r.entry, "the game ends on the changed entry").to.equal(entry);
         expect(r.errors).to.deep.equal([]);
         expect(r.settledBy, "the honest side settles").to.include(liar === "solver" ? "challenger" : "solver");
-        // col2im (an accumulation) and softmax_ce_grad (a fold over its row): the game narrows the element
-        // to a term slice first (level 4); softmax's K = 2n + 1 > 8 takes a round of it.
-        expect(r.labels.includes("postTerms"), "level 4").to.equal(kind === "col2im" || kind === "softmax_ce_grad");
+        // col2im (an accumulation), the pools (folds over their window) and softmax_ce_grad (a fold over its
+        // row): the game narrows the element to a term slice first (level 4); softmax's K = 2n + 1 > 8 takes
+        // a round of it.
+        expect(r.labels.includes("postTerms"), "level 4").to.equal(["col2im", "maxpool", "maxpool_grad", "softmax_ce_grad"].includes(kind));
         if (kind === "softmax_ce_grad") expect(r.labels.some((l) => l.startsWith("respondTerms")), r.labels.join(" ")).to.equal(true);
       });
     }

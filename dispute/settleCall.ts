@@ -11,7 +11,7 @@ import { operandValues, settlementOperands } from "../settlement/operands.ts";
 import { INPUT_CODE, type OpTrace } from "../commitment/trace.ts";
 import type { GameView } from "./gameState.ts";
 import type { ComputationView } from "./view.ts";
-import { hasTermLevel, operandIndices, type TermSlice } from "../settlement/operandRule.ts";
+import { accumulates, hasTermLevel, operandIndices, type TermSlice } from "../settlement/operandRule.ts";
 import type { SettlementContext } from "../settlement/abi.ts";
 
 export type { KernelKind } from "../chain/kernelKind.ts";
@@ -79,9 +79,10 @@ export async function settleCall(view: ComputationView, st: GameView, kernel: Ke
   const inputs = operandValues(src, entry);
   const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), element, slice);
   const open = (i: number) => idx[i]!.map((ix) => BigInt(inputs[i]!.data[ix]!));
-  // softmax_ce_grad's slice: its logits and, when it holds the last term, the row's label (input 1).
+  // softmax_ce_grad's slice: its logits and, when it holds the last term, the row's label (input 1). The
+  // pools' slices go as every opened value per input (claim.values), like the other model ops.
   const extra = p.code === 1 ? { b: open(1) } : p.code === SOFTMAX_CE_GRAD && idx[1]!.length > 0 ? { label: open(1)[0]! } : {};
-  const r = slice
+  const r = slice && (accumulates(p.code) || p.code === SOFTMAX_CE_GRAD)
     ? await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...extra }, outShape: p.shape })
     : await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0] ?? 0n), values: idx.map((_, i) => open(i)), output, outShape: p.shape });
   return { operands, proof: r.proof, proveMs: r.ms };

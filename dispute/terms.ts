@@ -78,13 +78,14 @@ export function tensorDescription(program: Program, id: number): TensorDescripti
 /**
  * K of accumulation entry `entry` as the program fixes it (INV-GAME-9), and the tensor it comes from: the
  * first input's dimension the sum runs over (matmul: op(A) is [m, K], K = A's dims[transA ? 0 : 1]; col_sum:
- * D [K, n], K = dims[0]; softmax_ce_grad: Z [m, n], K = 2n + 1), as DisputeGame.postTerms checks it; col2im:
- * ceil(k/stride)^2 from its attributes, no operand (the game remembered K at openRecord).
+ * D [K, n], K = dims[0]; softmax_ce_grad: Z [m, n], K = 2n + 1), as DisputeGame.postTerms checks it; col2im
+ * (ceil(k/stride)^2), maxpool (size^2) and maxpool_grad (size^2 + 1): from the attributes, no operand (the
+ * game remembered K at openRecord).
  */
 export function programTermCount(program: Program, entry: number): { readonly K: number; readonly operand?: number } {
   const p = program.entries[entry];
-  if (p && p.code === 12) return { K: termCount(p.code, p.attrs, []) };
-  if (!p || (p.code !== 1 && p.code !== 7 && p.code !== 16)) throw new GameStateError(`program entry ${entry} is not a matmul, col_sum, col2im or softmax_ce_grad`);
+  if (p && p.code >= 12 && p.code <= 14) return { K: termCount(p.code, p.attrs, []) };
+  if (!p || (p.code !== 1 && p.code !== 7 && p.code !== 16)) throw new GameStateError(`program entry ${entry} has no term level (matmul, col_sum, col2im, maxpool, maxpool_grad, softmax_ce_grad)`);
   const operand = p.inputs[0]!;
   const d = tensorDescription(program, operand);
   const dims = d.isState ? d.state.dims : d.producer.dims;

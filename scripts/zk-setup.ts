@@ -73,8 +73,8 @@ export const SETTLE_CIRCUITS: readonly SettleCircuit[] = [
   // (16): a term slice of its row fold, the exp table read by the contract at the indices the proof names.
   { id: "reshape", code: 10, attrs: [], classes: 0 },
   { id: "im2col", code: 11, attrs: [], classes: 0 },
-  { id: "maxpool", code: 13, attrs: [], classes: 0 },
-  { id: "maxpool_grad", code: 14, attrs: [], classes: 0 },
+  { id: "maxpool_terms8", code: 13, attrs: [], classes: 0 },
+  { id: "maxpool_grad_terms8", code: 14, attrs: [], classes: 0 },
   { id: "one_hot", code: 15, attrs: [], classes: 0 },
   { id: "softmax_terms8", code: 16, attrs: [], classes: 0 },
   { id: "adam_m", code: 17, attrs: [], classes: 0 },

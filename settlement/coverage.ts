@@ -41,21 +41,13 @@ export function unsettleableOps(spec: TrainingSpec, maxOpCode: number = MAX_OP_C
 /** mse_grad: its circuit also depends on the output's column count. */
 const isMseGrad = (code: number) => opKindOf(code) === "mse_grad";
 
-/** The largest pooling window side the Groth16 window circuits hold (Groth16KernelVerifier.MAX_POOL_SIZE). */
-export const GROTH16_MAX_POOL_SIZE = 5;
-
 /**
  * The attributes an instantiation's circuit is registered under (Groth16KernelVerifier.circuitKey): none for
- * the term slices (matmul, col_sum, col2im) and the generic model-op circuits, whose attributes are public
- * inputs; a pool wider than GROTH16_MAX_POOL_SIZE keeps its own (no circuit holds its window); the ops of
- * protocol v1 keep theirs.
+ * the term slices (matmul, col_sum, col2im, the pools) and the generic model-op circuits, whose attributes are
+ * public inputs; the ops of protocol v1 keep theirs.
  */
 export function circuitAttrs(code: number, attrs: readonly number[]): readonly number[] {
-  if (accumulates(code)) return [];
-  if (code <= V1_MAX_OP_CODE) return attrs;
-  const kind = opKindOf(code);
-  if (kind === "maxpool" || kind === "maxpool_grad") return attrs.length === 4 && attrs[3]! >= 1 && attrs[3]! <= GROTH16_MAX_POOL_SIZE ? [] : attrs;
-  return [];
+  return accumulates(code) || code > V1_MAX_OP_CODE ? [] : attrs;
 }
 
 /** The registry key fields (Groth16KernelVerifier.circuitKey) of every op of the spec's step program, deduplicated. */

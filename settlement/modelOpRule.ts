@@ -2,20 +2,22 @@ import { SpecError } from "../engine/errors.ts";
 import { opKindOf, OPS } from "../engine/ops/index.ts";
 import { convOutput, type ConvGeometry, poolOutput, type PoolGeometry } from "../engine/ops/windowGeometry.ts";
 import { SettlementError } from "./errors.ts";
+import { poolTermCount } from "./poolTerms.ts";
 import { softmaxTermColumn } from "./softmaxTerms.ts";
 
 /**
  * The operand rule of the model ops of spec v2 (codes 10..19): which elements of its inputs one output element
  * depends on, per input, in the order the kernel reads them (ascending but for softmax_ce_grad's term order). The mirror of ModelOps.operandIndices (contracts/kernel/ModelOps.sol), check
  * for check. col2im is an accumulation (the game's level 4 narrows it to a term slice, like col_sum) and
- * softmax_ce_grad a fold of 2n + 1 terms over its row (settlement/softmaxTerms.ts), narrowed the same way;
- * the other model ops settle an element whole.
+ * softmax_ce_grad, maxpool and maxpool_grad folds over their row or window (settlement/softmaxTerms.ts,
+ * poolTerms.ts), narrowed the same way; the other model ops settle an element whole.
  *
  *   10 reshape{shape}                  x[e]
  *   11 im2col{H,W,C,k,stride,pad}      the tapped image element, or none (a tap in the zero padding is 0)
  *   12 col2im{H,W,C,k,stride,pad}      the column entries of e's terms in the game's slice (col2imTerms)
- *   13 maxpool{H,W,C,size}             e's size x size window, row-major (ky, kx)
- *   14 maxpool_grad{...}(g, x)         g at e's window; x's window
+ *   13 maxpool{H,W,C,size}             the slice's values of e's size x size window, row-major (ky, kx)
+ *   14 maxpool_grad{...}(g, x)         g at e's pooled element when the slice holds the last term (size^2),
+ *                                      else none; the slice's values of x's window
  *   15 one_hot{n}                      x[e / n]
  *   16 softmax_ce_grad(z, labels)      per term t of the slice, row e / n's logit at softmaxTermColumn(n, e % n, t);
  *                                      labels[e / n] when the slice holds the last term (2n), else none
@@ -113,6 +115,11 @@ export function col2imTermCount(attrs: readonly number[]): number {
   return perAxis(col2imGeometry(attrs)) ** 2;
 }
 
+/** maxpool's and maxpool_grad's K from their attributes (DisputeGame's K_FROM_ATTRS): size^2, size^2 + 1. */
+export function poolTermCountOf(code: number, attrs: readonly number[]): number {
+  return poolTermCount(opKindOf(code) === "maxpool" ? "maxpool" : "maxpool_grad", pool(code, attrs).size);
+}
+
 /** The pooled row of input row r, and r's position in that window (row-major). */
 function pooledRow(p: Pool, r: number): { pooled: number; position: number } {
   const b = Math.floor(r / (p.H * p.W)), y = Math.floor(r / p.W) % p.H, x = r % p.W;
@@ -163,14 +170,15 @@ export function modelOperandIndices(code: number, attrs: readonly number[], outS
       const x = kind === "maxpool" ? a : b!;
       if (x.length !== 2 || x[1] !== p.C || x[0] === 0 || x[0]! % (p.H * p.W) !== 0) fail(code, `pool input [${x}] is not [B*${p.H * p.W}, ${p.C}]`);
       const B = x[0]! / (p.H * p.W);
+      const cells = p.size * p.size, lo = slice?.lo ?? 0, hi = slice?.hi ?? poolTermCount(kind, p.size);
       if (kind === "maxpool") {
         expect2(code, outShape, B * p.OH * p.OW, p.C, "the output");
-        return [poolWindow(p, Math.floor(e / p.C), e % p.C)];
+        return [poolWindow(p, Math.floor(e / p.C), e % p.C).slice(lo, hi)];
       }
       expect2(code, a, B * p.OH * p.OW, p.C, "the gradient");
       expect2(code, outShape, x[0]!, p.C, "the output");
       const { pooled } = pooledRow(p, Math.floor(e / p.C));
-      return [[pooled * p.C + (e % p.C)], poolWindow(p, pooled, e % p.C)];
+      return [hi === cells + 1 ? [pooled * p.C + (e % p.C)] : [], poolWindow(p, pooled, e % p.C).slice(lo, Math.min(hi, cells))];
     }
     case "one_hot": {
       attrCount(code, attrs, 1);

@@ -1,6 +1,6 @@
 import { OP_CODES, type OpKind, opDefOf, opKindOf, OPS } from "../engine/ops/index.ts";
 import { SettlementError } from "./errors.ts";
-import { col2imTermCount, modelOperandIndices } from "./modelOpRule.ts";
+import { col2imTermCount, modelOperandIndices, poolTermCountOf } from "./modelOpRule.ts";
 import { softmaxTermCount } from "./softmaxTerms.ts";
 
 /**
@@ -24,10 +24,11 @@ export interface TermSlice {
 export const ACCUMULATION_CODES: readonly number[] = Object.values(OPS).filter((d) => d.accumulates).map((d) => OP_CODES[d.kind]);
 
 /**
- * Codes whose element level 4 of the game narrows to a slice of terms: the accumulations, and
- * softmax_ce_grad, whose element is the last of a fold of 2n + 1 terms over its row (settlement/softmaxTerms.ts).
+ * Codes whose element level 4 of the game narrows to a slice of terms: the accumulations, softmax_ce_grad,
+ * whose element is the last of a fold of 2n + 1 terms over its row (settlement/softmaxTerms.ts), and maxpool
+ * and maxpool_grad, folds over their window (settlement/poolTerms.ts).
  */
-export const TERM_LEVEL_CODES: readonly number[] = [...ACCUMULATION_CODES, OP_CODES.softmax_ce_grad];
+export const TERM_LEVEL_CODES: readonly number[] = [...ACCUMULATION_CODES, OP_CODES.softmax_ce_grad, OP_CODES.maxpool, OP_CODES.maxpool_grad];
 
 /** Whether level 4 of the game narrows an element of op `code` (TERM_LEVEL_CODES). */
 export function hasTermLevel(code: number): boolean {
@@ -46,8 +47,8 @@ export function accumulates(code: number): boolean {
 
 /**
  * K, the number of terms of an element of a matmul (op(A) [m,k] . op(B) [k,n]: k), col_sum (D [m,n]: m),
- * col2im (ceil(k/stride)^2, from its attributes) or softmax_ce_grad (Z [m,n]: 2n + 1). Throws a
- * SettlementError when the shapes do not fit the op.
+ * col2im (ceil(k/stride)^2, from its attributes), softmax_ce_grad (Z [m,n]: 2n + 1), maxpool (size^2) or
+ * maxpool_grad (size^2 + 1). Throws a SettlementError when the shapes or attributes do not fit the op.
  */
 export function termCount(code: number, attrs: readonly number[], inShapes: readonly (readonly number[])[]): number {
   const kind: OpKind | undefined = opKindOf(code);
@@ -62,6 +63,7 @@ export function termCount(code: number, attrs: readonly number[], inShapes: read
     return d[0]!;
   }
   if (kind === "col2im") return col2imTermCount(attrs);
+  if (kind === "maxpool" || kind === "maxpool_grad") return poolTermCountOf(code, attrs);
   if (kind === "softmax_ce_grad") {
     const z = inShapes[0];
     if (!z || z.length !== 2) throw new SettlementError("softmax_ce_grad needs 2-D logits");

@@ -17,7 +17,9 @@ import { SettlementError } from "./errors.ts";
 import { opKindOf } from "../engine/ops/index.ts";
 import { col2imGeometry, col2imTerms } from "./modelOpRule.ts";
 import { hasTermLevel, isOpCode, operandIndices, termCount, type TermSlice } from "./operandRule.ts";
-import { softmaxPartials, softmaxTermColumn, softmaxTermStep } from "./softmaxTerms.ts";
+import { modelElementFact } from "./modelOpRule.ts";
+import { maxpoolGradStep, maxpoolStep } from "./poolTerms.ts";
+import { softmaxTermColumn, softmaxTermStep } from "./softmaxTerms.ts";
 import type { SettlementSource } from "./step.ts";
 
 /**
@@ -167,40 +169,54 @@ export function partialSums(terms: readonly bigint[]): bigint[] {
   return out;
 }
 
-/** Element e of softmax_ce_grad's operands: its row of logits, its label, its column j. */
-function softmaxRow(outShape: readonly number[], inputs: readonly OperandValues[], e: number): { row: bigint[]; label: bigint; j: number } {
-  const n = outShape[1]!, i = Math.floor(e / n);
-  return { row: Array.from(inputs[0]!.data.subarray(i * n, (i + 1) * n), BigInt), label: BigInt(inputs[1]!.data[i]!), j: e % n };
+/**
+ * The fold that reaches element `e` of a term-level op: K and the step P(t+1) = step(t, P(t)), over the
+ * element's operands (an accumulation: P(t) + term t; softmax_ce_grad: settlement/softmaxTerms.ts; maxpool,
+ * maxpool_grad: settlement/poolTerms.ts). Throws a SettlementError when the shapes do not fit the op.
+ */
+function termFold(code: number, attrs: readonly number[], outShape: readonly number[], inputs: readonly OperandValues[], e: number): { K: number; step(t: number, acc: bigint): bigint } {
+  const kind = opKindOf(code);
+  if (kind !== "softmax_ce_grad" && kind !== "maxpool" && kind !== "maxpool_grad") {
+    const terms = accumulationTerms(code, attrs, outShape, inputs, e);
+    return { K: terms.length, step: (t, acc) => acc + terms[t]! };
+  }
+  const idx = operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e); // every term: checks the shapes
+  const at = (i: number, j: number) => BigInt(inputs[i]!.data[j]!);
+  if (kind === "softmax_ce_grad") {
+    const n = outShape[1]!, row = Math.floor(e / n) * n, j = e % n, label = at(1, idx[1]![0]!), a = { fracBits: attrs[0]!, one: attrs[1]! };
+    return { K: 2 * n + 1, step: (t, acc) => softmaxTermStep(a, n, j, t, acc, at(0, row + softmaxTermColumn(n, j, t)), label) };
+  }
+  if (kind === "maxpool") {
+    const w = idx[0]!.map((i) => at(0, i));
+    return { K: w.length, step: (t, acc) => maxpoolStep(t, acc, w[t]!) };
+  }
+  const w = idx[1]!.map((i) => at(1, i)), g = at(0, idx[0]![0]!), position = modelElementFact(code, attrs, outShape, e);
+  return { K: w.length + 1, step: (t, acc) => maxpoolGradStep(w.length, position, t, acc, w[t] ?? 0n, g) };
 }
-const softmaxAttrs = (attrs: readonly number[]) => ({ fracBits: attrs[0]!, one: attrs[1]! });
 
 /**
  * The partial values P(0) .. P(K) of element `e` of a term-level op (matmul, col_sum, col2im: partial sums;
- * softmax_ce_grad: its fold, settlement/softmaxTerms.ts); P(K) is the element's value. Throws a
+ * softmax_ce_grad, maxpool, maxpool_grad: their folds); P(K) is the element's value. Throws a
  * SettlementError when the shapes do not fit the op.
  */
 export function elementPartials(code: number, attrs: readonly number[], outShape: readonly number[], inputs: readonly OperandValues[], e: number): bigint[] {
-  if (opKindOf(code) !== "softmax_ce_grad") return partialSums(accumulationTerms(code, attrs, outShape, inputs, e));
-  operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e); // checks the shapes
-  const { row, label, j } = softmaxRow(outShape, inputs, e);
-  return softmaxPartials(softmaxAttrs(attrs), row, label, j);
+  const f = termFold(code, attrs, outShape, inputs, e);
+  const out = [0n];
+  for (let t = 0; t < f.K; t++) out.push(f.step(t, out[t]!));
+  return out;
 }
 
 /**
  * What a kernel verifier computes for term slice [lo, hi) of element `e` from the agreed partial value
- * `accIn` at lo: the partial value at hi (an accumulation: accIn plus the slice's terms; softmax_ce_grad: the
- * fold's steps from accIn). Equals P(hi) when accIn is P(lo). Throws a SettlementError where the verifier
- * reverts (a softmax step from a partial value no honest party posts).
+ * `accIn` at lo: the partial value at hi (the fold's steps from accIn; an accumulation: accIn plus the slice's
+ * terms). Equals P(hi) when accIn is P(lo). Throws a SettlementError where the verifier reverts (a slice
+ * that does not fit K, a softmax step from a partial value no honest party posts).
  */
 export function sliceValue(code: number, attrs: readonly number[], outShape: readonly number[], inputs: readonly OperandValues[], e: number, slice: TermSlice, accIn: bigint): bigint {
-  if (opKindOf(code) !== "softmax_ce_grad") {
-    const P = elementPartials(code, attrs, outShape, inputs, e);
-    return accIn + P[slice.hi]! - P[slice.lo]!;
-  }
   operandIndices(code, attrs, outShape, inputs.map((x) => x.shape), e, slice); // checks the shapes and the slice
-  const { row, label, j } = softmaxRow(outShape, inputs, e);
+  const f = termFold(code, attrs, outShape, inputs, e);
   let acc = accIn;
-  for (let t = slice.lo; t < slice.hi; t++) acc = softmaxTermStep(softmaxAttrs(attrs), row.length, j, t, acc, row[softmaxTermColumn(row.length, j, t)]!, label);
+  for (let t = slice.lo; t < slice.hi; t++) acc = f.step(t, acc);
   return acc;
 }
 

@@ -58,9 +58,6 @@ export function circuitFor(code: number, attrs: readonly number[], classes = 0):
   return c;
 }
 
-/** Packed value slots of the window circuits (Groth16KernelVerifier.MODEL_SLOTS). */
-export const MODEL_SLOTS = 25;
-
 /** The ctx public input: uint256(keccak256(abi.encode(Context))) mod p. */
 export function contextField(ctx: SettlementContext): bigint {
   return BigInt(keccak256(encodeAbiParameters(CONTEXT_ABI, [ctx]))) % FIELD_P;
@@ -124,7 +121,8 @@ export interface KernelClaim {
   readonly outShape?: readonly number[];
   /**
    * The model ops 10..19 (but col2im, a slice): every opened value per input, in the operand rule's order
-   * (settlement/modelOpRule.ts: the maxpool windows, an empty list for an im2col padding tap).
+   * (settlement/modelOpRule.ts: a pool's slice of its window, maxpool_grad's g or none, an empty list for an
+   * im2col padding tap); the pools' slice and accIn are the context's.
    */
   readonly values?: readonly (readonly bigint[])[];
 }
@@ -166,12 +164,16 @@ function modelOpInput(claim: KernelClaim): Record<string, string | string[]> {
     if (!claim.outShape) throw new ProverError(`prover: op ${code} needs the output shape (claim.outShape)`);
     return String(modelElementFact(code, attrs, claim.outShape, Number(claim.ctx.element)));
   };
-  const packed = (i: number): string[] => packValues(vs[i] ?? [], MODEL_SLOTS).map(String);
+  // The pools' term slices (circuits/settle/maxpool*_terms8): the slice's window values, its bounds, accIn.
+  const slice = (i: number) => ({
+    accIn: toField(claim.ctx.accIn).toString(), packed: packValues(vs[i] ?? [], SLICE_TERMS).map(String),
+    lo: claim.ctx.termLo.toString(), hi: claim.ctx.termHi.toString(),
+  });
   switch (code) {
     case 10: return { x: one(0) };
     case 11: return { x: vs[0]?.length === 0 ? "0" : one(0) };
-    case 13: return { packed: packed(0), size: String(attrs[3]) };
-    case 14: return { g: one(0), packed: packed(1), size: String(attrs[3]), pos: fact() };
+    case 13: return slice(0);
+    case 14: return { ...slice(1), g: vs[0]?.length === 0 ? "0" : one(0), pos: fact(), cells: String(attrs[3]! * attrs[3]!) };
     case 15: return { x: one(0), j: fact() };
     case 17: case 18: case 19: {
       const input: Record<string, string> = {};

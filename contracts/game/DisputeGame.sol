@@ -69,9 +69,10 @@ import {LeafDiff} from "./lib/LeafDiff.sol";
 ///         - level 3 (elements, unless k is the post-state anchor): both reveal the data root of entry k's
 ///           output ({revealDataRoot}); a descent over the data trees finds the leftmost differing 1 KiB leaf;
 ///           both reveal it ({revealLeaf}); the game takes the first differing element e;
-///         - level 4 (terms, only when entry k is a matmul (code 1), a col_sum (7), a col2im (12) or a
-///           softmax_ce_grad (16)): the element is a sum of K terms, or (softmax_ce_grad) the last value of a
-///           fold of K = 2n + 1 terms over its row of n logits (docs/protocol.md, 3.3); the solver declares K
+///         - level 4 (terms, only when entry k is a matmul (code 1), a col_sum (7), a col2im (12), a maxpool
+///           (13), a maxpool_grad (14) or a softmax_ce_grad (16)): the element is a sum of K terms, or the last
+///           value of a fold over its window (K = size^2, size^2 + 1) or its row of n logits (K = 2n + 1)
+///           (docs/protocol.md, 3.3.1); the solver declares K
 ///           (proved from the program: INV-GAME-9) and posts its partial values at up to 7 points of the term
 ///           interval ({postTerms}), the challenger names the first one it disagrees with ({respondTerms}),
 ///           until at most TERM_SLICE terms are left: [termLo, termHi), with the agreed partial sum accIn at
@@ -106,13 +107,16 @@ contract DisputeGame is IDisputeGame {
     ///         many products (docs/benchmarks.md: the settle gas of a slice of this length, recomputed and Groth16).
     uint64 public constant TERM_SLICE = 8;
     /// @notice Op codes whose element level 4 narrows: the accumulations of K terms (matmul, col_sum and
-    ///         col2im) and softmax_ce_grad's fold of K = 2n + 1 terms over its row.
+    ///         col2im) and the folds over a window (maxpool, maxpool_grad) or a row (softmax_ce_grad).
     uint8 public constant MATMUL_CODE = 1;
     uint8 public constant COL_SUM_CODE = 7;
     uint8 public constant COL2IM_CODE = 12;
+    uint8 public constant MAXPOOL_CODE = 13;
+    uint8 public constant MAXPOOL_GRAD_CODE = 14;
     uint8 public constant SOFTMAX_CE_GRAD_CODE = 16;
-    /// @notice `termDim` value meaning "K is `termOperand` itself": col2im's K = ceil(k / stride)^2 is fixed by
-    ///         the entry's attributes alone (ModelOps.col2imTerm), not by an operand dimension.
+    /// @notice `termDim` value meaning "K is `termOperand` itself": col2im's K = ceil(k / stride)^2 and the
+    ///         pools' K = size^2 (+ 1 for maxpool_grad) are fixed by the entry's attributes alone, not by an
+    ///         operand dimension.
     uint8 internal constant K_FROM_ATTRS = 2;
     /// @notice `termDim` value meaning "K = 2 dims[1] + 1 of `termOperand`": softmax_ce_grad's logits Z [m, n]
     ///         (n max terms, n sum terms and the last).
@@ -889,7 +893,8 @@ contract DisputeGame is IDisputeGame {
 
     /// @dev Whether level 4 narrows an element of op `code`.
     function _hasTermLevel(uint8 code) private pure returns (bool) {
-        return code == MATMUL_CODE || code == COL_SUM_CODE || code == COL2IM_CODE || code == SOFTMAX_CE_GRAD_CODE;
+        return code == MATMUL_CODE || code == COL_SUM_CODE || (code >= COL2IM_CODE && code <= MAXPOOL_GRAD_CODE)
+            || code == SOFTMAX_CE_GRAD_CODE;
     }
 
     /// @dev Level 4 of entry k runs over one dimension of its first input: matmul op(A) is [m, K], so K is
@@ -899,9 +904,21 @@ contract DisputeGame is IDisputeGame {
     ///      (INV-GAME-9). An entry without inputs (a malformed program,
     ///      which no kernel verifier settles either) gets ANCHOR_TENSOR_ID: no 2-D tensor has it, so no K can
     ///      be proved for it. col2im (attributes H, W, C, k, stride, pad) sums K = ceil(k / stride)^2 terms
-    ///      (ModelOps.col2imTerm): K itself is remembered; attributes no engine accepts (k or stride outside
+    ///      (ModelOps.col2imTerm), maxpool and maxpool_grad (H, W, C, size) fold over K = size^2 and
+    ///      size^2 + 1: K itself is remembered; attributes no engine accepts (k, stride or size outside
     ///      [1, 64]) give K = 0, which no postTerms can declare.
     function _rememberTermOperand(Game storage g, TraceCommitment.Record calldata rec, uint8 code) private {
+        if (code == MAXPOOL_CODE || code == MAXPOOL_GRAD_CODE) {
+            uint256 k = 0;
+            if (rec.attrs.length == 4 && rec.attrs[3] >= 1 && rec.attrs[3] <= 64) {
+                // SAFETY: size in [1, 64]: K <= 64^2 + 1 fits a uint32.
+                uint256 size = uint256(uint64(rec.attrs[3]));
+                k = size * size + (code == MAXPOOL_GRAD_CODE ? 1 : 0);
+            }
+            g.termOperand = uint32(k);
+            g.termDim = K_FROM_ATTRS;
+            return;
+        }
         if (code == COL2IM_CODE) {
             uint256 per = 0;
             if (rec.attrs.length == 6) {

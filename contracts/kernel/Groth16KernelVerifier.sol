@@ -22,8 +22,7 @@ error SliceTooLong(uint256 length, uint256 max);
 /// @notice An opened slice or pool-window value outside the circuits' signed 54-bit range [-2^53, 2^53).
 /// @param index The value's slot (a slice: a[0..7], then b as 8..15; a window: its position).
 error SliceValueOutOfRange(uint256 index);
-/// @notice A maxpool or maxpool_grad window larger than its circuit's MODEL_SLOTS (size <= 5; the engine
-///         allows 8): not provable under this verifier, only by recomputation.
+/// @notice More opened values than the circuit's slots (a term slice longer than SLICE_TERMS).
 error TooManyOperands(uint256 count, uint256 max);
 
 /// @title Groth16KernelVerifier
@@ -53,11 +52,15 @@ error TooManyOperands(uint256 count, uint256 max);
 ///      against the operand shapes (INV-GAME-9) and opened exactly the slice's elements.
 ///      col2im (12) is an accumulation (ModelOps settles its K = ceil(k/stride)^2 terms through the game's level
 ///      4): its slices are col_sum's (dot_slice_cs8 registered under code 12 too, attrs []).
+///      maxpool (13) and maxpool_grad (14) are folds over their window (ModelOps.poolTerms, through level 4):
+///      one circuit each for any pool size (circuits/settle/maxpool_terms8, maxpool_grad_terms8, attrs []),
+///      public inputs ({_poolSlice})
+///        ctx, output = the partial value at termHi, accIn, the slice's window values packed (2 words),
+///        termLo, termHi, and for maxpool_grad g (0 unless the slice holds the last term), the element's
+///        window position ({ModelOps-elementFact}) and size^2.
 ///      The other model ops 10..19 (ModelOps): one GENERIC circuit per op (key with attrs [], classes 0), the
 ///      attributes it needs and the element's fact ({ModelOps-elementFact}) as public inputs ({_modelOp}):
 ///        reshape, im2col: ctx, output, x (im2col: 0 for a tap in the zero padding, which opens nothing)
-///        maxpool:         ctx, output, the window packed in MODEL_WORDS words, size
-///        maxpool_grad:    ctx, output, g, the pool input's window packed, size, the element's window position
 ///        one_hot:         ctx, output, x, the element's column j
 ///        adam_m/v/update: ctx, output, one value per input, then every attribute
 ///      softmax_ce_grad (16), after level 4 of the game: a term slice of the element's fold of K = 2n + 1 terms
@@ -84,11 +87,8 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     /// @notice Bits of each packed slice value (signed, offset by 2^(SLICE_BITS-1)), and values per word.
     uint256 internal constant SLICE_BITS = 54;
     uint256 internal constant SLICE_PER_WORD = 4;
-    /// @notice Packed values of the window circuits (circuits/settle/{maxpool, maxpool_grad}), and their words.
-    ///         25 slots: pools of size <= 5 (size 8 would need 64 and a 2^13 ceremony).
-    uint256 internal constant MODEL_SLOTS = 25;
-    int64 internal constant MAX_POOL_SIZE = 5;
-    uint256 internal constant MODEL_WORDS = (MODEL_SLOTS + SLICE_PER_WORD - 1) / SLICE_PER_WORD;
+    /// @notice The most public inputs of a generic model-op circuit (adam_update: ctx, output, 3 values, 5 attributes).
+    uint256 internal constant MODEL_INPUTS = 10;
     uint8 internal constant IM2COL = 11;
     uint8 internal constant COL2IM = 12;
     uint8 internal constant MAXPOOL = 13;
@@ -113,25 +113,19 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     }
 
     /// @notice Registry key of the circuit that settles instantiation (code, attrs, classes): the term slices
-    ///         (matmul, col_sum, col2im) and the generic model-op circuits are registered with attrs [] and
-    ///         classes 0, whatever the instantiation's; a pool wider than MODEL_SLOTS keeps its attributes (no
-    ///         circuit settles it); the other ops are keyed with theirs. What chain/settleCoverage.ts asks for
+    ///         (matmul, col_sum, col2im, the pools) and the generic model-op circuits are registered with
+    ///         attrs [] and classes 0, whatever the instantiation's; the other ops are keyed with theirs.
+    ///         What chain/settleCoverage.ts asks for
     ///         each op of a spec, so that a deployment's coverage is this contract's own answer.
     function circuitKey(uint8 code, int64[] memory attrs, uint32 classes) public pure returns (bytes32) {
-        if (_generic(code, attrs)) return keccak256(abi.encode(code, new int64[](0), uint32(0)));
+        if (_generic(code)) return keccak256(abi.encode(code, new int64[](0), uint32(0)));
         return keccak256(abi.encode(code, attrs, classes));
     }
 
-    /// @dev Whether op `code` with `attrs` is settled by its circuit registered without attributes.
-    function _generic(uint8 code, int64[] memory attrs) private pure returns (bool) {
-        if (code == 1 || code == 7 || code == COL2IM) return true;
-        if (code <= MAX_V1_OP_CODE) return false;
-        // SAFETY: a pool's attributes are [H, W, C, size] with size in [1, 64] (ModelOps); any other count or
-        // size is a key nothing registers under.
-        if (code == MAXPOOL || code == MAXPOOL_GRAD) {
-            return attrs.length == 4 && attrs[3] >= 1 && attrs[3] <= MAX_POOL_SIZE;
-        }
-        return true;
+    /// @dev Whether op `code` is settled by its circuit registered without attributes: the term slices and
+    ///      the model ops.
+    function _generic(uint8 code) private pure returns (bool) {
+        return code == 1 || code == 7 || code > MAX_V1_OP_CODE;
     }
 
     /// @notice The ctx public input of a dispute.
@@ -153,6 +147,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         if (code == SOFTMAX_CE_GRAD) return _softmaxTerms(ctx, attrs, operands, outDims, proof);
         // col2im is an accumulation like col_sum (ModelOps: its terms through the game's level 4): the same slice.
         if (code == 1 || code == 7 || code == COL2IM) return _dotSlice(ctx, code, operands, proof);
+        if (code == MAXPOOL || code == MAXPOOL_GRAD) return _poolSlice(ctx, code, attrs, operands, outDims, proof);
         if (code > MAX_V1_OP_CODE) return _modelOp(ctx, code, attrs, operands, outDims, proof);
         uint32 classes = code == MSE_GRAD ? outDims[outDims.length - 1] : 0;
         bytes32 key = circuitKey(code, attrs, classes);
@@ -244,6 +239,36 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         }
     }
 
+    /// @dev maxpool/maxpool_grad: verifies output = the fold's partial value at termHi from accIn over the
+    ///      slice's window values under ctx (public inputs in the contract's NatSpec).
+    function _poolSlice(
+        Context memory ctx,
+        uint8 code,
+        int64[] memory attrs,
+        int256[][] memory operands,
+        uint32[] memory outDims,
+        bytes calldata proof
+    ) private view returns (int256 output) {
+        address verifier = _genericVerifier(code);
+        output = abi.decode(proof[256:288], (int256));
+        bool grad = code == MAXPOOL_GRAD;
+        uint256[] memory pub = new uint256[](grad ? 10 : 7);
+        pub[0] = contextField(ctx);
+        pub[1] = _field(output, 1);
+        pub[2] = _field(ctx.accIn, 2);
+        _packValues(pub, 3, operands[grad ? 1 : 0], SLICE_TERMS, 0);
+        pub[5] = ctx.termLo;
+        pub[6] = ctx.termHi;
+        if (grad) {
+            // ModelOps opened g only when the slice holds the last term.
+            pub[7] = operands[0].length == 0 ? 0 : _field(operands[0][0], 7);
+            pub[8] = modelOps.elementFact(code, attrs, outDims, ctx.element);
+            // SAFETY: ModelOps checked size in [1, 64]: size^2 <= 4096.
+            pub[9] = uint256(uint64(attrs[3])) * uint256(uint64(attrs[3]));
+        }
+        _verify(code, verifier, proof, pub);
+    }
+
     /// @dev Ops 10..19: verifies output = the op's value from the opened operands under ctx with the op's
     ///      generic circuit (public inputs in the contract's NatSpec).
     function _modelOp(
@@ -260,9 +285,9 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         _verify(code, verifier, proof, _modelInputs(ctx, code, attrs, operands, output, fact));
     }
 
-    /// @dev one_hot, maxpool_grad: the element's fact ({ModelOps-elementFact}); 0 for the other ops (unused).
+    /// @dev one_hot: the element's fact ({ModelOps-elementFact}); 0 for the other ops (unused).
     function _fact(uint8 code, int64[] memory attrs, uint32[] memory outDims, uint256 e) private view returns (uint256) {
-        if (code != ONE_HOT && code != MAXPOOL_GRAD) return 0;
+        if (code != ONE_HOT) return 0;
         return modelOps.elementFact(code, attrs, outDims, e);
     }
 
@@ -283,31 +308,23 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         int256 output,
         uint256 fact
     ) private pure returns (uint256[] memory pub) {
-        pub = new uint256[](5 + MODEL_WORDS);
+        pub = new uint256[](MODEL_INPUTS);
         pub[0] = contextField(ctx);
         pub[1] = _field(output, 1);
         uint256 n = 2;
-        if (code == MAXPOOL || code == MAXPOOL_GRAD) {
-            if (code == MAXPOOL_GRAD) pub[n++] = _field(operands[0][0], 2);
-            _packValues(pub, n, operands[operands.length - 1], MODEL_SLOTS, 0);
-            n += MODEL_WORDS;
-            // The pool size (ModelOps checked it, 1 <= size <= 64).
-            pub[n++] = uint256(uint64(attrs[3]));
-        } else {
-            // SAFETY: ModelOps.operandIndices opened exactly one element per input, but im2col's padding tap none.
-            for (uint256 i = 0; i < operands.length; ++i) {
-                pub[n] = operands[i].length == 0 ? 0 : _field(operands[i][0], n);
+        // SAFETY: ModelOps.operandIndices opened exactly one element per input, but im2col's padding tap none.
+        for (uint256 i = 0; i < operands.length; ++i) {
+            pub[n] = operands[i].length == 0 ? 0 : _field(operands[i][0], n);
+            ++n;
+        }
+        if (code >= ADAM_M) {
+            // SAFETY: at most 3 inputs and 5 attributes (ModelOps checked the counts): within pub.
+            for (uint256 i = 0; i < attrs.length; ++i) {
+                pub[n] = _field(attrs[i], n);
                 ++n;
             }
-            if (code >= ADAM_M) {
-                // SAFETY: at most 3 inputs and 5 attributes (ModelOps checked the counts): within pub.
-                for (uint256 i = 0; i < attrs.length; ++i) {
-                    pub[n] = _field(attrs[i], n);
-                    ++n;
-                }
-            }
         }
-        if (code == ONE_HOT || code == MAXPOOL_GRAD) pub[n++] = fact;
+        if (code == ONE_HOT) pub[n++] = fact;
         assembly ("memory-safe") {
             // SAFETY: n <= the allocated length: only shrinks the array to the inputs written.
             mstore(pub, n)

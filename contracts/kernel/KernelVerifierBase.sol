@@ -403,16 +403,15 @@ abstract contract KernelVerifierBase is IKernelVerifier {
         return _kernel(ctx, entry.code, entry.attrs, values, entry.dims, proof);
     }
 
-    /// @dev The entry's input and attribute counts fit its op (the model ops check their attribute count
-    ///      with their operand rule, {ModelOps-operandIndices}).
-    function _checkSignature(ProgramCommitment.Entry memory entry) private view {
+    /// @dev The entry's input and attribute counts fit its op. The model ops check both with their operand
+    ///      rule ({ModelOps-operandIndices}: ArityMismatch, AttrCountMismatch), before any value is used, so
+    ///      they cost no call of their own here.
+    function _checkSignature(ProgramCommitment.Entry memory entry) private pure {
         uint8 code = entry.code;
+        if (code > MAX_V1_OP_CODE) return;
         uint256 n = entry.inputs.length;
-        uint256 arity = code > MAX_V1_OP_CODE ? modelOps.arity(code) : _arity(code);
-        if (n != arity) revert ArityMismatch(code, arity, n);
-        if (code <= MAX_V1_OP_CODE && entry.attrs.length != _attrCount(code)) {
-            revert AttrCountMismatch(code, _attrCount(code), entry.attrs.length);
-        }
+        if (n != _arity(code)) revert ArityMismatch(code, _arity(code), n);
+        if (entry.attrs.length != _attrCount(code)) revert AttrCountMismatch(code, _attrCount(code), entry.attrs.length);
     }
 
     /// @dev Per input of the entry, the values of the elements {_operandIndices} lists.

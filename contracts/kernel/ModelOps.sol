@@ -53,7 +53,8 @@ contract ModelOps {
     uint256 internal constant MAX_DIM = 4096;
     /// @notice Largest kernel, stride and pooling window side.
     uint256 internal constant MAX_WINDOW = 64;
-    /// @notice 2^64: a softmax_ce_grad partial value holds (M, S) as S * PAIR_SHIFT + M ({softmaxTerms}).
+    /// @notice 2^64: a softmax_ce_grad partial value holds (M, S) as S * PAIR_SHIFT + M ({softmaxTerms}), a
+    ///         maxpool_grad one (M, A) as A * PAIR_SHIFT + M ({poolTerms}).
     int256 internal constant PAIR_SHIFT = 2 ** 64;
     /// @notice {_axis}'s answer for a col2im candidate outside the image or the kernel.
     uint256 internal constant NO_TERM = type(uint256).max;
@@ -158,26 +159,11 @@ contract ModelOps {
             uint32[] calldata d = inDims[0];
             if (d.length != 2 || d[1] != cols || d[0] == 0 || d[0] % (g.OH * g.OW) != 0) revert ShapeMismatch(code, 0);
             _expect2(code, outDims, (d[0] / (g.OH * g.OW)) * g.H * g.W, g.C, type(uint256).max);
-            uint256 k = _per(g) * _per(g);
             // INVARIANT: INV-GAME-9: only the true K settles, and the slice lies inside [0, K] and is not empty.
-            if (terms.count != k) revert TermCountMismatch(k, terms.count);
-            if (terms.lo >= terms.hi || terms.hi > k) revert TermSliceOutOfRange(terms.lo, terms.hi, k);
+            _checkTerms(_per(g) * _per(g), terms);
             idx[0] = _slice(g, e, terms.lo, terms.hi);
         } else if (code == MAXPOOL || code == MAXPOOL_GRAD) {
-            Pool memory p = _pool(code, attrs);
-            uint32[] calldata x = inDims[code == MAXPOOL ? 0 : 1];
-            if (x.length != 2 || x[1] != p.C || x[0] == 0 || x[0] % (p.H * p.W) != 0) revert ShapeMismatch(code, code == MAXPOOL ? 0 : 1);
-            uint256 b = x[0] / (p.H * p.W);
-            if (code == MAXPOOL) {
-                _expect2(code, outDims, b * p.OH * p.OW, p.C, type(uint256).max);
-                idx[0] = _window(p, e / p.C, e % p.C);
-            } else {
-                _expect2(code, inDims[0], b * p.OH * p.OW, p.C, 0);
-                _expect2(code, outDims, x[0], p.C, type(uint256).max);
-                (uint256 pooledRow,) = _pooledRow(p, e / p.C);
-                idx[0] = _one(pooledRow * p.C + e % p.C);
-                idx[1] = _window(p, pooledRow, e % p.C);
-            }
+            idx = _poolIndices(code, _pool(code, attrs), outDims, inDims, e, terms);
         } else if (code == ONE_HOT) {
             _attrCount(code, attrs, 1);
             uint256 classes = _attr(code, attrs, 0, 1, type(uint32).max);
@@ -195,8 +181,7 @@ contract ModelOps {
             uint256 n = outDims[1];
             uint256 k = 2 * n + 1;
             // INVARIANT: INV-GAME-9: only the true K settles, and the slice lies inside [0, K] and is not empty.
-            if (terms.count != k) revert TermCountMismatch(k, terms.count);
-            if (terms.lo >= terms.hi || terms.hi > k) revert TermSliceOutOfRange(terms.lo, terms.hi, k);
+            _checkTerms(k, terms);
             uint256 row = e / n;
             uint256[] memory z = new uint256[](terms.hi - terms.lo);
             // SAFETY: row * n + column < m * n, the element count (<= 2^64).
@@ -211,6 +196,51 @@ contract ModelOps {
                 idx[i] = _one(e);
             }
         }
+    }
+
+    /// @dev {operandIndices} of maxpool and maxpool_grad: the slice's cells of the window (maxpool_grad: of
+    ///      its second input, and its pooled gradient when the slice holds the last term).
+    function _poolIndices(
+        uint8 code,
+        Pool memory p,
+        uint32[] calldata outDims,
+        uint32[][] calldata inDims,
+        uint256 e,
+        TermSlice calldata terms
+    ) private pure returns (uint256[][] memory idx) {
+        idx = new uint256[][](inDims.length);
+        _poolShapes(code, p, outDims, inDims);
+        uint256 cells = p.size * p.size;
+        // INVARIANT: INV-GAME-9: only the true K settles, and the slice lies inside [0, K] and is not empty.
+        _checkTerms(code == MAXPOOL ? cells : cells + 1, terms);
+        if (code == MAXPOOL) {
+            idx[0] = _window(p, e / p.C, e % p.C, terms.lo, terms.hi);
+            return idx;
+        }
+        (uint256 pooledRow,) = _pooledRow(p, e / p.C);
+        // The last term reads the pooled gradient; the others the window.
+        idx[0] = terms.hi == cells + 1 ? _one(pooledRow * p.C + e % p.C) : new uint256[](0);
+        idx[1] = _window(p, pooledRow, e % p.C, terms.lo, terms.hi < cells ? terms.hi : cells);
+    }
+
+    /// @dev Reverts unless the pool input is [B*H*W, C], the output (maxpool) or the gradient (maxpool_grad)
+    ///      [B*OH*OW, C] and maxpool_grad's output the pool input's shape.
+    function _poolShapes(uint8 code, Pool memory p, uint32[] calldata outDims, uint32[][] calldata inDims) private pure {
+        uint32[] calldata x = inDims[code == MAXPOOL ? 0 : 1];
+        if (x.length != 2 || x[1] != p.C || x[0] == 0 || x[0] % (p.H * p.W) != 0) revert ShapeMismatch(code, code == MAXPOOL ? 0 : 1);
+        uint256 pooled = (x[0] / (p.H * p.W)) * p.OH * p.OW;
+        if (code == MAXPOOL) {
+            _expect2(code, outDims, pooled, p.C, type(uint256).max);
+        } else {
+            _expect2(code, inDims[0], pooled, p.C, 0);
+            _expect2(code, outDims, x[0], p.C, type(uint256).max);
+        }
+    }
+
+    /// @dev The declared K is `k` and the slice a non-empty part of [0, k] (INV-GAME-9).
+    function _checkTerms(uint256 k, TermSlice calldata terms) private pure {
+        if (terms.count != k) revert TermCountMismatch(k, terms.count);
+        if (terms.lo >= terms.hi || terms.hi > k) revert TermSliceOutOfRange(terms.lo, terms.hi, k);
     }
 
     // ================================================================== values
@@ -244,22 +274,14 @@ contract ModelOps {
             }
             return sum;
         }
-        if (code == MAXPOOL) return operands[0][_argmax(code, operands[0])];
-        if (code == MAXPOOL_GRAD) {
-            Pool memory p = _pool(code, attrs);
-            int256 g = _single(code, operands[0]);
-            if (operands[1].length != p.size * p.size) revert MalformedOperands(code);
-            (, uint256 position) = _pooledRow(p, e / p.C);
-            // The tie rule: the gradient goes to the FIRST window position (row-major) holding the max.
-            return _argmax(code, operands[1]) == position ? g : int256(0);
-        }
         if (code == ONE_HOT) {
             int256 x = _single(code, operands[0]);
             uint256 j = e % _attr(code, attrs, 0, 1, type(uint32).max);
             return (x >= 0 && uint256(x) == j) ? int256(1) : int256(0);
         }
-        // softmax_ce_grad is settled through its term level only: {softmaxTerms}.
-        if (code == SOFTMAX_CE_GRAD) revert UnsupportedCode(code);
+        // softmax_ce_grad, maxpool and maxpool_grad are settled through their term level only: {softmaxTerms},
+        // {poolTerms}.
+        if (code == SOFTMAX_CE_GRAD || code == MAXPOOL || code == MAXPOOL_GRAD) revert UnsupportedCode(code);
         return _adam(code, attrs, operands);
     }
 
@@ -292,6 +314,61 @@ contract ModelOps {
     }
 
     // ================================================================== kernels
+
+    // ================================================================== max pooling's term level
+
+    /// @notice The partial value at termHi of maxpool / maxpool_grad element `e`'s fold over its window
+    ///         (settlement/poolTerms.ts, docs/protocol.md 3.3.1) from the agreed partial value `accIn` at
+    ///         termLo; with P(0) = 0 and x_t the window's values, row-major:
+    ///           maxpool (K = size^2):          P(t+1) = t == 0 ? x_0 : max(P(t), x_t)
+    ///           maxpool_grad (K = size^2 + 1): P(t+1) = t == 0 ? (x_0, 0) : x_t > M ? (x_t, t) : P(t),
+    ///                                          P(K) = A == position ? g : 0
+    ///         where a maxpool_grad partial value holds the running max M and the position A of its first
+    ///         occurrence (the tie rule) as A * 2^64 + M (M the signed low 64 bits), `position` is e's place
+    ///         in its window ({elementFact}) and g the window's pooled gradient.
+    /// @param code 13 or 14.
+    /// @param attrs H, W, C, size (checked by {operandIndices}).
+    /// @param operands In {operandIndices}' order: maxpool the slice's window values; maxpool_grad g (when
+    ///        the slice holds the last term) and the slice's window values.
+    /// @param e The output element.
+    /// @param terms The game's term slice and K (checked by {operandIndices}).
+    /// @param accIn The agreed partial value at terms.lo (the parties' word: 0 at term 0).
+    /// @return acc The partial value at terms.hi.
+    function poolTerms(
+        uint8 code,
+        int64[] calldata attrs,
+        int256[][] calldata operands,
+        uint256 e,
+        TermSlice calldata terms,
+        int256 accIn
+    ) external pure returns (int256 acc) {
+        if (operands.length != arity(code) || (code != MAXPOOL && code != MAXPOOL_GRAD)) revert MalformedOperands(code);
+        int256[] calldata x = operands[code == MAXPOOL ? 0 : 1];
+        acc = accIn;
+        if (code == MAXPOOL) {
+            if (x.length != terms.hi - terms.lo) revert MalformedOperands(code);
+            for (uint256 s = 0; s < x.length; ++s) {
+                if (terms.lo + s == 0 || x[s] > acc) acc = x[s];
+            }
+            return acc;
+        }
+        Pool memory p = _pool(code, attrs);
+        uint256 cells = p.size * p.size;
+        bool last = terms.hi == cells + 1;
+        if (x.length != (last ? cells : terms.hi) - terms.lo || operands[0].length != (last ? 1 : 0)) revert MalformedOperands(code);
+        for (uint256 s = 0; s < x.length; ++s) {
+            uint256 t = terms.lo + s;
+            // The first max wins ties: only a strictly larger value moves the position.
+            if (t == 0) acc = x[s];
+            else if (x[s] > int256(int64(acc))) acc = x[s] + int256(t) * PAIR_SHIFT;
+        }
+        if (last) {
+            (, uint256 position) = _pooledRow(p, e / p.C);
+            int256 m = int256(int64(acc));
+            // Exact: acc - m is a multiple of 2^64 (an arithmetic shift floors).
+            acc = (acc - m) >> 64 == int256(position) ? operands[0][0] : int256(0);
+        }
+    }
 
     // ================================================================== softmax_ce_grad's term level
 
@@ -523,26 +600,16 @@ contract ModelOps {
         position = (y % p.size) * p.size + x % p.size;
     }
 
-    /// @dev The input elements of pooled row r = (b, oy, ox), channel c: the window, row-major (ky, kx).
-    function _window(Pool memory p, uint256 r, uint256 c) private pure returns (uint256[] memory w) {
-        uint256 b = r / (p.OH * p.OW);
-        uint256 oy = (r / p.OW) % p.OH;
-        uint256 ox = r % p.OW;
-        w = new uint256[](p.size * p.size);
-        for (uint256 ky = 0; ky < p.size; ++ky) {
-            for (uint256 kx = 0; kx < p.size; ++kx) {
-                w[ky * p.size + kx] = ((b * p.H + oy * p.size + ky) * p.W + ox * p.size + kx) * p.C + c;
-            }
-        }
+    /// @dev The input elements of pooled row r = (b, oy, ox), channel c: cells [lo, hi) of the window,
+    ///      row-major (ky, kx); empty when lo >= hi.
+    function _window(Pool memory p, uint256 r, uint256 c, uint256 lo, uint256 hi) private pure returns (uint256[] memory w) {
+        // The window's top-left input row: (b, oy * size, ox * size).
+        uint256 corner = ((r / (p.OH * p.OW)) * p.H + ((r / p.OW) % p.OH) * p.size) * p.W + (r % p.OW) * p.size;
+        w = new uint256[](hi > lo ? hi - lo : 0);
+        for (uint256 t = lo; t < hi; ++t) w[t - lo] = (corner + (t / p.size) * p.W + t % p.size) * p.C + c;
     }
 
     // ================================================================== helpers
-
-    /// @dev The first index holding the largest value (strict comparison: the first max wins ties).
-    function _argmax(uint8 code, int256[] calldata v) private pure returns (uint256 best) {
-        if (v.length == 0) revert MalformedOperands(code);
-        for (uint256 i = 1; i < v.length; ++i) if (v[i] > v[best]) best = i;
-    }
 
     function _single(uint8 code, int256[] calldata v) private pure returns (int256) {
         if (v.length != 1) revert MalformedOperands(code);

@@ -20,8 +20,10 @@ import {ProofNotEmpty, MalformedOperands, UnsupportedCode} from "./KernelErrors.
 ///      accepted spec is below 2^53 (docs/engine.md, "Values and exactness").
 contract RecomputeKernelVerifier is KernelVerifierBase {
     /// @notice Op codes of the model ops settled through the game's term level (ModelOps): col2im's terms
-    ///         are summed, softmax_ce_grad's folded.
+    ///         are summed; the pools' windows and softmax_ce_grad's row folded.
     uint8 internal constant COL2IM_CODE = 12;
+    uint8 internal constant MAXPOOL_CODE = 13;
+    uint8 internal constant MAXPOOL_GRAD_CODE = 14;
     uint8 internal constant SOFTMAX_CE_GRAD_CODE = 16;
 
     /// @inheritdoc KernelVerifierBase
@@ -36,9 +38,9 @@ contract RecomputeKernelVerifier is KernelVerifierBase {
         if (proof.length != 0) revert ProofNotEmpty(proof.length);
         // The model ops (10..19): their definition on chain is ModelOps, which the base created.
         if (code > MAX_V1_OP_CODE) {
-            if (code == SOFTMAX_CE_GRAD_CODE) {
-                return modelOps.softmaxTerms(attrs, operands, outDims, ctx.element, ModelOps.TermSlice(ctx.termLo, ctx.termHi, ctx.termCount), ctx.accIn);
-            }
+            ModelOps.TermSlice memory terms = ModelOps.TermSlice(ctx.termLo, ctx.termHi, ctx.termCount);
+            if (code == SOFTMAX_CE_GRAD_CODE) return modelOps.softmaxTerms(attrs, operands, outDims, ctx.element, terms, ctx.accIn);
+            if (code == MAXPOOL_CODE || code == MAXPOOL_GRAD_CODE) return modelOps.poolTerms(code, attrs, operands, ctx.element, terms, ctx.accIn);
             int256 v = modelOps.recompute(code, attrs, operands, ctx.element);
             // col2im is an accumulation: the slice's sum after the agreed partial sum (checked: accIn is the
             // parties' word, not an opened value).

@@ -20,7 +20,7 @@ export const maxpool: OpDef<MaxpoolAttrs> = {
   kind: "maxpool",
   arity: 1,
   accumulates: false,
-  settlePublicInputs: 10, // ctx, out, the window packed in 7 words (25 slots: size <= 5), size
+  settlePublicInputs: 7, // a term slice of its window: ctx, out, accIn, the slice packed in 2 words, termLo, termHi
   type([s], [r], a) {
     const { OH, OW } = poolOutput("maxpool", a);
     const B = poolBatch("maxpool", s!, a, a.H * a.W, "input");

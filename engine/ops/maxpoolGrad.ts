@@ -14,7 +14,7 @@ export const maxpoolGrad: OpDef<MaxpoolGradAttrs> = {
   kind: "maxpool_grad",
   arity: 2,
   accumulates: false,
-  settlePublicInputs: 12, // ctx, out, g, the window packed in 7 words (25 slots: size <= 5), size, the position
+  settlePublicInputs: 10, // a term slice of its window: ctx, out, accIn, the slice packed in 2 words, termLo, termHi, g, the position, size^2
   type([sg, sx], [rg], a) {
     const { OH, OW } = poolOutput("maxpool_grad", a);
     const B = poolBatch("maxpool_grad", sx!, a, a.H * a.W, "pool input");

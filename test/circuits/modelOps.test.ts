@@ -1,6 +1,7 @@
-// Differential test of the GENERIC settlement circuits of ops 10-19 (circuits/settle/{reshape, im2col, maxpool,
-// maxpool_grad, one_hot, adam_m, adam_v, adam_update}.circom; col2im, an accumulation since ModelOps settles it
-// through the game's term level, uses col_sum's dot slice dot_slice_cs8) against the TypeScript reference
+// Differential test of the GENERIC settlement circuits of ops 10-19 (circuits/settle/{reshape, im2col,
+// maxpool_terms8, maxpool_grad_terms8, one_hot, adam_m, adam_v, adam_update}.circom; col2im, an accumulation
+// since ModelOps settles it through the game's term level, uses col_sum's dot slice dot_slice_cs8; the pools
+// are folds over their window, proved slice by slice from settlement/poolTerms.ts) against the TypeScript reference
 // (engine/ops/*.ts): the settle mains themselves are compiled (one circuit per op, the attributes are public
 // inputs) and their WASM witness calculators run in process. A case passes when the reference's output is
 // accepted as `out` and out +- 1 (and a mutated operand with the same out) yields no witness. Cases: the
@@ -12,12 +13,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { before, describe, it } from "node:test";
 import { expect } from "chai";
-import { opDef, type OpKind } from "../../engine/ops/index.ts";
+import { OP_CODES, opDef, type OpKind } from "../../engine/ops/index.ts";
 import { imageTaps } from "../../engine/ops/windowGeometry.ts";
 import { EXP_TABLE } from "../../engine/expTable.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { packSlice, packValues } from "../../settlement/prover.ts";
-import { col2imTermCount, modelOperandIndices } from "../../settlement/modelOpRule.ts";
+import { col2imTermCount, modelElementFact, modelOperandIndices } from "../../settlement/modelOpRule.ts";
+import { maxpoolGradPartials, maxpoolPartials, poolPair } from "../../settlement/poolTerms.ts";
 import {
   ROOT,
   buildCircuits,
@@ -30,7 +32,7 @@ import {
 } from "../../scripts/circuits-build.ts";
 import { rng as seededRng } from "../helpers/seededRng.ts";
 
-const MAINS = ["reshape", "im2col", "maxpool", "maxpool_grad", "one_hot", "adam_m", "adam_v", "adam_update", "dot_slice_cs8"] as const;
+const MAINS = ["reshape", "im2col", "maxpool_terms8", "maxpool_grad_terms8", "one_hot", "adam_m", "adam_v", "adam_update", "dot_slice_cs8"] as const;
 /**
  * softmax_ce_grad's whole-row kernel (circuits/kernels/softmax_ce_grad.circom) is not a settle circuit (a
  * 256-logit row is beyond a 2^16 ceremony; the op settles slice by slice with circuits/settle/softmax_terms8.circom,
@@ -40,7 +42,6 @@ const MAINS = ["reshape", "im2col", "maxpool", "maxpool_grad", "one_hot", "adam_
 const SOFTMAX_N = 6;
 const SOFTMAX_MAIN = `build/softmax-mains/softmax_ce_grad_n${SOFTMAX_N}.circom`;
 type Main = (typeof MAINS)[number] | "softmax_ce_grad";
-const WINDOW_SLOTS = 25; // maxpool / maxpool_grad: size <= 5
 const TERM_SLICE = 8; // DisputeGame.TERM_SLICE: col2im's slices, like col_sum's
 const CTX = 0x1234567890abcdefn;
 const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -210,24 +211,6 @@ function circuitInputs(c: VecCase, e: number): In | undefined {
       const tap = taps[e % Pn]!;
       return { x: tap < 0 ? 0n : B(x[Math.floor(e / Pn) * N + tap]!) };
     }
-    case "maxpool": {
-      const { H, W, C, size } = a as { H: number; W: number; C: number; size: number };
-      const OH = H / size, OW = W / size, ch = e % C, cell = Math.floor(e / C);
-      const ox = cell % OW, oy = Math.floor(cell / OW) % OH, b = Math.floor(cell / (OW * OH));
-      const win: bigint[] = [];
-      for (let ky = 0; ky < size; ky++) for (let kx = 0; kx < size; kx++) win.push(B(x[((b * H + oy * size + ky) * W + ox * size + kx) * C + ch]!));
-      return { packed: packValues(win, WINDOW_SLOTS), size: B(size) };
-    }
-    case "maxpool_grad": {
-      const { H, W, C, size } = a as { H: number; W: number; C: number; size: number };
-      const xs = c.inputs[1]!.values, g = x;
-      const OH = H / size, OW = W / size, ch = e % C, cell = Math.floor(e / C);
-      const px = cell % W, py = Math.floor(cell / W) % H, b = Math.floor(cell / (W * H));
-      const oy = Math.floor(py / size), ox = Math.floor(px / size);
-      const win: bigint[] = [];
-      for (let ky = 0; ky < size; ky++) for (let kx = 0; kx < size; kx++) win.push(B(xs[((b * H + oy * size + ky) * W + ox * size + kx) * C + ch]!));
-      return { g: B(g[((b * OH + oy) * OW + ox) * C + ch]!), packed: packValues(win, WINDOW_SLOTS), size: B(size), pos: B((py % size) * size + (px % size)) };
-    }
     case "one_hot":
       return { x: B(x[Math.floor(e / a.n!)]!), j: B(e % a.n!) };
     case "adam_m":
@@ -270,6 +253,37 @@ async function col2imBySlices(c: VecCase, ci: number): Promise<number> {
     expect(acc, `col2im case ${ci} element ${e}`).to.equal(B(c.output.values[e]!));
   }
   return n;
+}
+
+/**
+ * A pool window's fold (maxpool: its max; maxpool_grad: g at the window's first argmax, else 0) slice by slice:
+ * every slice of at most 8 terms from the true partial value at its start, as level 4 leaves it, must prove
+ * the true partial value at its end (and only it). Returns the slices checked.
+ */
+async function poolBySlices(grad: boolean, win: readonly bigint[], pos: number, g: bigint, what: string): Promise<number> {
+  const P = grad ? maxpoolGradPartials(win, pos, g) : maxpoolPartials(win);
+  const K = P.length - 1, cells = win.length;
+  let n = 0;
+  for (const lo of new Set([0, ...Array.from({ length: Math.ceil(K / TERM_SLICE) }, (_, s) => s * TERM_SLICE), Math.max(0, K - TERM_SLICE), K - 1, Math.max(0, cells - 3)])) {
+    const hi = Math.min(K, lo + TERM_SLICE);
+    const x = { accIn: P[lo]!, packed: packValues(win.slice(lo, Math.min(hi, cells)), TERM_SLICE), lo: B(lo), hi: B(hi) };
+    if (grad) await expectSettles("maxpool_grad_terms8", { ...x, g: hi === K ? g : 0n, pos: B(pos), cells: B(cells) }, P[hi]!, `${what} [${lo}, ${hi})`);
+    else await expectSettles("maxpool_terms8", x, P[hi]!, `${what} [${lo}, ${hi})`);
+    n++;
+  }
+  return n;
+}
+
+/** The vector case's pool element e: its window, g and position (maxpool_grad), through modelOpRule.ts. */
+function poolElement(c: VecCase, e: number): { win: bigint[]; pos: number; g: bigint } {
+  const code = OP_CODES[c.kind as OpKind];
+  const idx = modelOperandIndices(code, c.encodedAttrs, c.output.shape, c.inputs.map((i) => i.shape), e);
+  const grad = c.kind === "maxpool_grad";
+  return {
+    win: idx[grad ? 1 : 0]!.map((i) => B(c.inputs[grad ? 1 : 0]!.values[i]!)),
+    pos: grad ? modelElementFact(code, c.encodedAttrs, c.output.shape, e) : 0,
+    g: grad ? B(c.inputs[0]!.values[idx[0]![0]!]!) : 0n,
+  };
 }
 
 /** softmax_ce_grad's kernel inputs: the row packed in SOFTMAX_N slots, its length, the label, j and the attributes. */
@@ -317,6 +331,17 @@ describe("zk settle circuits of ops 10-19 vs the TypeScript reference", () => {
       if (c.kind === "col2im") {
         checked += await col2imBySlices(c, ci);
         seen.add("dot_slice_cs8");
+        continue;
+      }
+      if (c.kind === "maxpool" || c.kind === "maxpool_grad") {
+        for (let e = 0; e < c.output.values.length; e++) {
+          const { win, pos, g } = poolElement(c, e);
+          const grad = c.kind === "maxpool_grad";
+          const P = grad ? maxpoolGradPartials(win, pos, g) : maxpoolPartials(win);
+          expect(P.at(-1), `${c.kind} case ${ci} element ${e}: the fold ends on the op's value`).to.equal(B(c.output.values[e]!));
+          checked += await poolBySlices(grad, win, pos, g, `${c.kind} case ${ci} element ${e}`);
+        }
+        seen.add(`${c.kind}_terms8`);
         continue;
       }
       for (let e = 0; e < c.output.values.length; e++) {
@@ -388,34 +413,38 @@ describe("zk settle circuits of ops 10-19 vs the TypeScript reference", () => {
     await expectSettles("im2col", { x: 0n }, 0n, "padding tap");
   });
 
-  it("maxpool, maxpool_grad: random windows of every size 1..5 (ties, extremes) against the engine; every position", async () => {
+  it("maxpool, maxpool_grad: random windows of every size 1..8 (ties, extremes) against the engine, slice by slice; every position of the small windows; forged slices refused", async () => {
     const r = seededRng(13);
-    for (let i = 0; i < 40; i++) {
-      const size = (i % 5) + 1, n = size * size;
+    for (let i = 0; i < 32; i++) {
+      const size = (i % 8) + 1, n = size * size;
       const pool = pick(r, [3, 5, 2 ** 53 - 1]);
       const xs = Array.from({ length: n }, () => (pool === 3 ? int(r, -1, 1) : pool === 5 ? int(r, -5, 5) : val(r, 2 ** 53 - 1)));
       if (i % 5 === 0) xs.fill(pick(r, [-(2 ** 53), 7, 2 ** 53 - 1])); // all equal: the first wins
       const attrs = { H: size, W: size, C: 1, size };
       const max = ref("maxpool", [t(xs, [n, 1])], attrs)[0]!;
-      const win = packValues(xs.map(B), WINDOW_SLOTS);
-      await expectSettles("maxpool", { packed: win, size: B(size) }, B(max), `size ${size} ${xs}`);
+      const win = xs.map(B);
+      expect(maxpoolPartials(win)[n], `size ${size}: the fold is the engine's max`).to.equal(B(max));
+      await poolBySlices(false, win, 0, 0n, `maxpool size ${size}`);
       const g = val(r, 2 ** 53 - 1);
       const grads = ref("maxpool_grad", [t([g], [1, 1]), t(xs, [n, 1])], attrs);
       // Every position of the small windows; of the large ones the first, the last, every max and a few more.
-      const positions = n <= 16 ? [...Array(n).keys()] : [...new Set([0, n - 1, ...xs.flatMap((v, q) => (v === max ? [q] : [])).slice(0, 4), int(r, 0, n - 1), int(r, 0, n - 1)])];
+      const positions = n <= 9 ? [...Array(n).keys()] : [...new Set([0, n - 1, ...xs.flatMap((v, q) => (v === max ? [q] : [])).slice(0, 3), int(r, 0, n - 1)])];
       for (const pos of positions) {
-        await expectSettles("maxpool_grad", { g: B(g), packed: win, size: B(size), pos: B(pos) }, B(grads[pos]!), `size ${size} pos ${pos}`);
+        expect(maxpoolGradPartials(win, pos, B(g))[n + 1], `size ${size} pos ${pos}: the fold is the engine's gradient`).to.equal(B(grads[pos]!));
+        await poolBySlices(true, win, pos, B(g), `maxpool_grad size ${size} pos ${pos}`);
       }
-      // A position outside the window, a size outside [1, 5], the window's values mutated (max moved).
-      await expectNoWitness("maxpool_grad", { g: B(g), packed: win, size: B(size), pos: B(n) }, 0n, "pos = size^2");
-      await expectNoWitness("maxpool", { packed: win, size: 6n }, B(max), "size 6");
-      await expectNoWitness("maxpool", { packed: win, size: 0n }, B(max), "size 0");
-      const k = xs.indexOf(max);
+      // Forged: the window's max moved up by one, a slice longer than 8 or empty, a pair whose position does
+      // not fit 13 bits.
+      const k = xs.indexOf(max), lo = Math.floor(k / TERM_SLICE) * TERM_SLICE, hi = Math.min(n, lo + TERM_SLICE);
+      const P = maxpoolPartials(win);
       if (max < 2 ** 53 - 1) {
-        const bumped = packValues(xs.map((v, q) => B(q === k ? v + 1 : v)), WINDOW_SLOTS);
-        await expectNoWitness("maxpool", { packed: bumped, size: B(size) }, B(max), "the max's operand + 1");
+        const bumped = packValues(win.slice(lo, hi).map((v, q) => (lo + q === k ? v + 1n : v)), TERM_SLICE);
+        await expectNoWitness("maxpool_terms8", { accIn: P[lo]!, packed: bumped, lo: B(lo), hi: B(hi) }, P[hi]!, "the max's operand + 1");
       }
+      await expectNoWitness("maxpool_terms8", { accIn: P[lo]!, packed: packValues(win.slice(lo, hi), TERM_SLICE), lo: B(lo), hi: B(lo + 9) }, P[hi]!, "9 terms");
+      await expectNoWitness("maxpool_terms8", { accIn: P[lo]!, packed: packValues([], TERM_SLICE), lo: B(lo), hi: B(lo) }, P[lo]!, "no term");
     }
+    await expectNoWitness("maxpool_grad_terms8", { accIn: poolPair(5n, 1n << 13n), packed: packValues([1n], TERM_SLICE), lo: 1n, hi: 2n, g: 0n, pos: 0n, cells: 4n }, poolPair(5n, 1n << 13n), "a position past 2^13");
   });
 
   it("softmax_ce_grad's kernel: circuits/lib/exp_table.circom is engine/expTable.ts, entry by entry", () => {
@@ -467,11 +496,12 @@ describe("zk settle circuits of ops 10-19 vs the TypeScript reference", () => {
     cases.push(["adam_m", bigIn({ ...m }), B(ref("adam_m", [t([m.m]), t([m.g])], m)[0]!)]);
     cases.push(["adam_v", bigIn({ ...v }), B(ref("adam_v", [t([v.v]), t([v.g])], v)[0]!)]);
     cases.push(["adam_update", bigIn({ ...u }), B(ref("adam_update", [t([u.w]), t([u.m]), t([u.v])], u)[0]!)]);
-    const xs = [3, 9, 9, -2];
-    cases.push(["maxpool", { packed: packValues(xs.map(B), WINDOW_SLOTS), size: 2n }, 9n]);
-    cases.push(["maxpool_grad", { g: 5n, packed: packValues(xs.map(B), WINDOW_SLOTS), size: 2n, pos: 1n }, 5n]);
+    const xs = [3n, 9n, 9n, -2n];
+    cases.push(["maxpool_terms8", { accIn: 0n, packed: packValues(xs, TERM_SLICE), lo: 0n, hi: 4n }, 9n]);
+    const gp = maxpoolGradPartials(xs, 1, 5n);
+    cases.push(["maxpool_grad_terms8", { accIn: gp[2]!, packed: packValues(xs.slice(2), TERM_SLICE), lo: 2n, hi: 5n, g: 5n, pos: 1n, cells: 4n }, 5n]);
     cases.push(["softmax_ce_grad", softmaxInputs([5, 9, -3], 1, 0, 4, 4096), B(ref("softmax_ce_grad", [t([5, 9, -3], [1, 3]), t([1])], { fracBits: 4, one: 4096 })[0]!)]);
-    const HINT = /\.(q|r|rem|half|max|sel\[\d+\]|out\[\d+\]|picked\[\d+\])$|root\.r$|wm\.max$/;
+    const HINT = /\.(q|r|rem|half|max|sel\[\d+\]|out\[\d+\]|picked\[\d+\]|M\[0\]|A\[0\])$|root\.r$|wm\.max$/;
     for (const [main, x, out] of cases) {
       const c = built.get(main)!;
       const cs = r1csConstraints(c.r1cs);

@@ -185,6 +185,22 @@ describe("DisputeGame level 4: terms of a matmul/col_sum element", async () => {
     expect([st.phase, st.termHi, st.termCount]).to.deep.equal([Phase.ChallengerTerms, BigInt(K), BigInt(K)]);
   });
 
+  it("INV-GAME-9 for the pools' folds: K = size^2 (maxpool) and size^2 + 1 (maxpool_grad) from the attributes (K_FROM_ATTRS); any other K is refused, the true one opens level 4", async () => {
+    const cnn = makeWorld("cnn", 2);
+    for (const code of [13, 14]) {
+      const k = cnn.program.entries.find((p) => p.code === code)!.entry;
+      const size = cnn.program.entries[k]!.attrs[3]!;
+      const K = size * size + (code === 14 ? 1 : 0);
+      expect(programTermCount(cnn.program, k)).to.deep.equal({ K });
+      const { id } = await toTerms(f, cnn, k, 1);
+      for (const wrong of [K - 1, K + 1, size]) {
+        await expectRevert(f.game.write.postTerms([id, BigInt(wrong), solverTermsMove({ K: wrong, sum: () => 0n }, 0n, 0n, 0n).sums, NO_OPERAND], { account: f.solver.account }), "WrongTermCount", [id, BigInt(wrong), BigInt(K)]);
+      }
+      await send(f, f.game, "postTerms", [id, BigInt(K), [], NO_OPERAND], f.solver, "postTerms");
+      expect((await stateOf(f, id)).phase, "K <= 8: settlement at once").to.equal(Phase.Settlement);
+    }
+  });
+
   it("the K proof must be the program leaf of entry k's first input: another tensor's description or the wrong form (OperandMismatch), a leaf or path not in the program (ProgramRootMismatch, IndexOutOfRange)", async () => {
     const { id } = await toTerms(f, tiny, MM, 4);
     const x = operandOf(tiny, MM);

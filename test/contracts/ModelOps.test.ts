@@ -18,6 +18,7 @@ import type { SettlementContext } from "../../settlement/abi.ts";
 import { col2imGeometry, col2imTerms, modelElementFact } from "../../settlement/modelOpRule.ts";
 import { SettlementError } from "../../settlement/errors.ts";
 import { accumulationTerms, buildSettlementOperands, elementPartials, encodeSettlementOperands, partialSums, settlementContext, sliceValue } from "../../settlement/operands.ts";
+import { maxpoolGradPartials, poolUnpair } from "../../settlement/poolTerms.ts";
 import { packSoftmaxIndices, softmaxPair, softmaxTableWord, softmaxUnpair } from "../../settlement/softmaxTerms.ts";
 import { operandIndices, termCount, type TermSlice } from "../../settlement/operandRule.ts";
 import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
@@ -45,19 +46,29 @@ describe("ModelOps: settlement of the model ops 10..19", async () => {
   const modelOps = await viem.getContractAt("ModelOps", (await verifier.read.modelOps()) as Hex);
   const table = await viem.deployContract("ExpTableHarness");
 
-  /** K of a term-level model op (col2im, softmax_ce_grad), from its attributes or its output [m, n]; else 0. */
-  const kOf = (code: number, attrs: readonly number[], out: readonly number[]) =>
-    code === 12 ? termCount(code, attrs, []) : code === 16 && out.length === 2 ? termCount(code, attrs, [out]) : 0;
-  /** The on-chain rule; col2im and softmax_ce_grad over the whole term range [0, K) unless a slice is given. */
+  const termLevel = (code: number) => (code >= 12 && code <= 14) || code === 16;
+  /**
+   * K of a term-level model op (col2im, the pools from their attributes, softmax_ce_grad from its output
+   * [m, n]); 0 for the others; 1 where the TS rule refuses the attributes (the contract must revert on them).
+   */
+  const kOf = (code: number, attrs: readonly number[], out: readonly number[]) => {
+    if (!termLevel(code)) return 0;
+    try {
+      return termCount(code, attrs, [out]);
+    } catch {
+      return 1;
+    }
+  };
+  /** The on-chain rule; the term-level ops over the whole term range [0, K) unless a slice is given. */
   const onChainIndices = async (code: number, attrs: readonly number[], out: readonly number[], ins: readonly (readonly number[])[], e: number, slice?: TermSlice) => {
     const K = kOf(code, attrs, out);
     const s = slice ?? { lo: 0, hi: K, count: K };
     return ((await k.read.operandIndices([code, big(attrs), out, ins, BigInt(e), BigInt(s.lo), BigInt(s.hi), BigInt(s.count)])) as readonly (readonly bigint[])[]).map((r) => r.map(Number));
   };
-  /** The recomputing kernel; softmax_ce_grad's whole fold [0, K) from 0 unless a slice and accIn are given. */
+  /** The recomputing kernel; a fold's (pools, softmax_ce_grad) whole range [0, K) from 0 unless a slice and accIn are given. */
   const kernel = (code: number, attrs: readonly number[], values: readonly (readonly (number | bigint)[])[], e: number, out: readonly number[], slice?: TermSlice, accIn = 0n) => {
     const vs = values.map((v) => v.map(BigInt));
-    if (code !== 16 && !slice) return k.read.kernel([code, big(attrs), vs, BigInt(e), out, "0x"]) as Promise<bigint>;
+    if ((!termLevel(code) || code === 12) && !slice) return k.read.kernel([code, big(attrs), vs, BigInt(e), out, "0x"]) as Promise<bigint>;
     const K = kOf(code, attrs, out);
     const s = slice ?? { lo: 0, hi: K, count: K };
     return k.read.kernelTerms([code, big(attrs), vs, BigInt(e), out, [BigInt(s.lo), BigInt(s.hi), BigInt(s.count)], accIn, "0x"]) as Promise<bigint>;
@@ -235,6 +246,50 @@ describe("ModelOps: settlement of the model ops 10..19", async () => {
     expect(softmaxUnpair(softmaxPair(-(2n ** 52n), 30n * 65536n))).to.deep.equal({ M: -(2n ** 52n), S: 30n * 65536n });
     await expectRevert(onChainIndices(16, attrs, out, [out, [1]], 0, { lo: 0, hi: 7, count: 6 }), "TermCountMismatch");
     await expectRevert(onChainIndices(16, attrs, out, [out, [1]], 0, { lo: 0, hi: 8, count: 7 }), "TermSliceOutOfRange");
+  });
+
+  it("maxpool's fold (K = size^2) and maxpool_grad's (K = size^2 + 1) over their window: every slice on chain takes P(lo) to the TS P(hi); P(K) is the reference, ties to the first max; a wrong K or slice reverts", async () => {
+    // The vectors' pools, and a size-8 window (K = 64, 65: several slices) with ties and negative values.
+    const H = 8, W = 16, C = 2, B = 1, size = 8;
+    const x: Tensor = { shape: [B * H * W, C], data: Float64Array.from({ length: B * H * W * C }, (_, i) => ((i * 7919) % 13) - 9) };
+    const gp: Tensor = { shape: [B * 2, C], data: Float64Array.from([5, -3, 11, 0]) };
+    const attrs = { H, W, C, size };
+    const made = (kind: "maxpool" | "maxpool_grad", inputs: Tensor[]) => {
+      const def = opDef(kind), out = def.reference(inputs, attrs);
+      return { kind, code: OP_CODES[kind], encodedAttrs: def.encodeAttrs(attrs), inputs: inputs.map((t) => ({ shape: [...t.shape], values: [...t.data] })), output: { shape: [...out.shape], values: [...out.data] } } as OpCase;
+    };
+    const cases = [...CASES.filter((c) => c.code === 13 || c.code === 14), made("maxpool", [x]), made("maxpool_grad", [gp, x])];
+    let slices = 0, nonZeroGrads = 0;
+    for (const c of cases) {
+      const inputs = c.inputs.map((i) => ({ shape: i.shape, data: Float64Array.from(i.values) }));
+      const ins = c.inputs.map((i) => i.shape);
+      const K = termCount(c.code, c.encodedAttrs, ins), s = c.encodedAttrs[3]!;
+      expect(K).to.equal(s * s + (c.code === 14 ? 1 : 0));
+      for (let e = 0; e < c.output.values.length; e += c.output.values.length > 64 ? 7 : 1) {
+        const P = elementPartials(c.code, c.encodedAttrs, c.output.shape, inputs, e);
+        expect(P[K], `${c.kind} ${c.note ?? ""} element ${e}: the fold ends on the op's value`).to.equal(BigInt(c.output.values[e]!));
+        if (c.code === 14 && P[K] !== 0n) nonZeroGrads++;
+        for (const lo of new Set([0, Math.max(0, K - 8), Math.max(0, K - 1), e % K])) {
+          const hi = Math.min(K, lo + 8), slice = { lo, hi, count: K };
+          const idx = await onChainIndices(c.code, c.encodedAttrs, c.output.shape, ins, e, slice);
+          expect(idx, `${c.kind} slice [${lo}, ${hi}) indices`).to.deep.equal(operandIndices(c.code, c.encodedAttrs, c.output.shape, ins, e, slice));
+          const values = idx.map((ix, i) => ix.map((j) => c.inputs[i]!.values[j]!));
+          expect(await kernel(c.code, c.encodedAttrs, values, e, c.output.shape, slice, P[lo]!), `${c.kind} element ${e} slice [${lo}, ${hi})`).to.equal(P[hi]!);
+          expect(sliceValue(c.code, c.encodedAttrs, c.output.shape, inputs, e, slice, P[lo]!)).to.equal(P[hi]!);
+          slices++;
+        }
+      }
+    }
+    expect(slices).to.be.greaterThan(100);
+    expect(nonZeroGrads, "some maxpool_grad elements are their window's first max").to.be.greaterThan(2);
+    // The tie rule through the pair: a later equal value keeps the first position.
+    expect(poolUnpair(maxpoolGradPartials([3n, 7n, 7n, -1n], 2, 9n)[4]!)).to.deep.equal({ M: 7n, A: 1n });
+    expect(maxpoolGradPartials([3n, 7n, 7n, -1n], 1, 9n)[5]).to.equal(9n);
+    expect(maxpoolGradPartials([3n, 7n, 7n, -1n], 2, 9n)[5]).to.equal(0n);
+    const g4 = [4, 4, 1, 2];
+    await expectRevert(onChainIndices(13, g4, [4, 1], [[16, 1]], 0, { lo: 0, hi: 4, count: 5 }), "TermCountMismatch");
+    await expectRevert(onChainIndices(14, g4, [16, 1], [[4, 1], [16, 1]], 0, { lo: 0, hi: 6, count: 5 }), "TermSliceOutOfRange");
+    await expectRevert(onChainIndices(14, g4, [16, 1], [[4, 1], [16, 1]], 0, { lo: 3, hi: 3, count: 5 }), "TermSliceOutOfRange");
   });
 
   it("malformed attributes, shapes and operands revert with a named error", async () => {

@@ -1,5 +1,6 @@
 // Groth16 settlement of the model ops 10..19 on real steps: every im2col, col2im (its first and last term
-// slices, col_sum's dot-slice circuit), maxpool, maxpool_grad and reshape entry of a tiny CNN step and every one_hot, adam_m, adam_v and adam_update entry of a tiny character-LM
+// slices, col_sum's dot-slice circuit), maxpool and maxpool_grad (the first and last term slices of their
+// window's fold) and reshape entry of a tiny CNN step and every one_hot, adam_m, adam_v and adam_update entry of a tiny character-LM
 // step (first, last and random elements, an im2col padding tap and a maxpool_grad element that receives its
 // window's gradient) gets a real proof from the op's generic circuit (settlement/prover.ts), and
 // Groth16KernelVerifier returns the same true value as RecomputeKernelVerifier (ModelOps). A false claimed
@@ -16,8 +17,8 @@ import { initialState, type TrainingState } from "../../engine/state.ts";
 import type { Tensor } from "../../engine/tensor.ts";
 import { proveKernel, shutdownProver } from "../../settlement/prover.ts";
 import { deployGroth16Verifier } from "../contracts/helpers/gamePlayer.ts";
-import { accumulationTerms, buildSettlementOperands, elementPartials, encodeSettlementOperands, operandValues, partialSums, settlementContext } from "../../settlement/operands.ts";
-import { operandIndices, termCount } from "../../settlement/operandRule.ts";
+import { buildSettlementOperands, elementPartials, encodeSettlementOperands, operandValues, settlementContext } from "../../settlement/operands.ts";
+import { hasTermLevel, operandIndices, termCount } from "../../settlement/operandRule.ts";
 import { type SettlementSource, settlementStep } from "../../settlement/step.ts";
 import { expectRevert } from "../contracts/helpers/viem.ts";
 import { tinyCharlmJob, tinyCnnJob } from "../helpers/modelWorlds.ts";
@@ -39,8 +40,8 @@ const PADDING_TAP = 111, ROUTED_GRADIENT = 114;
 const TERM_SLICE = 8;
 
 /**
- * The claim and the encoded operands of (entry, element) of a real step; col2im (an accumulation): of its
- * term slice `slice` (default the last one), from the true partial sum before it.
+ * The claim and the encoded operands of (entry, element) of a real step; a term-level op (col2im, the pools):
+ * of its term slice `slice` (default the last one), from the true partial value before it.
  */
 function claimOf(step: Step, entry: number, e: number, sliceNo?: number, range?: { lo: number; hi: number }) {
   const { src, all } = step;
@@ -48,13 +49,13 @@ function claimOf(step: Step, entry: number, e: number, sliceNo?: number, range?:
   const inputs = operandValues(src, entry);
   let slice: { lo: number; hi: number; count: number } | undefined;
   let accIn = 0n, output = BigInt(all[p.tensorId]!.data[e]!);
-  if (p.code === COL2IM || p.code === SOFTMAX_CE_GRAD) {
+  if (hasTermLevel(p.code)) {
     const K = termCount(p.code, p.attrs, inputs.map((x) => x.shape));
     const last = Math.ceil(K / TERM_SLICE) - 1;
     const lo = Math.min(sliceNo ?? last, last) * TERM_SLICE;
     slice = range ? { ...range, count: K } : { lo, hi: Math.min(K, lo + TERM_SLICE), count: K };
-    // The fold's (softmax_ce_grad) or the sum's (col2im) partial values.
-    const P = p.code === COL2IM ? partialSums(accumulationTerms(p.code, p.attrs, p.shape, inputs, e)) : elementPartials(p.code, p.attrs, p.shape, inputs, e);
+    // The partial values of the element's sum (col2im) or fold (the pools, softmax_ce_grad).
+    const P = elementPartials(p.code, p.attrs, p.shape, inputs, e);
     accIn = P[slice.lo]!;
     output = P[slice.hi]!;
   }
@@ -62,7 +63,8 @@ function claimOf(step: Step, entry: number, e: number, sliceNo?: number, range?:
   const values = idx.map((ix, i) => ix.map((k) => BigInt(inputs[i]!.data[k]!)));
   const ctx = settlementContext(src, entry, e, slice, accIn);
   const label = p.code === SOFTMAX_CE_GRAD && values[1]!.length > 0 ? { label: values[1]![0]! } : {};
-  const claim = slice
+  // col2im's and softmax_ce_grad's slices as a slice claim; the pools' as every opened value per input.
+  const claim = p.code === COL2IM || p.code === SOFTMAX_CE_GRAD
     ? { code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: values[0]!, ...label }, outShape: p.shape }
     : { code: p.code, attrs: p.attrs, ctx, operands: values.map((v) => v[0] ?? 0n), values, output, outShape: p.shape };
   return { p, ctx, claim, values, output, enc: encodeSettlementOperands(buildSettlementOperands(src, entry, e, slice)) };
@@ -101,8 +103,8 @@ describe("Groth16KernelVerifier settles the model ops 10..19 like RecomputeKerne
         }
       }
       for (const e of picks) {
-        // col2im: its first and its last term slice (the partial sum before it agreed).
-        for (const sl of p.code === COL2IM ? [0, 99] : [undefined]) {
+        // col2im and the pools: their first and their last term slice (the partial value before it agreed).
+        for (const sl of hasTermLevel(p.code) ? [0, 99] : [undefined]) {
           const c = claimOf(step, entry, e, sl);
           const { proof } = await proveKernel(c.claim);
           const zk = (await groth.read.trueValue([c.ctx, c.enc, proof])) as Hex;
@@ -155,17 +157,16 @@ describe("Groth16KernelVerifier settles the model ops 10..19 like RecomputeKerne
     for (const [k, g] of Object.entries(gas)) expect(g, k).to.be.lessThan(1_500_000);
   });
 
-  it("circuitKey names the circuit that settles an instantiation: the generic one for any attributes, none for a pool wider than 5", async () => {
+  it("circuitKey names the circuit that settles an instantiation: the generic one for any attributes, pools of every size included", async () => {
     const key = (code: number, attrs: readonly number[], classes = 0) => groth.read.circuitKey([code, attrs.map(BigInt), classes]) as Promise<Hex>;
     const generic = async (code: number) => key(code, []);
     for (const [code, attrs] of [[10, [2, 6]], [11, [6, 6, 1, 3, 1, 1]], [12, [6, 6, 1, 3, 1, 1]], [13, [4, 4, 3, 2]], [14, [10, 10, 1, 5]], [15, [27]], [17, [1, 3, -100, 100]], [18, [1, 6, 0, 0, 10000]], [19, [3, 1, 1, -1000, 1000]]] as const) {
       expect(await key(code, attrs), `code ${code}`).to.equal(await generic(code));
       expect(await groth.read.verifiers([await key(code, attrs)]), `code ${code} registered`).to.not.equal("0x0000000000000000000000000000000000000000");
     }
-    for (const size of [6, 8, 0]) {
-      const k = await key(13, [size * 2 || 2, size * 2 || 2, 1, size]);
-      expect(k).to.not.equal(await generic(13));
-      expect(await groth.read.verifiers([k])).to.equal("0x0000000000000000000000000000000000000000");
+    for (const size of [6, 8]) {
+      expect(await key(13, [size * 2, size * 2, 1, size]), `maxpool size ${size}`).to.equal(await generic(13));
+      expect(await key(14, [size * 2, size * 2, 1, size]), `maxpool_grad size ${size}`).to.equal(await generic(14));
     }
     // The ops of protocol v1 keep their attributes (requantize), mse_grad its classes.
     expect(await key(3, [8, -127, 127])).to.not.equal(await key(3, []));
