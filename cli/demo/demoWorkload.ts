@@ -16,11 +16,11 @@ import { mnistCnnSpec, mnistSpec } from "../../training/mnistJob.ts";
  * can settle the model's ops, the default length, and how the fetched model is evaluated.
  *
  *   mlp     the default MNIST job (dense 784-128-10), Groth16 kernel verifier: the demo as it always was.
- *   cnn     the LeNet-style MNIST CNN (training/mnistJob.ts mnistCnnSpec) on the same digits; the recomputing
- *           kernel verifier (a Groth16 deployment's circuits cover the CNN too; the demo does not prove).
+ *   cnn     the LeNet-style MNIST CNN (training/mnistJob.ts mnistCnnSpec) on the same digits; Groth16 kernel
+ *           verifier too (its circuits cover every op of the CNN, the pools and softmax_ce_grad by term slices).
  *   charlm  the character LM (training/charlmJob.ts) on the random-name corpus, whose training split is
- *           published as a dataset file the solver and verifier accept; recomputing kernel verifier (as for
- *           the CNN). Evaluated in nats per character, and words are sampled from the fetched model.
+ *           published as a dataset file the solver and verifier accept; Groth16 kernel verifier (as for the
+ *           CNN). Evaluated in nats per character, and words are sampled from the fetched model.
  */
 export const DEMO_MODELS = ["mlp", "cnn", "charlm"] as const;
 export type DemoModel = (typeof DEMO_MODELS)[number];
@@ -86,8 +86,8 @@ export function demoWorkload(model: DemoModel): DemoWorkload {
   if (model === "cnn") {
     const { spec, data } = mnistCnnSpec();
     return {
-      model, description: "LeNet-style CNN on MNIST (conv 8@5x5, maxpool, conv 16@5x5, maxpool, dense 64, dense 10; spec version 2)", spec, train: data.train,
-      publishTrain: false, kernel: "recompute",
+      model, description: "LeNet-style CNN on MNIST (conv 12@5x5, maxpool, conv 24@5x5, maxpool, dense 128, dense 10, softmax cross-entropy; spec version 2)", spec, train: data.train,
+      publishTrain: false, kernel: "groth16",
       // 50 steps, 10 intervals, on a 2,000-digit slice (the verifier re-executes every one: a CNN step is slow).
       cheat: cheatJob(spec, data.train, 2_000, 50, 5),
       evaluate: async (state, backend) => ({ kind: "accuracy", heldoutAccuracy: await stateAccuracy(spec, state, data.heldout, backend), heldoutExamples: data.heldout.count }),
@@ -98,7 +98,7 @@ export function demoWorkload(model: DemoModel): DemoWorkload {
     const v2 = spec as TrainingSpecV2;
     return {
       model, description: `character LM on ${corpus.train.count.toLocaleString("en-US")} training characters of random-name (context ${corpus.context}, embedding ${CHARLM_DEFAULTS.dim}, dense ${CHARLM_DEFAULTS.hidden.join(", ")}, softmax over ${corpus.vocab.length}, Adam; spec version 2)`,
-      spec, train: corpus.train, publishTrain: true, kernel: "recompute",
+      spec, train: corpus.train, publishTrain: true, kernel: "groth16",
       // 200 steps, 10 intervals, on the first 10,000 characters.
       cheat: cheatJob(spec, corpus.train, 10_000, 200, 20),
       evaluate: async (state, backend) => {

@@ -2,8 +2,8 @@
 // verifier and a cheating solver as their own processes), with a short honest job, for each model. Checks the
 // exit code, the model's root against the committed root and an in-process re-training, the held-out figure
 // (and the char LM's sampled words) against the same figure of the re-trained state, the verifier's sample and
-// attestation, the cheating job caught and failed by a dispute that settles on chain (a Groth16 proof for the
-// MLP, recomputed by the kernel verifier for the CNN and the char LM), exact balance changes from the
+// attestation, the cheating job caught and failed by a dispute that settles on chain by a Groth16 proof (for
+// every model: the CNN's and the char LM's ops have circuits too), exact balance changes from the
 // receipts' fees, and that no child is left.
 import { describe, it } from "node:test";
 import { spawn } from "node:child_process";
@@ -77,7 +77,7 @@ for (const { model, steps: STEPS, interval: INTERVAL, timeout } of RUNS) {
       expect(r.code, r.stderr).to.equal(0);
       const out = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
       expect(out.model).to.equal(model);
-      expect(out.kernel).to.equal(model === "mlp" ? "groth16" : "recompute");
+      expect(out.kernel).to.equal("groth16");
 
       // Roots: the fetched model is the committed final state, and both are what the engine computes.
       const { r: expected, heldout, samples, uniform, vocab } = await expectedRun(model, STEPS, INTERVAL);
@@ -109,15 +109,14 @@ for (const { model, steps: STEPS, interval: INTERVAL, timeout } of RUNS) {
       expect(out.verification.attested).to.equal(true);
       expect(out.verification.detectionOneBadInterval["1"]).to.be.closeTo(1 / (STEPS / INTERVAL), 1e-4); // printed to 4 places
       // The cheating job: every interval re-executed, the corrupted one challenged, the dispute won by the
-      // verifier through settlement (a Groth16 proof for the MLP; recomputed on chain for the others), the job failed.
+      // verifier through settlement by a Groth16 proof, the job failed.
       expect(out.cheat.sampled).to.have.length(10);
       expect(out.cheat.steps / out.cheat.checkpointInterval).to.equal(10);
       expect(out.cheat.jobStatus).to.equal("Failed");
       expect(out.cheat.outcome).to.deep.equal({ verifier: "won", reason: "settled" });
       expect(out.cheat.lie.cheat).to.equal("corrupt-update");
       expect(out.cheat.challengedInterval).to.equal(Math.floor((out.cheat.lie.deviations[0].step - 1) / out.cheat.checkpointInterval));
-      if (model === "mlp") expect(out.cheat.proofMs).to.be.a("number");
-      else expect(out.cheat.proofMs).to.equal(null);
+      expect(out.cheat.proofMs).to.be.a("number");
       expect(BigInt(out.cheat.settleGas) > 0n).to.equal(true);
 
       // Money: an auction won at the solver's opening bid (90% of the escrow, its pricing rule); the client paid
