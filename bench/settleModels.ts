@@ -5,7 +5,9 @@
 // col2im, the pools and softmax_ce_grad, narrowed by level 4, at each of their term slices of TERM_SLICE terms) through
 // eth_estimateGas of trueValue (calldata, openings, ModelOps' recomputation; the game's
 // bookkeeping around a settlement is bench:gas's settle figure minus its trueValue). Every settled value is
-// checked against the engine's. Also: the largest settlement the spec format allows, derived (see the end).
+// checked against the engine's. Then, per op kind, the recomputing verifier's dearest settlement is settled
+// again by the Groth16KernelVerifier with a real proof (settlement/settlementProof.ts): its trueValue gas and
+// the proving time, the same value checked.
 import { network } from "hardhat";
 import type { Hex } from "viem";
 import { opKindOf } from "../engine/ops/index.ts";
@@ -18,16 +20,24 @@ import { hasTermLevel, operandIndices, termCount, type TermSlice } from "../sett
 import { settlementStep } from "../settlement/step.ts";
 import { charlmJob } from "../training/charlmJob.ts";
 import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
+import { proveSettlement } from "../settlement/settlementProof.ts";
+import { shutdownProver } from "../settlement/prover.ts";
+import type { SettlementSource } from "../settlement/step.ts";
+import type { SettlementContext } from "../settlement/abi.ts";
+import { deployGroth16Verifier } from "../test/contracts/helpers/gamePlayer.ts";
 import { report } from "./report.ts";
 
 const { viem } = await network.create();
 const pc = await viem.getPublicClient();
 const verifier = await viem.deployContract("RecomputeKernelVerifier");
+const { verifier: groth } = await deployGroth16Verifier(viem);
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const gas: Record<string, number> = {};
 const leaves: Record<string, number> = {};
 const calldata: Record<string, number> = {};
+/** Per op kind, the recomputing verifier's dearest settlement: what the Groth16 pass settles again. */
+const dearest: Record<string, { src: SettlementSource; entry: number; e: number; slice?: TermSlice; want: bigint; ctx: SettlementContext; enc: Hex }> = {};
 
 async function measure(model: string, spec: TrainingSpec, dataset: Dataset, codes: (c: number) => boolean) {
   const t0 = performance.now();
@@ -61,6 +71,7 @@ async function measure(model: string, spec: TrainingSpec, dataset: Dataset, code
           gas[key] = g;
           leaves[key] = leavesOf(e, slice);
           calldata[key] = (enc.length - 2) / 2;
+          dearest[key] = { src: s.src, entry: p.entry, e, slice, want, ctx, enc };
         }
       }
     }
@@ -75,11 +86,29 @@ await measure("charlm", lm.spec, lm.corpus.train, (c) => c >= 10 && c <= 19);
 const mlp = mnistSpec();
 await measure("mlp", mlp.spec, mlp.data.train, (c) => c === 4);
 
-for (const k of Object.keys(gas).sort()) log(`  ${k.padEnd(28)} ${String(gas[k]).padStart(9)} gas  ${String(leaves[k]).padStart(3)} leaves  ${String(calldata[k]).padStart(6)} calldata bytes`);
-const maxModel = Math.max(...Object.entries(gas).filter(([k]) => !k.startsWith("mlp")).map(([, g]) => g));
-const metrics: Record<string, number> = { max_model_settle_true_value_gas: maxModel };
+// The same settlements by proof.
+const zkGas: Record<string, number> = {};
+const proveMs: Record<string, number> = {};
+log("settling each op kind's dearest element again by a Groth16 proof");
+for (const [key, d] of Object.entries(dearest)) {
+  const { ctx, enc } = d;
+  const { proof, ms } = await proveSettlement(d.src, d.entry, d.e, d.slice, ctx, d.want);
+  const v = (await groth.read.trueValue([ctx, enc, proof])) as Hex;
+  if (BigInt.asIntN(256, BigInt(v)) !== d.want) throw new Error(`${key}: Groth16 settled ${v}, the engine has ${d.want}`);
+  zkGas[key] = Number(await pc.estimateContractGas({ address: groth.address, abi: groth.abi, functionName: "trueValue", args: [ctx, enc, proof] }));
+  proveMs[key] = Math.round(ms);
+}
+await shutdownProver();
+
+for (const k of Object.keys(gas).sort()) {
+  log(`  ${k.padEnd(28)} ${String(gas[k]).padStart(9)} gas  ${String(leaves[k]).padStart(3)} leaves  ${String(calldata[k]).padStart(6)} calldata bytes   Groth16 ${String(zkGas[k]).padStart(9)} gas, proved in ${proveMs[k]} ms`);
+}
+const models = (xs: Record<string, number>) => Object.entries(xs).filter(([k]) => !k.startsWith("mlp")).map(([, g]) => g);
+const metrics: Record<string, number> = { max_model_settle_true_value_gas: Math.max(...models(gas)), max_model_settle_groth16_true_value_gas: Math.max(...models(zkGas)), max_model_prove_ms: Math.max(...models(proveMs)) };
 for (const [k, g] of Object.entries(gas)) {
   metrics[`settle_gas_${k}`] = g;
   metrics[`settle_leaves_${k}`] = leaves[k]!;
+  metrics[`settle_groth16_gas_${k}`] = zkGas[k]!;
+  metrics[`prove_ms_${k}`] = proveMs[k]!;
 }
-report("settle-models", metrics, { note: "eth_estimateGas of RecomputeKernelVerifier.trueValue on step 0 of each default model; per op kind the most expensive of the elements tried" });
+report("settle-models", metrics, { note: "eth_estimateGas of RecomputeKernelVerifier.trueValue on step 0 of each default model, per op kind the most expensive of the elements tried; that settlement again by Groth16KernelVerifier.trueValue with a real proof (prove time on this machine)" });

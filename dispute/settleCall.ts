@@ -6,17 +6,15 @@ import type { Address, Client, Hex } from "viem";
 import { readContract } from "viem/actions";
 import { disputeGameAbi } from "../chain/generated/contracts.ts";
 import { type KernelKind, kernelKindOf } from "../chain/kernelKind.ts";
-import { proveKernel } from "../settlement/prover.ts";
-import { operandValues, settlementOperands } from "../settlement/operands.ts";
+import { settlementOperands } from "../settlement/operands.ts";
+import { proveSettlement } from "../settlement/settlementProof.ts";
 import { INPUT_CODE, type OpTrace } from "../commitment/trace.ts";
 import type { GameView } from "./gameState.ts";
 import type { ComputationView } from "./view.ts";
-import { accumulates, hasTermLevel, operandIndices, type TermSlice } from "../settlement/operandRule.ts";
+import { hasTermLevel, type TermSlice } from "../settlement/operandRule.ts";
 import type { SettlementContext } from "../settlement/abi.ts";
 
 export type { KernelKind } from "../chain/kernelKind.ts";
-
-const SOFTMAX_CE_GRAD = 16;
 
 /** The kind of the game's kernel verifier (chain/kernelKind.ts). */
 export async function detectKernel(client: Client, game: Address): Promise<KernelKind> {
@@ -59,11 +57,10 @@ export interface SettleCallOptions {
 /**
  * The settle arguments of a game at Settlement, opened from the view's agreed operands (the pre-state, and
  * entries before the disputed one in `o.solverTrace` or, for the solver, its own trace). `kernel` groth16: the
- * op entries (codes 1..9) get a proof that `o.value` is the kernel's output under the game's context (the
- * caller settles only when that is what it wants proved: the solver its claim, the challenger a value other
- * than the solver's claim); batch inputs and anchors need none. A term slice (matmul, col_sum, col2im,
- * softmax_ce_grad after level 4) is proved from its opened terms (softmax_ce_grad: its logits and, at the last
- * term, the label) and the game's accIn.
+ * op entries (codes 1..19) get a proof that `o.value` is the kernel's output under the game's context
+ * (settlement/settlementProof.ts; the caller settles only when that is what it wants proved: the solver its
+ * claim, the challenger a value other than the solver's claim); batch inputs and anchors need none. A term
+ * slice (after level 4) is proved from its opened terms and the game's accIn.
  */
 export async function settleCall(view: ComputationView, st: GameView, kernel: KernelKind, o: SettleCallOptions): Promise<SettleCall> {
   const step = Number(st.hiStep), entry = st.entry, element = Number(st.element);
@@ -74,16 +71,6 @@ export async function settleCall(view: ComputationView, st: GameView, kernel: Ke
   const p = view.program.entries[entry]!;
   const isOp = entry < view.program.header.entries - 1 && p.code !== INPUT_CODE;
   if (kernel === "recompute" || !isOp) return { operands, proof: "0x" };
-  const ctx = gameContext(st);
-  const output = BigInt.asIntN(256, BigInt(o.value));
-  const inputs = operandValues(src, entry);
-  const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), element, slice);
-  const open = (i: number) => idx[i]!.map((ix) => BigInt(inputs[i]!.data[ix]!));
-  // softmax_ce_grad's slice: its logits and, when it holds the last term, the row's label (input 1). The
-  // pools' slices go as every opened value per input (claim.values), like the other model ops.
-  const extra = p.code === 1 ? { b: open(1) } : p.code === SOFTMAX_CE_GRAD && idx[1]!.length > 0 ? { label: open(1)[0]! } : {};
-  const r = slice && (accumulates(p.code) || p.code === SOFTMAX_CE_GRAD)
-    ? await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...extra }, outShape: p.shape })
-    : await proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0] ?? 0n), values: idx.map((_, i) => open(i)), output, outShape: p.shape });
+  const r = await proveSettlement(src, entry, element, slice, gameContext(st), BigInt.asIntN(256, BigInt(o.value)));
   return { operands, proof: r.proof, proveMs: r.ms };
 }
