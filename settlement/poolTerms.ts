@@ -1,4 +1,5 @@
 import { SettlementError } from "./errors.ts";
+import { pairValue, unpairValue } from "./pairValue.ts";
 
 /**
  * The term level of max pooling (ops 13 and 14), the mirror of ModelOps.poolTerms (contracts/kernel/): an
@@ -16,8 +17,6 @@ import { SettlementError } from "./errors.ts";
  * reads the first (g).
  */
 
-const TWO64 = 1n << 64n;
-
 /** K of a window of side `size`: maxpool size^2, maxpool_grad size^2 + 1. */
 export function poolTermCount(kind: "maxpool" | "maxpool_grad", size: number): number {
   return size * size + (kind === "maxpool_grad" ? 1 : 0);
@@ -25,13 +24,13 @@ export function poolTermCount(kind: "maxpool" | "maxpool_grad", size: number): n
 
 /** A maxpool_grad partial value: running max M (int64) and the window position A >= 0 of its first occurrence. */
 export function poolPair(M: bigint, A: bigint): bigint {
-  return A * TWO64 + M;
+  return pairValue(M, A);
 }
 
-/** (M, A) of a maxpool_grad partial value: M the signed low 64 bits, A the rest. */
+/** (M, A) of a maxpool_grad partial value: M the signed low 64 bits, A the rest (settlement/pairValue.ts). */
 export function poolUnpair(p: bigint): { M: bigint; A: bigint } {
-  const M = BigInt.asIntN(64, p);
-  return { M, A: (p - M) / TWO64 };
+  const { low, high } = unpairValue(p);
+  return { M: low, A: high };
 }
 
 /** One maxpool step: P(t+1) from P(t) = `acc` and window value x_t. */

@@ -1,6 +1,7 @@
 import { EXP_INDEX_FRAC_BITS, EXP_TABLE } from "../engine/expTable.ts";
 import { EXP_LAST } from "../engine/ops/softmaxCeGrad.ts";
 import { SettlementError } from "./errors.ts";
+import { pairValue, unpairValue } from "./pairValue.ts";
 
 /**
  * The term level of softmax_ce_grad (op 16), the mirror of ModelOps.softmaxTerms (contracts/kernel/): an
@@ -20,20 +21,18 @@ import { SettlementError } from "./errors.ts";
  * throws a SettlementError, as the contract reverts: only a solver that posted it can be the loser of that.
  */
 
-const TWO64 = 1n << 64n;
-
 /** K of a row of n logits: n max terms, n sum terms and the last. */
 export const softmaxTermCount = (n: number): number => 2 * n + 1;
 
 /** The partial value holding (M, S); M must fit an int64 and S be >= 0. */
 export function softmaxPair(M: bigint, S: bigint): bigint {
-  return S * TWO64 + M;
+  return pairValue(M, S);
 }
 
-/** (M, S) of a partial value: M the signed low 64 bits, S the rest (floor division, exact). */
+/** (M, S) of a partial value: M the signed low 64 bits, S the rest (settlement/pairValue.ts). */
 export function softmaxUnpair(p: bigint): { M: bigint; S: bigint } {
-  const M = BigInt.asIntN(64, p);
-  return { M, S: (p - M) / TWO64 };
+  const { low, high } = unpairValue(p);
+  return { M: low, S: high };
 }
 
 /** The column of row i that term t reads (n logits, element column j). */

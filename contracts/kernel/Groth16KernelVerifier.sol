@@ -172,19 +172,37 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     function _dotSlice(Context memory ctx, uint8 code, int256[][] memory operands, bytes calldata proof)
         private
         view
-        returns (int256 output)
+        returns (int256)
     {
-        address verifier = _genericVerifier(code);
         uint256 len = operands[0].length;
         if (len > SLICE_TERMS) revert SliceTooLong(len, SLICE_TERMS);
-        output = abi.decode(proof[256:288], (int256));
-        uint256 words = code == 1 ? 4 : 2;
-        uint256[] memory pub = new uint256[](3 + words);
-        pub[0] = contextField(ctx);
-        pub[1] = _field(output, 1);
-        pub[2] = _field(ctx.accIn, 2);
-        _packSlice(pub, operands, code == 1);
+        bool withB = code == 1;
+        (address verifier, uint256[] memory pub) = _sliceInputs(ctx, code, operands[0], withB ? 7 : 5, proof);
+        // matmul: b[0..7] in words 2-3, exactly as circuits/kernels/dot_slice_packed.circom recomputes them.
+        if (withB) _packValues(pub, 3 + SLICE_TERMS / SLICE_PER_WORD, operands[1], SLICE_TERMS, SLICE_TERMS);
         _verify(code, verifier, proof, pub);
+        return _output(proof);
+    }
+
+    /// @dev The public inputs every term-slice circuit starts with, in an array of `n`: ctx, the claimed
+    ///      output, accIn, then the slice's `values` packed in pub[3..4] (a missing term 0), and the verifier
+    ///      of the op's circuit.
+    function _sliceInputs(Context memory ctx, uint8 code, int256[] memory values, uint256 n, bytes calldata proof)
+        private
+        view
+        returns (address verifier, uint256[] memory pub)
+    {
+        verifier = _genericVerifier(code);
+        pub = new uint256[](n);
+        pub[0] = contextField(ctx);
+        pub[1] = _field(_output(proof), 1);
+        pub[2] = _field(ctx.accIn, 2);
+        _packValues(pub, 3, values, SLICE_TERMS, 0);
+    }
+
+    /// @dev The claimed output a proof carries (abi.encode(a, b, c, output, ...)).
+    function _output(bytes calldata proof) private pure returns (int256) {
+        return abi.decode(proof[256:288], (int256));
     }
 
     /// @dev softmax_ce_grad: verifies output = P(termHi) of the element's fold from accIn = P(termLo) over the
@@ -196,16 +214,10 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         int256[][] memory operands,
         uint32[] memory outDims,
         bytes calldata proof
-    ) private view returns (int256 output) {
-        address verifier = _genericVerifier(SOFTMAX_CE_GRAD);
-        output = abi.decode(proof[256:288], (int256));
+    ) private view returns (int256) {
+        (address verifier, uint256[] memory pub) = _sliceInputs(ctx, SOFTMAX_CE_GRAD, operands[0], SOFTMAX_INPUTS, proof);
         // ModelOps.operandIndices checked the shapes ([m, n], n >= 1), the attributes and the slice (K = 2n + 1).
         uint256 n = outDims[1];
-        uint256[] memory pub = new uint256[](SOFTMAX_INPUTS);
-        pub[0] = contextField(ctx);
-        pub[1] = _field(output, 1);
-        pub[2] = _field(ctx.accIn, 2);
-        _packValues(pub, 3, operands[0], SLICE_TERMS, 0);
         // The label is opened only when the slice holds the last term; else 0.
         pub[5] = operands[1].length == 0 ? 0 : _field(operands[1][0], 5);
         pub[6] = ctx.element % n;
@@ -216,14 +228,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         pub[11] = uint256(uint64(attrs[1]));
         pub[12] = modelOps.expTableWord(abi.decode(proof[288:320], (uint256)));
         _verify(SOFTMAX_CE_GRAD, verifier, proof, pub);
-    }
-
-    /// @dev Writes the packed words of the slice's values into pub[3..]: a[0..7] in words 0-1, then (matmul)
-    ///      b[0..7] in words 2-3, a missing term 0, exactly as circuits/kernels/dot_slice_packed.circom
-    ///      recomputes them. Reverts on a value outside [-2^53, 2^53).
-    function _packSlice(uint256[] memory pub, int256[][] memory operands, bool withB) private pure {
-        _packValues(pub, 3, operands[0], SLICE_TERMS, 0);
-        if (withB) _packValues(pub, 3 + SLICE_TERMS / SLICE_PER_WORD, operands[1], SLICE_TERMS, SLICE_TERMS);
+        return _output(proof);
     }
 
     /// @dev Packs `slots` values (vs, then zeros) into pub[word0..]: value t as v + 2^53 in bits
@@ -248,15 +253,9 @@ contract Groth16KernelVerifier is KernelVerifierBase {
         int256[][] memory operands,
         uint32[] memory outDims,
         bytes calldata proof
-    ) private view returns (int256 output) {
-        address verifier = _genericVerifier(code);
-        output = abi.decode(proof[256:288], (int256));
+    ) private view returns (int256) {
         bool grad = code == MAXPOOL_GRAD;
-        uint256[] memory pub = new uint256[](grad ? 10 : 7);
-        pub[0] = contextField(ctx);
-        pub[1] = _field(output, 1);
-        pub[2] = _field(ctx.accIn, 2);
-        _packValues(pub, 3, operands[grad ? 1 : 0], SLICE_TERMS, 0);
+        (address verifier, uint256[] memory pub) = _sliceInputs(ctx, code, operands[grad ? 1 : 0], grad ? 10 : 7, proof);
         pub[5] = ctx.termLo;
         pub[6] = ctx.termHi;
         if (grad) {
@@ -267,6 +266,7 @@ contract Groth16KernelVerifier is KernelVerifierBase {
             pub[9] = uint256(uint64(attrs[3])) * uint256(uint64(attrs[3]));
         }
         _verify(code, verifier, proof, pub);
+        return _output(proof);
     }
 
     /// @dev Ops 10..19: verifies output = the op's value from the opened operands under ctx with the op's
