@@ -1,7 +1,7 @@
 // Character-level language model benchmark (issue 13): trains the default char-LM spec (docs/specs/charlm.json's
-// shape: training/charlmJob.ts) on the random-name corpus with the ONNX backend, and a float64 twin of the
-// same shape on the same batches with the same Adam; prints both held-out losses (nats per character), the
-// step time and a few words sampled from the integer model.
+// shape: training/charlmJob.ts) on the random-name corpus with the ONNX backend, and a float64 and a float32
+// twin of the same shape on the same batches with the same Adam (training/charlmFloat.ts); prints the three
+// held-out losses (nats per character), the step time and a few words sampled from the integer model.
 //
 //   npm run bench:charlm                    # CHARLM_STEPS (default 3000) steps
 import { readFileSync } from "node:fs";
@@ -29,6 +29,7 @@ log.info({ vocab: corpus.vocab.join(""), train: corpus.train.count, heldOut: cor
 const runner = await createRunner(buildStepGraph(spec), "onnx");
 let state = initialState(spec);
 const twin = floatTwin(spec, state);
+const twin32 = floatTwin(spec, state, "float32");
 let intMs = 0;
 const t0 = performance.now();
 try {
@@ -38,6 +39,7 @@ try {
     state = (await applyStep(runner, spec, corpus.train, state)).state;
     intMs += performance.now() - a;
     twin.step(batch);
+    twin32.step(batch);
     if ((i + 1) % 500 === 0 || i + 1 === steps) log.info({ step: i + 1, steps, msPerStep: round(intMs / (i + 1)) }, "training");
   }
 } finally {
@@ -47,12 +49,15 @@ const trainS = (performance.now() - t0) / 1000;
 const params = parameters(spec, state);
 const intNats = await heldOutNats(spec, params, corpus.heldOut);
 const floatNats = twin.loss(corpus.heldOut);
+const float32Nats = twin32.loss(corpus.heldOut);
 const words = sampleWords(spec, params, corpus.vocab, 12, spec.training.seed);
 log.info({ words }, "sampled from the integer model (seeded draws through the integer softmax)");
 report("charlm", {
   heldout_nats_per_char: round(intNats, 4),
   float_heldout_nats_per_char: round(floatNats, 4),
+  float32_heldout_nats_per_char: round(float32Nats, 4),
   ratio: round(intNats / floatNats, 4),
+  ratio_vs_float32: round(intNats / float32Nats, 4),
   ms_per_step: round(intMs / steps, 2),
   train_s: round(trainS, 1),
   steps,

@@ -4,10 +4,12 @@ import type { TrainingSpecV2 } from "../engine/spec.ts";
 import type { TrainingState } from "../engine/state.ts";
 
 /**
- * The float64 twin of a character-LM spec (embedding -> (dense, relu)* -> dense, softmax cross-entropy,
- * Adam without bias correction): the same shape, the same initial weights (the integer initial state
- * dequantized: master / 2^masterFrac), fed the same batches, with the same Adam rates and learning rate in
- * real units. Nothing of it is committed: it is the yardstick the integer model's held-out loss is compared to.
+ * The float twin of a character-LM spec (embedding -> (dense, relu)* -> dense, softmax cross-entropy, Adam
+ * without bias correction): the same shape, the same initial weights (the integer initial state dequantized:
+ * master / 2^masterFrac), fed the same batches, with the same Adam rates and learning rate in real units.
+ * In float64, or in float32: every tensor, Adam slot and running sum (each multiply-add of a matrix product,
+ * the softmax row sums) rounded to float32 as a float32 framework keeps them. Nothing of it is committed: it
+ * is the yardstick the integer model's held-out loss is compared to.
  */
 export interface FloatLm {
   step(batch: Batch): void;
@@ -15,14 +17,23 @@ export interface FloatLm {
   loss(data: Dataset): number;
 }
 
+type Floats = Float32Array | Float64Array;
+
 interface Param {
-  readonly w: Float64Array;
-  readonly m: Float64Array;
-  readonly v: Float64Array;
+  readonly w: Floats;
+  readonly m: Floats;
+  readonly v: Floats;
   readonly lr: number;
 }
 
-export function floatTwin(spec: TrainingSpecV2, init: TrainingState, epsReal = 1e-8): FloatLm {
+/** The twin's arithmetic: float64, or float32 (storage and running sums rounded to float32). */
+export type FloatPrecision = "float64" | "float32";
+
+export function floatTwin(spec: TrainingSpecV2, init: TrainingState, precision: FloatPrecision = "float64", epsReal = 1e-8): FloatLm {
+  const f32 = precision === "float32";
+  const zeros = (n: number): Floats => (f32 ? new Float32Array(n) : new Float64Array(n));
+  /** A scalar running sum as the twin's arithmetic keeps it. */
+  const round: (x: number) => number = f32 ? Math.fround : (x) => x;
   const layers = spec.model.layers;
   const emb = layers[0];
   if (emb?.kind !== "embedding" || spec.model.loss !== "softmax_ce" || spec.optimizer.name !== "adam") {
@@ -35,9 +46,10 @@ export function floatTwin(spec: TrainingSpecV2, init: TrainingState, epsReal = 1
   const slots = stateLayout(spec).filter((s) => isParameter(s.name));
   const params = new Map<string, Param>();
   slots.forEach((s, i) => {
-    const w = Float64Array.from(init.tensors[i]!.data, (x) => x * scale);
+    const w = zeros(init.tensors[i]!.data.length);
+    w.set(Array.from(init.tensors[i]!.data, (x) => x * scale));
     const shift = s.name.endsWith(".b") ? spec.optimizer.biasLrShift : spec.optimizer.lrShift;
-    params.set(s.name, { w, m: new Float64Array(w.length), v: new Float64Array(w.length), lr: (spec.optimizer.lrNum / 2 ** shift) * scale });
+    params.set(s.name, { w, m: zeros(w.length), v: zeros(w.length), lr: (spec.optimizer.lrNum / 2 ** shift) * scale });
   });
   // Dense layers in order: p (state prefix), fan-in, units, followed by a relu.
   const dense: { p: number; n: number; u: number; relu: boolean }[] = [];
@@ -51,12 +63,12 @@ export function floatTwin(spec: TrainingSpecV2, init: TrainingState, epsReal = 1
   const P = (name: string) => params.get(name)!;
 
   /** Activations of every layer for rows x (B x T indices): [input, after dense 1, ...]; the last are the logits. */
-  function forward(x: ArrayLike<number>, B: number): Float64Array[] {
-    const E = P("l0.w").w, a0 = new Float64Array(B * T * D);
+  function forward(x: ArrayLike<number>, B: number): Floats[] {
+    const E = P("l0.w").w, a0 = zeros(B * T * D);
     for (let i = 0; i < B * T; i++) a0.set(E.subarray(x[i]! * D, x[i]! * D + D), i * D);
     const acts = [a0];
     for (const l of dense) {
-      const W = P(`l${l.p}.w`).w, bias = P(`l${l.p}.b`).w, a = acts[acts.length - 1]!, z = new Float64Array(B * l.u);
+      const W = P(`l${l.p}.w`).w, bias = P(`l${l.p}.b`).w, a = acts[acts.length - 1]!, z = zeros(B * l.u);
       for (let r = 0; r < B; r++) {
         const zr = z.subarray(r * l.u, (r + 1) * l.u);
         zr.set(bias);
@@ -73,19 +85,19 @@ export function floatTwin(spec: TrainingSpecV2, init: TrainingState, epsReal = 1
     return acts;
   }
 
-  function softmaxRows(z: Float64Array, B: number): Float64Array {
-    const out = new Float64Array(z.length);
+  function softmaxRows(z: Floats, B: number): Floats {
+    const out = zeros(z.length);
     for (let r = 0; r < B; r++) {
       let mx = -Infinity;
       for (let j = 0; j < V; j++) mx = Math.max(mx, z[r * V + j]!);
       let s = 0;
-      for (let j = 0; j < V; j++) s += out[r * V + j] = Math.exp(z[r * V + j]! - mx);
+      for (let j = 0; j < V; j++) s = round(s + (out[r * V + j] = Math.exp(z[r * V + j]! - mx)));
       for (let j = 0; j < V; j++) out[r * V + j]! /= s;
     }
     return out;
   }
 
-  function adamStep(q: Param, g: Float64Array): void {
+  function adamStep(q: Param, g: Floats): void {
     for (let i = 0; i < g.length; i++) {
       q.m[i]! += b1 * (g[i]! - q.m[i]!);
       q.v[i]! += b2 * (g[i]! * g[i]! - q.v[i]!);
@@ -100,10 +112,10 @@ export function floatTwin(spec: TrainingSpecV2, init: TrainingState, epsReal = 1
       // dL/dz summed over the batch (as softmax_ce_grad): p - onehot.
       let d = softmaxRows(acts[acts.length - 1]!, B);
       for (let r = 0; r < B; r++) d[r * V + y[r]!]! -= 1;
-      const grads = new Map<string, Float64Array>();
+      const grads = new Map<string, Floats>();
       for (let li = dense.length - 1; li >= 0; li--) {
         const l = dense[li]!, a = acts[li]!, W = P(`l${l.p}.w`).w;
-        const gW = new Float64Array(l.n * l.u), gb = new Float64Array(l.u), da = new Float64Array(B * l.n);
+        const gW = zeros(l.n * l.u), gb = zeros(l.u), da = zeros(B * l.n);
         for (let r = 0; r < B; r++) {
           const dr = d.subarray(r * l.u, (r + 1) * l.u);
           for (let j = 0; j < l.u; j++) gb[j]! += dr[j]!;
@@ -112,7 +124,7 @@ export function floatTwin(spec: TrainingSpecV2, init: TrainingState, epsReal = 1
             let s = 0;
             for (let j = 0; j < l.u; j++) {
               gr[j]! += av * dr[j]!;
-              s += dr[j]! * wr[j]!;
+              s = round(s + dr[j]! * wr[j]!);
             }
             da[r * l.n + k] = s;
           }
@@ -122,7 +134,7 @@ export function floatTwin(spec: TrainingSpecV2, init: TrainingState, epsReal = 1
         grads.set(`l${l.p}.w`, gW).set(`l${l.p}.b`, gb);
         d = da;
       }
-      const gE = new Float64Array(V * D);
+      const gE = zeros(V * D);
       for (let i = 0; i < B * T; i++) for (let j = 0; j < D; j++) gE[x[i]! * D + j]! += d[i * D + j]!;
       grads.set("l0.w", gE);
       for (const s of slots) adamStep(P(s.name), grads.get(s.name)!);
