@@ -72,8 +72,8 @@ import {LeafDiff} from "./lib/LeafDiff.sol";
 ///         - level 4 (terms, only when entry k is a matmul (code 1), a col_sum (7), a col2im (12), a maxpool
 ///           (13), a maxpool_grad (14) or a softmax_ce_grad (16)): the element is a sum of K terms, or the last
 ///           value of a fold over its window (K = size^2, size^2 + 1) or its row of n logits (K = 2n + 1)
-///           (docs/protocol.md, 3.3.1); the solver declares K
-///           (proved from the program: INV-GAME-9) and posts its partial values at up to 7 points of the term
+///           (docs/protocol.md, 3.3.1); the solver declares K (proved from the program: INV-GAME-9) and
+///           posts its partial values at up to 7 points of the term
 ///           interval ({postTerms}), the challenger names the first one it disagrees with ({respondTerms}),
 ///           until at most TERM_SLICE terms are left: [termLo, termHi), with the agreed partial sum accIn at
 ///           termLo and the solver's claimed partial sum at termHi;
@@ -521,7 +521,8 @@ contract DisputeGame is IDisputeGame {
     ///         it from the program (INV-GAME-9): K must be the dimension of entry k's first input that the
     ///         accumulation runs over (matmul: op(A) is [m, K], K = transA ? dims[0] : dims[1]; col_sum: D is
     ///         [K, n], K = dims[0]; softmax_ce_grad: Z is [m, n], K = 2 n + 1), opened from that tensor's
-    ///         program leaf (`operand`); col2im: K = ceil(k / stride)^2 from its attributes, `operand` unread); another K reverts
+    ///         program leaf (`operand`); col2im (K = ceil(k / stride)^2), maxpool (size^2) and maxpool_grad
+    ///         (size^2 + 1): K from the attributes, `operand` unread); another K reverts
     ///         ({WrongTermCount}) and the solver is still to move. The interval then starts as [0, K] with the
     ///         agreed P(0) = 0 and its claim P(K) = its element value. The game keeps only keccak256 of the
     ///         sums; the challenger answers from the {TermsPosted} event.
@@ -877,7 +878,7 @@ contract DisputeGame is IDisputeGame {
     }
 
     /// @dev Level 3 ended on element `e` with the two claimed values: level 4 for an accumulation of K terms
-    ///      (matmul, col_sum, col2im) or a fold (softmax_ce_grad), else settlement.
+    ///      (matmul, col_sum, col2im) or a fold (maxpool, maxpool_grad, softmax_ce_grad), else settlement.
     function _endElements(Game storage g, uint256 gameId, uint64 e, bytes32 vS, bytes32 vC) private {
         uint8 code = g.code;
         if (!_hasTermLevel(code)) {
