@@ -22,7 +22,8 @@ import {
 /// @notice The on-chain definition of the model ops of spec v2, codes 10..19 (docs/engine.md, "Ops for
 ///         convolutions" and "Ops for language models and Adam"; the TypeScript references engine/ops/*.ts
 ///         are the executable form): which operand elements one output element depends on
-///         ({operandIndices}, mirrored by settlement/modelOpRule.ts), and its value from them ({recompute}).
+///         ({operandIndices}, mirrored by settlement/modelOpRule.ts), and its value from them ({recompute};
+///         the folds: {poolTerms}, {softmaxTerms}).
 /// @dev A contract of its own, created by KernelVerifierBase's constructor and called by it, because the
 ///      base with these rules inlined would pass the 24,576-byte code limit (EIP-170) in both verifiers.
 ///      Stateless and trusted: only its creator's address is ever called.
@@ -30,9 +31,10 @@ import {
 ///      col2im is an accumulation like col_sum: its element is the sum of K = ceil(k/stride)^2 terms (the
 ///      column entries im2col copied from it, and zero terms where a candidate position falls outside the
 ///      image or the kernel: {col2imTerm}), narrowed by the game's level 4 to a slice of at most 8 terms.
-///      softmax_ce_grad's element is the last value of a fold of K = 2n + 1 terms over its row of n logits
-///      ({softmaxTerms}), narrowed by level 4 the same way. The other ops settle an element whole: a
-///      size x size window (size <= 8 in the spec format: maxpool, maxpool_grad).
+///      maxpool's and maxpool_grad's elements are the last values of folds over their size x size window
+///      (K = size^2, size^2 + 1: {poolTerms}), softmax_ce_grad's of a fold of K = 2n + 1 terms over its row
+///      of n logits ({softmaxTerms}), narrowed by level 4 the same way. The other ops settle an element
+///      whole from O(1) operands.
 ///
 ///      Bounds (SAFETY for the unchecked blocks): operands are decoded from 4- or 8-byte encodings (|v| <=
 ///      2^63) and attributes are int64; every product below is of two such values (< 2^127) or of such a
@@ -112,8 +114,9 @@ contract ModelOps {
     ///           10 reshape{shape}: x[e] (attrs = the output shape, same element count)
     ///           11 im2col{H,W,C,k,stride,pad}: the tapped image element, or none in the zero padding
     ///           12 col2im{...}: the column entries of e's terms [termLo, termHi) that exist (see {col2imTerm})
-    ///           13 maxpool{H,W,C,size}: e's size x size window, row-major
-    ///           14 maxpool_grad{...}(g, x): g at e's window, and x's window
+    ///           13 maxpool{H,W,C,size}: cells [termLo, termHi) of e's size x size window, row-major
+    ///           14 maxpool_grad{...}(g, x): g at e's pooled element when the slice holds the last term
+    ///              (size^2), else none; cells [termLo, min(termHi, size^2)) of x's window
     ///           15 one_hot{n}: x[e / n]
     ///           16 softmax_ce_grad{fracBits, one}(z, labels): per term t of [termLo, termHi), the logit of
     ///              row e / n at column {softmaxTermColumn}(n, e % n, t); labels[e / n] when the slice holds
@@ -124,8 +127,8 @@ contract ModelOps {
     /// @param outDims The output's shape.
     /// @param inDims The operand shapes, one per input.
     /// @param e The output element (the caller has checked e < the output's element count).
-    /// @param terms col2im, softmax_ce_grad: the game's term slice [lo, hi) and the declared K (INV-GAME-9);
-    ///        ignored otherwise.
+    /// @param terms col2im, the pools, softmax_ce_grad: the game's term slice [lo, hi) and the declared K
+    ///        (INV-GAME-9); ignored otherwise.
     /// @return idx Per input, the element indices.
     function operandIndices(
         uint8 code,
