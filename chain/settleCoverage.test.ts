@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { network } from "hardhat";
 import { encodeAbiParameters, keccak256 } from "viem";
-import { circuitAttrs } from "../settlement/coverage.ts";
+import { circuitInstance, GROTH16_SOFTMAX_MAX_CLASSES } from "../settlement/coverage.ts";
 import { groth16KernelVerifierAbi } from "./generated/contracts.ts";
 import { makeSpec } from "../engine/spec.ts";
 import { charlmJob } from "../training/charlmJob.ts";
@@ -50,19 +50,35 @@ describe("settle coverage of a deployment", () => {
     assert.equal(await maxOpCodeOf(pc, r.jobMarket), 9);
   });
 
-  it("circuitAttrs (settlement/coverage.ts) keys every instantiation as Groth16KernelVerifier.circuitKey does", async () => {
+  it("circuitInstance (settlement/coverage.ts) keys every instantiation as Groth16KernelVerifier.circuitKey does, a softmax row wider than the circuit's 4096 classes under a key nothing registers", async () => {
     const { viem } = await network.create();
     const pc = await viem.getPublicClient();
     const [deployer, treasury] = await viem.getWalletClients();
     const g = await deployProtocol({ walletClient: deployer!, publicClient: pc, treasury: treasury!.account.address, forfeitBps: 1_000, kernel: "groth16" });
-    const cases: [number, number[]][] = [
-      [1, [1, 0]], [7, []], [3, [8, -127, 127]], [9, [1, 5, -262144, 262144]], [12, [14, 14, 8, 5, 1, 2]], [11, [28, 28, 1, 5, 1, 2]],
-      [13, [28, 28, 8, 2]], [13, [12, 12, 2, 5]], [13, [12, 12, 2, 6]], [14, [24, 24, 1, 8]], [15, [30]], [16, [8, 4096]], [19, [131, 0, 1, -9, 9]],
+    // [code, attrs, output shape]; the contract is asked with the output's column count as `classes` for
+    // mse_grad and softmax_ce_grad (0 for the others), as a caller that has not canonicalized would.
+    const cases: [number, number[], number[]][] = [
+      [1, [1, 0], [4, 8]], [7, [], [8]], [3, [8, -127, 127], [4, 8]], [9, [1, 5, -262144, 262144], [8]], [12, [14, 14, 8, 5, 1, 2], [196, 8]],
+      [11, [28, 28, 1, 5, 1, 2], [196, 25]], [13, [28, 28, 8, 2], [196, 8]], [13, [12, 12, 2, 6], [4, 2]], [14, [24, 24, 1, 8], [576, 1]],
+      [15, [30], [4, 30]], [6, [4096], [4, 10]], [16, [8, 4096], [4, 30]], [16, [12, 4096], [2, 4096]], [16, [12, 4096], [2, 4097]],
+      [16, [12, 4096], [1, 65536]], [19, [131, 0, 1, -9, 9], [8]],
     ];
-    for (const [code, attrs] of cases) {
-      const onChain = await pc.readContract({ address: g.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [code, attrs.map(BigInt), 0] });
-      const ours = keccak256(encodeAbiParameters([{ type: "uint8" }, { type: "int64[]" }, { type: "uint32" }], [code, circuitAttrs(code, attrs).map(BigInt), 0]));
-      assert.equal(ours, onChain, `code ${code} attrs [${attrs}]`);
+    const generic16 = await pc.readContract({ address: g.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [16, [], 0] });
+    for (const [code, attrs, shape] of cases) {
+      const rawClasses = code === 6 || code === 16 ? shape[shape.length - 1]! : 0;
+      const onChain = await pc.readContract({ address: g.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [code, attrs.map(BigInt), rawClasses] });
+      const mine = circuitInstance(code, attrs, shape);
+      const ours = keccak256(encodeAbiParameters([{ type: "uint8" }, { type: "int64[]" }, { type: "uint32" }], [code, mine.attrs.map(BigInt), mine.classes]));
+      assert.equal(ours, onChain, `code ${code} attrs [${attrs}] shape [${shape}]`);
+      // The canonical fields (what chain/settleCoverage.ts passes) name the same key.
+      const canonical = await pc.readContract({ address: g.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "circuitKey", args: [code, mine.attrs.map(BigInt), mine.classes] });
+      assert.equal(canonical, onChain, `code ${code} canonical`);
+      if (code === 16) {
+        const wide = shape[1]! > GROTH16_SOFTMAX_MAX_CLASSES;
+        assert.equal(onChain === generic16, !wide, `softmax of ${shape[1]} classes: ${wide ? "no" : "the generic"} circuit`);
+        if (wide) assert.match(await pc.readContract({ address: g.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "verifiers", args: [onChain] }), /^0x0{40}$/i);
+      }
     }
+    assert.equal(await pc.readContract({ address: g.kernelVerifier, abi: groth16KernelVerifierAbi, functionName: "SOFTMAX_MAX_CLASSES" }), GROTH16_SOFTMAX_MAX_CLASSES);
   });
 });

@@ -9,7 +9,7 @@ import { buildProgram } from "../commitment/program.ts";
 import { buildStepGraph } from "../engine/graph.ts";
 import { mnistCnnSpec, mnistSpec } from "../training/mnistJob.ts";
 import { syntheticDataset, tinySpec } from "../test/vectors/generate.ts";
-import { describeMissing, MAX_OP_CODE, missingFrom, settleInstantiations, unsettleableOps, V1_MAX_OP_CODE } from "./coverage.ts";
+import { circuitInstance, describeMissing, GROTH16_SOFTMAX_MAX_CLASSES, MAX_OP_CODE, missingFrom, settleInstantiations, unsettleableOps, V1_MAX_OP_CODE } from "./coverage.ts";
 import { isOpCode } from "./operandRule.ts";
 import { zkCircuits } from "./prover.ts";
 
@@ -50,6 +50,16 @@ describe("settle circuit coverage", () => {
     assert.deepEqual(missing[0]!.attrs, [7, -127, 127]);
     assert.match(describeMissing(missing), /no settlement circuit for op code 3 attrs \[7, -127, 127\] \(entries \d+/);
     assert.deepEqual(missingFrom(mnist, []).length, settleInstantiations(mnist).length, "nothing registered: everything missing");
+  });
+
+  it("a softmax_ce_grad wider than the Groth16 circuit's 4096 classes keeps its attributes and classes (no circuit), a narrower one is the generic circuit's", () => {
+    assert.deepEqual(circuitInstance(16, [12, 4096], [128, 30]), { attrs: [], classes: 0 });
+    assert.deepEqual(circuitInstance(16, [12, 4096], [128, GROTH16_SOFTMAX_MAX_CLASSES]), { attrs: [], classes: 0 });
+    assert.deepEqual(circuitInstance(16, [12, 4096], [128, GROTH16_SOFTMAX_MAX_CLASSES + 1]), { attrs: [12, 4096], classes: 4097 });
+    assert.deepEqual(circuitInstance(6, [4096], [64, 10]), { attrs: [4096], classes: 10 });
+    assert.deepEqual(circuitInstance(13, [28, 28, 8, 2], [1568, 8]), { attrs: [], classes: 0 });
+    const wide = [{ code: 16, attrs: [12, 4096], classes: 5000, entries: [40] }];
+    assert.match(describeMissing(wide), /no settlement circuit for op code 16 attrs \[12, 4096\] classes 5000 \(Groth16 proves rows of at most 4096 classes\) \(entries 40\)/);
   });
 });
 

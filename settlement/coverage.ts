@@ -42,12 +42,32 @@ export function unsettleableOps(spec: TrainingSpec, maxOpCode: number = MAX_OP_C
 const isMseGrad = (code: number) => opKindOf(code) === "mse_grad";
 
 /**
+ * The most classes (logits per row) Groth16's softmax_ce_grad slice circuit proves
+ * (Groth16KernelVerifier.SOFTMAX_MAX_CLASSES, circuits/settle/softmax_terms8.circom); a spec may have up to
+ * 65,536, which only the recomputing verifier settles.
+ */
+export const GROTH16_SOFTMAX_MAX_CLASSES = 4096;
+
+/**
  * The attributes an instantiation's circuit is registered under (Groth16KernelVerifier.circuitKey): none for
  * the term slices (matmul, col_sum, col2im, the pools) and the generic model-op circuits, whose attributes are
  * public inputs; the ops of protocol v1 keep theirs.
  */
 export function circuitAttrs(code: number, attrs: readonly number[]): readonly number[] {
   return accumulates(code) || code > V1_MAX_OP_CODE ? [] : attrs;
+}
+
+/**
+ * The registry key fields (code, attrs, classes) of an op entry with output shape `outShape`, as
+ * Groth16KernelVerifier.circuitKey keys them: mse_grad keeps its attributes and its classes (the output's
+ * column count), and so does a softmax_ce_grad wider than GROTH16_SOFTMAX_MAX_CLASSES (no circuit is
+ * registered under that key); every other op, circuitAttrs and classes 0.
+ */
+export function circuitInstance(code: number, attrs: readonly number[], outShape: readonly number[]): { attrs: readonly number[]; classes: number } {
+  const n = outShape[outShape.length - 1] ?? 0;
+  if (isMseGrad(code)) return { attrs, classes: n };
+  if (opKindOf(code) === "softmax_ce_grad" && n > GROTH16_SOFTMAX_MAX_CLASSES) return { attrs, classes: n };
+  return { attrs: circuitAttrs(code, attrs), classes: 0 };
 }
 
 /** The registry key fields (Groth16KernelVerifier.circuitKey) of every op of the spec's step program, deduplicated. */
@@ -57,8 +77,7 @@ export function settleInstantiations(spec: TrainingSpec): Instantiation[] {
   for (const e of program.entries) {
     // Anchors (254, 255) and batch inputs (0) are recomputed by KernelVerifierBase itself: no circuit.
     if (!isOpCode(e.code)) continue;
-    const attrs = circuitAttrs(e.code, e.attrs);
-    const classes = isMseGrad(e.code) ? e.shape[e.shape.length - 1]! : 0;
+    const { attrs, classes } = circuitInstance(e.code, e.attrs, e.shape);
     const k = JSON.stringify([e.code, attrs, classes]);
     const found = byKey.get(k);
     if (found) found.entries.push(e.entry);
@@ -77,5 +96,5 @@ export function missingFrom(spec: TrainingSpec, registered: readonly { code: num
 export function describeMissing(missing: readonly Instantiation[]): string {
   return missing.map((m) => m.why !== undefined
     ? `op ${opKindOf(m.code) ?? "?"} (code ${m.code}) cannot be settled: ${m.why} (entries ${m.entries.join(", ")})`
-    : `no settlement circuit for op code ${m.code} attrs [${m.attrs.join(", ")}]${isMseGrad(m.code) ? ` classes ${m.classes}` : ""} (entries ${m.entries.join(", ")})`).join("; ");
+    : `no settlement circuit for op code ${m.code} attrs [${m.attrs.join(", ")}]${m.classes > 0 ? ` classes ${m.classes}` : ""}${opKindOf(m.code) === "softmax_ce_grad" && m.classes > GROTH16_SOFTMAX_MAX_CLASSES ? ` (Groth16 proves rows of at most ${GROTH16_SOFTMAX_MAX_CLASSES} classes)` : ""} (entries ${m.entries.join(", ")})`).join("; ");
 }

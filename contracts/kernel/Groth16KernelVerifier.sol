@@ -98,6 +98,9 @@ contract Groth16KernelVerifier is KernelVerifierBase {
     uint8 internal constant ADAM_M = 17;
     /// @notice Public inputs of softmax_ce_grad's slice circuit (circuits/settle/softmax_terms8.circom).
     uint256 internal constant SOFTMAX_INPUTS = 13;
+    /// @notice The most logits per row (classes) that circuit proves (its range check of n); a spec may have
+    ///         up to 65,536 (engine/spec.ts), which only recomputation settles.
+    uint32 public constant SOFTMAX_MAX_CLASSES = 4096;
 
     /// @notice The circuits' verifier contracts (immutable, like this contract).
     CircuitRegistry public immutable registry;
@@ -114,11 +117,15 @@ contract Groth16KernelVerifier is KernelVerifierBase {
 
     /// @notice Registry key of the circuit that settles instantiation (code, attrs, classes): the term slices
     ///         (matmul, col_sum, col2im, the pools) and the generic model-op circuits are registered with
-    ///         attrs [] and classes 0, whatever the instantiation's; the other ops are keyed with theirs.
-    ///         What chain/settleCoverage.ts asks for
-    ///         each op of a spec, so that a deployment's coverage is this contract's own answer.
+    ///         attrs [] and classes 0, whatever the instantiation's; the other ops are keyed with theirs, and
+    ///         so is a softmax_ce_grad of more than SOFTMAX_MAX_CLASSES classes (`classes`: the output's
+    ///         column count for mse_grad and softmax_ce_grad), under which nothing is registered. What
+    ///         chain/settleCoverage.ts asks for each op of a spec, so that a deployment's coverage is this
+    ///         contract's own answer.
     function circuitKey(uint8 code, int64[] memory attrs, uint32 classes) public pure returns (bytes32) {
-        if (_generic(code)) return keccak256(abi.encode(code, new int64[](0), uint32(0)));
+        // INVARIANT: a Groth16 deployment never reports a softmax row it cannot prove as covered: a job it
+        // accepted could then not be settled by proof, and its honest party would lose on the clock.
+        if (_generic(code) && (code != SOFTMAX_CE_GRAD || classes <= SOFTMAX_MAX_CLASSES)) return keccak256(abi.encode(code, new int64[](0), uint32(0)));
         return keccak256(abi.encode(code, attrs, classes));
     }
 
