@@ -7,8 +7,8 @@ import { softmaxTermColumn } from "./softmaxTerms.ts";
 
 /**
  * The operand rule of the model ops of spec v2 (codes 10..19): which elements of its inputs one output element
- * depends on, per input, in the order the kernel reads them (ascending but for softmax_ce_grad's term order). The mirror of ModelOps.operandIndices (contracts/kernel/ModelOps.sol), check
- * for check. col2im is an accumulation (the game's level 4 narrows it to a term slice, like col_sum) and
+ * depends on, per input, in the order the kernel reads them (ascending but for softmax_ce_grad's term
+ * order). The mirror of ModelOps.operandIndices (contracts/kernel/ModelOps.sol), check for check. col2im is an accumulation (the game's level 4 narrows it to a term slice, like col_sum) and
  * softmax_ce_grad, maxpool and maxpool_grad folds over their row or window (settlement/softmaxTerms.ts,
  * poolTerms.ts), narrowed the same way; the other model ops settle an element whole.
  *

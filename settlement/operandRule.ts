@@ -10,9 +10,9 @@ import { softmaxTermCount } from "./softmaxTerms.ts";
  */
 
 /**
- * The term slice of a term-level settlement (level 4 of the game: matmul, col_sum, col2im, softmax_ce_grad):
- * terms [lo, hi) of the element's accumulation or fold, and K as the solver declared it (`count`; the
- * contract rejects any K but the true one).
+ * The term slice of a term-level settlement (level 4 of the game: TERM_LEVEL_CODES): terms [lo, hi) of the
+ * element's accumulation or fold, and K as the solver declared it (`count`; the contract rejects any K but
+ * the true one).
  */
 export interface TermSlice {
   readonly lo: number;
@@ -83,11 +83,12 @@ function checkSlice(code: number, k: number, slice: TermSlice | undefined): Term
 
 /**
  * The operand elements output element `e` of op `code` depends on, per input, in the order the kernel reads
- * them (ascending but for softmax_ce_grad's term order): the mirror of KernelVerifierBase._operandIndices (matmul: op(A)[i, t] and op(B)[t, j] for t in the term
- * slice, i = e / n, j = e % n; bias_add: Z[e], b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[t, e]
- * for t in the term slice; the other ops of protocol v1: every input at e; the model ops 10..19: modelOpRule.ts,
- * the mirror of ModelOps.operandIndices). `slice` (the term-level ops only) defaults to every term. Throws a
- * SettlementError when the shapes do not fit the op, or the slice does not fit K.
+ * them (ascending but for softmax_ce_grad's term order): the mirror of KernelVerifierBase._operandIndices
+ * (matmul: op(A)[i, t] and op(B)[t, j] for t in the term slice, i = e / n, j = e % n; bias_add: Z[e],
+ * b[e % n]; mse_grad: z[e], labels[e / n]; col_sum: D[t, e] for t in the term slice; the other ops of
+ * protocol v1: every input at e; the model ops 10..19: modelOpRule.ts, the mirror of ModelOps.operandIndices).
+ * `slice` (the term-level ops only) defaults to every term. Throws a SettlementError when the shapes do not
+ * fit the op, or the slice does not fit K.
  */
 export function operandIndices(code: number, attrs: readonly number[], outShape: readonly number[], inShapes: readonly (readonly number[])[], e: number, slice?: TermSlice): number[][] {
   if (code > 9 && isOpCode(code)) {

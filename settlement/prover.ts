@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeAbiParameters, keccak256, type Hex } from "viem";
-import { opKindOf } from "../engine/ops/index.ts";
+import { OP_CODES, opKindOf } from "../engine/ops/index.ts";
 import { CONTEXT_ABI, type SettlementContext } from "./abi.ts";
 import { ProverError } from "./errors.ts";
 import { modelElementFact } from "./modelOpRule.ts";
@@ -188,9 +188,6 @@ function modelOpInput(claim: KernelClaim): Record<string, string | string[]> {
   }
 }
 
-/** Op code of softmax_ce_grad, settled slice by slice (circuits/settle/softmax_terms8.circom). */
-const SOFTMAX_CE_GRAD = 16;
-
 /**
  * The witness inputs (without ctx, out) of softmax_ce_grad's slice circuit and the proof's packed table
  * indices: the public inputs of Groth16KernelVerifier._softmaxTerms. Folds the slice from ctx.accIn
@@ -239,7 +236,8 @@ export async function proveKernel(claim: KernelClaim): Promise<KernelProof> {
   const circuit = circuitFor(claim.code, claim.attrs, classes);
   const input: Record<string, string | string[]> = { ctx: contextField(claim.ctx).toString(), out: toField(claim.output).toString() };
   let indices: bigint | undefined;
-  if (claim.code === SOFTMAX_CE_GRAD) {
+  // softmax_ce_grad is settled slice by slice (circuits/settle/softmax_terms8.circom).
+  if (claim.code === OP_CODES.softmax_ce_grad) {
     const sm = softmaxInput(claim);
     Object.assign(input, sm.input);
     indices = sm.indices;

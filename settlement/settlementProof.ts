@@ -1,11 +1,10 @@
+import { OP_CODES } from "../engine/ops/index.ts";
 import type { SettlementContext } from "./abi.ts";
 import { operandValues } from "./operands.ts";
 import { accumulates, operandIndices, type TermSlice } from "./operandRule.ts";
 import { type KernelProof, proveKernel } from "./prover.ts";
 import type { SettlementSource } from "./step.ts";
 
-/** Op code of softmax_ce_grad, whose term slices the prover takes as a slice claim with the row's label. */
-const SOFTMAX_CE_GRAD = 16;
 
 /**
  * A Groth16 proof that `output` is op entry `entry`'s value at `element` (after level 4: the partial value at
@@ -19,8 +18,9 @@ export async function proveSettlement(src: SettlementSource, entry: number, elem
   const inputs = operandValues(src, entry);
   const idx = operandIndices(p.code, p.attrs, p.shape, inputs.map((x) => x.shape), element, slice);
   const open = (i: number) => idx[i]!.map((ix) => BigInt(inputs[i]!.data[ix]!));
-  if (slice && (accumulates(p.code) || p.code === SOFTMAX_CE_GRAD)) {
-    const extra = p.code === 1 ? { b: open(1) } : p.code === SOFTMAX_CE_GRAD && idx[1]!.length > 0 ? { label: open(1)[0]! } : {};
+  const softmax = p.code === OP_CODES.softmax_ce_grad;
+  if (slice && (accumulates(p.code) || softmax)) {
+    const extra = p.code === OP_CODES.matmul ? { b: open(1) } : softmax && idx[1]!.length > 0 ? { label: open(1)[0]! } : {};
     return proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: [], output, slice: { a: open(0), ...extra }, outShape: p.shape });
   }
   return proveKernel({ code: p.code, attrs: p.attrs, ctx, operands: idx.map((_, i) => open(i)[0] ?? 0n), values: idx.map((_, i) => open(i)), output, outShape: p.shape });
