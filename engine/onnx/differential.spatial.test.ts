@@ -70,6 +70,8 @@ const cases: Case[] = [
   { name: "col2im stride 3 > k 2 (uncovered pixels are 0)", kind: "col2im", attrs: { H: 7, W: 8, C: 2, k: 2, stride: 3, pad: 0 }, inputs: [{ shape: [2 * 6, 8], range: [-1000, 1000] }], expect: "float32" },
   { name: "maxpool 2x2 on 28x28x8", kind: "maxpool", attrs: { H: 28, W: 28, C: 8, size: 2 }, inputs: [{ shape: [2 * 784, 8], range: [0, 127] }], expect: "float32" },
   { name: "maxpool_grad 2x2 on 28x28x8, ties", kind: "maxpool_grad", attrs: { H: 28, W: 28, C: 8, size: 2 }, inputs: [{ shape: [2 * 196, 8], range: [-(2 ** 23), 2 ** 23] }, { shape: [2 * 784, 8], range: [0, 2] }], expect: "float32" },
+  { name: "maxpool_grad 3x3, activations past the float32 keys (float64 keys), ties", kind: "maxpool_grad", attrs: { H: 6, W: 9, C: 2, size: 3 }, inputs: [{ shape: [2 * 6, 2], range: [-1000, 1000] }, { shape: [2 * 54, 2], range: [-(2 ** 40), 2 ** 40] }], expect: "float32" },
+  { name: "maxpool_grad 2x2, activations at the float32 keys' limit, ties", kind: "maxpool_grad", attrs: { H: 4, W: 6, C: 3, size: 2 }, inputs: [{ shape: [2 * 6, 3], range: [-1000, 1000] }, { shape: [2 * 24, 3], range: [-(2 ** 22) + 2, 2 ** 22 - 2] }], expect: "float32" },
   ...randomCases(0x5eed, 12),
 ];
 

@@ -6,6 +6,7 @@ import type { GraphOp, GraphTensor } from "../graph.ts";
 import { FLOAT32_EXACT, type Range } from "../int.ts";
 import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
+import { exactMatmulPlan } from "./exactMatmul.ts";
 import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
@@ -17,7 +18,7 @@ import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering
  * types the lowering can pick (float32 under 2^24, float64 above).
  */
 
-type Pattern = "random" | "min" | "max" | "alternate" | "ties" | "small";
+type Pattern = "random" | "min" | "max" | "alternate" | "ties" | "small" | "high";
 
 function fill(shape: readonly number[], range: Range, pattern: Pattern, rand: () => number, tieShift = 0): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -31,6 +32,8 @@ function fill(shape: readonly number[], range: Range, pattern: Pattern, rand: ()
       case "max": data[i] = hi; break;
       case "alternate": data[i] = i % 2 ? lo : hi; break;
       case "small": data[i] = Math.max(lo, Math.min(hi, Math.floor(rand() * 7) - 3)); break;
+      // The upper half of the range, so long sums grow to their bound with random low bits.
+      case "high": data[i] = Math.max(lo, Math.ceil(hi / 2)) + Math.floor(rand() * (hi - Math.max(lo, Math.ceil(hi / 2)) + 1)); break;
       case "ties": {
         // x = k * 2^s + 2^(s-1) (exactly half way), k of both signs, within the range.
         const step = 2 ** tieShift, half = tieShift > 0 ? 2 ** (tieShift - 1) : 0;
@@ -60,6 +63,12 @@ const cases: Case<OpKind>[] = [
   { name: "matmul transB (input gradient)", kind: "matmul", attrs: { transA: false, transB: true }, inputs: [{ shape: [16, 10], range: [-1024, 1024] }, { shape: [32, 10], range: [-1024, 1024] }], expect: "float32" },
   { name: "matmul wide values (float64)", kind: "matmul", attrs: { transA: false, transB: false }, inputs: [{ shape: [6, 50], range: [-(2 ** 20), 2 ** 20] }, { shape: [50, 7], range: [-(2 ** 20), 2 ** 20] }], expect: "float64" },
   { name: "matmul both transposed (float64)", kind: "matmul", attrs: { transA: true, transB: true }, inputs: [{ shape: [9, 5], range: [-(2 ** 16), 2 ** 16] }, { shape: [4, 9], range: [-(2 ** 16), 2 ** 16] }], expect: "float64" },
+  // float64-bound products of float32 operands, computed in exact float32 pieces (exactMatmul.ts).
+  // Odd extremes: the all-max pattern's sums then need every bit, so a chunk or piece too long would round.
+  { name: "matmul weight gradient in float32 chunks (float64 bound)", kind: "matmul", attrs: { transA: true, transB: false }, inputs: [{ shape: [2048, 40], range: [-127, 127] }, { shape: [2048, 12], range: [-1023, 1023] }], expect: "float64" },
+  { name: "matmul chunks, the left operand the narrower", kind: "matmul", attrs: { transA: true, transB: false }, inputs: [{ shape: [1024, 6], range: [-127, 127] }, { shape: [1024, 20], range: [-1023, 1023] }], expect: "float64" },
+  { name: "matmul forward with split weights (float64 bound)", kind: "matmul", attrs: { transA: false, transB: false }, inputs: [{ shape: [64, 300], range: [-127, 127] }, { shape: [300, 24], range: [-1023, 1023] }], expect: "float64" },
+  { name: "matmul split weights, transB", kind: "matmul", attrs: { transA: false, transB: true }, inputs: [{ shape: [32, 600], range: [-127, 127] }, { shape: [20, 600], range: [-1023, 1023] }], expect: "float64" },
   { name: "bias_add", kind: "bias_add", attrs: {}, inputs: [{ shape: [8, 33], range: [-(2 ** 23), 2 ** 23 - 2 ** 20] }, { shape: [33], range: [-(2 ** 19), 2 ** 19] }], expect: "float32" },
   { name: "bias_add wide (float64)", kind: "bias_add", attrs: {}, inputs: [{ shape: [4, 9], range: [-(2 ** 40), 2 ** 40] }, { shape: [9], range: [-(2 ** 30), 2 ** 30] }], expect: "float64" },
   { name: "requantize shift 8 with clamp", kind: "requantize", attrs: { shift: 8, lo: -127, hi: 127 }, inputs: [{ shape: [300], range: [-(2 ** 23) + 200, 2 ** 23 - 200] }], tieShift: 8, expect: "float32" },
@@ -80,7 +89,7 @@ const cases: Case<OpKind>[] = [
   { name: "sgd_update lr 5/1024 wide (float64)", kind: "sgd_update", attrs: { lrNum: 5, lrShift: 10, lo: -(2 ** 23), hi: 2 ** 23 }, inputs: [{ shape: [500], range: [-(2 ** 23), 2 ** 23] }, { shape: [500], range: [-(2 ** 24), 2 ** 24] }], tieShift: 10, expect: "float64" },
 ];
 
-const PATTERNS: Pattern[] = ["random", "random", "random", "min", "max", "alternate", "ties", "small"];
+const PATTERNS: Pattern[] = ["random", "random", "random", "min", "max", "alternate", "ties", "small", "high"];
 const sessions: ort.InferenceSession[] = [];
 after(async () => {
   for (const s of sessions) await s.release();
@@ -113,6 +122,45 @@ function nodeTypes(lowered: LoweredGraph): string[] {
 function gemmArity(lowered: LoweredGraph): number[] {
   return onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.filter((n) => n.opType === "Gemm").map((n) => n.input!.length);
 }
+
+describe("float64-bound products of float32 operands in exact float32 pieces", () => {
+  const named = (n: string) => cases.find((c) => c.name === n)!;
+  const planOf = (n: string) => {
+    const c = named(n);
+    return exactMatmulPlan(c.attrs as OpAttrs["matmul"], c.inputs[0]!, c.inputs[1]!);
+  };
+
+  it("the cases above take the pieces (so their bit-identity covers them): chunks of r rows with r * term < 2^24, splits at m bits", () => {
+    expect(planOf("matmul weight gradient in float32 chunks (float64 bound)")).to.deep.equal({ kind: "chunks", K: 2048, M: 40, N: 12, rows: 128 });
+    expect(planOf("matmul chunks, the left operand the narrower")).to.deep.equal({ kind: "chunks", K: 1024, M: 6, N: 20, rows: 128 });
+    expect(planOf("matmul forward with split weights (float64 bound)")).to.deep.equal({ kind: "split", R: 64, K: 300, N: 24, m: 2 });
+    expect(planOf("matmul split weights, transB")).to.deep.equal({ kind: "split", R: 32, K: 600, N: 20, m: 3 });
+    for (const n of ["matmul weight gradient in float32 chunks (float64 bound)", "matmul forward with split weights (float64 bound)"]) {
+      const c = named(n);
+      const typing = opDef("matmul").type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+      const op = { index: 0, kind: "matmul", attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
+      const graph = onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!;
+      // No operand is cast to float64: only the pieces' products are.
+      for (const node of graph.node!.filter((x) => x.opType === "Cast")) expect(node.input![0], n).to.not.match(/^t[01]_/);
+    }
+  });
+
+  it("no plan where a piece could not be exact, or would not pay", () => {
+    const mm = (transA: boolean, transB: boolean) => ({ transA, transB });
+    // An operand past 2^24 is not float32-exact.
+    expect(exactMatmulPlan(mm(true, false), { shape: [64, 4], range: [0, 2 ** 24] }, { shape: [64, 4], range: [0, 1] })).to.equal(undefined);
+    // One product term alone reaches 2^24: no chunk of even one row is exact (and 16 is the least worth it).
+    expect(exactMatmulPlan(mm(true, false), { shape: [4096, 4], range: [-(2 ** 12), 2 ** 12] }, { shape: [4096, 4], range: [-(2 ** 12), 2 ** 12] })).to.equal(undefined);
+    // K prime: no divisor between 16 and K.
+    expect(exactMatmulPlan(mm(true, false), { shape: [4099, 4], range: [-127, 127] }, { shape: [4099, 4], range: [-1024, 1024] })).to.equal(undefined);
+    // A short K (the input gradient's d x W^T): the float64 Gemm is cheaper than combining a twice-wide output.
+    expect(exactMatmulPlan(mm(false, true), { shape: [512, 24], range: [-1024, 1024] }, { shape: [300, 24], range: [-1024, 1024] })).to.equal(undefined);
+    // K * max|A| alone past 2^24: no split of B helps.
+    expect(exactMatmulPlan(mm(false, false), { shape: [4, 70000], range: [-255, 255] }, { shape: [70000, 2], range: [-3, 3] })).to.equal(undefined);
+  });
+});
 
 describe("float32 rounding without Floor (the M offset)", () => {
   it("float32 requantize, sgd_update and momentum within the offset's bounds lower without Floor; wider ones keep it", () => {

@@ -1,9 +1,11 @@
 import type { GraphOp, GraphTensor, StepGraph } from "../graph.ts";
 import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import type { OpAttrs } from "../ops/index.ts";
+import { exactMatmulPlan, lowerExactMatmul } from "./exactMatmul.ts";
 import { lowerLmOp } from "./lowerLm.ts";
 import { OnnxGraph, type ElemTypeName } from "./protoBuilder.ts";
-import { col2imIndices, im2colIndices } from "./windowTables.ts";
+import { convOutput } from "../ops/windowGeometry.ts";
+import { col2imBlocks, im2colBlocks } from "./windowTables.ts";
 
 /**
  * Lowers a step graph to ONNX with integer-valued floating point: an op runs in float32 when its declared
@@ -48,40 +50,53 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   for (const t of graph.tensors) if (t.role !== "op") g.input(names[t.id]!, types[t.id]!, t.shape);
 
   const casts = new Map<string, string>();
-  const fused = fusableGradients(graph, types, outputIds);
-  const scaled = scaledWeights(graph, types, outputIds);
-  // alpha that undoes the scaling of a matmul's scaled operands (exact: a power of two).
-  const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
-  const requantFolds = foldableRequantizes(graph, types, outputIds);
-  // Ops computed inside a later op's Gemm (fusedSgd, foldedRequantize), not on their own.
-  const folded = new Set<GraphOp>([...fused.values(), ...[...requantFolds.values()].flatMap((f) => [f.mm, f.via])]);
-  for (const op of graph.ops) {
-    if (folded.has(op)) continue;
-    const ct = computeType(op);
-    const ins = op.inputs.map((id) => {
+  // An op's inputs in its compute type: one cast per (tensor, type), shared by every consumer, made on first use.
+  const castIns = (op: GraphOp, ct: FloatType) =>
+    op.inputs.map((id) => {
       if (types[id] === ct) return names[id]!;
-      // One cast per (tensor, type), shared by every consumer.
       const key = `${id}:${ct}`;
       let cast = casts.get(key);
       if (cast === undefined) casts.set(key, (cast = g.node("Cast", [names[id]!], { to: ct === "float32" ? 1 : 11 })));
       return cast;
     });
+  const fused = fusableGradients(graph, types, outputIds);
+  const scaled = scaledWeights(graph, types, outputIds);
+  // alpha that undoes the scaling of a matmul's scaled operands (exact: a power of two).
+  const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
+  const requantFolds = foldableRequantizes(graph, types, outputIds);
+  const col2imFolds = foldableCol2ims(graph, types, outputIds, unscale);
+  // Ops computed inside a later op's Gemm (fusedSgd, foldedRequantize, col2im's), not on their own.
+  const folded = new Set<GraphOp>([...fused.values(), ...[...requantFolds.values()].flatMap((f) => [f.mm, f.via]), ...col2imFolds.values()]);
+  for (const op of graph.ops) {
+    if (folded.has(op)) continue;
+    const ct = computeType(op);
     const id = op.output;
-    // The op's last node writes the tensor's name directly when no cast follows (no Identity copies).
-    const sameType = types[id] === ct;
     const ins_ = op.inputs.map((i) => graph.tensors[i]!);
     const grad = fused.get(op);
     const shift = scaled.get(id);
     const fold = requantFolds.get(op);
-    const out = fold
+    // The op's last node writes the tensor's name directly when no cast follows (no Identity copies); a
+    // split requantize computes in float32 whatever the op's type.
+    const sameType = types[id] === (fold?.split ? "float32" : ct);
+    const gcols = col2imFolds.get(op);
+    const exact = op.kind === "matmul" && ct === "float64" && unscale(op) === 1 && op.inputs.every((i) => types[i] === "float32")
+      ? exactMatmulPlan((op as GraphOp<"matmul">).attrs, ins_[0]!, ins_[1]!)
+      : undefined;
+    const out = fold?.split
+      ? splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!)
+      : fold
       ? foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!)
       : grad
-      ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, ins[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad))
+      ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad))
       : shift !== undefined
-        ? scaledRequantize(g, op as GraphOp<"requantize">, ins[0]!, ins_[0]!.range, names[id]!)
-        : op.kind === "matmul" && unscale(op) !== 1
-          ? g.node("Gemm", ins, { transA: (op as GraphOp<"matmul">).attrs.transA ? 1 : 0, transB: (op as GraphOp<"matmul">).attrs.transB ? 1 : 0, alpha: { float: unscale(op) } }, sameType ? names[id] : undefined)
-          : lowerOp(g, op, ins, ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), sameType ? names[id] : undefined);
+        ? scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!)
+        : gcols
+          ? positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, ct), graph.tensors[gcols.output]!.shape, ct, sameType ? names[id] : undefined)
+          : exact
+            ? lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, sameType ? names[id] : undefined)
+            : op.kind === "matmul" && unscale(op) !== 1
+              ? g.node("Gemm", castIns(op, ct), { transA: (op as GraphOp<"matmul">).attrs.transA ? 1 : 0, transB: (op as GraphOp<"matmul">).attrs.transB ? 1 : 0, alpha: { float: unscale(op) } }, sameType ? names[id] : undefined)
+              : lowerOp(g, op, castIns(op, ct), ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), { names: op.inputs.map((i) => names[i]!), types: op.inputs.map((i) => types[i]!) }, sameType ? names[id] : undefined);
     if (!sameType) g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
@@ -101,6 +116,9 @@ function c(g: OnnxGraph, t: FloatType, v: number): string {
  * half-up rule comes from the offset 2^-(s+1) added before (x * 2^-s + 2^-(s+1) is never a half-integer).
  */
 const M32 = 1.5 * 2 ** 23;
+
+/** im2col's pixel blocks narrower than this (in float32 bytes) are gathered batch-innermost (see im2col). */
+const NARROW_BLOCK_BYTES = 16;
 const M32_REACH = 2 ** 22;
 
 /** The M-offset form fits: every value a * 2^-s + b is exact (a multiple of 2^-(s+1) below 2^24 units). */
@@ -193,7 +211,13 @@ function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: str
   return sgdFromOffset(g, a, w, g.node("Add", [y, c(g, "float32", M32)]), wr, gr, out);
 }
 
-function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], out?: string): string {
+/** An op's inputs as stored, before any cast to its compute type (for lowerings that pick their own types). */
+interface StoredInputs {
+  readonly names: readonly string[];
+  readonly types: readonly FloatType[];
+}
+
+function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], stored: StoredInputs, out?: string): string {
   switch (op.kind) {
     case "matmul": {
       const a = op.attrs as OpAttrs["matmul"];
@@ -243,26 +267,34 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       return g.node("Reshape", [ins[0]!, g.constant("int64", [...a.shape], [a.shape.length])], {}, out);
     }
     case "im2col": {
-      // Per image: append one zero (the padding taps' source), then gather the column entries.
+      // Per image, as [pixels, C]: append one zero pixel (the padding taps' source), then gather whole
+      // pixels (C values each) in tap order, which is the column matrix's row-major order.
       const a = op.attrs as OpAttrs["im2col"];
-      const N = a.H * a.W * a.C, B = count(inShapes[0]!) / N;
-      const idx = im2colIndices(a);
-      const flat = padOneZero(g, g.node("Reshape", [ins[0]!, shape(g, [B, N])]), t);
-      const cols = g.node("Gather", [flat, g.constant("int64", idx, [idx.length])], { axis: 1 });
-      const kkc = a.k * a.k * a.C;
-      return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kkc, kkc])], {}, out);
+      const P = a.H * a.W, B = count(inShapes[0]!) / (P * a.C);
+      const idx = im2colBlocks(a);
+      const kk = a.k * a.k;
+      const taps = g.constant("int64", idx, [idx.length]);
+      let cols: string;
+      if (a.C * 4 < NARROW_BLOCK_BYTES) {
+        // Few channels: Gather's cost is per index, so gather [B, C] slabs from a pixel-major copy of the
+        // batch instead (one Transpose each way).
+        const pixelMajor = g.node("Transpose", [g.node("Reshape", [ins[0]!, shape(g, [B, P, a.C])])], { perm: [1, 0, 2] });
+        const padded = g.node("Pad", [pixelMajor, g.constant("int64", [0, 0, 0, 1, 0, 0], [6]), c(g, t, 0)], { mode: "constant" });
+        cols = g.node("Transpose", [g.node("Gather", [padded, taps], { axis: 0 })], { perm: [1, 0, 2] });
+      } else {
+        cols = g.node("Gather", [padOneBlock(g, g.node("Reshape", [ins[0]!, shape(g, [B, P, a.C])]), t), taps], { axis: 1 });
+      }
+      return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kk, kk * a.C])], {}, out);
     }
     case "col2im": {
-      // Per image element: gather its T column entries (unused slots read an appended zero) and sum them;
-      // the terms are integers whose partial sums stay below the compute type's exact limit.
+      // Per image, the columns as [OH*OW*k*k tap blocks, C] plus one zero block: each pixel gathers its T
+      // tap blocks (unused slots read the zero block) and sums them; the terms are integers whose partial
+      // sums stay below the compute type's exact limit.
       const a = op.attrs as OpAttrs["col2im"];
-      const N = a.H * a.W * a.C;
-      const { indices, terms, perImage } = col2imIndices(a);
-      const B = count(inShapes[0]!) / perImage;
-      const flat = padOneZero(g, g.node("Reshape", [ins[0]!, shape(g, [B, perImage])]), t);
-      const gathered = g.node("Gather", [flat, g.constant("int64", indices, [N, terms])], { axis: 1 });
-      const summed = g.node("ReduceSum", [gathered, g.constant("int64", [2], [1])], { keepdims: 0 });
-      return g.node("Reshape", [summed, shape(g, [B * a.H * a.W, a.C])], {}, out);
+      const { OH, OW } = convOutput("col2im", a);
+      const blocks = OH * OW * a.k * a.k, B = count(inShapes[0]!) / (blocks * a.C);
+      const padded = padOneBlock(g, g.node("Reshape", [ins[0]!, shape(g, [B, blocks, a.C])]), t);
+      return gatherSum(g, padded, a, B, a.k * a.k, blocks, out);
     }
     case "maxpool": {
       const a = op.attrs as OpAttrs["maxpool"];
@@ -272,19 +304,21 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
       return g.node("Reshape", [m, shape(g, [B * OH * OW, a.C])], {}, out);
     }
     case "maxpool_grad": {
-      // Windows as the last axis in (ky, kx) order; ArgMax returns the FIRST index of the max (the tie rule),
-      // which selects where the window's gradient goes.
+      // Each window's first maximum in (ky, kx) order, without moving the window to an axis of its own: the
+      // key x * s^2 + (s^2 - 1 - slot) is unique within a window (x is an integer), orders windows' entries
+      // by value first, and among equal values puts the earliest slot highest; so the key equal to the
+      // window's max key marks exactly the entry that takes the gradient (the tie rule).
       const a = op.attrs as OpAttrs["maxpool_grad"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[1]!) / (a.H * a.W * a.C);
-      const x6 = g.node("Reshape", [ins[1]!, shape(g, [B, OH, s, OW, s, a.C])]);
-      const win = g.node("Reshape", [g.node("Transpose", [x6], { perm: [0, 1, 3, 5, 2, 4] }), shape(g, [B, OH, OW, a.C, s * s])]);
-      const first = g.node("ArgMax", [win], { axis: 4, keepdims: 1, select_last_index: 0 });
-      const slots = g.constant("int64", Array.from({ length: s * s }, (_, i) => i), [s * s]);
-      const mask = g.node("Cast", [g.node("Equal", [first, slots])], { to: t === "float32" ? 1 : 11 });
-      const gw = g.node("Reshape", [ins[0]!, shape(g, [B, OH, OW, a.C, 1])]);
-      const spread = g.node("Reshape", [g.node("Mul", [mask, gw]), shape(g, [B, OH, OW, a.C, s, s])]);
-      const back = g.node("Transpose", [spread], { perm: [0, 1, 4, 2, 5, 3] });
-      return g.node("Reshape", [back, shape(g, [B * a.H * a.W, a.C])], {}, out);
+      const kt: FloatType = maxAbs(inRanges[1]!) * s * s + s * s < FLOAT32_EXACT ? "float32" : "float64";
+      const x = stored.types[1] === kt ? stored.names[1]! : g.node("Cast", [stored.names[1]!], { to: kt === "float32" ? 1 : 11 });
+      const x6 = g.node("Reshape", [x, shape(g, [B, OH, s, OW, s, a.C])]);
+      const slots = Array.from({ length: s * s }, (_, i) => s * s - 1 - i);
+      const key = g.node("Add", [g.node("Mul", [x6, c(g, kt, s * s)]), g.constant(kt, slots, [1, 1, s, 1, s, 1])]);
+      const first = g.node("Equal", [key, g.node("ReduceMax", [key], { axes: [2, 4], keepdims: 1 })]);
+      const gw = g.node("Reshape", [ins[0]!, shape(g, [B, OH, 1, OW, 1, a.C])]);
+      const spread = g.node("Where", [first, gw, c(g, t, 0)]);
+      return g.node("Reshape", [spread, shape(g, [B * a.H * a.W, a.C])], {}, out);
     }
     case "one_hot":
     case "softmax_ce_grad":
@@ -335,6 +369,8 @@ function scaledRequantize(g: OnnxGraph, op: GraphOp<"requantize">, x: string, xr
 interface RequantizeFold {
   readonly mm: GraphOp;
   readonly via: GraphOp;
+  /** The matmul's partial sums pass 2^24: its weights are split at the requantize's shift (splitRequantize). */
+  readonly split?: true;
 }
 
 /**
@@ -360,8 +396,40 @@ function foldableRequantizes(graph: Pick<StepGraph, "tensors" | "ops">, types: r
     if (!mm || mm.kind !== "matmul" || !inner(mm.output)) continue;
     const bias = via.kind === "bias_add" ? maxAbs(graph.tensors[via.inputs[1]!]!.range) : 0;
     if (a.shift >= 1 && f32(op) && f32(via) && f32(mm) && mm.exactBound + bias + 2 ** (a.shift - 1) < FLOAT32_EXACT) out.set(op, { mm, via });
+    else if (via.kind === "bias_add" && splitFits(graph, op as GraphOp<"requantize">, via, mm, types)) out.set(op, { mm, via, split: true });
   }
   return out;
+}
+
+/**
+ * A pre-activation requantize whose matmul z = A x W (A, W and the bias b float32-exact, no scaling, no
+ * transposed A) passes 2^24: with W = 2^s * Wh + Wl (Wh = floor(W / 2^s), Wl in [0, 2^s)),
+ * roundShift(z + b, s) = A x Wh + floor((A x Wl + b + 2^(s-1)) / 2^s), because A x Wh is an integer. Both
+ * products fit float32 when K * max|A| * max(|Wh|, 2^s - 1) + |b| + 2^(s-1) < 2^24; the second is formed
+ * by one Gemm as A x (Wl * 2^-s) + (b + 2^(s-1)) * 2^-s, every value of it a multiple of 2^-s below 2^24
+ * units. The output must be float32 too.
+ */
+function splitFits(graph: Pick<StepGraph, "tensors" | "ops">, op: GraphOp<"requantize">, via: GraphOp, mm: GraphOp, types: readonly FloatType[]): boolean {
+  const s = op.attrs.shift, m = mm.attrs as OpAttrs["matmul"];
+  const [A, W] = mm.inputs.map((i) => graph.tensors[i]!) as [GraphTensor, GraphTensor];
+  const b = graph.tensors[via.inputs[1]!]!;
+  if (s < 1 || m.transA || types[op.output] !== "float32" || ![A.id, W.id, b.id].every((i) => types[i] === "float32")) return false;
+  const K = A.shape[1]!, aMax = maxAbs(A.range), wh = Math.ceil(maxAbs(W.range) / 2 ** s);
+  return K * aMax * wh < FLOAT32_EXACT && K * aMax * (2 ** s - 1) + maxAbs(b.range) + 2 ** (s - 1) < FLOAT32_EXACT;
+}
+
+function splitRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, names: readonly string[], xr: Range, out: string): string {
+  const a = op.attrs, s = a.shift, f = "float32";
+  const transB = (fold.mm.attrs as OpAttrs["matmul"]).transB ? 1 : 0;
+  const [A, W] = fold.mm.inputs.map((i) => names[i]!) as [string, string];
+  const scaled = g.node("Mul", [W, c(g, f, 2 ** -s)]);
+  const wh = g.node("Floor", [scaled]);
+  const zh = g.node("Gemm", [A, wh], { transB });
+  const bias = g.node("Mul", [g.node("Add", [names[fold.via.inputs[1]!]!, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)]);
+  const u = g.node("Gemm", [A, g.node("Sub", [scaled, wh]), bias], { transB });
+  const idle = roundShiftInt(xr[0], s) >= a.lo && roundShiftInt(xr[1], s) <= a.hi;
+  if (idle) return g.node("Add", [zh, g.node("Floor", [u])], {}, out);
+  return clip(g, g.node("Add", [zh, g.node("Floor", [u])]), a.lo, a.hi, f, out);
 }
 
 /**
@@ -382,6 +450,48 @@ function foldedRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requant
   return clip(g, g.node("Floor", [scaledSum]), a.lo, a.hi, f, out);
 }
 
+/**
+ * col2im ops of the lean graph whose input is a matmul A x W or A x W^T (A the back-propagated delta, W the
+ * layer's weights, no scaling) used only there, in the same type. Keyed by the col2im; see positionMajorCol2im.
+ */
+function foldableCol2ims(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[], unscale: (op: GraphOp) => number): Map<GraphOp, GraphOp> {
+  const uses = new Map<number, number>();
+  for (const op of graph.ops) for (const i of op.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(graph.ops.map((op) => [op.output, op]));
+  const out = new Map<GraphOp, GraphOp>();
+  for (const op of graph.ops) {
+    if (op.kind !== "col2im") continue;
+    const [x] = op.inputs as [number];
+    const mm = producer.get(x);
+    const ct = computeType(op);
+    if (!mm || mm.kind !== "matmul" || (mm.attrs as OpAttrs["matmul"]).transA || unscale(mm) !== 1) continue;
+    if (uses.get(x) === 1 && !outputIds.includes(x) && computeType(mm) === ct && types[x] === ct) out.set(op, mm);
+  }
+  return out;
+}
+
+/**
+ * col2im of a folded product A x W, computed position-major: with A as [positions, F, B] (one Transpose of
+ * the small delta) and W padded with a zero block of C rows, one MatMul gives the columns as
+ * [positions, k*k + 1 taps, C, B], every position ending in a zero block. col2im's gather then moves whole
+ * [C, B] slabs (Gather's cost is per index) and sums them over the taps; a last Transpose of the
+ * image-sized result restores the batch-major rows. The same integer terms are summed as in col2im, so
+ * exactness is the op's own bound.
+ */
+function positionMajorCol2im(g: OnnxGraph, op: GraphOp<"col2im">, mm: GraphOp, ins: readonly string[], colsShape: readonly number[], t: FloatType, out?: string): string {
+  const a = op.attrs, m = mm.attrs as OpAttrs["matmul"], kk = a.k * a.k;
+  const { OH, OW } = convOutput("col2im", a);
+  const positions = OH * OW, B = count(colsShape) / (positions * kk * a.C), P = a.H * a.W;
+  const wRows = m.transB ? ins[1]! : g.node("Transpose", [ins[1]!], { perm: [1, 0] });
+  const w = g.node("Pad", [wRows, g.constant("int64", [0, 0, a.C, 0], [4]), c(g, t, 0)], { mode: "constant" });
+  const delta = g.node("Transpose", [g.node("Reshape", [ins[0]!, shape(g, [B, positions, -1])])], { perm: [1, 2, 0] });
+  const cols = g.node("Reshape", [g.node("MatMul", [w, delta]), shape(g, [positions * (kk + 1), a.C * B])]);
+  const { indices, terms } = col2imBlocks(a, kk + 1, kk);
+  const gathered = g.node("Gather", [cols, g.constant("int64", indices, [P, terms])], { axis: 0 });
+  const summed = g.node("Reshape", [g.node("ReduceSum", [gathered, g.constant("int64", [1], [1])], { keepdims: 0 }), shape(g, [P, a.C, B])]);
+  return g.node("Reshape", [g.node("Transpose", [summed], { perm: [2, 0, 1] }), shape(g, [B * P, a.C])], {}, out);
+}
+
 function count(s: readonly number[]): number {
   return s.reduce((a, b) => a * b, 1);
 }
@@ -390,7 +500,19 @@ function shape(g: OnnxGraph, dims: readonly number[]): string {
   return g.constant("int64", [...dims], [dims.length]);
 }
 
-/** [B, N] -> [B, N + 1], the new last column 0. */
-function padOneZero(g: OnnxGraph, x: string, t: FloatType): string {
-  return g.node("Pad", [x, g.constant("int64", [0, 0, 0, 1], [4]), c(g, t, 0)], { mode: "constant" });
+/** [B, N, C] -> [B, N + 1, C], the new block 0. */
+function padOneBlock(g: OnnxGraph, x: string, t: FloatType): string {
+  return g.node("Pad", [x, g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), c(g, t, 0)], { mode: "constant" });
+}
+
+/**
+ * col2im's sum from a [B, blocks, C] view of the columns in which every position has `perPosition` blocks
+ * (its k*k taps first) and block `zero` of each image holds zeros: gather each pixel's T tap blocks, sum them.
+ */
+function gatherSum(g: OnnxGraph, cols: string, a: OpAttrs["col2im"], B: number, perPosition: number, zero: number, out?: string): string {
+  const { indices, terms } = col2imBlocks(a, perPosition, zero);
+  const P = a.H * a.W;
+  const gathered = g.node("Gather", [cols, g.constant("int64", indices, [P, terms])], { axis: 1 });
+  const summed = g.node("ReduceSum", [gathered, g.constant("int64", [2], [1])], { keepdims: 0 });
+  return g.node("Reshape", [summed, shape(g, [B * P, a.C])], {}, out);
 }
