@@ -1,8 +1,11 @@
 import { describe, it, after } from "node:test";
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
+import onnxProto from "onnx-proto";
+import type { GraphOp, GraphTensor } from "../graph.ts";
 import { FLOAT32_EXACT, MAX_EXACT, type Range } from "../int.ts";
-import type { OpAttrs, OpKind } from "../ops/index.ts";
+import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
+import { lowerGraph } from "./lower.ts";
 import type { Tensor } from "../tensor.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
 import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering.ts";
@@ -87,7 +90,14 @@ const cases: Case<OpKind>[] = [
   { name: "adam_v gShift -6 (fraction bits for v, float64)", kind: "adam_v", attrs: { b2Num: 1, b2Shift: 10, gShift: -6, lo: 0, hi: 2 ** 40 }, inputs: [{ shape: [500], range: [0, 2 ** 40] }, { shape: [500], range: [-(2 ** 16), 2 ** 16] }], expect: "float64" },
   { name: "adam_update (float32)", kind: "adam_update", attrs: { lrNum: 3, lrShift: 2, eps: 1, lo: -(2 ** 18), hi: 2 ** 18 }, inputs: [{ shape: [500], range: [-(2 ** 18), 2 ** 18] }, { shape: [500], range: [-1000, 1000] }, { shape: [500], range: [0, 2 ** 20], special: nearSquares }], expect: "float32" },
   { name: "adam_update wide (float64)", kind: "adam_update", attrs: { lrNum: 100, lrShift: 6, eps: 4, lo: -(2 ** 30), hi: 2 ** 30 }, inputs: [{ shape: [500], range: [-(2 ** 30), 2 ** 30] }, { shape: [500], range: [-(2 ** 24), 2 ** 24] }, { shape: [500], range: [0, 2 ** 48], special: nearSquares }], expect: "float64" },
-  { name: "adam_update near 2^53 (v near 2^52: a double square root rounds k^2 - 1 up to k)", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 40), hi: 2 ** 40 }, inputs: [{ shape: [300], range: [-(2 ** 40), 2 ** 40] }, { shape: [300], range: [-(2 ** 30), 2 ** 30] }, { shape: [300], range: [2 ** 52 - 2 ** 36, 2 ** 52 + 2 ** 36], special: nearSquares }], expect: "float64" },
+  { name: "adam_update near 2^53 (v near 2^52: a double square root rounds k^2 - 1 up to k)", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 40), hi: 2 ** 40 }, inputs: [{ shape: [300], range: [-(2 ** 40), 2 ** 40] }, { shape: [300], range: [-(2 ** 51), 2 ** 51] }, { shape: [300], range: [2 ** 52 - 2 ** 36, 2 ** 52 + 2 ** 36], special: nearSquares }], expect: "float64" },
+  // The short exact forms of adam_update (lowerLm.ts), at their limits and just past them. m reaches about
+  // den^2, so that a square root off by one moves the step (a smaller m hides it in the division's rounding).
+  { name: "adam_update float64, v just under 2^48 (short square root at its limit)", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 40), hi: 2 ** 40 }, inputs: [{ shape: [300], range: [-(2 ** 40), 2 ** 40] }, { shape: [300], range: [-(2 ** 49) + 2 ** 25, 2 ** 49 - 2 ** 25] }, { shape: [300], range: [2 ** 48 - 2 ** 40, 2 ** 48 - 1], special: nearSquares }], expect: "float64" },
+  { name: "adam_update float64, 2 m lrNum + den near 2^50 (short division at its limit)", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 50), hi: 2 ** 50 }, inputs: [{ shape: [300], range: [-(2 ** 40), 2 ** 40] }, { shape: [300], range: [-(2 ** 49) + 2 ** 20, 2 ** 49 - 2 ** 20] }, { shape: [300], range: [0, 2 ** 10], special: nearSquares }], expect: "float64" },
+  { name: "adam_update float64, 2 m lrNum past 2^50 (the corrected division)", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 52), hi: 2 ** 52 }, inputs: [{ shape: [300], range: [-(2 ** 40), 2 ** 40] }, { shape: [300], range: [-3 * 2 ** 50, 3 * 2 ** 50] }, { shape: [300], range: [0, 2 ** 10], special: nearSquares }], expect: "float64" },
+  { name: "adam_update float32, both short forms at their limits", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 22), hi: 2 ** 22 }, inputs: [{ shape: [500], range: [-(2 ** 18), 2 ** 18] }, { shape: [500], range: [-(2 ** 20) + 1024, 2 ** 20 - 1024] }, { shape: [500], range: [0, 2 ** 18 - 1], special: nearSquares }], expect: "float32" },
+  { name: "adam_update float32, 2 m lrNum past 2^21 (the corrected division)", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 23), hi: 2 ** 23 }, inputs: [{ shape: [500], range: [-(2 ** 18), 2 ** 18] }, { shape: [500], range: [-3 * 2 ** 21, 3 * 2 ** 21] }, { shape: [500], range: [0, 2 ** 12], special: nearSquares }], expect: "float32" },
 ];
 
 /** adam_update division ties: m * lrNum an exact half-multiple of den for a v that is a perfect square. */
@@ -148,4 +158,31 @@ describe("ONNX lowering vs TypeScript reference, language-model and Adam ops", (
       }
     });
   }
+});
+
+describe("adam_update's short exact forms (no correction steps) within their bounds", () => {
+  // isqrt's corrections compare with Greater and LessOrEqual; the division's with Less and GreaterOrEqual.
+  const forms = (name: string) => {
+    const c = cases.find((x) => x.name === name)!;
+    const typing = opDef("adam_update").type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+    const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+    tensors.push({ id: 3, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+    const op = { index: 0, kind: "adam_update", attrs: c.attrs, inputs: [0, 1, 2], output: 3, exactBound: typing.exactBound } as GraphOp;
+    const types = onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [3]).bytes).graph!.node!.map((n) => n.opType!);
+    return { root: types.includes("LessOrEqual") ? "corrected" : "short", division: types.includes("GreaterOrEqual") ? "corrected" : "short" };
+  };
+
+  it("each case above takes the form its bounds allow, so its bit-identity covers that form", () => {
+    const want: Record<string, { root: string; division: string }> = {
+      "adam_update (float32)": { root: "corrected", division: "short" },
+      "adam_update wide (float64)": { root: "corrected", division: "short" },
+      "adam_update near 2^53 (v near 2^52: a double square root rounds k^2 - 1 up to k)": { root: "corrected", division: "corrected" },
+      "adam_update float64, v just under 2^48 (short square root at its limit)": { root: "short", division: "short" },
+      "adam_update float64, 2 m lrNum + den near 2^50 (short division at its limit)": { root: "short", division: "short" },
+      "adam_update float64, 2 m lrNum past 2^50 (the corrected division)": { root: "short", division: "corrected" },
+      "adam_update float32, both short forms at their limits": { root: "short", division: "short" },
+      "adam_update float32, 2 m lrNum past 2^21 (the corrected division)": { root: "short", division: "corrected" },
+    };
+    for (const [name, w] of Object.entries(want)) expect(forms(name), name).to.deep.equal(w);
+  });
 });

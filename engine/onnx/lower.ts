@@ -325,7 +325,7 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
     case "adam_m":
     case "adam_v":
     case "adam_update":
-      return lowerLmOp(g, op, ins, t, inShapes, out);
+      return lowerLmOp(g, op, ins, t, inShapes, inRanges, out);
   }
 }
 

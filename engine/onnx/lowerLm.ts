@@ -1,4 +1,6 @@
 import type { GraphOp } from "../graph.ts";
+import { maxAbs, type Range } from "../int.ts";
+import { isqrtNumber } from "../ops/intDiv.ts";
 import { EXP_INDEX_FRAC_BITS, EXP_TABLE } from "../expTable.ts";
 import { sizeOf } from "../tensor.ts";
 import type { OpAttrs } from "../ops/index.ts";
@@ -60,6 +62,28 @@ function isqrt(g: OnnxGraph, v: string, t: FloatType): string {
 }
 
 /**
+ * Where the bounds allow, adam_update takes shorter exact forms of its square root and division, without
+ * the correction steps. Both rest on one fact: the true value keeps a known distance from every integer, and
+ * a Sqrt or Div that errs by at most 2 ulps (correctly rounded on every CPU; the slack covers a GPU's
+ * approximate division) cannot move it across one.
+ *
+ * - isqrt(v) = Floor(Sqrt(v + 1/2)) for integer 0 <= v < SHORT_ROOT_MAX: with k = isqrt(v), v + 1/2 lies in
+ *   [k^2 + 1/2, (k + 1)^2 - 1/2], so its square root lies in (k + 1/(4(k+1)), k + 1 - 1/(4(k+1))); an error of
+ *   2 ulps, at most 2 (k + 1) 2^-p (p = 52 or 23 fraction bits), stays below 1/(4(k+1)) while
+ *   (k + 1)^2 < 2^(p-3): v < 2^48 in float64, 2^18 in float32 (with room to spare).
+ * - roundDiv(a, b) = floor((2a + b) / (2b)) = Floor((2a + b + 1/2) / (2b)) for b > 0: with the half, the
+ *   quotient x = q + (r + 1/2) / (2b) (0 <= r < 2b) sits at least 1/(4b) from every integer; an error of
+ *   2 ulps, at most 2 |x| 2^-p, stays below it while |2a + b + 1/2| < 2^(p-2): 2^50 in float64, 2^21 in
+ *   float32. The numerator is an integer plus 1/2 below that: exact.
+ */
+const SHORT_ROOT_MAX: Record<FloatType, number> = { float64: 2 ** 48, float32: 2 ** 18 };
+const SHORT_DIV_MAX: Record<FloatType, number> = { float64: 2 ** 50, float32: 2 ** 21 };
+
+function shortIsqrt(g: OnnxGraph, v: string, t: FloatType): string {
+  return g.node("Floor", [g.node("Sqrt", [g.node("Add", [v, cst(g, t, 0.5)])])]);
+}
+
+/**
  * [x_i == j] as a [m, n] tensor of 0/1 in type t: the m indices (any shape, row-major) as a column against
  * the row 0 .. n-1. Equal compares integers exactly (both are below the op's bound).
  */
@@ -69,7 +93,7 @@ function hot(g: OnnxGraph, x: string, m: number, n: number, t: FloatType, out?: 
   return g.node("Cast", [g.node("Equal", [col, row])], { to: t === "float32" ? 1 : 11 }, out);
 }
 
-export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inShapes: readonly (readonly number[])[], out?: string): string {
+export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], out?: string): string {
   switch (op.kind) {
     case "one_hot":
       return hot(g, ins[0]!, sizeOf(inShapes[0]!), (op.attrs as OpAttrs["one_hot"]).n, t, out);
@@ -108,8 +132,20 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
     case "adam_update": {
       const a = op.attrs as OpAttrs["adam_update"];
       const [w, m, v] = ins as [string, string, string];
-      const den = g.node("Mul", [g.node("Add", [isqrt(g, v, t), cst(g, t, a.eps)]), cst(g, t, 2 ** a.lrShift)]);
-      const step = roundDiv(g, g.node("Mul", [m, cst(g, t, a.lrNum)]), den, t);
+      const [, mr, vr] = inRanges as [Range, Range, Range];
+      const vMax = vr[1], denMax = (isqrtNumber(vMax) + a.eps) * 2 ** a.lrShift;
+      const root = vMax < SHORT_ROOT_MAX[t] ? shortIsqrt(g, v, t) : isqrt(g, v, t);
+      const e = g.node("Add", [root, cst(g, t, a.eps)]);
+      let step: string;
+      if (2 * maxAbs(mr) * a.lrNum + denMax + 1 < SHORT_DIV_MAX[t]) {
+        // floor((2 m lrNum + den + 1/2) / (2 den)): the numerator's three terms sum exactly in any order.
+        const mk = g.node("Mul", [m, cst(g, t, 2 * a.lrNum)]);
+        const den = a.lrShift === 0 ? e : g.node("Mul", [e, cst(g, t, 2 ** a.lrShift)]);
+        const num = g.node("Sum", [mk, den, cst(g, t, 0.5)]);
+        step = g.node("Floor", [g.node("Div", [num, g.node("Mul", [e, cst(g, t, 2 ** (a.lrShift + 1))])])]);
+      } else {
+        step = roundDiv(g, g.node("Mul", [m, cst(g, t, a.lrNum)]), g.node("Mul", [e, cst(g, t, 2 ** a.lrShift)]), t);
+      }
       return g.node("Clip", [g.node("Sub", [w, step]), cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
     }
     default:
