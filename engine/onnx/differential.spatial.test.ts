@@ -1,9 +1,13 @@
 import { describe, it, after } from "node:test";
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
+import onnxProto from "onnx-proto";
+import type { GraphOp, GraphTensor } from "../graph.ts";
 import type { Range } from "../int.ts";
 import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
+import { lowerGraph } from "./lower.ts";
+import { openSession, runLowered } from "./session.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
 import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering.ts";
 
@@ -126,4 +130,55 @@ describe("spatial op references", () => {
     expect(() => opDef("maxpool").type([[2 * 27 * 27, 1]], [[0, 15]], { H: 27, W: 27, C: 1, size: 2 })).to.throw(/maxpool\.size/);
     expect(() => opDef("reshape").type([[6, 8]], [[0, 15]], { shape: [7, 7] })).to.throw(/element count/);
   });
+});
+
+describe("a pooled gradient requantized before its routing (the lean graph's requantizeFirst)", () => {
+  // maxpool_grad -> relu_mask -> requantize over declared tensors, as the graph builder chains them.
+  function chain(withMask: boolean) {
+    const pool = { H: 8, W: 12, C: 4, size: 2 }, rows = 2 * pool.H * pool.W, prow = rows / 4;
+    const tensors: GraphTensor[] = [
+      // Past float32 (the requantize computes in float64), and mostly inside the clamp below.
+      { id: 0, name: "g", shape: [prow, 4], range: [-(2 ** 25), 2 ** 25], role: "input" },
+      { id: 1, name: "a", shape: [rows, 4], range: [0, 3], role: "input" },
+      { id: 2, name: "p", shape: [rows, 4], range: [-2, 3], role: "input" },
+    ];
+    const ops: GraphOp[] = [];
+    const add = (kind: OpKind, attrs: unknown, inputs: number[]) => {
+      const typing = opDef(kind).type(inputs.map((i) => tensors[i]!.shape), inputs.map((i) => tensors[i]!.range), attrs);
+      const id = tensors.length;
+      tensors.push({ id, name: `${kind}${id}`, shape: typing.shape, range: typing.range, role: "op", producer: ops.length });
+      ops.push({ index: ops.length, kind, attrs, inputs, output: id, exactBound: typing.exactBound } as GraphOp);
+      return id;
+    };
+    const routed = add("maxpool_grad", pool, [0, 1]);
+    const masked = withMask ? add("relu_mask", {}, [routed, 2]) : routed;
+    // A clamp that binds only near the range's ends.
+    const out = add("requantize", { shift: 8, lo: -(2 ** 17) + 3, hi: 2 ** 17 - 5 }, [masked]);
+    return { tensors, ops, out };
+  }
+
+  for (const withMask of [true, false]) {
+    it(`${withMask ? "with" : "without"} a relu_mask: the lean graph requantizes first and gives the reference's bits`, async () => {
+      const { tensors, ops, out } = chain(withMask);
+      const lean = lowerGraph({ tensors, ops }, [out]);
+      const nodes = onnxProto.onnx.ModelProto.decode(lean.bytes).graph!.node!.map((n) => n.opType!);
+      // The rounding (Floor) comes before the routing's comparison (Equal): the pooled gradient is requantized first.
+      expect(nodes.indexOf("Floor")).to.be.below(nodes.indexOf("Equal"));
+      const session = await openSession(lean);
+      sessions.push(session);
+      const rand = rng(withMask ? 11 : 12);
+      for (let round = 0; round < 12; round++) {
+        // g: uniform, or a rounding tie k * 2^8 + 2^7 and its neighbours; a: few values (pooling ties).
+        const g = fill(tensors[0]!.shape, tensors[0]!.range, round % 4 === 3 ? "max" : "random", rand);
+        const gd = g.data as Float64Array;
+        for (let i = 0; i < gd.length; i += 2) gd[i] = Math.floor(gd[i]! / 256) * 256 + 128 + (Math.floor(rand() * 3) - 1);
+        const ins = [g, fill(tensors[1]!.shape, tensors[1]!.range, "few", rand), fill(tensors[2]!.shape, tensors[2]!.range, "random", rand)];
+        let want: Tensor = ins[0]!;
+        const vals: Tensor[] = [...ins];
+        for (const op of ops) vals.push((want = opDef(op.kind).reference(op.inputs.map((i) => vals[i]!), op.attrs as never)));
+        const got = (await runLowered(session, lean, tensors.map((t) => t.shape), new Map(ins.map((t, i) => [i, t])))).get(out)!;
+        for (let i = 0; i < want.data.length; i++) if (got.data[i] !== want.data[i]) expect.fail(`round ${round}, element ${i}: lean ${got.data[i]} != reference ${want.data[i]}`);
+      }
+    });
+  }
 });

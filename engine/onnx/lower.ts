@@ -65,8 +65,14 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
   const requantFolds = foldableRequantizes(graph, types, outputIds);
   const col2imFolds = foldableCol2ims(graph, types, outputIds, unscale);
-  // Ops computed inside a later op's Gemm (fusedSgd, foldedRequantize, col2im's), not on their own.
-  const folded = new Set<GraphOp>([...fused.values(), ...[...requantFolds.values()].flatMap((f) => [f.mm, f.via]), ...col2imFolds.values()]);
+  const routedRequantizes = requantizesBeforeRouting(graph, types, outputIds);
+  // Ops computed inside another op's lowering (fusedSgd, foldedRequantize, col2im's, requantizeFirst), not on their own.
+  const folded = new Set<GraphOp>([
+    ...fused.values(),
+    ...[...requantFolds.values()].flatMap((f) => [f.mm, f.via]),
+    ...col2imFolds.values(),
+    ...[...routedRequantizes.values()].flatMap((r) => (r.mask ? [r.pool, r.mask] : [r.pool])),
+  ]);
   for (const op of graph.ops) {
     if (folded.has(op)) continue;
     const ct = computeType(op);
@@ -77,26 +83,28 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const fold = requantFolds.get(op);
     // The op's last node writes the tensor's name directly when no cast follows (no Identity copies); a
     // split requantize computes in float32 whatever the op's type.
-    const sameType = types[id] === (fold?.split ? "float32" : ct);
+    const sameType = types[id] === (fold?.split || routedRequantizes.has(op) ? "float32" : ct);
     const gcols = col2imFolds.get(op);
     const exact = op.kind === "matmul" && ct === "float64" && unscale(op) === 1 && op.inputs.every((i) => types[i] === "float32")
       ? exactMatmulPlan((op as GraphOp<"matmul">).attrs, ins_[0]!, ins_[1]!)
       : undefined;
-    const out = fold?.split
-      ? splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!)
-      : fold
-      ? foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!)
-      : grad
-      ? fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad))
-      : shift !== undefined
-        ? scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!)
-        : gcols
-          ? positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, ct), graph.tensors[gcols.output]!.shape, ct, sameType ? names[id] : undefined)
-          : exact
-            ? lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, sameType ? names[id] : undefined)
-            : op.kind === "matmul" && unscale(op) !== 1
-              ? g.node("Gemm", castIns(op, ct), { transA: (op as GraphOp<"matmul">).attrs.transA ? 1 : 0, transB: (op as GraphOp<"matmul">).attrs.transB ? 1 : 0, alpha: { float: unscale(op) } }, sameType ? names[id] : undefined)
-              : lowerOp(g, op, castIns(op, ct), ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), { names: op.inputs.map((i) => names[i]!), types: op.inputs.map((i) => types[i]!) }, sameType ? names[id] : undefined);
+    const target = sameType ? names[id] : undefined;
+    const route = routedRequantizes.get(op);
+    const emit = (): string => {
+      if (fold?.split) return splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!);
+      if (fold) return foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!);
+      if (route) return requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!);
+      if (grad) return fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad));
+      if (shift !== undefined) return scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!);
+      if (gcols) return positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, ct), graph.tensors[gcols.output]!.shape, ct, target);
+      if (exact) return lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, target);
+      if (op.kind === "matmul" && unscale(op) !== 1) {
+        const a = (op as GraphOp<"matmul">).attrs;
+        return g.node("Gemm", castIns(op, ct), { transA: a.transA ? 1 : 0, transB: a.transB ? 1 : 0, alpha: { float: unscale(op) } }, target);
+      }
+      return lowerOp(g, op, castIns(op, ct), ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), { names: op.inputs.map((i) => names[i]!), types: op.inputs.map((i) => types[i]!) }, target);
+    };
+    const out = emit();
     if (!sameType) g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
@@ -490,6 +498,61 @@ function positionMajorCol2im(g: OnnxGraph, op: GraphOp<"col2im">, mm: GraphOp, i
   const gathered = g.node("Gather", [cols, g.constant("int64", indices, [P, terms])], { axis: 0 });
   const summed = g.node("Reshape", [g.node("ReduceSum", [gathered, g.constant("int64", [1], [1])], { keepdims: 0 }), shape(g, [P, a.C, B])]);
   return g.node("Reshape", [g.node("Transpose", [summed], { perm: [2, 0, 1] }), shape(g, [B * P, a.C])], {}, out);
+}
+
+/** A requantize of a pooled gradient: maxpool_grad, optionally then relu_mask (requantizeFirst). */
+interface RoutedRequantize {
+  readonly pool: GraphOp;
+  readonly mask?: GraphOp;
+}
+
+/**
+ * Requantizes of the lean graph whose input is a gradient routed through maxpool_grad (and a relu_mask),
+ * each intermediate used once and not an output, with a float32 result and a clamp that keeps 0. Keyed by
+ * the requantize.
+ */
+function requantizesBeforeRouting(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, RoutedRequantize> {
+  const uses = new Map<number, number>();
+  for (const op of graph.ops) for (const i of op.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+  const producer = new Map(graph.ops.map((op) => [op.output, op]));
+  const inner = (op: GraphOp | undefined): op is GraphOp => op !== undefined && uses.get(op.output) === 1 && !outputIds.includes(op.output);
+  const out = new Map<GraphOp, RoutedRequantize>();
+  for (const op of graph.ops) {
+    if (op.kind !== "requantize" || types[op.output] !== "float32") continue;
+    const a = op.attrs as OpAttrs["requantize"];
+    if (a.lo > 0 || a.hi < 0) continue;
+    const via = producer.get(op.inputs[0]!);
+    if (!inner(via)) continue;
+    if (via.kind === "maxpool_grad") out.set(op, { pool: via });
+    else if (via.kind === "relu_mask") {
+      const pool = producer.get(via.inputs[0]!);
+      if (inner(pool) && pool.kind === "maxpool_grad") out.set(op, { pool, mask: via });
+    }
+  }
+  return out;
+}
+
+/**
+ * requantize(relu_mask(maxpool_grad(g, a), p)) as relu_mask(maxpool_grad(requantize(g), a), p): the routing
+ * only moves values and writes zeros, requantize maps each value on its own and keeps 0 (roundShift(0) = 0,
+ * the clamp holds 0), so the two orders give the same elements. Requantizing first works on the pooled
+ * gradient, size^2 times smaller, and routes float32 values instead of float64 ones.
+ */
+function requantizeFirst(g: OnnxGraph, op: GraphOp<"requantize">, route: RoutedRequantize, tensors: readonly GraphTensor[], names: readonly string[], types: readonly FloatType[], out: string): string {
+  const f = "float32";
+  const as = (id: number, t: FloatType) => (types[id] === t ? names[id]! : g.node("Cast", [names[id]!], { to: t === "float32" ? 1 : 11 }));
+  const grad = tensors[route.pool.inputs[0]!]!, act = tensors[route.pool.inputs[1]!]!;
+  // The requantize alone on the pooled gradient, in its own compute type (the gradient's range is within its input's).
+  const ct = computeType(op);
+  const qRaw = lowerOp(g, op, [as(grad.id, ct)], ct, [grad.shape], [grad.range], { names: [names[grad.id]!], types: [types[grad.id]!] });
+  const q = ct === f ? qRaw : g.node("Cast", [qRaw], { to: 1 });
+  const qRange: Range = [op.attrs.lo, op.attrs.hi];
+  const stored = (ids: readonly number[], first: string) => ({ names: [first, ...ids.map((i) => names[i]!)], types: [f, ...ids.map((i) => types[i]!)] as FloatType[] });
+  const pooled = lowerOp(g, route.pool, [q, as(act.id, f)], f, [grad.shape, act.shape], [qRange, act.range], stored([act.id], q), route.mask ? undefined : out);
+  if (!route.mask) return pooled;
+  const p = tensors[route.mask.inputs[1]!]!;
+  const poolOut = tensors[route.pool.output]!;
+  return lowerOp(g, route.mask, [pooled, as(p.id, f)], f, [poolOut.shape, p.shape], [qRange, p.range], stored([p.id], pooled), out);
 }
 
 function count(s: readonly number[]): number {
