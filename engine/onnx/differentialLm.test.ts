@@ -88,6 +88,8 @@ const cases: Case<OpKind>[] = [
   { name: "adam_v 1/64, gShift 0 (float32)", kind: "adam_v", attrs: { b2Num: 1, b2Shift: 6, gShift: 0, lo: 0, hi: 2 ** 22 }, inputs: [{ shape: [500], range: [0, 2 ** 22] }, { shape: [500], range: [-2047, 2047] }], expect: "float32" },
   { name: "adam_v 1/1024, gShift 8 (float64)", kind: "adam_v", attrs: { b2Num: 1, b2Shift: 10, gShift: 8, lo: 0, hi: 2 ** 30 }, inputs: [{ shape: [500], range: [0, 2 ** 30], special: ties(10) }, { shape: [500], range: [-(2 ** 19), 2 ** 19], special: ties(4) }], expect: "float64" },
   { name: "adam_v gShift -6 (fraction bits for v, float64)", kind: "adam_v", attrs: { b2Num: 1, b2Shift: 10, gShift: -6, lo: 0, hi: 2 ** 40 }, inputs: [{ shape: [500], range: [0, 2 ** 40] }, { shape: [500], range: [-(2 ** 16), 2 ** 16] }], expect: "float64" },
+  { name: "adam_v with a binding clamp (g^2 past hi, float64)", kind: "adam_v", attrs: { b2Num: 1, b2Shift: 6, gShift: 0, lo: 0, hi: 2 ** 20 }, inputs: [{ shape: [500], range: [0, 2 ** 20] }, { shape: [500], range: [-(2 ** 12), 2 ** 12] }], expect: "float64" },
+  { name: "adam_v 3/32, gShift 1, binding clamp (float32)", kind: "adam_v", attrs: { b2Num: 3, b2Shift: 5, gShift: 1, lo: 0, hi: 2 ** 18 }, inputs: [{ shape: [500], range: [0, 2 ** 18], special: ties(5) }, { shape: [500], range: [-(2 ** 10), 2 ** 10] }], expect: "float32" },
   { name: "adam_update (float32)", kind: "adam_update", attrs: { lrNum: 3, lrShift: 2, eps: 1, lo: -(2 ** 18), hi: 2 ** 18 }, inputs: [{ shape: [500], range: [-(2 ** 18), 2 ** 18] }, { shape: [500], range: [-1000, 1000] }, { shape: [500], range: [0, 2 ** 20], special: nearSquares }], expect: "float32" },
   { name: "adam_update wide (float64)", kind: "adam_update", attrs: { lrNum: 100, lrShift: 6, eps: 4, lo: -(2 ** 30), hi: 2 ** 30 }, inputs: [{ shape: [500], range: [-(2 ** 30), 2 ** 30] }, { shape: [500], range: [-(2 ** 24), 2 ** 24] }, { shape: [500], range: [0, 2 ** 48], special: nearSquares }], expect: "float64" },
   { name: "adam_update near 2^53 (v near 2^52: a double square root rounds k^2 - 1 up to k)", kind: "adam_update", attrs: { lrNum: 1, lrShift: 0, eps: 1, lo: -(2 ** 40), hi: 2 ** 40 }, inputs: [{ shape: [300], range: [-(2 ** 40), 2 ** 40] }, { shape: [300], range: [-(2 ** 51), 2 ** 51] }, { shape: [300], range: [2 ** 52 - 2 ** 36, 2 ** 52 + 2 ** 36], special: nearSquares }], expect: "float64" },
@@ -158,6 +160,24 @@ describe("ONNX lowering vs TypeScript reference, language-model and Adam ops", (
       }
     });
   }
+});
+
+describe("Adam's moment updates without their clamp where the ranges prove it idle", () => {
+  it("each moment case above keeps or leaves out its Clip as the hull of its input ranges says, so its bit-identity covers both", () => {
+    const clipped = (name: string) => {
+      const c = cases.find((x) => x.name === name)!;
+      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
+      return onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!.node!.some((n) => n.opType === "Clip");
+    };
+    expect(clipped("adam_m 1/8")).to.equal(false); // m, g and the clamp all +-2^20
+    expect(clipped("adam_m 13/128 with clamp (float64)")).to.equal(true); // g reaches 2^24, the clamp 2^22
+    expect(clipped("adam_v 1/64, gShift 0 (float32)")).to.equal(false); // 2047^2 <= 2^22
+    expect(clipped("adam_v with a binding clamp (g^2 past hi, float64)")).to.equal(true);
+    expect(clipped("adam_v 3/32, gShift 1, binding clamp (float32)")).to.equal(true);
+  });
 });
 
 describe("adam_update's short exact forms (no correction steps) within their bounds", () => {

@@ -1,5 +1,5 @@
 import type { GraphOp } from "../graph.ts";
-import { maxAbs, type Range } from "../int.ts";
+import { maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import { isqrtNumber } from "../ops/intDiv.ts";
 import { EXP_INDEX_FRAC_BITS, EXP_TABLE } from "../expTable.ts";
 import { sizeOf } from "../tensor.ts";
@@ -62,6 +62,16 @@ function isqrt(g: OnnxGraph, v: string, t: FloatType): string {
 }
 
 /**
+ * Adam's moment updates, x' = x + roundShift((y - x) * num, shift) with num <= 2^shift, step from x towards y
+ * and never past it: for y >= x the step is floor((y - x) * beta + 1/2) in [0, y - x], for y < x in
+ * [y - x, 0] (y - x is an integer). So x' lies between x and y, and the clamp can be left out when
+ * [lo, hi] holds the hull of their ranges.
+ */
+function clampIdle(num: number, shift: number, hull: Range, a: { readonly lo: number; readonly hi: number }): boolean {
+  return num <= 2 ** shift && hull[0] >= a.lo && hull[1] <= a.hi;
+}
+
+/**
  * Where the bounds allow, adam_update takes shorter exact forms of its square root and division, without
  * the correction steps. Both rest on one fact: the true value keeps a known distance from every integer, and
  * a Sqrt or Div that errs by at most 2 ulps (correctly rounded on every CPU; the slack covers a GPU's
@@ -117,8 +127,10 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
     case "adam_m": {
       const a = op.attrs as OpAttrs["adam_m"];
       const [m, grad] = ins as [string, string];
-      const next = g.node("Add", [m, mulRoundShift(g, g.node("Sub", [grad, m]), a.b1Num, a.b1Shift, t)]);
-      return g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
+      const [mr, gr] = inRanges as [Range, Range];
+      const idle = clampIdle(a.b1Num, a.b1Shift, [Math.min(mr[0], gr[0]), Math.max(mr[1], gr[1])], a);
+      const next = g.node("Add", [m, mulRoundShift(g, g.node("Sub", [grad, m]), a.b1Num, a.b1Shift, t)], {}, idle ? out : undefined);
+      return idle ? next : g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
     }
     case "adam_v": {
       const a = op.attrs as OpAttrs["adam_v"];
@@ -126,8 +138,11 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
       const sq = g.node("Mul", [grad, grad]);
       // A negative gShift scales up by a power of two: exact.
       const g2 = a.gShift >= 0 ? mulRoundShift(g, sq, 1, a.gShift, t) : g.node("Mul", [sq, cst(g, t, 2 ** -a.gShift)]);
-      const next = g.node("Add", [v, mulRoundShift(g, g.node("Sub", [g2, v]), a.b2Num, a.b2Shift, t)]);
-      return g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
+      const [vr, gr] = inRanges as [Range, Range];
+      const sqMax = maxAbs(gr) ** 2, g2Max = a.gShift >= 0 ? roundShiftInt(sqMax, a.gShift) : sqMax * 2 ** -a.gShift;
+      const idle = clampIdle(a.b2Num, a.b2Shift, [Math.min(vr[0], 0), Math.max(vr[1], g2Max)], a);
+      const next = g.node("Add", [v, mulRoundShift(g, g.node("Sub", [g2, v]), a.b2Num, a.b2Shift, t)], {}, idle ? out : undefined);
+      return idle ? next : g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
     }
     case "adam_update": {
       const a = op.attrs as OpAttrs["adam_update"];
