@@ -178,6 +178,23 @@ describe("Adam's moment updates without their clamp where the ranges prove it id
     expect(clipped("adam_v with a binding clamp (g^2 past hi, float64)")).to.equal(true);
     expect(clipped("adam_v 3/32, gShift 1, binding clamp (float32)")).to.equal(true);
   });
+
+  it("a moment's step is one Sum of its three terms where they fit the type, and the Sub, roundShift, Add form where not", () => {
+    const summed = (name: string) => {
+      const c = cases.find((x) => x.name === name)!;
+      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
+      return onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!.node!.some((n) => n.opType === "Sum");
+    };
+    // 2^20 * 7 + 2^20 + 4 units of 1/8: just below 2^24.
+    expect(summed("adam_m 1/8")).to.equal(true);
+    expect(summed("adam_m 13/128 with clamp (float64)")).to.equal(true);
+    // 2^22 * 63 units of 1/64 do not fit float32.
+    expect(summed("adam_v 1/64, gShift 0 (float32)")).to.equal(false);
+    expect(summed("adam_v 1/1024, gShift 8 (float64)")).to.equal(true);
+  });
 });
 
 describe("adam_update's short exact forms (no correction steps) within their bounds", () => {

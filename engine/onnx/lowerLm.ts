@@ -61,6 +61,23 @@ function isqrt(g: OnnxGraph, v: string, t: FloatType): string {
   return g.node("Add", [g.node("Sub", [r0, tooBig]), tooSmall]);
 }
 
+/** 2^p: the integers a type holds exactly (counting in units of 2^-s, the multiples of 2^-s). */
+const EXACT_UNITS: Record<FloatType, number> = { float32: 2 ** 24, float64: 2 ** 53 };
+
+/**
+ * An Adam moment's step x + roundShift((y - x) * num, s) for integers x, y: as x is an integer it moves inside
+ * roundShift's floor, giving Floor(Sum(x * (2^s - num) 2^-s, y * num 2^-s, 1/2)), one pass fewer. The three
+ * terms are multiples of 2^-s, so every partial sum, in any order, is exact while their magnitudes together
+ * stay below 2^p units of 2^-s; otherwise the step keeps the Sub, roundShift, Add form.
+ */
+function emaStep(g: OnnxGraph, x: string, y: string, xMax: number, yMax: number, num: number, s: number, t: FloatType, out?: string): string {
+  if (s >= 1 && num <= 2 ** s && xMax * (2 ** s - num) + yMax * num + 2 ** (s - 1) < EXACT_UNITS[t]) {
+    const sum = g.node("Sum", [g.node("Mul", [x, cst(g, t, (2 ** s - num) * 2 ** -s)]), g.node("Mul", [y, cst(g, t, num * 2 ** -s)]), cst(g, t, 0.5)]);
+    return g.node("Floor", [sum], {}, out);
+  }
+  return g.node("Add", [x, mulRoundShift(g, g.node("Sub", [y, x]), num, s, t)], {}, out);
+}
+
 /**
  * Adam's moment updates, x' = x + roundShift((y - x) * num, shift) with num <= 2^shift, step from x towards y
  * and never past it: for y >= x the step is floor((y - x) * beta + 1/2) in [0, y - x], for y < x in
@@ -129,7 +146,7 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
       const [m, grad] = ins as [string, string];
       const [mr, gr] = inRanges as [Range, Range];
       const idle = clampIdle(a.b1Num, a.b1Shift, [Math.min(mr[0], gr[0]), Math.max(mr[1], gr[1])], a);
-      const next = g.node("Add", [m, mulRoundShift(g, g.node("Sub", [grad, m]), a.b1Num, a.b1Shift, t)], {}, idle ? out : undefined);
+      const next = emaStep(g, m, grad, maxAbs(mr), maxAbs(gr), a.b1Num, a.b1Shift, t, idle ? out : undefined);
       return idle ? next : g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
     }
     case "adam_v": {
@@ -141,7 +158,7 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
       const [vr, gr] = inRanges as [Range, Range];
       const sqMax = maxAbs(gr) ** 2, g2Max = a.gShift >= 0 ? roundShiftInt(sqMax, a.gShift) : sqMax * 2 ** -a.gShift;
       const idle = clampIdle(a.b2Num, a.b2Shift, [Math.min(vr[0], 0), Math.max(vr[1], g2Max)], a);
-      const next = g.node("Add", [v, mulRoundShift(g, g.node("Sub", [g2, v]), a.b2Num, a.b2Shift, t)], {}, idle ? out : undefined);
+      const next = emaStep(g, v, g2, maxAbs(vr), g2Max, a.b2Num, a.b2Shift, t, idle ? out : undefined);
       return idle ? next : g.node("Clip", [next, cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
     }
     case "adam_update": {
