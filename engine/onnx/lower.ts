@@ -83,7 +83,8 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const fold = requantFolds.get(op);
     // The op's last node writes the tensor's name directly when no cast follows (no Identity copies); a
     // split requantize computes in float32 whatever the op's type.
-    const sameType = types[id] === (fold?.split || routedRequantizes.has(op) ? "float32" : ct);
+    const outType: FloatType = fold?.split || routedRequantizes.has(op) ? "float32" : ct;
+    const sameType = types[id] === outType;
     const gcols = col2imFolds.get(op);
     const exact = op.kind === "matmul" && ct === "float64" && unscale(op) === 1 && op.inputs.every((i) => types[i] === "float32")
       ? exactMatmulPlan((op as GraphOp<"matmul">).attrs, ins_[0]!, ins_[1]!)
@@ -105,7 +106,12 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       return lowerOp(g, op, castIns(op, ct), ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), { names: op.inputs.map((i) => names[i]!), types: op.inputs.map((i) => types[i]!) }, target);
     };
     const out = emit();
-    if (!sameType) g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
+    if (!sameType) {
+      g.node("Cast", [out], { to: types[id] === "float32" ? 1 : 11 }, names[id]);
+      // The value before its cast to storage is the tensor in outType (exact either way): a consumer
+      // computing in outType takes it instead of casting the stored tensor back.
+      casts.set(`${id}:${outType}`, out);
+    }
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
   return { bytes: g.encode("veritrain_step"), names, types, outputIds };
