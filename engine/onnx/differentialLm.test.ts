@@ -222,4 +222,19 @@ describe("adam_update's short exact forms (no correction steps) within their bou
     };
     for (const [name, w] of Object.entries(want)) expect(forms(name), name).to.deep.equal(w);
   });
+
+  it("softmax_ce_grad's division takes the short form where (2 one + n) 2^16 fits, the corrected one where not", () => {
+    const corrected = (name: string) => {
+      const c = cases.find((x) => x.name === name)!;
+      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
+      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
+      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
+      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
+      return onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!.node!.some((n) => n.opType === "GreaterOrEqual");
+    };
+    expect(corrected("softmax_ce_grad 12 fraction bits, one 4096")).to.equal(false);
+    expect(corrected("softmax_ce_grad one class")).to.equal(false);
+    // float32: (64 + 10) 2^16 is past 2^21.
+    expect(corrected("softmax_ce_grad small one (float32)")).to.equal(true);
+  });
 });

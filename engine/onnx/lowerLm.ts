@@ -1,7 +1,7 @@
 import type { GraphOp } from "../graph.ts";
 import { maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import { isqrtNumber } from "../ops/intDiv.ts";
-import { EXP_INDEX_FRAC_BITS, EXP_TABLE } from "../expTable.ts";
+import { EXP_INDEX_FRAC_BITS, EXP_ONE_BITS, EXP_TABLE } from "../expTable.ts";
 import { sizeOf } from "../tensor.ts";
 import type { OpAttrs } from "../ops/index.ts";
 import { EXP_LAST } from "../ops/softmaxCeGrad.ts";
@@ -138,7 +138,10 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
       const e = g.node("Gather", [g.constant(t, EXP_TABLE, [EXP_TABLE.length]), idx], { axis: 0 });
       // The row sum (n entries <= 2^16: exact in any order), then e / S * one rounded half up.
       const sum = g.node("ReduceSum", [e, g.constant("int64", [1], [1])], { keepdims: 1 });
-      const q = roundDiv(g, g.node("Mul", [e, cst(g, t, a.one)]), sum, t);
+      // |2 e one + S| <= (2 one + n) 2^16: the short division where that fits.
+      const q = (2 * a.one + n) * 2 ** EXP_ONE_BITS + 1 < SHORT_DIV_MAX[t]
+        ? g.node("Floor", [g.node("Div", [g.node("Sum", [g.node("Mul", [e, cst(g, t, 2 * a.one)]), sum, cst(g, t, 0.5)]), g.node("Add", [sum, sum])])])
+        : roundDiv(g, g.node("Mul", [e, cst(g, t, a.one)]), sum, t);
       return g.node("Sub", [q, g.node("Mul", [hot(g, ins[1]!, m, n, t), cst(g, t, a.one)])], {}, out);
     }
     case "adam_m": {
