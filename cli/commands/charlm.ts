@@ -10,7 +10,7 @@ import { train } from "../../training/train.ts";
 import { backendName, hex32, positiveInt } from "../options.ts";
 import { checkWritable, writeOutFile } from "../outFile.ts";
 import { createProgress } from "../progress.ts";
-import { loadSpecFile } from "./train.ts";
+import { loadSpecFile } from "../specFile.ts";
 
 /**
  * `veritrain charlm`: the character-level language model of issue 13 (training/charlmJob.ts) from the command

@@ -21,7 +21,7 @@ import { evaluateHeldout, readHeldoutFile } from "../heldout.ts";
 import { checkWritable, writeOutFile } from "../outFile.ts";
 import { DEFAULT_LOG_RANGE, LOG_RANGE_ENV } from "../../chain/getLogsPaged.ts";
 import { accountFromEnv, PRIVATE_KEY_ENV } from "../../chain/keys.ts";
-import { loadSpecFile } from "./train.ts";
+import { loadSpecFile } from "../specFile.ts";
 import { BPS, JOB_DEFAULTS } from "../../core/defaults.ts";
 
 /**

@@ -7,7 +7,7 @@ import { exportInferenceOnnx } from "../../engine/onnx/exportInference.ts";
 import { decodeState } from "../../engine/stateFile.ts";
 import { checkWritable, writeOutFile } from "../outFile.ts";
 import { defaultMnistSpec, type ModelName, modelName } from "./defaultSpec.ts";
-import { loadSpecFile } from "./train.ts";
+import { loadSpecFile } from "../specFile.ts";
 
 interface ExportFlags {
   onnx: string;

@@ -3,7 +3,7 @@ import { InvalidValueError } from "../../core/root.ts";
 import { canonicalSpecJson, specHash } from "../../engine/spec.ts";
 import { hex32, layerList, positiveInt } from "../options.ts";
 import { defaultMnistSpec, type ModelName, modelName } from "./defaultSpec.ts";
-import { loadSpecFile } from "./train.ts";
+import { loadSpecFile } from "../specFile.ts";
 import { charlmJob } from "../../training/charlmJob.ts";
 
 export function registerSpec(program: Command): void {

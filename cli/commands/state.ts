@@ -4,7 +4,7 @@ import { commitState } from "../../commitment/stateRoot.ts";
 import { toHex } from "../../commitment/hash.ts";
 import { FileReadError } from "../../engine/errors.ts";
 import { decodeState } from "../../engine/stateFile.ts";
-import { loadSpecFile } from "./train.ts";
+import { loadSpecFile } from "../specFile.ts";
 
 export function registerState(program: Command): void {
   program

@@ -1,11 +1,10 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { DatasetError, FileReadError, SpecError } from "../../engine/errors.ts";
-import { parseSpec, type TrainingSpec } from "../../engine/spec.ts";
+import { DatasetError } from "../../engine/errors.ts";
 import type { Logger } from "../../log/logger.ts";
 import { backendName, hex32, layerList, positiveInt } from "../options.ts";
 import { defaultMnistSpec, type ModelName, modelName } from "./defaultSpec.ts";
 import { trainCharlm } from "./charlm.ts";
+import { loadSpecFile } from "../specFile.ts";
 import { InvalidValueError } from "../../core/root.ts";
 import { printSummary, runTrainJob } from "../trainJob.ts";
 import { JOB_DEFAULTS } from "../../core/defaults.ts";
@@ -26,22 +25,6 @@ export interface TrainFlags {
   spec?: string;
   out?: string;
   json?: boolean;
-}
-
-export async function loadSpecFile(path: string): Promise<TrainingSpec> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new FileReadError(`cannot read spec file ${path}: ${(e as Error).message}`, { path });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new SpecError("(file)", `${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseSpec(json);
 }
 
 export function registerTrain(program: Command, log: () => Logger, signal: AbortSignal): void {

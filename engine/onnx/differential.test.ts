@@ -10,7 +10,7 @@ import { exactMatmulPlan } from "./exactMatmul.ts";
 import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
-import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering.ts";
+import { expectBitIdentical, lowerOneOp, oneOpNodes } from "../../test/helpers/oneOpLowering.ts";
 
 /**
  * Differential test: for every op, the onnxruntime lowering and the TypeScript reference agree bit for bit
@@ -137,13 +137,8 @@ describe("float64-bound products of float32 operands in exact float32 pieces", (
     expect(planOf("matmul split weights, transB")).to.deep.equal({ kind: "split", R: 32, K: 600, N: 20, m: 3 });
     for (const n of ["matmul weight gradient in float32 chunks (float64 bound)", "matmul forward with split weights (float64 bound)"]) {
       const c = named(n);
-      const typing = opDef("matmul").type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-      const op = { index: 0, kind: "matmul", attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
-      const graph = onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!;
       // No operand is cast to float64: only the pieces' products are.
-      for (const node of graph.node!.filter((x) => x.opType === "Cast")) expect(node.input![0], n).to.not.match(/^t[01]_/);
+      for (const node of oneOpNodes("matmul", c.attrs, c.inputs).filter((x) => x.opType === "Cast")) expect(node.input![0], n).to.not.match(/^t[01]_/);
     }
   });
 

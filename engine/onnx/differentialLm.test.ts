@@ -1,14 +1,11 @@
 import { describe, it, after } from "node:test";
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
-import onnxProto from "onnx-proto";
-import type { GraphOp, GraphTensor } from "../graph.ts";
 import { FLOAT32_EXACT, MAX_EXACT, type Range } from "../int.ts";
-import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
-import { lowerGraph } from "./lower.ts";
+import type { OpAttrs, OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
-import { expectBitIdentical, lowerOneOp } from "../../test/helpers/oneOpLowering.ts";
+import { expectBitIdentical, lowerOneOp, oneOpNodes } from "../../test/helpers/oneOpLowering.ts";
 
 /**
  * Differential test of the language-model and Adam ops (codes 15-19): the onnxruntime lowering and the
@@ -162,16 +159,15 @@ describe("ONNX lowering vs TypeScript reference, language-model and Adam ops", (
   }
 });
 
+/** The ONNX op types a case above lowers to (which form its lowering took). */
+function nodeTypes(name: string): string[] {
+  const c = cases.find((x) => x.name === name)!;
+  return oneOpNodes(c.kind, c.attrs, c.inputs).map((n) => n.opType!);
+}
+
 describe("Adam's moment updates without their clamp where the ranges prove it idle", () => {
   it("each moment case above keeps or leaves out its Clip as the hull of its input ranges says, so its bit-identity covers both", () => {
-    const clipped = (name: string) => {
-      const c = cases.find((x) => x.name === name)!;
-      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
-      return onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!.node!.some((n) => n.opType === "Clip");
-    };
+    const clipped = (name: string) => nodeTypes(name).includes("Clip");
     expect(clipped("adam_m 1/8")).to.equal(false); // m, g and the clamp all +-2^20
     expect(clipped("adam_m 13/128 with clamp (float64)")).to.equal(true); // g reaches 2^24, the clamp 2^22
     expect(clipped("adam_v 1/64, gShift 0 (float32)")).to.equal(false); // 2047^2 <= 2^22
@@ -180,14 +176,7 @@ describe("Adam's moment updates without their clamp where the ranges prove it id
   });
 
   it("a moment's step is one Sum of its three terms where they fit the type, and the Sub, roundShift, Add form where not", () => {
-    const summed = (name: string) => {
-      const c = cases.find((x) => x.name === name)!;
-      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
-      return onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!.node!.some((n) => n.opType === "Sum");
-    };
+    const summed = (name: string) => nodeTypes(name).includes("Sum");
     // 2^20 * 7 + 2^20 + 4 units of 1/8: just below 2^24.
     expect(summed("adam_m 1/8")).to.equal(true);
     expect(summed("adam_m 13/128 with clamp (float64)")).to.equal(true);
@@ -200,12 +189,7 @@ describe("Adam's moment updates without their clamp where the ranges prove it id
 describe("adam_update's short exact forms (no correction steps) within their bounds", () => {
   // isqrt's corrections compare with Greater and LessOrEqual; the division's with Less and GreaterOrEqual.
   const forms = (name: string) => {
-    const c = cases.find((x) => x.name === name)!;
-    const typing = opDef("adam_update").type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-    const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-    tensors.push({ id: 3, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-    const op = { index: 0, kind: "adam_update", attrs: c.attrs, inputs: [0, 1, 2], output: 3, exactBound: typing.exactBound } as GraphOp;
-    const types = onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [3]).bytes).graph!.node!.map((n) => n.opType!);
+    const types = nodeTypes(name);
     return { root: types.includes("LessOrEqual") ? "corrected" : "short", division: types.includes("GreaterOrEqual") ? "corrected" : "short" };
   };
 
@@ -224,14 +208,7 @@ describe("adam_update's short exact forms (no correction steps) within their bou
   });
 
   it("softmax_ce_grad's division takes the short form where (2 one + n) 2^16 fits, the corrected one where not", () => {
-    const corrected = (name: string) => {
-      const c = cases.find((x) => x.name === name)!;
-      const typing = opDef(c.kind).type(c.inputs.map((i) => i.shape), c.inputs.map((i) => i.range), c.attrs);
-      const tensors: GraphTensor[] = c.inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
-      tensors.push({ id: 2, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
-      const op = { index: 0, kind: c.kind, attrs: c.attrs, inputs: [0, 1], output: 2, exactBound: typing.exactBound } as GraphOp;
-      return onnxProto.onnx.ModelProto.decode(lowerGraph({ tensors, ops: [op] }, [2]).bytes).graph!.node!.some((n) => n.opType === "GreaterOrEqual");
-    };
+    const corrected = (name: string) => nodeTypes(name).includes("GreaterOrEqual");
     expect(corrected("softmax_ce_grad 12 fraction bits, one 4096")).to.equal(false);
     expect(corrected("softmax_ce_grad one class")).to.equal(false);
     // float32: (64 + 10) 2^16 is past 2^21.

@@ -6,18 +6,19 @@ import { sizeOf } from "../tensor.ts";
 import type { OpAttrs } from "../ops/index.ts";
 import { EXP_LAST } from "../ops/softmaxCeGrad.ts";
 import type { OnnxGraph } from "./protoBuilder.ts";
-import type { FloatType } from "./lower.ts";
+import { c as cst } from "./constants.ts";
+import type { FloatType } from "./floatTypes.ts";
 
 /**
  * ONNX lowering of the language-model and Adam ops (codes 15-19), bit-identical to their TypeScript
  * references (engine/ops/). As for every op, the graph computes in `t`: float32 when the op's declared
  * exactness bound is below 2^24, float64 otherwise, so every integer the nodes below produce (each is named in
  * the op's bound) is exact. Two operations are not exact in floating point, a division and a square root:
- * each is followed by a correction with the exact remainder, as in engine/ops/intDiv.ts.
+ * each is followed by a correction with the exact remainder, as in engine/ops/intDiv.ts, or, where the
+ * bounds allow, takes a short form that needs none (SHORT_ROOT_MAX, SHORT_DIV_MAX below).
  */
 type Ins = readonly string[];
 
-const cst = (g: OnnxGraph, t: FloatType, v: number) => g.constant(t, [v]);
 const castTo = (g: OnnxGraph, x: string, t: FloatType) => g.node("Cast", [x], { to: t === "float32" ? 1 : 11 });
 const bool = (g: OnnxGraph, op: string, a: string, b: string, t: FloatType) => castTo(g, g.node(op, [a, b]), t);
 

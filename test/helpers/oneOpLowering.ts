@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type * as ort from "onnxruntime-node";
+import onnxProto from "onnx-proto";
 import type { GraphOp, GraphTensor } from "../../engine/graph.ts";
 import type { Range } from "../../engine/int.ts";
 import { computeType, type FloatType, lowerGraph, type LoweredGraph } from "../../engine/onnx/lower.ts";
@@ -24,16 +25,28 @@ export interface OneOp {
   readonly output: number;
 }
 
-export async function lowerOneOp(name: string, kind: OpKind, attrs: unknown, inputs: readonly { readonly shape: readonly number[]; readonly range: Range }[]): Promise<OneOp> {
+type Inputs = readonly { readonly shape: readonly number[]; readonly range: Range }[];
+
+/** The one-op graph: its inputs as graph inputs, its output the only output. */
+function oneOpGraph(kind: OpKind, attrs: unknown, inputs: Inputs) {
   const def = opDef(kind);
   const typing = def.type(inputs.map((i) => i.shape), inputs.map((i) => i.range), attrs);
   const tensors: GraphTensor[] = inputs.map((i, id) => ({ id, name: `in${id}`, shape: i.shape, range: i.range, role: "input" }));
   const output = tensors.length;
   tensors.push({ id: output, name: "out", shape: typing.shape, range: typing.range, role: "op", producer: 0 });
   const op = { index: 0, kind, attrs, inputs: inputs.map((_, i) => i), output, exactBound: typing.exactBound } as GraphOp;
-  const lowered = lowerGraph({ tensors, ops: [op] }, [output]);
+  return { def, typing, tensors, op, output, lowered: lowerGraph({ tensors, ops: [op] }, [output]) };
+}
+
+export async function lowerOneOp(name: string, kind: OpKind, attrs: unknown, inputs: Inputs): Promise<OneOp> {
+  const { def, typing, tensors, op, output, lowered } = oneOpGraph(kind, attrs, inputs);
   const session = await openSession(lowered);
   return { name, def, attrs, typing, op, computeType: computeType(op), lowered, session, shapes: tensors.map((t) => t.shape), output };
+}
+
+/** The ONNX nodes one op lowers to (its inputs are named in0, in1, ... as `t{i}_in{i}`), to check which form a lowering took. */
+export function oneOpNodes(kind: OpKind, attrs: unknown, inputs: Inputs): onnxProto.onnx.INodeProto[] {
+  return onnxProto.onnx.ModelProto.decode(oneOpGraph(kind, attrs, inputs).lowered.bytes).graph!.node!;
 }
 
 /** Runs both backends on `ins`: every element bit-identical, and inside the op's declared range. */

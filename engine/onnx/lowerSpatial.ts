@@ -1,0 +1,138 @@
+import type { GraphOp, StepGraph } from "../graph.ts";
+import { FLOAT32_EXACT, maxAbs, type Range } from "../int.ts";
+import type { OpAttrs } from "../ops/index.ts";
+import { convOutput } from "../ops/windowGeometry.ts";
+import { c, count, shape } from "./constants.ts";
+import { computeType, type FloatType, type StoredInputs } from "./floatTypes.ts";
+import { graphIndex } from "./graphIndex.ts";
+import type { OnnxGraph } from "./protoBuilder.ts";
+import { col2imBlocks, im2colBlocks } from "./windowTables.ts";
+
+/**
+ * ONNX lowering of the spatial ops (codes 11-14: im2col, col2im, maxpool, maxpool_grad), bit-identical to
+ * their TypeScript references (engine/ops/). They move integers and compare them; col2im's one
+ * accumulation sums integers whose partial sums stay below the compute type's exact limit, in any order.
+ * Images are channels last, a batch of B images the rows of a [B*H*W, C] tensor; Gather's cost is per
+ * index, so the gathers move whole pixels (C values) or [C, B] slabs, never single values.
+ */
+
+/** im2col's pixel blocks narrower than this (in float32 bytes) are gathered batch-innermost (see im2col). */
+const NARROW_BLOCK_BYTES = 16;
+
+export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], stored: StoredInputs, out?: string): string {
+  switch (op.kind) {
+    case "im2col": {
+      // Per image, as [pixels, C]: append one zero pixel (the padding taps' source), then gather whole
+      // pixels (C values each) in tap order, which is the column matrix's row-major order.
+      const a = op.attrs as OpAttrs["im2col"];
+      const P = a.H * a.W, B = count(inShapes[0]!) / (P * a.C);
+      const idx = im2colBlocks(a);
+      const kk = a.k * a.k;
+      const taps = g.constant("int64", idx, [idx.length]);
+      let cols: string;
+      if (a.C * 4 < NARROW_BLOCK_BYTES) {
+        // Few channels: Gather's cost is per index, so gather [B, C] slabs from a pixel-major copy of the
+        // batch instead (one Transpose each way).
+        const pixelMajor = g.node("Transpose", [g.node("Reshape", [ins[0]!, shape(g, [B, P, a.C])])], { perm: [1, 0, 2] });
+        const padded = g.node("Pad", [pixelMajor, g.constant("int64", [0, 0, 0, 1, 0, 0], [6]), c(g, t, 0)], { mode: "constant" });
+        cols = g.node("Transpose", [g.node("Gather", [padded, taps], { axis: 0 })], { perm: [1, 0, 2] });
+      } else {
+        cols = g.node("Gather", [padOneBlock(g, g.node("Reshape", [ins[0]!, shape(g, [B, P, a.C])]), t), taps], { axis: 1 });
+      }
+      return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kk, kk * a.C])], {}, out);
+    }
+    case "col2im": {
+      // Per image, the columns as [OH*OW*k*k tap blocks, C] plus one zero block: each pixel gathers its T
+      // tap blocks (unused slots read the zero block) and sums them; the terms are integers whose partial
+      // sums stay below the compute type's exact limit.
+      const a = op.attrs as OpAttrs["col2im"];
+      const { OH, OW } = convOutput("col2im", a);
+      const blocks = OH * OW * a.k * a.k, B = count(inShapes[0]!) / (blocks * a.C);
+      const padded = padOneBlock(g, g.node("Reshape", [ins[0]!, shape(g, [B, blocks, a.C])]), t);
+      return gatherSum(g, padded, a, B, a.k * a.k, blocks, out);
+    }
+    case "maxpool": {
+      const a = op.attrs as OpAttrs["maxpool"];
+      const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[0]!) / (a.H * a.W * a.C);
+      const win = g.node("Reshape", [ins[0]!, shape(g, [B, OH, s, OW, s, a.C])]);
+      const m = g.node("ReduceMax", [win], { axes: [2, 4], keepdims: 0 });
+      return g.node("Reshape", [m, shape(g, [B * OH * OW, a.C])], {}, out);
+    }
+    case "maxpool_grad": {
+      // Each window's first maximum in (ky, kx) order, without moving the window to an axis of its own: the
+      // key x * s^2 + (s^2 - 1 - slot) is unique within a window (x is an integer), orders windows' entries
+      // by value first, and among equal values puts the earliest slot highest; so the key equal to the
+      // window's max key marks exactly the entry that takes the gradient (the tie rule).
+      const a = op.attrs as OpAttrs["maxpool_grad"];
+      const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[1]!) / (a.H * a.W * a.C);
+      const kt: FloatType = maxAbs(inRanges[1]!) * s * s + s * s < FLOAT32_EXACT ? "float32" : "float64";
+      const x = stored.types[1] === kt ? stored.names[1]! : g.node("Cast", [stored.names[1]!], { to: kt === "float32" ? 1 : 11 });
+      const x6 = g.node("Reshape", [x, shape(g, [B, OH, s, OW, s, a.C])]);
+      const slots = Array.from({ length: s * s }, (_, i) => s * s - 1 - i);
+      const key = g.node("Add", [g.node("Mul", [x6, c(g, kt, s * s)]), g.constant(kt, slots, [1, 1, s, 1, s, 1])]);
+      const first = g.node("Equal", [key, g.node("ReduceMax", [key], { axes: [2, 4], keepdims: 1 })]);
+      const gw = g.node("Reshape", [ins[0]!, shape(g, [B, OH, 1, OW, 1, a.C])]);
+      const spread = g.node("Where", [first, gw, c(g, t, 0)]);
+      return g.node("Reshape", [spread, shape(g, [B * a.H * a.W, a.C])], {}, out);
+    }
+    default:
+      throw new Error(`lowerSpatialOp: ${op.kind} is not a spatial op`);
+  }
+}
+
+/**
+ * col2im ops of the lean graph whose input is a matmul A x W or A x W^T (A the back-propagated delta, W the
+ * layer's weights, no scaling) used only there, in the same type. Keyed by the col2im; see positionMajorCol2im.
+ */
+export function foldableCol2ims(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[], unscale: (op: GraphOp) => number): Map<GraphOp, GraphOp> {
+  const { uses, producer } = graphIndex(graph);
+  const out = new Map<GraphOp, GraphOp>();
+  for (const op of graph.ops) {
+    if (op.kind !== "col2im") continue;
+    const [x] = op.inputs as [number];
+    const mm = producer.get(x);
+    const ct = computeType(op);
+    if (!mm || mm.kind !== "matmul" || (mm.attrs as OpAttrs["matmul"]).transA || unscale(mm) !== 1) continue;
+    if (uses.get(x) === 1 && !outputIds.includes(x) && computeType(mm) === ct && types[x] === ct) out.set(op, mm);
+  }
+  return out;
+}
+
+/**
+ * col2im of a folded product A x W, computed position-major: with A as [positions, F, B] (one Transpose of
+ * the small delta) and W padded with a zero block of C rows, one MatMul gives the columns as
+ * [positions, k*k + 1 taps, C, B], every position ending in a zero block. col2im's gather then moves whole
+ * [C, B] slabs (Gather's cost is per index) and sums them over the taps; a last Transpose of the
+ * image-sized result restores the batch-major rows. The same integer terms are summed as in col2im, so
+ * exactness is the op's own bound.
+ */
+export function positionMajorCol2im(g: OnnxGraph, op: GraphOp<"col2im">, mm: GraphOp, ins: readonly string[], colsShape: readonly number[], t: FloatType, out?: string): string {
+  const a = op.attrs, m = mm.attrs as OpAttrs["matmul"], kk = a.k * a.k;
+  const { OH, OW } = convOutput("col2im", a);
+  const positions = OH * OW, B = count(colsShape) / (positions * kk * a.C), P = a.H * a.W;
+  const wRows = m.transB ? ins[1]! : g.node("Transpose", [ins[1]!], { perm: [1, 0] });
+  const w = g.node("Pad", [wRows, g.constant("int64", [0, 0, a.C, 0], [4]), c(g, t, 0)], { mode: "constant" });
+  const delta = g.node("Transpose", [g.node("Reshape", [ins[0]!, shape(g, [B, positions, -1])])], { perm: [1, 2, 0] });
+  const cols = g.node("Reshape", [g.node("MatMul", [w, delta]), shape(g, [positions * (kk + 1), a.C * B])]);
+  const { indices, terms } = col2imBlocks(a, kk + 1, kk);
+  const gathered = g.node("Gather", [cols, g.constant("int64", indices, [P, terms])], { axis: 0 });
+  const summed = g.node("Reshape", [g.node("ReduceSum", [gathered, g.constant("int64", [1], [1])], { keepdims: 0 }), shape(g, [P, a.C, B])]);
+  return g.node("Reshape", [g.node("Transpose", [summed], { perm: [2, 0, 1] }), shape(g, [B * P, a.C])], {}, out);
+}
+
+/** [B, N, C] -> [B, N + 1, C], the new block 0. */
+function padOneBlock(g: OnnxGraph, x: string, t: FloatType): string {
+  return g.node("Pad", [x, g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), c(g, t, 0)], { mode: "constant" });
+}
+
+/**
+ * col2im's sum from a [B, blocks, C] view of the columns in which every position has `perPosition` blocks
+ * (its k*k taps first) and block `zero` of each image holds zeros: gather each pixel's T tap blocks, sum them.
+ */
+function gatherSum(g: OnnxGraph, cols: string, a: OpAttrs["col2im"], B: number, perPosition: number, zero: number, out?: string): string {
+  const { indices, terms } = col2imBlocks(a, perPosition, zero);
+  const P = a.H * a.W;
+  const gathered = g.node("Gather", [cols, g.constant("int64", indices, [P, terms])], { axis: 1 });
+  const summed = g.node("ReduceSum", [gathered, g.constant("int64", [2], [1])], { keepdims: 0 });
+  return g.node("Reshape", [summed, shape(g, [B * P, a.C])], {}, out);
+}
