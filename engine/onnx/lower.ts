@@ -52,7 +52,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   // alpha that undoes the scaling of a matmul's scaled operands (exact: a power of two).
   const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
   const requantFolds = foldableRequantizes(graph, types, outputIds);
-  const col2imFolds = foldableCol2ims(graph, types, outputIds, unscale);
+  const col2imFolds = foldableCol2ims(graph, outputIds, unscale);
   const routedRequantizes = requantizesBeforeRouting(graph, types, outputIds);
   // Ops computed inside another op's lowering (fusedSgd, foldedRequantize, col2im's, requantizeFirst), not on their own.
   const folded = new Set<GraphOp>([
@@ -85,7 +85,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       if (route) return requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!);
       if (grad) return fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad));
       if (shift !== undefined) return scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!);
-      if (gcols) return positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, ct), graph.tensors[gcols.output]!.shape, ct, target);
+      if (gcols) return positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, computeType(gcols)), graph.tensors[gcols.output]!.shape, ct, target);
       if (exact) return lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, target);
       if (op.kind === "matmul" && unscale(op) !== 1) {
         const a = (op as GraphOp<"matmul">).attrs;

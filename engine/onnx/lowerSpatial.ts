@@ -82,38 +82,32 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
 
 /**
  * col2im ops of the lean graph whose input is a matmul A x W or A x W^T (A the back-propagated delta, W the
- * layer's weights, no scaling) used only there, in the same type. Keyed by the col2im; see positionMajorCol2im.
+ * layer's weights, no scaling) used only there. Keyed by the col2im; see positionMajorCol2im.
  */
-export function foldableCol2ims(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[], unscale: (op: GraphOp) => number): Map<GraphOp, GraphOp> {
+export function foldableCol2ims(graph: Pick<StepGraph, "tensors" | "ops">, outputIds: readonly number[], unscale: (op: GraphOp) => number): Map<GraphOp, GraphOp> {
   const { uses, producer } = graphIndex(graph);
   const out = new Map<GraphOp, GraphOp>();
   for (const op of graph.ops) {
     if (op.kind !== "col2im") continue;
     const [x] = op.inputs as [number];
     const mm = producer.get(x);
-    const ct = computeType(op);
     if (!mm || mm.kind !== "matmul" || (mm.attrs as OpAttrs["matmul"]).transA || unscale(mm) !== 1) continue;
-    if (uses.get(x) === 1 && !outputIds.includes(x) && computeType(mm) === ct && types[x] === ct) out.set(op, mm);
+    if (uses.get(x) === 1 && !outputIds.includes(x)) out.set(op, mm);
   }
   return out;
 }
 
-/**
- * col2im of a folded product A x W, computed position-major: with A as [positions, F, B] (one Transpose of
- * the small delta) and W padded with a zero block of C rows, one MatMul gives the columns as
- * [positions, k*k + 1 taps, C, B], every position ending in a zero block. col2im's gather then moves whole
- * [C, B] slabs (Gather's cost is per index) and sums them over the taps; a last Transpose of the
- * image-sized result restores the batch-major rows. The same integer terms are summed as in col2im, so
- * exactness is the op's own bound.
- */
 export function positionMajorCol2im(g: OnnxGraph, op: GraphOp<"col2im">, mm: GraphOp, ins: readonly string[], colsShape: readonly number[], t: FloatType, out?: string): string {
+  // The product in its own type (its sums are col2im's terms, within col2im's bound), the sums in col2im's.
+  const mt = computeType(mm);
   const a = op.attrs, m = mm.attrs as OpAttrs["matmul"], kk = a.k * a.k;
   const { OH, OW } = convOutput("col2im", a);
   const positions = OH * OW, B = count(colsShape) / (positions * kk * a.C), P = a.H * a.W;
   const wRows = m.transB ? ins[1]! : g.node("Transpose", [ins[1]!], { perm: [1, 0] });
-  const w = g.node("Pad", [wRows, g.constant("int64", [0, 0, a.C, 0], [4]), c(g, t, 0)], { mode: "constant" });
+  const w = g.node("Pad", [wRows, g.constant("int64", [0, 0, a.C, 0], [4]), c(g, mt, 0)], { mode: "constant" });
   const delta = g.node("Transpose", [g.node("Reshape", [ins[0]!, shape(g, [B, positions, -1])])], { perm: [1, 2, 0] });
-  const cols = g.node("Reshape", [g.node("MatMul", [w, delta]), shape(g, [positions * (kk + 1), a.C * B])]);
+  const product = g.node("MatMul", [w, delta]);
+  const cols = g.node("Reshape", [mt === t ? product : g.node("Cast", [product], { to: t === "float32" ? 1 : 11 }), shape(g, [positions * (kk + 1), a.C * B])]);
   const { indices, terms } = col2imBlocks(a, kk + 1, kk);
   const gathered = g.node("Gather", [cols, g.constant("int64", indices, [P, terms])], { axis: 0 });
   const summed = g.node("Reshape", [g.node("ReduceSum", [gathered, g.constant("int64", [1], [1])], { keepdims: 0 }), shape(g, [P, a.C, B])]);

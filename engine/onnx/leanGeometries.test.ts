@@ -1,0 +1,99 @@
+import { describe, it } from "node:test";
+import { expect } from "chai";
+import onnxProto from "onnx-proto";
+import { datasetRoot } from "../../commitment/dataset.ts";
+import { syntheticDataset } from "../../test/vectors/generate.ts";
+import { sampleBatch } from "../batch.ts";
+import { buildStepGraph } from "../graph.ts";
+import type { ModelV2 } from "../model.ts";
+import { nextRng } from "../random.ts";
+import { referenceRunner } from "../reference.ts";
+import { makeSpecV2, type TrainingSpecV2 } from "../spec.ts";
+import { initialState } from "../state.ts";
+import { lowerGraph } from "./lower.ts";
+import { onnxRunner } from "./runner.ts";
+
+/**
+ * The lean graph's folds on convolutional geometries other than the default CNN's: strides, even and odd
+ * kernels, padding 0 to k - 1, pools of 2 and 3, one to sixteen channels (both im2col gathers), products
+ * whose sums pass 2^24 (float32 pieces, the split requantize, col2im position-major in float64), a
+ * relu_mask without a pool before its requantize, softmax cross-entropy and MSE, SGD and momentum. Each
+ * model trains 2 steps on synthetic data from its initial state, the lean graph against the reference.
+ */
+interface Geometry {
+  readonly name: string;
+  readonly model: ModelV2;
+  readonly optimizer?: Partial<TrainingSpecV2["optimizer"]>;
+  readonly batch: number;
+  /**
+   * How many MatMul (col2im folded position-major, weight-gradient chunks) and Concat (weights split for a
+   * forward product) nodes the lean graph has: the forms this geometry exercises, so its bit-identity covers them.
+   */
+  readonly forms: { readonly MatMul: number; readonly Concat: number };
+}
+
+const GEOMETRIES: Geometry[] = [
+  {
+    name: "12x12x1, k5 pad 2 twice with 2x2 pools, conv2 200-deep (the default's shape, smaller), momentum",
+    model: { input: [12, 12, 1], layers: [{ kind: "conv2d", filters: 8, kernel: 5, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 }, { kind: "conv2d", filters: 6, kernel: 5, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 }, { kind: "flatten" }, { kind: "dense", units: 4 }], loss: "mse" },
+    optimizer: { momentumNum: 7, momentumShift: 3 },
+    batch: 16,
+    forms: { MatMul: 3, Concat: 0 }, // col2im, both weight gradients in chunks
+  },
+  {
+    name: "10x10x3, k3 pad 1 then k3 stride 2 (144-deep), no pool, softmax cross-entropy",
+    model: { input: [10, 10, 3], layers: [{ kind: "conv2d", filters: 16, kernel: 3, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "conv2d", filters: 8, kernel: 3, stride: 2, pad: 1 }, { kind: "relu" }, { kind: "flatten" }, { kind: "dense", units: 5 }], loss: "softmax_ce" },
+    batch: 8,
+    forms: { MatMul: 2, Concat: 1 }, // col2im with a float32 product and float64 sums, one chunked gradient; the dense layer's product split
+  },
+  {
+    name: "9x9x2, k3 pad 0, 3x3 pool, an even k4 pad 1 (192-deep), SGD",
+    model: { input: [9, 9, 2], layers: [{ kind: "conv2d", filters: 12, kernel: 3, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "maxpool", size: 3 }, { kind: "conv2d", filters: 6, kernel: 4, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "flatten" }, { kind: "dense", units: 3 }], loss: "mse" },
+    batch: 4,
+    forms: { MatMul: 1, Concat: 0 },
+  },
+  {
+    name: "8x8x4 (gathered by pixels), k2 stride 2 pad 0 (windows that do not overlap), k3 pad 2",
+    model: { input: [8, 8, 4], layers: [{ kind: "conv2d", filters: 5, kernel: 2, stride: 2, pad: 0 }, { kind: "relu" }, { kind: "conv2d", filters: 4, kernel: 3, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 }, { kind: "flatten" }, { kind: "dense", units: 3 }], loss: "softmax_ce" },
+    batch: 6,
+    forms: { MatMul: 1, Concat: 0 },
+  },
+];
+
+function specOf(g: Geometry): { spec: TrainingSpecV2; data: ReturnType<typeof syntheticDataset> } {
+  const [H, W, C] = g.model.input as [number, number, number];
+  const classes = g.model.layers.at(-1)!.kind === "dense" ? (g.model.layers.at(-1) as { units: number }).units : 2;
+  const data = syntheticDataset(24, H * W * C, classes);
+  const fields = { root: datasetRoot(data).toString("hex"), count: data.count, features: data.features, classes: data.classes };
+  return { spec: makeSpecV2({ model: g.model, batchSize: g.batch, seed: "3c".repeat(32), data: fields, optimizer: g.optimizer }), data };
+}
+
+describe("the lean graph on other convolutional geometries", () => {
+  for (const geo of GEOMETRIES) {
+    it(`${geo.name}: bit-identical to the reference over 2 steps`, async () => {
+      const { spec, data } = specOf(geo);
+      const graph = buildStepGraph(spec);
+      const lowered = lowerGraph(graph, [...new Set([...graph.stateOut, graph.logits])]);
+      const types = onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.map((n) => n.opType!);
+      expect({ MatMul: types.filter((t) => t === "MatMul").length, Concat: types.filter((t) => t === "Concat").length }).to.deep.equal(geo.forms);
+      const lean = await onnxRunner(graph), ref = referenceRunner(graph);
+      try {
+        let st = initialState(spec), rng = st.rng, state = st.tensors;
+        for (let step = 0; step < 2; step++) {
+          const batch = sampleBatch(data, rng, spec);
+          const [a, b] = [await ref.run(state, batch), await lean.run(state, batch)];
+          a.state.forEach((t, k) => {
+            for (let i = 0; i < t.data.length; i++) {
+              if (t.data[i] !== b.state[k]!.data[i]) expect.fail(`step ${step}, ${graph.tensors[graph.stateOut[k]!]!.name}[${i}]: reference ${t.data[i]} != lean ${b.state[k]!.data[i]}`);
+            }
+          });
+          for (let i = 0; i < a.logits.data.length; i++) expect(b.logits.data[i], `step ${step}, logits[${i}]`).to.equal(a.logits.data[i]);
+          state = a.state;
+          rng = nextRng(rng);
+        }
+      } finally {
+        await lean.close();
+      }
+    });
+  }
+});
