@@ -70,7 +70,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const shift = scaled.get(id);
     const fold = requantFolds.get(op);
     // The op's last node writes the tensor's name directly when no cast follows (no Identity copies); a
-    // split requantize computes in float32 whatever the op's type.
+    // split or routed requantize computes in float32 whatever the op's type.
     const outType: FloatType = fold?.split || routedRequantizes.has(op) ? "float32" : ct;
     const sameType = types[id] === outType;
     const gcols = col2imFolds.get(op);
