@@ -97,8 +97,16 @@ export function foldableCol2ims(graph: Pick<StepGraph, "tensors" | "ops">, outpu
   return out;
 }
 
+/**
+ * col2im of a folded product A x W, computed position-major: with A as [positions, F, B] (one Transpose of
+ * the small delta) and W padded with a zero block of C rows, one MatMul gives the columns as
+ * [positions, k*k + 1 taps, C, B], every position ending in a zero block. col2im's gather then moves whole
+ * [C, B] slabs (Gather's cost is per index) and sums them over the taps; a last Transpose of the
+ * image-sized result restores the batch-major rows. The product runs in the matmul's own type (exact under
+ * its bound), the sums in col2im's: the same integer terms are summed as in col2im, so exactness is the
+ * ops' own bounds.
+ */
 export function positionMajorCol2im(g: OnnxGraph, op: GraphOp<"col2im">, mm: GraphOp, ins: readonly string[], colsShape: readonly number[], t: FloatType, out?: string): string {
-  // The product in its own type (its sums are col2im's terms, within col2im's bound), the sums in col2im's.
   const mt = computeType(mm);
   const a = op.attrs, m = mm.attrs as OpAttrs["matmul"], kk = a.k * a.k;
   const { OH, OW } = convOutput("col2im", a);
