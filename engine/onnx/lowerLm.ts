@@ -8,6 +8,7 @@ import { EXP_LAST } from "../ops/softmaxCeGrad.ts";
 import type { OnnxGraph } from "./protoBuilder.ts";
 import { c as cst } from "./constants.ts";
 import type { FloatType } from "./floatTypes.ts";
+import { mulRoundShift } from "./rounding.ts";
 
 /**
  * ONNX lowering of the language-model and Adam ops (codes 15-19), bit-identical to their TypeScript
@@ -21,15 +22,6 @@ type Ins = readonly string[];
 
 const castTo = (g: OnnxGraph, x: string, t: FloatType) => g.node("Cast", [x], { to: t === "float32" ? 1 : 11 });
 const bool = (g: OnnxGraph, op: string, a: string, b: string, t: FloatType) => castTo(g, g.node(op, [a, b]), t);
-
-/**
- * roundShift(x * k, s), x an integer tensor: Floor(x * (k 2^-s) + 1/2). Exact: x * k and x * k + 2^(s-1) are
- * integers within the op's bound, and scaling by 2^-s and adding 1/2 rounds nothing.
- */
-function mulRoundShift(g: OnnxGraph, x: string, k: number, s: number, t: FloatType): string {
-  if (s === 0) return k === 1 ? x : g.node("Mul", [x, cst(g, t, k)]);
-  return g.node("Floor", [g.node("Add", [g.node("Mul", [x, cst(g, t, k * 2 ** -s)]), cst(g, t, 0.5)])]);
-}
 
 /**
  * floor(a / b) for integer tensors a and b > 0. q0 = Floor(a / b) is within 1 of the truth: the quotient's
