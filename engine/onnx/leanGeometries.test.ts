@@ -1,17 +1,11 @@
 import { describe, it } from "node:test";
 import { expect } from "chai";
-import onnxProto from "onnx-proto";
 import { datasetRoot } from "../../commitment/dataset.ts";
 import { syntheticDataset } from "../../test/vectors/generate.ts";
-import { sampleBatch } from "../batch.ts";
 import { buildStepGraph } from "../graph.ts";
 import type { ModelV2 } from "../model.ts";
-import { nextRng } from "../random.ts";
-import { referenceRunner } from "../reference.ts";
 import { makeSpecV2, type TrainingSpecV2 } from "../spec.ts";
-import { initialState } from "../state.ts";
-import { lowerGraph } from "./lower.ts";
-import { onnxRunner } from "./runner.ts";
+import { expectLeanEqualsReference, leanNodeTypes } from "../../test/helpers/leanVsReference.ts";
 
 /**
  * The lean graph's folds on convolutional geometries other than the default CNN's: strides, even and odd
@@ -47,7 +41,7 @@ const GEOMETRIES: Geometry[] = [
     forms: { MatMul: 2, Concat: 1 }, // col2im with a float32 product and float64 sums, one chunked gradient; the dense layer's product split
   },
   {
-    name: "9x9x2, k3 pad 0, 3x3 pool, an even k4 pad 1 (192-deep), SGD",
+    name: "9x9x2, k3 pad 1, 3x3 pool, an even k4 pad 1 (192-deep), SGD",
     model: { input: [9, 9, 2], layers: [{ kind: "conv2d", filters: 12, kernel: 3, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "maxpool", size: 3 }, { kind: "conv2d", filters: 6, kernel: 4, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "flatten" }, { kind: "dense", units: 3 }], loss: "mse" },
     batch: 4,
     forms: { MatMul: 1, Concat: 0 },
@@ -73,27 +67,9 @@ describe("the lean graph on other convolutional geometries", () => {
     it(`${geo.name}: bit-identical to the reference over 2 steps`, async () => {
       const { spec, data } = specOf(geo);
       const graph = buildStepGraph(spec);
-      const lowered = lowerGraph(graph, [...new Set([...graph.stateOut, graph.logits])]);
-      const types = onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.map((n) => n.opType!);
+      const types = leanNodeTypes(graph);
       expect({ MatMul: types.filter((t) => t === "MatMul").length, Concat: types.filter((t) => t === "Concat").length }).to.deep.equal(geo.forms);
-      const lean = await onnxRunner(graph), ref = referenceRunner(graph);
-      try {
-        let st = initialState(spec), rng = st.rng, state = st.tensors;
-        for (let step = 0; step < 2; step++) {
-          const batch = sampleBatch(data, rng, spec);
-          const [a, b] = [await ref.run(state, batch), await lean.run(state, batch)];
-          a.state.forEach((t, k) => {
-            for (let i = 0; i < t.data.length; i++) {
-              if (t.data[i] !== b.state[k]!.data[i]) expect.fail(`step ${step}, ${graph.tensors[graph.stateOut[k]!]!.name}[${i}]: reference ${t.data[i]} != lean ${b.state[k]!.data[i]}`);
-            }
-          });
-          for (let i = 0; i < a.logits.data.length; i++) expect(b.logits.data[i], `step ${step}, logits[${i}]`).to.equal(a.logits.data[i]);
-          state = a.state;
-          rng = nextRng(rng);
-        }
-      } finally {
-        await lean.close();
-      }
+      await expectLeanEqualsReference(spec, graph, data, 2);
     });
   }
 });
