@@ -35,10 +35,15 @@ function floorDiv(g: OnnxGraph, a: string, b: string, t: FloatType): string {
   return g.node("Add", [g.node("Sub", [q0, bool(g, "Less", r, cst(g, t, 0), t)]), bool(g, "GreaterOrEqual", r, b, t)]);
 }
 
-/** roundDiv(a, b) = floor((2a + b) / (2b)), b > 0. */
-function roundDiv(g: OnnxGraph, a: string, b: string, t: FloatType): string {
+/**
+ * roundDiv(a, b) = floor((2a + b) / (2b)), b > 0, from `twiceA` = 2a and `numMax` >= |2a + b|: the short form
+ * Floor((2a + b + 1/2) / (2b)) where numMax allows it (SHORT_DIV_MAX), else floorDiv with its correction.
+ * The short form's three terms are integers and 1/2, exact in any order below that bound.
+ */
+function roundDiv(g: OnnxGraph, twiceA: string, b: string, numMax: number, t: FloatType): string {
   const b2 = g.node("Add", [b, b]);
-  return floorDiv(g, g.node("Add", [g.node("Add", [a, a]), b]), b2, t);
+  if (numMax + 1 < SHORT_DIV_MAX[t]) return g.node("Floor", [g.node("Div", [g.node("Sum", [twiceA, b, cst(g, t, 0.5)]), b2])]);
+  return floorDiv(g, g.node("Add", [twiceA, b]), b2, t);
 }
 
 /**
@@ -131,10 +136,8 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
       const e = g.node("Gather", [g.constant(t, EXP_TABLE, [EXP_TABLE.length]), idx], { axis: 0 });
       // The row sum (n entries <= 2^16: exact in any order), then e / S * one rounded half up.
       const sum = g.node("ReduceSum", [e, g.constant("int64", [1], [1])], { keepdims: 1 });
-      // |2 e one + S| <= (2 one + n) 2^16: the short division where that fits.
-      const q = (2 * a.one + n) * 2 ** EXP_ONE_BITS + 1 < SHORT_DIV_MAX[t]
-        ? g.node("Floor", [g.node("Div", [g.node("Sum", [g.node("Mul", [e, cst(g, t, 2 * a.one)]), sum, cst(g, t, 0.5)]), g.node("Add", [sum, sum])])])
-        : roundDiv(g, g.node("Mul", [e, cst(g, t, a.one)]), sum, t);
+      // |2 e one + S| <= (2 one + n) 2^16.
+      const q = roundDiv(g, g.node("Mul", [e, cst(g, t, 2 * a.one)]), sum, (2 * a.one + n) * 2 ** EXP_ONE_BITS, t);
       return g.node("Sub", [q, g.node("Mul", [hot(g, ins[1]!, m, n, t), cst(g, t, a.one)])], {}, out);
     }
     case "adam_m": {
@@ -164,16 +167,8 @@ export function lowerLmOp(g: OnnxGraph, op: GraphOp, ins: Ins, t: FloatType, inS
       const vMax = vr[1], denMax = (isqrtNumber(vMax) + a.eps) * 2 ** a.lrShift;
       const root = vMax < SHORT_ROOT_MAX[t] ? shortIsqrt(g, v, t) : isqrt(g, v, t);
       const e = g.node("Add", [root, cst(g, t, a.eps)]);
-      let step: string;
-      if (2 * maxAbs(mr) * a.lrNum + denMax + 1 < SHORT_DIV_MAX[t]) {
-        // floor((2 m lrNum + den + 1/2) / (2 den)): the numerator's three terms sum exactly in any order.
-        const mk = g.node("Mul", [m, cst(g, t, 2 * a.lrNum)]);
-        const den = a.lrShift === 0 ? e : g.node("Mul", [e, cst(g, t, 2 ** a.lrShift)]);
-        const num = g.node("Sum", [mk, den, cst(g, t, 0.5)]);
-        step = g.node("Floor", [g.node("Div", [num, g.node("Mul", [e, cst(g, t, 2 ** (a.lrShift + 1))])])]);
-      } else {
-        step = roundDiv(g, g.node("Mul", [m, cst(g, t, a.lrNum)]), g.node("Mul", [e, cst(g, t, 2 ** a.lrShift)]), t);
-      }
+      const den = a.lrShift === 0 ? e : g.node("Mul", [e, cst(g, t, 2 ** a.lrShift)]);
+      const step = roundDiv(g, g.node("Mul", [m, cst(g, t, 2 * a.lrNum)]), den, 2 * maxAbs(mr) * a.lrNum + denMax, t);
       return g.node("Clip", [g.node("Sub", [w, step]), cst(g, t, a.lo), cst(g, t, a.hi)], {}, out);
     }
     default:
