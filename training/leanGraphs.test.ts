@@ -10,13 +10,14 @@ import { expectLeanEqualsReference, leanNodeTypes } from "../test/helpers/leanVs
  * model, at the default batch size, from the initial state on.
  */
 describe("the lean training graph against the reference", () => {
-  it("the default CNN: col2im position-major, float64-bound products in float32 pieces, first-max keys; bit-identical over 2 steps", async () => {
+  it("the default CNN: integer GEMM, col2im direct, float64-bound products in float32 pieces, first-max keys; bit-identical over 2 steps", async () => {
     const { spec, data } = mnistCnnSpec();
     const graph = buildStepGraph(spec);
-    // The pieces are in the graph, so this comparison covers them: batched MatMuls (weight-gradient chunks,
-    // position-major col2im), a Concat (split weights), and no ArgMax (the pools' first-max keys).
+    // The pieces are in the graph, so this comparison covers them: MatMulInteger (conv2's split product and
+    // weight gradient), MatMuls (the first weight gradient's chunks, col2im's combine), Concats (split
+    // weights, limbs), and no ArgMax (the pools' first-max keys).
     const types = leanNodeTypes(graph);
-    expect(types).to.include.members(["MatMul", "Concat"]);
+    expect(types).to.include.members(["MatMulInteger", "MatMul", "Concat"]);
     expect(types).to.not.include("ArgMax");
     await expectLeanEqualsReference(spec, graph, data.train, 2);
   });

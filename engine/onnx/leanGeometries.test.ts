@@ -23,7 +23,7 @@ interface Geometry {
    * How many MatMul (col2im folded position-major, weight-gradient chunks) and Concat (weights split for a
    * forward product) nodes the lean graph has: the forms this geometry exercises, so its bit-identity covers them.
    */
-  readonly forms: { readonly MatMul: number; readonly Concat: number };
+  readonly forms: { readonly MatMul: number; readonly Concat: number; readonly MatMulInteger: number };
 }
 
 const GEOMETRIES: Geometry[] = [
@@ -32,25 +32,29 @@ const GEOMETRIES: Geometry[] = [
     model: { input: [12, 12, 1], layers: [{ kind: "conv2d", filters: 8, kernel: 5, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 }, { kind: "conv2d", filters: 6, kernel: 5, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 }, { kind: "flatten" }, { kind: "dense", units: 4 }], loss: "mse" },
     optimizer: { momentumNum: 7, momentumShift: 3 },
     batch: 16,
-    forms: { MatMul: 3, Concat: 0 }, // col2im, both weight gradients in chunks
+    // col2im direct (its [Wh | Wl] Concat, its combining MatMul); the first weight gradient in chunks (MatMul);
+    // conv2's split product (2) and weight gradient (1, its limbs' Concat) by integer GEMM
+    forms: { MatMul: 2, Concat: 2, MatMulInteger: 3 },
   },
   {
     name: "10x10x3, k3 pad 1 then k3 stride 2 (144-deep), no pool, softmax cross-entropy",
     model: { input: [10, 10, 3], layers: [{ kind: "conv2d", filters: 16, kernel: 3, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "conv2d", filters: 8, kernel: 3, stride: 2, pad: 1 }, { kind: "relu" }, { kind: "flatten" }, { kind: "dense", units: 5 }], loss: "softmax_ce" },
     batch: 8,
-    forms: { MatMul: 2, Concat: 1 }, // col2im with a float32 product and float64 sums, one chunked gradient; the dense layer's product split
+    // col2im position-major (stride 2: MatMul, a float32 product and float64 sums); the dense layer's product
+    // split (Concat); conv2's split product and weight gradient by integer GEMM (3, the limbs' Concat)
+    forms: { MatMul: 1, Concat: 2, MatMulInteger: 3 },
   },
   {
     name: "9x9x2, k3 pad 1, 3x3 pool, an even k4 pad 1 (192-deep), SGD",
     model: { input: [9, 9, 2], layers: [{ kind: "conv2d", filters: 12, kernel: 3, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "maxpool", size: 3 }, { kind: "conv2d", filters: 6, kernel: 4, stride: 1, pad: 1 }, { kind: "relu" }, { kind: "flatten" }, { kind: "dense", units: 3 }], loss: "mse" },
     batch: 4,
-    forms: { MatMul: 1, Concat: 0 },
+    forms: { MatMul: 1, Concat: 1, MatMulInteger: 2 }, // col2im direct; conv2's split product by integer GEMM
   },
   {
     name: "8x8x4 (gathered by pixels), k2 stride 2 pad 0 (windows that do not overlap), k3 pad 2",
     model: { input: [8, 8, 4], layers: [{ kind: "conv2d", filters: 5, kernel: 2, stride: 2, pad: 0 }, { kind: "relu" }, { kind: "conv2d", filters: 4, kernel: 3, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 }, { kind: "flatten" }, { kind: "dense", units: 3 }], loss: "softmax_ce" },
     batch: 6,
-    forms: { MatMul: 1, Concat: 0 },
+    forms: { MatMul: 1, Concat: 0, MatMulInteger: 0 }, // col2im position-major (a split would not fit float32)
   },
 ];
 
@@ -68,7 +72,8 @@ describe("the lean graph on other convolutional geometries", () => {
       const { spec, data } = specOf(geo);
       const graph = buildStepGraph(spec);
       const types = leanNodeTypes(graph);
-      expect({ MatMul: types.filter((t) => t === "MatMul").length, Concat: types.filter((t) => t === "Concat").length }).to.deep.equal(geo.forms);
+      const n = (op: string) => types.filter((t) => t === op).length;
+      expect({ MatMul: n("MatMul"), Concat: n("Concat"), MatMulInteger: n("MatMulInteger") }).to.deep.equal(geo.forms);
       await expectLeanEqualsReference(spec, graph, data, 2);
     });
   }

@@ -3,7 +3,8 @@ import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "
 import type { OpAttrs } from "../ops/index.ts";
 import { exactMatmulPlan, lowerExactMatmul } from "./exactMatmul.ts";
 import { lowerLmOp } from "./lowerLm.ts";
-import { foldableCol2ims, lowerSpatialOp, positionMajorCol2im } from "./lowerSpatial.ts";
+import { integerGradientPlan, type IntegerGradientPlan, integerSplitFits, integerSplitRequantize, lowerIntegerGradient } from "./integerMatmul.ts";
+import { directCol2im, directCol2imPlan, foldableCol2ims, im2colNodes, lowerSpatialOp, positionMajorCol2im } from "./lowerSpatial.ts";
 import { c, count, shape } from "./constants.ts";
 import { M32, M32_REACH, mulRoundShift, roundsInFloat32 } from "./rounding.ts";
 import { computeType, type FloatType, storageType, type StoredInputs } from "./floatTypes.ts";
@@ -55,12 +56,30 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   const requantFolds = foldableRequantizes(graph, types, outputIds);
   const col2imFolds = foldableCol2ims(graph, outputIds, unscale);
   const routedRequantizes = requantizesBeforeRouting(graph, types, outputIds);
+  const integer = integerProducts(graph, types, outputIds, requantFolds, unscale);
+  // The uint8/int8 form of an integer product's activations: a column matrix gathered from its uint8
+  // input (the float one is not built when nothing reads it), any other tensor cast; one per (tensor, type).
+  const int8Forms = new Map<string, string>();
+  const int8Of = (id: number, to: "uint8" | "int8"): string => {
+    const key = `${id}:${to}`;
+    let v = int8Forms.get(key);
+    if (v !== undefined) return v;
+    const im2col = integer.columns.get(id);
+    if (im2col && to === "uint8") {
+      const x = im2col.inputs[0]!;
+      v = im2colNodes(g, im2col.attrs as OpAttrs["im2col"], g.node("Cast", [names[x]!], { to: 2 }), count(graph.tensors[x]!.shape), "uint8");
+    } else if (im2col) v = g.node("Cast", [int8Of(id, "uint8")], { to: 3 });
+    else v = g.node("Cast", [names[id]!], { to: to === "uint8" ? 2 : 3 });
+    int8Forms.set(key, v);
+    return v;
+  };
   // Ops computed inside another op's lowering (fusedSgd, foldedRequantize, col2im's, requantizeFirst), not on their own.
   const folded = new Set<GraphOp>([
     ...fused.values(),
     ...[...requantFolds.values()].flatMap((f) => [f.mm, f.via]),
     ...col2imFolds.values(),
     ...[...routedRequantizes.values()].flatMap((r) => (r.mask ? [r.pool, r.mask] : [r.pool])),
+    ...integer.integerOnly,
   ]);
   for (const op of graph.ops) {
     if (folded.has(op)) continue;
@@ -80,12 +99,21 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       : undefined;
     const target = sameType ? names[id] : undefined;
     const route = routedRequantizes.get(op);
+    const intGrad = integer.gradients.get(op);
     const emit = (): string => {
+      if (integer.forward.has(op)) return integerRequantize(g, op as GraphOp<"requantize">, fold!, names, int8Of(fold!.mm.inputs[0]!, "uint8"), graph.tensors[op.inputs[0]!]!.range, names[id]!);
+      if (intGrad) return lowerIntegerGradient(g, intGrad, int8Of(op.inputs[0]!, "int8"), names[op.inputs[1]!]!, target);
       if (fold?.split) return splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!);
       if (fold) return foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!);
       if (route) return requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!);
       if (grad) return fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad));
       if (shift !== undefined) return scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!);
+      if (gcols) {
+        const [d, w] = gcols.inputs.map((i) => graph.tensors[i]!) as [GraphTensor, GraphTensor];
+        const transB = (gcols.attrs as OpAttrs["matmul"]).transB;
+        const direct = types[d.id] === "float32" && types[w.id] === "float32" ? directCol2imPlan((op as GraphOp<"col2im">).attrs, d.shape[1]!, d.range, w.range) : undefined;
+        if (direct) return directCol2im(g, op as GraphOp<"col2im">, direct, names[d.id]!, names[w.id]!, transB, d.shape[1]!, d.shape[0]!, ct, target);
+      }
       if (gcols) return positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, computeType(gcols)), graph.tensors[gcols.output]!.shape, ct, target);
       if (exact) return lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, target);
       if (op.kind === "matmul" && unscale(op) !== 1) {
@@ -336,6 +364,69 @@ function splitRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requanti
   const idle = roundShiftInt(xr[0], s) >= a.lo && roundShiftInt(xr[1], s) <= a.hi;
   if (idle) return g.node("Add", [zh, g.node("Floor", [u])], {}, out);
   return clip(g, g.node("Add", [zh, g.node("Floor", [u])]), a.lo, a.hi, f, out);
+}
+
+/** splitRequantize by integer GEMM (integerMatmul.ts), then the clamp unless the input's range proves it idle. */
+function integerRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, names: readonly string[], a8: string, xr: Range, out: string): string {
+  const a = op.attrs;
+  const transB = (fold.mm.attrs as OpAttrs["matmul"]).transB;
+  const idle = roundShiftInt(xr[0], a.shift) >= a.lo && roundShiftInt(xr[1], a.shift) <= a.hi;
+  const y = integerSplitRequantize(g, a8, names[fold.mm.inputs[1]!]!, transB, names[fold.via.inputs[1]!]!, a.shift, idle ? out : undefined);
+  return idle ? y : clip(g, y, a.lo, a.hi, "float32", out);
+}
+
+/** The lean graph's products taken by integer GEMM (integerMatmul.ts). */
+interface IntegerProducts {
+  /** Split pre-activation requantizes (their folded matmul's activations in [0, 127]). */
+  readonly forward: ReadonlySet<GraphOp>;
+  /** Float64-bound weight gradients A^T x d, keyed by the matmul. */
+  readonly gradients: ReadonlyMap<GraphOp, IntegerGradientPlan>;
+  /** The im2col of each column matrix an integer forward product reads (gathered again as uint8), by tensor id. */
+  readonly columns: ReadonlyMap<number, GraphOp>;
+  /** Those im2cols whose every reader is an integer product: no float32 columns are built. */
+  readonly integerOnly: ReadonlySet<GraphOp>;
+}
+
+/**
+ * Which products go to integer GEMM: every split requantize that integerSplitFits; a float64-bound weight
+ * gradient A^T x d (float32 operands, no scaling) when integerGradientPlan fits and its activations' int8
+ * form is at hand, i.e. they are the columns of an integer forward product (a cast of the uint8 columns)
+ * or not a column matrix at all (one cast). A column matrix whose every reader is integer is gathered only
+ * as uint8.
+ */
+function integerProducts(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[], folds: ReadonlyMap<GraphOp, RequantizeFold>, unscale: (op: GraphOp) => number): IntegerProducts {
+  const { producer } = graphIndex(graph);
+  const t = (id: number) => graph.tensors[id]!;
+  const columnsOf = (id: number) => {
+    const p = producer.get(id);
+    return p?.kind === "im2col" && !outputIds.includes(id) ? p : undefined;
+  };
+  const forward = new Set<GraphOp>();
+  const columns = new Map<number, GraphOp>();
+  for (const [op, fold] of folds) {
+    if (!fold.split || fold.via.kind !== "bias_add") continue;
+    const [A, W] = fold.mm.inputs as [number, number];
+    const s = (op.attrs as OpAttrs["requantize"]).shift;
+    if (!integerSplitFits(t(A).shape[1]!, t(A).range, t(W).range, maxAbs(t(fold.via.inputs[1]!).range), s)) continue;
+    forward.add(op);
+    const im2col = columnsOf(A);
+    if (im2col) columns.set(A, im2col);
+  }
+  const gradients = new Map<GraphOp, IntegerGradientPlan>();
+  for (const op of graph.ops) {
+    const a = op.attrs as OpAttrs["matmul"];
+    if (op.kind !== "matmul" || !a.transA || a.transB || computeType(op) !== "float64" || unscale(op) !== 1) continue;
+    const [A, d] = op.inputs as [number, number];
+    if (types[A] !== "float32" || types[d] !== "float32" || (columnsOf(A) && !columns.has(A))) continue;
+    const plan = integerGradientPlan(t(A), t(d));
+    if (plan) gradients.set(op, plan);
+  }
+  const integerReaders = new Set<GraphOp>([...[...forward].map((op) => folds.get(op)!.mm), ...gradients.keys()]);
+  const integerOnly = new Set<GraphOp>();
+  for (const [id, im2col] of columns) {
+    if (graph.ops.every((op) => !op.inputs.includes(id) || integerReaders.has(op))) integerOnly.add(im2col);
+  }
+  return { forward, gradients, columns, integerOnly };
 }
 
 /**

@@ -6,7 +6,7 @@ import { c, count, shape } from "./constants.ts";
 import { computeType, type FloatType, type StoredInputs } from "./floatTypes.ts";
 import { graphIndex } from "./graphIndex.ts";
 import type { OnnxGraph } from "./protoBuilder.ts";
-import { col2imBlocks, im2colBlocks } from "./windowTables.ts";
+import { col2imBlocks, col2imTapTable, im2colBlocks } from "./windowTables.ts";
 
 /**
  * ONNX lowering of the spatial ops (codes 11-14: im2col, col2im, maxpool, maxpool_grad), bit-identical to
@@ -16,31 +16,13 @@ import { col2imBlocks, im2colBlocks } from "./windowTables.ts";
  * index, so the gathers move whole pixels (C values) or [C, B] slabs, never single values.
  */
 
-/** im2col's pixel blocks narrower than this (in float32 bytes) are gathered batch-innermost (see im2col). */
+/** im2col's pixel blocks narrower than this (in bytes) are gathered batch-innermost (see im2colNodes). */
 const NARROW_BLOCK_BYTES = 16;
 
 export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], stored: StoredInputs, out?: string): string {
   switch (op.kind) {
-    case "im2col": {
-      // Per image, as [pixels, C]: append one zero pixel (the padding taps' source), then gather whole
-      // pixels (C values each) in tap order, which is the column matrix's row-major order.
-      const a = op.attrs as OpAttrs["im2col"];
-      const P = a.H * a.W, B = count(inShapes[0]!) / (P * a.C);
-      const idx = im2colBlocks(a);
-      const kk = a.k * a.k;
-      const taps = g.constant("int64", idx, [idx.length]);
-      let cols: string;
-      if (a.C * 4 < NARROW_BLOCK_BYTES) {
-        // Few channels: Gather's cost is per index, so gather [B, C] slabs from a pixel-major copy of the
-        // batch instead (one Transpose each way).
-        const pixelMajor = g.node("Transpose", [g.node("Reshape", [ins[0]!, shape(g, [B, P, a.C])])], { perm: [1, 0, 2] });
-        const padded = g.node("Pad", [pixelMajor, g.constant("int64", [0, 0, 0, 1, 0, 0], [6]), c(g, t, 0)], { mode: "constant" });
-        cols = g.node("Transpose", [g.node("Gather", [padded, taps], { axis: 0 })], { perm: [1, 0, 2] });
-      } else {
-        cols = g.node("Gather", [padOneBlock(g, g.node("Reshape", [ins[0]!, shape(g, [B, P, a.C])]), t), taps], { axis: 1 });
-      }
-      return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kk, kk * a.C])], {}, out);
-    }
+    case "im2col":
+      return im2colNodes(g, op.attrs as OpAttrs["im2col"], ins[0]!, count(inShapes[0]!), t, out);
     case "col2im": {
       // Per image, the columns as [OH*OW*k*k tap blocks, C] plus one zero block: each pixel gathers its T
       // tap blocks (unused slots read the zero block) and sums them; the terms are integers whose partial
@@ -78,6 +60,33 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
     default:
       throw new Error(`lowerSpatialOp: ${op.kind} is not a spatial op`);
   }
+}
+
+/**
+ * im2col of `x` (`size` elements, channels last) in element type `t` (a float type, or uint8 for the
+ * integer products of integerMatmul.ts). Per image, as [pixels, C]: append one zero pixel (the padding
+ * taps' source), then gather whole pixels (C values each) in tap order, which is the column matrix's
+ * row-major order.
+ */
+export function im2colNodes(g: OnnxGraph, a: OpAttrs["im2col"], x: string, size: number, t: FloatType | "uint8", out?: string): string {
+  const P = a.H * a.W, B = size / (P * a.C);
+  const idx = im2colBlocks(a);
+  const kk = a.k * a.k;
+  const taps = g.constant("int64", idx, [idx.length]);
+  const zero = g.constant(t, [0]);
+  let cols: string;
+  // Whatever the type: a uint8 pixel gathered whole costs less than its slab's two Transposes of bytes.
+  if (a.C * 4 < NARROW_BLOCK_BYTES) {
+    // Few channels: Gather's cost is per index, so gather [B, C] slabs from a pixel-major copy of the
+    // batch instead (one Transpose each way).
+    const pixelMajor = g.node("Transpose", [g.node("Reshape", [x, shape(g, [B, P, a.C])])], { perm: [1, 0, 2] });
+    const padded = g.node("Pad", [pixelMajor, g.constant("int64", [0, 0, 0, 1, 0, 0], [6]), zero], { mode: "constant" });
+    cols = g.node("Transpose", [g.node("Gather", [padded, taps], { axis: 0 })], { perm: [1, 0, 2] });
+  } else {
+    const padded = g.node("Pad", [g.node("Reshape", [x, shape(g, [B, P, a.C])]), g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), zero], { mode: "constant" });
+    cols = g.node("Gather", [padded, taps], { axis: 1 });
+  }
+  return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kk, kk * a.C])], {}, out);
 }
 
 /**
@@ -120,6 +129,62 @@ export function positionMajorCol2im(g: OnnxGraph, op: GraphOp<"col2im">, mm: Gra
   const gathered = g.node("Gather", [cols, g.constant("int64", indices, [P, terms])], { axis: 0 });
   const summed = g.node("Reshape", [g.node("ReduceSum", [gathered, g.constant("int64", [1], [1])], { keepdims: 0 }), shape(g, [P, a.C, B])]);
   return g.node("Reshape", [g.node("Transpose", [summed], { perm: [2, 0, 1] }), shape(g, [B * P, a.C])], {}, out);
+}
+
+/** A col2im of a folded product d x W^T computed directly (directCol2im): the base its weights are split at. */
+export interface DirectCol2imPlan {
+  readonly base: number;
+}
+
+/**
+ * The plan for col2im(d x W^T) (stride 1, d and W float32) as one float32 product, or undefined where no
+ * split of W fits: every output element is a sum of at most k*k*F terms d * W, so with W = b * Wh + Wl
+ * both products stay exact in float32 when k*k*F * max|d| * max(|Wh|, |Wl|) < 2^24. The base b is the one
+ * that makes the larger part smallest (about sqrt(2 max|W|)); Wh = floor((W + floor(b/2)) / b) by a
+ * float32 Div, whose rounding cannot cross an integer while |W| + b < 2^21 (a correctly rounded quotient,
+ * or one a few ulps off, errs by less than 1/b there).
+ */
+export function directCol2imPlan(a: OpAttrs["col2im"], F: number, d: Range, w: Range): DirectCol2imPlan | undefined {
+  if (a.stride !== 1) return undefined;
+  const wMax = maxAbs(w), terms = a.k * a.k * F * maxAbs(d);
+  let best: { base: number; part: number } | undefined;
+  for (let b = 2; b <= Math.max(2, wMax) && b < 2 ** 12; b++) {
+    const h = Math.floor(b / 2);
+    const part = Math.max(Math.abs(Math.floor((w[0] + h) / b)), Math.abs(Math.floor((w[1] + h) / b)), h, b - 1 - h);
+    if (!best || part < best.part) best = { base: b, part };
+  }
+  if (!best || wMax + best.base >= 2 ** 21 || terms * best.part >= FLOAT32_EXACT) return undefined;
+  return { base: best.base };
+}
+
+/**
+ * col2im(d x W^T) as the product of d's own column matrix and the regrouped weights: pixel p's output is
+ * the sum over taps (ky, kx) and filters f of d[position of p at that tap, f] * W[(ky, kx, c), f], the same
+ * integer terms col2im adds up (a tap in the padding reads a zero block). One Gather builds d's columns
+ * [B*H*W, k*k*F] (blocks of F values), one float32 Gemm multiplies them by [Wh | Wl] ([k*k*F, 2C]), and
+ * b * (. x Wh) + (. x Wl) is formed in the output type. `d` is [B*OH*OW, F], `w` the matmul's second operand.
+ */
+export function directCol2im(g: OnnxGraph, op: GraphOp<"col2im">, plan: DirectCol2imPlan, d: string, w: string, transB: boolean, F: number, rows: number, t: FloatType, out?: string): string {
+  const a = op.attrs, kk = a.k * a.k, f = "float32", b = plan.base;
+  const { OH, OW } = convOutput("col2im", a);
+  const positions = OH * OW, B = rows / positions, P = a.H * a.W;
+  const dBlocks = padOneBlock(g, g.node("Reshape", [d, shape(g, [B, positions, F])]), f);
+  const table = col2imTapTable(a, OH, OW);
+  const cols = g.node("Reshape", [g.node("Gather", [dBlocks, g.constant("int64", table, [P, kk])], { axis: 1 }), shape(g, [B * P, kk * F])]);
+  // W as [k*k, F, C] rows (tap, f): from [k*k*C, F] (transB) or [F, k*k*C].
+  const wr = transB
+    ? g.node("Transpose", [g.node("Reshape", [w, shape(g, [kk, a.C, F])])], { perm: [0, 2, 1] })
+    : g.node("Transpose", [g.node("Reshape", [w, shape(g, [F, kk, a.C])])], { perm: [1, 0, 2] });
+  const w2 = g.node("Reshape", [wr, shape(g, [kk * F, a.C])]);
+  const wh = g.node("Floor", [g.node("Div", [g.node("Add", [w2, c(g, f, Math.floor(b / 2))]), c(g, f, b)])]);
+  const wl = g.node("Sub", [w2, g.node("Mul", [wh, c(g, f, b)])]);
+  const parts = g.node("Gemm", [cols, g.node("Concat", [wh, wl], { axis: 1 })]);
+  // b * (. x Wh) + (. x Wl) by a product with [b I; I]: each output is one exact multiple plus one exact
+  // term (the other products are exact zeros), cheaper than onnxruntime's ReduceSum over an axis of 2.
+  const combine: number[] = [];
+  for (let r = 0; r < 2 * a.C; r++) for (let j = 0; j < a.C; j++) combine.push(r === j ? b : r - a.C === j ? 1 : 0);
+  const typed = t === f ? parts : g.node("Cast", [parts], { to: 11 });
+  return g.node("MatMul", [typed, g.constant(t, combine, [2 * a.C, a.C])], {}, out);
 }
 
 /** [B, N, C] -> [B, N + 1, C], the new block 0. */

@@ -6,7 +6,7 @@ import onnxProto from "onnx-proto";
  */
 const { onnx } = onnxProto;
 
-export const ElemType = { float32: 1, int64: 7, bool: 9, float64: 11 } as const;
+export const ElemType = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
 export type ElemTypeName = keyof typeof ElemType;
 
 /** The opset the engine's graphs are written against (ReduceSum/Unsqueeze take axes as inputs). */
@@ -46,6 +46,8 @@ export class OnnxGraph {
     if (type === "float32") t.floatData = [...values];
     else if (type === "float64") t.doubleData = [...values];
     else if (type === "int64") t.int64Data = values.map((v) => v);
+    // ONNX keeps 8-bit and 32-bit integer constants in int32_data.
+    else if (type === "uint8" || type === "int8" || type === "int32") t.int32Data = [...values];
     else throw new TypeError(`unsupported constant type ${type}`);
     this.initializers.push(t);
     this.constants.set(key, name);

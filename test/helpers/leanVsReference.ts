@@ -8,18 +8,19 @@ import { nextRng } from "../../engine/random.ts";
 import { referenceRunner } from "../../engine/reference.ts";
 import type { TrainingSpec } from "../../engine/spec.ts";
 import { initialState } from "../../engine/state.ts";
+import type { Tensor } from "../../engine/tensor.ts";
 
 /**
  * Trains `steps` steps from the spec's initial state with the lean ONNX graph (what a solver runs: only the
  * next state and the logits are outputs, so the lowering's folds apply) and with the TypeScript reference,
  * on the same batches: every state value and logit must be bit-identical. Fails naming the step, tensor and
- * element of the first difference.
+ * element of the first difference. `start` replaces the initial state's tensors (edge-value tests).
  */
-export async function expectLeanEqualsReference(spec: TrainingSpec, graph: StepGraph, data: Dataset, steps: number): Promise<void> {
+export async function expectLeanEqualsReference(spec: TrainingSpec, graph: StepGraph, data: Dataset, steps: number, start?: readonly Tensor[]): Promise<void> {
   const lean = await onnxRunner(graph), ref = referenceRunner(graph);
   try {
     const init = initialState(spec);
-    let rng = init.rng, state = init.tensors;
+    let rng = init.rng, state = start ?? init.tensors;
     for (let step = 0; step < steps; step++) {
       const batch = sampleBatch(data, rng, spec);
       const [a, b] = [await ref.run(state, batch), await lean.run(state, batch)];

@@ -1,0 +1,105 @@
+import { describe, it } from "node:test";
+import { expect } from "chai";
+import { datasetRoot } from "../../commitment/dataset.ts";
+import { expectLeanEqualsReference, leanNodeTypes } from "../../test/helpers/leanVsReference.ts";
+import type { Dataset } from "../batch.ts";
+import { buildStepGraph } from "../graph.ts";
+import type { ModelV2 } from "../model.ts";
+import { makeSpecV2 } from "../spec.ts";
+import { initialState } from "../state.ts";
+import type { Tensor } from "../tensor.ts";
+import { fitsUint8Operand, integerGradientPlan, integerSplitFits } from "./integerMatmul.ts";
+import { directCol2imPlan } from "./lowerSpatial.ts";
+import { col2imTapTable } from "./windowTables.ts";
+import { imageTaps } from "../ops/windowGeometry.ts";
+
+/**
+ * The integer GEMM products (integerMatmul.ts) and the direct col2im (lowerSpatial.ts) at the edges of
+ * their declared ranges: a state whose every tensor sits at or near its range's ends drives the weights to
+ * +-max after requantize, the activations to 127 and the deltas to their clamps, where a saturating or
+ * inexact path would show. The lean graph must match the reference bit for bit.
+ */
+const MODEL: ModelV2 = {
+  input: [12, 12, 1],
+  layers: [
+    { kind: "conv2d", filters: 8, kernel: 5, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 },
+    { kind: "conv2d", filters: 12, kernel: 5, stride: 1, pad: 2 }, { kind: "relu" }, { kind: "maxpool", size: 2 },
+    { kind: "flatten" }, { kind: "dense", units: 4 },
+  ],
+  loss: "mse",
+};
+
+/** Pixels all 255 but for a sparse pattern of zeros (the relu and pool ties, both ways). */
+function brightData(count: number, features: number, classes: number): Dataset {
+  const pixels = new Uint8Array(count * features).map((_, i) => (i % 7 === 3 ? 0 : 255));
+  return { count, features, classes, pixels, labels: new Uint8Array(count).map((_, i) => i % classes) };
+}
+
+/** Each tensor at its range's ends (and a few values between), in a fixed pattern of signs. */
+function edgeState(ranges: readonly (readonly [number, number])[], tensors: readonly Tensor[]): Tensor[] {
+  return tensors.map((t, k) => {
+    const [lo, hi] = ranges[k]!;
+    const data = t.data.map((_, i) => (i % 5 === 0 ? lo : i % 5 === 1 || i % 5 === 3 ? hi : i % 5 === 2 ? Math.trunc((lo + hi) / 3) : lo + 1));
+    return { shape: t.shape, data };
+  });
+}
+
+describe("integer GEMM and the direct col2im at the edges of their ranges", () => {
+  it("a state at its ranges' ends, with the weights' signs mixed and all-bright images: bit-identical to the reference over 3 steps", async () => {
+    const data = brightData(16, 144, 4);
+    const fields = { root: datasetRoot(data).toString("hex"), count: data.count, features: data.features, classes: data.classes };
+    const spec = makeSpecV2({ model: MODEL, batchSize: 8, seed: "5e".repeat(32), data: fields, optimizer: { momentumNum: 7, momentumShift: 3 } });
+    const graph = buildStepGraph(spec);
+    const types = leanNodeTypes(graph);
+    // conv2's split product (2) and weight gradient (1) by integer GEMM; col2im direct ([Wh | Wl] by Div).
+    expect(types.filter((t) => t === "MatMulInteger")).to.have.length(3);
+    expect(types).to.include("Div");
+    const ranges = graph.stateIn.map((id) => graph.tensors[id]!.range);
+    await expectLeanEqualsReference(spec, graph, data, 3, edgeState(ranges, initialState(spec).tensors));
+  });
+});
+
+describe("the integer products' and direct col2im's fit rules", () => {
+  it("the uint8 operand is [0, 127] only: 128 could saturate x86's pre-VNNI int16 pairs", () => {
+    expect(fitsUint8Operand([0, 127])).to.equal(true);
+    expect(fitsUint8Operand([0, 128])).to.equal(false);
+    expect(fitsUint8Operand([-1, 127])).to.equal(false);
+  });
+
+  it("a split product needs its shift within int8's limbs and both halves below 2^24", () => {
+    expect(integerSplitFits(300, [0, 127], [-1024, 1024], 16384, 8)).to.equal(true);
+    expect(integerSplitFits(300, [0, 127], [-1024, 1024], 16384, 9)).to.equal(false); // Wl would pass int8
+    expect(integerSplitFits(300, [0, 127], [-(2 ** 16), 2 ** 16], 0, 8)).to.equal(false); // Wh would pass int8
+    expect(integerSplitFits(1176, [0, 127], [-1024, 1024], 16384, 8)).to.equal(false); // A x Wl + b + 128 reaches 2^24
+  });
+
+  it("a weight gradient needs the delta's high limb within [-64, 63] and the raw sums below 2^31", () => {
+    expect(integerGradientPlan({ shape: [12544, 300], range: [0, 127] }, { shape: [12544, 24], range: [-1024, 1024] })).to.deep.equal({ M: 12544, N: 300, F: 24 });
+    expect(integerGradientPlan({ shape: [12544, 300], range: [0, 127] }, { shape: [12544, 24], range: [-8256, 8127] })).to.not.equal(undefined);
+    expect(integerGradientPlan({ shape: [12544, 300], range: [0, 127] }, { shape: [12544, 24], range: [-8257, 8127] })).to.equal(undefined);
+    expect(integerGradientPlan({ shape: [2 ** 17 + 2 ** 16, 8], range: [0, 127] }, { shape: [2 ** 17 + 2 ** 16, 4], range: [-1, 1] })).to.equal(undefined);
+    expect(integerGradientPlan({ shape: [64, 8], range: [-1, 127] }, { shape: [64, 4], range: [-1, 1] })).to.equal(undefined);
+  });
+
+  it("the direct col2im picks a base near sqrt(2 max|W|) and refuses a bound it cannot split under 2^24", () => {
+    const conv = { H: 14, W: 14, C: 12, k: 5, stride: 1, pad: 2 };
+    const plan = directCol2imPlan(conv, 24, [-1024, 1024], [-1024, 1024]);
+    expect(plan).to.not.equal(undefined);
+    expect(plan!.base).to.be.within(40, 50);
+    expect(directCol2imPlan(conv, 48, [-1024, 1024], [-1024, 1024])).to.equal(undefined);
+    expect(directCol2imPlan({ ...conv, stride: 2 }, 24, [-1024, 1024], [-1024, 1024])).to.equal(undefined);
+  });
+
+  it("the tap table lists, for every pixel and tap, the position whose column im2col copies that pixel to", () => {
+    for (const g of [{ H: 6, W: 5, C: 1, k: 3, stride: 1, pad: 1 }, { H: 7, W: 7, C: 1, k: 4, stride: 1, pad: 0 }, { H: 9, W: 8, C: 1, k: 3, stride: 2, pad: 2 }]) {
+      const OH = Math.floor((g.H + 2 * g.pad - g.k) / g.stride) + 1, OW = Math.floor((g.W + 2 * g.pad - g.k) / g.stride) + 1;
+      const kk = g.k * g.k, table = col2imTapTable(g, OH, OW);
+      // From im2col's own taps: entry (position, tap) copies pixel taps[position * kk + tap] (C = 1).
+      const expected = new Array<number>(g.H * g.W * kk).fill(OH * OW);
+      imageTaps("im2col", g).forEach((pixel, j) => {
+        if (pixel >= 0) expected[pixel * kk + (j % kk)] = Math.floor(j / kk);
+      });
+      expect(table).to.deep.equal(expected);
+    }
+  });
+});

@@ -1,0 +1,108 @@
+import type { Range } from "../int.ts";
+import { FLOAT32_EXACT } from "../int.ts";
+import { c, shape } from "./constants.ts";
+import type { OnnxGraph } from "./protoBuilder.ts";
+
+/**
+ * Products of small integers by onnxruntime's integer GEMM, MatMulInteger (uint8 x int8 -> int32): exact by
+ * construction, and on this machine's CPU about three times as fast as a float32 Gemm of the same shape
+ * (`bench:engine`, docs/engine.md "Backends"). The engine's activations after a ReLU lie in [0, 127] and
+ * are the uint8 operand as they are; the other operand (quantized weights, a back-propagated delta) is cut
+ * into int8 limbs, one MatMulInteger per limb or one with the limbs stacked.
+ *
+ * Why the result is the same on every machine: every product and every partial sum is an integer, and the
+ * int32 accumulators stay below 2^31 (checked from the declared ranges below). The one hazard is x86's
+ * pre-VNNI path (vpmaddubsw), which adds two uint8 x int8 products in a saturating int16: with the uint8
+ * operand at most 127 and the int8 one at least -128, a pair is at most 2 * 127 * 128 = 32,512 < 2^15,
+ * so it never saturates (the "reduce range" rule of onnxruntime's quantization docs). A zero point is
+ * applied by MLAS as an exact int32 correction of the same raw products.
+ */
+
+/** The largest uint8 operand value: keeps every pair of products below int16's limit (above). */
+export const U8_OPERAND_MAX = 127;
+const INT32_LIMIT = 2 ** 31;
+/** Limbs of the delta (weight gradients): base 2^7, each limb in [-64, 63], fed as limb + 64 with zero point 64. */
+const DELTA_BASE_BITS = 7;
+const DELTA_ZERO_POINT = 64;
+
+/** Whether a tensor's values can be the uint8 operand as they are. */
+export function fitsUint8Operand(r: Range): boolean {
+  return r[0] >= 0 && r[1] <= U8_OPERAND_MAX;
+}
+
+/**
+ * A pre-activation roundShift(A x W + b, s) with A in [0, 127] (split at the shift like splitRequantize,
+ * lower.ts): with Wh = floor((W + 2^(s-1)) / 2^s) and Wl = W - 2^s * Wh in [-2^(s-1), 2^(s-1)),
+ * roundShift(A x W + b, s) = A x Wh + floor((A x Wl + b + 2^(s-1)) / 2^s), A x Wh being an integer. Needs
+ * s <= 8 (Wl an int8) and Wh within int8, the int32 accumulators below 2^31 (K * 127 * 128 covers both
+ * limbs), and both products, with b + 2^(s-1), below 2^24 so that float32 finishes the rounding exactly.
+ */
+export function integerSplitFits(K: number, a: Range, w: Range, bMax: number, s: number): boolean {
+  if (!fitsUint8Operand(a) || s < 1 || s > 8) return false;
+  const half = 2 ** (s - 1);
+  const whLo = Math.floor((w[0] + half) / 2 ** s), whHi = Math.floor((w[1] + half) / 2 ** s);
+  if (whLo < -128 || whHi > 127) return false;
+  const aMax = a[1], whMax = Math.max(-whLo, whHi);
+  return K * U8_OPERAND_MAX * 128 < INT32_LIMIT && K * aMax * whMax < FLOAT32_EXACT && K * aMax * half + bMax + half < FLOAT32_EXACT;
+}
+
+/**
+ * Emits integerSplitFits's form: `a8` the uint8 activations [R, K], `w` the float32 weights ([K, N], or
+ * [N, K] with transB), `bias` the float32 bias [N]; returns the float32 roundShift before any clamp.
+ */
+export function integerSplitRequantize(g: OnnxGraph, a8: string, w: string, transB: boolean, bias: string, s: number, out?: string): string {
+  const f = "float32";
+  const wh = g.node("Floor", [g.node("Mul", [g.node("Add", [w, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)])]);
+  const wl = g.node("Sub", [w, g.node("Mul", [wh, c(g, f, 2 ** s)])]);
+  const limb = (x: string) => {
+    const x8 = g.node("Cast", [x], { to: 3 });
+    return transB ? g.node("Transpose", [x8], { perm: [1, 0] }) : x8;
+  };
+  const zh = g.node("Cast", [g.node("MatMulInteger", [a8, limb(wh)])], { to: 1 });
+  const zl = g.node("Cast", [g.node("MatMulInteger", [a8, limb(wl)])], { to: 1 });
+  const offset = g.node("Add", [bias, c(g, f, 2 ** (s - 1))]);
+  const low = g.node("Floor", [g.node("Mul", [g.node("Add", [zl, offset]), c(g, f, 2 ** -s)])]);
+  return g.node("Add", [zh, low], {}, out);
+}
+
+/** A weight gradient A^T x d by integer GEMM: A the activations [M, N] in [0, 127], d the delta [M, F]. */
+export interface IntegerGradientPlan {
+  readonly M: number;
+  readonly N: number;
+  readonly F: number;
+}
+
+/**
+ * The plan for A^T x d, or undefined where it does not fit: d is cut into two base-2^7 limbs
+ * dh = floor((d + 64) / 128) and dl = d - 128 dh in [-64, 63], both fed as limb + 64 (in [0, 127], the
+ * uint8 operand) with zero point 64; the activations are the int8 operand. Needs dh within [-64, 63] and
+ * the raw accumulators M * 127 * max(A) below 2^31.
+ */
+export function integerGradientPlan(A: { shape: readonly number[]; range: Range }, d: { shape: readonly number[]; range: Range }): IntegerGradientPlan | undefined {
+  if (!fitsUint8Operand(A.range)) return undefined;
+  const [M, N] = A.shape as [number, number], F = d.shape[1]!;
+  const base = 2 ** DELTA_BASE_BITS, half = base / 2;
+  const dhLo = Math.floor((d.range[0] + half) / base), dhHi = Math.floor((d.range[1] + half) / base);
+  if (dhLo < -half || dhHi > half - 1) return undefined;
+  if (M * U8_OPERAND_MAX * Math.max(A.range[1], 1) >= INT32_LIMIT) return undefined;
+  return { M, N, F };
+}
+
+/**
+ * Emits the plan: `a8` the activations as int8 [M, N], `d` the float32 delta [M, F]; returns A^T x d
+ * [N, F] in float64 (for the float64-bound products it replaces): 128 * Sh + Sl of two int32 limb
+ * products, exact below 2^53.
+ */
+export function lowerIntegerGradient(g: OnnxGraph, plan: IntegerGradientPlan, a8: string, d: string, out?: string): string {
+  const f = "float32", { N, F } = plan, base = 2 ** DELTA_BASE_BITS;
+  const dh = g.node("Floor", [g.node("Mul", [g.node("Add", [d, c(g, f, base / 2)]), c(g, f, 1 / base)])]);
+  const dl = g.node("Sub", [d, g.node("Mul", [dh, c(g, f, base)])]);
+  // [M, 2F] (dh's columns first) + 64, as uint8, transposed to the left operand [2F, M].
+  const limbs = g.node("Cast", [g.node("Add", [g.node("Concat", [dh, dl], { axis: 1 }), c(g, f, DELTA_ZERO_POINT)])], { to: 2 });
+  const left = g.node("Transpose", [limbs], { perm: [1, 0] });
+  const parts = g.node("MatMulInteger", [left, a8, g.constant("uint8", [DELTA_ZERO_POINT])]);
+  const typed = g.node("Reshape", [g.node("Cast", [parts], { to: 11 }), shape(g, [2, F, N])]);
+  const weighted = g.node("Mul", [typed, g.constant("float64", [base, 1], [2, 1, 1])]);
+  const sum = g.node("ReduceSum", [weighted, g.constant("int64", [0], [1])], { keepdims: 0 });
+  return g.node("Transpose", [sum], { perm: [1, 0] }, out);
+}
