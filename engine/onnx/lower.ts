@@ -19,6 +19,8 @@ export interface LoweredGraph {
   readonly names: readonly string[];
   readonly types: readonly FloatType[];
   readonly outputIds: readonly number[];
+  /** How many ops took each special form (the folds and exact pieces named in this file): what tests pin. */
+  readonly forms: Readonly<Record<string, number>>;
 }
 
 /** Name of tensor id in the ONNX graph. */
@@ -40,6 +42,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   for (const t of graph.tensors) if (t.role !== "op") g.input(names[t.id]!, types[t.id]!, t.shape);
 
   const casts = new Map<string, string>();
+  const forms: Record<string, number> = {};
   // An op's inputs in its compute type: one cast per (tensor, type), shared by every consumer, made on first use.
   const castIns = (op: GraphOp, ct: FloatType) =>
     op.inputs.map((id) => {
@@ -100,22 +103,23 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const target = sameType ? names[id] : undefined;
     const route = routedRequantizes.get(op);
     const intGrad = integer.gradients.get(op);
+    const used = (form: string, name: string) => ((forms[form] = (forms[form] ?? 0) + 1), name);
     const emit = (): string => {
-      if (integer.forward.has(op)) return integerRequantize(g, op as GraphOp<"requantize">, fold!, names, int8Of(fold!.mm.inputs[0]!, "uint8"), graph.tensors[op.inputs[0]!]!.range, names[id]!);
-      if (intGrad) return lowerIntegerGradient(g, intGrad, int8Of(op.inputs[0]!, "int8"), names[op.inputs[1]!]!, target);
-      if (fold?.split) return splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!);
-      if (fold) return foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!);
-      if (route) return requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!);
-      if (grad) return fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad));
-      if (shift !== undefined) return scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!);
+      if (integer.forward.has(op)) return used("integer-split-requantize", integerRequantize(g, op as GraphOp<"requantize">, fold!, names, int8Of(fold!.mm.inputs[0]!, "uint8"), graph.tensors[op.inputs[0]!]!.range, names[id]!));
+      if (intGrad) return used("integer-gradient", lowerIntegerGradient(g, intGrad, int8Of(op.inputs[0]!, "int8"), names[op.inputs[1]!]!, target));
+      if (fold?.split) return used("split-requantize", splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!));
+      if (fold) return used("folded-requantize", foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!));
+      if (route) return used("requantize-first", requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!));
+      if (grad) return used("fused-sgd", fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad)));
+      if (shift !== undefined) return used("scaled-weights", scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!));
       if (gcols) {
         const [d, w] = gcols.inputs.map((i) => graph.tensors[i]!) as [GraphTensor, GraphTensor];
         const transB = (gcols.attrs as OpAttrs["matmul"]).transB;
         const direct = types[d.id] === "float32" && types[w.id] === "float32" ? directCol2imPlan((op as GraphOp<"col2im">).attrs, d.shape[1]!, d.range, w.range) : undefined;
-        if (direct) return directCol2im(g, op as GraphOp<"col2im">, direct, names[d.id]!, names[w.id]!, transB, d.shape[1]!, d.shape[0]!, ct, target);
+        if (direct) return used("col2im-direct", directCol2im(g, op as GraphOp<"col2im">, direct, names[d.id]!, names[w.id]!, transB, d.shape[1]!, d.shape[0]!, ct, target));
       }
-      if (gcols) return positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, computeType(gcols)), graph.tensors[gcols.output]!.shape, ct, target);
-      if (exact) return lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, target);
+      if (gcols) return used("col2im-position-major", positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, computeType(gcols)), graph.tensors[gcols.output]!.shape, ct, target));
+      if (exact) return used(`matmul-${exact.kind}`, lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, target));
       if (op.kind === "matmul" && unscale(op) !== 1) {
         const a = (op as GraphOp<"matmul">).attrs;
         return g.node("Gemm", castIns(op, ct), { transA: a.transA ? 1 : 0, transB: a.transB ? 1 : 0, alpha: { float: unscale(op) } }, target);
@@ -131,7 +135,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     }
   }
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
-  return { bytes: g.encode("veritrain_step"), names, types, outputIds };
+  return { bytes: g.encode("veritrain_step"), names, types, outputIds, forms };
 }
 
 function clip(g: OnnxGraph, x: string, lo: number, hi: number, t: FloatType, out?: string): string {
@@ -451,6 +455,8 @@ function foldedRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requant
 interface RoutedRequantize {
   readonly pool: GraphOp;
   readonly mask?: GraphOp;
+  /** With a mask: the forward maxpool's output when the pooled activation is relu(p) of the mask's p. */
+  readonly pooledActivation?: number;
 }
 
 /**
@@ -471,10 +477,18 @@ function requantizesBeforeRouting(graph: Pick<StepGraph, "tensors" | "ops">, typ
     if (via.kind === "maxpool_grad") out.set(op, { pool: via });
     else if (via.kind === "relu_mask") {
       const pool = producer.get(via.inputs[0]!);
-      if (inner(pool) && pool.kind === "maxpool_grad") out.set(op, { pool, mask: via });
+      if (!inner(pool) || pool.kind !== "maxpool_grad") continue;
+      const act = pool.inputs[1]!, relu = producer.get(act);
+      const forward = graph.ops.find((m) => m.kind === "maxpool" && m.inputs[0] === act && sameAttrs(m.attrs, pool.attrs));
+      const masksRelu = relu?.kind === "relu" && relu.inputs[0] === via.inputs[1];
+      out.set(op, masksRelu && forward ? { pool, mask: via, pooledActivation: forward.output } : { pool, mask: via });
     }
   }
   return out;
+}
+
+function sameAttrs(a: object, b: object): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -493,6 +507,13 @@ function requantizeFirst(g: OnnxGraph, op: GraphOp<"requantize">, route: RoutedR
   const q = ct === f ? qRaw : g.node("Cast", [qRaw], { to: 1 });
   const qRange: Range = [op.attrs.lo, op.attrs.hi];
   const stored = (ids: readonly number[], first: string) => ({ names: [first, ...ids.map((i) => names[i]!)], types: [f, ...ids.map((i) => types[i]!)] as FloatType[] });
+  if (route.mask && route.pooledActivation !== undefined) {
+    // relu_mask(maxpool_grad(q, a), p) with a = relu(p): the gradient lands on its window's first maximum,
+    // where a = max(window) = pooled; p > 0 there iff pooled > 0. So the mask applies to the pooled
+    // gradient, size^2 times smaller: maxpool_grad(Where(pooled > 0, q, 0), a).
+    const kept = g.node("Where", [g.node("Greater", [as(route.pooledActivation, f), c(g, f, 0)]), q, c(g, f, 0)]);
+    return lowerOp(g, route.pool, [kept, as(act.id, f)], f, [grad.shape, act.shape], [qRange, act.range], stored([act.id], kept), out);
+  }
   const pooled = lowerOp(g, route.pool, [q, as(act.id, f)], f, [grad.shape, act.shape], [qRange, act.range], stored([act.id], q), route.mask ? undefined : out);
   if (!route.mask) return pooled;
   const p = tensors[route.mask.inputs[1]!]!;

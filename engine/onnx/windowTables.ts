@@ -37,27 +37,3 @@ export function col2imBlocks(g: ConvGeometry, perPosition: number, zero: number)
   for (const l of lists) for (let t = 0; t < T; t++) indices.push(t < l.length ? l[t]! : zero);
   return { indices, terms: T };
 }
-
-/**
- * col2im as a direct product: for each pixel of one image and each tap (ky, kx), the output position whose
- * tap it is, or OH*OW (a zero block appended to the positions) where none is: [H*W, k*k] row-major.
- * Position (oy, ox) covers pixel (py, px) at tap (ky, kx) when oy*stride + ky - pad = py and likewise in x.
- */
-export function col2imTapTable(g: ConvGeometry, OH: number, OW: number): number[] {
-  const out: number[] = [];
-  const at = (p: number, kTap: number, n: number) => {
-    const t = p + g.pad - kTap;
-    return t >= 0 && t % g.stride === 0 && t / g.stride < n ? t / g.stride : -1;
-  };
-  for (let py = 0; py < g.H; py++) {
-    for (let px = 0; px < g.W; px++) {
-      for (let ky = 0; ky < g.k; ky++) {
-        for (let kx = 0; kx < g.k; kx++) {
-          const oy = at(py, ky, OH), ox = at(px, kx, OW);
-          out.push(oy < 0 || ox < 0 ? OH * OW : oy * OW + ox);
-        }
-      }
-    }
-  }
-  return out;
-}

@@ -41,3 +41,8 @@ export function leanNodeTypes(graph: StepGraph): string[] {
   const lowered = lowerGraph(graph, [...new Set([...graph.stateOut, graph.logits])]);
   return onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.map((n) => n.opType!);
 }
+
+/** Which special forms the lean lowering took, and how many times (LoweredGraph.forms). */
+export function leanForms(graph: StepGraph): Readonly<Record<string, number>> {
+  return lowerGraph(graph, [...new Set([...graph.stateOut, graph.logits])]).forms;
+}
