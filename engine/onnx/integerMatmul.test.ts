@@ -9,13 +9,13 @@ import { makeSpecV2 } from "../spec.ts";
 import { initialState } from "../state.ts";
 import type { Tensor } from "../tensor.ts";
 import { fitsUint8Operand, integerGradientPlan, integerSplitFits } from "./integerMatmul.ts";
-import { directCol2imPlan } from "./lowerSpatial.ts";
+import { directCol2imPlan, integerCol2imFits } from "./lowerSpatial.ts";
 
 /**
- * The integer GEMM products (integerMatmul.ts) and the direct col2im (lowerSpatial.ts) at the edges of
- * their declared ranges: a state whose every tensor sits at or near its range's ends drives the weights to
- * +-max after requantize, the activations to 127 and the deltas to their clamps, where a saturating or
- * inexact path would show. The lean graph must match the reference bit for bit.
+ * The integer GEMM products (integerMatmul.ts; col2im's in lowerSpatial.ts) at the edges of their declared
+ * ranges: a state whose every tensor sits at or near its range's ends drives the weights to +-max after
+ * requantize, the activations to 127 and the deltas to their clamps, where a saturating or inexact path
+ * would show. The lean graph must match the reference bit for bit.
  */
 const MODEL: ModelV2 = {
   input: [12, 12, 1],
@@ -42,16 +42,19 @@ function edgeState(ranges: readonly (readonly [number, number])[], tensors: read
   });
 }
 
-describe("integer GEMM and the direct col2im at the edges of their ranges", () => {
-  it("a state at its ranges' ends, with the weights' signs mixed and all-bright images: bit-identical to the reference over 3 steps", async () => {
-    const data = brightData(16, 144, 4);
-    const fields = { root: datasetRoot(data).toString("hex"), count: data.count, features: data.features, classes: data.classes };
-    const spec = makeSpecV2({ model: MODEL, batchSize: 8, seed: "5e".repeat(32), data: fields, optimizer: { momentumNum: 7, momentumShift: 3 } });
-    const graph = buildStepGraph(spec);
-    expect(leanForms(graph)).to.include({ "integer-split-requantize": 1, "integer-gradient": 1, "col2im-direct": 1 });
-    const ranges = graph.stateIn.map((id) => graph.tensors[id]!.range);
-    await expectLeanEqualsReference(spec, graph, data, 3, edgeState(ranges, initialState(spec).tensors));
-  });
+describe("integer GEMM at the edges of its operands' ranges", () => {
+  // The default clamps (deltas to +-1024), and deltas up to the largest the two limbs hold (dh = 63: +-8127).
+  for (const gradMax of [1024, 8127]) {
+    it(`a state at its ranges' ends, mixed signs, all-bright images, deltas to +-${gradMax}: bit-identical to the reference over 3 steps`, async () => {
+      const data = brightData(16, 144, 4);
+      const fields = { root: datasetRoot(data).toString("hex"), count: data.count, features: data.features, classes: data.classes };
+      const spec = makeSpecV2({ model: MODEL, batchSize: 8, seed: "5e".repeat(32), data: fields, quant: { gradMax }, optimizer: { momentumNum: 7, momentumShift: 3 } });
+      const graph = buildStepGraph(spec);
+      expect(leanForms(graph)).to.include({ "integer-split-requantize": 1, "integer-gradient": 1, "col2im-integer": 1 });
+      const ranges = graph.stateIn.map((id) => graph.tensors[id]!.range);
+      await expectLeanEqualsReference(spec, graph, data, 3, edgeState(ranges, initialState(spec).tensors));
+    });
+  }
 });
 
 describe("the integer products' and direct col2im's fit rules", () => {
@@ -74,6 +77,16 @@ describe("the integer products' and direct col2im's fit rules", () => {
     expect(integerGradientPlan({ shape: [12544, 300], range: [0, 127] }, { shape: [12544, 24], range: [-8257, 8127] })).to.equal(undefined);
     expect(integerGradientPlan({ shape: [2 ** 17 + 2 ** 16, 8], range: [0, 127] }, { shape: [2 ** 17 + 2 ** 16, 4], range: [-1, 1] })).to.equal(undefined);
     expect(integerGradientPlan({ shape: [64, 8], range: [-1, 127] }, { shape: [64, 4], range: [-1, 1] })).to.equal(undefined);
+  });
+
+  it("col2im goes to integer GEMM only with stride 1 and both operands within two limbs", () => {
+    const conv = { H: 14, W: 14, C: 12, k: 5, stride: 1, pad: 2 };
+    expect(integerCol2imFits(conv, 24, [-1024, 1024], [-1024, 1024])).to.equal(true);
+    expect(integerCol2imFits(conv, 24, [-8256, 8127], [-1024, 1024])).to.equal(true);
+    expect(integerCol2imFits(conv, 24, [-8257, 8127], [-1024, 1024])).to.equal(false);
+    expect(integerCol2imFits(conv, 24, [-1024, 1024], [-32896, 32639])).to.equal(true);
+    expect(integerCol2imFits(conv, 24, [-1024, 1024], [-32897, 32639])).to.equal(false);
+    expect(integerCol2imFits({ ...conv, stride: 2 }, 24, [-1024, 1024], [-1024, 1024])).to.equal(false);
   });
 
   it("the direct col2im picks a base near sqrt(2 max|W|) and refuses a bound it cannot split under 2^24", () => {

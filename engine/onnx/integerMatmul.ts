@@ -21,9 +21,40 @@ import type { OnnxGraph } from "./protoBuilder.ts";
 /** The largest uint8 operand value: keeps every pair of products below int16's limit (above). */
 export const U8_OPERAND_MAX = 127;
 const INT32_LIMIT = 2 ** 31;
-/** Limbs of the delta (weight gradients): base 2^7, each limb in [-64, 63], fed as limb + 64 with zero point 64. */
-const DELTA_BASE_BITS = 7;
-const DELTA_ZERO_POINT = 64;
+/** Limbs of a delta (the uint8 operand of weight gradients and col2im): base 2^7, each limb in [-64, 63], fed as limb + 64 with zero point 64. */
+const DELTA_BASE = 2 ** 7;
+export const DELTA_ZERO_POINT = 64;
+/** Limbs of weights (the int8 operand of col2im): base 2^8, each limb in [-128, 127]. */
+const WEIGHT_BASE = 2 ** 8;
+
+/** Whether a delta's range splits into two limbs d = 128 dh + dl with dh in [-64, 63] (|d| up to about 8,192). */
+export function deltaLimbsFit(d: Range): boolean {
+  const half = DELTA_BASE / 2;
+  return Math.floor((d[0] + half) / DELTA_BASE) >= -half && Math.floor((d[1] + half) / DELTA_BASE) <= half - 1;
+}
+
+/** The float32 delta d as its two limbs dh = floor((d + 64) / 128), dl = d - 128 dh, each + 64 as uint8. */
+export function deltaLimbs(g: OnnxGraph, d: string): [high: string, low: string] {
+  const f = "float32";
+  const dh = g.node("Floor", [g.node("Mul", [g.node("Add", [d, c(g, f, DELTA_BASE / 2)]), c(g, f, 1 / DELTA_BASE)])]);
+  const dl = g.node("Sub", [d, g.node("Mul", [dh, c(g, f, DELTA_BASE)])]);
+  const u8 = (x: string) => g.node("Cast", [g.node("Add", [x, c(g, f, DELTA_ZERO_POINT)])], { to: 2 });
+  return [u8(dh), u8(dl)];
+}
+
+/** Whether weights split into two int8 limbs W = 256 Wh + Wl (|W| up to about 32,768). */
+export function weightLimbsFit(w: Range): boolean {
+  const half = WEIGHT_BASE / 2;
+  return Math.floor((w[0] + half) / WEIGHT_BASE) >= -128 && Math.floor((w[1] + half) / WEIGHT_BASE) <= 127;
+}
+
+/** Float32 weights [K, N] as [Wh | Wl] int8 [K, 2N]: Wh = floor((W + 128) / 256), Wl = W - 256 Wh in [-128, 127]. */
+export function weightLimbs(g: OnnxGraph, w: string): string {
+  const f = "float32";
+  const wh = g.node("Floor", [g.node("Mul", [g.node("Add", [w, c(g, f, WEIGHT_BASE / 2)]), c(g, f, 1 / WEIGHT_BASE)])]);
+  const wl = g.node("Sub", [w, g.node("Mul", [wh, c(g, f, WEIGHT_BASE)])]);
+  return g.node("Cast", [g.node("Concat", [wh, wl], { axis: 1 })], { to: 3 });
+}
 
 /** Whether a tensor's values can be the uint8 operand as they are. */
 export function fitsUint8Operand(r: Range): boolean {
@@ -79,11 +110,8 @@ export interface IntegerGradientPlan {
  * the raw accumulators M * 127 * max(A) below 2^31.
  */
 export function integerGradientPlan(A: { shape: readonly number[]; range: Range }, d: { shape: readonly number[]; range: Range }): IntegerGradientPlan | undefined {
-  if (!fitsUint8Operand(A.range)) return undefined;
+  if (!fitsUint8Operand(A.range) || !deltaLimbsFit(d.range)) return undefined;
   const [M, N] = A.shape as [number, number], F = d.shape[1]!;
-  const base = 2 ** DELTA_BASE_BITS, half = base / 2;
-  const dhLo = Math.floor((d.range[0] + half) / base), dhHi = Math.floor((d.range[1] + half) / base);
-  if (dhLo < -half || dhHi > half - 1) return undefined;
   if (M * U8_OPERAND_MAX * Math.max(A.range[1], 1) >= INT32_LIMIT) return undefined;
   return { M, N, F };
 }
@@ -94,15 +122,12 @@ export function integerGradientPlan(A: { shape: readonly number[]; range: Range 
  * products, exact below 2^53.
  */
 export function lowerIntegerGradient(g: OnnxGraph, plan: IntegerGradientPlan, a8: string, d: string, out?: string): string {
-  const f = "float32", { N, F } = plan, base = 2 ** DELTA_BASE_BITS;
-  const dh = g.node("Floor", [g.node("Mul", [g.node("Add", [d, c(g, f, base / 2)]), c(g, f, 1 / base)])]);
-  const dl = g.node("Sub", [d, g.node("Mul", [dh, c(g, f, base)])]);
-  // [M, 2F] (dh's columns first) + 64, as uint8, transposed to the left operand [2F, M].
-  const limbs = g.node("Cast", [g.node("Add", [g.node("Concat", [dh, dl], { axis: 1 }), c(g, f, DELTA_ZERO_POINT)])], { to: 2 });
-  const left = g.node("Transpose", [limbs], { perm: [1, 0] });
+  const { N, F } = plan;
+  // [M, 2F] (dh's columns first), transposed to the left operand [2F, M].
+  const left = g.node("Transpose", [g.node("Concat", deltaLimbs(g, d), { axis: 1 })], { perm: [1, 0] });
   const parts = g.node("MatMulInteger", [left, a8, g.constant("uint8", [DELTA_ZERO_POINT])]);
   const typed = g.node("Reshape", [g.node("Cast", [parts], { to: 11 }), shape(g, [2, F, N])]);
-  const weighted = g.node("Mul", [typed, g.constant("float64", [base, 1], [2, 1, 1])]);
+  const weighted = g.node("Mul", [typed, g.constant("float64", [DELTA_BASE, 1], [2, 1, 1])]);
   const sum = g.node("ReduceSum", [weighted, g.constant("int64", [0], [1])], { keepdims: 0 });
   return g.node("Transpose", [sum], { perm: [1, 0] }, out);
 }

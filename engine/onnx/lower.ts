@@ -4,7 +4,7 @@ import type { OpAttrs } from "../ops/index.ts";
 import { exactMatmulPlan, lowerExactMatmul } from "./exactMatmul.ts";
 import { lowerLmOp } from "./lowerLm.ts";
 import { integerGradientPlan, type IntegerGradientPlan, integerSplitFits, integerSplitRequantize, lowerIntegerGradient } from "./integerMatmul.ts";
-import { directCol2im, directCol2imPlan, foldableCol2ims, im2colNodes, lowerSpatialOp, positionMajorCol2im } from "./lowerSpatial.ts";
+import { directCol2im, directCol2imPlan, foldableCol2ims, im2colNodes, integerCol2im, integerCol2imFits, lowerSpatialOp, positionMajorCol2im } from "./lowerSpatial.ts";
 import { c, count, shape } from "./constants.ts";
 import { M32, M32_REACH, mulRoundShift, roundsInFloat32 } from "./rounding.ts";
 import { computeType, type FloatType, storageType, type StoredInputs } from "./floatTypes.ts";
@@ -115,7 +115,10 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       if (gcols) {
         const [d, w] = gcols.inputs.map((i) => graph.tensors[i]!) as [GraphTensor, GraphTensor];
         const transB = (gcols.attrs as OpAttrs["matmul"]).transB;
-        const direct = types[d.id] === "float32" && types[w.id] === "float32" ? directCol2imPlan((op as GraphOp<"col2im">).attrs, d.shape[1]!, d.range, w.range) : undefined;
+        const f32 = types[d.id] === "float32" && types[w.id] === "float32";
+        const a = (op as GraphOp<"col2im">).attrs;
+        if (f32 && ct === "float64" && integerCol2imFits(a, d.shape[1]!, d.range, w.range)) return used("col2im-integer", integerCol2im(g, op as GraphOp<"col2im">, names[d.id]!, names[w.id]!, transB, d.shape[1]!, d.shape[0]!, target));
+        const direct = f32 ? directCol2imPlan(a, d.shape[1]!, d.range, w.range) : undefined;
         if (direct) return used("col2im-direct", directCol2im(g, op as GraphOp<"col2im">, direct, names[d.id]!, names[w.id]!, transB, d.shape[1]!, d.shape[0]!, ct, target));
       }
       if (gcols) return used("col2im-position-major", positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, computeType(gcols)), graph.tensors[gcols.output]!.shape, ct, target));

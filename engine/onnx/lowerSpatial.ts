@@ -7,6 +7,7 @@ import { computeType, type FloatType, type StoredInputs } from "./floatTypes.ts"
 import { graphIndex } from "./graphIndex.ts";
 import type { OnnxGraph } from "./protoBuilder.ts";
 import { col2imBlocks, im2colBlocks } from "./windowTables.ts";
+import { DELTA_ZERO_POINT, deltaLimbs, deltaLimbsFit, U8_OPERAND_MAX, weightLimbs, weightLimbsFit } from "./integerMatmul.ts";
 
 /**
  * ONNX lowering of the spatial ops (codes 11-14: im2col, col2im, maxpool, maxpool_grad), bit-identical to
@@ -74,20 +75,21 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
  * Measured on the CNN's second convolution (12 channels) and its col2im (24): uint8 pixels 2.4 ms one by
  * one, 1.1 ms by row segments; float32 ones 2.9 ms and 3.4 ms (12 channels), 3.4 ms and 5.4 ms (24): for
  * floats the bytes moved, not the indices, set the cost, and the row segments' Concat adds to them.
+ * `zero` is the value of a padding tap (the zero point of limbs fed as limb + 64).
  */
-export function im2colNodes(g: OnnxGraph, a: OpAttrs["im2col"], x: string, size: number, t: FloatType | "uint8", out?: string): string {
+export function im2colNodes(g: OnnxGraph, a: OpAttrs["im2col"], x: string, size: number, t: FloatType | "uint8", out?: string, zero = 0): string {
   const P = a.H * a.W, B = size / (P * a.C);
   const idx = im2colBlocks(a);
   const kk = a.k * a.k;
   const narrow = a.C * 4 < NARROW_BLOCK_BYTES;
-  if (!narrow && t === "uint8") return rowSegmentIm2col(g, a, x, B, t, out);
+  if (!narrow && t === "uint8") return rowSegmentIm2col(g, a, x, B, t, out, zero);
   if (!narrow) {
-    const padded = g.node("Pad", [g.node("Reshape", [x, shape(g, [B, P, a.C])]), g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), g.constant(t, [0])], { mode: "constant" });
+    const padded = g.node("Pad", [g.node("Reshape", [x, shape(g, [B, P, a.C])]), g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), g.constant(t, [zero])], { mode: "constant" });
     const cols = g.node("Gather", [padded, g.constant("int64", idx, [idx.length])], { axis: 1 });
     return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kk, kk * a.C])], {}, out);
   }
   const pixelMajor = g.node("Transpose", [g.node("Reshape", [x, shape(g, [B, P, a.C])])], { perm: [1, 0, 2] });
-  const padded = g.node("Pad", [pixelMajor, g.constant("int64", [0, 0, 0, 1, 0, 0], [6]), g.constant(t, [0])], { mode: "constant" });
+  const padded = g.node("Pad", [pixelMajor, g.constant("int64", [0, 0, 0, 1, 0, 0], [6]), g.constant(t, [zero])], { mode: "constant" });
   const cols = g.node("Transpose", [g.node("Gather", [padded, g.constant("int64", idx, [idx.length])], { axis: 0 })], { perm: [1, 0, 2] });
   return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kk, kk * a.C])], {}, out);
 }
@@ -98,11 +100,11 @@ export function im2colNodes(g: OnnxGraph, a: OpAttrs["im2col"], x: string, size:
  * of R, (oy*stride + ky) * OW + ox for each (oy, ox, ky): k times fewer indices than gathering pixels, each
  * moving k*C values. The columns come out in im2col's (ky, kx, c) order.
  */
-function rowSegmentIm2col(g: OnnxGraph, a: OpAttrs["im2col"], x: string, B: number, t: FloatType | "uint8", out?: string): string {
+function rowSegmentIm2col(g: OnnxGraph, a: OpAttrs["im2col"], x: string, B: number, t: FloatType | "uint8", out: string | undefined, zero: number): string {
   const { OH, OW } = convOutput("im2col", a);
   const p = a.pad, s = a.stride, Hp = a.H + 2 * p;
   const i64 = (v: readonly number[]) => g.constant("int64", v, [v.length]);
-  const padded = g.node("Pad", [g.node("Reshape", [x, shape(g, [B, a.H, a.W, a.C])]), i64([0, p, p, 0, 0, p, p, 0]), g.constant(t, [0])], { mode: "constant" });
+  const padded = g.node("Pad", [g.node("Reshape", [x, shape(g, [B, a.H, a.W, a.C])]), i64([0, p, p, 0, 0, p, p, 0]), g.constant(t, [zero])], { mode: "constant" });
   const slices = Array.from({ length: a.k }, (_, kx) => g.node("Slice", [padded, i64([kx]), i64([kx + (OW - 1) * s + 1]), i64([2]), i64([s])]));
   const rows = g.node("Reshape", [g.node("Concat", slices, { axis: 3 }), shape(g, [B, Hp * OW, a.k * a.C])]);
   const idx: number[] = [];
@@ -190,14 +192,8 @@ export function directCol2imPlan(a: OpAttrs["col2im"], F: number, d: Range, w: R
 export function directCol2im(g: OnnxGraph, op: GraphOp<"col2im">, plan: DirectCol2imPlan, d: string, w: string, transB: boolean, F: number, rows: number, t: FloatType, out?: string): string {
   const a = op.attrs, k = a.k, f = "float32", b = plan.base;
   const { OH, OW } = convOutput("col2im", a);
-  const cols = im2colNodes(g, { H: OH, W: OW, C: F, k, stride: 1, pad: k - 1 - a.pad }, d, rows * F, f);
-  // W as [k, k, F, C] from [k*k*C, F] (transB) or [F, k*k*C], its taps reversed by Slices of step -1.
-  const w4 = transB
-    ? g.node("Transpose", [g.node("Reshape", [w, shape(g, [k, k, a.C, F])])], { perm: [0, 1, 3, 2] })
-    : g.node("Transpose", [g.node("Reshape", [w, shape(g, [F, k, k, a.C])])], { perm: [1, 2, 0, 3] });
-  const i64 = (v: readonly number[]) => g.constant("int64", v, [v.length]);
-  const flipped = g.node("Slice", [w4, i64([-1, -1]), i64([-(k + 1), -(k + 1)]), i64([0, 1]), i64([-1, -1])]);
-  const w2 = g.node("Reshape", [flipped, shape(g, [k * k * F, a.C])]);
+  const cols = im2colNodes(g, dColumnsGeometry(a, F), d, rows * F, f);
+  const w2 = reversedTaps(g, a, w, transB, F);
   const wh = g.node("Floor", [g.node("Div", [g.node("Add", [w2, c(g, f, Math.floor(b / 2))]), c(g, f, b)])]);
   const wl = g.node("Sub", [w2, g.node("Mul", [wh, c(g, f, b)])]);
   const parts = g.node("Gemm", [cols, g.node("Concat", [wh, wl], { axis: 1 })]);
@@ -207,6 +203,54 @@ export function directCol2im(g: OnnxGraph, op: GraphOp<"col2im">, plan: DirectCo
   for (let r = 0; r < 2 * a.C; r++) for (let j = 0; j < a.C; j++) combine.push(r === j ? b : r - a.C === j ? 1 : 0);
   const typed = t === f ? parts : g.node("Cast", [parts], { to: 11 });
   return g.node("MatMul", [typed, g.constant(t, combine, [2 * a.C, a.C])], {}, out);
+}
+
+/** d's column geometry in a direct col2im: the OH x OW image of F channels, padding k - 1 - pad, stride 1. */
+function dColumnsGeometry(a: OpAttrs["col2im"], F: number): OpAttrs["im2col"] {
+  const { OH, OW } = convOutput("col2im", a);
+  return { H: OH, W: OW, C: F, k: a.k, stride: 1, pad: a.k - 1 - a.pad };
+}
+
+/** W as [k*k*F, C], rows (ky', kx', f) with the taps reversed: from [k*k*C, F] (transB) or [F, k*k*C], by Slices of step -1. */
+function reversedTaps(g: OnnxGraph, a: OpAttrs["col2im"], w: string, transB: boolean, F: number): string {
+  const k = a.k;
+  const w4 = transB
+    ? g.node("Transpose", [g.node("Reshape", [w, shape(g, [k, k, a.C, F])])], { perm: [0, 1, 3, 2] })
+    : g.node("Transpose", [g.node("Reshape", [w, shape(g, [F, k, k, a.C])])], { perm: [1, 2, 0, 3] });
+  const i64 = (v: readonly number[]) => g.constant("int64", v, [v.length]);
+  const flipped = g.node("Slice", [w4, i64([-1, -1]), i64([-(k + 1), -(k + 1)]), i64([0, 1]), i64([-1, -1])]);
+  return g.node("Reshape", [flipped, shape(g, [k * k * F, a.C])]);
+}
+
+/**
+ * Whether a direct col2im can run on integer GEMM (integerCol2im): stride 1, d within two base-2^7 limbs
+ * (integerMatmul.ts), W within two int8 limbs at base 2^8, and the raw int32 sums k*k*F * 127 * 128 below
+ * 2^31.
+ */
+export function integerCol2imFits(a: OpAttrs["col2im"], F: number, d: Range, w: Range): boolean {
+  return a.stride === 1 && deltaLimbsFit(d) && weightLimbsFit(w) && a.k * a.k * F * U8_OPERAND_MAX * 128 < 2 ** 31;
+}
+
+/**
+ * The direct col2im on integer GEMM: d = 128 dh + dl (limbs fed as limb + 64, zero point 64, so a padding
+ * tap is 64) and the reversed weights W = 256 Wh + Wl (int8); d's two uint8 column matrices, each times
+ * [Wh | Wl], give the four int32 sums S_hh, S_hl, S_lh, S_ll of the same integer terms, and
+ * 2^15 S_hh + 2^7 S_hl + 2^8 S_lh + S_ll is formed in float64 (exact below 2^53) by one product with a
+ * constant [4C, C] matrix (one nonzero term per row and column pair).
+ */
+export function integerCol2im(g: OnnxGraph, op: GraphOp<"col2im">, d: string, w: string, transB: boolean, F: number, rows: number, out?: string): string {
+  const a = op.attrs, geometry = dColumnsGeometry(a, F);
+  const [dh, dl] = deltaLimbs(g, d);
+  const columns = (limb: string) => im2colNodes(g, geometry, limb, rows * F, "uint8", undefined, DELTA_ZERO_POINT);
+  const wBoth = weightLimbs(g, reversedTaps(g, a, w, transB, F));
+  const zp = g.constant("uint8", [DELTA_ZERO_POINT]);
+  const high = g.node("MatMulInteger", [columns(dh), wBoth, zp]);
+  const low = g.node("MatMulInteger", [columns(dl), wBoth, zp]);
+  const both = g.node("Cast", [g.node("Concat", [high, low], { axis: 1 })], { to: 11 });
+  const weights = [2 ** 15, 2 ** 7, 2 ** 8, 1];
+  const combine: number[] = [];
+  for (let r = 0; r < 4 * a.C; r++) for (let j = 0; j < a.C; j++) combine.push(r % a.C === j ? weights[Math.floor(r / a.C)]! : 0);
+  return g.node("MatMul", [both, g.constant("float64", combine, [4 * a.C, a.C])], {}, out);
 }
 
 /** [B, N, C] -> [B, N + 1, C], the new block 0. */
