@@ -4,7 +4,7 @@ import type { OpAttrs } from "../ops/index.ts";
 import { exactMatmulPlan, lowerExactMatmul } from "./exactMatmul.ts";
 import { lowerLmOp } from "./lowerLm.ts";
 import { integerGradientPlan, type IntegerGradientPlan, integerSplitFits, integerSplitRequantize, lowerIntegerGradient } from "./integerMatmul.ts";
-import { directCol2im, directCol2imPlan, foldableCol2ims, im2colNodes, integerCol2im, integerCol2imFits, lowerSpatialOp, positionMajorCol2im } from "./lowerSpatial.ts";
+import { directCol2im, directCol2imPlan, foldableCol2ims, im2colNodes, integerCol2im, integerCol2imFits, lowerSpatialOp, type PoolKeys, positionMajorCol2im, sharedPoolKeys } from "./lowerSpatial.ts";
 import { c, count, shape } from "./constants.ts";
 import { M32, M32_REACH, mulRoundShift, roundsInFloat32 } from "./rounding.ts";
 import { computeType, type FloatType, storageType, type StoredInputs } from "./floatTypes.ts";
@@ -60,6 +60,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   const col2imFolds = foldableCol2ims(graph, outputIds, unscale);
   const routedRequantizes = requantizesBeforeRouting(graph, types, outputIds);
   const integer = integerProducts(graph, types, outputIds, requantFolds, unscale);
+  const poolKeys = sharedPoolKeys(graph);
   // The uint8/int8 form of an integer product's activations: a column matrix gathered from its uint8
   // input (the float one is not built when nothing reads it), any other tensor cast; one per (tensor, type).
   const int8Forms = new Map<string, string>();
@@ -109,7 +110,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       if (intGrad) return used("integer-gradient", lowerIntegerGradient(g, intGrad, int8Of(op.inputs[0]!, "int8"), names[op.inputs[1]!]!, target));
       if (fold?.split) return used("split-requantize", splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!));
       if (fold) return used("folded-requantize", foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!));
-      if (route) return used("requantize-first", requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!));
+      if (route) return used("requantize-first", requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!, poolKeys));
       if (grad) return used("fused-sgd", fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad)));
       if (shift !== undefined) return used("scaled-weights", scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!));
       if (gcols) {
@@ -127,7 +128,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
         const a = (op as GraphOp<"matmul">).attrs;
         return g.node("Gemm", castIns(op, ct), { transA: a.transA ? 1 : 0, transB: a.transB ? 1 : 0, alpha: { float: unscale(op) } }, target);
       }
-      return lowerOp(g, op, castIns(op, ct), ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), { names: op.inputs.map((i) => names[i]!), types: op.inputs.map((i) => types[i]!) }, target);
+      return lowerOp(g, op, castIns(op, ct), ct, ins_.map((x) => x.shape), ins_.map((x) => x.range), { names: op.inputs.map((i) => names[i]!), types: op.inputs.map((i) => types[i]!) }, target, poolKeys);
     };
     const out = emit();
     if (!sameType) {
@@ -209,7 +210,7 @@ function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: str
   return sgdFromOffset(g, a, w, g.node("Add", [y, c(g, "float32", M32)]), wr, gr, out);
 }
 
-function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], stored: StoredInputs, out?: string): string {
+function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], stored: StoredInputs, out?: string, keys?: PoolKeys): string {
   switch (op.kind) {
     case "matmul": {
       const a = op.attrs as OpAttrs["matmul"];
@@ -262,7 +263,7 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
     case "col2im":
     case "maxpool":
     case "maxpool_grad":
-      return lowerSpatialOp(g, op, ins, t, inShapes, inRanges, stored, out);
+      return lowerSpatialOp(g, op, ins, t, inShapes, inRanges, stored, out, keys);
     case "one_hot":
     case "softmax_ce_grad":
     case "adam_m":
@@ -500,7 +501,7 @@ function sameAttrs(a: object, b: object): boolean {
  * the clamp holds 0), so the two orders give the same elements. Requantizing first works on the pooled
  * gradient, size^2 times smaller, and routes float32 values instead of float64 ones.
  */
-function requantizeFirst(g: OnnxGraph, op: GraphOp<"requantize">, route: RoutedRequantize, tensors: readonly GraphTensor[], names: readonly string[], types: readonly FloatType[], out: string): string {
+function requantizeFirst(g: OnnxGraph, op: GraphOp<"requantize">, route: RoutedRequantize, tensors: readonly GraphTensor[], names: readonly string[], types: readonly FloatType[], out: string, keys: PoolKeys): string {
   const f = "float32";
   const as = (id: number, t: FloatType) => (types[id] === t ? names[id]! : g.node("Cast", [names[id]!], { to: t === "float32" ? 1 : 11 }));
   const grad = tensors[route.pool.inputs[0]!]!, act = tensors[route.pool.inputs[1]!]!;
@@ -515,9 +516,9 @@ function requantizeFirst(g: OnnxGraph, op: GraphOp<"requantize">, route: RoutedR
     // where a = max(window) = pooled; p > 0 there iff pooled > 0. So the mask applies to the pooled
     // gradient, size^2 times smaller: maxpool_grad(Where(pooled > 0, q, 0), a).
     const kept = g.node("Where", [g.node("Greater", [as(route.pooledActivation, f), c(g, f, 0)]), q, c(g, f, 0)]);
-    return lowerOp(g, route.pool, [kept, as(act.id, f)], f, [grad.shape, act.shape], [qRange, act.range], stored([act.id], kept), out);
+    return lowerOp(g, route.pool, [kept, as(act.id, f)], f, [grad.shape, act.shape], [qRange, act.range], stored([act.id], kept), out, keys);
   }
-  const pooled = lowerOp(g, route.pool, [q, as(act.id, f)], f, [grad.shape, act.shape], [qRange, act.range], stored([act.id], q), route.mask ? undefined : out);
+  const pooled = lowerOp(g, route.pool, [q, as(act.id, f)], f, [grad.shape, act.shape], [qRange, act.range], stored([act.id], q), route.mask ? undefined : out, keys);
   if (!route.mask) return pooled;
   const p = tensors[route.mask.inputs[1]!]!;
   const poolOut = tensors[route.pool.output]!;

@@ -23,7 +23,7 @@ import { DELTA_ZERO_POINT, deltaLimbs, deltaLimbsFit, U8_OPERAND_MAX, weightLimb
  */
 const NARROW_BLOCK_BYTES = 16;
 
-export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], stored: StoredInputs, out?: string): string {
+export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[], t: FloatType, inShapes: readonly (readonly number[])[], inRanges: readonly Range[], stored: StoredInputs, out?: string, keys?: PoolKeys): string {
   switch (op.kind) {
     case "im2col":
       return im2colNodes(g, op.attrs as OpAttrs["im2col"], ins[0]!, count(inShapes[0]!), t, out);
@@ -40,6 +40,13 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
     case "maxpool": {
       const a = op.attrs as OpAttrs["maxpool"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[0]!) / (a.H * a.W * a.C);
+      if (keys?.keyed.has(op) && t === "float32" && windowKeyType(inRanges[0]!, s) === "float32") {
+        // The window keys maxpool_grad needs (below), built here once: the max key is s^2 max(x) + r with
+        // r in [0, s^2 - 1], so floor(maxKey / s^2) is the max (1 / s^2 exact: s^2 is a power of two).
+        const k = windowKeys(g, ins[0]!, a, B, "float32");
+        keys.built.set(keyId(ins[0]!, a), k);
+        return g.node("Reshape", [g.node("Floor", [g.node("Mul", [k.maxKey, c(g, t, 1 / (s * s))])]), shape(g, [B * OH * OW, a.C])], {}, out);
+      }
       const win = g.node("Reshape", [ins[0]!, shape(g, [B, OH, s, OW, s, a.C])]);
       const m = g.node("ReduceMax", [win], { axes: [2, 4], keepdims: 0 });
       return g.node("Reshape", [m, shape(g, [B * OH * OW, a.C])], {}, out);
@@ -51,12 +58,9 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
       // window's max key marks exactly the entry that takes the gradient (the tie rule).
       const a = op.attrs as OpAttrs["maxpool_grad"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[1]!) / (a.H * a.W * a.C);
-      const kt: FloatType = maxAbs(inRanges[1]!) * s * s + s * s < FLOAT32_EXACT ? "float32" : "float64";
-      const x = stored.types[1] === kt ? stored.names[1]! : g.node("Cast", [stored.names[1]!], { to: kt === "float32" ? 1 : 11 });
-      const x6 = g.node("Reshape", [x, shape(g, [B, OH, s, OW, s, a.C])]);
-      const slots = Array.from({ length: s * s }, (_, i) => s * s - 1 - i);
-      const key = g.node("Add", [g.node("Mul", [x6, c(g, kt, s * s)]), g.constant(kt, slots, [1, 1, s, 1, s, 1])]);
-      const first = g.node("Equal", [key, g.node("ReduceMax", [key], { axes: [2, 4], keepdims: 1 })]);
+      const kt = windowKeyType(inRanges[1]!, s);
+      const k = keys?.built.get(keyId(stored.names[1]!, a)) ?? windowKeys(g, stored.types[1] === kt ? stored.names[1]! : g.node("Cast", [stored.names[1]!], { to: kt === "float32" ? 1 : 11 }), a, B, kt);
+      const first = g.node("Equal", [k.key, k.maxKey]);
       const gw = g.node("Reshape", [ins[0]!, shape(g, [B, OH, 1, OW, 1, a.C])]);
       const spread = g.node("Where", [first, gw, c(g, t, 0)]);
       return g.node("Reshape", [spread, shape(g, [B * a.H * a.W, a.C])], {}, out);
@@ -64,6 +68,52 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
     default:
       throw new Error(`lowerSpatialOp: ${op.kind} is not a spatial op`);
   }
+}
+
+/**
+ * Window keys shared by a maxpool and the maxpool_grad of the same activation and windows: the forward pool
+ * takes its max from the keys' max (one ReduceMax over the activation instead of two). `keyed` names the
+ * maxpools to build them for (lower.ts: those with such a maxpool_grad); `built` holds them by activation.
+ */
+export interface PoolKeys {
+  readonly keyed: ReadonlySet<GraphOp>;
+  readonly built: Map<string, WindowKeys>;
+}
+
+interface WindowKeys {
+  readonly key: string;
+  readonly maxKey: string;
+}
+
+/** The pools whose keys can be shared: s^2 a power of two (floor(maxKey / s^2) by an exact multiply). */
+export function sharedPoolKeys(graph: Pick<StepGraph, "ops">): PoolKeys {
+  const keyed = new Set<GraphOp>();
+  for (const m of graph.ops) {
+    if (m.kind !== "maxpool") continue;
+    const s = (m.attrs as OpAttrs["maxpool"]).size;
+    const paired = graph.ops.some((q) => q.kind === "maxpool_grad" && q.inputs[1] === m.inputs[0] && JSON.stringify(q.attrs) === JSON.stringify(m.attrs));
+    if (paired && Number.isInteger(Math.log2(s * s))) keyed.add(m);
+  }
+  return { keyed, built: new Map() };
+}
+
+const keyId = (x: string, a: OpAttrs["maxpool"]) => `${x}:${JSON.stringify(a)}`;
+
+function windowKeyType(x: Range, s: number): FloatType {
+  return maxAbs(x) * s * s + s * s < FLOAT32_EXACT ? "float32" : "float64";
+}
+
+/**
+ * Each window's entries keyed x * s^2 + (s^2 - 1 - slot): unique within a window (x is an integer), ordered
+ * by value first and, among equal values, earliest slot highest; with the window's max key (kept as an axis
+ * of 1, to broadcast back).
+ */
+function windowKeys(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number, kt: FloatType): WindowKeys {
+  const s = a.size, OH = a.H / s, OW = a.W / s;
+  const x6 = g.node("Reshape", [x, shape(g, [B, OH, s, OW, s, a.C])]);
+  const slots = Array.from({ length: s * s }, (_, i) => s * s - 1 - i);
+  const key = g.node("Add", [g.node("Mul", [x6, c(g, kt, s * s)]), g.constant(kt, slots, [1, 1, s, 1, s, 1])]);
+  return { key, maxKey: g.node("ReduceMax", [key], { axes: [2, 4], keepdims: 1 }) };
 }
 
 /**
