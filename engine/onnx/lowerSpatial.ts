@@ -273,20 +273,25 @@ function reversedTaps(g: OnnxGraph, a: OpAttrs["col2im"], w: string, transB: boo
 }
 
 /**
- * Whether a direct col2im can run on integer GEMM (integerCol2im): stride 1, d within two base-2^7 limbs
- * (integerMatmul.ts), W within two int8 limbs at base 2^8, and the raw int32 sums k*k*F * 127 * 128 below
- * 2^31.
+ * Whether a direct col2im can run on integer GEMM (integerCol2im): stride 1, d within two base-2^7 limbs and
+ * W within two int8 limbs at base 2^8 (integerMatmul.ts), the raw int32 sums K * 127 * 128 below 2^31
+ * (K = k*k*F), and the int32 combinations U = 2^7 S_hh + S_lh and V = 2^7 S_hl + S_ll too, bounded from
+ * the limbs' own maxima.
  */
 export function integerCol2imFits(a: OpAttrs["col2im"], F: number, d: Range, w: Range): boolean {
-  return a.stride === 1 && deltaLimbsFit(d) && weightLimbsFit(w) && a.k * a.k * F * U8_OPERAND_MAX * 128 < 2 ** 31;
+  if (a.stride !== 1 || !deltaLimbsFit(d) || !weightLimbsFit(w)) return false;
+  const K = a.k * a.k * F;
+  const high = (r: Range, base: number) => Math.max(...r.map((v) => Math.abs(Math.floor((v + base / 2) / base))));
+  const dh = high(d, 128), wh = high(w, 256), dl = 64, wl = 128;
+  const u = K * (128 * dh * wh + dl * wh), v = K * (128 * dh * wl + dl * wl);
+  return K * U8_OPERAND_MAX * 128 < 2 ** 31 && Math.max(u, v) < 2 ** 31;
 }
 
 /**
  * The direct col2im on integer GEMM: d = 128 dh + dl (limbs fed as limb + 64, zero point 64, so a padding
  * tap is 64) and the reversed weights W = 256 Wh + Wl (int8); d's two uint8 column matrices, each times
- * [Wh | Wl], give the four int32 sums S_hh, S_hl, S_lh, S_ll of the same integer terms, and
- * 2^15 S_hh + 2^7 S_hl + 2^8 S_lh + S_ll is formed in float64 (exact below 2^53) by one product with a
- * constant [4C, C] matrix (one nonzero term per row and column pair).
+ * [Wh | Wl], give the int32 sums [S_hh | S_hl] and [S_lh | S_ll] of the same integer terms, and
+ * d x W = 2^8 (2^7 S_hh + S_lh) + (2^7 S_hl + S_ll).
  */
 export function integerCol2im(g: OnnxGraph, op: GraphOp<"col2im">, d: string, w: string, transB: boolean, F: number, rows: number, out?: string): string {
   const a = op.attrs, geometry = dColumnsGeometry(a, F);
@@ -296,11 +301,14 @@ export function integerCol2im(g: OnnxGraph, op: GraphOp<"col2im">, d: string, w:
   const zp = g.constant("uint8", [DELTA_ZERO_POINT]);
   const high = g.node("MatMulInteger", [columns(dh), wBoth, zp]);
   const low = g.node("MatMulInteger", [columns(dl), wBoth, zp]);
-  const both = g.node("Cast", [g.node("Concat", [high, low], { axis: 1 })], { to: 11 });
-  const weights = [2 ** 15, 2 ** 7, 2 ** 8, 1];
+  // 2^7 [S_hh | S_hl] + [S_lh | S_ll] = [U | V] in int32, then 2^8 U + V in float64 by a product with
+  // [2^8 I; I] (one exact multiple plus one exact term per output).
+  const uv = g.node("Cast", [g.node("Add", [g.node("Mul", [high, g.constant("int32", [2 ** 7])]), low])], { to: 11 });
+  // (onnxruntime fuses a following Mul by a scalar into this MatMul, as one multiply of each result: the
+  // requantize's 2^-s, exact.)
   const combine: number[] = [];
-  for (let r = 0; r < 4 * a.C; r++) for (let j = 0; j < a.C; j++) combine.push(r % a.C === j ? weights[Math.floor(r / a.C)]! : 0);
-  return g.node("MatMul", [both, g.constant("float64", combine, [4 * a.C, a.C])], {}, out);
+  for (let r = 0; r < 2 * a.C; r++) for (let j = 0; j < a.C; j++) combine.push(r === j ? 2 ** 8 : r - a.C === j ? 1 : 0);
+  return g.node("MatMul", [uv, g.constant("float64", combine, [2 * a.C, a.C])], {}, out);
 }
 
 /** [B, N, C] -> [B, N + 1, C], the new block 0. */
