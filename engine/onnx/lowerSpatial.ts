@@ -41,11 +41,11 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
       const a = op.attrs as OpAttrs["maxpool"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[0]!) / (a.H * a.W * a.C);
       if (keys?.keyed.has(op) && t === "float32" && windowKeyType(inRanges[0]!, s) === "float32") {
-        // The window keys maxpool_grad needs (below), built here once: the max key is s^2 max(x) + r with
-        // r in [0, s^2 - 1], so floor(maxKey / s^2) is the max (1 / s^2 exact: s^2 is a power of two).
+        // The window keys maxpool_grad needs (below), built here once: the max key is max(x) plus a
+        // fraction in [0, 1), so its floor is the max.
         const k = windowKeys(g, ins[0]!, a, B, "float32");
         keys.built.set(keyId(ins[0]!, a), k);
-        return g.node("Reshape", [g.node("Floor", [g.node("Mul", [k.maxKey, c(g, t, 1 / (s * s))])]), shape(g, [B * OH * OW, a.C])], {}, out);
+        return g.node("Reshape", [g.node("Floor", [k.maxKey]), shape(g, [B * OH * OW, a.C])], {}, out);
       }
       const win = g.node("Reshape", [ins[0]!, shape(g, [B, OH, s, OW, s, a.C])]);
       const m = g.node("ReduceMax", [win], { axes: [2, 4], keepdims: 0 });
@@ -53,8 +53,8 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
     }
     case "maxpool_grad": {
       // Each window's first maximum in (ky, kx) order, without moving the window to an axis of its own: the
-      // key x * s^2 + (s^2 - 1 - slot) is unique within a window (x is an integer), orders windows' entries
-      // by value first, and among equal values puts the earliest slot highest; so the key equal to the
+      // key x + (s^2 - 1 - slot) / 2^m (windowKeys) is unique within a window (x is an integer), orders its
+      // entries by value first, and among equal values puts the earliest slot highest; so the key equal to the
       // window's max key marks exactly the entry that takes the gradient (the tie rule).
       const a = op.attrs as OpAttrs["maxpool_grad"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[1]!) / (a.H * a.W * a.C);
@@ -85,34 +85,36 @@ interface WindowKeys {
   readonly maxKey: string;
 }
 
-/** The pools whose keys can be shared: s^2 a power of two (floor(maxKey / s^2) by an exact multiply). */
+/** The pools whose keys can be shared: those with a maxpool_grad of the same activation and windows. */
 export function sharedPoolKeys(graph: Pick<StepGraph, "ops">): PoolKeys {
   const keyed = new Set<GraphOp>();
   for (const m of graph.ops) {
     if (m.kind !== "maxpool") continue;
-    const s = (m.attrs as OpAttrs["maxpool"]).size;
-    const paired = graph.ops.some((q) => q.kind === "maxpool_grad" && q.inputs[1] === m.inputs[0] && JSON.stringify(q.attrs) === JSON.stringify(m.attrs));
-    if (paired && Number.isInteger(Math.log2(s * s))) keyed.add(m);
+    if (graph.ops.some((q) => q.kind === "maxpool_grad" && q.inputs[1] === m.inputs[0] && JSON.stringify(q.attrs) === JSON.stringify(m.attrs))) keyed.add(m);
   }
   return { keyed, built: new Map() };
 }
 
 const keyId = (x: string, a: OpAttrs["maxpool"]) => `${x}:${JSON.stringify(a)}`;
 
+/** 2^m, the first power of two at least s^2: the keys' fractions are multiples of 2^-m. */
+const keyScale = (s: number) => 2 ** Math.ceil(Math.log2(s * s));
+
+/** float32 when every key x + j / 2^m is exact there (x's integer bits and m fraction bits within 24). */
 function windowKeyType(x: Range, s: number): FloatType {
-  return maxAbs(x) * s * s + s * s < FLOAT32_EXACT ? "float32" : "float64";
+  return (maxAbs(x) + 1) * keyScale(s) < FLOAT32_EXACT ? "float32" : "float64";
 }
 
 /**
- * Each window's entries keyed x * s^2 + (s^2 - 1 - slot): unique within a window (x is an integer), ordered
- * by value first and, among equal values, earliest slot highest; with the window's max key (kept as an axis
- * of 1, to broadcast back).
+ * Each window's entries keyed x + (s^2 - 1 - slot) / 2^m: unique within a window (x is an integer and the
+ * fraction below 1), ordered by value first and, among equal values, earliest slot highest; one Add. With
+ * the window's max key (kept as an axis of 1, to broadcast back).
  */
 function windowKeys(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number, kt: FloatType): WindowKeys {
   const s = a.size, OH = a.H / s, OW = a.W / s;
   const x6 = g.node("Reshape", [x, shape(g, [B, OH, s, OW, s, a.C])]);
-  const slots = Array.from({ length: s * s }, (_, i) => s * s - 1 - i);
-  const key = g.node("Add", [g.node("Mul", [x6, c(g, kt, s * s)]), g.constant(kt, slots, [1, 1, s, 1, s, 1])]);
+  const fractions = Array.from({ length: s * s }, (_, i) => (s * s - 1 - i) / keyScale(s));
+  const key = g.node("Add", [x6, g.constant(kt, fractions, [1, 1, s, 1, s, 1])]);
   return { key, maxKey: g.node("ReduceMax", [key], { axes: [2, 4], keepdims: 1 }) };
 }
 
