@@ -110,7 +110,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       if (intGrad) return used("integer-gradient", lowerIntegerGradient(g, intGrad, int8Of(op.inputs[0]!, "int8"), names[op.inputs[1]!]!, target));
       if (fold?.split) return used("split-requantize", splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!));
       if (fold) return used("folded-requantize", foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!));
-      if (route) return used("requantize-first", requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!, poolKeys));
+      if (route) return used(route.pooledActivation === undefined ? "requantize-first" : "requantize-first-pooled-mask", requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!, poolKeys));
       if (grad) return used("fused-sgd", fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad)));
       if (shift !== undefined) return used("scaled-weights", scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!));
       if (gcols) {
@@ -138,6 +138,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       casts.set(`${id}:${outType}`, out);
     }
   }
+  if (poolKeys.built.size > 0) forms["pool-keys-shared"] = poolKeys.built.size;
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
   return { bytes: g.encode("veritrain_step"), names, types, outputIds, forms };
 }
