@@ -242,19 +242,25 @@ export function directCol2imPlan(a: OpAttrs["col2im"], F: number, d: Range, w: R
  * (. x Wl) is formed in the output type. `d` is [B*OH*OW, F], `w` the matmul's second operand.
  */
 export function directCol2im(g: OnnxGraph, op: GraphOp<"col2im">, plan: DirectCol2imPlan, d: string, w: string, transB: boolean, F: number, rows: number, t: FloatType, out?: string): string {
-  const a = op.attrs, k = a.k, f = "float32", b = plan.base;
-  const { OH, OW } = convOutput("col2im", a);
+  const a = op.attrs, f = "float32", b = plan.base;
   const cols = im2colNodes(g, dColumnsGeometry(a, F), d, rows * F, f);
   const w2 = reversedTaps(g, a, w, transB, F);
   const wh = g.node("Floor", [g.node("Div", [g.node("Add", [w2, c(g, f, Math.floor(b / 2))]), c(g, f, b)])]);
   const wl = g.node("Sub", [w2, g.node("Mul", [wh, c(g, f, b)])]);
   const parts = g.node("Gemm", [cols, g.node("Concat", [wh, wl], { axis: 1 })]);
-  // b * (. x Wh) + (. x Wl) by a product with [b I; I]: each output is one exact multiple plus one exact
-  // term (the other products are exact zeros), cheaper than onnxruntime's ReduceSum over an axis of 2.
-  const combine: number[] = [];
-  for (let r = 0; r < 2 * a.C; r++) for (let j = 0; j < a.C; j++) combine.push(r === j ? b : r - a.C === j ? 1 : 0);
-  const typed = t === f ? parts : g.node("Cast", [parts], { to: 11 });
-  return g.node("MatMul", [typed, g.constant(t, combine, [2 * a.C, a.C])], {}, out);
+  return weightedHalves(g, t === f ? parts : g.node("Cast", [parts], { to: 11 }), t, a.C, b, out);
+}
+
+/**
+ * b * x[:, :C] + x[:, C:] of x [rows, 2C] in t, by a product with [b I; I]: each output is one exact
+ * multiple plus one exact term (the other products are exact zeros), cheaper than onnxruntime's ReduceSum
+ * over an axis of 2. (onnxruntime may fuse a following Mul by a scalar into this MatMul's alpha; with
+ * K = 2C the product is a single block, so alpha scales each exact result once, as the Mul would.)
+ */
+function weightedHalves(g: OnnxGraph, x: string, t: FloatType, C: number, b: number, out?: string): string {
+  const m: number[] = [];
+  for (let r = 0; r < 2 * C; r++) for (let j = 0; j < C; j++) m.push(r === j ? b : r - C === j ? 1 : 0);
+  return g.node("MatMul", [x, g.constant(t, m, [2 * C, C])], {}, out);
 }
 
 /** d's column geometry in a direct col2im: the OH x OW image of F channels, padding k - 1 - pad, stride 1. */
@@ -303,14 +309,9 @@ export function integerCol2im(g: OnnxGraph, op: GraphOp<"col2im">, d: string, w:
   const zp = g.constant("uint8", [DELTA_ZERO_POINT]);
   const high = g.node("MatMulInteger", [columns(dh), wBoth, zp]);
   const low = g.node("MatMulInteger", [columns(dl), wBoth, zp]);
-  // 2^7 [S_hh | S_hl] + [S_lh | S_ll] = [U | V] in int32, then 2^8 U + V in float64 by a product with
-  // [2^8 I; I] (one exact multiple plus one exact term per output).
+  // 2^7 [S_hh | S_hl] + [S_lh | S_ll] = [U | V] in int32, then 2^8 U + V in float64.
   const uv = g.node("Cast", [g.node("Add", [g.node("Mul", [high, g.constant("int32", [2 ** 7])]), low])], { to: 11 });
-  // (onnxruntime fuses a following Mul by a scalar into this MatMul, as one multiply of each result: the
-  // requantize's 2^-s, exact.)
-  const combine: number[] = [];
-  for (let r = 0; r < 2 * a.C; r++) for (let j = 0; j < a.C; j++) combine.push(r === j ? 2 ** 8 : r - a.C === j ? 1 : 0);
-  return g.node("MatMul", [uv, g.constant("float64", combine, [2 * a.C, a.C])], {}, out);
+  return weightedHalves(g, uv, "float64", a.C, 2 ** 8, out);
 }
 
 /** [B, N, C] -> [B, N + 1, C], the new block 0. */
