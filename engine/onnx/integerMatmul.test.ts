@@ -87,6 +87,10 @@ describe("the integer products' and direct col2im's fit rules", () => {
     expect(integerCol2imFits(conv, 24, [-1024, 1024], [-32896, 32639])).to.equal(true);
     expect(integerCol2imFits(conv, 24, [-1024, 1024], [-32897, 32639])).to.equal(false);
     expect(integerCol2imFits({ ...conv, stride: 2 }, 24, [-1024, 1024], [-1024, 1024])).to.equal(false);
+    // The int32 combination V = 2^7 S_hl + S_ll: with dh up to 63 and Wl to 128, K * (2^7 * 63 * 128 + 64 * 128)
+    // passes 2^31 from K = 2,065 (F = 83 at 5x5): refused there, while the raw sums alone would still fit.
+    expect(integerCol2imFits(conv, 82, [-8127, 8127], [-1024, 1024])).to.equal(true);
+    expect(integerCol2imFits(conv, 83, [-8127, 8127], [-1024, 1024])).to.equal(false);
   });
 
   it("the direct col2im picks a base near sqrt(2 max|W|) and refuses a bound it cannot split under 2^24", () => {
