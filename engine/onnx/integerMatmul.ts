@@ -27,33 +27,43 @@ export const DELTA_ZERO_POINT = 64;
 /** Limbs of weights (the int8 operand of col2im): base 2^8, each limb in [-128, 127]. */
 const WEIGHT_BASE = 2 ** 8;
 
+/**
+ * The high limb's range when x = base * h + l with h = floor((x + base/2) / base) and l = x - base * h in
+ * [-base/2, base/2) (base a power of two): every limb split of this file.
+ */
+export function highLimbRange(x: Range, base: number): Range {
+  return [Math.floor((x[0] + base / 2) / base), Math.floor((x[1] + base / 2) / base)];
+}
+
+/** highLimbRange's limbs of the float32 tensor x, in float32: exact (x is an integer below 2^24, base a power of two). */
+function balancedLimbs(g: OnnxGraph, x: string, base: number): [high: string, low: string] {
+  const f = "float32";
+  const h = g.node("Floor", [g.node("Mul", [g.node("Add", [x, c(g, f, base / 2)]), c(g, f, 1 / base)])]);
+  return [h, g.node("Sub", [x, g.node("Mul", [h, c(g, f, base)])])];
+}
+
 /** Whether a delta's range splits into two limbs d = 128 dh + dl with dh in [-64, 63] (|d| up to about 8,192). */
 export function deltaLimbsFit(d: Range): boolean {
-  const half = DELTA_BASE / 2;
-  return Math.floor((d[0] + half) / DELTA_BASE) >= -half && Math.floor((d[1] + half) / DELTA_BASE) <= half - 1;
+  const [lo, hi] = highLimbRange(d, DELTA_BASE);
+  return lo >= -DELTA_BASE / 2 && hi <= DELTA_BASE / 2 - 1;
 }
 
 /** The float32 delta d as its two limbs dh = floor((d + 64) / 128), dl = d - 128 dh, each + 64 as uint8. */
 export function deltaLimbs(g: OnnxGraph, d: string): [high: string, low: string] {
-  const f = "float32";
-  const dh = g.node("Floor", [g.node("Mul", [g.node("Add", [d, c(g, f, DELTA_BASE / 2)]), c(g, f, 1 / DELTA_BASE)])]);
-  const dl = g.node("Sub", [d, g.node("Mul", [dh, c(g, f, DELTA_BASE)])]);
-  const u8 = (x: string) => g.node("Cast", [g.node("Add", [x, c(g, f, DELTA_ZERO_POINT)])], { to: 2 });
+  const u8 = (x: string) => g.node("Cast", [g.node("Add", [x, c(g, "float32", DELTA_ZERO_POINT)])], { to: 2 });
+  const [dh, dl] = balancedLimbs(g, d, DELTA_BASE);
   return [u8(dh), u8(dl)];
 }
 
 /** Whether weights split into two int8 limbs W = 256 Wh + Wl (|W| up to about 32,768). */
 export function weightLimbsFit(w: Range): boolean {
-  const half = WEIGHT_BASE / 2;
-  return Math.floor((w[0] + half) / WEIGHT_BASE) >= -128 && Math.floor((w[1] + half) / WEIGHT_BASE) <= 127;
+  const [lo, hi] = highLimbRange(w, WEIGHT_BASE);
+  return lo >= -128 && hi <= 127;
 }
 
 /** Float32 weights [K, N] as [Wh | Wl] int8 [K, 2N]: Wh = floor((W + 128) / 256), Wl = W - 256 Wh in [-128, 127]. */
 export function weightLimbs(g: OnnxGraph, w: string): string {
-  const f = "float32";
-  const wh = g.node("Floor", [g.node("Mul", [g.node("Add", [w, c(g, f, WEIGHT_BASE / 2)]), c(g, f, 1 / WEIGHT_BASE)])]);
-  const wl = g.node("Sub", [w, g.node("Mul", [wh, c(g, f, WEIGHT_BASE)])]);
-  return g.node("Cast", [g.node("Concat", [wh, wl], { axis: 1 })], { to: 3 });
+  return g.node("Cast", [g.node("Concat", balancedLimbs(g, w, WEIGHT_BASE), { axis: 1 })], { to: 3 });
 }
 
 /** Whether a tensor's values can be the uint8 operand as they are. */
@@ -71,7 +81,7 @@ export function fitsUint8Operand(r: Range): boolean {
 export function integerSplitFits(K: number, a: Range, w: Range, bMax: number, s: number): boolean {
   if (!fitsUint8Operand(a) || s < 1 || s > 8) return false;
   const half = 2 ** (s - 1);
-  const whLo = Math.floor((w[0] + half) / 2 ** s), whHi = Math.floor((w[1] + half) / 2 ** s);
+  const [whLo, whHi] = highLimbRange(w, 2 ** s);
   if (whLo < -128 || whHi > 127) return false;
   const aMax = a[1], whMax = Math.max(-whLo, whHi);
   return K * U8_OPERAND_MAX * 128 < INT32_LIMIT && K * aMax * whMax < FLOAT32_EXACT && K * aMax * half + bMax + half < FLOAT32_EXACT;
@@ -83,8 +93,7 @@ export function integerSplitFits(K: number, a: Range, w: Range, bMax: number, s:
  */
 export function integerSplitRequantize(g: OnnxGraph, a8: string, w: string, transB: boolean, bias: string, s: number, out?: string): string {
   const f = "float32";
-  const wh = g.node("Floor", [g.node("Mul", [g.node("Add", [w, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)])]);
-  const wl = g.node("Sub", [w, g.node("Mul", [wh, c(g, f, 2 ** s)])]);
+  const [wh, wl] = balancedLimbs(g, w, 2 ** s);
   const limb = (x: string) => {
     const x8 = g.node("Cast", [x], { to: 3 });
     return transB ? g.node("Transpose", [x8], { perm: [1, 0] }) : x8;

@@ -7,7 +7,7 @@ import { computeType, type FloatType, type StoredInputs } from "./floatTypes.ts"
 import { graphIndex } from "./graphIndex.ts";
 import type { OnnxGraph } from "./protoBuilder.ts";
 import { col2imBlocks, im2colBlocks } from "./windowTables.ts";
-import { DELTA_ZERO_POINT, deltaLimbs, deltaLimbsFit, U8_OPERAND_MAX, weightLimbs, weightLimbsFit } from "./integerMatmul.ts";
+import { DELTA_ZERO_POINT, deltaLimbs, deltaLimbsFit, highLimbRange, U8_OPERAND_MAX, weightLimbs, weightLimbsFit } from "./integerMatmul.ts";
 
 /**
  * ONNX lowering of the spatial ops (codes 11-14: im2col, col2im, maxpool, maxpool_grad), bit-identical to
@@ -289,7 +289,7 @@ function reversedTaps(g: OnnxGraph, a: OpAttrs["col2im"], w: string, transB: boo
 export function integerCol2imFits(a: OpAttrs["col2im"], F: number, d: Range, w: Range): boolean {
   if (a.stride !== 1 || !deltaLimbsFit(d) || !weightLimbsFit(w)) return false;
   const K = a.k * a.k * F;
-  const high = (r: Range, base: number) => Math.max(...r.map((v) => Math.abs(Math.floor((v + base / 2) / base))));
+  const high = (r: Range, base: number) => maxAbs(highLimbRange(r, base));
   const dh = high(d, 128), wh = high(w, 256), dl = 64, wl = 128;
   const u = K * (128 * dh * wh + dl * wh), v = K * (128 * dh * wl + dl * wl);
   return K * U8_OPERAND_MAX * 128 < 2 ** 31 && Math.max(u, v) < 2 ** 31;
