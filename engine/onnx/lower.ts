@@ -4,11 +4,11 @@ import type { OpAttrs } from "../ops/index.ts";
 import { exactMatmulPlan, lowerExactMatmul } from "./exactMatmul.ts";
 import { lowerLmOp } from "./lowerLm.ts";
 import { integerGradientPlan, type IntegerGradientPlan, integerSplitFits, integerSplitRequantize, lowerIntegerGradient } from "./integerMatmul.ts";
-import { directCol2im, directCol2imPlan, foldableCol2ims, im2colNodes, integerCol2im, integerCol2imFits, lowerSpatialOp, type PoolKeys, positionMajorCol2im, sharedPoolKeys } from "./lowerSpatial.ts";
+import { directCol2im, directCol2imPlan, foldableCol2ims, forwardPool, im2colNodes, integerCol2im, integerCol2imFits, lowerSpatialOp, type PoolKeys, positionMajorCol2im, sharedPoolKeys } from "./lowerSpatial.ts";
 import { c, count, shape } from "./constants.ts";
 import { M32, M32_REACH, mulRoundShift, roundsInFloat32 } from "./rounding.ts";
 import { computeType, type FloatType, storageType, type StoredInputs } from "./floatTypes.ts";
-import { graphIndex } from "./graphIndex.ts";
+import { graphIndex, type GraphIndex } from "./graphIndex.ts";
 import { OnnxGraph } from "./protoBuilder.ts";
 
 export { computeType, type FloatType, storageType } from "./floatTypes.ts";
@@ -52,14 +52,16 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       if (cast === undefined) casts.set(key, (cast = g.node("Cast", [names[id]!], { to: ct === "float32" ? 1 : 11 })));
       return cast;
     });
-  const fused = fusableGradients(graph, types, outputIds);
+  // Which op produces each tensor and how often it is read: what every fold below checks.
+  const index = graphIndex(graph);
+  const fused = fusableGradients(graph, index, types, outputIds);
   const scaled = scaledWeights(graph, types, outputIds);
   // alpha that undoes the scaling of a matmul's scaled operands (exact: a power of two).
   const unscale = (op: GraphOp) => op.inputs.reduce((a, i) => a * 2 ** -(scaled.get(i) ?? 0), 1);
-  const requantFolds = foldableRequantizes(graph, types, outputIds);
-  const col2imFolds = foldableCol2ims(graph, outputIds, unscale);
-  const routedRequantizes = requantizesBeforeRouting(graph, types, outputIds);
-  const integer = integerProducts(graph, types, outputIds, requantFolds, unscale);
+  const requantFolds = foldableRequantizes(graph, index, types, outputIds);
+  const col2imFolds = foldableCol2ims(graph, index, outputIds, unscale);
+  const routedRequantizes = requantizesBeforeRouting(graph, index, types, outputIds);
+  const integer = integerProducts(graph, index, types, outputIds, requantFolds, unscale);
   const poolKeys = sharedPoolKeys(graph);
   // The uint8/int8 form of an integer product's activations: a column matrix gathered from its uint8
   // input (the float one is not built when nothing reads it), any other tensor cast; one per (tensor, type).
@@ -177,8 +179,7 @@ function sgdFromOffset(g: OnnxGraph, a: OpAttrs["sgd_update"], w: string, t: str
  * power-of-two learning rate numerator and bounds that keep every value of fusedSgd exact. Keyed by the
  * sgd_update op.
  */
-function fusableGradients(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, GraphOp> {
-  const { uses, producer } = graphIndex(graph);
+function fusableGradients(graph: Pick<StepGraph, "tensors" | "ops">, { uses, producer }: GraphIndex, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, GraphOp> {
   const out = new Map<GraphOp, GraphOp>();
   for (const op of graph.ops) {
     if (op.kind !== "sgd_update") continue;
@@ -325,8 +326,7 @@ interface RequantizeFold {
  * remain. Exact when the matmul's partial-sum bound plus |bias| plus 2^(s-1) is below 2^24: every value the
  * Gemm forms is then a multiple of 2^-s below 2^24 units. Keyed by the requantize.
  */
-function foldableRequantizes(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, RequantizeFold> {
-  const { uses, producer } = graphIndex(graph);
+function foldableRequantizes(graph: Pick<StepGraph, "tensors" | "ops">, { uses, producer }: GraphIndex, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, RequantizeFold> {
   const inner = (id: number) => uses.get(id) === 1 && !outputIds.includes(id);
   const f32 = (op: GraphOp) => computeType(op) === "float32" && [...op.inputs, op.output].every((i) => types[i] === "float32");
   const out = new Map<GraphOp, RequantizeFold>();
@@ -403,8 +403,7 @@ interface IntegerProducts {
  * or not a column matrix at all (one cast). A column matrix whose every reader is integer is gathered only
  * as uint8.
  */
-function integerProducts(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[], folds: ReadonlyMap<GraphOp, RequantizeFold>, unscale: (op: GraphOp) => number): IntegerProducts {
-  const { producer } = graphIndex(graph);
+function integerProducts(graph: Pick<StepGraph, "tensors" | "ops">, { producer }: GraphIndex, types: readonly FloatType[], outputIds: readonly number[], folds: ReadonlyMap<GraphOp, RequantizeFold>, unscale: (op: GraphOp) => number): IntegerProducts {
   const t = (id: number) => graph.tensors[id]!;
   const columnsOf = (id: number) => {
     const p = producer.get(id);
@@ -469,8 +468,7 @@ interface RoutedRequantize {
  * each intermediate used once and not an output, with a float32 result and a clamp that keeps 0. Keyed by
  * the requantize.
  */
-function requantizesBeforeRouting(graph: Pick<StepGraph, "tensors" | "ops">, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, RoutedRequantize> {
-  const { uses, producer } = graphIndex(graph);
+function requantizesBeforeRouting(graph: Pick<StepGraph, "tensors" | "ops">, { uses, producer }: GraphIndex, types: readonly FloatType[], outputIds: readonly number[]): Map<GraphOp, RoutedRequantize> {
   const inner = (op: GraphOp | undefined): op is GraphOp => op !== undefined && uses.get(op.output) === 1 && !outputIds.includes(op.output);
   const out = new Map<GraphOp, RoutedRequantize>();
   for (const op of graph.ops) {
@@ -483,17 +481,12 @@ function requantizesBeforeRouting(graph: Pick<StepGraph, "tensors" | "ops">, typ
     else if (via.kind === "relu_mask") {
       const pool = producer.get(via.inputs[0]!);
       if (!inner(pool) || pool.kind !== "maxpool_grad") continue;
-      const act = pool.inputs[1]!, relu = producer.get(act);
-      const forward = graph.ops.find((m) => m.kind === "maxpool" && m.inputs[0] === act && sameAttrs(m.attrs, pool.attrs));
+      const relu = producer.get(pool.inputs[1]!), forward = forwardPool(graph, pool);
       const masksRelu = relu?.kind === "relu" && relu.inputs[0] === via.inputs[1];
       out.set(op, masksRelu && forward ? { pool, mask: via, pooledActivation: forward.output } : { pool, mask: via });
     }
   }
   return out;
-}
-
-function sameAttrs(a: object, b: object): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**

@@ -4,7 +4,7 @@ import type { OpAttrs } from "../ops/index.ts";
 import { convOutput } from "../ops/windowGeometry.ts";
 import { c, count, shape } from "./constants.ts";
 import { computeType, type FloatType, type StoredInputs } from "./floatTypes.ts";
-import { graphIndex } from "./graphIndex.ts";
+import type { GraphIndex } from "./graphIndex.ts";
 import type { OnnxGraph } from "./protoBuilder.ts";
 import { col2imBlocks, im2colBlocks } from "./windowTables.ts";
 import { DELTA_ZERO_POINT, deltaLimbs, deltaLimbsFit, highLimbRange, U8_OPERAND_MAX, weightLimbs, weightLimbsFit } from "./integerMatmul.ts";
@@ -85,12 +85,18 @@ interface WindowKeys {
   readonly maxKey: string;
 }
 
-/** The pools whose keys can be shared: those with a maxpool_grad of the same activation and windows. */
+/** The maxpool over the same activation and windows as a maxpool_grad (its forward pool), if the graph has one. */
+export function forwardPool(graph: Pick<StepGraph, "ops">, poolGrad: GraphOp): GraphOp | undefined {
+  const attrs = JSON.stringify(poolGrad.attrs);
+  return graph.ops.find((m) => m.kind === "maxpool" && m.inputs[0] === poolGrad.inputs[1] && JSON.stringify(m.attrs) === attrs);
+}
+
+/** The pools whose keys can be shared: the forward pools of the graph's maxpool_grads. */
 export function sharedPoolKeys(graph: Pick<StepGraph, "ops">): PoolKeys {
   const keyed = new Set<GraphOp>();
-  for (const m of graph.ops) {
-    if (m.kind !== "maxpool") continue;
-    if (graph.ops.some((q) => q.kind === "maxpool_grad" && q.inputs[1] === m.inputs[0] && JSON.stringify(q.attrs) === JSON.stringify(m.attrs))) keyed.add(m);
+  for (const q of graph.ops) {
+    const m = q.kind === "maxpool_grad" ? forwardPool(graph, q) : undefined;
+    if (m) keyed.add(m);
   }
   return { keyed, built: new Map() };
 }
@@ -169,8 +175,7 @@ function rowSegmentIm2col(g: OnnxGraph, a: OpAttrs["im2col"], x: string, B: numb
  * col2im ops of the lean graph whose input is a matmul A x W or A x W^T (A the back-propagated delta, W the
  * layer's weights, no scaling) used only there. Keyed by the col2im; see positionMajorCol2im.
  */
-export function foldableCol2ims(graph: Pick<StepGraph, "tensors" | "ops">, outputIds: readonly number[], unscale: (op: GraphOp) => number): Map<GraphOp, GraphOp> {
-  const { uses, producer } = graphIndex(graph);
+export function foldableCol2ims(graph: Pick<StepGraph, "tensors" | "ops">, { uses, producer }: GraphIndex, outputIds: readonly number[], unscale: (op: GraphOp) => number): Map<GraphOp, GraphOp> {
   const out = new Map<GraphOp, GraphOp>();
   for (const op of graph.ops) {
     if (op.kind !== "col2im") continue;
