@@ -91,7 +91,10 @@ describe("dispute/playGame: both sides automatic", async () => {
         expect((await readGame(f.pc, f.game.address, r.id)).accIn).to.not.equal(0n);
       }
       expect(r.moves.filter((m) => m.kind === "settle").map((m) => m.side)).to.deep.equal(["challenger"]);
-      expect(r.moves.some((m) => m.kind === "stuck" && m.side === "solver" && m.phase === Phase.Settlement)).to.equal(true);
+      // The solver reports why it does not settle only if a poll of its lands between the game reaching
+      // settlement and the challenger's settle: the challenger settles at once, often first (a CI run saw it).
+      const solverAtSettlement = r.moves.filter((m) => m.side === "solver" && "phase" in m && m.phase === Phase.Settlement);
+      expect(solverAtSettlement.map((m) => m.kind).filter((k) => k !== "stuck")).to.deep.equal([]);
       expect(r.moves.filter((m) => m.kind === "error" || m.kind === "timeout")).to.deep.equal([]);
       const s = await settlementOf(f, r.id);
       expect(s.from).to.equal(f.challenger.account.address.toLowerCase());
