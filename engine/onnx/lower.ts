@@ -140,7 +140,8 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
       casts.set(`${id}:${outType}`, out);
     }
   }
-  if (poolKeys.built.size > 0) forms["pool-keys-shared"] = poolKeys.built.size;
+  if (poolKeys.taken.unpool > 0) forms["pool-unpool"] = poolKeys.taken.unpool;
+  if (poolKeys.taken.shared > 0) forms["pool-keys-shared"] = poolKeys.taken.shared;
   for (const id of outputIds) g.output(names[id]!, types[id]!, graph.tensors[id]!.shape);
   return { bytes: g.encode("veritrain_step"), names, types, outputIds, forms };
 }

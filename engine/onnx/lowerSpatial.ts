@@ -40,6 +40,12 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
     case "maxpool": {
       const a = op.attrs as OpAttrs["maxpool"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[0]!) / (a.H * a.W * a.C);
+      const unpool = keys?.keyed.has(op) && t === "float32" ? unpoolScale(a, B, inRanges[0]!) : undefined;
+      if (unpool !== undefined) {
+        const k = offsetKeys(g, ins[0]!, a, B, unpool);
+        keys!.built.set(keyId(ins[0]!, a), k);
+        return g.node("Reshape", [k.pool, shape(g, [B * OH * OW, a.C])], {}, out);
+      }
       if (keys?.keyed.has(op) && t === "float32" && windowKeyType(inRanges[0]!, s) === "float32") {
         // The window keys maxpool_grad needs (below), built here once: the max key is max(x) plus a
         // fraction in [0, 1), so its floor is the max.
@@ -47,6 +53,7 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
         keys.built.set(keyId(ins[0]!, a), k);
         return g.node("Reshape", [g.node("Floor", [k.maxKey]), shape(g, [B * OH * OW, a.C])], {}, out);
       }
+      if (t === "float32") return g.node("Reshape", [poolNodes(g, ins[0]!, a, B), shape(g, [B * OH * OW, a.C])], {}, out);
       const win = g.node("Reshape", [ins[0]!, shape(g, [B, OH, s, OW, s, a.C])]);
       const m = g.node("ReduceMax", [win], { axes: [2, 4], keepdims: 0 });
       return g.node("Reshape", [m, shape(g, [B * OH * OW, a.C])], {}, out);
@@ -58,8 +65,13 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
       // window's max key marks exactly the entry that takes the gradient (the tie rule).
       const a = op.attrs as OpAttrs["maxpool_grad"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[1]!) / (a.H * a.W * a.C);
+      const built = keys?.built.get(keyId(stored.names[1]!, a));
+      // (MaxUnpool takes float32 only: a wider gradient, as the traced graph's may be, builds its own keys.)
+      if (built?.kind === "offset" && t === "float32") return (keys!.taken.unpool++, unpoolNodes(g, built, ins[0]!, a, B, out));
       const kt = windowKeyType(inRanges[1]!, s);
-      const k = keys?.built.get(keyId(stored.names[1]!, a)) ?? windowKeys(g, stored.types[1] === kt ? stored.names[1]! : g.node("Cast", [stored.names[1]!], { to: kt === "float32" ? 1 : 11 }), a, B, kt);
+      const shared = built?.kind === undefined ? built : undefined;
+      if (shared) keys!.taken.shared++;
+      const k: SlotKeys = shared ?? windowKeys(g, stored.types[1] === kt ? stored.names[1]! : g.node("Cast", [stored.names[1]!], { to: kt === "float32" ? 1 : 11 }), a, B, kt);
       const first = g.node("Equal", [k.key, k.maxKey]);
       const gw = g.node("Reshape", [ins[0]!, shape(g, [B, OH, 1, OW, 1, a.C])]);
       const spread = g.node("Where", [first, gw, c(g, t, 0)]);
@@ -78,11 +90,25 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
 export interface PoolKeys {
   readonly keyed: ReadonlySet<GraphOp>;
   readonly built: Map<string, WindowKeys>;
+  /** How many maxpool_grads took their pool's keys: by MaxUnpool, or shared slot keys (LoweredGraph.forms). */
+  readonly taken: { unpool: number; shared: number };
 }
 
-interface WindowKeys {
+type WindowKeys = SlotKeys | OffsetKeys;
+
+interface SlotKeys {
+  readonly kind?: undefined;
   readonly key: string;
   readonly maxKey: string;
+}
+
+/** offsetKeys': the window's max key and its floor, the pooled value; the fraction between them names the entry. */
+interface OffsetKeys {
+  readonly kind: "offset";
+  readonly maxKey: string;
+  readonly pool: string;
+  /** The keys' scale 2^m. */
+  readonly scale: number;
 }
 
 /** The maxpool over the same activation and windows as a maxpool_grad (its forward pool), if the graph has one. */
@@ -98,7 +124,7 @@ export function sharedPoolKeys(graph: Pick<StepGraph, "ops">): PoolKeys {
     const m = q.kind === "maxpool_grad" ? forwardPool(graph, q) : undefined;
     if (m) keyed.add(m);
   }
-  return { keyed, built: new Map() };
+  return { keyed, built: new Map(), taken: { unpool: 0, shared: 0 } };
 }
 
 const keyId = (x: string, a: OpAttrs["maxpool"]) => `${x}:${JSON.stringify(a)}`;
@@ -116,12 +142,70 @@ function windowKeyType(x: Range, s: number): FloatType {
  * fraction below 1), ordered by value first and, among equal values, earliest slot highest; one Add. With
  * the window's max key (kept as an axis of 1, to broadcast back).
  */
-function windowKeys(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number, kt: FloatType): WindowKeys {
+function windowKeys(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number, kt: FloatType): SlotKeys {
   const s = a.size, OH = a.H / s, OW = a.W / s;
   const x6 = g.node("Reshape", [x, shape(g, [B, OH, s, OW, s, a.C])]);
   const fractions = Array.from({ length: s * s }, (_, i) => (s * s - 1 - i) / keyScale(s));
   const key = g.node("Add", [x6, g.constant(kt, fractions, [1, 1, s, 1, s, 1])]);
   return { key, maxKey: g.node("ReduceMax", [key], { axes: [2, 4], keepdims: 1 }) };
+}
+
+/**
+ * onnxruntime's MaxPool over the image as [B, 1, H, W, C] with a size x size x 1 window: a pool over the two
+ * spatial axes that leaves the channels last, so no transpose; a max, exact. Measured on the CNN's first
+ * pool (64 x 28 x 28 x 12): 0.34 ms, against about 1.1 ms for ReduceMax over a [B, OH, s, OW, s, C] view.
+ */
+function poolNodes(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number): string {
+  const s = a.size;
+  return g.node("MaxPool", [g.node("Reshape", [x, shape(g, [B, 1, a.H, a.W, a.C])])], { kernel_shape: [s, s, 1], strides: [s, s, 1] });
+}
+
+/** The largest offset of an entry from its window's first in the flattened [B, H, W, C] image. */
+const topOffset = (a: OpAttrs["maxpool"]) => (a.size - 1) * (a.W * a.C + a.C);
+
+/**
+ * The scale 2^m of offsetKeys, when they and the flat indices computed from them are float32-exact: every key
+ * x + j / 2^m (j at most the top offset, below 2^m) has x's integer bits and m fraction bits within 24, and
+ * every index of the [B, H, W, C] image is below 2^24.
+ */
+function unpoolScale(a: OpAttrs["maxpool"], B: number, x: Range): number | undefined {
+  const scale = 2 ** Math.ceil(Math.log2(topOffset(a) + 1));
+  return (maxAbs(x) + 1) * scale < FLOAT32_EXACT && B * a.H * a.W * a.C <= FLOAT32_EXACT ? scale : undefined;
+}
+
+/**
+ * Window keys that carry their entry's place: x + (top - offset) / 2^m, where offset = ky*W*C + kx*C is the
+ * entry's distance from its window's first in the flattened image, increasing in (ky, kx) order. Unique
+ * within a window (x is an integer, the fraction below 1), ordered by value first and, among equal values,
+ * earliest entry highest (the tie rule), as windowKeys'. The max key comes from MaxPool (poolNodes) and its
+ * floor is the pooled value; the fraction between them gives the first max's offset, and so its flat index,
+ * to MaxUnpool (unpoolNodes). The fractions are a [H, W, C] constant added over the batch, a broadcast
+ * onnxruntime does in one pass (a [1, 1, s, 1, s, 1] one, as windowKeys', costs it about five times more).
+ */
+function offsetKeys(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number, scale: number): OffsetKeys {
+  const { H, W, C, size: s } = a, top = topOffset(a);
+  const fractions = new Array<number>(H * W * C);
+  for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let ch = 0; ch < C; ch++) fractions[(h * W + w) * C + ch] = (top - ((h % s) * W * C + (w % s) * C)) / scale;
+  const key = g.node("Add", [g.node("Reshape", [x, shape(g, [B, 1, H, W, C])]), g.constant("float32", fractions, [1, 1, H, W, C])]);
+  const maxKey = g.node("MaxPool", [key], { kernel_shape: [s, s, 1], strides: [s, s, 1] });
+  return { kind: "offset", maxKey, pool: g.node("Floor", [maxKey]), scale };
+}
+
+/**
+ * maxpool_grad from offsetKeys: each window's first max is at flat index first + top - (maxKey - pool) * 2^m
+ * of the [B, H, W, C] image (first: its window's first entry), every term an integer below 2^24, so float32
+ * forms it exactly in any order; MaxUnpool writes each pooled gradient there and zeros elsewhere.
+ */
+function unpoolNodes(g: OnnxGraph, k: OffsetKeys, grad: string, a: OpAttrs["maxpool_grad"], B: number, out?: string): string {
+  const { H, W, C, size: s } = a, OH = H / s, OW = W / s, top = topOffset(a);
+  const image = Array.from({ length: B }, (_, b) => b * H * W * C);
+  const first = new Array<number>(OH * OW * C);
+  for (let oy = 0; oy < OH; oy++) for (let ox = 0; ox < OW; ox++) for (let ch = 0; ch < C; ch++) first[(oy * OW + ox) * C + ch] = (oy * s * W + ox * s) * C + ch + top;
+  const back = g.node("Mul", [g.node("Sub", [k.maxKey, k.pool]), c(g, "float32", -k.scale)]);
+  const flat = g.node("Sum", [back, g.constant("float32", first, [1, 1, OH, OW, C]), g.constant("float32", image, [B, 1, 1, 1, 1])]);
+  const index = g.node("Cast", [flat], { to: 7 });
+  const spread = g.node("MaxUnpool", [g.node("Reshape", [grad, shape(g, [B, 1, OH, OW, C])]), index, shape(g, [B, 1, H, W, C])], { kernel_shape: [s, s, 1], strides: [s, s, 1] });
+  return g.node("Reshape", [spread, shape(g, [B * H * W, C])], {}, out);
 }
 
 /**
