@@ -27,7 +27,7 @@ import { measureWorkers } from "./workers.ts";
  * How the ratio is measured (docs/benchmarks.md, bench:engine): the measurement runs BENCH_RUNS times (3),
  * each in a fresh child process. In a child, for each MLP batch size and then each model, both contenders
  * get one intra-op thread and run in alternating blocks of BENCH_BLOCK steps (5), BENCH_BLOCKS blocks each
- * (200, after warm-up; the CNN: BENCH_CNN_BLOCK 2, BENCH_CNN_BLOCKS 60, its step being ~50 times the
+ * (200, after warm-up; the CNN: BENCH_CNN_BLOCK 2, BENCH_CNN_BLOCKS 100, its step being ~40 times the
  * MLP's); a block is timed in CPU time of the process (process.cpuUsage: every thread of it), which other
  * tenants of a shared machine do not inflate the way they inflate wall time (bench/interleavedTiming.ts). A
  * round is one block of each, back to back; the ratio of a run is the median over rounds of float32's block
@@ -58,13 +58,14 @@ function positiveInt(name: string, dflt: number): number {
 }
 
 /**
- * Rounds per model. The CNN's deterministic step is about 23 ms of CPU (about 50 times the MLP's), so it runs
- * fewer, shorter rounds: 60 rounds of 2-step blocks after 3 warm-up rounds keep it under 10 s per run.
+ * Rounds per model. The CNN's deterministic step is about 17 ms of CPU (about 40 times the MLP's), so it runs
+ * fewer, shorter rounds: 100 rounds of 2-step blocks after 3 warm-up rounds, about 7 s per run (60 rounds
+ * left the spread of its ratio over 3 runs at 0.05-0.07, about 5% of a ratio near 1.1).
  */
 const TIMING: Record<ModelName, Timing> = {
   mlp: { blocks: BLOCKS, block: BLOCK, warmup: 20 },
-  cnn: { blocks: positiveInt("BENCH_CNN_BLOCKS", 60), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
-  cnn_ce: { blocks: positiveInt("BENCH_CNN_BLOCKS", 60), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
+  cnn: { blocks: positiveInt("BENCH_CNN_BLOCKS", 100), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
+  cnn_ce: { blocks: positiveInt("BENCH_CNN_BLOCKS", 100), block: positiveInt("BENCH_CNN_BLOCK", 2), warmup: 3 },
   charlm: { blocks: BLOCKS, block: BLOCK, warmup: 20 },
 };
 
