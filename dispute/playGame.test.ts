@@ -104,6 +104,15 @@ describe("dispute/playGame: both sides automatic", async () => {
     });
   }
 
+  it("a lying solver at settlement says why it does not settle (its claim is not the true value), and the challenger settles", async () => {
+    const r = await playBothSides(f, w, HI, "solver", lies[4]![1], "recompute", 120_000, { challengerSettlesAfterSolverReport: true });
+    expect(r.outcome).to.deep.equal({ resolved: true, solverWon: false, reason: Reason.Settled });
+    const said = r.moves.filter((m) => m.side === "solver" && "phase" in m && m.phase === Phase.Settlement);
+    expect(said.map((m) => m.kind)).to.deep.equal(["stuck"]);
+    expect(said[0]!.kind === "stuck" && said[0]!.reason).to.match(/^its claim 0x[0-9a-f]{64} is not the true value 0x[0-9a-f]{64}$/);
+    expect(r.moves.filter((m) => m.kind === "settle").map((m) => m.side)).to.deep.equal(["challenger"]);
+  });
+
   it("with a Groth16KernelVerifier the honest challenger settles too (a relu element and a matmul slice, each with a proof of the true value under the game's context)", async () => {
     const g = await deployGroth16Game(viem);
     for (const [, dev, world] of [lies[0]!, lies[2]!]) {

@@ -2,7 +2,7 @@
 // a dispute/deviation.ts Deviation says: what dispute/playGame*.test.ts share.
 import { expect } from "chai";
 import { type Deviation, deviatingStepper } from "../../../dispute/deviation.ts";
-import type { Side } from "../../../dispute/gameState.ts";
+import { Phase, type Side } from "../../../dispute/gameState.ts";
 import { type GameOutcome, playGame, type PlayProgress, readGame } from "../../../dispute/playGame.ts";
 import { engineStepper, ReplayView, type Stepper } from "../../../dispute/replayView.ts";
 import type { KernelKind } from "../../../dispute/settleCall.ts";
@@ -15,6 +15,11 @@ export function replayViewOf(w: World, hiStep: number, dev?: Deviation): ReplayV
   const honest = engineStepper(referenceRunner(w.graph), w.spec, w.dataset);
   const stepper: Stepper = dev ? deviatingStepper(honest, w, [dev]) : honest;
   return new ReplayView({ spec: w.spec, dataset: w.dataset, start: w.states[0]!, hiStep, graph: w.graph, program: w.program, stepper });
+}
+
+export interface PlayBothOptions {
+  /** The challenger settles only after the solver has reported at settlement (an order the clocks leave open). */
+  readonly challengerSettlesAfterSolverReport?: true;
 }
 
 export interface Played {
@@ -30,14 +35,28 @@ export interface Played {
  * time travel: a game that waits for a clock fails (its players are interrupted after `timeoutMs`). Both
  * players must see the same outcome.
  */
-export async function playBothSides(f: Fixture, w: World, hiStep: number, liar: Side, dev: Deviation, kernel: KernelKind, timeoutMs = 120_000): Promise<Played> {
+export async function playBothSides(f: Fixture, w: World, hiStep: number, liar: Side, dev: Deviation, kernel: KernelKind, timeoutMs = 120_000, o: PlayBothOptions = {}): Promise<Played> {
   const honest = replayViewOf(w, hiStep), lying = replayViewOf(w, hiStep, dev);
   const [sv, cv] = liar === "solver" ? [lying, honest] : [honest, lying];
   const id = await createGame(f, paramsFor(f, w, 0, hiStep, await sv.stateRoot(hiStep), await cv.stateRoot(hiStep)));
   const moves: (PlayProgress & { side: Side })[] = [];
+  let solverReported = () => {};
+  if (o.challengerSettlesAfterSolverReport) {
+    // The challenger's settle reads its settlement source once the game is in Settlement; hold that read
+    // (not the term level's, which reads it before) until the solver has reported what it does there.
+    const reported = new Promise<void>((resolve) => (solverReported = resolve));
+    const source = cv.settlementSource.bind(cv);
+    cv.settlementSource = async (step) => {
+      if ((await readGame(f.pc, f.game.address, id)).phase === Phase.Settlement) await reported;
+      return source(step);
+    };
+  }
   const common = { game: f.game.address, gameId: id, pollMs: 10, kernel, signal: AbortSignal.timeout(timeoutMs) };
   const [a, b] = await Promise.all([
-    playGame({ ...common, client: f.solver, side: "solver", view: sv, onProgress: (e) => moves.push({ ...e, side: "solver" }) }),
+    playGame({ ...common, client: f.solver, side: "solver", view: sv, onProgress: (e) => {
+      moves.push({ ...e, side: "solver" });
+      if ("phase" in e && e.phase === Phase.Settlement) solverReported();
+    } }),
     playGame({ ...common, client: f.challenger, side: "challenger", view: cv, onProgress: (e) => moves.push({ ...e, side: "challenger" }) }),
   ]);
   expect(a).to.deep.equal(b);
