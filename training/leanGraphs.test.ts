@@ -14,7 +14,7 @@ describe("the lean training graph against the reference", () => {
     const { spec, data } = mnistCnnSpec();
     const graph = buildStepGraph(spec);
     // The pieces are in the graph, so this comparison covers them, and no ArgMax (the pools' first-max keys).
-    expect(leanForms(graph)).to.include({ "integer-split-requantize": 1, "integer-gradient": 1, "col2im-integer": 1, "matmul-chunks": 1, "matmul-split": 1, "pool-unpool": 2 });
+    expect(leanForms(graph)).to.include({ "integer-split-requantize": 1, "integer-gradient": 1, "col2im-integer": 1, "matmul-chunks": 1, "matmul-split": 1, "col_sum-chunks": 1, "pool-unpool": 2 });
     expect(leanNodeTypes(graph)).to.not.include("ArgMax");
     await expectLeanEqualsReference(spec, graph, data.train, 2);
   });

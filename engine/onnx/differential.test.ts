@@ -6,7 +6,7 @@ import type { GraphOp, GraphTensor } from "../graph.ts";
 import { FLOAT32_EXACT, type Range } from "../int.ts";
 import { opDef, type OpAttrs, type OpKind } from "../ops/index.ts";
 import type { Tensor } from "../tensor.ts";
-import { exactMatmulPlan } from "./exactMatmul.ts";
+import { colSumChunkRows, exactMatmulPlan } from "./exactMatmul.ts";
 import { computeType, lowerGraph, type LoweredGraph } from "./lower.ts";
 import { openSession, runLowered } from "./session.ts";
 import { rng } from "../../test/helpers/seededRng.ts";
@@ -83,6 +83,8 @@ const cases: Case<OpKind>[] = [
   { name: "mse_grad wide (float64)", kind: "mse_grad", attrs: { one: 2 ** 30 }, inputs: [{ shape: [8, 3], range: [-(2 ** 40), 2 ** 40] }, { shape: [8], range: [0, 2] }], expect: "float64" },
   { name: "col_sum", kind: "col_sum", attrs: {}, inputs: [{ shape: [64, 12], range: [-1024, 1024] }], expect: "float32" },
   { name: "col_sum wide (float64)", kind: "col_sum", attrs: {}, inputs: [{ shape: [64, 12], range: [-(2 ** 30), 2 ** 30] }], expect: "float64" },
+  // 8192 rows of |x| <= 8191: 4 chunks of 2048 rows, whose sums reach 2048 * 8191 = 2^24 - 2048 (the min and max patterns).
+  { name: "col_sum in float32 chunks (float64 bound)", kind: "col_sum", attrs: {}, inputs: [{ shape: [8192, 12], range: [-8191, 8191] }], expect: "float64" },
   { name: "momentum 7/8", kind: "momentum", attrs: { muNum: 7, muShift: 3, lo: -(2 ** 19), hi: 2 ** 19 }, inputs: [{ shape: [500], range: [-(2 ** 19), 2 ** 19] }, { shape: [500], range: [-(2 ** 22), 2 ** 22] }], tieShift: 3, expect: "float32" },
   { name: "momentum 15/16 wide (float64)", kind: "momentum", attrs: { muNum: 15, muShift: 4, lo: -(2 ** 30), hi: 2 ** 30 }, inputs: [{ shape: [500], range: [-(2 ** 30), 2 ** 30] }, { shape: [500], range: [-(2 ** 25), 2 ** 25] }], tieShift: 4, expect: "float64" },
   { name: "sgd_update lr 1/32", kind: "sgd_update", attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, inputs: [{ shape: [500], range: [-(2 ** 18), 2 ** 18] }, { shape: [500], range: [-(2 ** 22), 2 ** 22] }], tieShift: 5, expect: "float32" },
@@ -135,6 +137,8 @@ describe("float64-bound products of float32 operands in exact float32 pieces", (
     expect(planOf("matmul chunks, the left operand the narrower")).to.deep.equal({ kind: "chunks", K: 1024, M: 6, N: 20, rows: 128 });
     expect(planOf("matmul forward with split weights (float64 bound)")).to.deep.equal({ kind: "split", R: 64, K: 300, N: 24, m: 2 });
     expect(planOf("matmul split weights, transB")).to.deep.equal({ kind: "split", R: 32, K: 600, N: 20, m: 3 });
+    expect(colSumChunkRows(named("col_sum in float32 chunks (float64 bound)").inputs[0]!)).to.equal(2048);
+    expect(colSumChunkRows(named("col_sum wide (float64)").inputs[0]!), "values past 2^24 stay float64").to.equal(undefined);
     for (const n of ["matmul weight gradient in float32 chunks (float64 bound)", "matmul forward with split weights (float64 bound)"]) {
       const c = named(n);
       // No operand is cast to float64: only the pieces' products are.

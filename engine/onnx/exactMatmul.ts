@@ -56,6 +56,27 @@ export function exactMatmulPlan(a: OpAttrs["matmul"], A: Operand, B: Operand): E
   return undefined;
 }
 
+/**
+ * col_sum (a bias gradient, the column sums of a [R, N] delta) whose sums pass 2^24 over float32-exact
+ * values, in chunks as a weight gradient's (above): the rows cut into c chunks of r, r a divisor of R with
+ * r * max|x| < 2^24, each chunk's column sums in float32 (exact in any order), then the c partial sums in
+ * float64. The number of rows per chunk, or undefined where one chunk would hold every row.
+ */
+export function colSumChunkRows(x: Operand): number | undefined {
+  const [R] = x.shape as [number, number];
+  if (maxAbs(x.range) >= FLOAT32_EXACT) return undefined;
+  const rows = largestDivisorAtMost(R, Math.floor((FLOAT32_EXACT - 1) / Math.max(maxAbs(x.range), 1)));
+  return rows >= MIN_CHUNK && rows < R ? rows : undefined;
+}
+
+/** The chunked column sums of `x` ([R, N], float32): a float64 [N]. */
+export function lowerColSumChunks(g: OnnxGraph, x: string, shape: readonly number[], rows: number, out?: string): string {
+  const [R, N] = shape as [number, number];
+  const i64 = (v: readonly number[]) => g.constant("int64", v, [v.length]);
+  const parts = g.node("ReduceSum", [g.node("Reshape", [x, i64([R / rows, rows, N])]), i64([1])], { keepdims: 0 });
+  return g.node("ReduceSum", [g.node("Cast", [parts], { to: 11 }), i64([0])], { keepdims: 0 }, out);
+}
+
 function largestDivisorAtMost(n: number, cap: number): number {
   for (let d = Math.min(n, cap); d >= 1; d--) if (n % d === 0) return d;
   return 0;

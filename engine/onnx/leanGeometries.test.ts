@@ -10,10 +10,11 @@ import { expectLeanEqualsReference, leanForms } from "../../test/helpers/leanVsR
 /**
  * The lean graph's folds on convolutional geometries other than the default CNN's: strides, even and odd
  * kernels, padding 0 to k - 1, pools of 2 and 3, one to sixteen channels (every im2col gather), products
- * whose sums pass 2^24 (integer GEMM, float32 pieces, the split requantize, col2im on integer GEMM, direct in
- * float32 and position-major), pools by MaxPool and MaxUnpool and by the shared window keys,
- * a relu_mask without a pool before its requantize, softmax cross-entropy and MSE, SGD and momentum. Each
- * model trains 2 steps on synthetic data from its initial state, the lean graph against the reference.
+ * and column sums whose sums pass 2^24 (integer GEMM, float32 pieces and chunks, the split requantize,
+ * col2im on integer GEMM, direct in float32 and position-major), pools by MaxPool and MaxUnpool and by the
+ * shared window keys, a relu_mask without a pool before its requantize, softmax cross-entropy and MSE, SGD
+ * and momentum. Each model trains 2 steps on synthetic data from its initial state, the lean graph against
+ * the reference.
  */
 interface Geometry {
   readonly name: string;
@@ -58,7 +59,7 @@ const GEOMETRIES: Geometry[] = [
     optimizer: { momentumNum: 7, momentumShift: 3 },
     quant: { actMax: 255, gradMax: 16384 },
     batch: 16,
-    forms: { "scaled-weights": 1, "folded-requantize": 1, "split-requantize": 1, "requantize-first-pooled-mask": 2, "col2im-direct": 1, "matmul-chunks": 1, "pool-unpool": 2 },
+    forms: { "scaled-weights": 1, "folded-requantize": 1, "split-requantize": 1, "requantize-first-pooled-mask": 2, "col2im-direct": 1, "matmul-chunks": 1, "col_sum-chunks": 1, "pool-unpool": 2 },
   },
   {
     name: "activations up to 2^19 (too wide for the pools' offset keys): the shared window keys, SGD",

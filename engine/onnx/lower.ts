@@ -1,7 +1,7 @@
 import type { GraphOp, GraphTensor, StepGraph } from "../graph.ts";
 import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "../int.ts";
 import type { OpAttrs } from "../ops/index.ts";
-import { exactMatmulPlan, lowerExactMatmul } from "./exactMatmul.ts";
+import { colSumChunkRows, exactMatmulPlan, lowerColSumChunks, lowerExactMatmul } from "./exactMatmul.ts";
 import { lowerLmOp } from "./lowerLm.ts";
 import { integerGradientPlan, type IntegerGradientPlan, integerSplitFits, integerSplitRequantize, lowerIntegerGradient } from "./integerMatmul.ts";
 import { directCol2im, directCol2imPlan, foldableCol2ims, forwardPool, im2colNodes, integerCol2im, integerCol2imFits, lowerSpatialOp, type PoolKeys, positionMajorCol2im, sharedPoolKeys } from "./lowerSpatial.ts";
@@ -103,6 +103,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const exact = op.kind === "matmul" && ct === "float64" && unscale(op) === 1 && op.inputs.every((i) => types[i] === "float32")
       ? exactMatmulPlan((op as GraphOp<"matmul">).attrs, ins_[0]!, ins_[1]!)
       : undefined;
+    const colSumRows = op.kind === "col_sum" && ct === "float64" && types[op.inputs[0]!] === "float32" ? colSumChunkRows(ins_[0]!) : undefined;
     const target = sameType ? names[id] : undefined;
     const route = routedRequantizes.get(op);
     const intGrad = integer.gradients.get(op);
@@ -125,6 +126,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
         if (direct) return used("col2im-direct", directCol2im(g, op as GraphOp<"col2im">, direct, names[d.id]!, names[w.id]!, transB, d.shape[1]!, d.shape[0]!, ct, target));
       }
       if (gcols) return used("col2im-position-major", positionMajorCol2im(g, op as GraphOp<"col2im">, gcols, castIns(gcols, computeType(gcols)), graph.tensors[gcols.output]!.shape, ct, target));
+      if (colSumRows) return used("col_sum-chunks", lowerColSumChunks(g, names[op.inputs[0]!]!, ins_[0]!.shape, colSumRows, target));
       if (exact) return used(`matmul-${exact.kind}`, lowerExactMatmul(g, exact, (op as GraphOp<"matmul">).attrs.transB, names[op.inputs[0]!]!, names[op.inputs[1]!]!, target));
       if (op.kind === "matmul" && unscale(op) !== 1) {
         const a = (op as GraphOp<"matmul">).attrs;
