@@ -53,21 +53,25 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
         keys.built.set(keyId(ins[0]!, a), k);
         return g.node("Reshape", [g.node("Floor", [k.maxKey]), shape(g, [B * OH * OW, a.C])], {}, out);
       }
-      if (t === "float32") return g.node("Reshape", [poolNodes(g, ins[0]!, a, B), shape(g, [B * OH * OW, a.C])], {}, out);
+      if (t === "float32") return g.node("Reshape", [poolNodes(g, imageView(g, ins[0]!, a, B), s), shape(g, [B * OH * OW, a.C])], {}, out);
       const win = g.node("Reshape", [ins[0]!, shape(g, [B, OH, s, OW, s, a.C])]);
       const m = g.node("ReduceMax", [win], { axes: [2, 4], keepdims: 0 });
       return g.node("Reshape", [m, shape(g, [B * OH * OW, a.C])], {}, out);
     }
     case "maxpool_grad": {
-      // Each window's first maximum in (ky, kx) order, without moving the window to an axis of its own: the
-      // key x + (s^2 - 1 - slot) / 2^m (windowKeys) is unique within a window (x is an integer), orders its
+      // Each window's first maximum in (ky, kx) order, without moving the window to an axis of its own: by
+      // MaxUnpool where the forward pool built offset keys (offsetKeys); otherwise the key
+      // x + (s^2 - 1 - slot) / 2^m (windowKeys) is unique within a window (x is an integer), orders its
       // entries by value first, and among equal values puts the earliest slot highest; so the key equal to the
       // window's max key marks exactly the entry that takes the gradient (the tie rule).
       const a = op.attrs as OpAttrs["maxpool_grad"];
       const s = a.size, OH = a.H / s, OW = a.W / s, B = count(inShapes[1]!) / (a.H * a.W * a.C);
       const built = keys?.built.get(keyId(stored.names[1]!, a));
       // (MaxUnpool takes float32 only: a wider gradient, as the traced graph's may be, builds its own keys.)
-      if (built?.kind === "offset" && t === "float32") return (keys!.taken.unpool++, unpoolNodes(g, built, ins[0]!, a, B, out));
+      if (built?.kind === "offset" && t === "float32") {
+        keys!.taken.unpool++;
+        return unpoolNodes(g, built, ins[0]!, a, B, out);
+      }
       const kt = windowKeyType(inRanges[1]!, s);
       const shared = built?.kind === undefined ? built : undefined;
       if (shared) keys!.taken.shared++;
@@ -84,8 +88,10 @@ export function lowerSpatialOp(g: OnnxGraph, op: GraphOp, ins: readonly string[]
 
 /**
  * Window keys shared by a maxpool and the maxpool_grad of the same activation and windows: the forward pool
- * takes its max from the keys' max (one ReduceMax over the activation instead of two). `keyed` names the
- * maxpools to build them for (lower.ts: those with such a maxpool_grad); `built` holds them by activation.
+ * takes its max from the keys' max, and the gradient finds each window's first max from the same keys
+ * (offsetKeys: its flat index for MaxUnpool; windowKeys: one ReduceMax over the activation instead of two).
+ * `keyed` names the maxpools to build them for (lower.ts: those with such a maxpool_grad); `built` holds
+ * them by activation.
  */
 export interface PoolKeys {
   readonly keyed: ReadonlySet<GraphOp>;
@@ -151,13 +157,17 @@ function windowKeys(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number, k
 }
 
 /**
- * onnxruntime's MaxPool over the image as [B, 1, H, W, C] with a size x size x 1 window: a pool over the two
+ * onnxruntime's MaxPool over an image as [B, 1, H, W, C] with a size x size x 1 window: a pool over the two
  * spatial axes that leaves the channels last, so no transpose; a max, exact. Measured on the CNN's first
  * pool (64 x 28 x 28 x 12): 0.34 ms, against about 1.1 ms for ReduceMax over a [B, OH, s, OW, s, C] view.
  */
-function poolNodes(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number): string {
-  const s = a.size;
-  return g.node("MaxPool", [g.node("Reshape", [x, shape(g, [B, 1, a.H, a.W, a.C])])], { kernel_shape: [s, s, 1], strides: [s, s, 1] });
+function poolNodes(g: OnnxGraph, image: string, s: number): string {
+  return g.node("MaxPool", [image], { kernel_shape: [s, s, 1], strides: [s, s, 1] });
+}
+
+/** A batch [B*H*W, C] as the [B, 1, H, W, C] image poolNodes takes. */
+function imageView(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number): string {
+  return g.node("Reshape", [x, shape(g, [B, 1, a.H, a.W, a.C])]);
 }
 
 /** The largest offset of an entry from its window's first in the flattened [B, H, W, C] image. */
@@ -186,8 +196,8 @@ function offsetKeys(g: OnnxGraph, x: string, a: OpAttrs["maxpool"], B: number, s
   const { H, W, C, size: s } = a, top = topOffset(a);
   const fractions = new Array<number>(H * W * C);
   for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let ch = 0; ch < C; ch++) fractions[(h * W + w) * C + ch] = (top - ((h % s) * W * C + (w % s) * C)) / scale;
-  const key = g.node("Add", [g.node("Reshape", [x, shape(g, [B, 1, H, W, C])]), g.constant("float32", fractions, [1, 1, H, W, C])]);
-  const maxKey = g.node("MaxPool", [key], { kernel_shape: [s, s, 1], strides: [s, s, 1] });
+  const key = g.node("Add", [imageView(g, x, a, B), g.constant("float32", fractions, [1, 1, H, W, C])]);
+  const maxKey = poolNodes(g, key, s);
   return { kind: "offset", maxKey, pool: g.node("Floor", [maxKey]), scale };
 }
 
@@ -226,7 +236,7 @@ export function im2colNodes(g: OnnxGraph, a: OpAttrs["im2col"], x: string, size:
   const narrow = a.C * 4 < NARROW_BLOCK_BYTES;
   if (!narrow && t === "uint8") return rowSegmentIm2col(g, a, x, B, t, out, zero);
   if (!narrow) {
-    const padded = g.node("Pad", [g.node("Reshape", [x, shape(g, [B, P, a.C])]), g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), g.constant(t, [zero])], { mode: "constant" });
+    const padded = padOneBlock(g, g.node("Reshape", [x, shape(g, [B, P, a.C])]), t, zero);
     const cols = g.node("Gather", [padded, g.constant("int64", idx, [idx.length])], { axis: 1 });
     return g.node("Reshape", [cols, shape(g, [(B * idx.length) / kk, kk * a.C])], {}, out);
   }
@@ -403,9 +413,9 @@ export function integerCol2im(g: OnnxGraph, op: GraphOp<"col2im">, d: string, w:
   return weightedHalves(g, uv, "float64", a.C, 2 ** 8, out);
 }
 
-/** [B, N, C] -> [B, N + 1, C], the new block 0. */
-function padOneBlock(g: OnnxGraph, x: string, t: FloatType): string {
-  return g.node("Pad", [x, g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), c(g, t, 0)], { mode: "constant" });
+/** [B, N, C] -> [B, N + 1, C], the new block N filled with `zero`. */
+function padOneBlock(g: OnnxGraph, x: string, t: FloatType | "uint8", zero = 0): string {
+  return g.node("Pad", [x, g.constant("int64", [0, 0, 0, 0, 1, 0], [6]), g.constant(t, [zero])], { mode: "constant" });
 }
 
 /**
