@@ -152,6 +152,11 @@ function clip(g: OnnxGraph, x: string, lo: number, hi: number, t: FloatType, out
   return g.node("Clip", [x, c(g, t, lo), c(g, t, hi)], {}, out);
 }
 
+/** The clamp of a requantize can be left out: its input's declared range proves it never binds. */
+function requantizeClampIdle(a: OpAttrs["requantize"], x: Range): boolean {
+  return roundShiftInt(x[0], a.shift) >= a.lo && roundShiftInt(x[1], a.shift) <= a.hi;
+}
+
 /** The clamp of sgd_update can be left out: the declared ranges prove it never binds. */
 function sgdClampIdle(a: OpAttrs["sgd_update"], w: Range, grad: Range): boolean {
   return w[0] - roundShiftInt(grad[1] * a.lrNum, a.lrShift) >= a.lo && w[1] - roundShiftInt(grad[0] * a.lrNum, a.lrShift) <= a.hi;
@@ -226,9 +231,8 @@ function lowerOp(g: OnnxGraph, op: GraphOp, ins: string[], t: FloatType, inShape
     case "requantize": {
       const a = op.attrs as OpAttrs["requantize"];
       // The clamp is left out only where the input's declared range proves it can never bind.
-      const [lo, hi] = inRanges[0]!;
       const xMax = maxAbs(inRanges[0]!);
-      if (roundShiftInt(lo, a.shift) >= a.lo && roundShiftInt(hi, a.shift) <= a.hi) return mulRoundShift(g, ins[0]!, 1, a.shift, t, out, xMax);
+      if (requantizeClampIdle(a, inRanges[0]!)) return mulRoundShift(g, ins[0]!, 1, a.shift, t, out, xMax);
       return clip(g, mulRoundShift(g, ins[0]!, 1, a.shift, t, undefined, xMax), a.lo, a.hi, t, out);
     }
     case "relu":
@@ -308,7 +312,7 @@ function scaledWeights(graph: Pick<StepGraph, "tensors" | "ops">, types: readonl
  */
 function scaledRequantize(g: OnnxGraph, op: GraphOp<"requantize">, x: string, xr: Range, out: string): string {
   const a = op.attrs, Ms = 1.5 * 2 ** (23 + a.shift), f = "float32";
-  const idle = roundShiftInt(xr[0], a.shift) >= a.lo && roundShiftInt(xr[1], a.shift) <= a.hi;
+  const idle = requantizeClampIdle(a, xr);
   const t = g.node("Add", [g.node("Add", [x, c(g, f, 0.5)]), c(g, f, Ms)]);
   if (idle) return g.node("Add", [t, c(g, f, -Ms)], {}, out);
   return clip(g, g.node("Add", [t, c(g, f, -Ms)]), a.lo * 2 ** a.shift, a.hi * 2 ** a.shift, f, out);
@@ -373,7 +377,7 @@ function splitRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requanti
   const zh = g.node("Gemm", [A, wh], { transB });
   const bias = g.node("Mul", [g.node("Add", [names[fold.via.inputs[1]!]!, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)]);
   const u = g.node("Gemm", [A, g.node("Sub", [scaled, wh]), bias], { transB });
-  const idle = roundShiftInt(xr[0], s) >= a.lo && roundShiftInt(xr[1], s) <= a.hi;
+  const idle = requantizeClampIdle(a, xr);
   if (idle) return g.node("Add", [zh, g.node("Floor", [u])], {}, out);
   return clip(g, g.node("Add", [zh, g.node("Floor", [u])]), a.lo, a.hi, f, out);
 }
@@ -382,7 +386,7 @@ function splitRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requanti
 function integerRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, names: readonly string[], a8: string, xr: Range, out: string): string {
   const a = op.attrs;
   const transB = (fold.mm.attrs as OpAttrs["matmul"]).transB;
-  const idle = roundShiftInt(xr[0], a.shift) >= a.lo && roundShiftInt(xr[1], a.shift) <= a.hi;
+  const idle = requantizeClampIdle(a, xr);
   const y = integerSplitRequantize(g, a8, names[fold.mm.inputs[1]!]!, transB, names[fold.via.inputs[1]!]!, a.shift, idle ? out : undefined);
   return idle ? y : clip(g, y, a.lo, a.hi, "float32", out);
 }
@@ -453,7 +457,7 @@ function foldedRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requant
   const scaledSum = fold.via.kind === "bias_add"
     ? gemm(g.node("Mul", [g.node("Add", [names[fold.via.inputs[1]!]!, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)]))
     : g.node("Where", [g.node("Greater", [names[fold.via.inputs[1]!]!, c(g, f, 0)]), gemm(c(g, f, 0.5)), c(g, f, 0)]);
-  const idle = roundShiftInt(xr[0], s) >= a.lo && roundShiftInt(xr[1], s) <= a.hi;
+  const idle = requantizeClampIdle(a, xr);
   if (idle) return g.node("Floor", [scaledSum], {}, out);
   return clip(g, g.node("Floor", [scaledSum]), a.lo, a.hi, f, out);
 }
