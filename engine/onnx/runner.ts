@@ -6,6 +6,11 @@ import type { IntArray, Tensor } from "../tensor.ts";
 import { lowerGraph, type LoweredGraph } from "./lower.ts";
 import { openSession, runLowered, toOrt, type SessionOptions } from "./session.ts";
 
+/** What the lean session outputs: the next state and the logits (each once), so that the lowering's folds apply. */
+export function leanOutputIds(graph: Pick<StepGraph, "stateOut" | "logits">): number[] {
+  return [...new Set([...graph.stateOut, graph.logits])];
+}
+
 /**
  * The onnxruntime backend. Two sessions per graph: a lean one that outputs only the next state and the
  * logits (training), and a tracing one that outputs every tensor (op traces, differential tests), built on
@@ -13,8 +18,7 @@ import { openSession, runLowered, toOrt, type SessionOptions } from "./session.t
  */
 export async function onnxRunner(graph: StepGraph, options: SessionOptions = {}): Promise<StepRunner> {
   const shapes = graph.tensors.map((t) => t.shape);
-  const leanIds = [...graph.stateOut, graph.logits].filter((id, i, a) => a.indexOf(id) === i);
-  const lean = lowerGraph(graph, leanIds);
+  const lean = lowerGraph(graph, leanOutputIds(graph));
   const leanSession = await openSession(lean, options);
   const xName = lean.names[graph.x]!, labelsName = lean.names[graph.labels]!, logitsName = lean.names[graph.logits]!;
   const stateNames = graph.stateIn.map((id) => lean.names[id]!), stateOutNames = graph.stateOut.map((id) => lean.names[id]!);

@@ -3,7 +3,7 @@ import onnxProto from "onnx-proto";
 import { type Dataset, sampleBatch } from "../../engine/batch.ts";
 import type { StepGraph } from "../../engine/graph.ts";
 import { lowerGraph } from "../../engine/onnx/lower.ts";
-import { onnxRunner } from "../../engine/onnx/runner.ts";
+import { leanOutputIds, onnxRunner } from "../../engine/onnx/runner.ts";
 import { nextRng } from "../../engine/random.ts";
 import { referenceRunner } from "../../engine/reference.ts";
 import type { TrainingSpec } from "../../engine/spec.ts";
@@ -38,11 +38,11 @@ export async function expectLeanEqualsReference(spec: TrainingSpec, graph: StepG
 
 /** The ONNX op types of a graph's lean lowering (which folds and forms it took). */
 export function leanNodeTypes(graph: StepGraph): string[] {
-  const lowered = lowerGraph(graph, [...new Set([...graph.stateOut, graph.logits])]);
+  const lowered = lowerGraph(graph, leanOutputIds(graph));
   return onnxProto.onnx.ModelProto.decode(lowered.bytes).graph!.node!.map((n) => n.opType!);
 }
 
 /** Which special forms the lean lowering took, and how many times (LoweredGraph.forms). */
 export function leanForms(graph: StepGraph): Readonly<Record<string, number>> {
-  return lowerGraph(graph, [...new Set([...graph.stateOut, graph.logits])]).forms;
+  return lowerGraph(graph, leanOutputIds(graph)).forms;
 }
