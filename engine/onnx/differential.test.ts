@@ -173,19 +173,26 @@ describe("float32 rounding without Floor (the M offset)", () => {
   });
 });
 
-describe("sgd_update folded into its gradient's Gemm (the lean training graph)", () => {
+describe("sgd_update folded into its gradient's product (the lean training graph): a Gemm, or integer GEMM", () => {
   const matmul = opDef("matmul"), sgd = opDef("sgd_update");
-  type Fused = { name: string; a: { shape: number[]; range: Range }; d: { shape: number[]; range: Range }; w: Range; attrs: OpAttrs["sgd_update"]; fused: boolean };
+  // "integer": the product on MatMulIntegerToFloat (integerSgdPlan); "gemm": folded into a float32 Gemm.
+  type Fused = { name: string; a: { shape: number[]; range: Range }; d: { shape: number[]; range: Range }; w: Range; attrs: OpAttrs["sgd_update"]; form: "integer" | "gemm" | "none" };
   const fusedCases: Fused[] = [
-    { name: "default layer 0 (x^T d, lr 1/32)", a: { shape: [64, 40], range: [0, 15] }, d: { shape: [64, 12], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: true },
-    // The default layer 1: the gradient's bound 64 * 127 * 1024 = 8,323,072 is the largest the fold takes.
-    { name: "default layer 1 (bound 8,323,072)", a: { shape: [64, 16], range: [0, 127] }, d: { shape: [64, 10], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: true },
-    { name: "lr 4/2^3, narrow clamp", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-64, 64] }, w: [-5000, 5000], attrs: { lrNum: 4, lrShift: 3, lo: -4000, hi: 4000 }, fused: true },
-    { name: "lr 3/2^5 (not a power of two: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 3, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, fused: false },
-    { name: "lr 1 (no rounding: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-16, 16] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 0, lo: -(2 ** 18), hi: 2 ** 18 }, fused: false },
+    { name: "layer 0 (x^T d, lr 1/32, 64 x 160 x 128)", a: { shape: [64, 160], range: [0, 15] }, d: { shape: [64, 128], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, form: "integer" },
+    // The default layer 1: the gradient's bound 64 * 127 * 1024 = 8,323,072 is the largest the fold takes; a
+    // product this small (64 x 16 x 10, below INTEGER_MIN_WORK) stays a Gemm.
+    { name: "default layer 1 (bound 8,323,072)", a: { shape: [64, 16], range: [0, 127] }, d: { shape: [64, 10], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, form: "gemm" },
+    { name: "lr 4/2^3, narrow clamp", a: { shape: [32, 256], range: [0, 15] }, d: { shape: [32, 128], range: [-64, 64] }, w: [-5000, 5000], attrs: { lrNum: 4, lrShift: 3, lo: -4000, hi: 4000 }, form: "integer" },
+    // Both limbs at their ends: dh = +-127 (d = 256 dh + dl), dl in [-128, 127].
+    { name: "deltas to the int8 limbs' ends (+-32,639)", a: { shape: [32, 256], range: [0, 3] }, d: { shape: [32, 128], range: [-32639, 32639] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, form: "integer" },
+    // Past the uint8 operand (activations to 255), past the high limb (deltas to 2^15): the Gemm.
+    { name: "activations to 255: the float32 Gemm", a: { shape: [32, 24], range: [0, 255] }, d: { shape: [32, 8], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, form: "gemm" },
+    { name: "deltas to 2^15: the float32 Gemm", a: { shape: [8, 24], range: [0, 15] }, d: { shape: [8, 8], range: [-(2 ** 15), 2 ** 15] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, form: "gemm" },
+    { name: "lr 3/2^5 (not a power of two: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-1024, 1024] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 3, lrShift: 5, lo: -(2 ** 18), hi: 2 ** 18 }, form: "none" },
+    { name: "lr 1 (no rounding: not folded)", a: { shape: [32, 24], range: [0, 15] }, d: { shape: [32, 8], range: [-16, 16] }, w: [-(2 ** 18), 2 ** 18], attrs: { lrNum: 1, lrShift: 0, lo: -(2 ** 18), hi: 2 ** 18 }, form: "none" },
   ];
   for (const c of fusedCases) {
-    it(`${c.name}: ${c.fused ? "folded, " : ""}bit-identical to matmul then sgd_update, lean and traced`, async () => {
+    it(`${c.name}: ${c.form === "none" ? "" : `folded (${c.form}), `}bit-identical to matmul then sgd_update, lean and traced`, async () => {
       const mm = matmul.type([c.a.shape, c.d.shape], [c.a.range, c.d.range], { transA: true, transB: false });
       const up = sgd.type([mm.shape, mm.shape], [c.w, mm.range], c.attrs);
       const tensors: GraphTensor[] = [
@@ -200,7 +207,8 @@ describe("sgd_update folded into its gradient's Gemm (the lean training graph)",
         { index: 1, kind: "sgd_update", attrs: c.attrs, inputs: [2, 3], output: 4, exactBound: up.exactBound },
       ] as GraphOp[];
       const lean = lowerGraph({ tensors, ops }, [4]), traced = lowerGraph({ tensors, ops }, [3, 4]);
-      expect(gemmArity(lean), `lean graph: ${nodeTypes(lean).join(" ")}`).to.deep.equal([c.fused ? 3 : 2]);
+      expect(gemmArity(lean), `lean graph: ${nodeTypes(lean).join(" ")}`).to.deep.equal(c.form === "integer" ? [] : [c.form === "gemm" ? 3 : 2]);
+      expect(nodeTypes(lean).filter((n) => n === "MatMulIntegerToFloat").length).to.equal(c.form === "integer" ? 2 : 0);
       // The traced graph outputs the gradient itself, so it is never folded.
       expect(gemmArity(traced)).to.deep.equal([2]);
       const sLean = await openSession(lean), sTraced = await openSession(traced);

@@ -8,7 +8,7 @@ import type { ModelV2 } from "../model.ts";
 import { makeSpecV2 } from "../spec.ts";
 import { initialState } from "../state.ts";
 import type { Tensor } from "../tensor.ts";
-import { fitsUint8Operand, integerGradientPlan, integerSplitFits } from "./integerMatmul.ts";
+import { fitsUint8Operand, integerGradientPlan, integerSgdPlan, integerSplitFits, weightLimbsPlan } from "./integerMatmul.ts";
 import { directCol2imPlan, integerCol2imFits } from "./lowerSpatial.ts";
 
 /**
@@ -57,6 +57,23 @@ describe("integer GEMM at the edges of its operands' ranges", () => {
   }
 });
 
+describe("the MLP's products on integer GEMM (weight limbs, the SGD update) at the edges of their ranges", () => {
+  // 256 pixels (all 255 but a pattern of zeros: x = 15 after the input shift), dense 128, relu, dense 4: the
+  // first layer's products are 2^20 multiply-adds at batch 32 (INTEGER_MIN_WORK), the second's too small.
+  const MLP: ModelV2 = { input: [256], layers: [{ kind: "dense", units: 128 }, { kind: "relu" }, { kind: "dense", units: 4 }], loss: "mse" };
+  for (const batchSize of [32, 64]) {
+    it(`a state at its ranges' ends (weights +-2^18: both limbs saturate), batch ${batchSize}: bit-identical to the reference over 3 steps`, async () => {
+      const data = brightData(80, 256, 4);
+      const fields = { root: datasetRoot(data).toString("hex"), count: data.count, features: data.features, classes: data.classes };
+      const spec = makeSpecV2({ model: MLP, batchSize, seed: "6d".repeat(32), data: fields });
+      const graph = buildStepGraph(spec);
+      expect(leanForms(graph)).to.include({ "integer-weight-limbs": 1, "integer-sgd": 1, "fused-sgd": 1 });
+      const ranges = graph.stateIn.map((id) => graph.tensors[id]!.range);
+      await expectLeanEqualsReference(spec, graph, data, 3, edgeState(ranges, initialState(spec).tensors));
+    });
+  }
+});
+
 describe("the integer products' and direct col2im's fit rules", () => {
   it("the uint8 operand is [0, 127] only: 128 could saturate x86's pre-VNNI int16 pairs", () => {
     expect(fitsUint8Operand([0, 127])).to.equal(true);
@@ -77,6 +94,35 @@ describe("the integer products' and direct col2im's fit rules", () => {
     expect(integerGradientPlan({ shape: [12544, 300], range: [0, 127] }, { shape: [12544, 24], range: [-8257, 8127] })).to.equal(undefined);
     expect(integerGradientPlan({ shape: [2 ** 17 + 2 ** 16, 8], range: [0, 127] }, { shape: [2 ** 17 + 2 ** 16, 4], range: [-1, 1] })).to.equal(undefined);
     expect(integerGradientPlan({ shape: [64, 8], range: [-1, 127] }, { shape: [64, 4], range: [-1, 1] })).to.equal(undefined);
+  });
+
+  it("weight limbs: Wq = m a + b with the smallest m that keeps b in int8 where a saturates, and sums below 2^24 units", () => {
+    const x = { shape: [64, 784], range: [0, 15] as [number, number] };
+    const w = (r: number) => ({ shape: [784, 128], range: [-r, r] as [number, number] });
+    // +-1024: m = 8 (a = 127 leaves b = 1024 - 1016 = 8; a = -128 leaves 0); +-512 needs 4.
+    expect(weightLimbsPlan(x, w(2 ** 18), [-1024, 1024], 8, 8, 16384)).to.deep.equal({ m: 8, sw: 8 });
+    expect(weightLimbsPlan(x, w(2 ** 17), [-512, 512], 8, 8, 16384)).to.deep.equal({ m: 4, sw: 8 });
+    expect(weightLimbsPlan(x, w(2 ** 18), [-1024, 1024], 0, 8, 16384)).to.equal(undefined); // no rounding to split
+    expect(weightLimbsPlan({ ...x, range: [0, 128] }, w(2 ** 18), [-1024, 1024], 8, 8, 16384)).to.equal(undefined);
+    // K * 127 * 128 * m reaches 2^24 units: the MLP's first layer with activations to 127 instead of 15.
+    expect(weightLimbsPlan({ ...x, range: [0, 127] }, w(2 ** 18), [-1024, 1024], 8, 8, 16384)).to.equal(undefined);
+    // Too little work: 64 x 128 x 10 (the default's second layer).
+    expect(weightLimbsPlan({ shape: [64, 128], range: [0, 15] }, { shape: [128, 10], range: [-(2 ** 18), 2 ** 18] }, [-1024, 1024], 8, 8, 16384)).to.equal(undefined);
+  });
+
+  it("the integer SGD update needs dh in int8, yh below 2^22 and yl's units below 2^24", () => {
+    const x = (M: number, aMax: number) => ({ shape: [M, 784], range: [0, aMax] as [number, number] });
+    const d = (M: number, lo: number, hi: number) => ({ shape: [M, 128], range: [lo, hi] as [number, number] });
+    expect(integerSgdPlan(x(64, 15), d(64, -1024, 1024), 1, 5)).to.deep.equal({ k: 1, s: 5 });
+    expect(integerSgdPlan(x(64, 15), d(64, -32896, 32639), 1, 5)).to.not.equal(undefined);
+    expect(integerSgdPlan(x(64, 15), d(64, -32897, 32639), 1, 5)).to.equal(undefined); // dh = -129
+    expect(integerSgdPlan(x(64, 15), d(64, -1024, 1024), 3, 5)).to.equal(undefined); // k not a power of two
+    expect(integerSgdPlan(x(64, 15), d(64, -1024, 1024), 1, 9)).to.equal(undefined); // yh not an integer
+    // yl: 512 * 127 * 128 * 2^-5 * 2^6 + 1 = 16,646,145 units fits below 2^24; 520 rows pass it.
+    expect(integerSgdPlan(x(512, 127), d(512, -1024, 1024), 1, 5)).to.not.equal(undefined);
+    expect(integerSgdPlan(x(520, 127), d(520, -1024, 1024), 1, 5)).to.equal(undefined);
+    // Too little work: 64 x 128 x 10 (the default's second layer).
+    expect(integerSgdPlan({ shape: [64, 128], range: [0, 127] }, { shape: [64, 10], range: [-1024, 1024] }, 1, 5)).to.equal(undefined);
   });
 
   it("col2im goes to integer GEMM only with stride 1 and both operands within two limbs", () => {

@@ -3,7 +3,7 @@ import { FLOAT32_EXACT, maxAbs, type Range, roundShift as roundShiftInt } from "
 import type { OpAttrs } from "../ops/index.ts";
 import { colSumChunkRows, exactMatmulPlan, lowerColSumChunks, lowerExactMatmul } from "./exactMatmul.ts";
 import { lowerLmOp } from "./lowerLm.ts";
-import { integerGradientPlan, type IntegerGradientPlan, integerSplitFits, integerSplitRequantize, lowerIntegerGradient } from "./integerMatmul.ts";
+import { integerGradientPlan, type IntegerGradientPlan, integerSgdOffset, integerSgdPlan, type IntegerSgdPlan, integerSplitFits, integerSplitRequantize, lowerIntegerGradient, weightLimbsPlan, type WeightLimbsPlan, weightLimbsRequantize } from "./integerMatmul.ts";
 import { directCol2im, directCol2imPlan, foldableCol2ims, forwardPool, im2colNodes, integerCol2im, integerCol2imFits, lowerSpatialOp, type PoolKeys, positionMajorCol2im, sharedPoolKeys } from "./lowerSpatial.ts";
 import { c, count, shape } from "./constants.ts";
 import { M32, M32_REACH, mulRoundShift, roundsInFloat32 } from "./rounding.ts";
@@ -61,7 +61,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
   const requantFolds = foldableRequantizes(graph, index, types, outputIds);
   const col2imFolds = foldableCol2ims(graph, index, outputIds, unscale);
   const routedRequantizes = requantizesBeforeRouting(graph, index, types, outputIds);
-  const integer = integerProducts(graph, index, types, outputIds, requantFolds, unscale);
+  const integer = integerProducts(graph, index, types, outputIds, requantFolds, fused, unscale);
   const poolKeys = sharedPoolKeys(graph);
   // The uint8/int8 form of an integer product's activations: a column matrix gathered from its uint8
   // input (the float one is not built when nothing reads it), any other tensor cast; one per (tensor, type).
@@ -86,6 +86,7 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     ...col2imFolds.values(),
     ...[...routedRequantizes.values()].flatMap((r) => (r.mask ? [r.pool, r.mask] : [r.pool])),
     ...integer.integerOnly,
+    ...[...integer.weightLimbs.values()].map((l) => l.weights),
   ]);
   for (const op of graph.ops) {
     if (folded.has(op)) continue;
@@ -109,12 +110,19 @@ export function lowerGraph(graph: Pick<StepGraph, "tensors" | "ops">, outputIds:
     const intGrad = integer.gradients.get(op);
     const used = (form: string, name: string) => ((forms[form] = (forms[form] ?? 0) + 1), name);
     const emit = (): string => {
+      const limbs = integer.weightLimbs.get(op);
+      if (limbs) return used("integer-weight-limbs", weightLimbsForward(g, op as GraphOp<"requantize">, fold!, limbs, names, int8Of(fold!.mm.inputs[0]!, "uint8"), graph.tensors[op.inputs[0]!]!.range, names[id]!));
       if (integer.forward.has(op)) return used("integer-split-requantize", integerRequantize(g, op as GraphOp<"requantize">, fold!, names, int8Of(fold!.mm.inputs[0]!, "uint8"), graph.tensors[op.inputs[0]!]!.range, names[id]!));
       if (intGrad) return used("integer-gradient", lowerIntegerGradient(g, intGrad, int8Of(op.inputs[0]!, "int8"), names[op.inputs[1]!]!, target));
       if (fold?.split) return used("split-requantize", splitRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, names[id]!));
       if (fold) return used("folded-requantize", foldedRequantize(g, op as GraphOp<"requantize">, fold, names, graph.tensors[op.inputs[0]!]!.range, unscale(fold.mm), names[id]!));
       if (route) return used(route.pooledActivation === undefined ? "requantize-first" : "requantize-first-pooled-mask", requantizeFirst(g, op as GraphOp<"requantize">, route, graph.tensors, names, types, names[id]!, poolKeys));
-      if (grad) return used("fused-sgd", fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad)));
+      if (grad) {
+        const intSgd = integer.sgd.get(op);
+        // The transposed uint8 activations and the delta, for the integer form.
+        const onInteger = intSgd && { plan: intSgd, aT8: g.node("Transpose", [int8Of(grad.inputs[0]!, "uint8")], { perm: [1, 0] }), d: names[grad.inputs[1]!]!, F: graph.tensors[grad.output]!.shape[1]! };
+        return used(onInteger ? "integer-sgd" : "fused-sgd", fusedSgd(g, op as GraphOp<"sgd_update">, grad, castIns(op, ct)[0]!, grad.inputs.map((i) => names[i]!), graph.tensors[op.inputs[0]!]!.range, graph.tensors[grad.output]!.range, names[id], unscale(grad), onInteger));
+      }
       if (shift !== undefined) return used("scaled-weights", scaledRequantize(g, op as GraphOp<"requantize">, castIns(op, ct)[0]!, ins_[0]!.range, names[id]!));
       if (gcols) {
         const [d, w] = gcols.inputs.map((i) => graph.tensors[i]!) as [GraphTensor, GraphTensor];
@@ -212,8 +220,9 @@ function fusableGradients(graph: Pick<StepGraph, "tensors" | "ops">, { uses, pro
  * i.e. below 2^24 units (fusableGradients checked it); the float32 baseline folds its learning rate into
  * alpha the same way (bench/float32Mlp.ts).
  */
-function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: string, gradIns: string[], wr: Range, gr: Range, out: string, unscale: number): string {
+function fusedSgd(g: OnnxGraph, op: GraphOp<"sgd_update">, grad: GraphOp, w: string, gradIns: string[], wr: Range, gr: Range, out: string, unscale: number, onInteger?: { plan: IntegerSgdPlan; aT8: string; d: string; F: number }): string {
   const a = op.attrs;
+  if (onInteger) return sgdFromOffset(g, a, w, integerSgdOffset(g, onInteger.plan, onInteger.aT8, onInteger.d, onInteger.F, M32), wr, gr, out);
   const mm = grad.attrs as OpAttrs["matmul"];
   const s = a.lrShift;
   const y = g.node("Gemm", [...gradIns, c(g, "float32", -(2 ** -(s + 1)))], { transA: mm.transA ? 1 : 0, transB: mm.transB ? 1 : 0, alpha: { float: -a.lrNum * 2 ** -s * unscale } });
@@ -391,12 +400,24 @@ function integerRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requan
   return idle ? y : clip(g, y, a.lo, a.hi, "float32", out);
 }
 
+/** weightLimbsRequantize (integerMatmul.ts), then the clamp unless the input's range proves it idle. */
+function weightLimbsForward(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, plan: WeightLimbsPlan & { readonly weights: GraphOp }, names: readonly string[], a8: string, xr: Range, out: string): string {
+  const a = op.attrs;
+  const idle = requantizeClampIdle(a, xr);
+  const y = weightLimbsRequantize(g, plan, a8, names[plan.weights.inputs[0]!]!, names[fold.via.inputs[1]!]!, a.shift, idle ? out : undefined);
+  return idle ? y : clip(g, y, a.lo, a.hi, "float32", out);
+}
+
 /** The lean graph's products taken by integer GEMM (integerMatmul.ts). */
 interface IntegerProducts {
   /** Split pre-activation requantizes (their folded matmul's activations in [0, 127]). */
   readonly forward: ReadonlySet<GraphOp>;
   /** Float64-bound weight gradients A^T x d, keyed by the matmul. */
   readonly gradients: ReadonlyMap<GraphOp, IntegerGradientPlan>;
+  /** Folded pre-activation requantizes whose weights' requantize is cut into int8 limbs (keyed by the requantize). */
+  readonly weightLimbs: ReadonlyMap<GraphOp, WeightLimbsPlan & { readonly weights: GraphOp }>;
+  /** Fused SGD updates (keyed by the sgd_update) whose weight gradient A^T x d runs on integer GEMM. */
+  readonly sgd: ReadonlyMap<GraphOp, IntegerSgdPlan>;
   /** The im2col of each column matrix an integer forward product reads (gathered again as uint8), by tensor id. */
   readonly columns: ReadonlyMap<number, GraphOp>;
   /** Those im2cols whose every reader is an integer product: no float32 columns are built. */
@@ -407,10 +428,13 @@ interface IntegerProducts {
  * Which products go to integer GEMM: every split requantize that integerSplitFits; a float64-bound weight
  * gradient A^T x d (float32 operands, no scaling) when integerGradientPlan fits and its activations' int8
  * form is at hand, i.e. they are the columns of an integer forward product (a cast of the uint8 columns)
- * or not a column matrix at all (one cast). A column matrix whose every reader is integer is gathered only
- * as uint8.
+ * or not a column matrix at all (one cast); a weight gradient folded into its SGD update (fusedSgd) when
+ * integerSgdPlan fits, on the same terms for its activations; a folded pre-activation requantize whose
+ * weights are a requantize of float32 master weights read by nothing else, its clamp idle, when
+ * weightLimbsPlan fits (the weights' requantize then folds away). A column matrix whose every reader is
+ * integer is gathered only as uint8.
  */
-function integerProducts(graph: Pick<StepGraph, "tensors" | "ops">, { producer }: GraphIndex, types: readonly FloatType[], outputIds: readonly number[], folds: ReadonlyMap<GraphOp, RequantizeFold>, unscale: (op: GraphOp) => number): IntegerProducts {
+function integerProducts(graph: Pick<StepGraph, "tensors" | "ops">, { producer, uses }: GraphIndex, types: readonly FloatType[], outputIds: readonly number[], folds: ReadonlyMap<GraphOp, RequantizeFold>, fused: ReadonlyMap<GraphOp, GraphOp>, unscale: (op: GraphOp) => number): IntegerProducts {
   const t = (id: number) => graph.tensors[id]!;
   const columnsOf = (id: number) => {
     const p = producer.get(id);
@@ -436,12 +460,32 @@ function integerProducts(graph: Pick<StepGraph, "tensors" | "ops">, { producer }
     const plan = integerGradientPlan(t(A), t(d));
     if (plan) gradients.set(op, plan);
   }
-  const integerReaders = new Set<GraphOp>([...[...forward].map((op) => folds.get(op)!.mm), ...gradients.keys()]);
+  const weightLimbs = new Map<GraphOp, WeightLimbsPlan & { weights: GraphOp }>();
+  for (const [op, fold] of folds) {
+    const m = fold.mm.attrs as OpAttrs["matmul"], s = (op.attrs as OpAttrs["requantize"]).shift;
+    if (fold.split || fold.via.kind !== "bias_add" || m.transA || m.transB) continue;
+    const [A, Wq] = fold.mm.inputs as [number, number];
+    const R = producer.get(Wq);
+    if (!R || R.kind !== "requantize" || uses.get(Wq) !== 1 || outputIds.includes(Wq) || columnsOf(A)) continue;
+    const W = R.inputs[0]!, ra = R.attrs as OpAttrs["requantize"];
+    if (types[W] !== "float32" || computeType(R) !== "float32" || !requantizeClampIdle(ra, t(W).range)) continue;
+    const plan = weightLimbsPlan(t(A), t(W), t(Wq).range, ra.shift, s, maxAbs(t(fold.via.inputs[1]!).range));
+    if (plan) weightLimbs.set(op, { ...plan, weights: R });
+  }
+  const sgd = new Map<GraphOp, IntegerSgdPlan>();
+  for (const [update, mm] of fused) {
+    const a = mm.attrs as OpAttrs["matmul"], u = update.attrs as OpAttrs["sgd_update"];
+    const [A, d] = mm.inputs as [number, number];
+    if (!a.transA || a.transB || unscale(mm) !== 1 || (columnsOf(A) && !columns.has(A))) continue;
+    const plan = integerSgdPlan(t(A), t(d), u.lrNum, u.lrShift);
+    if (plan) sgd.set(update, plan);
+  }
+  const integerReaders = new Set<GraphOp>([...[...forward, ...weightLimbs.keys()].map((op) => folds.get(op)!.mm), ...gradients.keys(), ...[...sgd.keys()].map((u) => fused.get(u)!)]);
   const integerOnly = new Set<GraphOp>();
   for (const [id, im2col] of columns) {
     if (graph.ops.every((op) => !op.inputs.includes(id) || integerReaders.has(op))) integerOnly.add(im2col);
   }
-  return { forward, gradients, columns, integerOnly };
+  return { forward, weightLimbs, gradients, sgd, columns, integerOnly };
 }
 
 /**

@@ -12,8 +12,9 @@ import { openSession, runLowered } from "./session.ts";
 /**
  * The lean training graph's exactness does not depend on how a runtime orders its sums: a naive float32
  * interpreter of its nodes (each Gemm starting from C and adding alpha * a * b term by term, last term
- * first; Sum left to right) gives onnxruntime's bits, step after step. Only the ops the lowering emits
- * are interpreted; an unknown one fails the test.
+ * first; Sum left to right; an integer GEMM's int32 sums likewise, then its scale and bias) gives
+ * onnxruntime's bits, step after step. Only the ops the lowering emits are interpreted; an unknown one fails
+ * the test, and so does a cast to uint8 or int8 of a value that is not an integer of that type.
  */
 const { onnx } = onnxProto;
 const f = Math.fround;
@@ -55,14 +56,59 @@ function gemm(ins: T[], attrs: Record<string, number>): T {
   return y;
 }
 
+/** MatMulIntegerToFloat (onnxruntime's domain): integer sums, last term first, then float(S) * scale + bias. */
+function matMulIntegerToFloat(ins: (T | undefined)[]): T {
+  const [A, B, aScale, bScale, aZero, bZero, bias] = ins;
+  if (aZero || bZero) throw new Error("the interpreter's MatMulIntegerToFloat takes no zero points");
+  const [m, k] = A!.dims as [number, number], n = B!.dims[1]!;
+  const scale = f(aScale!.data[0]! * bScale!.data[0]!);
+  const y: T = { data: new Float32Array(m * n), dims: [m, n] };
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let acc = 0;
+    for (let p = k - 1; p >= 0; p--) acc += A!.data[i * k + p]! * B!.data[p * n + j]!;
+    if (Math.abs(acc) >= 2 ** 31) throw new Error(`int32 overflow in MatMulIntegerToFloat: ${acc}`);
+    const v = f(f(acc) * scale);
+    y.data[i * n + j] = bias ? f(v + bias.data[j]!) : v;
+  }
+  return y;
+}
+
+function cast(x: T, to: number): T {
+  if (to === 1) return { data: Float32Array.from(x.data), dims: x.dims };
+  const [lo, hi] = to === 2 ? [0, 255] : to === 3 ? [-128, 127] : [NaN, NaN];
+  for (const v of x.data) if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw new Error(`the interpreter casts to uint8 (2) or int8 (3) only integers of that type: Cast to ${to} of ${v}`);
+  return { data: Float32Array.from(x.data), dims: x.dims };
+}
+
+/**
+ * QuantizeLinear to int8 with a scalar scale and zero point: round(x / scale) + zp, saturated. A value half
+ * way between two integers fails the test: the lowering's forms never make one, so its tie rule never matters.
+ */
+function quantizeLinear(x: T, scale: number, zp: number): T {
+  const out = x.data.map((v) => {
+    const q = f(v / scale), fl = Math.floor(q);
+    if (q - fl === 0.5) throw new Error(`QuantizeLinear of a tie: ${v} / ${scale}`);
+    return Math.min(127, Math.max(-128, (q - fl > 0.5 ? fl + 1 : fl) + zp));
+  });
+  return { data: Float32Array.from(out), dims: x.dims };
+}
+
+function transpose(x: T): T {
+  const [r, c] = x.dims as [number, number];
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = x.data[i * c + j]!;
+  return { data: out, dims: [c, r] };
+}
+
 function run(model: InstanceType<typeof onnx.ModelProto>, feeds: Map<string, T>): Map<string, T> {
   const env = new Map(feeds);
   for (const init of model.graph!.initializer!) {
     const dims = init.dims!.map(Number);
-    env.set(init.name!, { data: init.dataType === 7 ? Float32Array.from(init.int64Data!.map(Number)) : Float32Array.from(init.floatData!), dims });
+    const values = init.dataType === 7 ? init.int64Data!.map(Number) : [2, 3, 6].includes(init.dataType!) ? init.int32Data! : init.floatData!;
+    env.set(init.name!, { data: Float32Array.from(values), dims });
   }
   for (const node of model.graph!.node!) {
-    const ins = node.input!.map((n) => env.get(n)!);
+    const ins = node.input!.map((n) => env.get(n)!); // an empty name (a skipped optional input) is undefined
     const attrs = Object.fromEntries(node.attribute!.map((a) => [a.name!, a.type === onnx.AttributeProto.AttributeType.FLOAT ? a.f! : Number(a.i)]));
     const bin = (op: (x: number, y: number) => number, bool = false) => broadcast(ins[0]!, ins[1]!, op, bool);
     let out: T;
@@ -86,6 +132,11 @@ function run(model: InstanceType<typeof onnx.ModelProto>, feeds: Map<string, T>)
         break;
       }
       case "Gemm": out = gemm(ins, attrs); break;
+      case "Cast": out = cast(ins[0]!, attrs.to!); break;
+      case "Transpose": out = transpose(ins[0]!); break;
+      case "MatMulIntegerToFloat": out = matMulIntegerToFloat(ins); break;
+      case "QuantizeLinear": out = quantizeLinear(ins[0]!, ins[1]!.data[0]!, ins[2]!.data[0]!); break;
+      case "DequantizeLinear": out = { data: ins[0]!.data.map((v) => f((v - ins[2]!.data[0]!) * ins[1]!.data[0]!)) as Float32Array, dims: ins[0]!.dims }; break;
       default: throw new Error(`the interpreter has no ${node.opType}`);
     }
     env.set(node.output![0]!, out);
@@ -99,7 +150,7 @@ describe("the lean graph is exact in any summation order", () => {
     const graph = buildStepGraph(spec);
     const lean = lowerGraph(graph, graph.stateOut);
     const model = onnx.ModelProto.decode(lean.bytes);
-    expect(model.graph!.node!.map((n) => n.opType), "the folded forms are in the graph").to.include.members(["Sum", "Gemm"]);
+    expect(model.graph!.node!.map((n) => n.opType), "the folded forms are in the graph").to.include.members(["Sum", "Gemm", "MatMulIntegerToFloat", "QuantizeLinear"]);
     const session = await openSession(lean);
     try {
       let s = initialState(spec);

@@ -12,6 +12,12 @@ export type ElemTypeName = keyof typeof ElemType;
 /** The opset the engine's graphs are written against (ReduceSum/Unsqueeze take axes as inputs). */
 export const OPSET = 17;
 
+/**
+ * onnxruntime's own operator domain (its "contrib" ops, e.g. MatMulIntegerToFloat), version 1: imported by a
+ * graph only when one of its nodes is from it (OnnxGraph.msNode).
+ */
+export const MS_DOMAIN = "com.microsoft";
+
 /** An attribute: INT (number), INTS, STRING, or FLOAT (`{ float }`: a plain number is always an INT). */
 export type AttrValue = number | number[] | string | { readonly float: number };
 
@@ -22,6 +28,7 @@ export class OnnxGraph {
   private readonly outputs: InstanceType<typeof onnx.ValueInfoProto>[] = [];
   private readonly constants = new Map<string, string>();
   private counter = 0;
+  private usesMsDomain = false;
 
   fresh(prefix: string): string {
     return `${prefix}__${this.counter++}`;
@@ -60,25 +67,36 @@ export class OnnxGraph {
     return out;
   }
 
+  /** A node of onnxruntime's own domain (MS_DOMAIN); an empty input name skips an optional input. */
+  msNode(opType: string, inputs: readonly string[], output?: string): string {
+    const out = output ?? this.fresh(opType.toLowerCase());
+    this.usesMsDomain = true;
+    this.nodeOutputs(opType, inputs, [out], {}, MS_DOMAIN);
+    return out;
+  }
+
   /** A node with several outputs, named by the caller (e.g. MaxPool's values and its argmax indices). */
-  nodeOutputs(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Record<string, AttrValue> = {}): readonly string[] {
+  nodeOutputs(opType: string, inputs: readonly string[], outputs: readonly string[], attrs: Record<string, AttrValue> = {}, domain = ""): readonly string[] {
     const attribute = Object.entries(attrs).map(([name, v]) => {
       if (typeof v === "string") return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: Buffer.from(v) });
       if (typeof v === "object" && !Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v.float });
       if (Array.isArray(v)) return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
       return onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
     });
-    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [...outputs], name: this.fresh(`n_${opType}`), attribute }));
+    this.nodes.push(onnx.NodeProto.create({ opType, ...(domain ? { domain } : {}), input: [...inputs], output: [...outputs], name: this.fresh(`n_${opType}`), attribute }));
     return outputs;
   }
 
-  /** Serializes the model (IR version 8, the given opset). */
+  /** Serializes the model (IR version 8, the given opset; MS_DOMAIN's version 1 where a node is from it). */
   encode(name: string): Uint8Array {
     const graph = onnx.GraphProto.create({ name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs });
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: "veritrain",
-      opsetImport: [onnx.OperatorSetIdProto.create({ domain: "", version: OPSET })],
+      opsetImport: [
+        onnx.OperatorSetIdProto.create({ domain: "", version: OPSET }),
+        ...(this.usesMsDomain ? [onnx.OperatorSetIdProto.create({ domain: MS_DOMAIN, version: 1 })] : []),
+      ],
       graph,
     });
     return onnx.ModelProto.encode(model).finish();
