@@ -170,7 +170,8 @@ export interface IntegerSgdPlan {
 /**
  * The plan, or undefined where it does not fit: A within the uint8 operand, dh within int8, the raw int32
  * sums M * 127 * 128 below 2^31, yh an integer (s <= 8 + log2 k) below 2^22, yl's units (2^-(s+1))
- * below 2^24, and M * N * F at least INTEGER_MIN_WORK. The caller has checked that y itself fits the M offset (sgdOffsetFits on the product's bound).
+ * below 2^24, and M * N * F at least INTEGER_MIN_WORK. The caller has checked that y itself fits the M
+ * offset (sgdOffsetFits on the product's bound).
  */
 export function integerSgdPlan(A: { shape: readonly number[]; range: Range }, d: { shape: readonly number[]; range: Range }, k: number, s: number): IntegerSgdPlan | undefined {
   if (!fitsUint8Operand(A.range) || !weightLimbsFit(d.range) || s < 1 || !Number.isInteger(Math.log2(k))) return undefined;
@@ -198,7 +199,7 @@ export function integerSgdOffset(g: OnnxGraph, plan: IntegerSgdPlan, aT8: string
 }
 
 /**
- * A pre-activation requantize(A x Wq + b, s) whose weights Wq = requantize(W, sw) feed nothing else, on
+ * A pre-activation requantize(A x Wq + bias, s) whose weights Wq = requantize(W, sw) feed nothing else, on
  * integer GEMM straight from the master weights W: Wq never exists in float. With t = W + 1/2,
  *   a = QuantizeLinear(t, 2^sw m)            = sat8(round(t / (2^sw m)))   (int8, saturating)
  *   b = QuantizeLinear(t - 2^sw m a, 2^sw)   = Wq - m a                    (int8, when it fits)
@@ -206,7 +207,7 @@ export function integerSgdOffset(g: OnnxGraph, plan: IntegerSgdPlan, aT8: string
  * integers) and m a is an integer; every float value is exact (multiples of 1/2 below 2^22, powers of two as
  * scales). QuantizeLinear rounds to nearest, ties to even, and there are no ties, so the tie rule is
  * irrelevant. Then, by MatMulIntegerToFloat,
- *   za = (A x a) * m 2^-s,  zb = (A x b) * 2^-s + (b + 2^(s-1)) 2^-s,  Floor(za + zb) = roundShift(A x Wq + b, s),
+ *   za = (A x a) m 2^-s,  zb = (A x b) 2^-s + (bias + 2^(s-1)) 2^-s,  Floor(za + zb) = roundShift(A x Wq + bias, s),
  * every value a multiple of 2^-s below 2^24 units. Five passes over W (Add, QuantizeLinear, DequantizeLinear,
  * Sub, QuantizeLinear) against the float form's three, for a product on integer GEMM: on this machine
  * 0.18 vs 0.20 ms for the MLP's first layer at batch 64, 0.25 vs 0.32 at 128 (one-off microbenchmark).
@@ -223,10 +224,10 @@ export interface WeightLimbsPlan {
  * range, which the caller has checked: Wq is then round(t / 2^sw) exactly) split by the smallest
  * power of two m with b = Wq - m a in int8 for the saturating a (|b| <= m/2 where a does not saturate,
  * qhi - 127 m and qlo + 128 m where it does), sw >= 1, the int32 sums K * 127 * 128 below 2^31, and the
- * products' values below 2^24 units of 2^-s (|A x Wq + b| + 2^(s-1) too, which the caller has checked for
- * the float fold already), and R * K * N at least INTEGER_MIN_WORK.
+ * products' values below 2^24 units of 2^-s (|A x Wq + bias| + 2^(s-1) too, which the caller has checked
+ * for the float fold already; `biasMax` bounds |bias|), and R * K * N at least INTEGER_MIN_WORK.
  */
-export function weightLimbsPlan(A: { shape: readonly number[]; range: Range }, w: { shape: readonly number[]; range: Range }, wq: Range, sw: number, s: number, bMax: number): WeightLimbsPlan | undefined {
+export function weightLimbsPlan(A: { shape: readonly number[]; range: Range }, w: { shape: readonly number[]; range: Range }, wq: Range, sw: number, s: number, biasMax: number): WeightLimbsPlan | undefined {
   if (!fitsUint8Operand(A.range) || sw < 1 || s < 1) return undefined;
   const K = A.shape[1]!, aMax = A.range[1];
   if (A.shape[0]! * K * w.shape[1]! < INTEGER_MIN_WORK) return undefined;
@@ -235,7 +236,7 @@ export function weightLimbsPlan(A: { shape: readonly number[]; range: Range }, w
   // t = W + 1/2 and t - 2^sw m a, multiples of 1/2, exact below 2^23.
   const tMax = Math.max(-w.range[0], w.range[1]) + 1 + 2 ** sw * m * 128;
   if (m > 128 || K * U8_OPERAND_MAX * 128 >= INT32_LIMIT || 2 * tMax >= FLOAT32_EXACT) return undefined;
-  if (K * aMax * 128 * m >= FLOAT32_EXACT || K * aMax * 128 + bMax + 2 ** (s - 1) >= FLOAT32_EXACT) return undefined;
+  if (K * aMax * 128 * m >= FLOAT32_EXACT || K * aMax * 128 + biasMax + 2 ** (s - 1) >= FLOAT32_EXACT) return undefined;
   return { m, sw };
 }
 
