@@ -386,26 +386,27 @@ function splitRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requanti
   const zh = g.node("Gemm", [A, wh], { transB });
   const bias = g.node("Mul", [g.node("Add", [names[fold.via.inputs[1]!]!, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)]);
   const u = g.node("Gemm", [A, g.node("Sub", [scaled, wh]), bias], { transB });
-  const idle = requantizeClampIdle(a, xr);
-  if (idle) return g.node("Add", [zh, g.node("Floor", [u])], {}, out);
-  return clip(g, g.node("Add", [zh, g.node("Floor", [u])]), a.lo, a.hi, f, out);
+  return clampedRequantize(g, a, xr, out, (target) => g.node("Add", [zh, g.node("Floor", [u])], {}, target));
+}
+
+/**
+ * A float32 requantize whose value `body` builds (writing `target`, the output's name, when nothing follows
+ * it), then its clamp unless the input's range proves it idle: the ending of every folded requantize form.
+ */
+function clampedRequantize(g: OnnxGraph, a: OpAttrs["requantize"], xr: Range, out: string, body: (target?: string) => string): string {
+  if (requantizeClampIdle(a, xr)) return body(out);
+  return clip(g, body(), a.lo, a.hi, "float32", out);
 }
 
 /** splitRequantize by integer GEMM (integerMatmul.ts), then the clamp unless the input's range proves it idle. */
 function integerRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, names: readonly string[], a8: string, xr: Range, out: string): string {
-  const a = op.attrs;
   const transB = (fold.mm.attrs as OpAttrs["matmul"]).transB;
-  const idle = requantizeClampIdle(a, xr);
-  const y = integerSplitRequantize(g, a8, names[fold.mm.inputs[1]!]!, transB, names[fold.via.inputs[1]!]!, a.shift, idle ? out : undefined);
-  return idle ? y : clip(g, y, a.lo, a.hi, "float32", out);
+  return clampedRequantize(g, op.attrs, xr, out, (target) => integerSplitRequantize(g, a8, names[fold.mm.inputs[1]!]!, transB, names[fold.via.inputs[1]!]!, op.attrs.shift, target));
 }
 
 /** weightLimbsRequantize (integerMatmul.ts), then the clamp unless the input's range proves it idle. */
 function weightLimbsForward(g: OnnxGraph, op: GraphOp<"requantize">, fold: RequantizeFold, plan: WeightLimbsPlan & { readonly weights: GraphOp }, names: readonly string[], a8: string, xr: Range, out: string): string {
-  const a = op.attrs;
-  const idle = requantizeClampIdle(a, xr);
-  const y = weightLimbsRequantize(g, plan, a8, names[plan.weights.inputs[0]!]!, names[fold.via.inputs[1]!]!, a.shift, idle ? out : undefined);
-  return idle ? y : clip(g, y, a.lo, a.hi, "float32", out);
+  return clampedRequantize(g, op.attrs, xr, out, (target) => weightLimbsRequantize(g, plan, a8, names[plan.weights.inputs[0]!]!, names[fold.via.inputs[1]!]!, op.attrs.shift, target));
 }
 
 /** The lean graph's products taken by integer GEMM (integerMatmul.ts). */
@@ -501,9 +502,7 @@ function foldedRequantize(g: OnnxGraph, op: GraphOp<"requantize">, fold: Requant
   const scaledSum = fold.via.kind === "bias_add"
     ? gemm(g.node("Mul", [g.node("Add", [names[fold.via.inputs[1]!]!, c(g, f, 2 ** (s - 1))]), c(g, f, 2 ** -s)]))
     : g.node("Where", [g.node("Greater", [names[fold.via.inputs[1]!]!, c(g, f, 0)]), gemm(c(g, f, 0.5)), c(g, f, 0)]);
-  const idle = requantizeClampIdle(a, xr);
-  if (idle) return g.node("Floor", [scaledSum], {}, out);
-  return clip(g, g.node("Floor", [scaledSum]), a.lo, a.hi, f, out);
+  return clampedRequantize(g, a, xr, out, (target) => g.node("Floor", [scaledSum], {}, target));
 }
 
 /** A requantize of a pooled gradient: maxpool_grad, optionally then relu_mask (requantizeFirst). */
